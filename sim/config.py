@@ -1,0 +1,512 @@
+"""Scenario files: pydantic models, TOML loading, ``--set`` overrides, sweeps.
+
+A scenario is a TOML file whose sections are validated by the frozen
+pydantic models below; unknown keys are rejected.  Every problem a user can
+cause is raised as :class:`ScenarioError`, whose message names the file, the
+dotted key and the reason on one line.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class ScenarioError(ValueError):
+    """A problem with a scenario that the user can fix.
+
+    ``str(err)`` is one line: ``FILE: KEY: REASON``.
+    """
+
+    def __init__(self, source: str, key: str, reason: str) -> None:
+        self.source, self.key, self.reason = source, key, reason
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {reason}")
+
+
+class _KeyedError(ValueError):
+    """A cross-field error that knows which key it is about."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key, self.reason = key, reason
+        super().__init__(reason)
+
+
+# ---------------------------------------------------------------------------
+# Field types
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+MAX_MACHINES_TOTAL = 50_000_000  # beyond this a run cannot fit in memory on one machine
+MAX_REPLICATIONS = 100_000
+
+
+class _Section(BaseModel):
+    model_config = _STRICT
+
+
+# ---------------------------------------------------------------------------
+# Distributions (inline tables: { dist = "gamma", mean = 2.0, cv = 0.5 })
+
+
+class ExponentialSpec(_Section):
+    dist: Literal["exponential"]
+    mean: PosFloat
+
+
+class DeterministicSpec(_Section):
+    dist: Literal["deterministic"]
+    value: NonNegFloat
+
+
+class GammaSpec(_Section):
+    dist: Literal["gamma"]
+    mean: PosFloat
+    cv: PosFloat
+
+
+class ErlangSpec(_Section):
+    dist: Literal["erlang"]
+    mean: PosFloat
+    k: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class LognormalSpec(_Section):
+    dist: Literal["lognormal"]
+    mean: PosFloat
+    cv: PosFloat
+
+
+class WeibullSpec(_Section):
+    dist: Literal["weibull"]
+    mean: PosFloat
+    shape: Annotated[float, Field(gt=0.05, le=100, allow_inf_nan=False)]
+
+
+class UniformSpec(_Section):
+    dist: Literal["uniform"]
+    low: NonNegFloat
+    high: PosFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformSpec:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be smaller than high ({self.high:g})")
+        return self
+
+
+class EmpiricalSpec(_Section):
+    dist: Literal["empirical"]
+    values: Annotated[list[NonNegFloat], Field(min_length=1)]
+    weights: list[PosFloat] | None = None
+
+    @model_validator(mode="after")
+    def _same_length(self) -> EmpiricalSpec:
+        if self.weights is not None and len(self.weights) != len(self.values):
+            raise ValueError(
+                f"weights has {len(self.weights)} entries but values has {len(self.values)}"
+            )
+        return self
+
+
+DistSpec = Annotated[
+    ExponentialSpec
+    | DeterministicSpec
+    | GammaSpec
+    | ErlangSpec
+    | LognormalSpec
+    | WeibullSpec
+    | UniformSpec
+    | EmpiricalSpec,
+    Field(discriminator="dist"),
+]
+DIST_KINDS = (
+    "exponential", "deterministic", "gamma", "erlang", "lognormal", "weibull", "uniform",
+    "empirical",
+)
+
+
+def spec_mean(spec: Any) -> float:
+    """Mean of a distribution spec (without building the distribution)."""
+    if isinstance(spec, DeterministicSpec):
+        return spec.value
+    if isinstance(spec, UniformSpec):
+        return 0.5 * (spec.low + spec.high)
+    if isinstance(spec, EmpiricalSpec):
+        w = spec.weights or [1.0] * len(spec.values)
+        return sum(v * x for v, x in zip(spec.values, w, strict=True)) / sum(w)
+    return float(spec.mean)
+
+
+# ---------------------------------------------------------------------------
+# Sections
+
+
+class Meta(_Section):
+    name: Annotated[str, Field(min_length=1, max_length=120)] = "scenario"
+    description: Annotated[str, Field(max_length=5000)] = ""
+
+
+class Run(_Section):
+    horizon_h: PosFloat = 40_000.0
+    warmup_h: NonNegFloat = 2_000.0
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 20261129
+
+
+class Calendar(_Section):
+    hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = 8.0
+
+
+class ServiceClass(_Section):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    priority: Annotated[int, Field(ge=1, le=1000)] | None = None
+    sla_h: PosFloat | None = None
+
+
+def _default_classes() -> list[ServiceClass]:
+    return [ServiceClass(name="standard", share=1.0, priority=1)]
+
+
+class Fleet(_Section):
+    machines: Annotated[int, Field(ge=1, le=MAX_MACHINES_TOTAL)] | None = None
+    time_to_failure_h: DistSpec | None = None
+    calls_per_h: PosFloat | None = None
+    classes: Annotated[list[ServiceClass], Field(min_length=1)] = Field(
+        default_factory=_default_classes
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Fleet:
+        finite = self.machines is not None or self.time_to_failure_h is not None
+        if finite and self.calls_per_h is not None:
+            raise ValueError(
+                "give either machines + time_to_failure_h (finite fleet) or calls_per_h "
+                "(Poisson calls), not both"
+            )
+        if not finite and self.calls_per_h is None:
+            raise ValueError("give machines + time_to_failure_h, or calls_per_h")
+        if finite and (self.machines is None or self.time_to_failure_h is None):
+            missing = "machines" if self.machines is None else "time_to_failure_h"
+            raise ValueError(f"a finite fleet needs {missing} too")
+        if self.time_to_failure_h is not None and spec_mean(self.time_to_failure_h) <= 0:
+            raise ValueError("time_to_failure_h must have a positive mean")
+        names = [c.name for c in self.classes]
+        if len(set(names)) != len(names):
+            raise _KeyedError("fleet.classes", f"class names must be unique, got {names}")
+        total = math.fsum(c.share for c in self.classes)
+        if abs(total - 1.0) > 1e-9:
+            raise _KeyedError("fleet.classes", f"class shares must sum to 1, they sum to {total:g}")
+        return self
+
+    @property
+    def finite(self) -> bool:
+        return self.machines is not None
+
+
+class Territories(_Section):
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    technicians: Annotated[int, Field(ge=1, le=10_000)] = 1
+    pooled: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+
+    @model_validator(mode="after")
+    def _teams_divide(self) -> Territories:
+        if self.count % self.pooled:
+            raise _KeyedError(
+                "territories.pooled",
+                f"pooled ({self.pooled}) must divide count ({self.count}): every team pools "
+                "the same number of territories"
+            )
+        return self
+
+    @property
+    def teams(self) -> int:
+        return self.count // self.pooled
+
+
+class Travel(_Section):
+    time_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.0)
+
+
+class Repair(_Section):
+    time_h: DistSpec = ExponentialSpec(dist="exponential", mean=2.0)
+
+    @model_validator(mode="after")
+    def _positive(self) -> Repair:
+        if spec_mean(self.time_h) <= 0:
+            raise ValueError("time_h must have a positive mean")
+        return self
+
+
+DISPATCH_POLICIES = ("fifo", "priority")
+
+
+class Dispatch(_Section):
+    policy: Literal["fifo", "priority"] = "fifo"
+
+
+class Report(_Section):
+    wait_thresholds_h: list[PosFloat] = Field(default_factory=lambda: [2.0, 8.0])
+
+
+class Validation(_Section):
+    """Marks a scenario as a validation case for ``run_sim.py validate``."""
+
+    kpis: Annotated[list[str], Field(min_length=1)]
+    max_rel_half_width: Annotated[float, Field(gt=0, le=1)] = 0.05
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
+
+
+class Scenario(_Section):
+    meta: Meta = Meta()
+    run: Run = Run()
+    calendar: Calendar = Calendar()
+    fleet: Fleet
+    territories: Territories = Territories()
+    travel: Travel = Travel()
+    repair: Repair = Repair()
+    dispatch: Dispatch = Dispatch()
+    report: Report = Report()
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
+    validation: Validation | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.dispatch.policy == "priority":
+            for i, c in enumerate(self.fleet.classes):
+                if c.priority is None:
+                    raise _KeyedError(
+                        f"fleet.classes[{i}].priority",
+                        f"class {c.name!r} needs a priority under dispatch.policy = 'priority'",
+                    )
+        if self.fleet.machines is not None:
+            total = self.fleet.machines * self.territories.count
+            if total > MAX_MACHINES_TOTAL:
+                raise _KeyedError(
+                    "fleet.machines",
+                    f"{total:,} machines in all exceeds the limit of {MAX_MACHINES_TOTAL:,}",
+                )
+        return self
+
+    # -- derived quantities ------------------------------------------------
+
+    @property
+    def wait_kpi_names(self) -> list[str]:
+        return [threshold_kpi(t) for t in self.report.wait_thresholds_h]
+
+    def config_hash(self) -> str:
+        """8 hex characters identifying the resolved scenario."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def threshold_kpi(hours: float) -> str:
+    """KPI name for P(wait > hours), e.g. ``p_wait_gt_2h``."""
+    return f"p_wait_gt_{hours:g}h"
+
+
+# ---------------------------------------------------------------------------
+# Loading
+
+
+def _format_loc(loc: Sequence[Any]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        elif item in DIST_KINDS or str(item).startswith("function-"):
+            continue  # the union tag pydantic inserts, not a key the user wrote
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _KeyedError):
+        return ctx_error.key, ctx_error.reason
+    key = _format_loc(err["loc"])
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling; see docs/scenario_reference.md)"
+    elif err["type"] == "union_tag_invalid":
+        msg = f"unknown distribution {err['input'].get('dist')!r}; use one of {', '.join(DIST_KINDS)}"
+    elif err["type"] == "union_tag_not_found":
+        msg = "a distribution needs a 'dist' key"
+    elif "input" in err and err["type"] not in ("missing",) and not isinstance(
+        err["input"], dict | list
+    ):
+        msg = f"{msg} (got {err['input']!r})"
+    more = len(errors) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return key, msg
+
+
+def validate_scenario(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a raw scenario dict; raise :class:`ScenarioError` on any problem."""
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        key, reason = _first_error(exc)
+        raise ScenarioError(source, key, reason) from None
+    for key, values in scenario.sweep.items():
+        _check_sweep_key(raw, key, values, source)
+    return scenario
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into :class:`ScenarioError`."""
+    p = Path(path)
+    source = str(path)
+    if not p.exists():
+        raise ScenarioError(source, "", "no such file")
+    if p.is_dir():
+        raise ScenarioError(source, "", "is a directory, not a scenario file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(source, "", f"cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(source, "", "not a UTF-8 text file (is it binary?)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", f"TOML syntax error: {exc}") from None
+
+
+def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
+    """Parse ``dotted.key=value``; the value is read as TOML, else as a string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(source, text, "expected dotted.key=value")
+    value = value.strip()
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word such as priority
+    return key, parsed
+
+
+def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
+    """Set ``raw[a][b][c] = value`` for ``key = 'a.b.c'`` (list indices allowed)."""
+    parts = key.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(node, list):
+            idx = _list_index(node, part, key, source)
+            node = node[idx]
+            continue
+        if part not in node:
+            node[part] = [] if nxt.isdigit() else {}
+        node = node[part]
+        if not isinstance(node, dict | list):
+            raise ScenarioError(source, key, f"{part!r} is a value, not a section")
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, key, source)] = value
+    else:
+        node[last] = value
+
+
+def _list_index(node: list[Any], part: str, key: str, source: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(source, key, f"index {part!r} is out of range (list of {len(node)})")
+    return int(part)
+
+
+def _check_sweep_key(raw: Mapping[str, Any], key: str, values: Sequence[Any], source: str) -> None:
+    if key.split(".")[0] in ("sweep", "meta", "validation"):
+        raise ScenarioError(source, f"sweep.{key}", "this section cannot be swept")
+    for v in values:
+        trial = copy.deepcopy(dict(raw))
+        trial.pop("sweep", None)
+        set_dotted(trial, key, v, source)
+        try:
+            Scenario.model_validate(trial)
+        except ValidationError as exc:
+            k, reason = _first_error(exc)
+            raise ScenarioError(source, f"sweep.{key}", f"value {v!r}: {k}: {reason}") from None
+
+
+def load_raw(path: str | Path, overrides: Iterable[str] = ()) -> dict[str, Any]:
+    """Read a scenario file and apply ``--set`` overrides (not yet validated)."""
+    raw = read_toml(path)
+    for text in overrides:
+        key, value = parse_override(text)
+        set_dotted(raw, key, value, f"{path} (--set {key})")
+    return raw
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load, override and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        With a one-line message naming the file, key and reason.
+    """
+    overrides = list(overrides)
+    raw = load_raw(path, overrides)
+    source = str(path) + (" (with --set)" if overrides else "")
+    return validate_scenario(raw, source)
+
+
+# ---------------------------------------------------------------------------
+# Sweeps
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One combination of swept values.
+
+    ``id`` is stable for a given sweep: ``dp000``, ``dp001``... in the order
+    of the Cartesian product (last key varies fastest).
+    """
+
+    index: int
+    params: dict[str, Any]
+    scenario: Scenario
+
+    @property
+    def id(self) -> str:
+        return f"dp{self.index:03d}"
+
+
+def expand_sweep(scenario: Scenario, source: str = "<scenario>") -> list[DesignPoint]:
+    """The design points of a scenario's ``[sweep]`` (one point if none)."""
+    base = scenario.model_dump(mode="json", exclude={"sweep"})
+    keys = list(scenario.sweep)
+    points: list[DesignPoint] = []
+    for i, combo in enumerate(itertools.product(*(scenario.sweep[k] for k in keys))):
+        raw = copy.deepcopy(base)
+        for k, v in zip(keys, combo, strict=True):
+            set_dotted(raw, k, v, source)
+        sc = validate_scenario(raw, f"{source} (sweep point {i})")
+        points.append(DesignPoint(i, dict(zip(keys, combo, strict=True)), sc))
+    return points

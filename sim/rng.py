@@ -1,0 +1,53 @@
+"""Named random streams.
+
+Every random draw in a run comes from a stream addressed by
+``SeedSequence(seed, spawn_key=(replication, stream_id, *entity))``.  The
+address does not depend on staffing, dispatch or the order in which events
+happen, so replication ``r`` of every design point sees the same failures and
+the same call needs (common random numbers), and any single replication can
+be re-run alone with identical output.
+
+Stream names are append-only: adding a stream never renumbers existing ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Stream names; the index is part of the address, so only ever append.
+STREAMS: tuple[str, ...] = (
+    "failure",  # per machine: times to failure (and its initial residual life)
+    "arrival",  # per territory: Poisson call arrivals (infinite-source mode)
+    "repair",  # per machine, or per territory in infinite-source mode: on-site times
+    "travel",  # idem: travel times
+    "service_class",  # idem: class of each call
+)
+
+_STREAM_ID = {name: i for i, name in enumerate(STREAMS)}
+
+
+def stream_key(replication: int, name: str, *entity: int) -> tuple[int, ...]:
+    """Spawn key of the named stream of one replication (and entity)."""
+    try:
+        stream_id = _STREAM_ID[name]
+    except KeyError:
+        raise ValueError(f"unknown random stream {name!r}; known: {', '.join(STREAMS)}") from None
+    return (replication, stream_id, *entity)
+
+
+def stream(seed: int, replication: int, name: str, *entity: int) -> np.random.Generator:
+    """The generator of one named stream.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed of the run (``run.seed``).
+    replication : int
+        Replication number, from 0.
+    name : str
+        One of :data:`STREAMS`.
+    *entity : int
+        Further address, e.g. the territory and machine number.
+    """
+    ss = np.random.SeedSequence(seed, spawn_key=stream_key(replication, name, *entity))
+    return np.random.Generator(np.random.PCG64(ss))
