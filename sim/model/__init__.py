@@ -1,0 +1,14 @@
+"""The SimPy field-service model: the only package that imports simpy.
+
+It has no file I/O, pandas or plotting: it turns a scenario and a
+replication number into reports to a :class:`sim.recorder.Recorder`.
+"""
+
+from .build import FieldService, build, simulate
+from .calls import Call
+from .dispatch import DispatchPolicy, Fifo, NonpreemptivePriority, make_policy
+
+__all__ = [
+    "Call", "DispatchPolicy", "FieldService", "Fifo", "NonpreemptivePriority", "build",
+    "make_policy", "simulate",
+]

@@ -1,0 +1,83 @@
+"""Assemble a field-service model from a scenario and run one replication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import simpy
+
+from sim.config import Scenario
+from sim.distributions import Distribution, from_spec
+from sim.recorder import Recorder
+
+from .dispatch import make_policy
+from .fleet import CallNeeds, Fleet, PoissonCalls
+from .team import Team
+
+
+@dataclass
+class FieldService:
+    """A built model: its clock, teams and call source."""
+
+    env: simpy.Environment
+    teams: list[Team]
+    source: Fleet | PoissonCalls
+
+
+def build(
+    env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder
+) -> FieldService:
+    """Build the model of one replication of ``scenario`` on ``env``."""
+    seed = scenario.run.seed
+    terr = scenario.territories
+    classes = scenario.fleet.classes
+    shares = [c.share for c in classes]
+    priorities = [c.priority if c.priority is not None else 1 for c in classes]
+    travel: Distribution = from_spec(scenario.travel.time_h)
+    repair: Distribution = from_spec(scenario.repair.time_h)
+
+    team_size = terr.technicians * terr.pooled
+    source: Fleet | PoissonCalls
+    teams = [
+        Team(
+            env,
+            range(k * team_size, (k + 1) * team_size),
+            make_policy(scenario.dispatch.policy, priorities),
+            recorder,
+        )
+        for k in range(terr.teams)
+    ]
+    team_of_territory = [teams[t // terr.pooled] for t in range(terr.count)]
+
+    fleet = scenario.fleet
+    if fleet.machines is not None and fleet.time_to_failure_h is not None:
+        n = fleet.machines * terr.count
+        needs = [CallNeeds(travel, repair, shares, seed, replication, m) for m in range(n)]
+        source = Fleet(
+            env, fleet.machines, from_spec(fleet.time_to_failure_h), needs,
+            team_of_territory, seed, replication,
+        )
+    else:
+        assert fleet.calls_per_h is not None
+        needs = [CallNeeds(travel, repair, shares, seed, replication, t) for t in range(terr.count)]
+        source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication)
+    # the source learns of restored machines (a finite fleet schedules their next failure)
+    for team in teams:
+        team.machine_restored = source.machine_restored
+    return FieldService(env, teams, source)
+
+
+def simulate(scenario: Scenario, replication: int, recorder: Recorder) -> float:
+    """Run one replication: warm up, reset the recorder, run the horizon.
+
+    Returns the simulated time at the end (warm-up + horizon, in hours).
+    """
+    env = simpy.Environment()
+    build(env, scenario, replication, recorder)
+    warmup = scenario.run.warmup_h
+    if warmup > 0:
+        env.run(until=warmup)
+    recorder.reset(warmup)
+    end = warmup + scenario.run.horizon_h
+    env.run(until=end)
+    return end

@@ -1,0 +1,132 @@
+"""Where calls come from: a finite fleet of machines, or a Poisson stream.
+
+Finite fleet (the default).  Each machine works for a time drawn from
+``time_to_failure_h``, breaks down, is reported at once, stays down until
+its repair ends and is then as good as new.  A non-exponential machine is
+started part-way through its life (a draw from the equilibrium residual
+life), so the fleet's call rate is stationary from time 0.
+
+Infinite source (for validation).  Each territory sends Poisson calls at
+``calls_per_h`` whatever the number of machines down.
+
+A call's needs are drawn from streams keyed by its machine (the k-th call of
+machine m always gets the k-th draws), or, for Poisson calls, by the
+territory in arrival order: staffing and dispatch never change them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import simpy
+from simpy.events import Event, Timeout
+
+from sim.distributions import Distribution, Exponential
+
+from .calls import Call
+from .team import Team
+from .variates import Variates, classes, durations
+
+
+class CallNeeds:
+    """What the calls from one source will need, drawn in order."""
+
+    __slots__ = ("service_class", "travel_h", "repair_h")
+
+    def __init__(
+        self,
+        travel: Distribution,
+        repair: Distribution,
+        shares: list[float],
+        seed: int,
+        replication: int,
+        *entity: int,
+    ) -> None:
+        self.service_class = classes(shares, seed, replication, *entity)
+        self.travel_h = durations(travel, seed, replication, "travel", *entity)
+        self.repair_h = durations(repair, seed, replication, "repair", *entity)
+
+
+class Fleet:
+    """The installed base: ``machines`` per territory, each a renewal process."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        machines_per_territory: int,
+        time_to_failure: Distribution,
+        needs: Sequence[CallNeeds],
+        teams_of_territory: Sequence[Team],
+        seed: int,
+        replication: int,
+    ) -> None:
+        self.env = env
+        self.per_territory = machines_per_territory
+        self.needs = needs
+        self.team_of_territory = teams_of_territory
+        self.calls = 0
+        n = machines_per_territory * len(teams_of_territory)
+        self.uptimes = [
+            Variates(time_to_failure.sample, seed, replication, "failure", m) for m in range(n)
+        ]
+        for m, uptime in enumerate(self.uptimes):
+            # the first draw of a machine's stream is its residual life at time 0
+            residual = float(time_to_failure.sample_residual(uptime.generator, 1)[0])
+            Timeout(env, residual, m).callbacks.append(self._breaks_down)
+
+    def _breaks_down(self, event: Event) -> None:
+        machine: int = event.value
+        territory = machine // self.per_territory
+        needs = self.needs[machine]
+        call = Call(
+            self.calls, machine, territory, needs.service_class.next(),
+            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+        )
+        self.calls += 1
+        self.team_of_territory[territory].log_call(call)
+
+    def machine_restored(self, call: Call) -> None:
+        """Back to work: the machine's next failure is scheduled."""
+        m = call.machine
+        Timeout(self.env, self.uptimes[m].next(), m).callbacks.append(self._breaks_down)
+
+
+class PoissonCalls:
+    """Infinite source: Poisson calls at ``rate`` per hour from each territory."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calls_per_h: float,
+        needs: Sequence[CallNeeds],
+        teams_of_territory: Sequence[Team],
+        seed: int,
+        replication: int,
+    ) -> None:
+        self.env = env
+        self.needs = needs
+        self.team_of_territory = teams_of_territory
+        self.calls = 0
+        gap = Exponential(1.0 / calls_per_h)
+        self.gaps = [
+            Variates(gap.sample, seed, replication, "arrival", t)
+            for t in range(len(teams_of_territory))
+        ]
+        for t, gaps in enumerate(self.gaps):
+            Timeout(env, gaps.next(), t).callbacks.append(self._call_arrives)
+
+    def _call_arrives(self, event: Event) -> None:
+        territory: int = event.value
+        Timeout(self.env, self.gaps[territory].next(), territory).callbacks.append(
+            self._call_arrives
+        )
+        needs = self.needs[territory]
+        call = Call(
+            self.calls, -1, territory, needs.service_class.next(),
+            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+        )
+        self.calls += 1
+        self.team_of_territory[territory].log_call(call)
+
+    def machine_restored(self, call: Call) -> None:
+        """An infinite source does not depend on machines coming back."""

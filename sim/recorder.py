@@ -1,0 +1,265 @@
+"""What the model reports, and the KPIs made from it.
+
+The model calls a recorder explicitly at each step of a call's life
+(``logged``, ``dispatched``, ``on_site``, ``restored``); nothing patches
+SimPy.  :class:`KPIRecorder` keeps running sums only, so its memory does not
+grow with the number of calls, unless ``keep_calls`` asks for the per-call
+log.  Levels (calls waiting, machines down, technicians busy) are
+time-weighted; :meth:`KPIRecorder.reset` at the end of the warm-up clears
+every sum.  Calls logged before the warm-up ended are never tallied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+NAN = float("nan")
+
+
+class Recorder(Protocol):
+    """The interface the model reports to."""
+
+    def logged(self, call: CallLike, now: float) -> None: ...
+    def dispatched(self, call: CallLike, now: float) -> None: ...
+    def on_site(self, call: CallLike, now: float) -> None: ...
+    def restored(self, call: CallLike, now: float) -> None: ...
+    def reset(self, now: float) -> None: ...
+
+
+class CallLike(Protocol):
+    number: int
+    machine: int
+    territory: int
+    service_class: int
+    technician: int
+    travel_h: float
+    repair_h: float
+    failed_at: float
+    logged_at: float
+    dispatched_at: float
+    on_site_at: float
+
+
+class Level:
+    """A time-weighted level: its integral over time since the last reset."""
+
+    __slots__ = ("value", "area", "since", "start")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.area = 0.0
+        self.since = 0.0
+        self.start = 0.0
+
+    def change(self, delta: int, now: float) -> None:
+        self.area += self.value * (now - self.since)
+        self.since = now
+        self.value += delta
+
+    def reset(self, now: float) -> None:
+        """Start a new measurement at ``now``, keeping the current level."""
+        self.area = 0.0
+        self.since = self.start = now
+
+    def mean(self, now: float) -> float:
+        """Time average from the last reset to ``now``."""
+        span = now - self.start
+        return (self.area + self.value * (now - self.since)) / span if span > 0 else NAN
+
+
+class _ClassTally:
+    """Running sums for the calls of one service class."""
+
+    __slots__ = (
+        "waits", "wait_sum", "wait_gt", "responses", "response_sum", "sla_met",
+        "restores", "restore_sum", "logged",
+    )
+
+    def __init__(self, n_thresholds: int) -> None:
+        self.logged = 0
+        self.waits = 0
+        self.wait_sum = 0.0
+        self.wait_gt = [0] * n_thresholds
+        self.responses = 0
+        self.response_sum = 0.0
+        self.sla_met = 0
+        self.restores = 0
+        self.restore_sum = 0.0
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One finished call, as kept by ``keep_calls``."""
+
+    number: int
+    machine: int
+    territory: int
+    service_class: int
+    technician: int
+    failed_at: float
+    logged_at: float
+    dispatched_at: float
+    on_site_at: float
+    restored_at: float
+    travel_h: float
+    repair_h: float
+
+
+class KPIRecorder:
+    """Running KPI sums for one replication.
+
+    Parameters
+    ----------
+    class_names, sla_h
+        Names and response targets (``None``: no target) of the service classes.
+    thresholds_h
+        Waits for which ``P(wait > x)`` is reported.
+    technicians
+        Number of technicians (for utilisation).
+    hours_per_day
+        Length of a working day (for ``calls_per_day``).
+    keep_calls
+        Keep a :class:`CallRecord` of every finished call.
+    """
+
+    def __init__(
+        self,
+        class_names: Sequence[str],
+        sla_h: Sequence[float | None],
+        thresholds_h: Sequence[float],
+        technicians: int,
+        hours_per_day: float,
+        keep_calls: bool = False,
+    ) -> None:
+        self.class_names = list(class_names)
+        self.sla = [math.inf if s is None else s for s in sla_h]
+        self.has_sla = [s is not None for s in sla_h]
+        self.thresholds = list(thresholds_h)
+        self.technicians = technicians
+        self.hours_per_day = hours_per_day
+        self.keep_calls = keep_calls
+        self.calls: list[CallRecord] = []
+        self.start = 0.0
+        self.waiting = [Level() for _ in self.class_names]
+        self.down = Level()
+        self.busy = Level()
+        self.busy_on_site = Level()
+        self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
+
+    # -- reports from the model -------------------------------------------
+
+    def logged(self, call: CallLike, now: float) -> None:
+        self.waiting[call.service_class].change(1, now)
+        self.down.change(1, now)
+        if call.logged_at >= self.start:
+            self.tally[call.service_class].logged += 1
+
+    def dispatched(self, call: CallLike, now: float) -> None:
+        self.waiting[call.service_class].change(-1, now)
+        self.busy.change(1, now)
+        if call.logged_at >= self.start:
+            t = self.tally[call.service_class]
+            wait = now - call.logged_at
+            t.waits += 1
+            t.wait_sum += wait
+            gt = t.wait_gt
+            for i, x in enumerate(self.thresholds):
+                if wait > x:
+                    gt[i] += 1
+
+    def on_site(self, call: CallLike, now: float) -> None:
+        self.busy_on_site.change(1, now)
+        if call.logged_at >= self.start:
+            t = self.tally[call.service_class]
+            response = now - call.logged_at
+            t.responses += 1
+            t.response_sum += response
+            if response <= self.sla[call.service_class]:
+                t.sla_met += 1
+
+    def restored(self, call: CallLike, now: float) -> None:
+        self.busy_on_site.change(-1, now)
+        self.busy.change(-1, now)
+        self.down.change(-1, now)
+        if call.failed_at >= self.start:
+            t = self.tally[call.service_class]
+            t.restores += 1
+            t.restore_sum += now - call.failed_at
+            if self.keep_calls:
+                self.calls.append(
+                    CallRecord(
+                        call.number, call.machine, call.territory, call.service_class,
+                        call.technician, call.failed_at, call.logged_at, call.dispatched_at,
+                        call.on_site_at, now, call.travel_h, call.repair_h,
+                    )
+                )
+
+    def reset(self, now: float) -> None:
+        """Forget everything before ``now`` (the end of the warm-up)."""
+        self.start = now
+        for level in (*self.waiting, self.down, self.busy, self.busy_on_site):
+            level.reset(now)
+        self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
+
+    # -- KPIs -------------------------------------------------------------
+
+    def kpis(self, now: float) -> dict[str, dict[str, float]]:
+        """KPIs per class and overall (key ``"all"``), measured from the reset to ``now``.
+
+        Per-class rows hold the call KPIs; technician KPIs are overall only.
+        """
+        span = now - self.start
+        days = span / self.hours_per_day
+        out: dict[str, dict[str, float]] = {}
+        for name, t, waiting, has_sla in zip(
+            self.class_names, self.tally, self.waiting, self.has_sla, strict=True
+        ):
+            out[name] = self._call_kpis([t], [waiting], [has_sla], now, days)
+        all_row = self._call_kpis(self.tally, self.waiting, self.has_sla, now, days)
+        s = self.technicians
+        busy = self.busy.mean(now) / s
+        on_site = self.busy_on_site.mean(now) / s
+        all_row.update(
+            utilization=busy,
+            utilization_onsite=on_site,
+            travel_share=busy - on_site,
+            machines_down=self.down.mean(now),
+        )
+        out["all"] = all_row
+        return out
+
+    def _call_kpis(
+        self,
+        tallies: Sequence[_ClassTally],
+        waiting: Sequence[Level],
+        has_sla: Sequence[bool],
+        now: float,
+        days: float,
+    ) -> dict[str, float]:
+        waits = sum(t.waits for t in tallies)
+        responses = sum(t.responses for t in tallies)
+        restores = sum(t.restores for t in tallies)
+        sla_n = sum(t.responses for t, h in zip(tallies, has_sla, strict=True) if h)
+        sla_met = sum(t.sla_met for t, h in zip(tallies, has_sla, strict=True) if h)
+        row = {
+            "wait_h": sum(t.wait_sum for t in tallies) / waits if waits else NAN,
+            "response_h": sum(t.response_sum for t in tallies) / responses if responses else NAN,
+            "restore_h": sum(t.restore_sum for t in tallies) / restores if restores else NAN,
+        }
+        for i, x in enumerate(self.thresholds):
+            row[_threshold_kpi(x)] = (
+                sum(t.wait_gt[i] for t in tallies) / waits if waits else NAN
+            )
+        row["sla_met"] = sla_met / sla_n if sla_n else NAN
+        row["queue_len"] = sum(level.mean(now) for level in waiting)
+        row["calls_per_day"] = restores / days if days > 0 else NAN
+        row["calls_logged_per_h"] = sum(t.logged for t in tallies) / (days * self.hours_per_day)
+        row["n_calls"] = float(waits)
+        return row
+
+
+def _threshold_kpi(hours: float) -> str:
+    return f"p_wait_gt_{hours:g}h"
