@@ -37,3 +37,7 @@ __all__ = [
     "priority_nonpreemptive",
     "priority_preemptive",
 ]
+
+from .estimate import Estimate, Estimates, estimate, relative_error  # noqa: E402
+
+__all__ += ["Estimate", "Estimates", "estimate", "relative_error"]

@@ -1,0 +1,340 @@
+"""Pick the closed-form model that matches a scenario and evaluate its KPIs.
+
+:func:`estimate` returns, for every KPI a formula covers, the value, the
+model's name and whether that model is *exact* for the scenario or only an
+approximation (with the reason).  One model is primary (the best match);
+others are kept as alternatives, e.g. the textbook's infinite-source M/M/1
+next to the exact finite-fleet M/M/1//N.
+
+The scenario is read by attribute only (duck typing), so this module imports
+no other project module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .queues import (
+    QueueResult,
+    UnstableQueueError,
+    allen_cunneen,
+    finite_source,
+    finite_source_wait_tail,
+    mg1,
+    mg1_priority_nonpreemptive,
+    mms,
+    mms_wait_tail,
+    priority_nonpreemptive,
+)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One analytic KPI value."""
+
+    kpi: str
+    service_class: str  # "all" or a class name
+    value: float
+    model: str
+    exact: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Everything the analytic layer can say about a scenario.
+
+    ``unstable`` holds the reason when no steady state exists; then no
+    queueing KPI is given.
+    """
+
+    primary: list[Estimate] = field(default_factory=list)
+    alternatives: list[Estimate] = field(default_factory=list)
+    unstable: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def get(self, kpi: str, service_class: str = "all") -> Estimate | None:
+        for e in self.primary:
+            if e.kpi == kpi and e.service_class == service_class:
+                return e
+        return None
+
+    @property
+    def all(self) -> list[Estimate]:
+        return [*self.primary, *self.alternatives]
+
+
+@dataclass(frozen=True)
+class _Team:
+    """The queueing view of one team (all teams of a scenario are alike)."""
+
+    servers: int
+    finite: bool
+    machines: int  # finite fleet only
+    failure_rate: float  # per machine per hour (finite) ...
+    arrival_rate: float  # ... or calls per hour (infinite)
+    mean_travel: float
+    var_travel: float
+    mean_repair: float
+    var_repair: float
+    exponential_service: bool
+    exponential_failures: bool
+
+    @property
+    def mean_service(self) -> float:
+        return self.mean_travel + self.mean_repair
+
+    @property
+    def var_service(self) -> float:
+        return self.var_travel + self.var_repair
+
+
+def _threshold_kpi(hours: float) -> str:
+    return f"p_wait_gt_{hours:g}h"
+
+
+def _team(scenario: Any, dist: Any) -> _Team:
+    terr = scenario.territories
+    travel = dist(scenario.travel.time_h)
+    repair = dist(scenario.repair.time_h)
+    s = terr.technicians * terr.pooled
+    # exponential service: the technician's whole time per call (travel + repair) is exponential
+    exp_service = (travel.is_zero and repair.is_exponential) or (
+        repair.is_zero and travel.is_exponential
+    )
+    fleet = scenario.fleet
+    if fleet.machines is not None:
+        ttf = dist(fleet.time_to_failure_h)
+        return _Team(
+            s, True, fleet.machines * terr.pooled, 1.0 / ttf.mean, 0.0, travel.mean,
+            travel.variance, repair.mean, repair.variance, exp_service, ttf.is_exponential,
+        )
+    return _Team(
+        s, False, 0, 0.0, fleet.calls_per_h * terr.pooled, travel.mean, travel.variance,
+        repair.mean, repair.variance, exp_service, True,
+    )
+
+
+def estimate(scenario: Any, distribution: Any = None) -> Estimates:
+    """Analytic estimates of a scenario's KPIs.
+
+    Parameters
+    ----------
+    scenario : sim.config.Scenario
+        A validated scenario (read by attribute).
+    distribution : callable, optional
+        Builds a distribution object (with ``mean``, ``variance``,
+        ``is_exponential``, ``is_zero``) from a scenario distribution spec;
+        defaults to :func:`sim.distributions.from_spec`.
+    """
+    if distribution is None:  # imported here to keep this module free of project imports
+        from sim.distributions import from_spec as distribution
+    team = _team(scenario, distribution)
+    classes = list(scenario.fleet.classes)
+    priorities = [c.priority if c.priority is not None else 1 for c in classes]
+    uses_priority = scenario.dispatch.policy == "priority" and len(set(priorities)) > 1
+    thresholds = list(scenario.report.wait_thresholds_h)
+    hours_per_day = scenario.calendar.hours_per_day
+    try:
+        if team.finite:
+            out = _finite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        else:
+            out = _infinite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+    except UnstableQueueError as exc:
+        return Estimates(unstable=f"no steady state: {exc}")
+    return out
+
+
+# ---------------------------------------------------------------------------
+
+
+def _fifo_kpis(
+    res: QueueResult,
+    team: _Team,
+    classes: Sequence[Any],
+    tail: Any,
+    tail_exact: bool,
+    thresholds: Sequence[float],
+    hours_per_day: float,
+    exact: bool,
+    note: str,
+) -> list[Estimate]:
+    """KPIs of a FIFO team: every class sees the same wait."""
+    lam = res.arrival_rate
+    s = team.servers
+    out: list[Estimate] = []
+
+    def add(kpi: str, cls: str, value: float, is_exact: bool = exact) -> None:
+        out.append(Estimate(kpi, cls, value, res.model, is_exact, note))
+
+    add("utilization", "all", lam * team.mean_service / s)
+    add("utilization_onsite", "all", lam * team.mean_repair / s)
+    add("travel_share", "all", lam * team.mean_travel / s)
+    add("machines_down", "all", res.l)
+    for cls, share in [("all", 1.0), *((c.name, c.share) for c in classes)]:
+        add("wait_h", cls, res.wq)
+        add("response_h", cls, res.wq + team.mean_travel)
+        add("restore_h", cls, res.w)
+        add("queue_len", cls, share * res.lq)
+        add("calls_per_day", cls, share * lam * hours_per_day)
+        if tail is not None:
+            for x in thresholds:
+                add(_threshold_kpi(x), cls, float(tail(x)), exact and tail_exact)
+    if tail is not None and team.mean_travel == 0.0:
+        sla_classes = [c for c in classes if c.sla_h is not None]
+        for c in sla_classes:
+            add("sla_met", c.name, 1.0 - float(tail(c.sla_h)), exact and tail_exact)
+        if sla_classes:
+            total = sum(c.share for c in sla_classes)
+            met = sum(c.share * (1.0 - float(tail(c.sla_h))) for c in sla_classes) / total
+            add("sla_met", "all", met, exact and tail_exact)
+    return out
+
+
+def _infinite(
+    team: _Team,
+    classes: Sequence[Any],
+    priorities: Sequence[int],
+    uses_priority: bool,
+    thresholds: Sequence[float],
+    hours_per_day: float,
+) -> Estimates:
+    lam, s = team.arrival_rate, team.servers
+    es, vs = team.mean_service, team.var_service
+    mu = 1.0 / es
+    if s == 1:
+        res = mg1(lam, es, vs)
+        exact, note = True, "Poisson calls, one technician, FIFO: Pollaczek-Khinchine is exact"
+    elif team.exponential_service:
+        res = mms(lam, mu, s)
+        exact, note = True, "Poisson calls, exponential service, FIFO: Erlang C is exact"
+    else:
+        res = allen_cunneen(lam, es, vs, s)
+        exact, note = False, "non-exponential service with several technicians: no closed form"
+    tail = None
+    if team.exponential_service:
+        def tail(t: float) -> float:
+            return float(mms_wait_tail(lam, mu, s, t))
+    fifo = _fifo_kpis(res, team, classes, tail, True, thresholds, hours_per_day, exact, note)
+    if not uses_priority:
+        return Estimates(primary=fifo)
+    prio = _priority(team, lam, classes, priorities, res, exact_total=exact)
+    return Estimates(primary=prio, alternatives=[e for e in fifo if e.kpi == "wait_h"])
+
+
+def _priority(
+    team: _Team,
+    lam: float,
+    classes: Sequence[Any],
+    priorities: Sequence[int],
+    fifo: QueueResult,
+    exact_total: bool,
+    finite_note: str = "",
+) -> list[Estimate]:
+    """Nonpreemptive priority: per-class waits (classes sharing a priority share a level)."""
+    s, es = team.servers, team.mean_service
+    levels = sorted(set(priorities))
+    rates = [sum(lam * c.share for c, p in zip(classes, priorities, strict=True) if p == lv)
+             for lv in levels]
+    if team.exponential_service:
+        res = priority_nonpreemptive(rates, 1.0 / es, s)
+        exact, note = True, "Poisson calls, exponential service: nonpreemptive priority M/M/s"
+    elif s == 1:
+        res = mg1_priority_nonpreemptive(rates, es, team.var_service + es**2)
+        exact, note = True, "Poisson calls, one technician: Cobham's formula is exact"
+    else:
+        # scale the M/M/s result by the Allen-Cunneen factor
+        res0 = priority_nonpreemptive(rates, 1.0 / es, s)
+        factor = (1.0 + team.var_service / es**2) / 2.0
+        res = type(res0)(**{**res0.__dict__, "wq": tuple(w * factor for w in res0.wq)})
+        exact, note = False, "non-exponential service with several technicians: M/M/s priority x (1+cv^2)/2"
+    if finite_note:
+        exact, note = False, finite_note
+    out: list[Estimate] = []
+    for c, p in zip(classes, priorities, strict=True):
+        wq = res.wq[levels.index(p)]
+        for kpi, value in (
+            ("wait_h", wq),
+            ("response_h", wq + team.mean_travel),
+            ("restore_h", wq + es),
+        ):
+            out.append(Estimate(kpi, c.name, value, res.model, exact, note))
+    # With a service law common to all classes, the overall mean wait of a work-conserving
+    # nonpreemptive order equals FIFO's (exactly for M/M/s and for M/G/1).
+    total_exact = exact_total and (team.exponential_service or s == 1)
+    for kpi, value in (
+        ("wait_h", fifo.wq),
+        ("response_h", fifo.wq + team.mean_travel),
+        ("restore_h", fifo.w),
+        ("queue_len", fifo.lq),
+        ("machines_down", fifo.l),
+        ("utilization", fifo.arrival_rate * es / s),
+    ):
+        out.append(Estimate(kpi, "all", value, fifo.model, total_exact,
+                            "conservation: the overall wait equals FIFO's"))
+    return out
+
+
+def _finite(
+    team: _Team,
+    classes: Sequence[Any],
+    priorities: Sequence[int],
+    uses_priority: bool,
+    thresholds: Sequence[float],
+    hours_per_day: float,
+) -> Estimates:
+    n, s = team.machines, team.servers
+    mu = 1.0 / team.mean_service
+    res = finite_source(n, team.failure_rate, mu, s)
+    exact = team.exponential_service and team.exponential_failures
+    if exact:
+        note = "finite fleet, exponential failures and service, FIFO: M/M/s//N is exact"
+    else:
+        note = "M/M/s//N with the same means: approximate for non-exponential times"
+
+    def tail(t: float) -> float:
+        return float(finite_source_wait_tail(res, mu, t))
+
+    fifo = _fifo_kpis(res, team, classes, tail, exact, thresholds, hours_per_day, exact, note)
+    # the textbook's view: the same calls as Poisson from an infinite population
+    alternatives: list[Estimate] = []
+    notes: list[str] = []
+    lam_inf = n * team.failure_rate
+    try:
+        inf = mms(lam_inf, mu, s) if team.exponential_service else allen_cunneen(
+            lam_inf, team.mean_service, team.var_service, s
+        )
+        why = "infinite-source approximation: ignores that broken machines cannot fail"
+        for kpi, value in (("wait_h", inf.wq), ("restore_h", inf.w), ("queue_len", inf.lq),
+                           ("utilization", inf.utilization)):
+            alternatives.append(Estimate(kpi, "all", value, inf.model, False, why))
+        for x in thresholds:
+            if team.exponential_service:
+                alternatives.append(Estimate(
+                    _threshold_kpi(x), "all", float(mms_wait_tail(lam_inf, mu, s, x)),
+                    inf.model, False, why,
+                ))
+    except UnstableQueueError as exc:
+        notes.append(f"the infinite-source M/M/{s} has no steady state here ({exc.rho:.3f} >= 1); "
+                     "the finite fleet always has one")
+    if not uses_priority:
+        return Estimates(primary=fifo, alternatives=alternatives, notes=notes)
+    prio = _priority(
+        team, res.arrival_rate, classes, priorities, res, exact_total=exact,
+        finite_note="per-class waits: infinite-source priority formula at the finite fleet's call rate",
+    )
+    # overall values under priority come from the exact finite-source model when exponential
+    prio = [e if e.service_class != "all" else Estimate(e.kpi, "all", e.value, res.model, exact,
+                                                         "conservation: the overall wait equals FIFO's")
+            for e in prio]
+    return Estimates(primary=prio, alternatives=alternatives + [e for e in fifo if e.kpi == "wait_h"],
+                     notes=notes)
+
+
+def relative_error(simulated: float, analytic: float) -> float:
+    if analytic == 0 or math.isnan(analytic):
+        return math.nan
+    return (simulated - analytic) / abs(analytic)
