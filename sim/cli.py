@@ -1,0 +1,209 @@
+"""Command line: ``python run_sim.py [run|analytic|validate|report] ...``.
+
+With no arguments the default study (the Dupit case) runs.  Errors a user can
+cause print one line (file, key, reason) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS = Path("results")
+VALIDATION_DIR = ROOT / "scenarios" / "validation"
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, status 2 (argparse's own convention)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="run_sim.py",
+        description="Simulate after-sales field service and compare with queueing theory. "
+        "Without a command, runs the Dupit case study.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+        sp.add_argument("--backend", choices=("serial", "process"), default="process")
+        sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("run", help="run a scenario file and write results/<run-id>/")
+    r.add_argument("file", help="scenario TOML file")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario key, e.g. --set territories.technicians=2")
+    r.add_argument("--replications", type=int, help="same as --set run.replications=N")
+    r.add_argument("--seed", type=int, help="same as --set run.seed=S")
+    r.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
+    r.add_argument("--records", action="store_true", help="also write per-call calls.parquet")
+    common(r)
+
+    a = sub.add_parser("analytic", help="closed-form estimates only")
+    a.add_argument("file")
+    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    a.add_argument("--json", action="store_true", help="print JSON")
+
+    v = sub.add_parser("validate", help="every validation case: simulation vs exact formula")
+    v.add_argument("--quick", action="store_true",
+                   help="quarter horizon, doubled half-width allowance")
+    v.add_argument("--case", action="append", default=[], help="only cases whose name contains this")
+    v.add_argument("--dir", default=str(VALIDATION_DIR), help="folder of validation cases")
+    common(v)
+
+    d = sub.add_parser("dupit", help="the Dupit case study (the default command)")
+    d.add_argument("--out", default=str(DEFAULT_RESULTS))
+    common(d)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv or ["dupit"])
+    from sim.config import ScenarioError
+    from sim.results import ResultsError
+
+    try:
+        if args.command == "run":
+            return _run(args, argv)
+        if args.command == "analytic":
+            return _analytic(args)
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "dupit":
+            from sim.dupit import run_study
+
+            return run_study(Path(args.out), args.backend, args.workers, not args.quiet, argv)
+    except (ScenarioError, UsageError, ResultsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written for the unfinished run", file=sys.stderr)
+        return 130
+    raise AssertionError(args.command)  # pragma: no cover
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        raise UsageError(f"--workers: must be at least 1 (got {args.workers})")
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from sim.config import expand_sweep, load_scenario
+    from sim.console import summary_text
+    from sim.results import run_id, write_run
+    from sim.runner import manifest, run_experiment
+
+    _check_counts(args)
+    overrides = list(args.overrides)
+    if args.replications is not None:
+        overrides.append(f"run.replications={args.replications}")
+    if args.seed is not None:
+        overrides.append(f"run.seed={args.seed}")
+    scenario = load_scenario(args.file, overrides)
+    points = expand_sweep(scenario, args.file)
+    out = Path(args.out)
+    _check_writable(out)
+    tasks = len(points) * scenario.run.replications
+    print(f"{scenario.meta.name}: {len(points)} design point(s) x {scenario.run.replications} "
+          f"replication(s) = {tasks} task(s), backend {args.backend}", file=sys.stderr)
+    exp = run_experiment(scenario, points, args.backend, args.workers, args.records,
+                         progress=None if not args.quiet else False)
+    print(summary_text(exp.summary))
+    path = write_run(out, run_id(scenario.meta.name, scenario.config_hash()),
+                     manifest(exp, argv, args.file), exp.replications, exp.summary, exp.calls)
+    print(f"\nwrote {path}  ({exp.wall_s:.1f} s)")
+    if exp.failures:
+        print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
+              f"{path / 'manifest.json'}", file=sys.stderr)
+        first = exp.failures[0].error or ""
+        print(first.strip().splitlines()[-1], file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check_writable(out: Path) -> None:
+    import os
+
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise UsageError(f"{out}: results folder is not writable")
+
+
+def _analytic(args: argparse.Namespace) -> int:
+    from sim.analytic import estimate
+    from sim.config import expand_sweep, load_scenario
+    from sim.console import exactness, fmt, table
+
+    scenario = load_scenario(args.file, args.overrides)
+    points = expand_sweep(scenario, args.file)
+    payload = []
+    for p in points:
+        est = estimate(p.scenario)
+        payload.append({
+            "design_point": p.id,
+            "params": p.params,
+            "unstable": est.unstable,
+            "notes": est.notes,
+            "estimates": [e.__dict__ | {"role": "primary"} for e in est.primary]
+            + [e.__dict__ | {"role": "alternative"} for e in est.alternatives],
+        })
+    if args.json:
+        print(json.dumps(payload, indent=2))
+        return EXIT_OK
+    for item in payload:
+        params = ", ".join(f"{k}={v}" for k, v in item["params"].items())
+        print(f"{item['design_point']}" + (f"  ({params})" if params else ""))
+        if item["unstable"]:
+            print(f"  unstable: {item['unstable']}")
+            continue
+        rows = [(e["kpi"], e["service_class"], fmt(e["value"]), e["model"],
+                 exactness(e["exact"]), e["role"]) for e in item["estimates"]]
+        print(table(rows, ("KPI", "class", "value", "model", "exact?", "role")))
+        for note in {e["note"] for e in item["estimates"]} | set(item["notes"]):
+            print(f"  note: {note}")
+        print()
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.console import fmt, table
+    from sim.validate import case_files, run_case
+
+    _check_counts(args)
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder of validation cases")
+    files = [f for f in case_files(folder) if not args.case or any(c in f.stem for c in args.case)]
+    if not files:
+        raise UsageError(f"{folder}: no validation case matches")
+    rows, failed = [], 0
+    for f in files:
+        print(f"validating {f.stem} ...", file=sys.stderr, flush=True)
+        for c in run_case(f, args.quick, args.backend, args.workers, progress=not args.quiet and None):
+            failed += not c.passed
+            rows.append((c.case, c.design_point if c.design_point != "dp000" else "",
+                         c.service_class, c.kpi, c.model, fmt(c.exact), fmt(c.mean),
+                         f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]", f"{c.rel_half_width:.1%}",
+                         c.verdict))
+    print(table(rows, ("case", "point", "class", "KPI", "model", "exact", "simulated",
+                       "99% CI", "rel.hw", "result")))
+    print(f"\n{len(rows) - failed} of {len(rows)} checks passed"
+          + (" (quick mode)" if args.quick else ""))
+    return EXIT_FAILED if failed else EXIT_OK

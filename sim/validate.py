@@ -1,0 +1,103 @@
+"""Validation cases: simulated KPIs against their exact closed forms.
+
+A case is a scenario file with a ``[validation]`` table listing the KPIs to
+check.  For each KPI (overall and per class) whose analytic value is exact
+for the scenario, the case passes when the exact value lies inside the
+simulated confidence interval (99 % by default) AND the interval's relative
+half-width is at most ``max_rel_half_width``, so that a pass means something.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.config import Scenario, expand_sweep, load_scenario
+from sim.runner import run_experiment
+
+QUICK_HORIZON_FACTOR = 0.25  # --quick: a quarter of the horizon ...
+QUICK_TOLERANCE_FACTOR = 2.0  # ... so half-widths double; the allowance doubles with them
+
+
+@dataclass(frozen=True)
+class Check:
+    case: str
+    design_point: str
+    service_class: str
+    kpi: str
+    exact: float
+    model: str
+    mean: float
+    ci_low: float
+    ci_high: float
+    rel_half_width: float
+    max_rel_half_width: float
+
+    @property
+    def inside(self) -> bool:
+        return self.ci_low <= self.exact <= self.ci_high
+
+    @property
+    def tight(self) -> bool:
+        return self.rel_half_width <= self.max_rel_half_width
+
+    @property
+    def passed(self) -> bool:
+        return self.inside and self.tight
+
+    @property
+    def verdict(self) -> str:
+        if self.passed:
+            return "pass"
+        return "FAIL (outside CI)" if not self.inside else "FAIL (CI too wide)"
+
+
+def case_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.toml"))
+
+
+def quick(scenario: Scenario) -> Scenario:
+    """The same case with a shorter horizon and a proportionally wider allowance."""
+    assert scenario.validation is not None
+    run = scenario.run.model_copy(update={"horizon_h": scenario.run.horizon_h * QUICK_HORIZON_FACTOR})
+    val = scenario.validation.model_copy(
+        update={"max_rel_half_width": scenario.validation.max_rel_half_width * QUICK_TOLERANCE_FACTOR}
+    )
+    return scenario.model_copy(update={"run": run, "validation": val})
+
+
+def run_case(
+    path: Path, is_quick: bool = False, backend: str = "process", workers: int | None = None,
+    progress: bool | None = None,
+) -> list[Check]:
+    """Run one validation case and check every exact KPI it lists."""
+    scenario = load_scenario(path)
+    if scenario.validation is None:
+        raise ValueError(f"{path}: not a validation case (no [validation] table)")
+    if is_quick:
+        scenario = quick(scenario)
+    val = scenario.validation
+    assert val is not None
+    points = expand_sweep(scenario, str(path))
+    exp = run_experiment(scenario, points, backend, workers, progress=progress,
+                         confidence=val.confidence)
+    if exp.failures:
+        raise RuntimeError(f"{path}: {len(exp.failures)} replication(s) failed:\n"
+                           f"{exp.failures[0].error}")
+    checks: list[Check] = []
+    s = exp.summary
+    for kpi in val.kpis:
+        rows = s[(s["kpi"] == kpi) & (s["analytic_exact"].fillna(False))]
+        if len(scenario.fleet.classes) == 1:  # the one class's row repeats the overall row
+            rows = rows[rows["class"] == "all"]
+        if rows.empty:
+            raise ValueError(f"{path}: validation.kpis: no exact formula for {kpi!r} in this case")
+        for r in rows.to_dict("records"):
+            exact = float(r["analytic"])
+            checks.append(Check(
+                path.stem, r["design_point"], r["class"], kpi, exact, str(r["analytic_model"]),
+                float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]),
+                float(r["half_width"]) / abs(exact) if exact else float("inf"),
+                val.max_rel_half_width,
+            ))
+    return checks
