@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, UsageError, ResultsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted: nothing was written for the unfinished run", file=sys.stderr)
         return 130
@@ -137,8 +141,6 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _check_writable(out: Path) -> None:
-    import os
-
     probe = out
     while not probe.exists():
         probe = probe.parent
@@ -174,7 +176,8 @@ def _analytic(args: argparse.Namespace) -> int:
             print(f"  unstable: {item['unstable']}")
             continue
         rows = [(e["kpi"], e["service_class"], fmt(e["value"]), e["model"],
-                 exactness(e["exact"]), e["role"]) for e in item["estimates"]]
+                 exactness(e["exact"]), e["role"]) for e in item["estimates"]
+                if e["service_class"] == "all" or len(scenario.fleet.classes) > 1]
         print(table(rows, ("KPI", "class", "value", "model", "exact?", "role")))
         for note in {e["note"] for e in item["estimates"]} | set(item["notes"]):
             print(f"  note: {note}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .queues import (
@@ -290,13 +290,22 @@ def _finite(
     mu = 1.0 / team.mean_service
     res = finite_source(n, team.failure_rate, mu, s)
     exact = team.exponential_service and team.exponential_failures
+    tail = None
+    if team.exponential_service:
+        def tail(t: float) -> float:
+            return float(finite_source_wait_tail(res, mu, t))
     if exact:
         note = "finite fleet, exponential failures and service, FIFO: M/M/s//N is exact"
+    elif team.exponential_service:
+        note = "M/M/s//N with the same mean time to failure: approximate for non-exponential failures"
     else:
-        note = "M/M/s//N with the same means: approximate for non-exponential times"
-
-    def tail(t: float) -> float:
-        return float(finite_source_wait_tail(res, mu, t))
+        # scale the queueing delay by the Allen-Cunneen variability factor
+        factor = (1.0 + team.var_service / team.mean_service**2) / 2.0
+        wq = res.wq * factor
+        lq = res.arrival_rate * wq
+        res = replace(res, model=f"M/G/{s}//{n}", wq=wq, w=wq + team.mean_service, lq=lq,
+                      l=lq + res.arrival_rate * team.mean_service)
+        note = "M/M/s//N wait x (1 + cv^2)/2 for non-exponential service: an approximation"
 
     fifo = _fifo_kpis(res, team, classes, tail, exact, thresholds, hours_per_day, exact, note)
     # the textbook's view: the same calls as Poisson from an infinite population
@@ -304,9 +313,12 @@ def _finite(
     notes: list[str] = []
     lam_inf = n * team.failure_rate
     try:
-        inf = mms(lam_inf, mu, s) if team.exponential_service else allen_cunneen(
-            lam_inf, team.mean_service, team.var_service, s
-        )
+        if team.exponential_service:
+            inf = mms(lam_inf, mu, s)
+        elif s == 1:
+            inf = mg1(lam_inf, team.mean_service, team.var_service)
+        else:
+            inf = allen_cunneen(lam_inf, team.mean_service, team.var_service, s)
         why = "infinite-source approximation: ignores that broken machines cannot fail"
         for kpi, value in (("wait_h", inf.wq), ("restore_h", inf.w), ("queue_len", inf.lq),
                            ("utilization", inf.utilization)):
