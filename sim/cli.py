@@ -129,7 +129,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                          progress=None if not args.quiet else False)
     print(summary_text(exp.summary))
     path = write_run(out, run_id(scenario.meta.name, scenario.config_hash()),
-                     manifest(exp, argv, args.file), exp.replications, exp.summary, exp.calls)
+                     manifest(exp, argv, args.file), exp.replications, exp.summary, exp.calls, exp.series)
     print(f"\nwrote {path}  ({exp.wall_s:.1f} s)")
     if exp.failures:
         print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "

@@ -216,6 +216,6 @@ def run_study(
     study = baseline.model_copy(update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})})
     exp.scenario = study
     path = write_run(out, run_id("dupit-study", study.config_hash()),
-                     manifest(exp, argv, str(folder)), exp.replications, exp.summary, exp.calls)
+                     manifest(exp, argv, str(folder)), exp.replications, exp.summary, exp.calls, exp.series)
     print(f"\nwrote {path}  ({exp.wall_s:.1f} s)")
     return 1 if exp.failures else 0

@@ -27,6 +27,7 @@ class Recorder(Protocol):
     def on_site(self, call: CallLike, now: float) -> None: ...
     def restored(self, call: CallLike, now: float) -> None: ...
     def reset(self, now: float) -> None: ...
+    def sample(self, now: float) -> None: ...
 
 
 class CallLike(Protocol):
@@ -148,6 +149,8 @@ class KPIRecorder:
         self.busy = Level()
         self.busy_on_site = Level()
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
+        #: (time, calls waiting, machines down, technicians busy) at regular instants
+        self.series: list[tuple[float, int, int, int]] = []
 
     # -- reports from the model -------------------------------------------
 
@@ -196,6 +199,11 @@ class KPIRecorder:
                         call.on_site_at, now, call.travel_h, call.repair_h,
                     )
                 )
+
+    def sample(self, now: float) -> None:
+        """Note the current levels (for time-series plots; a fixed number per run)."""
+        waiting = sum(level.value for level in self.waiting)
+        self.series.append((now, waiting, self.down.value, self.busy.value))
 
     def reset(self, now: float) -> None:
         """Forget everything before ``now`` (the end of the warm-up)."""

@@ -23,6 +23,7 @@ MANIFEST = "manifest.json"
 REPLICATIONS = "replications.parquet"
 SUMMARY = "summary.csv"
 CALLS = "calls.parquet"
+SERIES = "timeseries.parquet"
 PARTIAL_PREFIX = ".partial-"
 
 
@@ -50,6 +51,7 @@ class RunData:
     replications: pd.DataFrame
     summary: pd.DataFrame
     calls: pd.DataFrame | None
+    series: pd.DataFrame | None
 
 
 def write_run(
@@ -59,6 +61,7 @@ def write_run(
     replications: pd.DataFrame,
     summary: pd.DataFrame,
     calls: pd.DataFrame | None = None,
+    series: pd.DataFrame | None = None,
 ) -> Path:
     """Write a complete run folder atomically and return its path."""
     final = base / rid
@@ -75,6 +78,8 @@ def write_run(
         summary.to_csv(partial / SUMMARY, index=False)
         if calls is not None and not calls.empty:
             calls.to_parquet(partial / CALLS, index=False)
+        if series is not None and not series.empty:
+            series.to_parquet(partial / SERIES, index=False)
         os.replace(partial, final)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
@@ -93,7 +98,8 @@ def read_run(path: str | Path) -> RunData:
     replications = pd.read_parquet(p / REPLICATIONS)
     summary = pd.read_csv(p / SUMMARY)
     calls = pd.read_parquet(p / CALLS) if (p / CALLS).is_file() else None
-    return RunData(p, manifest, replications, summary, calls)
+    series = pd.read_parquet(p / SERIES) if (p / SERIES).is_file() else None
+    return RunData(p, manifest, replications, summary, calls, series)
 
 
 def package_versions() -> dict[str, str]:

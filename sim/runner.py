@@ -32,6 +32,8 @@ from sim.stats import summarize
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
 TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down")
 BACKENDS = ("serial", "process")
+#: evenly spaced samples of the levels per replication (for time-series charts)
+SERIES_SAMPLES = 200
 
 
 def kpi_names(scenario: Scenario) -> list[str]:
@@ -49,6 +51,7 @@ class Task:
     point: DesignPoint
     replication: int
     keep_calls: bool = False
+    samples: int = SERIES_SAMPLES
 
 
 @dataclass
@@ -59,6 +62,7 @@ class TaskResult:
     replication: int
     rows: list[dict[str, Any]] = field(default_factory=list)
     calls: list[CallRecord] | None = None
+    series: list[tuple[float, int, int, int]] | None = None
     wall_s: float = 0.0
     error: str | None = None
 
@@ -83,7 +87,7 @@ def run_replication(task: Task) -> TaskResult:
         hours_per_day=sc.calendar.hours_per_day,
         keep_calls=task.keep_calls,
     )
-    end = simulate(sc, task.replication, recorder)
+    end = simulate(sc, task.replication, recorder, task.samples)
     kpis = recorder.kpis(end)
     params = {k: _param_value(v) for k, v in task.point.params.items()}
     rows = [
@@ -98,7 +102,8 @@ def run_replication(task: Task) -> TaskResult:
     ]
     return TaskResult(
         task.point.index, task.replication, rows,
-        recorder.calls if task.keep_calls else None, time.perf_counter() - t0,
+        recorder.calls if task.keep_calls else None, recorder.series or None,
+        time.perf_counter() - t0,
     )
 
 
@@ -197,6 +202,20 @@ def calls_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) ->
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def series_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -> pd.DataFrame:
+    """Levels over time: one row per (design point, replication, sample instant)."""
+    frames = []
+    for res in results:
+        if not res.series:
+            continue
+        df = pd.DataFrame(res.series, columns=["t_h", "calls_waiting", "machines_down",
+                                               "technicians_busy"])
+        df.insert(0, "replication", res.replication)
+        df.insert(0, "design_point", points[res.design_point].id)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def summary_table(
     replications: pd.DataFrame,
     points: Sequence[DesignPoint],
@@ -251,6 +270,7 @@ class Experiment:
     replications: pd.DataFrame
     summary: pd.DataFrame
     calls: pd.DataFrame | None
+    series: pd.DataFrame
     wall_s: float
     path: Any = None  # the results folder, once written
 
@@ -282,7 +302,7 @@ def run_experiment(
     summary = summary_table(reps, points, confidence)
     calls = calls_table(results, points) if keep_calls else None
     return Experiment(scenario, list(points), results, reps, summary, calls,
-                      time.perf_counter() - t0)
+                      series_table(results, points), time.perf_counter() - t0)
 
 
 def manifest(exp: Experiment, argv: Sequence[str], source: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import simpy
+from simpy.events import Event, Timeout
 
 from sim.config import Scenario
 from sim.distributions import Distribution, from_spec
@@ -67,17 +68,31 @@ def build(
     return FieldService(env, teams, source)
 
 
-def simulate(scenario: Scenario, replication: int, recorder: Recorder) -> float:
+def simulate(
+    scenario: Scenario, replication: int, recorder: Recorder, samples: int = 0
+) -> float:
     """Run one replication: warm up, reset the recorder, run the horizon.
 
-    Returns the simulated time at the end (warm-up + horizon, in hours).
+    ``samples`` > 0 asks the recorder to note its levels at that many evenly
+    spaced instants over the whole run (warm-up included).  Returns the
+    simulated time at the end (warm-up + horizon, in hours).
     """
     env = simpy.Environment()
     build(env, scenario, replication, recorder)
+    end = scenario.run.warmup_h + scenario.run.horizon_h
+    if samples > 0:
+        _sample_levels(env, recorder, end / samples)
     warmup = scenario.run.warmup_h
     if warmup > 0:
         env.run(until=warmup)
     recorder.reset(warmup)
-    end = warmup + scenario.run.horizon_h
     env.run(until=end)
     return end
+
+
+def _sample_levels(env: simpy.Environment, recorder: Recorder, every: float) -> None:
+    def sample(event: Event) -> None:
+        recorder.sample(env.now)
+        Timeout(env, every).callbacks.append(sample)
+
+    Timeout(env, every).callbacks.append(sample)
