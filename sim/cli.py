@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sim import __version__
 
@@ -41,11 +42,18 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-        sp.add_argument("--backend", choices=("serial", "process"), default="process")
+        sp.add_argument("--backend", choices=("serial", "process", "dask"), default="process",
+                        help="serial, a process pool (default) or dask.distributed")
+        sp.add_argument("--dask-address", default=None, metavar="ADDR",
+                        help="scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(default: a local cluster)")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("run", help="run a scenario file and write results/<run-id>/")
-    r.add_argument("file", help="scenario TOML file")
+    r.add_argument("file", nargs="?", help="scenario TOML file (optional with --resume)")
+    r.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="sweep a key over values (adds to the file's [sweep])")
+    r.add_argument("--resume", metavar="RUN_DIR", help="complete a run that was killed")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario key, e.g. --set territories.technicians=2")
     r.add_argument("--replications", type=int, help="same as --set run.replications=N")
@@ -77,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv or ["dupit"])
     from sim.config import ScenarioError
     from sim.results import ResultsError
+    from sim.runner import RunInterrupted
 
     try:
         if args.command == "run":
@@ -88,15 +97,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "dupit":
             from sim.dupit import run_study
 
-            return run_study(Path(args.out), args.backend, args.workers, not args.quiet, argv)
+            _check_counts(args)
+            return run_study(Path(args.out), args.backend, args.workers, not args.quiet, argv,
+                             dask_address=args.dask_address)
     except (ScenarioError, UsageError, ResultsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into head & co.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
         return EXIT_OK
+    except RunInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("interrupted: nothing was written for the unfinished run", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return 130
     raise AssertionError(args.command)  # pragma: no cover
 
@@ -104,40 +118,72 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check_counts(args: argparse.Namespace) -> None:
     if getattr(args, "workers", None) is not None and args.workers < 1:
         raise UsageError(f"--workers: must be at least 1 (got {args.workers})")
+    if getattr(args, "dask_address", None):
+        from sim.runner import check_dask_address
+
+        try:
+            check_dask_address(args.dask_address)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if args.backend != "dask":
+            raise UsageError("--dask-address: only with --backend dask")
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from sim.config import expand_sweep, load_scenario
     from sim.console import summary_text
-    from sim.results import run_id, write_run
-    from sim.runner import manifest, run_experiment
+    from sim.runner import execute
 
     _check_counts(args)
+    scenario, points, source = _resolve_run(args)
+    out = Path(args.out)
+    if not args.resume:
+        _check_writable(out)
+    tasks = len(points) * scenario.run.replications
+    print(f"{scenario.meta.name}: {len(points)} design point(s) x {scenario.run.replications} "
+          f"replication(s) = {tasks} task(s), backend {args.backend}", file=sys.stderr)
+    exp = execute(scenario, points, out, argv, source, args.backend, args.workers, args.records,
+                  progress=False if args.quiet else None, resume=args.resume,
+                  dask_address=args.dask_address)
+    print(summary_text(exp.summary))
+    print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)")
+    if exp.failures:
+        print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
+              f"{exp.path / 'manifest.json'}", file=sys.stderr)
+        first = exp.failures[0].error or ""
+        print(first.strip().splitlines()[-1], file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
+    """The scenario and design points to run: from the file, or from the run to resume."""
+    from sim.config import ScenarioError, apply_cli_sweeps, expand_sweep, load_scenario
+    from sim.results import RunFolder
+    from sim.runner import points_from_manifest
+
     overrides = list(args.overrides)
     if args.replications is not None:
         overrides.append(f"run.replications={args.replications}")
     if args.seed is not None:
         overrides.append(f"run.seed={args.seed}")
+    if args.resume:
+        if overrides or args.sweeps:
+            raise UsageError("--resume: the run's own settings are used; drop --set, --sweep, "
+                             "--replications and --seed")
+        _, man = RunFolder.open_for_resume(args.resume)
+        scenario, points = points_from_manifest(man, f"{args.resume}/manifest.json")
+        if args.file:
+            mine = load_scenario(args.file)
+            if mine.config_hash() != man.get("config_hash"):
+                raise ScenarioError(args.file, "", f"is not the scenario of the run {args.resume} "
+                                    "(different settings); nothing was changed")
+        return scenario, points, man.get("scenario_file", "")
+    if not args.file:
+        raise UsageError("run: give a scenario FILE (or --resume RUN_DIR)")
     scenario = load_scenario(args.file, overrides)
-    points = expand_sweep(scenario, args.file)
-    out = Path(args.out)
-    _check_writable(out)
-    tasks = len(points) * scenario.run.replications
-    print(f"{scenario.meta.name}: {len(points)} design point(s) x {scenario.run.replications} "
-          f"replication(s) = {tasks} task(s), backend {args.backend}", file=sys.stderr)
-    exp = run_experiment(scenario, points, args.backend, args.workers, args.records,
-                         progress=None if not args.quiet else False)
-    print(summary_text(exp.summary))
-    path = write_run(out, run_id(scenario.meta.name, scenario.config_hash()),
-                     manifest(exp, argv, args.file), exp.replications, exp.summary, exp.calls, exp.series)
-    print(f"\nwrote {path}  ({exp.wall_s:.1f} s)")
-    if exp.failures:
-        print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
-              f"{path / 'manifest.json'}", file=sys.stderr)
-        first = exp.failures[0].error or ""
-        print(first.strip().splitlines()[-1], file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    if args.sweeps:
+        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file)
+    return scenario, expand_sweep(scenario, args.file), args.file
 
 
 def _check_writable(out: Path) -> None:

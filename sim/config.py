@@ -274,6 +274,14 @@ class Validation(_Section):
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
 
 
+class Variant(_Section):
+    """A named set of overrides (e.g. one proposal), combined with the sweep grid."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    description: str = ""
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
 class Scenario(_Section):
     meta: Meta = Meta()
     run: Run = Run()
@@ -285,6 +293,7 @@ class Scenario(_Section):
     dispatch: Dispatch = Dispatch()
     report: Report = Report()
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
+    variants: list[Variant] = Field(default_factory=list)
     validation: Validation | None = None
 
     @model_validator(mode="after")
@@ -373,6 +382,11 @@ def validate_scenario(raw: Mapping[str, Any], source: str = "<scenario>") -> Sce
         raise ScenarioError(source, key, reason) from None
     for key, values in scenario.sweep.items():
         _check_sweep_key(raw, key, values, source)
+    names = [v.name for v in scenario.variants]
+    if len(set(names)) != len(names):
+        raise ScenarioError(source, "variants", f"variant names must be unique, got {names}")
+    for i, variant in enumerate(scenario.variants):
+        _check_variant(raw, i, variant, source)
     return scenario
 
 
@@ -440,12 +454,28 @@ def _list_index(node: list[Any], part: str, key: str, source: str) -> int:
     return int(part)
 
 
+def _check_variant(raw: Mapping[str, Any], i: int, variant: Variant, source: str) -> None:
+    trial = copy.deepcopy(dict(raw))
+    for section in ("sweep", "variants"):
+        trial.pop(section, None)
+    for key, value in variant.set.items():
+        if key.split(".")[0] in ("sweep", "variants", "meta", "validation"):
+            raise ScenarioError(source, f"variants[{i}].set.{key}", "this section cannot be set")
+        set_dotted(trial, key, value, source)
+    try:
+        Scenario.model_validate(trial)
+    except ValidationError as exc:
+        k, reason = _first_error(exc)
+        raise ScenarioError(source, f"variants[{i}] ({variant.name})", f"{k}: {reason}") from None
+
+
 def _check_sweep_key(raw: Mapping[str, Any], key: str, values: Sequence[Any], source: str) -> None:
-    if key.split(".")[0] in ("sweep", "meta", "validation"):
+    if key.split(".")[0] in ("sweep", "variants", "meta", "validation"):
         raise ScenarioError(source, f"sweep.{key}", "this section cannot be swept")
     for v in values:
         trial = copy.deepcopy(dict(raw))
         trial.pop("sweep", None)
+        trial.pop("variants", None)
         set_dotted(trial, key, v, source)
         try:
             Scenario.model_validate(trial)
@@ -499,14 +529,44 @@ class DesignPoint:
 
 
 def expand_sweep(scenario: Scenario, source: str = "<scenario>") -> list[DesignPoint]:
-    """The design points of a scenario's ``[sweep]`` (one point if none)."""
-    base = scenario.model_dump(mode="json", exclude={"sweep"})
+    """The design points: every variant (if any) times the Cartesian ``[sweep]`` grid.
+
+    Ids ``dp000``, ``dp001``... follow the order variants, then the grid with
+    the last key varying fastest, so they are stable for a given file.  The
+    parameter columns are ``variant`` (when there are variants) and the swept keys.
+    """
+    base = scenario.model_dump(mode="json", exclude={"sweep", "variants"})
     keys = list(scenario.sweep)
+    variants: list[Variant | None] = list(scenario.variants) or [None]
     points: list[DesignPoint] = []
-    for i, combo in enumerate(itertools.product(*(scenario.sweep[k] for k in keys))):
-        raw = copy.deepcopy(base)
-        for k, v in zip(keys, combo, strict=True):
-            set_dotted(raw, k, v, source)
-        sc = validate_scenario(raw, f"{source} (sweep point {i})")
-        points.append(DesignPoint(i, dict(zip(keys, combo, strict=True)), sc))
+    for variant in variants:
+        for combo in itertools.product(*(scenario.sweep[k] for k in keys)):
+            i = len(points)
+            raw = copy.deepcopy(base)
+            params: dict[str, Any] = {}
+            if variant is not None:
+                params["variant"] = variant.name
+                for k, v in variant.set.items():
+                    set_dotted(raw, k, v, source)
+            for k, v in zip(keys, combo, strict=True):
+                set_dotted(raw, k, v, source)
+                params[k] = v
+            sc = validate_scenario(raw, f"{source} (design point dp{i:03d})")
+            points.append(DesignPoint(i, params, sc))
     return points
+
+
+def apply_cli_sweeps(scenario: Scenario, sweeps: Iterable[str], source: str) -> Scenario:
+    """Add ``--sweep key=v1,v2,...`` to the scenario's ``[sweep]`` (values read as TOML)."""
+    raw = scenario.model_dump(mode="json")
+    for text in sweeps:
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise ScenarioError(f"{source} (--sweep)", text, "expected key=v1,v2,...")
+        try:
+            parsed = tomllib.loads(f"v = [{values}]")["v"]
+        except tomllib.TOMLDecodeError:
+            parsed = [v.strip() for v in values.split(",") if v.strip()]
+        raw.setdefault("sweep", {})[key] = parsed
+    return validate_scenario(raw, f"{source} (--sweep)")

@@ -37,7 +37,8 @@ def summary_text(summary: pd.DataFrame, service_class: str = "all") -> str:
         return "(no results)"
     out = []
     rows_all = summary[summary["class"] == service_class]
-    param_cols = [c for c in summary.columns if "." in c]
+    cols = list(summary.columns)
+    param_cols = cols[1 : cols.index("class")]  # summary_table puts parameters right after the id
     for dp, rows in rows_all.groupby("design_point", sort=False):
         first = rows.iloc[0]
         params = ", ".join(f"{c}={first[c]}" for c in param_cols)

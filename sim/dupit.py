@@ -28,8 +28,7 @@ import pandas as pd
 
 from sim.config import DesignPoint, Scenario, expand_sweep, load_scenario
 from sim.console import exactness, fmt, table
-from sim.results import run_id, write_run
-from sim.runner import manifest, run_experiment
+from sim.runner import execute
 
 STUDY_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "dupit"
 STANDARD_H = 2.0  # the new standard: mean wait at most 2 h
@@ -202,20 +201,20 @@ def recommendation(options: list[dict[str, Any]]) -> str:
 
 def run_study(
     out: Path, backend: str = "process", workers: int | None = None, progress: bool = True,
-    argv: Sequence[str] = (), folder: Path = STUDY_DIR,
+    argv: Sequence[str] = (), folder: Path = STUDY_DIR, dask_address: str | None = None,
 ) -> int:
     """Run the Dupit study, print its tables and write ``results/<run-id>/``."""
     baseline, points = load_study(folder)
     n_tasks = sum(p.scenario.run.replications for p in points)
     print(f"Dupit case study: {len(points)} design points, {n_tasks} replications "
           f"(standard: mean wait <= {STANDARD_H:g} h)", file=sys.stderr)
-    exp = run_experiment(baseline, points, backend, workers, progress=None if progress else False)
+    study = baseline.model_copy(
+        update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})}
+    )
+    exp = execute(study, points, out, argv, str(folder), backend, workers,
+                  progress=None if progress else False, dask_address=dask_address)
     text, options = study_tables(exp.summary, points)
     print(text)
     print(recommendation(options))
-    study = baseline.model_copy(update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})})
-    exp.scenario = study
-    path = write_run(out, run_id("dupit-study", study.config_hash()),
-                     manifest(exp, argv, str(folder)), exp.replications, exp.summary, exp.calls, exp.series)
-    print(f"\nwrote {path}  ({exp.wall_s:.1f} s)")
+    print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)")
     return 1 if exp.failures else 0

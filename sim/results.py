@@ -1,9 +1,9 @@
 """Writing and reading ``results/<run-id>/``.
 
-A run is written into a hidden ``.partial-<run-id>`` folder next to its
-final place and renamed when every file is complete, so a folder without
-that prefix is always whole, and an interrupted run never leaves a
-half-written folder that looks finished.
+Every file is written to a temporary name and renamed, so no reader sees
+half a file.  A run's manifest says ``"status": "running"`` until every
+table is written; finished tasks are kept one file each under ``tasks/``
+meanwhile, which is what ``--resume`` completes from.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ REPLICATIONS = "replications.parquet"
 SUMMARY = "summary.csv"
 CALLS = "calls.parquet"
 SERIES = "timeseries.parquet"
-PARTIAL_PREFIX = ".partial-"
+TASKS = "tasks"
 
 
 class ResultsError(OSError):
@@ -54,6 +54,100 @@ class RunData:
     series: pd.DataFrame | None
 
 
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=1, default=str) + "\n"))
+
+
+class RunFolder:
+    """A run's folder while it runs: the manifest, and one file per finished task.
+
+    Each finished task is saved atomically as it completes, so a killed run
+    loses only the tasks in flight; ``--resume`` reloads the others.  The
+    tables are written at the end, the manifest last, with ``status =
+    "complete"``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tasks_dir = path / TASKS
+
+    @classmethod
+    def create(cls, base: Path, rid: str, manifest: dict[str, Any]) -> RunFolder:
+        path = base / rid
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
+            (path / TASKS).mkdir()
+            _write_json(path / MANIFEST, {**manifest, "status": "running"})
+        except FileExistsError:
+            raise ResultsError(f"{path}: already exists; not overwriting a run") from None
+        except OSError as exc:
+            raise ResultsError(f"{exc.filename or base}: cannot write results: {exc.strerror}") from None
+        return cls(path)
+
+    @classmethod
+    def open_for_resume(cls, path: str | Path) -> tuple[RunFolder, dict[str, Any]]:
+        p = Path(path)
+        if not (p / MANIFEST).is_file():
+            raise ResultsError(f"{p}: not a run folder (no {MANIFEST})")
+        try:
+            manifest = json.loads((p / MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise ResultsError(f"{p / MANIFEST}: unreadable manifest ({exc})") from None
+        if manifest.get("status") == "complete":
+            raise ResultsError(f"{p}: this run is already complete; nothing to resume")
+        (p / TASKS).mkdir(exist_ok=True)
+        return cls(p), manifest
+
+    def save_task(self, key: str, record: dict[str, Any]) -> None:
+        try:
+            _write_json(self.tasks_dir / f"{key}.json", record)
+        except OSError as exc:
+            raise ResultsError(f"{self.tasks_dir}: cannot save a finished task: {exc.strerror}") from None
+
+    def load_tasks(self) -> list[dict[str, Any]]:
+        out = []
+        for f in sorted(self.tasks_dir.glob("*.json")):
+            try:
+                out.append(json.loads(f.read_text()))
+            except ValueError:
+                continue  # a task file cut short by a crash: the task is simply run again
+        return out
+
+    def finish(
+        self,
+        manifest: dict[str, Any],
+        replications: pd.DataFrame,
+        summary: pd.DataFrame,
+        calls: pd.DataFrame | None = None,
+        series: pd.DataFrame | None = None,
+    ) -> Path:
+        """Write the tables, then the manifest marked complete; drop the task files."""
+        p = self.path
+        try:
+            _atomic_write(p / REPLICATIONS, lambda f: replications.to_parquet(f, index=False))
+            _atomic_write(p / SUMMARY, lambda f: summary.to_csv(f, index=False))
+            if calls is not None and not calls.empty:
+                _atomic_write(p / CALLS, lambda f: calls.to_parquet(f, index=False))
+            if series is not None and not series.empty:
+                _atomic_write(p / SERIES, lambda f: series.to_parquet(f, index=False))
+            _write_json(p / MANIFEST, {**manifest, "status": "complete"})
+        except OSError as exc:
+            raise ResultsError(
+                f"{exc.filename or p}: cannot write results: {exc.strerror}; the finished tasks "
+                f"are kept in {self.tasks_dir}"
+            ) from None
+        shutil.rmtree(self.tasks_dir, ignore_errors=True)
+        return p
+
+
 def write_run(
     base: Path,
     rid: str,
@@ -63,38 +157,22 @@ def write_run(
     calls: pd.DataFrame | None = None,
     series: pd.DataFrame | None = None,
 ) -> Path:
-    """Write a complete run folder atomically and return its path."""
-    final = base / rid
-    partial = base / f"{PARTIAL_PREFIX}{rid}"
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            raise ResultsError(f"{final}: already exists; not overwriting a finished run")
-        if partial.exists():
-            shutil.rmtree(partial)
-        partial.mkdir()
-        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        replications.to_parquet(partial / REPLICATIONS, index=False)
-        summary.to_csv(partial / SUMMARY, index=False)
-        if calls is not None and not calls.empty:
-            calls.to_parquet(partial / CALLS, index=False)
-        if series is not None and not series.empty:
-            series.to_parquet(partial / SERIES, index=False)
-        os.replace(partial, final)
-    except OSError as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        if isinstance(exc, ResultsError):
-            raise
-        raise ResultsError(f"{exc.filename or base}: cannot write results: {exc.strerror}") from None
-    return final
+    """Write a complete run folder in one go (for tables already in memory)."""
+    folder = RunFolder.create(base, rid, manifest)
+    return folder.finish(manifest, replications, summary, calls, series)
 
 
 def read_run(path: str | Path) -> RunData:
-    """Read a run folder written by :func:`write_run`."""
+    """Read a complete run folder."""
     p = Path(path)
     if not (p / MANIFEST).is_file():
         raise ResultsError(f"{p}: not a run folder (no {MANIFEST})")
     manifest = json.loads((p / MANIFEST).read_text())
+    if manifest.get("status", "complete") != "complete":
+        raise ResultsError(
+            f"{p}: the run did not finish (status {manifest.get('status')!r}); complete it with "
+            f"python run_sim.py run --resume {p}"
+        )
     replications = pd.read_parquet(p / REPLICATIONS)
     summary = pd.read_csv(p / SUMMARY)
     calls = pd.read_parquet(p / CALLS) if (p / CALLS).is_file() else None

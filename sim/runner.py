@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -31,7 +33,7 @@ from sim.stats import summarize
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
 TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down")
-BACKENDS = ("serial", "process")
+BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)
 SERIES_SAMPLES = 200
 
@@ -119,24 +121,41 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+#: a task whose worker process dies is tried this many times in all
+MAX_ATTEMPTS = 3
+_DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|inproc)://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+def check_dask_address(address: str) -> str:
+    """Accept only a scheduler address such as ``tcp://10.0.0.5:8786``."""
+    if not _DASK_ADDRESS.match(address):
+        raise ValueError(
+            f"--dask-address: {address!r} is not a scheduler address (expected e.g. "
+            "tcp://host:8786)"
+        )
+    return address
+
+
 def run_tasks(
     tasks: Sequence[Task],
     backend: str = "process",
     workers: int | None = None,
     progress: bool | None = None,
     on_result: Callable[[TaskResult], None] | None = None,
+    dask_address: str | None = None,
 ) -> list[TaskResult]:
     """Run tasks on a backend and return their results in task order.
 
     Parameters
     ----------
-    backend : {"serial", "process"}
+    backend : {"serial", "process", "dask"}
+        ``dask`` starts a local cluster, or uses ``dask_address``'s scheduler.
     workers : int, optional
         Worker processes (default: one per core).
     progress : bool, optional
         Show a progress bar; ``None`` shows it only on a terminal.
     on_result : callable, optional
-        Called in the main process as each task finishes.
+        Called in the main process as each task finishes (e.g. to save it).
     """
     from tqdm import tqdm
 
@@ -159,21 +178,102 @@ def run_tasks(
 
     workers = workers or default_workers()
     try:
-        if backend == "serial" or workers == 1 or len(tasks) <= 1:
+        if backend == "dask":
+            _run_dask(tasks, workers, dask_address, done)
+        elif backend == "serial" or workers == 1 or len(tasks) <= 1:
             for task in tasks:
                 done(_guarded(task))
         else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-                _drain(pool, tasks, done)
+            _run_processes(tasks, workers, done)
     finally:
         bar.close()
     return [results[(t.point.index, t.replication)] for t in tasks]
 
 
-def _drain(pool: Executor, tasks: Iterable[Task], done: Callable[[TaskResult], None]) -> None:
-    futures = [pool.submit(_guarded, t) for t in tasks]
-    for fut in as_completed(futures):
-        done(fut.result())
+def _key(task: Task) -> tuple[int, int]:
+    return (task.point.index, task.replication)
+
+
+def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResult], None]) -> None:
+    """A process pool; if a worker process dies, the unfinished tasks go to a new pool."""
+    pending = {_key(t): t for t in tasks}
+    attempts = dict.fromkeys(pending, 0)
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)))
+        futures = {}
+        try:
+            for key, task in pending.items():
+                attempts[key] += 1
+                futures[pool.submit(_guarded, task)] = key
+            for fut in as_completed(futures):
+                res = fut.result()
+                del pending[futures[fut]]
+                done(res)
+        except BrokenProcessPool:
+            # a worker died (killed, out of memory): its task and the queued ones are retried
+            for key in [k for k in pending if attempts[k] >= MAX_ATTEMPTS]:
+                task = pending.pop(key)
+                done(TaskResult(*key, error=f"worker process died {MAX_ATTEMPTS} times running "
+                                f"this task (killed or out of memory)"))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(
+    tasks: Sequence[Task], workers: int, address: str | None,
+    done: Callable[[TaskResult], None],
+) -> None:
+    """Dask distributed: a LocalCluster, or an existing scheduler.
+
+    Dask itself reschedules the task of a worker that dies.
+    """
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_as_completed
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise RuntimeError("the dask backend needs: pip install 'dask[distributed]'") from None
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if address:
+        client = Client(check_dask_address(address), timeout="20s")
+        cluster = None
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        futures = client.map(_guarded, list(tasks), pure=False, retries=MAX_ATTEMPTS - 1)
+        keys = {f.key: _key(t) for f, t in zip(futures, tasks, strict=True)}
+        for fut in dask_as_completed(futures):
+            try:
+                done(fut.result())
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker
+                done(TaskResult(*keys[fut.key], error=f"{type(exc).__name__}: {exc}"))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def result_record(res: TaskResult) -> dict[str, Any]:
+    """A task result as JSON-ready data (for the run folder's task files)."""
+    return {
+        "design_point": res.design_point,
+        "replication": res.replication,
+        "rows": res.rows,
+        "calls": [list(astuple(c)) for c in res.calls] if res.calls is not None else None,
+        "series": res.series,
+        "wall_s": res.wall_s,
+        "error": res.error,
+    }
+
+
+def result_from_record(rec: dict[str, Any]) -> TaskResult:
+    calls = [CallRecord(*c) for c in rec["calls"]] if rec.get("calls") is not None else None
+    series = [tuple(x) for x in rec["series"]] if rec.get("series") else None
+    return TaskResult(rec["design_point"], rec["replication"], rec["rows"], calls, series,
+                      rec["wall_s"], rec["error"])
 
 
 # ---------------------------------------------------------------------------
@@ -250,7 +350,7 @@ def summary_table(
     ]
     summ["analytic_note"] = notes
     # parameter columns right after the design point
-    params = sorted({k for p in points for k in p.params})
+    params = list(dict.fromkeys(k for p in points for k in p.params))
     for i, key in enumerate(params):
         summ.insert(1 + i, key, [_param_value(by_id[dp].params.get(key)) for dp in summ["design_point"]])
     return summ
@@ -294,10 +394,21 @@ def run_experiment(
     keep_calls: bool = False,
     progress: bool | None = None,
     confidence: float = 0.95,
+    finished: Sequence[TaskResult] = (),
+    on_result: Callable[[TaskResult], None] | None = None,
+    dask_address: str | None = None,
 ) -> Experiment:
-    """Run every replication of every design point and build the tables."""
+    """Run every replication of every design point and build the tables.
+
+    ``finished`` results (from a resumed run) are kept and not run again.
+    """
     t0 = time.perf_counter()
-    results = run_tasks(make_tasks(points, keep_calls), backend, workers, progress)
+    have = {(r.design_point, r.replication): r for r in finished if r.error is None}
+    tasks = make_tasks(points, keep_calls)
+    todo = [t for t in tasks if _key(t) not in have]
+    new = run_tasks(todo, backend, workers, progress, on_result, dask_address)
+    by_key = {**have, **{(r.design_point, r.replication): r for r in new}}
+    results = [by_key[_key(t)] for t in tasks]
     reps = replications_table(results)
     summary = summary_table(reps, points, confidence)
     calls = calls_table(results, points) if keep_calls else None
@@ -305,24 +416,36 @@ def run_experiment(
                       series_table(results, points), time.perf_counter() - t0)
 
 
-def manifest(exp: Experiment, argv: Sequence[str], source: str) -> dict[str, Any]:
-    """Everything needed to know how a run was made and to repeat it."""
+def manifest_head(
+    scenario: Scenario, points: Sequence[DesignPoint], argv: Sequence[str], source: str,
+    keep_calls: bool = False,
+) -> dict[str, Any]:
+    """What a run is: enough to repeat it, or to resume it, from the manifest alone."""
     from sim.results import git_commit, package_versions
 
     return {
         "scenario_file": source,
-        "scenario": exp.scenario.model_dump(mode="json"),
-        "config_hash": exp.scenario.config_hash(),
-        "sweep": {k: list(v) for k, v in exp.scenario.sweep.items()},
+        "scenario": scenario.model_dump(mode="json"),
+        "config_hash": scenario.config_hash(),
+        "sweep": {k: list(v) for k, v in scenario.sweep.items()},
         "design_points": [
-            {"id": p.id, "params": p.params, "config_hash": p.scenario.config_hash()}
-            for p in exp.points
+            {"id": p.id, "params": p.params, "config_hash": p.scenario.config_hash(),
+             "scenario": p.scenario.model_dump(mode="json")}
+            for p in points
         ],
-        "seed": exp.scenario.run.seed,
-        "replications": exp.scenario.run.replications,
+        "seed": scenario.run.seed,
+        "replications": scenario.run.replications,
+        "records": keep_calls,
         "command_line": list(argv),
         "git_commit": git_commit(),
         "versions": {"python": sys.version.split()[0], **package_versions()},
+    }
+
+
+def manifest(exp: Experiment, head: dict[str, Any]) -> dict[str, Any]:
+    """The head plus how the run went: wall time and every task's status."""
+    return {
+        **head,
         "wall_s": round(exp.wall_s, 3),
         "tasks": [
             {
@@ -335,3 +458,73 @@ def manifest(exp: Experiment, argv: Sequence[str], source: str) -> dict[str, Any
             for r in exp.results
         ],
     }
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C during a run: the finished tasks are kept in ``path`` for ``--resume``."""
+
+    def __init__(self, path: Any, finished: int) -> None:
+        self.path, self.finished = path, finished
+        super().__init__(
+            f"interrupted: {finished} finished task(s) kept in {path}; complete the run with: "
+            f"python run_sim.py run --resume {path}"
+        )
+
+
+def points_from_manifest(man: dict[str, Any], source: str) -> tuple[Scenario, list[DesignPoint]]:
+    """The scenario and design points of a run, rebuilt from its manifest."""
+    from sim.config import validate_scenario
+
+    scenario = validate_scenario(man["scenario"], source)
+    points = [
+        DesignPoint(i, dict(d["params"]), validate_scenario(d["scenario"], source))
+        for i, d in enumerate(man["design_points"])
+    ]
+    return scenario, points
+
+
+def execute(
+    scenario: Scenario,
+    points: Sequence[DesignPoint],
+    out: Any,
+    argv: Sequence[str],
+    source: str,
+    backend: str = "process",
+    workers: int | None = None,
+    keep_calls: bool = False,
+    progress: bool | None = None,
+    resume: Any = None,
+    dask_address: str | None = None,
+) -> Experiment:
+    """Run an experiment into a results folder, saving each task as it finishes.
+
+    With ``resume`` (a run folder that did not finish), the tasks already saved
+    are loaded instead of run again; the final files equal those of a run that
+    was never interrupted.
+    """
+    from pathlib import Path
+
+    from sim.results import RunFolder, run_id
+
+    if resume is not None:
+        folder, head = RunFolder.open_for_resume(resume)
+        finished = [result_from_record(r) for r in folder.load_tasks()]
+        keep_calls = bool(head.get("records", keep_calls))
+    else:
+        head = manifest_head(scenario, points, argv, source, keep_calls)
+        folder = RunFolder.create(Path(out), run_id(scenario.meta.name, scenario.config_hash()),
+                                  head)
+        finished = []
+
+    def save(res: TaskResult) -> None:
+        key = f"{points[res.design_point].id}-r{res.replication:05d}"
+        folder.save_task(key, result_record(res))
+
+    try:
+        exp = run_experiment(scenario, points, backend, workers, keep_calls, progress,
+                             finished=finished, on_result=save, dask_address=dask_address)
+    except KeyboardInterrupt:
+        raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
+    exp.path = folder.finish(manifest(exp, head), exp.replications, exp.summary, exp.calls,
+                             exp.series)
+    return exp

@@ -1,0 +1,73 @@
+"""Shared helpers: write scenario files, build scenarios from TOML text, run one replication.
+
+Tests import the ``sim`` package from the repository root, so this file puts
+that root on ``sys.path`` whatever directory pytest is started from.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sim.config import Scenario, validate_scenario  # noqa: E402
+from sim.model import simulate  # noqa: E402
+from sim.recorder import KPIRecorder  # noqa: E402
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path) -> Callable[..., Path]:
+    """Write TOML text (dedented) to a file under ``tmp_path`` and return its path."""
+
+    def write(text: str, name: str = "scenario.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+def _scenario_from(text: str, source: str = "<test>") -> Scenario:
+    return validate_scenario(tomllib.loads(textwrap.dedent(text)), source)
+
+
+@pytest.fixture
+def make_scenario() -> Callable[..., Scenario]:
+    """Build a validated :class:`Scenario` from TOML text."""
+    return _scenario_from
+
+
+def recorder_for(scenario: Scenario, keep_calls: bool = False) -> KPIRecorder:
+    """A KPI recorder set up the way the runner sets it up for ``scenario``."""
+    classes = scenario.fleet.classes
+    terr = scenario.territories
+    return KPIRecorder(
+        [c.name for c in classes],
+        [c.sla_h for c in classes],
+        scenario.report.wait_thresholds_h,
+        technicians=terr.technicians * terr.count,
+        hours_per_day=scenario.calendar.hours_per_day,
+        keep_calls=keep_calls,
+    )
+
+
+def _run_one(
+    scenario: Scenario, replication: int = 0, keep_calls: bool = False
+) -> tuple[KPIRecorder, dict[str, dict[str, float]]]:
+    recorder = recorder_for(scenario, keep_calls)
+    end = simulate(scenario, replication, recorder)
+    return recorder, recorder.kpis(end)
+
+
+@pytest.fixture
+def run_one() -> Callable[..., tuple[KPIRecorder, dict[str, dict[str, float]]]]:
+    """Simulate one replication; return ``(recorder, kpis)``."""
+    return _run_one

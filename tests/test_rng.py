@@ -1,0 +1,196 @@
+"""Named random streams and the common-random-numbers property they give the model.
+
+ARCHITECTURE rule 1: every draw comes from ``SeedSequence(seed,
+spawn_key=(replication, stream_id[, entity]))``; what a call will need is
+drawn from streams keyed by its source, so changing staffing or policy does
+not shift any other draw.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from sim.rng import STREAMS, stream, stream_key
+
+# ---------------------------------------------------------------------------
+# Streams
+
+
+def test_same_address_gives_the_same_numbers():
+    """A stream is a pure function of (seed, replication, name, entity)."""
+    a = stream(7, 0, "repair", 3).random(20)
+    b = stream(7, 0, "repair", 3).random(20)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        (8, 0, "repair", 3),  # another root seed
+        (7, 1, "repair", 3),  # another replication
+        (7, 0, "travel", 3),  # another stream
+        (7, 0, "repair", 4),  # another entity
+        (7, 0, "repair", 3, 0),  # a longer address
+        (7, 0, "repair"),  # no entity
+    ],
+)
+def test_any_other_address_gives_other_numbers(other):
+    """Changing any part of the address gives an unrelated stream."""
+    a = stream(7, 0, "repair", 3).random(20)
+    b = stream(*other).random(20)
+    assert not np.any(a == b)
+
+
+def test_stream_key_is_replication_then_stream_number_then_entity():
+    """The spawn key is (replication, stream id, *entity)."""
+    assert stream_key(4, "failure", 2, 9) == (4, 0, 2, 9)
+    assert stream_key(0, "travel") == (0, STREAMS.index("travel"))
+
+
+def test_stream_numbers_are_append_only():
+    """Existing streams keep their numbers (old results stay reproducible)."""
+    assert STREAMS[:5] == ("failure", "arrival", "repair", "travel", "service_class")
+    assert len(set(STREAMS)) == len(STREAMS)
+
+
+def test_stream_is_the_documented_seed_sequence():
+    """stream() is SeedSequence(seed, spawn_key=key) through PCG64, nothing else."""
+    ss = np.random.SeedSequence(11, spawn_key=(2, STREAMS.index("arrival"), 5))
+    expected = np.random.Generator(np.random.PCG64(ss)).random(10)
+    np.testing.assert_array_equal(stream(11, 2, "arrival", 5).random(10), expected)
+
+
+def test_unknown_stream_name_raises():
+    """A misspelt stream name is an error listing the known names."""
+    with pytest.raises(ValueError, match="unknown random stream 'repairs'.*failure"):
+        stream(1, 0, "repairs")
+
+
+def test_streams_ignore_numpy_global_state():
+    """No global state: seeding numpy's legacy generator changes nothing."""
+    np.random.seed(1)
+    a = stream(3, 0, "failure", 0).random(5)
+    np.random.seed(2)
+    b = stream(3, 0, "failure", 0).random(5)
+    np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------
+# Common random numbers at model level
+
+POISSON_CALLS = """
+[run]
+horizon_h = 3000.0
+warmup_h = 0.0
+seed = 31
+
+[fleet]
+calls_per_h = 0.3
+classes = [
+  { name = "a", share = 0.3 },
+  { name = "b", share = 0.7 },
+]
+
+[territories]
+technicians = TECHNICIANS
+
+[travel]
+time_h = { dist = "uniform", low = 0.1, high = 0.5 }
+
+[repair]
+time_h = { dist = "exponential", mean = 2.0 }
+"""
+
+FINITE_FLEET = """
+[run]
+horizon_h = 3000.0
+warmup_h = 0.0
+seed = 37
+
+[fleet]
+machines = 20
+time_to_failure_h = { dist = "weibull", mean = 40.0, shape = 1.5 }
+
+[territories]
+technicians = TECHNICIANS
+
+[repair]
+time_h = { dist = "gamma", mean = 2.0, cv = 0.8 }
+"""
+
+
+def staffed(text: str, technicians: int) -> str:
+    return text.replace("TECHNICIANS", str(technicians))
+
+
+def test_poisson_calls_are_the_same_whatever_the_staffing(make_scenario, run_one):
+    """With Poisson calls, 1 or 2 technicians see the same calls: each call number is
+    logged at the same time and needs the same class, trip and repair."""
+    one, _ = run_one(make_scenario(staffed(POISSON_CALLS, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(POISSON_CALLS, 2)), keep_calls=True)
+    calls1 = {c.number: c for c in one.calls}
+    calls2 = {c.number: c for c in two.calls}
+    common = calls1.keys() & calls2.keys()
+    assert len(common) > 800  # about 900 calls in 3000 h
+    assert len(common) >= 0.97 * len(calls2)
+    for n in common:
+        a, b = calls1[n], calls2[n]
+        assert (a.logged_at, a.repair_h, a.travel_h, a.service_class) == (
+            b.logged_at, b.repair_h, b.travel_h, b.service_class
+        ), n
+    # ... while the staffing did change what happened to them
+    assert any(calls1[n].dispatched_at != calls2[n].dispatched_at for n in common)
+
+
+def _repairs_by_machine(calls) -> dict[int, list[float]]:
+    by_machine: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for c in calls:
+        by_machine[c.machine].append((c.failed_at, c.repair_h))
+    return {m: [r for _, r in sorted(v)] for m, v in by_machine.items()}
+
+
+def test_finite_fleet_machines_draw_the_same_repairs_whatever_the_staffing(
+    make_scenario, run_one
+):
+    """With a finite fleet, staffing moves the breakdowns in time but each machine's
+    k-th repair still takes the same time (compare the calls both runs completed)."""
+    one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(FINITE_FLEET, 2)), keep_calls=True)
+    rep1, rep2 = _repairs_by_machine(one.calls), _repairs_by_machine(two.calls)
+    assert rep1.keys() == rep2.keys() == set(range(20))
+    compared = 0
+    for m in rep1:
+        k = min(len(rep1[m]), len(rep2[m]))
+        assert rep1[m][:k] == rep2[m][:k], m
+        compared += k
+    assert compared > 1000  # about 70 calls per machine in 3000 h
+    # ... and the staffing really did change the breakdown times
+    failed1 = sorted(c.failed_at for c in one.calls)
+    failed2 = sorted(c.failed_at for c in two.calls)
+    assert failed1 != failed2
+
+
+def test_finite_fleet_first_breakdowns_do_not_depend_on_staffing(make_scenario, run_one):
+    """Each machine's first breakdown (its residual life at time 0) is drawn from its own
+    stream, so it happens at the same moment with 1 or 2 technicians."""
+    one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(FINITE_FLEET, 2)), keep_calls=True)
+
+    def first(calls):
+        out: dict[int, float] = {}
+        for c in calls:
+            out[c.machine] = min(out.get(c.machine, np.inf), c.failed_at)
+        return out
+
+    assert first(one.calls) == first(two.calls)
+
+
+def test_replications_use_different_random_numbers(make_scenario, run_one):
+    """Replication 1 is not a copy of replication 0."""
+    sc = make_scenario(staffed(POISSON_CALLS, 1))
+    r0, _ = run_one(sc, 0, keep_calls=True)
+    r1, _ = run_one(sc, 1, keep_calls=True)
+    assert [c.logged_at for c in r0.calls[:50]] != [c.logged_at for c in r1.calls[:50]]
