@@ -266,6 +266,17 @@ class Report(_Section):
     wait_thresholds_h: list[PosFloat] = Field(default_factory=lambda: [2.0, 8.0])
 
 
+class Costs(_Section):
+    """Money (any currency) for ``cost_per_day`` and ``cost_per_call``."""
+
+    technician_per_h: NonNegFloat = 0.0  # wage per working hour
+    technician_per_year: NonNegFloat = 0.0  # or per year (both add up)
+    added_technician_per_year: NonNegFloat = 0.0  # training, facilities... per technician-year
+    working_days_per_year: Annotated[float, Field(gt=0, le=366)] = 250.0
+    travel_per_h: NonNegFloat = 0.0
+    sla_penalty: NonNegFloat = 0.0  # per call whose response broke its SLA
+
+
 class Validation(_Section):
     """Marks a scenario as a validation case for ``run_sim.py validate``."""
 
@@ -292,6 +303,7 @@ class Scenario(_Section):
     repair: Repair = Repair()
     dispatch: Dispatch = Dispatch()
     report: Report = Report()
+    costs: Costs | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
     validation: Validation | None = None

@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim import analytic
 from sim.config import DesignPoint, Scenario
+from sim.costs import cost_kpis
 from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
 from sim.stats import summarize
@@ -40,10 +41,13 @@ SERIES_SAMPLES = 200
 
 def kpi_names(scenario: Scenario) -> list[str]:
     """All KPI columns of a scenario's tables."""
-    return [
+    names = [
         "wait_h", *scenario.wait_kpi_names, "response_h", "restore_h", "sla_met", "queue_len",
         "calls_per_day", *TEAM_KPIS,
     ]
+    if scenario.costs is not None:
+        names += ["cost_per_day", "cost_per_call"]
+    return names
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ def run_replication(task: Task) -> TaskResult:
     )
     end = simulate(sc, task.replication, recorder, task.samples)
     kpis = recorder.kpis(end)
+    kpis["all"].update(cost_kpis(sc, kpis["all"]))
     params = {k: _param_value(v) for k, v in task.point.params.items()}
     rows = [
         {

@@ -1,0 +1,50 @@
+"""The cost model: money per working day and per call, from a replication's KPIs.
+
+Costs are computed after the simulation from KPIs that the model already
+measures (technician count, travel share, calls, SLA breaches), so the model
+itself knows nothing about money.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+def technicians_total(scenario: Any) -> int:
+    return scenario.territories.technicians * scenario.territories.count
+
+
+def cost_kpis(scenario: Any, kpis: Mapping[str, float]) -> dict[str, float]:
+    """``cost_per_day`` and ``cost_per_call`` for the whole system, or nothing without ``[costs]``.
+
+    Parameters
+    ----------
+    scenario : sim.config.Scenario
+    kpis : mapping
+        The overall (``class = "all"``) KPIs of one replication.
+    """
+    costs = scenario.costs
+    if costs is None:
+        return {}
+    hours_per_day = scenario.calendar.hours_per_day
+    techs = technicians_total(scenario)
+    per_tech_day = (
+        costs.technician_per_h * hours_per_day
+        + (costs.technician_per_year + costs.added_technician_per_year) / costs.working_days_per_year
+    )
+    staff = techs * per_tech_day
+    travel_hours_per_day = kpis.get("travel_share", 0.0) * techs * hours_per_day
+    travel = costs.travel_per_h * travel_hours_per_day
+    calls = kpis.get("calls_per_day", math.nan)
+    sla_met = kpis.get("sla_met", math.nan)
+    penalties = 0.0 if math.isnan(sla_met) else costs.sla_penalty * (1.0 - sla_met) * calls
+    per_day = staff + travel + penalties
+    return {
+        "cost_per_day": per_day,
+        "cost_per_call": per_day / calls if calls and not math.isnan(calls) else math.nan,
+        "cost_staff_per_day": staff,
+        "cost_travel_per_day": travel,
+        "cost_penalty_per_day": penalties,
+    }
