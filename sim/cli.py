@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="same as --set run.seed=S")
     r.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
     r.add_argument("--records", action="store_true", help="also write per-call calls.parquet")
+    r.add_argument("--precision", type=float, metavar="GAMMA",
+                   help="add replications until the KPI's relative 95%% half-width <= GAMMA/(1+GAMMA)")
+    r.add_argument("--precision-abs", type=float, metavar="H",
+                   help="... or until its half-width <= H (for KPIs near zero)")
+    r.add_argument("--precision-kpi", default="wait_h", help="KPI for --precision (default wait_h)")
+    r.add_argument("--max-replications", type=int, default=200,
+                   help="cap for --precision (default 200)")
     common(r)
 
     a = sub.add_parser("analytic", help="closed-form estimates only")
@@ -143,8 +150,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
           f"replication(s) = {tasks} task(s), backend {args.backend}", file=sys.stderr)
     exp = execute(scenario, points, out, argv, source, args.backend, args.workers, args.records,
                   progress=False if args.quiet else None, resume=args.resume,
-                  dask_address=args.dask_address)
+                  dask_address=args.dask_address, precision=_precision(args, scenario))
     print(summary_text(exp.summary))
+    if exp.precision:
+        print(_precision_text(exp.precision, args.precision_kpi))
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)")
     if exp.failures:
         print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
@@ -153,6 +162,32 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(first.strip().splitlines()[-1], file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _precision(args: argparse.Namespace, scenario: Any) -> Any:
+    from sim.runner import Precision, kpi_names
+
+    if args.precision is None and args.precision_abs is None:
+        return None
+    for name, value in (("--precision", args.precision), ("--precision-abs", args.precision_abs)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{name}: must be positive (got {value})")
+    if args.precision_kpi not in kpi_names(scenario):
+        raise UsageError(f"--precision-kpi: unknown KPI {args.precision_kpi!r}; known: "
+                         f"{', '.join(kpi_names(scenario))}")
+    if args.max_replications < scenario.run.replications:
+        raise UsageError(f"--max-replications: {args.max_replications} is below run.replications "
+                         f"({scenario.run.replications})")
+    return Precision(args.precision_kpi, args.precision, args.precision_abs, args.max_replications)
+
+
+def _precision_text(reached: dict[str, Any], kpi: str) -> str:
+    from sim.console import fmt, table
+
+    rows = [(dp, r["replications"], fmt(r["mean"]), fmt(r["half_width"]),
+             "met" if r["met"] else "NOT met (maximum reached)") for dp, r in reached.items()]
+    return "\nprecision on " + kpi + "\n" + table(rows, ("point", "replications", "mean",
+                                                         "half-width", "target"))
 
 
 def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import astuple, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -29,7 +29,7 @@ from sim.config import DesignPoint, Scenario
 from sim.costs import cost_kpis
 from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
-from sim.stats import summarize
+from sim.stats import summarize, t_interval
 
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
@@ -378,6 +378,7 @@ class Experiment:
     series: pd.DataFrame
     wall_s: float
     path: Any = None  # the results folder, once written
+    precision: dict[str, Any] = field(default_factory=dict)  # what --precision reached
 
     @property
     def failures(self) -> list[TaskResult]:
@@ -391,6 +392,42 @@ def make_tasks(points: Sequence[DesignPoint], keep_calls: bool = False) -> list[
     ]
 
 
+@dataclass(frozen=True)
+class Precision:
+    """Sequential stopping: add replications until the KPI's CI is tight enough.
+
+    ``relative``: half-width / |mean| <= relative / (1 + relative) (Law's rule);
+    ``absolute``: half-width <= absolute (for KPIs near zero).
+    """
+
+    kpi: str = "wait_h"
+    relative: float | None = 0.05
+    absolute: float | None = None
+    max_replications: int = 200
+    confidence: float = 0.95
+
+    def met(self, ci: Any) -> bool:
+        if ci.n < 2 or math.isnan(ci.half_width):
+            return False
+        if self.absolute is not None and ci.half_width <= self.absolute:
+            return True
+        if self.relative is not None and ci.mean != 0:
+            return ci.half_width / abs(ci.mean) <= self.relative / (1 + self.relative)
+        return False
+
+    def needed(self, ci: Any) -> int:
+        """Replications the current variance estimate says are needed."""
+        targets = []
+        if self.absolute is not None:
+            targets.append(self.absolute)
+        if self.relative is not None and ci.mean:
+            targets.append(abs(ci.mean) * self.relative / (1 + self.relative))
+        target = max(targets) if targets else 0.0
+        if target <= 0 or math.isnan(ci.half_width):
+            return self.max_replications
+        return min(self.max_replications, max(ci.n + 1, math.ceil(ci.n * (ci.half_width / target) ** 2)))
+
+
 def run_experiment(
     scenario: Scenario,
     points: Sequence[DesignPoint],
@@ -402,23 +439,54 @@ def run_experiment(
     finished: Sequence[TaskResult] = (),
     on_result: Callable[[TaskResult], None] | None = None,
     dask_address: str | None = None,
+    precision: Precision | None = None,
 ) -> Experiment:
     """Run every replication of every design point and build the tables.
 
     ``finished`` results (from a resumed run) are kept and not run again.
+    With ``precision``, design points whose KPI interval is still too wide get
+    more replications (the same replication numbers, hence the same streams,
+    at every point) until it is tight enough or the maximum is reached.
     """
     t0 = time.perf_counter()
     have = {(r.design_point, r.replication): r for r in finished if r.error is None}
-    tasks = make_tasks(points, keep_calls)
-    todo = [t for t in tasks if _key(t) not in have]
-    new = run_tasks(todo, backend, workers, progress, on_result, dask_address)
-    by_key = {**have, **{(r.design_point, r.replication): r for r in new}}
-    results = [by_key[_key(t)] for t in tasks]
+
+    def collect(tasks: list[Task]) -> None:
+        todo = [t for t in tasks if _key(t) not in have]
+        for r in run_tasks(todo, backend, workers, progress, on_result, dask_address):
+            have[(r.design_point, r.replication)] = r
+
+    counts = {p.index: p.scenario.run.replications for p in points}
+    collect(make_tasks(points, keep_calls))
+    reached: dict[str, Any] = {}
+    while precision is not None:
+        extra: list[Task] = []
+        for p in points:
+            values = [
+                row[precision.kpi] for (dp, _), res in have.items() if dp == p.index
+                for row in res.rows if row["class"] == "all" and precision.kpi in row
+            ]
+            ci = t_interval(values, precision.confidence)
+            met = precision.met(ci)
+            reached[p.id] = {"replications": counts[p.index], "mean": ci.mean,
+                             "half_width": ci.half_width, "met": met}
+            if not met and counts[p.index] < precision.max_replications:
+                want = precision.needed(ci)
+                extra += [Task(p, r, keep_calls) for r in range(counts[p.index], want)]
+                counts[p.index] = want
+        if not extra:
+            break
+        collect(extra)
+    tasks = [Task(p, r, keep_calls) for p in points for r in range(counts[p.index])]
+    results = [have[_key(t)] if _key(t) in have else
+               TaskResult(*_key(t), error="not run") for t in tasks]
     reps = replications_table(results)
     summary = summary_table(reps, points, confidence)
     calls = calls_table(results, points) if keep_calls else None
-    return Experiment(scenario, list(points), results, reps, summary, calls,
-                      series_table(results, points), time.perf_counter() - t0)
+    exp = Experiment(scenario, list(points), results, reps, summary, calls,
+                     series_table(results, points), time.perf_counter() - t0)
+    exp.precision = reached
+    return exp
 
 
 def manifest_head(
@@ -448,10 +516,11 @@ def manifest_head(
 
 
 def manifest(exp: Experiment, head: dict[str, Any]) -> dict[str, Any]:
-    """The head plus how the run went: wall time and every task's status."""
+    """The head plus how the run went: wall time, precision reached, every task's status."""
     return {
         **head,
         "wall_s": round(exp.wall_s, 3),
+        **({"precision_reached": exp.precision} if exp.precision else {}),
         "tasks": [
             {
                 "design_point": exp.points[r.design_point].id,
@@ -500,6 +569,7 @@ def execute(
     progress: bool | None = None,
     resume: Any = None,
     dask_address: str | None = None,
+    precision: Precision | None = None,
 ) -> Experiment:
     """Run an experiment into a results folder, saving each task as it finishes.
 
@@ -515,8 +585,12 @@ def execute(
         folder, head = RunFolder.open_for_resume(resume)
         finished = [result_from_record(r) for r in folder.load_tasks()]
         keep_calls = bool(head.get("records", keep_calls))
+        if head.get("precision"):
+            precision = Precision(**head["precision"])
     else:
         head = manifest_head(scenario, points, argv, source, keep_calls)
+        if precision is not None:
+            head["precision"] = asdict(precision)
         folder = RunFolder.create(Path(out), run_id(scenario.meta.name, scenario.config_hash()),
                                   head)
         finished = []
@@ -527,7 +601,8 @@ def execute(
 
     try:
         exp = run_experiment(scenario, points, backend, workers, keep_calls, progress,
-                             finished=finished, on_result=save, dask_address=dask_address)
+                             finished=finished, on_result=save, dask_address=dask_address,
+                             precision=precision)
     except KeyboardInterrupt:
         raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
     exp.path = folder.finish(manifest(exp, head), exp.replications, exp.summary, exp.calls,

@@ -171,6 +171,24 @@ def test_the_recorder_forgets_everything_before_the_warm_up():
     assert k["p_wait_gt_0.5h"] == 1.0
 
 
+WARM_UP_LOG_BUG = (
+    "BUG sim/recorder.py KPIRecorder.reset: does not clear self.calls, so calls restored "
+    "during the warm-up stay in the per-call log (and in calls.parquet)"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=WARM_UP_LOG_BUG)
+def test_a_call_finished_during_the_warm_up_is_not_in_the_call_log():
+    """The call log, like every tally, starts at the end of the warm-up."""
+    story = Story()
+    story.call(at=0.5, repair=1.0)  # restored at 1.5, inside the warm-up
+    late = story.call(at=4.0, repair=1.0)
+    story.env.run(until=2.5)
+    story.recorder.reset(2.5)
+    calls = story.run(until=10.0)
+    assert set(calls) == {late}
+
+
 # ---------------------------------------------------------------------------
 # Whole scenarios with deterministic trips and repairs
 
@@ -267,7 +285,7 @@ def test_priority_dispatch_on_a_whole_run(make_scenario, run_one):
         if r.dispatched_at > r.logged_at:
             t = r.dispatched_at
             assert not any(c.logged_at < t < c.dispatched_at for c in critical), r.number
-    assert all(c.restored_at - c.on_site_at == 2.0 for c in calls)
+    assert all(c.restored_at == c.on_site_at + 2.0 for c in calls)
     assert k["critical"]["wait_h"] < k["routine"]["wait_h"]
 
 
@@ -308,14 +326,27 @@ def test_pooled_territories_share_their_technicians(make_scenario, run_one):
     assert k_pooled["all"]["wait_h"] < 0.7 * k_alone["all"]["wait_h"]
 
 
-def test_warm_up_calls_are_not_in_the_log_or_the_tallies(make_scenario, run_one):
-    """With a 500-h warm-up, every tallied call broke down after 500 h, and the calls
-    before it were simulated (call numbers do not start at 0) but not counted."""
+def test_warm_up_calls_are_not_tallied(make_scenario, run_one):
+    """With a 500-h warm-up the tallies count only calls logged after 500 h: about
+    0.3 calls/h x 2000 h, not the ~150 calls of the warm-up as well."""
     sc = make_scenario(DETERMINISTIC.replace("warmup_h = 0.0", "warmup_h = 500.0"))
     rec, k = run_one(sc, keep_calls=True)
-    assert min(c.failed_at for c in rec.calls) >= 500.0
+    after = [c for c in rec.calls if c.logged_at >= 500.0]
+    assert k["all"]["n_calls"] == pytest.approx(len(after), abs=2)
+    assert k["all"]["calls_logged_per_h"] == pytest.approx(len(after) / 2000.0, abs=2 / 2000.0)
+    assert k["all"]["wait_h"] == pytest.approx(
+        np.mean([c.dispatched_at - c.logged_at for c in after]), rel=1e-2
+    )
+
+
+@pytest.mark.xfail(strict=True, reason=WARM_UP_LOG_BUG)
+def test_warm_up_calls_are_not_in_the_call_log(make_scenario, run_one):
+    """With a 500-h warm-up, every logged call record broke down after 500 h; the calls
+    before were simulated (numbers do not start at 0) but are not in the log."""
+    sc = make_scenario(DETERMINISTIC.replace("warmup_h = 0.0", "warmup_h = 500.0"))
+    rec, k = run_one(sc, keep_calls=True)
     assert min(c.number for c in rec.calls) > 100
-    assert k["all"]["n_calls"] == pytest.approx(len(rec.calls), abs=2)
+    assert min(c.failed_at for c in rec.calls) >= 500.0
 
 
 # ---------------------------------------------------------------------------
@@ -324,7 +355,7 @@ def test_warm_up_calls_are_not_in_the_log_or_the_tallies(make_scenario, run_one)
 
 def test_same_scenario_and_replication_gives_identical_kpis(make_scenario, run_one):
     """Golden rule: the same seed twice gives the same numbers, to the last bit."""
-    sc = make_scenario(PRIORITY.replace('value = 2.0 }', 'value = 2.0 }\n').replace(
+    sc = make_scenario(PRIORITY.replace(
         '{ dist = "deterministic", value = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.7 }'))
     _, a = run_one(sc, 3)
     _, b = run_one(sc, 3)
