@@ -81,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--dir", default=str(VALIDATION_DIR), help="folder of validation cases")
     common(v)
 
+    o = sub.add_parser("optimize", help="cheapest design meeting a constraint (analytic bracket + "
+                       "simulation with common random numbers)")
+    o.add_argument("file")
+    o.add_argument("--minimize", default="cost_per_day", help="objective KPI (default cost_per_day)")
+    o.add_argument("--subject-to", dest="constraints", action="append", default=[],
+                   metavar="KPI<=X", help="e.g. 'wait_h<=2' or 'wait_h[critical]<=1' (repeatable)")
+    o.add_argument("--over", action="append", default=[], metavar="KEY=LOW..HIGH",
+                   help="a decision variable: integer range or list, e.g. territories.technicians=1..6")
+    o.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    o.add_argument("--out", default=str(DEFAULT_RESULTS))
+    common(o)
+
     d = sub.add_parser("dupit", help="the Dupit case study (the default command)")
     d.add_argument("--out", default=str(DEFAULT_RESULTS))
     common(d)
@@ -101,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _analytic(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "optimize":
+            return _optimize(args, argv)
         if args.command == "dupit":
             from sim.dupit import run_study
 
@@ -291,3 +305,71 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"\n{len(rows) - failed} of {len(rows)} checks passed"
           + (" (quick mode)" if args.quick else ""))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from sim.config import DesignPoint, load_scenario
+    from sim.console import fmt, table
+    from sim.optimize import bracket, candidates, decide, parse_constraint, parse_over
+    from sim.runner import execute, kpi_names
+
+    _check_counts(args)
+    scenario = load_scenario(args.file, args.overrides)
+    known = kpi_names(scenario)
+    try:
+        if args.minimize not in known:
+            raise ValueError(f"--minimize: unknown KPI {args.minimize!r}"
+                             + ("; add a [costs] section for cost KPIs" if "cost" in args.minimize
+                                else f"; known: {', '.join(known)}"))
+        if not args.constraints:
+            raise ValueError("--subject-to: give at least one constraint, e.g. 'wait_h<=2'")
+        constraints = [parse_constraint(c, known) for c in args.constraints]
+        for c in constraints:
+            if c.service_class != "all" and c.service_class not in [k.name for k in scenario.fleet.classes]:
+                raise ValueError(f"--subject-to: no service class {c.service_class!r}")
+        if not args.over:
+            raise ValueError("--over: give at least one decision variable, e.g. "
+                             "territories.technicians=1..4")
+        over = [parse_over(o) for o in args.over]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _check_writable(Path(args.out))
+    cands = candidates(scenario, over, args.file)
+    bracket(cands, args.minimize, constraints)
+    kept = [c for c in cands if not c.pruned]
+    print(f"{len(cands)} candidate(s); {len(cands) - len(kept)} ruled out analytically; "
+          f"{len(kept)} simulated with common random numbers", file=sys.stderr)
+    best = None
+    if kept:
+        points = [DesignPoint(i, c.point.params, c.point.scenario) for i, c in enumerate(kept)]
+        for c, p in zip(kept, points, strict=True):
+            c.point = p
+        exp = execute(scenario, points, Path(args.out), argv, args.file, args.backend,
+                      args.workers, progress=False if args.quiet else None,
+                      dask_address=args.dask_address)
+        best = decide(kept, exp.summary, args.minimize, constraints)
+        print(f"results: {exp.path}")
+    rows = []
+    first = constraints[0]
+    for c in cands:
+        params = ", ".join(f"{k}={v}" for k, v in c.point.params.items())
+        a = c.analytic.get(first.kpi)
+        sim_first = c.simulated.get(f"{first.kpi}[{first.service_class}]")
+        sim_obj = c.simulated.get(f"{args.minimize}[all]")
+        rows.append((
+            params, fmt(a[0]) if a else "-",
+            f"{fmt(sim_first[0])} [{fmt(sim_first[1])}, {fmt(sim_first[2])}]" if sim_first else "-",
+            fmt(sim_obj[0]) if sim_obj else "-",
+            c.pruned or ("feasible" if c.feasible else "infeasible") + (" <- best" if c is best else ""),
+        ))
+    print(table(rows, ("candidate", f"analytic {first.kpi}", f"simulated {first}  [95% CI]",
+                       args.minimize, "verdict")))
+    if best is None:
+        print("\nno candidate meets " + " and ".join(map(str, constraints)) + " at 95 % confidence")
+        return EXIT_FAILED
+    m, lo, hi = best.simulated[f"{args.minimize}[all]"]
+    print(f"\ncheapest design meeting {' and '.join(map(str, constraints))}: "
+          + ", ".join(f"{k}={v}" for k, v in best.point.params.items())
+          + f"  ({args.minimize} = {fmt(m)} [{fmt(lo)}, {fmt(hi)}]; every constraint holds over "
+          "its whole 95 % confidence interval)")
+    return EXIT_OK

@@ -65,8 +65,10 @@ def test_two_points_scaling_symmetry_and_thin_limit() -> None:
 def test_from_centre_of_square() -> None:
     for a in (1.0, 4.0, 37.5):
         assert mean_distance_from_point(a, a) == pytest.approx(CENTRE_FACTOR * a, rel=1e-14)
-        assert mean_distance_from_point(a, a, a / 2, a / 2) == pytest.approx(0.3826 * a, abs=1e-4 * a)
-        assert mean_distance_from_point(a, a, metric="rectilinear") == pytest.approx(a / 2, rel=1e-15)
+        centre = mean_distance_from_point(a, a, a / 2, a / 2)
+        assert centre == pytest.approx(0.3826 * a, abs=1e-4 * a)
+        rectilinear = mean_distance_from_point(a, a, metric="rectilinear")
+        assert rectilinear == pytest.approx(a / 2, rel=1e-15)
 
 
 def test_from_corner_of_unit_square() -> None:

@@ -25,9 +25,10 @@ def _random_case(seed: int, n: int, n_atoms: int, rho: float) -> tuple[np.ndarra
 # --------------------------------------------------------------------------- identities
 
 
-@pytest.mark.parametrize(("seed", "n", "n_atoms", "rho"), [
-    (1, 2, 3, 0.5), (2, 3, 5, 0.9), (3, 4, 4, 0.3), (4, 6, 9, 0.75), (5, 8, 8, 0.95),
-])
+@pytest.mark.parametrize(
+    ("seed", "n", "n_atoms", "rho"),
+    [(1, 2, 3, 0.5), (2, 3, 5, 0.9), (3, 4, 4, 0.3), (4, 6, 9, 0.75), (5, 8, 8, 0.95)],
+)
 def test_all_busy_is_erlang_c_whatever_the_preferences(
     seed: int, n: int, n_atoms: int, rho: float
 ) -> None:

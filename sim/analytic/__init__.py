@@ -41,3 +41,15 @@ __all__ = [
 from .estimate import Estimate, Estimates, estimate, relative_error  # noqa: E402
 
 __all__ += ["Estimate", "Estimates", "estimate", "relative_error"]
+
+from . import geometry, hypercube, inventory  # noqa: E402
+from .geometry import mean_distance_from_point, mean_distance_two_points  # noqa: E402
+from .hypercube import HypercubeResult  # noqa: E402
+from .hypercube import hypercube as hypercube_model  # noqa: E402
+from .inventory import base_stock, emergency_fill, first_time_fix, metric, s_S_policy, vari_metric  # noqa: E402
+
+__all__ += [
+    "geometry", "hypercube", "inventory", "mean_distance_from_point", "mean_distance_two_points",
+    "HypercubeResult", "hypercube_model", "base_stock", "emergency_fill", "first_time_fix", "metric",
+    "s_S_policy", "vari_metric",
+]

@@ -504,7 +504,7 @@ def emergency_fill(demand_rate: float, lead_time_mean: float, stock: int) -> Eme
     )
 
 
-def s_S_policy(demand_rate: float, lead_time_mean: float, s: int, S: int) -> SSResult:  # noqa: N802, N803
+def s_S_policy(demand_rate: float, lead_time_mean: float, s: int, S: int) -> SSResult:
     """One location, (s, S) continuous review, unit Poisson demand, backorders.
 
     Parameters

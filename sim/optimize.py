@@ -1,0 +1,159 @@
+"""Cheapest design that meets a service constraint: analytic bracketing, then simulation.
+
+1. Candidates: the Cartesian product of the ``--over`` ranges.
+2. Bracketing: the analytic layer evaluates every candidate; a candidate whose
+   constraint KPI is clearly out of reach (an exact value beyond the bound by more
+   than 10 %, an approximate one by more than 100 %, or no steady state) is
+   dropped without simulation.
+3. The rest are simulated with common random numbers; a candidate is feasible
+   when the upper (or lower) end of its confidence interval meets every bound.
+4. The feasible candidate with the smallest objective mean wins (ties: the one
+   with the most slack on the first constraint).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.analytic import estimate
+from sim.config import DesignPoint, Scenario, ScenarioError, set_dotted, validate_scenario
+from sim.costs import cost_kpis
+
+_CONSTRAINT = re.compile(
+    r"^\s*(?P<kpi>[A-Za-z_][A-Za-z0-9_.]*)(?:\[(?P<cls>[^\]]+)\])?\s*(?P<op><=|>=)\s*"
+    r"(?P<bound>[-+0-9.eE]+)\s*$"
+)
+_RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
+EXACT_MARGIN, APPROX_MARGIN = 0.10, 1.00
+
+
+@dataclass(frozen=True)
+class Constraint:
+    kpi: str
+    service_class: str
+    op: str
+    bound: float
+
+    def __str__(self) -> str:
+        cls = "" if self.service_class == "all" else f"[{self.service_class}]"
+        return f"{self.kpi}{cls} {self.op} {self.bound:g}"
+
+    def holds(self, low: float, high: float) -> bool:
+        """Met with confidence: the whole interval is on the right side."""
+        return high <= self.bound if self.op == "<=" else low >= self.bound
+
+    def out_of_reach(self, value: float, exact: bool) -> bool:
+        margin = EXACT_MARGIN if exact else APPROX_MARGIN
+        if self.op == "<=":
+            return value > self.bound * (1 + margin) + 1e-12
+        return value < self.bound * (1 - margin) - 1e-12
+
+
+def parse_constraint(text: str, known: Sequence[str]) -> Constraint:
+    m = _CONSTRAINT.match(text)
+    if not m:
+        raise ValueError(f"--subject-to: cannot read {text!r} (expected e.g. 'wait_h<=2' or "
+                         "'wait_h[critical]<=2')")
+    kpi = m["kpi"]
+    if kpi not in known:
+        raise ValueError(f"--subject-to: unknown KPI {kpi!r}; known: {', '.join(known)}")
+    return Constraint(kpi, m["cls"] or "all", m["op"], float(m["bound"]))
+
+
+def parse_over(text: str) -> tuple[str, list[Any]]:
+    key, sep, values = text.partition("=")
+    if not sep or not key.strip() or not values.strip():
+        raise ValueError(f"--over: expected key=LOW..HIGH or key=v1,v2 (got {text!r})")
+    m = _RANGE.match(values)
+    if m:
+        low, high = int(m[1]), int(m[2])
+        if high < low:
+            raise ValueError(f"--over {key}: empty range {values}")
+        return key.strip(), list(range(low, high + 1))
+    try:
+        return key.strip(), tomllib.loads(f"v = [{values}]")["v"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), [v.strip() for v in values.split(",") if v.strip()]
+
+
+@dataclass
+class Candidate:
+    point: DesignPoint
+    analytic: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    pruned: str = ""
+    simulated: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    feasible: bool | None = None
+
+
+def candidates(scenario: Scenario, over: Sequence[tuple[str, list[Any]]], source: str) -> list[Candidate]:
+    base = scenario.model_dump(mode="json", exclude={"sweep", "variants"})
+    out = []
+    for i, combo in enumerate(itertools.product(*(v for _, v in over))):
+        raw = copy.deepcopy(base)
+        params = {}
+        for (key, _), value in zip(over, combo, strict=True):
+            set_dotted(raw, key, value, source)
+            params[key] = value
+        try:
+            sc = validate_scenario(raw, f"{source} (--over {params})")
+        except ScenarioError as exc:
+            raise ScenarioError(source, "--over", f"{params}: {exc.reason}") from None
+        out.append(Candidate(DesignPoint(i, params, sc)))
+    return out
+
+
+def bracket(cands: Sequence[Candidate], objective: str, constraints: Sequence[Constraint]) -> None:
+    """Analytic values of objective and constraints; drop hopeless candidates."""
+    for c in cands:
+        est = estimate(c.point.scenario)
+        if est.unstable:
+            c.pruned = f"analytic: {est.unstable}"
+            continue
+        values = {e.kpi: (e.value, e.exact) for e in est.primary if e.service_class == "all"}
+        cost = cost_kpis(c.point.scenario, {k: v for k, (v, _) in values.items()})
+        for k, v in cost.items():
+            values.setdefault(k, (v, False))
+        c.analytic = values
+        for con in constraints:
+            e = est.get(con.kpi, con.service_class)
+            if e is not None and con.out_of_reach(e.value, e.exact):
+                kind = "exact" if e.exact else "approximate"
+                c.pruned = f"analytic ({e.model}, {kind}): {con.kpi} = {e.value:.4g}, not {con}"
+                break
+
+
+def decide(
+    cands: Sequence[Candidate], summary: Any, objective: str, constraints: Sequence[Constraint]
+) -> Candidate | None:
+    """Mark feasibility from the simulated CIs and return the cheapest feasible candidate."""
+    by_id = {c.point.id: c for c in cands if not c.pruned}
+    for c in by_id.values():
+        ok = True
+        for con in [*constraints, Constraint(objective, "all", "<=", math.inf)]:
+            rows = summary[(summary["design_point"] == c.point.id)
+                           & (summary["class"] == con.service_class) & (summary["kpi"] == con.kpi)]
+            if rows.empty:
+                ok = False
+                continue
+            r = rows.iloc[0]
+            c.simulated[f"{con.kpi}[{con.service_class}]"] = (r["mean"], r["ci_low"], r["ci_high"])
+            if con.bound != math.inf:
+                ok = ok and con.holds(r["ci_low"], r["ci_high"])
+        c.feasible = ok
+    feasible = [c for c in by_id.values() if c.feasible]
+    if not feasible:
+        return None
+    first = constraints[0]
+
+    def slack(c: Candidate) -> float:
+        mean = c.simulated[f"{first.kpi}[{first.service_class}]"][0]
+        return (first.bound - mean) if first.op == "<=" else (mean - first.bound)
+
+    return min(feasible, key=lambda c: (c.simulated[f"{objective}[all]"][0], -slack(c)))

@@ -1,0 +1,178 @@
+"""Dependency direction, checked by parsing the sources (ARCHITECTURE.md, Layout).
+
+config, distributions, rng and analytic import no other project module at
+module level; only sim/model/ imports simpy; the model does no file I/O and
+uses neither pandas nor plotly; the report never reaches into the model.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SIM = ROOT / "sim"
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # absolute dotted name ("sim.config", "simpy", "numpy.random")
+    top_level: bool  # executed when the module is imported (not inside a function)
+    line: int
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _package(path: Path) -> str:
+    name = module_name(path)
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+
+def _resolve(node: ast.ImportFrom, path: Path) -> list[str]:
+    if node.level == 0:
+        base = node.module or ""
+    else:
+        pkg = _package(path).split(".")
+        pkg = pkg[: len(pkg) - (node.level - 1)]
+        base = ".".join(pkg + ([node.module] if node.module else []))
+    if (ROOT / base.replace(".", "/")).is_dir():  # from sim import rng -> sim.rng
+        return [f"{base}.{a.name}" for a in node.names]
+    return [base]
+
+
+def imports(path: Path) -> list[Import]:
+    """Every import in a file, with whether it runs at import time."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: list[Import] = []
+
+    def visit(node: ast.AST, top: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = top and not isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+            )
+            if isinstance(child, ast.Import):
+                found.extend(Import(a.name, top, child.lineno) for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                found.extend(Import(m, top, child.lineno) for m in _resolve(child, path))
+            visit(child, inner)
+
+    visit(tree, True)
+    return found
+
+
+def py_files(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def is_project(module: str) -> bool:
+    return module == "sim" or module.startswith("sim.")
+
+
+def root_of(module: str) -> str:
+    return module.split(".")[0]
+
+
+ALL_FILES = py_files(SIM)
+MODEL_FILES = py_files(SIM / "model")
+LEAF_FILES = [SIM / "config.py", SIM / "distributions.py", SIM / "rng.py"]
+ANALYTIC_FILES = py_files(SIM / "analytic")
+
+
+def test_the_import_parser_sees_real_imports():
+    """Control: the parser finds known imports, so the rules below are not vacuous."""
+    build = {i.module for i in imports(SIM / "model" / "build.py")}
+    assert {"simpy", "sim.config", "sim.recorder", "sim.model.dispatch"} <= build
+    est = imports(SIM / "analytic" / "estimate.py")
+    assert any(i.module == "sim.analytic.queues" and i.top_level for i in est)
+    assert any(i.module == "sim.distributions" and not i.top_level for i in est)
+    variates = {i.module for i in imports(SIM / "model" / "variates.py")}
+    assert "sim.rng" in variates  # from sim import rng as streams
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_FILES if p not in MODEL_FILES], ids=rel)
+def test_only_the_model_imports_simpy(path):
+    """SimPy is an implementation detail of sim/model/."""
+    bad = [i for i in imports(path) if root_of(i.module) == "simpy"]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports simpy"
+
+
+@pytest.mark.parametrize("path", LEAF_FILES, ids=rel)
+def test_leaf_modules_import_no_other_project_module(path):
+    """config, distributions and rng sit at the bottom: no `sim` import at module level."""
+    bad = [i for i in imports(path) if i.top_level and is_project(i.module)]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
+
+
+@pytest.mark.parametrize("path", ANALYTIC_FILES, ids=rel)
+def test_analytic_imports_nothing_outside_itself_at_module_level(path):
+    """The closed forms stand alone (a lazy import inside a function is allowed)."""
+    bad = [
+        i for i in imports(path)
+        if i.top_level and is_project(i.module) and not i.module.startswith("sim.analytic")
+    ]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
+
+
+ALLOWED_FOR_MODEL = ("sim.config", "sim.distributions", "sim.rng", "sim.recorder", "sim.model")
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=rel)
+def test_model_imports_only_config_distributions_rng_recorder(path):
+    """The model depends downwards only: never on runner, stats, results, report or cli."""
+    bad = [
+        i for i in imports(path)
+        if is_project(i.module)
+        and not any(i.module == a or i.module.startswith(a + ".") for a in ALLOWED_FOR_MODEL)
+    ]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
+
+
+FORBIDDEN_IN_MODEL = {"pandas", "plotly", "pathlib", "shutil", "io", "csv", "pyarrow"}
+FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "to_csv",
+              "to_parquet", "read_csv", "read_parquet"}
+
+
+@pytest.mark.parametrize("path", MODEL_FILES, ids=rel)
+def test_model_uses_no_pandas_plotly_or_files(path):
+    """The model turns a scenario into recorder calls: no tables, no plots, no files."""
+    bad = [i for i in imports(path) if root_of(i.module) in FORBIDDEN_IN_MODEL]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            assert name not in FILE_CALLS, f"{rel(path)}:{node.lineno} calls {name}()"
+    assert "open(" not in path.read_text(encoding="utf-8")
+
+
+def test_report_imports_nothing_from_the_model():
+    """report.py reads DataFrames only; it never builds or runs a model."""
+    report = SIM / "report.py"
+    if not report.exists():
+        pytest.skip("sim/report.py does not exist yet")
+    bad = [
+        i for i in imports(report)
+        if i.module == "sim.model" or i.module.startswith("sim.model.") or root_of(i.module) == "simpy"
+    ]
+    assert not bad, f"sim/report.py:{bad[0].line} imports {bad[0].module}"
+
+
+def test_run_sim_is_a_thin_shim():
+    """run_sim.py only hands argv to sim.cli.main."""
+    found = {i.module for i in imports(ROOT / "run_sim.py")}
+    assert found <= {"sys", "sim.cli"}
+    tree = ast.parse((ROOT / "run_sim.py").read_text(encoding="utf-8"))
+    assert not [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
