@@ -296,7 +296,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"validating {f.stem} ...", file=sys.stderr, flush=True)
         for c in run_case(f, args.quick, args.backend, args.workers, progress=not args.quiet and None):
             failed += not c.passed
-            rows.append((c.case, c.design_point if c.design_point != "dp000" else "",
+            rows.append((c.case, c.design_point,
                          c.service_class, c.kpi, c.model, fmt(c.exact), fmt(c.mean),
                          f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]", f"{c.rel_half_width:.1%}",
                          c.verdict))

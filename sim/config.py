@@ -225,6 +225,10 @@ class Territories(_Section):
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     technicians: Annotated[int, Field(ge=1, le=10_000)] = 1
     pooled: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    # geography (used when travel.mode = "geometry"): each territory is a rectangle,
+    # machines uniform in it, technicians based at its centre
+    width_km: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] | None = None
+    height_km: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _teams_divide(self) -> Territories:
@@ -242,7 +246,16 @@ class Territories(_Section):
 
 
 class Travel(_Section):
+    """Travel: a time distribution (default), or geometry (distance / speed)."""
+
+    mode: Literal["time", "geometry"] = "time"
     time_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.0)
+    # geometry mode
+    metric: Literal["euclidean", "rectilinear"] = "euclidean"
+    circuity: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.0
+    speed_kmh: PosFloat = 40.0
+    noise_h: DistSpec | None = None  # added to every trip (e.g. parking, finding the site)
+    return_to_base: bool = False  # after each job the technician drives back to base (busy)
 
 
 class Repair(_Section):
@@ -255,11 +268,20 @@ class Repair(_Section):
         return self
 
 
-DISPATCH_POLICIES = ("fifo", "priority")
+DISPATCH_POLICIES = ("fifo", "priority", "nearest", "earliest_due", "preference")
 
 
 class Dispatch(_Section):
-    policy: Literal["fifo", "priority"] = "fifo"
+    """Which waiting call a free technician takes, and which free technician a new call gets.
+
+    ``preference``: for each territory of a team, the team's technicians in the order they
+    are tried (Larson's hypercube); by default a territory's own technicians first, then
+    the others by distance between territory centres.
+    """
+
+    policy: Literal["fifo", "priority", "nearest", "earliest_due", "preference"] = "fifo"
+    preference: list[list[Annotated[int, Field(ge=0)]]] | None = None
+    record_decisions: bool = False  # keep (rule, candidates, choice) of every dispatch
 
 
 class Report(_Section):
@@ -310,6 +332,33 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        terr, travel, policy = self.territories, self.travel, self.dispatch.policy
+        if travel.mode == "geometry" and (terr.width_km is None or terr.height_km is None):
+            missing = "width_km" if terr.width_km is None else "height_km"
+            raise _KeyedError(f"territories.{missing}", "travel.mode = 'geometry' needs the "
+                              "territory size (width_km and height_km)")
+        if policy == "nearest" and travel.mode != "geometry":
+            raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' "
+                              "(distances)")
+        pref = self.dispatch.preference
+        if pref is not None:
+            if policy != "preference":
+                raise _KeyedError("dispatch.preference", "only with dispatch.policy = 'preference'")
+            team = terr.technicians * terr.pooled
+            if len(pref) != terr.pooled:
+                raise _KeyedError("dispatch.preference", f"needs one list per territory of a "
+                                  f"team ({terr.pooled}), got {len(pref)}")
+            for i, order in enumerate(pref):
+                bad = [t for t in order if t >= team]
+                if bad:
+                    raise _KeyedError(f"dispatch.preference[{i}]", f"technician {bad[0]} does not "
+                                      f"exist (a team has technicians 0..{team - 1})")
+                if sorted(order) != list(range(team)):
+                    raise _KeyedError(f"dispatch.preference[{i}]", f"must list each of the team's "
+                                      f"{team} technicians once, got {order}")
+        if policy == "earliest_due" and all(c.sla_h is None for c in self.fleet.classes):
+            raise _KeyedError("fleet.classes", "dispatch.policy = 'earliest_due' needs an sla_h "
+                              "on at least one class")
         if self.dispatch.policy == "priority":
             for i, c in enumerate(self.fleet.classes):
                 if c.priority is None:
@@ -329,6 +378,12 @@ class Scenario(_Section):
     # -- derived quantities ------------------------------------------------
 
     @property
+    def preference_lists(self) -> list[list[int]]:
+        """Each territory's technicians in dispatch order (team-local numbers)."""
+        t = self.territories
+        return self.dispatch.preference or default_preference(t.pooled, t.technicians)
+
+    @property
     def wait_kpi_names(self) -> list[str]:
         return [threshold_kpi(t) for t in self.report.wait_thresholds_h]
 
@@ -336,6 +391,30 @@ class Scenario(_Section):
         """8 hex characters identifying the resolved scenario."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def team_grid(pooled: int) -> tuple[int, int]:
+    """(columns, rows) of a team's territories: as square as the team size allows.
+
+    rows = the largest divisor of ``pooled`` not above its square root.
+    """
+    rows = max(d for d in range(1, math.isqrt(pooled) + 1) if pooled % d == 0)
+    return pooled // rows, rows
+
+
+def default_preference(pooled: int, technicians: int) -> list[list[int]]:
+    """For each territory of a team: its own technicians, then the others by distance
+    between territory centres on the team's grid (nearer first, then by number)."""
+    cols, _ = team_grid(pooled)
+
+    def gap(a: int, b: int) -> float:
+        return math.hypot(a % cols - b % cols, a // cols - b // cols)
+
+    return [
+        [t * technicians + i for t in sorted(range(pooled), key=lambda t: (gap(j, t), t))
+         for i in range(technicians)]
+        for j in range(pooled)
+    ]
 
 
 def threshold_kpi(hours: float) -> str:

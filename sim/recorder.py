@@ -26,6 +26,12 @@ class Recorder(Protocol):
     def dispatched(self, call: CallLike, now: float) -> None: ...
     def on_site(self, call: CallLike, now: float) -> None: ...
     def restored(self, call: CallLike, now: float) -> None: ...
+    def home_territory(self, technician: int) -> int:
+        team, index = divmod(technician, self.per_territory * self.pooled)
+        return team * self.pooled + index // self.per_territory
+
+    def released(self, call: CallLike, now: float) -> None: ...
+    def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None: ...
     def reset(self, now: float) -> None: ...
     def sample(self, now: float) -> None: ...
 
@@ -34,10 +40,12 @@ class CallLike(Protocol):
     number: int
     machine: int
     territory: int
+    local_territory: int
     service_class: int
     technician: int
     travel_h: float
     repair_h: float
+    trip_km: float
     failed_at: float
     logged_at: float
     dispatched_at: float
@@ -75,7 +83,7 @@ class _ClassTally:
     """Running sums for the calls of one service class."""
 
     __slots__ = (
-        "waits", "wait_sum", "wait_gt", "responses", "response_sum", "sla_met",
+        "waits", "wait_sum", "wait_gt", "waited", "responses", "response_sum", "sla_met",
         "restores", "restore_sum", "logged",
     )
 
@@ -84,6 +92,7 @@ class _ClassTally:
         self.waits = 0
         self.wait_sum = 0.0
         self.wait_gt = [0] * n_thresholds
+        self.waited = 0
         self.responses = 0
         self.response_sum = 0.0
         self.sla_met = 0
@@ -98,6 +107,7 @@ class CallRecord:
     number: int
     machine: int
     territory: int
+    local_territory: int
     service_class: int
     technician: int
     failed_at: float
@@ -107,6 +117,7 @@ class CallRecord:
     restored_at: float
     travel_h: float
     repair_h: float
+    trip_km: float
 
 
 class KPIRecorder:
@@ -134,6 +145,8 @@ class KPIRecorder:
         technicians: int,
         hours_per_day: float,
         keep_calls: bool = False,
+        technicians_per_territory: int = 1,
+        pooled: int = 1,
     ) -> None:
         self.class_names = list(class_names)
         self.sla = [math.inf if s is None else s for s in sla_h]
@@ -149,6 +162,15 @@ class KPIRecorder:
         self.busy = Level()
         self.busy_on_site = Level()
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
+        self._trips = [0, 0.0, 0.0, 0]  # outbound trips: count, km, hours, outside home territory
+        # technicians are numbered team by team, territory by territory within a team
+        self.per_territory = technicians_per_territory
+        self.pooled = pooled
+        # busy time of each technician of a small first team (for hypercube workloads)
+        size = technicians_per_territory * pooled
+        self.team_size = size if 1 < size <= 10 else 0
+        self._tech_busy = [0.0] * self.team_size
+        self.decisions: list[tuple[float, str, int, int, int]] = []
         #: (time, calls waiting, machines down, technicians busy) at regular instants
         self.series: list[tuple[float, int, int, int]] = []
 
@@ -164,10 +186,18 @@ class KPIRecorder:
         self.waiting[call.service_class].change(-1, now)
         self.busy.change(1, now)
         if call.logged_at >= self.start:
+            trips = self._trips
+            trips[0] += 1
+            trips[1] += call.trip_km
+            trips[2] += call.travel_h
+            if self.pooled > 1 and self.home_territory(call.technician) != call.territory:
+                trips[3] += 1
             t = self.tally[call.service_class]
             wait = now - call.logged_at
             t.waits += 1
             t.wait_sum += wait
+            if wait > 0.0:
+                t.waited += 1
             gt = t.wait_gt
             for i, x in enumerate(self.thresholds):
                 if wait > x:
@@ -185,7 +215,6 @@ class KPIRecorder:
 
     def restored(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(-1, now)
-        self.busy.change(-1, now)
         self.down.change(-1, now)
         if call.failed_at >= self.start:
             t = self.tally[call.service_class]
@@ -196,9 +225,24 @@ class KPIRecorder:
                     CallRecord(
                         call.number, call.machine, call.territory, call.service_class,
                         call.technician, call.failed_at, call.logged_at, call.dispatched_at,
-                        call.on_site_at, now, call.travel_h, call.repair_h,
+                        call.on_site_at, now, call.travel_h, call.repair_h, call.trip_km,
                     )
                 )
+
+    def home_territory(self, technician: int) -> int:
+        team, index = divmod(technician, self.per_territory * self.pooled)
+        return team * self.pooled + index // self.per_territory
+
+    def released(self, call: CallLike, now: float) -> None:
+        """The technician is done with the call (repair, and drive back if any)."""
+        self.busy.change(-1, now)
+        if call.technician < self.team_size:
+            self._tech_busy[call.technician] += now - max(call.dispatched_at, self.start)
+
+    def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None:
+        """A dispatch decision: which rule chose which technician among how many candidates."""
+        if now >= self.start:
+            self.decisions.append((now, rule, call.number, candidates, technician))
 
     def sample(self, now: float) -> None:
         """Note the current levels (for time-series plots; a fixed number per run)."""
@@ -211,6 +255,9 @@ class KPIRecorder:
         for level in (*self.waiting, self.down, self.busy, self.busy_on_site):
             level.reset(now)
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
+        self._trips = [0, 0.0, 0.0, 0]
+        self._tech_busy = [0.0] * self.team_size
+        self.decisions.clear()
 
     # -- KPIs -------------------------------------------------------------
 
@@ -230,12 +277,18 @@ class KPIRecorder:
         s = self.technicians
         busy = self.busy.mean(now) / s
         on_site = self.busy_on_site.mean(now) / s
+        trips, km, hours, away = self._trips
         all_row.update(
             utilization=busy,
             utilization_onsite=on_site,
             travel_share=busy - on_site,
             machines_down=self.down.mean(now),
+            trip_km=km / trips if trips else NAN,
+            trip_h=hours / trips if trips else NAN,
+            off_territory_share=away / trips if trips else NAN,
         )
+        for i, busy_time in enumerate(self._tech_busy):
+            all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN
         out["all"] = all_row
         return out
 
@@ -257,6 +310,7 @@ class KPIRecorder:
             "response_h": sum(t.response_sum for t in tallies) / responses if responses else NAN,
             "restore_h": sum(t.restore_sum for t in tallies) / restores if restores else NAN,
         }
+        row["p_wait"] = sum(t.waited for t in tallies) / waits if waits else NAN
         for i, x in enumerate(self.thresholds):
             row[_threshold_kpi(x)] = (
                 sum(t.wait_gt[i] for t in tallies) / waits if waits else NAN

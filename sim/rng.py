@@ -21,6 +21,7 @@ STREAMS: tuple[str, ...] = (
     "repair",  # per machine, or per territory in infinite-source mode: on-site times
     "travel",  # idem: travel times
     "service_class",  # idem: class of each call
+    "location",  # per machine (or per territory in infinite-source mode): where it stands
 )
 
 _STREAM_ID = {name: i for i, name in enumerate(STREAMS)}

@@ -33,7 +33,8 @@ from sim.stats import summarize, t_interval
 
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
-TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down")
+TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down", "trip_km",
+             "trip_h", "off_territory_share")
 BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)
 SERIES_SAMPLES = 200
@@ -42,11 +43,14 @@ SERIES_SAMPLES = 200
 def kpi_names(scenario: Scenario) -> list[str]:
     """All KPI columns of a scenario's tables."""
     names = [
-        "wait_h", *scenario.wait_kpi_names, "response_h", "restore_h", "sla_met", "queue_len",
+        "wait_h", "p_wait", *scenario.wait_kpi_names, "response_h", "restore_h", "sla_met", "queue_len",
         "calls_per_day", *TEAM_KPIS,
     ]
     if scenario.costs is not None:
         names += ["cost_per_day", "cost_per_call"]
+    team = scenario.territories.technicians * scenario.territories.pooled
+    if 1 < team <= 10:  # per-technician workloads of the first team (hypercube checks)
+        names += [f"workload_tech{i}" for i in range(team)]
     return names
 
 
@@ -92,6 +96,8 @@ def run_replication(task: Task) -> TaskResult:
         technicians=sc.territories.technicians * sc.territories.count,
         hours_per_day=sc.calendar.hours_per_day,
         keep_calls=task.keep_calls,
+        technicians_per_territory=sc.territories.technicians,
+        pooled=sc.territories.pooled,
     )
     end = simulate(sc, task.replication, recorder, task.samples)
     kpis = recorder.kpis(end)

@@ -158,16 +158,18 @@ def test_model_uses_no_pandas_plotly_or_files(path):
     assert "open(" not in path.read_text(encoding="utf-8")
 
 
-def test_report_imports_nothing_from_the_model():
-    """report.py reads DataFrames only; it never builds or runs a model."""
-    report = SIM / "report.py"
-    if not report.exists():
-        pytest.skip("sim/report.py does not exist yet")
+REPORT_FILES = [p for p in [SIM / "report.py"] if p.exists()] + py_files(SIM / "report")
+
+
+@pytest.mark.skipif(not REPORT_FILES, reason="no sim/report.py or sim/report/ yet")
+@pytest.mark.parametrize("path", REPORT_FILES, ids=rel)
+def test_report_imports_nothing_from_the_model(path):
+    """The report reads DataFrames only; it never builds or runs a model."""
     bad = [
-        i for i in imports(report)
+        i for i in imports(path)
         if i.module == "sim.model" or i.module.startswith("sim.model.") or root_of(i.module) == "simpy"
     ]
-    assert not bad, f"sim/report.py:{bad[0].line} imports {bad[0].module}"
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
 
 
 def test_run_sim_is_a_thin_shim():

@@ -186,7 +186,7 @@ BAD_CONTENT = {
     ),
     "unknown dispatch policy": (
         POISSON + '[dispatch]\npolicy = "bogus"\n',
-        "dispatch.policy", "'fifo' or 'priority'",
+        "dispatch.policy", "got 'bogus'",
     ),
     "pooled does not divide count": (
         POISSON + "[territories]\ncount = 3\npooled = 2\n",

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import geometry, hypercube
 from .queues import (
     QueueResult,
     UnstableQueueError,
@@ -82,6 +83,13 @@ class _Team:
     var_repair: float
     exponential_service: bool
     exponential_failures: bool
+    # outbound trip (call -> site): its mean time, and length in km (geometry mode)
+    mean_outbound: float = 0.0
+    trip_km: float | None = None
+    # service times are independent from call to call (not so when a trip starts where
+    # the previous job ended)
+    iid_service: bool = True
+    travel_note: str = ""
 
     @property
     def mean_service(self) -> float:
@@ -96,25 +104,82 @@ def _threshold_kpi(hours: float) -> str:
     return f"p_wait_gt_{hours:g}h"
 
 
+def _team_grid(pooled: int) -> tuple[int, int]:
+    # the model's layout of a team's territories (sim.config.team_grid), repeated here
+    # because the analytic layer imports no other project module
+    rows = max(d for d in range(1, math.isqrt(pooled) + 1) if pooled % d == 0)
+    return pooled // rows, rows
+
+
+def _uniform_abs_moments(length: float, at: float) -> tuple[float, float]:
+    """E|U - at| and E(U - at)^2 for U uniform on [0, length]."""
+    m1 = (at**2 + (length - at) ** 2) / (2 * length)
+    m2 = length**2 / 3 - length * at + at**2
+    return m1, m2
+
+
+def _trip_moments(scenario: Any) -> tuple[float, float, bool, str]:
+    """Mean and second moment of the outbound trip distance (km, road), and whether the
+    trips are independent from job to job."""
+    terr, tr = scenario.territories, scenario.travel
+    cols, rows = _team_grid(terr.pooled)
+    a, b = cols * terr.width_km, rows * terr.height_km
+    rect = tr.metric == "rectilinear"
+    c = tr.circuity
+    if tr.return_to_base:
+        means, seconds = [], []
+        for j in range(terr.pooled):
+            x0 = (j % cols + 0.5) * terr.width_km
+            y0 = (j // cols + 0.5) * terr.height_km
+            means.append(geometry.mean_distance_from_point(a, b, x0, y0, tr.metric))
+            ex1, ex2 = _uniform_abs_moments(a, x0)
+            ey1, ey2 = _uniform_abs_moments(b, y0)
+            seconds.append(ex2 + ey2 + (2 * ex1 * ey1 if rect else 0.0))
+        note = "trips from the base: a fixed point to a uniform point"
+        return c * sum(means) / len(means), c**2 * sum(seconds) / len(seconds), True, note
+    mean = geometry.mean_distance_two_points(a, b, tr.metric)
+    second = a**2 / 6 + b**2 / 6 + (2 * (a / 3) * (b / 3) if rect else 0.0)
+    note = "trips from the previous job: two uniform points (successive trips share an end)"
+    return c * mean, c**2 * second, False, note
+
+
 def _team(scenario: Any, dist: Any) -> _Team:
     terr = scenario.territories
-    travel = dist(scenario.travel.time_h)
+    tr = scenario.travel
     repair = dist(scenario.repair.time_h)
     s = terr.technicians * terr.pooled
-    # exponential service: the technician's whole time per call (travel + repair) is exponential
-    exp_service = (travel.is_zero and repair.is_exponential) or (
-        repair.is_zero and travel.is_exponential
-    )
+    trip_km = None
+    iid, note = True, ""
+    if tr.mode == "geometry":
+        noise = dist(tr.noise_h) if tr.noise_h is not None else None
+        n_mean = noise.mean if noise else 0.0
+        n_var = noise.variance if noise else 0.0
+        km, km2, iid, note = _trip_moments(scenario)
+        legs = 2 if tr.return_to_base else 1
+        mean_outbound = km / tr.speed_kmh + n_mean
+        mean_travel = legs * km / tr.speed_kmh + n_mean
+        var_travel = legs**2 * (km2 - km**2) / tr.speed_kmh**2 + n_var
+        trip_km = km
+        exp_service = False
+    else:
+        travel = dist(tr.time_h)
+        mean_travel = mean_outbound = travel.mean
+        var_travel = travel.variance
+        # exponential service: the technician's whole time per call (travel + repair)
+        exp_service = (travel.is_zero and repair.is_exponential) or (
+            repair.is_zero and travel.is_exponential
+        )
+    common = dict(mean_outbound=mean_outbound, trip_km=trip_km, iid_service=iid, travel_note=note)
     fleet = scenario.fleet
     if fleet.machines is not None:
         ttf = dist(fleet.time_to_failure_h)
         return _Team(
-            s, True, fleet.machines * terr.pooled, 1.0 / ttf.mean, 0.0, travel.mean,
-            travel.variance, repair.mean, repair.variance, exp_service, ttf.is_exponential,
+            s, True, fleet.machines * terr.pooled, 1.0 / ttf.mean, 0.0, mean_travel,
+            var_travel, repair.mean, repair.variance, exp_service, ttf.is_exponential, **common,
         )
     return _Team(
-        s, False, 0, 0.0, fleet.calls_per_h * terr.pooled, travel.mean, travel.variance,
-        repair.mean, repair.variance, exp_service, True,
+        s, False, 0, 0.0, fleet.calls_per_h * terr.pooled, mean_travel, var_travel,
+        repair.mean, repair.variance, exp_service, True, **common,
     )
 
 
@@ -145,7 +210,47 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
             out = _infinite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
     except UnstableQueueError as exc:
         return Estimates(unstable=f"no steady state: {exc}")
-    return out
+    return _adjust_for_policy(out, scenario, team)
+
+
+_CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
+
+
+def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
+    """What the FIFO/priority formulas still say under the other dispatch rules."""
+    policy = scenario.dispatch.policy
+    primary = list(est.primary)
+    if policy == "nearest":
+        note = "FIFO formula: nearest-job dispatch shortens trips as the backlog grows"
+        primary = [replace(e, exact=False, note=note) for e in primary]
+    elif policy == "earliest_due":
+        # reordering classes leaves the overall mean wait of a work-conserving order
+        # unchanged (exactly for M/M/s and M/G/1), but the per-class split is unknown
+        primary = [e for e in primary if e.service_class == "all"
+                   or not (e.kpi in _CLASS_WAIT_KPIS or e.kpi.startswith("p_wait_gt_"))]
+        primary = [replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
+                   if e.kpi.startswith("p_wait_gt_") else e for e in primary]
+    elif policy == "preference":
+        primary = [replace(e, exact=False, note="trips depend on who serves whom")
+                   if e.kpi in ("trip_km", "trip_h") else e for e in primary]
+        primary += _hypercube_workloads(scenario, team)
+    return replace(est, primary=primary)
+
+
+def _hypercube_workloads(scenario: Any, team: _Team) -> list[Estimate]:
+    """Per-technician workloads of the first team from Larson's hypercube model."""
+    terr = scenario.territories
+    if team.servers > hypercube.HYPERCUBE_MAX_UNITS or team.finite:
+        return []
+    rates = [scenario.fleet.calls_per_h] * terr.pooled
+    res = hypercube.hypercube(rates, scenario.preference_lists, 1.0 / team.mean_service)
+    exact = team.exponential_service
+    note = ("hypercube model: Poisson calls, exponential service, first free technician on the "
+            "territory's list, FIFO line when all are busy")
+    if not exact:
+        note += " (service is not exponential here: approximate)"
+    return [Estimate(f"workload_tech{i}", "all", w, f"hypercube N={team.servers}", exact, note)
+            for i, w in enumerate(res.workloads)]
 
 
 # ---------------------------------------------------------------------------
@@ -176,13 +281,20 @@ def _fifo_kpis(
     add("machines_down", "all", res.l)
     for cls, share in [("all", 1.0), *((c.name, c.share) for c in classes)]:
         add("wait_h", cls, res.wq)
-        add("response_h", cls, res.wq + team.mean_travel)
+        add("response_h", cls, res.wq + team.mean_outbound)
         add("restore_h", cls, res.w)
         add("queue_len", cls, share * res.lq)
         add("calls_per_day", cls, share * lam * hours_per_day)
         if tail is not None:
             for x in thresholds:
                 add(_threshold_kpi(x), cls, float(tail(x)), exact and tail_exact)
+    add("p_wait", "all", res.p_wait)
+    if team.trip_km is not None:
+        # under an order that ignores location, a trip joins two independent points
+        trip_note = f"Larson & Odoni: {team.travel_note}"
+        out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", True, trip_note))
+        out.append(Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry", True,
+                            trip_note))
     if tail is not None and team.mean_travel == 0.0:
         sla_classes = [c for c in classes if c.sla_h is not None]
         for c in sla_classes:
@@ -208,6 +320,8 @@ def _infinite(
     if s == 1:
         res = mg1(lam, es, vs)
         exact, note = True, "Poisson calls, one technician, FIFO: Pollaczek-Khinchine is exact"
+        if not team.iid_service:
+            exact, note = False, f"Pollaczek-Khinchine with the mean trip; {team.travel_note}"
     elif team.exponential_service:
         res = mms(lam, mu, s)
         exact, note = True, "Poisson calls, exponential service, FIFO: Erlang C is exact"
@@ -258,7 +372,7 @@ def _priority(
         wq = res.wq[levels.index(p)]
         for kpi, value in (
             ("wait_h", wq),
-            ("response_h", wq + team.mean_travel),
+            ("response_h", wq + team.mean_outbound),
             ("restore_h", wq + es),
         ):
             out.append(Estimate(kpi, c.name, value, res.model, exact, note))
@@ -267,11 +381,12 @@ def _priority(
     total_exact = exact_total and (team.exponential_service or s == 1)
     for kpi, value in (
         ("wait_h", fifo.wq),
-        ("response_h", fifo.wq + team.mean_travel),
+        ("response_h", fifo.wq + team.mean_outbound),
         ("restore_h", fifo.w),
         ("queue_len", fifo.lq),
         ("machines_down", fifo.l),
         ("utilization", fifo.arrival_rate * es / s),
+        ("p_wait", fifo.p_wait),
     ):
         out.append(Estimate(kpi, "all", value, fifo.model, total_exact,
                             "conservation: the overall wait equals FIFO's"))

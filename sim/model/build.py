@@ -8,11 +8,12 @@ import simpy
 from simpy.events import Event, Timeout
 
 from sim.config import Scenario
-from sim.distributions import Distribution, from_spec
+from sim.distributions import Deterministic, Distribution, from_spec
 from sim.recorder import Recorder
 
-from .dispatch import make_policy
+from .dispatch import Fifo, make_policy
 from .fleet import CallNeeds, Fleet, PoissonCalls
+from .geography import Geometry
 from .team import Team
 
 
@@ -31,37 +32,52 @@ def build(
     """Build the model of one replication of ``scenario`` on ``env``."""
     seed = scenario.run.seed
     terr = scenario.territories
+    tr = scenario.travel
     classes = scenario.fleet.classes
     shares = [c.share for c in classes]
     priorities = [c.priority if c.priority is not None else 1 for c in classes]
-    travel: Distribution = from_spec(scenario.travel.time_h)
+    slas = [c.sla_h for c in classes]
+    geometry: Geometry | None = None
+    if tr.mode == "geometry":
+        assert terr.width_km is not None and terr.height_km is not None
+        geometry = Geometry(terr.width_km, terr.height_km, terr.pooled,
+                            tr.metric == "rectilinear", tr.circuity, tr.speed_kmh)
+        # in geometry mode a call's drawn travel time is the noise added to its trip
+        travel: Distribution = from_spec(tr.noise_h) if tr.noise_h else Deterministic(0.0)
+    else:
+        travel = from_spec(tr.time_h)
     repair: Distribution = from_spec(scenario.repair.time_h)
 
     team_size = terr.technicians * terr.pooled
-    source: Fleet | PoissonCalls
-    teams = [
-        Team(
-            env,
-            range(k * team_size, (k + 1) * team_size),
-            make_policy(scenario.dispatch.policy, priorities),
-            recorder,
+    home = [i // terr.technicians for i in range(team_size)]  # each territory's own technicians
+    preference = scenario.preference_lists
+    teams = []
+    for k in range(terr.teams):
+        team = Team(env, range(k * team_size, (k + 1) * team_size), Fifo(), recorder, home,
+                    geometry, tr.return_to_base, scenario.dispatch.record_decisions)
+        first = k * team_size
+        team.line = make_policy(
+            scenario.dispatch.policy, priorities, slas,
+            team.distance_km if geometry is not None else None,
+            [[first + i for i in order] for order in preference],
         )
-        for k in range(terr.teams)
-    ]
+        teams.append(team)
     team_of_territory = [teams[t // terr.pooled] for t in range(terr.count)]
 
     fleet = scenario.fleet
+    source: Fleet | PoissonCalls
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
         n = fleet.machines * terr.count
         needs = [CallNeeds(travel, repair, shares, seed, replication, m) for m in range(n)]
         source = Fleet(
             env, fleet.machines, from_spec(fleet.time_to_failure_h), needs,
-            team_of_territory, seed, replication,
+            team_of_territory, seed, replication, terr.pooled, geometry,
         )
     else:
         assert fleet.calls_per_h is not None
         needs = [CallNeeds(travel, repair, shares, seed, replication, t) for t in range(terr.count)]
-        source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication)
+        source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication,
+                              terr.pooled, geometry)
     # the source learns of restored machines (a finite fleet schedules their next failure)
     for team in teams:
         team.machine_restored = source.machine_restored

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+NAN = float("nan")
+
 
 class Call:
     """A breakdown reported by a customer.
 
-    The call's needs (class, travel and on-site time) are drawn when it is
-    logged, from streams keyed by the machine (or by the arrival order in
-    infinite-source mode), so they do not depend on staffing or dispatch.
-    Timestamps are simulation hours; ``nan`` until the step happens.
+    The call's needs (class, repair time, travel time or travel noise, where the
+    machine is) are drawn when it is logged, from streams keyed by the machine
+    (or by the arrival order in infinite-source mode), so they do not depend on
+    staffing or dispatch.  Timestamps are simulation hours; ``nan`` until the
+    step happens.
     """
 
     __slots__ = (
         "number",
         "machine",
         "territory",
+        "local_territory",
         "service_class",
         "travel_h",
         "repair_h",
+        "x",
+        "y",
+        "trip_km",
         "failed_at",
         "logged_at",
         "dispatched_at",
@@ -31,19 +38,26 @@ class Call:
         number: int,
         machine: int,
         territory: int,
+        local_territory: int,
         service_class: int,
         travel_h: float,
         repair_h: float,
         now: float,
+        x: float = NAN,
+        y: float = NAN,
     ) -> None:
         self.number = number
         self.machine = machine  # -1 in infinite-source mode
         self.territory = territory
+        self.local_territory = local_territory  # index of the territory within its team
         self.service_class = service_class
-        self.travel_h = travel_h
+        self.travel_h = travel_h  # the trip's duration once known (geometry: noise until then)
         self.repair_h = repair_h
+        self.x = x  # km, team-local coordinates (geometry mode)
+        self.y = y
+        self.trip_km = NAN
         self.failed_at = now
         self.logged_at = now
-        self.dispatched_at = float("nan")
-        self.on_site_at = float("nan")
+        self.dispatched_at = NAN
+        self.on_site_at = NAN
         self.technician = -1

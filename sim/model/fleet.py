@@ -18,18 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import simpy
 from simpy.events import Event, Timeout
 
+from sim import rng as streams
 from sim.distributions import Distribution, Exponential
 
 from .calls import Call
+from .geography import Geometry
 from .team import Team
 from .variates import Variates, classes, durations
 
 
+def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
+    return gen.random(size)
+
+
+def _place(geometry: Geometry, local_territory: int, gen: np.random.Generator) -> tuple[float, float]:
+    """A machine's location: uniform in its territory (team-local km)."""
+    x0, y0 = geometry.origin(local_territory)
+    u, v = gen.random(2)
+    return x0 + u * geometry.width, y0 + v * geometry.height
+
+
 class CallNeeds:
-    """What the calls from one source will need, drawn in order."""
+    """What the calls from one source will need, drawn in order.
+
+    ``travel`` is the trip time, or in geometry mode the noise added to the trip.
+    """
 
     __slots__ = ("service_class", "travel_h", "repair_h")
 
@@ -59,12 +76,22 @@ class Fleet:
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
+        pooled: int = 1,
+        geometry: Geometry | None = None,
     ) -> None:
         self.env = env
         self.per_territory = machines_per_territory
         self.needs = needs
         self.team_of_territory = teams_of_territory
+        self.pooled = pooled
         self.calls = 0
+        self.locations: list[tuple[float, float]] | None = None
+        if geometry is not None:
+            self.locations = [
+                _place(geometry, (m // machines_per_territory) % pooled,
+                       streams.stream(seed, replication, "location", m))
+                for m in range(machines_per_territory * len(teams_of_territory))
+            ]
         n = machines_per_territory * len(teams_of_territory)
         self.uptimes = [
             Variates(time_to_failure.sample, seed, replication, "failure", m) for m in range(n)
@@ -79,9 +106,11 @@ class Fleet:
         territory = machine // self.per_territory
         needs = self.needs[machine]
         call = Call(
-            self.calls, machine, territory, needs.service_class.next(),
+            self.calls, machine, territory, territory % self.pooled, needs.service_class.next(),
             needs.travel_h.next(), needs.repair_h.next(), self.env.now,
         )
+        if self.locations is not None:
+            call.x, call.y = self.locations[machine]
         self.calls += 1
         self.team_of_territory[territory].log_call(call)
 
@@ -102,11 +131,21 @@ class PoissonCalls:
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
+        pooled: int = 1,
+        geometry: Geometry | None = None,
     ) -> None:
         self.env = env
         self.needs = needs
         self.team_of_territory = teams_of_territory
+        self.pooled = pooled
         self.calls = 0
+        self.geometry = geometry
+        self.where: list[Variates] = []
+        if geometry is not None:
+            self.where = [
+                Variates(_uniforms, seed, replication, "location", t)
+                for t in range(len(teams_of_territory))
+            ]
         gap = Exponential(1.0 / calls_per_h)
         self.gaps = [
             Variates(gap.sample, seed, replication, "arrival", t)
@@ -121,10 +160,16 @@ class PoissonCalls:
             self._call_arrives
         )
         needs = self.needs[territory]
+        local = territory % self.pooled
         call = Call(
-            self.calls, -1, territory, needs.service_class.next(),
+            self.calls, -1, territory, local, needs.service_class.next(),
             needs.travel_h.next(), needs.repair_h.next(), self.env.now,
         )
+        if self.geometry is not None:
+            x0, y0 = self.geometry.origin(local)
+            where = self.where[territory]
+            call.x = x0 + where.next() * self.geometry.width
+            call.y = y0 + where.next() * self.geometry.height
         self.calls += 1
         self.team_of_territory[territory].log_call(call)
 

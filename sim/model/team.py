@@ -1,10 +1,12 @@
 """A team of technicians and its dispatcher.
 
 A team serves the calls of its territories (one territory, or several pooled
-into one).  A call that finds a technician free is dispatched at once;
-otherwise it waits in the dispatch policy's line.  The technician drives to
-the site, repairs the machine, and on finishing takes the next waiting call
-or becomes free.  The technician is busy for the trip and the repair.
+into one).  A call that finds a technician free is dispatched at once (the
+policy says which technician); otherwise it waits in the policy's line.  The
+technician drives to the site, repairs the machine and, on finishing (and,
+if the scenario says so, after driving back to base), takes the next call
+the policy gives or becomes free.  The technician is busy for trips and
+repair.
 
 Each step is a SimPy timeout with a callback rather than a process per call:
 a call only ever waits for one thing at a time, and callbacks keep the
@@ -23,6 +25,7 @@ from sim.recorder import Recorder
 
 from .calls import Call
 from .dispatch import DispatchPolicy
+from .geography import Geometry
 
 
 class Team:
@@ -34,11 +37,17 @@ class Team:
     technicians : sequence of int
         Identifiers of the team's technicians.
     policy : DispatchPolicy
-        The line of calls waiting for a technician.
+        The line of calls waiting for a technician, and the dispatch rules.
     recorder : Recorder
         Receives every step of every call.
-    machine_restored : callable, optional
-        Called with each call whose machine works again (set by the source).
+    home : sequence of int
+        Home territory (team-local index) of each technician.
+    geometry : Geometry, optional
+        Distances and trip times; without it a call's trip time is drawn.
+    return_to_base : bool
+        The technician drives back to base after every job.
+    record_decisions : bool
+        Report every dispatch decision to the recorder.
     """
 
     def __init__(
@@ -47,30 +56,57 @@ class Team:
         technicians: Sequence[int],
         policy: DispatchPolicy,
         recorder: Recorder,
-        machine_restored: Callable[[Call], None] | None = None,
+        home: Sequence[int] | None = None,
+        geometry: Geometry | None = None,
+        return_to_base: bool = False,
+        record_decisions: bool = False,
     ) -> None:
         self.env = env
         self.technicians = list(technicians)
-        # the technician free the longest takes the next new call
-        self.free: deque[int] = deque(technicians)
+        self.free: deque[int] = deque(self.technicians)
         self.line = policy
         self.recorder = recorder
-        self.machine_restored = machine_restored or _nothing
+        self.machine_restored: Callable[[Call], None] = _nothing
+        self.home = dict(zip(self.technicians, home or [0] * len(self.technicians), strict=True))
+        self.geometry = geometry
+        self.return_to_base = return_to_base and geometry is not None
+        self.record_decisions = record_decisions
+        if geometry is not None:
+            self.base = {t: geometry.base(self.home[t]) for t in self.technicians}
+            self.position = dict(self.base)
+
+    def distance_km(self, technician: int, call: Call) -> float:
+        """Road distance from where the technician is to the call's machine."""
+        assert self.geometry is not None
+        x, y = self.position[technician]
+        return self.geometry.road_km(x, y, call.x, call.y)
+
+    # -- the service process ------------------------------------------------
 
     def log_call(self, call: Call) -> None:
         """A customer reports a breakdown to this team's dispatcher."""
         self.recorder.logged(call, self.env.now)
         if self.free:
-            self._send(self.free.popleft(), call)
+            candidates = len(self.free)
+            technician = self.line.pick_technician(call, self.free)
+            self._send(technician, call, candidates)
         else:
             self.line.add(call)
 
-    def _send(self, technician: int, call: Call) -> None:
+    def _send(self, technician: int, call: Call, candidates: int = 1) -> None:
         """The technician takes the call and starts the trip."""
         now = self.env.now
         call.technician = technician
         call.dispatched_at = now
+        geo = self.geometry
+        if geo is not None:
+            # the trip depends on where the technician is now; travel_h held the noise
+            call.trip_km = self.distance_km(technician, call)
+            call.travel_h += geo.hours(call.trip_km)
+            self.position[technician] = (call.x, call.y)
         self.recorder.dispatched(call, now)
+        if self.record_decisions:
+            self.recorder.decision(self.line.name, call, candidates, technician, now)
         if call.travel_h > 0.0:
             Timeout(self.env, call.travel_h, call).callbacks.append(self._arrive)
         else:
@@ -86,16 +122,32 @@ class Team:
         Timeout(self.env, call.repair_h, call).callbacks.append(self._repair_done)
 
     def _repair_done(self, event: Event) -> None:
-        """The machine works again; the technician takes the next call or is free."""
+        """The machine works again; the technician heads back or takes the next call."""
         call: Call = event.value
         self.recorder.restored(call, self.env.now)
         self.machine_restored(call)
+        if self.return_to_base:
+            assert self.geometry is not None
+            tech = call.technician
+            bx, by = self.base[tech]
+            drive = self.geometry.hours(self.geometry.road_km(call.x, call.y, bx, by))
+            self.position[tech] = (bx, by)
+            Timeout(self.env, drive, call).callbacks.append(self._back_at_base)
+        else:
+            self._job_over(call)
+
+    def _back_at_base(self, event: Event) -> None:
+        self._job_over(event.value)
+
+    def _job_over(self, call: Call) -> None:
+        """The technician is free: the policy gives the next call, if one waits."""
+        self.recorder.released(call, self.env.now)
         technician = call.technician
         following = self.line.next_call(technician)
         if following is None:
             self.free.append(technician)
         else:
-            self._send(technician, following)
+            self._send(technician, following, len(self.line) + 1)
 
 
 def _nothing(call: Call) -> None:

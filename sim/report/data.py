@@ -12,6 +12,7 @@ import copy
 import html
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,13 +139,15 @@ def _parse(value: Any) -> Any:
 def param_label(key: str, value: Any) -> str:
     """One parameter value in words (raw text: escape before display)."""
     value = _parse(value)
-    short = key.split(".")[-1]
+    parts = key.split(".")
+    short = parts[-1]
     if isinstance(value, Mapping) and "dist" in value:
-        return f"{short.removesuffix('_h').replace('_', ' ')} {dist_label(value)}"
+        name = parts[0] if short == "time_h" else short.removesuffix("_h").replace("_", " ")
+        return f"{name} {dist_label(value)}"
     if key == "fleet.classes" and isinstance(value, list):
-        parts = [f"{c.get('name', '?')} {c.get('share', 0):.0%}" for c in value
-                 if isinstance(c, Mapping)]
-        return " / ".join(parts)
+        shares = [f"{c.get('name', '?')} {c.get('share', 0):.0%}" for c in value
+                  if isinstance(c, Mapping)]
+        return " / ".join(shares)
     if key == "territories.pooled":
         return f"teams of {value}"
     if key == "territories.technicians":
@@ -172,6 +175,7 @@ class Point:
     scenario: Any = None  # sim.config.Scenario when known and checked, else None
     scenario_note: str = ""
     group_title: str = ""
+    group_tag: str = ""  # a short name of the group for axis labels ("P2")
 
     @property
     def hover(self) -> str:
@@ -354,6 +358,8 @@ def load_view(run: RunData) -> RunView:
         if p.group is not None:
             t = titles.get(p.group, p.group)
             p.group_title = t["title"] if isinstance(t, Mapping) else str(t)
+            tag = re.fullmatch(r"proposal(\d+)", p.group)
+            p.group_tag = f"P{tag.group(1)}" if tag else p.group_title
     _label_points(points, base)
     return RunView(run, points, base, groups)
 
@@ -367,7 +373,7 @@ def _label_points(points: Sequence[Point], base: Any) -> None:
             bits = [param_label(k, v) for k, v in list(diffs.items())[:2]]
         label = ", ".join(bits)
         if p.group is not None:
-            label = f"{p.group_title}: {label}" if label else p.group_title
+            label = f"{p.group_tag} · {label}" if label else p.group_title
         p.label = label or p.id
     seen: dict[str, int] = {}
     for p in points:

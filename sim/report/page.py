@@ -1,0 +1,223 @@
+"""The HTML page: header, summary table, sections with their charts."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .data import ALL, RunView, esc, is_share, kpi_title
+from .figures import Section
+
+#: the KPIs of the summary table (p_wait_gt_* follow wait_h; absent ones are skipped)
+TABLE_KPIS = ("wait_h", "p_wait_gt_", "response_h", "sla_met", "utilization", "queue_len",
+              "machines_down", "calls_per_day", "first_time_fix", "fill_rate_van", "cost_per_day")
+
+CSS = """
+:root { --fg:#1b1f24; --muted:#5b6570; --line:#d9dee3; --bg:#f6f7f9; --card:#fff;
+        --ok:#1a7f37; --bad:#c62828; --accent:#1f5fa8; }
+* { box-sizing: border-box; }
+html { font-size: 16px; }
+@media (min-width: 1800px) { html { font-size: 18px; } }
+body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+       color: var(--fg); background: var(--bg); line-height: 1.45; }
+header { background: #16324f; color: #fff; padding: 1rem 2rem; }
+header h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
+header p { margin: .1rem 0; color: #dbe6f2; }
+header code { color: #fff; }
+nav { position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1px solid var(--line);
+      padding: .5rem 2rem; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; font-size: .95rem; }
+nav a { color: var(--accent); text-decoration: none; }
+nav a:hover { text-decoration: underline; }
+main { max-width: 1760px; margin: 0 auto; padding: 1rem 2rem 3rem; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+          padding: 1rem 1.5rem 1.25rem; margin: 1.25rem 0; }
+section h2 { margin: .2rem 0 .5rem; font-size: 1.35rem; }
+.intro { color: var(--muted); max-width: 110ch; margin: 0 0 .75rem; }
+.caption { color: var(--muted); font-size: .95rem; margin: .25rem 0 1rem; }
+.chart { width: 100%; height: clamp(420px, 62vh, 680px); }
+.chart.tall { height: clamp(500px, 74vh, 820px); }
+.table-wrap { overflow-x: auto; }
+table.data { border-collapse: collapse; font-size: .92rem; min-width: 60%; }
+table.data th, table.data td { border-bottom: 1px solid var(--line); padding: .35rem .6rem;
+                               text-align: left; vertical-align: top; }
+table.data th { background: #eef2f6; position: sticky; top: 0; }
+table.data td.design { min-width: 14ch; max-width: 32ch; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.data td .ana { display: block; color: var(--muted); font-size: .82rem; }
+table.data td.bad { color: var(--bad); }
+.yes { color: var(--ok); font-weight: 600; } .no { color: var(--bad); font-weight: 600; }
+.warn { background: #fff4e5; border: 1px solid #f0b35a; padding: .6rem 1rem; border-radius: 6px; }
+details summary { cursor: pointer; color: var(--accent); margin: .5rem 0; }
+footer { color: var(--muted); font-size: .85rem; text-align: center; padding: 1rem; }
+@media (max-width: 1400px) { main { padding: .75rem 1rem 2rem; } section { padding: .75rem 1rem; } }
+"""
+
+
+def _decimals(half_width: float) -> int:
+    if not np.isfinite(half_width) or half_width <= 0:
+        return 3
+    return int(min(4, max(0, 1 - math.floor(math.log10(half_width)))))
+
+
+def fmt_ci(mean: float, lo: float, hi: float, hw: float, share: bool) -> str:
+    if not np.isfinite(mean):
+        return "-"
+    scale = 100.0 if share else 1.0
+    d = _decimals(hw * scale)
+    unit = "%" if share else ""
+    if not np.isfinite(hw):
+        return f"{mean * scale:.{d}f}{unit}"
+    return f"{mean * scale:.{d}f}{unit} [{lo * scale:.{d}f}, {hi * scale:.{d}f}]"
+
+
+def _table_kpis(view: RunView) -> list[str]:
+    out = []
+    kpis = view.kpis
+    if not view.has_kpi("travel_share", nonzero=True):  # no travel: response = wait
+        kpis = [k for k in kpis if k != "response_h"]
+    for prefix in TABLE_KPIS:
+        for k in kpis:
+            if (k == prefix or (prefix.endswith("_") and k.startswith(prefix))) and view.has_kpi(k):
+                out.append(k)
+    return out
+
+
+def summary_table(view: RunView, standard_h: float) -> str:
+    s = view.summary
+    if s.empty:
+        return ""
+    kpis = _table_kpis(view)
+    cols = ["design_point", "kpi", "class", "mean", "ci_low", "ci_high", "half_width",
+            "analytic", "analytic_model", "analytic_exact"]
+    index = {(r.design_point, r.kpi, r.cls): r for r in
+             s[cols].rename(columns={"class": "cls"}).itertuples(index=False)}
+    with_class = any(len(view.classes(p.id)) > 1 for p in view.points)
+    head = ["point", "design"] + (["class"] if with_class else []) + [esc(kpi_title(k)) for k in kpis]
+    has_wait = "wait_h" in kpis
+    if has_wait:
+        head.append(f"meets {standard_h:g} h?")
+    body = []
+    for p in view.points:
+        for cls in view.classes(p.id):
+            cells = [f"<td>{esc(p.id)}</td>", f"<td class=design>{esc(p.label)}</td>"]
+            if with_class:
+                cells.append(f"<td>{esc(cls)}</td>")
+            for k in kpis:
+                r = index.get((p.id, k, cls))
+                if r is None:
+                    cells.append("<td class=num>-</td>")
+                    continue
+                share = is_share(k)
+                txt = fmt_ci(r.mean, r.ci_low, r.ci_high, r.half_width, share)
+                ana = ""
+                klass = "num"
+                if r.analytic is not None and np.isfinite(float(r.analytic)):
+                    exact = bool(r.analytic_exact) if r.analytic_exact == r.analytic_exact else False
+                    a = float(r.analytic)
+                    av = f"{a:.1%}" if share else f"{a:.4g}"
+                    ana = (f"<span class=ana>{esc(r.analytic_model)} "
+                           f"{'exact' if exact else 'approx.'}: {av}</span>")
+                    if exact and not (r.ci_low <= a <= r.ci_high):
+                        klass += " bad"
+                cells.append(f"<td class='{klass}'>{txt}{ana}</td>")
+            if has_wait:
+                r = index.get((p.id, "wait_h", cls))
+                v = "-"
+                if r is not None and np.isfinite(r.ci_high):
+                    if r.ci_high <= standard_h:
+                        v = "<span class=yes>yes</span>"
+                    elif r.ci_low > standard_h:
+                        v = "<span class=no>no</span>"
+                    else:
+                        v = "not distinguishable"
+                cells.append(f"<td>{v}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+    return ("<div class=table-wrap><table class=data id=summary-table><thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(body) + "</tbody></table></div>")
+
+
+def summary_section(view: RunView, standard_h: float) -> Section | None:
+    table = summary_table(view, standard_h)
+    if not table:
+        return None
+    intro = ("Each cell: simulated mean with its 95% confidence interval over replications; "
+             "below it, the closed-form value, its model and whether the formula is exact for "
+             "the scenario or an approximation (red: an exact value outside the interval). "
+             f"Class <em>{ALL}</em> is every call. All times in hours.")
+    return Section("summary", "Summary", intro, [], table)
+
+
+def _script_json(obj: Any) -> str:
+    """JSON safe inside a <script> element (no '</script>', no HTML comment)."""
+    text = obj if isinstance(obj, str) else json.dumps(obj)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_h: float) -> str:
+    m = view.manifest
+    sc = m.get("scenario") or {}
+    meta = sc.get("meta") or {} if isinstance(sc, dict) else {}
+    name = meta.get("name") or view.run.path.name
+    desc = meta.get("description") or ""
+    n_tasks = len(m.get("tasks") or [])
+    failed = [t for t in (m.get("tasks") or []) if t.get("status") == "failed"]
+    facts = [
+        f"{len(view.points)} design point{'s' if len(view.points) != 1 else ''}",
+        f"{m.get('replications', '?')} replications each",
+        f"seed {m.get('seed', '?')}",
+    ]
+    if m.get("wall_s") is not None:
+        facts.append(f"{float(m['wall_s']):.1f} s wall time")
+    if m.get("git_commit"):
+        facts.append(f"commit {str(m['git_commit'])[:10]}")
+    parts = [
+        "<!DOCTYPE html>",
+        "<html lang=en><head><meta charset=utf-8>",
+        "<meta name=viewport content='width=device-width, initial-scale=1'>",
+        f"<title>{esc(name)} — field-service simulation report</title>",
+        f"<style>{CSS}</style>",
+        f"<script src='{esc(plotly_js)}'></script>",
+        "</head><body>",
+        "<header>",
+        f"<h1>{esc(name)}</h1>",
+        f"<p>{esc(desc)}</p>" if desc else "",
+        f"<p>{esc(' · '.join(facts))}</p>",
+        f"<p>scenario file <code>{esc(m.get('scenario_file', '?'))}</code> · run folder "
+        f"<code>{esc(view.run.path.name)}</code></p>",
+        "</header>",
+        "<nav>" + "".join(f"<a href='#{s.id}'>{esc(s.title)}</a>" for s in sections) + "</nav>",
+        "<main>",
+    ]
+    if failed:
+        parts.append(f"<p class=warn>{len(failed)} of {n_tasks} tasks failed; their replications "
+                     "are missing from every table and chart. Tracebacks are in "
+                     "<code>manifest.json</code>.</p>")
+    scripts = []
+    for s in sections:
+        parts.append(f"<section id='{esc(s.id)}'><h2>{esc(s.title)}</h2>"
+                     f"<p class=intro>{s.intro}</p>")
+        for c in s.charts:
+            div = f"chart-{c.id}"
+            parts.append(f"<div id='{div}' class='chart{' tall' if c.tall else ''}'></div>")
+            if c.caption:
+                parts.append(f"<p class=caption>{c.caption}</p>")
+            scripts.append(f"draw('{div}', {_script_json(c.figure.to_json())});")
+        parts.append(s.html)
+        parts.append("</section>")
+    parts.append("</main><footer>Written by <code>python run_sim.py report</code>; "
+                 "charts by plotly.js, stored next to this file (works offline).</footer>")
+    parts.append(
+        "<script>\n"
+        "const CONFIG = {responsive: true, displaylogo: false, scrollZoom: false,\n"
+        "  toImageButtonOptions: {format: 'png', scale: 2}};\n"
+        "function draw(id, fig) { Plotly.newPlot(id, fig.data, fig.layout, CONFIG); }\n"
+        + "\n".join(scripts)
+        + "\n</script>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(p for p in parts if p)
