@@ -179,6 +179,7 @@ class ServiceClass(_Section):
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
     priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     sla_h: PosFloat | None = None
+    penalty: NonNegFloat | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
 
 
 def _default_classes() -> list[ServiceClass]:

@@ -16,7 +16,10 @@ def technicians_total(scenario: Any) -> int:
     return scenario.territories.technicians * scenario.territories.count
 
 
-def cost_kpis(scenario: Any, kpis: Mapping[str, float]) -> dict[str, float]:
+def cost_kpis(
+    scenario: Any, kpis: Mapping[str, float],
+    by_class: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, float]:
     """``cost_per_day`` and ``cost_per_call`` for the whole system, or nothing without ``[costs]``.
 
     Parameters
@@ -24,6 +27,8 @@ def cost_kpis(scenario: Any, kpis: Mapping[str, float]) -> dict[str, float]:
     scenario : sim.config.Scenario
     kpis : mapping
         The overall (``class = "all"``) KPIs of one replication.
+    by_class : mapping, optional
+        Each class's KPIs, for SLA penalties that differ by class.
     """
     costs = scenario.costs
     if costs is None:
@@ -38,8 +43,15 @@ def cost_kpis(scenario: Any, kpis: Mapping[str, float]) -> dict[str, float]:
     travel_hours_per_day = kpis.get("travel_share", 0.0) * techs * hours_per_day
     travel = costs.travel_per_h * travel_hours_per_day
     calls = kpis.get("calls_per_day", math.nan)
-    sla_met = kpis.get("sla_met", math.nan)
-    penalties = 0.0 if math.isnan(sla_met) else costs.sla_penalty * (1.0 - sla_met) * calls
+    penalties = 0.0
+    for c in scenario.fleet.classes:
+        row = (by_class or {}).get(c.name)
+        if c.sla_h is None or row is None:
+            continue
+        met = row.get("sla_met", math.nan)
+        if not math.isnan(met):
+            rate = c.penalty if c.penalty is not None else costs.sla_penalty
+            penalties += rate * (1.0 - met) * row.get("calls_per_day", 0.0)
     per_day = staff + travel + penalties
     return {
         "cost_per_day": per_day,

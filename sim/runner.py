@@ -101,7 +101,7 @@ def run_replication(task: Task) -> TaskResult:
     )
     end = simulate(sc, task.replication, recorder, task.samples)
     kpis = recorder.kpis(end)
-    kpis["all"].update(cost_kpis(sc, kpis["all"]))
+    kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
     params = {k: _param_value(v) for k, v in task.point.params.items()}
     rows = [
         {

@@ -37,6 +37,7 @@ GROUP_TITLES = {
 # KPI name -> (title, unit); "share" KPIs are shown as percentages
 KPI_INFO: dict[str, tuple[str, str]] = {
     "wait_h": ("mean wait", "h"),
+    "p_wait": ("P(wait > 0)", "share"),
     "response_h": ("mean response time", "h"),
     "restore_h": ("mean time to restore", "h"),
     "sla_met": ("SLA met", "share"),
@@ -55,11 +56,11 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "cost_per_day": ("cost per day", "money/day"),
     "trip_km": ("mean trip length", "km"),
     "trip_h": ("mean trip time", "h"),
-    "travel_h": ("mean travel time per visit", "h"),
+    "off_territory_share": ("trips outside the home territory", "share"),
 }
 
 #: KPIs whose rows exist per service class (the rest are overall only)
-CLASS_KPIS_PREFIX = ("wait_h", "response_h", "restore_h", "p_wait_gt_", "sla_met", "queue_len",
+CLASS_KPIS_PREFIX = ("wait_h", "p_wait", "response_h", "restore_h", "p_wait_gt_", "sla_met", "queue_len",
                      "calls_per_day")
 
 PARAM_TITLES = {

@@ -39,15 +39,15 @@ APPROX = "#6b6b6b"
 CLASS_SYMBOLS = ("circle", "triangle-up", "triangle-down", "square", "pentagon", "star-diamond")
 
 #: the KPIs of validation charts, in the order the dropdown lists them
-VALIDATION_ORDER = ("wait_h", "p_wait_gt_", "response_h", "restore_h", "queue_len",
+VALIDATION_ORDER = ("wait_h", "p_wait", "p_wait_gt_", "response_h", "restore_h", "queue_len",
                     "machines_down", "utilization", "utilization_onsite", "calls_per_day",
                     "sla_met")
 PARTS_KPIS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
               "part_wait_h", "restore_h")
 PARTS_TRIGGERS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
                   "part_wait_h")
-GEO_KPIS = ("trip_km", "trip_h", "travel_h", "travel_share", "response_h")
-GEO_TRIGGERS = ("trip_km", "trip_h", "travel_h")
+GEO_KPIS = ("trip_km", "trip_h", "travel_share", "off_territory_share", "response_h")
+GEO_TRIGGERS = ("trip_km", "trip_h", "travel_share", "off_territory_share")
 
 
 @dataclass
@@ -828,7 +828,7 @@ def parts_section(view: RunView) -> Section | None:
 
 
 def geography_section(view: RunView) -> Section | None:
-    if not (any(view.has_kpi(k) for k in GEO_TRIGGERS) or view.has_kpi("travel_share", True)):
+    if not any(view.has_kpi(k, nonzero=True) for k in GEO_TRIGGERS):
         return None
     return _kpi_section(view, "geography", "Geography and travel", GEO_KPIS,
                         "Trip lengths and the share of technician time spent travelling per "

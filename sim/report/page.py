@@ -47,7 +47,8 @@ table.data th, table.data td { border-bottom: 1px solid var(--line); padding: .3
 table.data th { background: #eef2f6; position: sticky; top: 0; }
 table.data td.design { min-width: 14ch; max-width: 32ch; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.data td .ana { display: block; color: var(--muted); font-size: .82rem; }
+table.data td .ana { display: block; color: var(--muted); font-size: .82rem; white-space: normal;
+                     max-width: 26ch; margin-left: auto; }
 table.data td.bad { color: var(--bad); }
 .yes { color: var(--ok); font-weight: 600; } .no { color: var(--bad); font-weight: 600; }
 .warn { background: #fff4e5; border: 1px solid #f0b35a; padding: .6rem 1rem; border-radius: 6px; }
@@ -98,8 +99,8 @@ def summary_table(view: RunView, standard_h: float) -> str:
     with_class = any(len(view.classes(p.id)) > 1 for p in view.points)
     head = ["point", "design"] + (["class"] if with_class else []) + [esc(kpi_title(k)) for k in kpis]
     has_wait = "wait_h" in kpis
-    if has_wait:
-        head.append(f"meets {standard_h:g} h?")
+    if has_wait:  # the verdict right after the mean wait
+        head.insert(head.index(esc(kpi_title("wait_h"))) + 1, f"meets {standard_h:g} h?")
     body = []
     for p in view.points:
         for cls in view.classes(p.id):
@@ -110,6 +111,8 @@ def summary_table(view: RunView, standard_h: float) -> str:
                 r = index.get((p.id, k, cls))
                 if r is None:
                     cells.append("<td class=num>-</td>")
+                    if k == "wait_h":
+                        cells.append("<td>-</td>")
                     continue
                 share = is_share(k)
                 txt = fmt_ci(r.mean, r.ci_low, r.ci_high, r.half_width, share)
@@ -124,21 +127,23 @@ def summary_table(view: RunView, standard_h: float) -> str:
                     if exact and not (r.ci_low <= a <= r.ci_high):
                         klass += " bad"
                 cells.append(f"<td class='{klass}'>{txt}{ana}</td>")
-            if has_wait:
-                r = index.get((p.id, "wait_h", cls))
-                v = "-"
-                if r is not None and np.isfinite(r.ci_high):
-                    if r.ci_high <= standard_h:
-                        v = "<span class=yes>yes</span>"
-                    elif r.ci_low > standard_h:
-                        v = "<span class=no>no</span>"
-                    else:
-                        v = "not distinguishable"
-                cells.append(f"<td>{v}</td>")
+                if k == "wait_h":
+                    cells.append(f"<td>{_verdict(r, standard_h)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
     return ("<div class=table-wrap><table class=data id=summary-table><thead><tr>"
             + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join(body) + "</tbody></table></div>")
+
+
+def _verdict(r: Any, standard_h: float) -> str:
+    """Does the mean wait meet the standard at this precision?"""
+    if r is None or not np.isfinite(r.ci_high):
+        return "-"
+    if r.ci_high <= standard_h:
+        return "<span class=yes>yes</span>"
+    if r.ci_low > standard_h:
+        return "<span class=no>no</span>"
+    return "not distinguishable"
 
 
 def summary_section(view: RunView, standard_h: float) -> Section | None:

@@ -1,0 +1,461 @@
+"""report.html: offline, escaped, and each section shown only when the run has its data.
+
+Run folders are built the way the CLI builds them (validate, expand the sweep,
+run serially, write the folder) with tiny horizons, so every test takes well
+under a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import DesignPoint, expand_sweep, validate_scenario
+from sim.report import PLOTLY_JS, REPORT, write_report
+from sim.report.data import load_view, param_label, wait_tail
+from sim.report.figures import RHO_STEPS, teaching_figure, welch
+from sim.results import ResultsError, read_run, run_id, write_run
+from sim.runner import manifest, manifest_head, run_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SWEEP = """
+[meta]
+name = "report-sweep"
+description = "M/M/1 with a swept call rate"
+
+[run]
+horizon_h = 1500.0
+warmup_h = 100.0
+replications = 3
+seed = 7
+
+[fleet]
+calls_per_h = 0.2
+
+[repair]
+time_h = { dist = "exponential", mean = 2.0 }
+
+[sweep]
+"fleet.calls_per_h" = [0.15, 0.25, 0.35]
+"""
+
+SINGLE = """
+[meta]
+name = "report-single"
+
+[run]
+horizon_h = 1000.0
+warmup_h = 50.0
+replications = 2
+seed = 3
+
+[fleet]
+machines = 20
+time_to_failure_h = { dist = "exponential", mean = 60.0 }
+
+[repair]
+time_h = { dist = "exponential", mean = 2.0 }
+"""
+
+TRAVEL = """
+[meta]
+name = "report-travel"
+
+[run]
+horizon_h = 1000.0
+warmup_h = 50.0
+replications = 2
+seed = 5
+
+[fleet]
+calls_per_h = 0.2
+
+[travel]
+time_h = { dist = "exponential", mean = 0.5 }
+
+[repair]
+time_h = { dist = "exponential", mean = 1.5 }
+"""
+
+# Parts of a Dupit-like study: (part, TOML); one design point sequence, like sim.dupit.
+STUDY = {
+    "baseline": """
+        [meta]
+        name = "mini-baseline"
+        description = "Baseline"
+        [run]
+        horizon_h = 1500.0
+        warmup_h = 100.0
+        replications = 3
+        seed = 11
+        [fleet]
+        machines = 30
+        time_to_failure_h = { dist = "exponential", mean = 80.0 }
+        [repair]
+        time_h = { dist = "exponential", mean = 2.0 }
+        """,
+    "proposal1": """
+        [meta]
+        name = "mini-p1"
+        [run]
+        horizon_h = 1500.0
+        warmup_h = 100.0
+        replications = 3
+        seed = 11
+        [fleet]
+        machines = 20
+        time_to_failure_h = { dist = "exponential", mean = 80.0 }
+        [repair]
+        time_h = { dist = "exponential", mean = 2.0 }
+        """,
+    "proposal3": """
+        [meta]
+        name = "mini-p3"
+        [run]
+        horizon_h = 1500.0
+        warmup_h = 100.0
+        replications = 3
+        seed = 11
+        [fleet]
+        machines = 30
+        time_to_failure_h = { dist = "exponential", mean = 80.0 }
+        [territories]
+        count = 2
+        [repair]
+        time_h = { dist = "exponential", mean = 2.0 }
+        [sweep]
+        "territories.pooled" = [2]
+        """,
+    "proposal4": """
+        [meta]
+        name = "mini-p4"
+        [run]
+        horizon_h = 1500.0
+        warmup_h = 100.0
+        replications = 3
+        seed = 11
+        [fleet]
+        machines = 30
+        time_to_failure_h = { dist = "exponential", mean = 80.0 }
+        [[fleet.classes]]
+        name = "critical"
+        share = 0.3
+        priority = 1
+        [[fleet.classes]]
+        name = "standard"
+        share = 0.7
+        priority = 2
+        [repair]
+        time_h = { dist = "exponential", mean = 2.0 }
+        [dispatch]
+        policy = "priority"
+        """,
+}
+
+
+def scenario(text: str, **meta: str) -> Any:
+    raw = tomllib.loads(textwrap.dedent(text))
+    raw.setdefault("meta", {}).update(meta)
+    return validate_scenario(raw, "<test>")
+
+
+def make_run(base: Path, text: str, *, records: bool = True, series: bool = True,
+             point_scenarios: bool = True, **meta: str) -> Path:
+    """A run folder of a scenario (its sweep), written like ``run_sim.py run``."""
+    sc = scenario(text, **meta)
+    points = expand_sweep(sc, "<test>")
+    exp = run_experiment(sc, points, backend="serial", keep_calls=records, progress=False)
+    assert not exp.failures, exp.failures[0].error
+    man = manifest(exp, manifest_head(sc, points, ["run", "<test>"], "<test>", records))
+    if not point_scenarios:  # a manifest from before per-point scenarios were kept
+        for d in man["design_points"]:
+            d.pop("scenario", None)
+    return write_run(base, run_id(sc.meta.name, sc.config_hash()), man, exp.replications,
+                     exp.summary, exp.calls, exp.series if series else None)
+
+
+def make_study(base: Path, *, point_scenarios: bool = True, records: bool = False,
+               costs: dict[str, float | None] | None = None) -> Path:
+    """A run folder shaped like the Dupit study: a ``study.part`` column, mixed scenarios."""
+    points: list[DesignPoint] = []
+    first = None
+    for part, text in STUDY.items():
+        sc = scenario(text)
+        first = first or sc
+        for p in expand_sweep(sc, part):
+            points.append(DesignPoint(len(points), {"study.part": part, **p.params}, p.scenario))
+    assert first is not None
+    exp = run_experiment(first, points, backend="serial", keep_calls=records, progress=False)
+    assert not exp.failures, exp.failures[0].error
+    study = first.model_copy(update={"meta": first.meta.model_copy(update={"name": "mini-study"})})
+    exp.scenario = study
+    man = manifest(exp, manifest_head(study, points, ["dupit"], "<study>", records))
+    for d in man["design_points"]:
+        if not point_scenarios:
+            d.pop("scenario", None)
+        if costs is not None:
+            d["extra_cost_per_year"] = costs.get(d["params"]["study.part"])
+    return write_run(base, run_id("mini-study", study.config_hash()), man, exp.replications,
+                     exp.summary, exp.calls, exp.series)
+
+
+def section_ids(html: str) -> list[str]:
+    return re.findall(r"<section id='([a-z-]+)'", html)
+
+
+@pytest.fixture(scope="module")
+def sweep_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_run(tmp_path_factory.mktemp("runs"), SWEEP)
+
+
+@pytest.fixture(scope="module")
+def sweep_report(sweep_run: Path) -> str:
+    return write_report(sweep_run).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Offline page, sections
+
+
+def test_report_is_written_with_local_plotly(sweep_run: Path, sweep_report: str) -> None:
+    html = sweep_report
+    assert (sweep_run / REPORT).is_file()
+    js = sweep_run / PLOTLY_JS
+    assert js.is_file() and js.stat().st_size > 1_000_000
+    assert "plotly.js v" in js.read_text(encoding="utf-8")[:300]
+    assert f"<script src='{PLOTLY_JS}'></script>" in html
+    assert "cdn.plot.ly" not in html
+    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html), "no network resources"
+
+
+def test_full_run_has_every_data_section(sweep_report: str) -> None:
+    ids = section_ids(sweep_report)
+    assert ids == ["summary", "validation", "tradeoffs", "distributions", "timeseries",
+                   "teaching"]
+    for sid in ids:  # every section is in the navigation
+        assert f"href='#{sid}'" in sweep_report
+    # parts and geography views only appear with their KPIs
+    assert "id='parts'" not in sweep_report and "id='geography'" not in sweep_report
+
+
+def test_summary_table_has_cis_and_analytic_values(sweep_report: str) -> None:
+    table = sweep_report.split("id=summary-table", 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + 3  # header and three design points
+    assert "mean wait (h)" in table and "P(wait &gt; 8 h)" in table
+    assert "M/M/1 exact" in table
+    assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\]", table)
+    assert "meets 2 h?" in table
+    # no travel here, so the response time (equal to the wait) is left out
+    assert "mean response time" not in table
+
+
+def test_sweep_axis_is_the_swept_number(sweep_run: Path) -> None:
+    view = load_view(read_run(sweep_run))
+    from sim.report.data import sweep_axis
+
+    axis = sweep_axis(view)
+    assert axis.numeric
+    assert axis.title == "calls per hour per territory (per h)"
+    assert [axis.x[p.id] for p in view.points] == [0.15, 0.25, 0.35]
+    assert all(p.scenario is not None for p in view.points)  # rebuilt and checked
+
+
+def test_sections_need_their_data(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE, records=False, series=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    # one design point, no call records, no time series
+    assert section_ids(html) == ["summary", "validation", "teaching"]
+    for absent in ("chart-distribution", "chart-timeseries", "chart-tradeoff"):
+        assert absent not in html
+
+
+def test_geography_view_when_technicians_travel(tmp_path: Path) -> None:
+    run = make_run(tmp_path, TRAVEL, records=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    ids = section_ids(html)
+    assert "geography" in ids and "parts" not in ids
+    assert "mean response time" in html  # with travel, response differs from wait
+
+
+def test_evil_names_are_escaped(tmp_path: Path) -> None:
+    evil = "<script>alert(1)</script>"
+    run = make_run(tmp_path, SWEEP, records=True, name=evil,
+                   description="<img src=x onerror=alert(2)> & co")
+    html = write_report(run).read_text(encoding="utf-8")
+    assert evil not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img" not in html and "&lt;img src=x onerror=alert(2)&gt; &amp; co" in html
+    # every <script> element is ours: the plotly.js link and the one drawing script
+    assert html.count("<script") == html.count("</script>") == 2
+    assert run.name.startswith("20") and "<" not in run.name
+
+
+def test_evil_class_name_inside_charts_is_escaped(tmp_path: Path) -> None:
+    text = STUDY["proposal4"].replace('name = "critical"', 'name = "</script><b>x"')
+    run = make_run(tmp_path, text, records=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "</script><b>" not in html
+    assert html.count("<script") == html.count("</script>") == 2
+
+
+def test_rewriting_a_report_is_harmless(sweep_run: Path, sweep_report: str) -> None:
+    js = sweep_run / PLOTLY_JS
+    before = js.stat().st_mtime_ns
+    again = write_report(sweep_run).read_text(encoding="utf-8")
+    assert section_ids(again) == section_ids(sweep_report)
+    assert js.stat().st_mtime_ns == before  # plotly.js not rewritten when unchanged
+    assert not list(sweep_run.glob(".*.tmp"))
+
+
+def test_missing_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="not a run folder"):
+        write_report(tmp_path / "nope")
+
+
+def test_report_does_not_import_the_model() -> None:
+    code = ("import sys; import sim.report; "
+            "bad = sorted(m for m in sys.modules if m == 'simpy' or m.startswith('sim.model') "
+            "or m.startswith('sim.runner')); print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------
+# Validation: failures are highlighted
+
+
+def test_failures_are_highlighted(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE, records=False)
+    summ = pd.read_csv(run / "summary.csv")
+    summ["analytic"] = summ["mean"]  # every exact value inside its interval
+    summ.to_csv(run / "summary.csv", index=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "exact value outside 95% CI" not in html
+    # make one exact value disagree with its interval
+    row = (summ["kpi"] == "wait_h") & (summ["class"] == "all")
+    summ.loc[row, "analytic"] = summ.loc[row, "ci_high"] * 2 + 1
+    summ.to_csv(run / "summary.csv", index=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "exact value outside 95% CI" in html
+    assert "Exact values outside the 95% CI (1)" in html
+    assert "class='num bad'" in html
+
+
+# ---------------------------------------------------------------------------
+# The Dupit-shaped study
+
+
+def test_study_parts_label_points_and_tradeoff_uses_staffing(tmp_path: Path) -> None:
+    run = make_study(tmp_path)
+    view = load_view(read_run(run))
+    assert [p.group for p in view.points] == ["baseline", "proposal1", "proposal3", "proposal4"]
+    labels = [p.label for p in view.points]
+    assert labels == ["Status quo", "P1 · 20 machines", "P3 · teams of 2",
+                      "P4 · dispatch priority, critical 30% / standard 70%"] or labels[1:3] == [
+        "P1 · 20 machines", "P3 · teams of 2"]
+    html = write_report(run).read_text(encoding="utf-8")
+    assert section_ids(html) == ["summary", "validation", "tradeoffs", "timeseries", "teaching"]
+    assert "technicians per 1,000 machines" in html
+    assert "No cost data in this run" in html
+    # per-class rows for the priority part only
+    table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
+    assert table.count("<td>critical</td>") == 1 and table.count("<td>standard</td>") == 1
+    assert "P1 fewer machines" in html  # the legend names the part
+
+
+def test_study_without_point_scenarios_degrades(tmp_path: Path) -> None:
+    run = make_study(tmp_path, point_scenarios=False)
+    view = load_view(read_run(run))
+    # only the baseline is the base scenario plus its swept values; proposal 1 (other
+    # fleet), 3 (other territory count) and 4 (other policy) are not, and the check notices
+    known = {p.group: p.scenario is not None for p in view.points}
+    assert known == {"baseline": True, "proposal1": False, "proposal3": False, "proposal4": False}
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "Left out (3)" in html
+
+
+def test_study_costs_from_manifest(tmp_path: Path) -> None:
+    costs = {"baseline": 0.0, "proposal1": 3e8, "proposal3": 0.0, "proposal4": None}
+    html = write_report(make_study(tmp_path, costs=costs)).read_text(encoding="utf-8")
+    assert "extra cost per year" in html
+    assert "Not priced, so not shown (1)" in html
+
+
+# ---------------------------------------------------------------------------
+# Pieces
+
+
+def test_welch_average() -> None:
+    assert np.allclose(welch(np.full(9, 3.0), 2), 3.0)
+    ramp = np.arange(10.0)
+    assert np.allclose(welch(ramp, 3), ramp)  # centred: a line stays a line
+    noisy = np.array([0.0, 10.0, 0.0, 10.0, 0.0])
+    assert welch(noisy, 1)[2] == pytest.approx(20 / 3)
+
+
+def test_wait_tail_matches_mm1() -> None:
+    sc = scenario(SWEEP.replace("[sweep]", "[x]").split("[x]")[0])
+    tail = wait_tail(sc)
+    assert tail is not None and tail.exact and tail.model == "M/M/1"
+    lam, mu = 0.2, 0.5
+    t = np.array([0.0, 1.0, 5.0])
+    assert np.allclose(tail.fn(t), (lam / mu) * np.exp(-(mu - lam) * t))
+    gamma = scenario(SINGLE.replace('{ dist = "exponential", mean = 2.0 }',
+                                    '{ dist = "gamma", mean = 2.0, cv = 0.5 }'))
+    assert wait_tail(gamma) is None  # no closed-form tail for non-exponential repairs
+
+
+def test_teaching_slider_moves_along_the_curves() -> None:
+    fig = teaching_figure()
+    slider = fig.layout.sliders[0]
+    assert [float(s.label) for s in slider.steps] == list(RHO_STEPS)
+    assert RHO_STEPS[0] == 0.05 and RHO_STEPS[-1] == 0.95
+    half = slider.steps[RHO_STEPS.index(0.5)]
+    data, _, traces = half.args
+    assert list(traces) == [4, 5, 6, 7]
+    assert data["x"][0] == [0.5]
+    assert data["y"][0][0] == pytest.approx(1.0)  # M/M/1: rho / (1 - rho) service times
+    assert data["y"][1][0] == pytest.approx(1 / 3)  # M/M/2 at rho 0.5: C = 1/3, Wq = C/(2(1-rho))
+    assert fig.data[4].x[0] == 0.75 and fig.data[4].y[0] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(("key", "value", "text"), [
+    ("repair.time_h", {"dist": "deterministic", "value": 1.5}, "repair fixed 1.5 h"),
+    ("repair.time_h", json.dumps({"dist": "gamma", "mean": 2, "cv": 0.5}), "repair gamma mean 2 h cv 0.5"),
+    ("territories.pooled", 3, "teams of 3"),
+    ("territories.technicians", 1, "1 technician"),
+    ("fleet.calls_per_h", 0.25, "calls per h 0.25"),
+])
+def test_param_labels(key: str, value: Any, text: str) -> None:
+    assert param_label(key, value) == text
+
+
+def test_report_of_a_run_with_nan_kpis(tmp_path: Path) -> None:
+    """sla_met is NaN without SLAs: such KPIs are left out, not drawn as empty charts."""
+    run = make_run(tmp_path, SINGLE, records=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "SLA met" not in html
+    assert not math.isnan(float(pd.read_csv(run / "summary.csv")["mean"].iloc[0]))
+
+
+def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
+    text = SWEEP.replace('"fleet.calls_per_h" = [0.15, 0.25, 0.35]',
+                         '"territories.technicians" = [1, 2]').replace(
+        "calls_per_h = 0.2", "calls_per_h = 0.4") + "\n[costs]\ntechnician_per_h = 30.0\n"
+    run = make_run(tmp_path, text, records=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "cost per day (mean)" in html and "No cost data" not in html
+    assert "cheapest feasible" in html
