@@ -170,8 +170,72 @@ class Run(_Section):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20261129
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+
+class Shift(_Section):
+    """Weekly working hours, e.g. Monday-Friday 08:00-17:00 (the clock starts Monday 00:00)."""
+
+    days: Annotated[list[Weekday], Field(min_length=1)]
+    start: Annotated[str, Field(pattern=_CLOCK)]
+    end: Annotated[str, Field(pattern=_CLOCK)]
+
+
 class Calendar(_Section):
+    """Working hours.  Without ``shifts`` the clock is continuous: every hour is working
+    time, as the textbook formulas assume."""
+
     hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)] = 8.0
+    shifts: list[Shift] = Field(default_factory=list)  # technicians' working hours
+    wip: Literal["overtime", "resume"] = "overtime"  # a job running at shift end
+    customer_hours: list[Shift] | None = None  # default: the shifts
+    breakdowns: Literal["always", "customer_hours"] = "always"
+    sla_clock: Literal["wall", "business"] = "wall"  # business: SLA counts customer hours only
+
+    @model_validator(mode="after")
+    def _working_hours(self) -> Calendar:
+        from sim.calendar import WeeklyCalendar
+
+        for key, shifts in (("calendar.shifts", self.shifts),
+                            ("calendar.customer_hours", self.customer_hours or [])):
+            try:
+                if shifts:
+                    WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in shifts)
+            except ValueError as exc:
+                raise _KeyedError(key, str(exc)) from None
+        needs_hours = self.breakdowns == "customer_hours" or self.sla_clock == "business"
+        if needs_hours and not (self.customer_hours or self.shifts):
+            raise _KeyedError("calendar.customer_hours", "customer hours are needed for "
+                              "breakdowns = 'customer_hours' or sla_clock = 'business'")
+        if self.customer_hours is not None and not self.customer_hours:
+            raise _KeyedError("calendar.customer_hours", "no working hours given")
+        return self
+
+    def technician_calendar(self) -> Any:
+        """The shifts as a :class:`sim.calendar.WeeklyCalendar`, or ``None`` if continuous."""
+        from sim.calendar import WeeklyCalendar
+
+        if not self.shifts:
+            return None
+        return WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in self.shifts)
+
+    def customer_calendar(self) -> Any:
+        from sim.calendar import WeeklyCalendar
+
+        shifts = self.customer_hours or self.shifts
+        if not shifts:
+            return None
+        return WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in shifts)
+
+    @property
+    def day_length_h(self) -> float:
+        """Clock hours per working day, for ``calls_per_day``: ``hours_per_day`` on the
+        continuous clock; with shifts, a week over its number of working days."""
+        if not self.shifts:
+            return self.hours_per_day
+        days = {d for s in self.shifts for d in s.days}
+        return 168.0 / len(days)
 
 
 class ServiceClass(_Section):

@@ -11,7 +11,6 @@ every sum.  Calls logged before the warm-up ended are never tallied.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,6 +31,10 @@ class Recorder(Protocol):
 
     def released(self, call: CallLike, now: float) -> None: ...
     def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None: ...
+    def duty(self, delta: int, now: float) -> None: ...
+    def paused(self, call: CallLike, now: float, on_site: bool) -> None: ...
+    def resumed(self, call: CallLike, now: float, on_site: bool) -> None: ...
+    def overtime(self, hours: float, now: float) -> None: ...
     def reset(self, now: float) -> None: ...
     def sample(self, now: float) -> None: ...
 
@@ -48,6 +51,7 @@ class CallLike(Protocol):
     trip_km: float
     failed_at: float
     logged_at: float
+    due_at: float
     dispatched_at: float
     on_site_at: float
 
@@ -149,7 +153,6 @@ class KPIRecorder:
         pooled: int = 1,
     ) -> None:
         self.class_names = list(class_names)
-        self.sla = [math.inf if s is None else s for s in sla_h]
         self.has_sla = [s is not None for s in sla_h]
         self.thresholds = list(thresholds_h)
         self.technicians = technicians
@@ -161,6 +164,10 @@ class KPIRecorder:
         self.down = Level()
         self.busy = Level()
         self.busy_on_site = Level()
+        # technicians on duty; without a shift calendar all of them, all the time
+        self.on_duty = Level()
+        self.on_duty.value = technicians
+        self._overtime = 0.0
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
         self._trips = [0, 0.0, 0.0, 0]  # outbound trips: count, km, hours, outside home territory
         # technicians are numbered team by team, territory by territory within a team
@@ -210,7 +217,7 @@ class KPIRecorder:
             response = now - call.logged_at
             t.responses += 1
             t.response_sum += response
-            if response <= self.sla[call.service_class]:
+            if now <= call.due_at:
                 t.sla_met += 1
 
     def restored(self, call: CallLike, now: float) -> None:
@@ -249,10 +256,31 @@ class KPIRecorder:
         waiting = sum(level.value for level in self.waiting)
         self.series.append((now, waiting, self.down.value, self.busy.value))
 
+    def duty(self, delta: int, now: float) -> None:
+        """Technicians come on (delta > 0) or go off (delta < 0) shift."""
+        self.on_duty.change(delta, now)
+
+    def paused(self, call: CallLike, now: float, on_site: bool) -> None:
+        """A job stopped at a shift end, to resume at the next shift."""
+        self.busy.change(-1, now)
+        if on_site:
+            self.busy_on_site.change(-1, now)
+
+    def resumed(self, call: CallLike, now: float, on_site: bool) -> None:
+        self.busy.change(1, now)
+        if on_site:
+            self.busy_on_site.change(1, now)
+
+    def overtime(self, hours: float, now: float) -> None:
+        """A job finished after its shift ended, taking ``hours`` beyond it."""
+        if now >= self.start:
+            self._overtime += hours
+
     def reset(self, now: float) -> None:
         """Forget everything before ``now`` (the end of the warm-up)."""
         self.start = now
-        for level in (*self.waiting, self.down, self.busy, self.busy_on_site):
+        self._overtime = 0.0
+        for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty):
             level.reset(now)
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
         self._trips = [0, 0.0, 0.0, 0]
@@ -274,9 +302,10 @@ class KPIRecorder:
         ):
             out[name] = self._call_kpis([t], [waiting], [has_sla], now, days)
         all_row = self._call_kpis(self.tally, self.waiting, self.has_sla, now, days)
-        s = self.technicians
-        busy = self.busy.mean(now) / s
-        on_site = self.busy_on_site.mean(now) / s
+        # available technician-hours: all of them on the continuous clock, shifts otherwise
+        available = self.on_duty.mean(now)
+        busy = self.busy.mean(now) / available if available > 0 else NAN
+        on_site = self.busy_on_site.mean(now) / available if available > 0 else NAN
         trips, km, hours, away = self._trips
         all_row.update(
             utilization=busy,
@@ -286,6 +315,7 @@ class KPIRecorder:
             trip_km=km / trips if trips else NAN,
             trip_h=hours / trips if trips else NAN,
             off_territory_share=away / trips if trips else NAN,
+            overtime_h_per_week=self._overtime / self.technicians / (span / 168.0) if span > 0 else NAN,
         )
         for i, busy_time in enumerate(self._tech_busy):
             all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN

@@ -48,6 +48,8 @@ def kpi_names(scenario: Scenario) -> list[str]:
     ]
     if scenario.costs is not None:
         names += ["cost_per_day", "cost_per_call"]
+    if scenario.calendar.shifts:
+        names.append("overtime_h_per_week")
     team = scenario.territories.technicians * scenario.territories.pooled
     if 1 < team <= 10:  # per-technician workloads of the first team (hypercube checks)
         names += [f"workload_tech{i}" for i in range(team)]
@@ -94,7 +96,7 @@ def run_replication(task: Task) -> TaskResult:
         [c.sla_h for c in classes],
         sc.report.wait_thresholds_h,
         technicians=sc.territories.technicians * sc.territories.count,
-        hours_per_day=sc.calendar.hours_per_day,
+        hours_per_day=sc.calendar.day_length_h,
         keep_calls=task.keep_calls,
         technicians_per_territory=sc.territories.technicians,
         pooled=sc.territories.pooled,

@@ -220,6 +220,10 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     """What the FIFO/priority formulas still say under the other dispatch rules."""
     policy = scenario.dispatch.policy
     primary = list(est.primary)
+    if scenario.calendar.shifts:
+        note = ("the formulas assume a continuous clock; shifts stop work outside working "
+                "hours, so waits in clock hours are longer")
+        primary = [replace(e, exact=False, note=note) for e in primary]
     if policy == "nearest":
         note = "FIFO formula: nearest-job dispatch shortens trips as the backlog grows"
         primary = [replace(e, exact=False, note=note) for e in primary]

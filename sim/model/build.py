@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import simpy
 from simpy.events import Event, Timeout
 
+from sim.calendar import WeeklyCalendar
 from sim.config import Scenario
 from sim.distributions import Deterministic, Distribution, from_spec
 from sim.recorder import Recorder
 
+from .calls import Call
 from .dispatch import Fifo, make_policy
 from .fleet import CallNeeds, Fleet, PoissonCalls
 from .geography import Geometry
+from .shifts import ShiftTeam
 from .team import Team
 
 
@@ -36,7 +41,6 @@ def build(
     classes = scenario.fleet.classes
     shares = [c.share for c in classes]
     priorities = [c.priority if c.priority is not None else 1 for c in classes]
-    slas = [c.sla_h for c in classes]
     geometry: Geometry | None = None
     if tr.mode == "geometry":
         assert terr.width_km is not None and terr.height_km is not None
@@ -51,13 +55,19 @@ def build(
     team_size = terr.technicians * terr.pooled
     home = [i // terr.technicians for i in range(team_size)]  # each territory's own technicians
     preference = scenario.preference_lists
-    teams = []
+    cal = scenario.calendar
+    shifts = cal.technician_calendar()
+    customer = cal.customer_calendar()
+    deadline = _deadline([c.sla_h for c in classes], customer if cal.sla_clock == "business" else None)
+    teams: list[Team] = []
     for k in range(terr.teams):
-        team = Team(env, range(k * team_size, (k + 1) * team_size), Fifo(), recorder, home,
-                    geometry, tr.return_to_base, scenario.dispatch.record_decisions)
+        members = range(k * team_size, (k + 1) * team_size)
+        args = (env, members, Fifo(), recorder, home, geometry, tr.return_to_base,
+                scenario.dispatch.record_decisions, deadline)
+        team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
         first = k * team_size
         team.line = make_policy(
-            scenario.dispatch.policy, priorities, slas,
+            scenario.dispatch.policy, priorities,
             team.distance_km if geometry is not None else None,
             [[first + i for i in order] for order in preference],
         )
@@ -65,23 +75,43 @@ def build(
     team_of_territory = [teams[t // terr.pooled] for t in range(terr.count)]
 
     fleet = scenario.fleet
+    # machines age (and Poisson calls arrive) only in customer hours, if the scenario says so
+    uptime_clock = customer if cal.breakdowns == "customer_hours" else None
     source: Fleet | PoissonCalls
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
         n = fleet.machines * terr.count
         needs = [CallNeeds(travel, repair, shares, seed, replication, m) for m in range(n)]
         source = Fleet(
             env, fleet.machines, from_spec(fleet.time_to_failure_h), needs,
-            team_of_territory, seed, replication, terr.pooled, geometry,
+            team_of_territory, seed, replication, terr.pooled, geometry, uptime_clock,
         )
     else:
         assert fleet.calls_per_h is not None
         needs = [CallNeeds(travel, repair, shares, seed, replication, t) for t in range(terr.count)]
         source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication,
-                              terr.pooled, geometry)
+                              terr.pooled, geometry, uptime_clock)
     # the source learns of restored machines (a finite fleet schedules their next failure)
     for team in teams:
         team.machine_restored = source.machine_restored
     return FieldService(env, teams, source)
+
+
+def _deadline(
+    sla_h: list[float | None], business: WeeklyCalendar | None
+) -> Callable[[Call], float] | None:
+    """A call's response deadline: SLA hours after it is logged, on the wall clock or in
+    business hours."""
+    if all(s is None for s in sla_h):
+        return None
+    sla = [math.inf if s is None else s for s in sla_h]
+    if business is None:
+        return lambda call: call.logged_at + sla[call.service_class]
+
+    def due(call: Call) -> float:
+        hours = sla[call.service_class]
+        return math.inf if hours == math.inf else business.add_business_hours(call.logged_at, hours)
+
+    return due
 
 
 def simulate(

@@ -28,6 +28,7 @@ class Call:
         "trip_km",
         "failed_at",
         "logged_at",
+        "due_at",
         "dispatched_at",
         "on_site_at",
         "technician",
@@ -58,6 +59,7 @@ class Call:
         self.trip_km = NAN
         self.failed_at = now
         self.logged_at = now
+        self.due_at = float("inf")  # response deadline (SLA), set when the call is logged
         self.dispatched_at = NAN
         self.on_site_at = NAN
         self.technician = -1

@@ -10,7 +10,6 @@ technicians are free.  New policies implement the same four methods.
 from __future__ import annotations
 
 import heapq
-import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -96,15 +95,13 @@ class EarliestDue(Fifo):
     """The waiting call whose SLA deadline comes first (no SLA: after all with one)."""
 
     name = "earliest_due"
-    __slots__ = ("_heap", "_sla")
+    __slots__ = ("_heap",)
 
-    def __init__(self, class_sla_h: Sequence[float | None]) -> None:
+    def __init__(self) -> None:
         self._heap: list[tuple[float, int, Call]] = []
-        self._sla = [math.inf if s is None else s for s in class_sla_h]
 
     def add(self, call: Call) -> None:
-        due = call.logged_at + self._sla[call.service_class]
-        heapq.heappush(self._heap, (due, call.number, call))
+        heapq.heappush(self._heap, (call.due_at, call.number, call))
 
     def next_call(self, technician: int) -> Call | None:
         return heapq.heappop(self._heap)[2] if self._heap else None
@@ -166,7 +163,6 @@ class Preference(Fifo):
 def make_policy(
     name: str,
     class_priorities: Sequence[int],
-    class_sla_h: Sequence[float | None] = (),
     distance: Distance | None = None,
     preference: Sequence[Sequence[int]] | None = None,
 ) -> DispatchPolicy:
@@ -176,7 +172,7 @@ def make_policy(
     if name == "priority":
         return NonpreemptivePriority(class_priorities)
     if name == "earliest_due":
-        return EarliestDue(class_sla_h)
+        return EarliestDue()
     if name == "nearest":
         if distance is None:
             raise ValueError("'nearest' dispatch needs geometry")

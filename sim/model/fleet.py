@@ -23,6 +23,7 @@ import simpy
 from simpy.events import Event, Timeout
 
 from sim import rng as streams
+from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution, Exponential
 
 from .calls import Call
@@ -78,8 +79,10 @@ class Fleet:
         replication: int,
         pooled: int = 1,
         geometry: Geometry | None = None,
+        clock: WeeklyCalendar | None = None,
     ) -> None:
         self.env = env
+        self.clock = clock
         self.per_territory = machines_per_territory
         self.needs = needs
         self.team_of_territory = teams_of_territory
@@ -99,7 +102,7 @@ class Fleet:
         for m, uptime in enumerate(self.uptimes):
             # the first draw of a machine's stream is its residual life at time 0
             residual = float(time_to_failure.sample_residual(uptime.generator, 1)[0])
-            Timeout(env, residual, m).callbacks.append(self._breaks_down)
+            self._fails_after(residual, m)
 
     def _breaks_down(self, event: Event) -> None:
         machine: int = event.value
@@ -116,8 +119,16 @@ class Fleet:
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine's next failure is scheduled."""
-        m = call.machine
-        Timeout(self.env, self.uptimes[m].next(), m).callbacks.append(self._breaks_down)
+        self._fails_after(self.uptimes[call.machine].next(), call.machine)
+
+    def _fails_after(self, uptime: float, machine: int) -> None:
+        """Schedule the failure ``uptime`` working hours from now (customer hours only,
+        when the machines only run then)."""
+        delay = uptime
+        if self.clock is not None:
+            now = self.env.now
+            delay = self.clock.add_business_hours(now, uptime) - now
+        Timeout(self.env, delay, machine).callbacks.append(self._breaks_down)
 
 
 class PoissonCalls:
@@ -133,8 +144,10 @@ class PoissonCalls:
         replication: int,
         pooled: int = 1,
         geometry: Geometry | None = None,
+        clock: WeeklyCalendar | None = None,
     ) -> None:
         self.env = env
+        self.clock = clock
         self.needs = needs
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
@@ -151,14 +164,19 @@ class PoissonCalls:
             Variates(gap.sample, seed, replication, "arrival", t)
             for t in range(len(teams_of_territory))
         ]
-        for t, gaps in enumerate(self.gaps):
-            Timeout(env, gaps.next(), t).callbacks.append(self._call_arrives)
+        for t in range(len(self.gaps)):
+            self._next_call(t)
+
+    def _next_call(self, territory: int) -> None:
+        gap = self.gaps[territory].next()
+        if self.clock is not None:  # calls come only in customer hours
+            now = self.env.now
+            gap = self.clock.add_business_hours(now, gap) - now
+        Timeout(self.env, gap, territory).callbacks.append(self._call_arrives)
 
     def _call_arrives(self, event: Event) -> None:
         territory: int = event.value
-        Timeout(self.env, self.gaps[territory].next(), territory).callbacks.append(
-            self._call_arrives
-        )
+        self._next_call(territory)
         needs = self.needs[territory]
         local = territory % self.pooled
         call = Call(

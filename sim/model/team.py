@@ -48,6 +48,8 @@ class Team:
         The technician drives back to base after every job.
     record_decisions : bool
         Report every dispatch decision to the recorder.
+    deadline : callable, optional
+        A call's response deadline (its SLA), from the call; none by default.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class Team:
         geometry: Geometry | None = None,
         return_to_base: bool = False,
         record_decisions: bool = False,
+        deadline: Callable[[Call], float] | None = None,
     ) -> None:
         self.env = env
         self.technicians = list(technicians)
@@ -71,6 +74,7 @@ class Team:
         self.geometry = geometry
         self.return_to_base = return_to_base and geometry is not None
         self.record_decisions = record_decisions
+        self.deadline = deadline
         if geometry is not None:
             self.base = {t: geometry.base(self.home[t]) for t in self.technicians}
             self.position = dict(self.base)
@@ -85,8 +89,10 @@ class Team:
 
     def log_call(self, call: Call) -> None:
         """A customer reports a breakdown to this team's dispatcher."""
+        if self.deadline is not None:
+            call.due_at = self.deadline(call)
         self.recorder.logged(call, self.env.now)
-        if self.free:
+        if self.free and self.on_duty:
             candidates = len(self.free)
             technician = self.line.pick_technician(call, self.free)
             self._send(technician, call, candidates)
@@ -108,7 +114,7 @@ class Team:
         if self.record_decisions:
             self.recorder.decision(self.line.name, call, candidates, technician, now)
         if call.travel_h > 0.0:
-            Timeout(self.env, call.travel_h, call).callbacks.append(self._arrive)
+            self._after(call.travel_h, call, self._arrive)
         else:
             self._start_repair(call, now)
 
@@ -119,7 +125,7 @@ class Team:
         """On site: the repair begins."""
         call.on_site_at = now
         self.recorder.on_site(call, now)
-        Timeout(self.env, call.repair_h, call).callbacks.append(self._repair_done)
+        self._after(call.repair_h, call, self._repair_done)
 
     def _repair_done(self, event: Event) -> None:
         """The machine works again; the technician heads back or takes the next call."""
@@ -132,7 +138,7 @@ class Team:
             bx, by = self.base[tech]
             drive = self.geometry.hours(self.geometry.road_km(call.x, call.y, bx, by))
             self.position[tech] = (bx, by)
-            Timeout(self.env, drive, call).callbacks.append(self._back_at_base)
+            self._after(drive, call, self._back_at_base)
         else:
             self._job_over(call)
 
@@ -143,11 +149,18 @@ class Team:
         """The technician is free: the policy gives the next call, if one waits."""
         self.recorder.released(call, self.env.now)
         technician = call.technician
-        following = self.line.next_call(technician)
+        following = self.line.next_call(technician) if self.on_duty else None
         if following is None:
             self.free.append(technician)
         else:
             self._send(technician, following, len(self.line) + 1)
+
+    #: technicians work around the clock unless a shift calendar says otherwise
+    on_duty = True
+
+    def _after(self, delay: float, call: Call, then: Callable[[Event], None]) -> None:
+        """Continue the call's service after ``delay`` hours."""
+        Timeout(self.env, delay, call).callbacks.append(then)
 
 
 def _nothing(call: Call) -> None:

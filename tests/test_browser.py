@@ -1,0 +1,193 @@
+"""report.html in a real headless Chromium (Debian's ``chromium``, driven by playwright).
+
+Checks: no console errors or page errors, no network request, every chart has
+drawn data, the teaching slider moves the teaching chart's points, the page
+fits a projector (1920x1080) and a laptop (1366x768) window without
+sideways scrolling; writes ``tests/artifacts/report.png``.
+
+Without Chromium (or the playwright package) the tests are skipped with the
+reason, unless ``REQUIRE_BROWSER=1`` (set by ``.ci/run``), which makes that a
+failure.  Never downloads a browser (no ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.report import write_report
+
+from test_report import STUDY, SWEEP, make_run, make_study  # noqa: E402 - tests/ is on sys.path
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+REQUIRE = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE:
+        pytest.fail(f"REQUIRE_BROWSER is set but {reason}")
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for path in ("/usr/bin/chromium", "/usr/lib/chromium/chromium"):
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    exe = chromium_path()
+    if exe is None:
+        _unavailable("no Chromium found (install Debian's chromium: apt-get install -y chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A swept run with call records (every data section) and a Dupit-shaped study."""
+    base = tmp_path_factory.mktemp("browser-runs")
+    sweep = make_run(base, SWEEP, records=True, name="sweep <script>alert(1)</script>")
+    study = make_study(base)
+    assert "proposal4" in STUDY
+    return {"sweep": write_report(sweep), "study": write_report(study)}
+
+
+class Page:
+    """A loaded report with the console and network watched."""
+
+    def __init__(self, browser: Any, path: Path, width: int, height: int) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+
+        def route(r: Any) -> None:
+            url = r.request.url
+            if url.startswith("file:"):
+                r.continue_()
+            else:
+                self.requests.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.wait_for_function(
+            "() => document.querySelectorAll('.chart').length > 0 && "
+            "Array.from(document.querySelectorAll('.chart'))"
+            ".every(el => el.classList.contains('js-plotly-plot') && el._fullLayout)",
+            timeout=20_000,
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _charts(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+        id: el.id,
+        traces: el.data.length,
+        visible: el.data.filter(t => t.visible !== false).length,
+        drawn: el.querySelectorAll('.scatterlayer .trace path').length,
+        width: el.getBoundingClientRect().width,
+    }))""")
+
+
+@pytest.mark.parametrize("which", ["sweep", "study"])
+def test_every_chart_draws_without_errors(browser: Any, reports: dict[str, Path], which: str) -> None:
+    p = Page(browser, reports[which], 1366, 768)
+    try:
+        charts = _charts(p.page)
+        ids = {c["id"] for c in charts}
+        expected = {"chart-validation", "chart-tradeoff", "chart-timeseries", "chart-teaching"}
+        if which == "sweep":
+            expected.add("chart-distribution")
+        assert expected <= ids, ids
+        for c in charts:
+            assert c["traces"] > 0 and c["visible"] > 0, c
+            assert c["drawn"] > 0, f"{c['id']} has no drawn svg path"
+            assert c["width"] > 600, c
+        assert p.errors == []
+        assert p.requests == [], "the report must work offline"
+        # the evil scenario name shows as text, and ran nothing (no dialog)
+        if which == "sweep":
+            assert "<script>alert(1)</script>" in p.page.inner_text("header h1")
+    finally:
+        p.close()
+
+
+def test_teaching_slider_moves_the_point(browser: Any, reports: dict[str, Path]) -> None:
+    p = Page(browser, reports["sweep"], 1366, 768)
+    try:
+        page = p.page
+        point = "() => { const el = document.getElementById('chart-teaching');" \
+                " return [el.data[4].x[0], el.data[4].y[0], el.layout.annotations[0].text]; }"
+        x0, y0, note0 = page.evaluate(point)
+        assert x0 == pytest.approx(0.75) and y0 == pytest.approx(3.0)
+        page.locator("#chart-teaching").scroll_into_view_if_needed()
+        rail = page.locator("#chart-teaching .slider-rail-touch-rect").bounding_box()
+        assert rail is not None
+        # click the rail near its left end: the first step, utilization 0.05
+        page.mouse.click(rail["x"] + 4, rail["y"] + rail["height"] / 2)
+        page.wait_for_function(
+            "() => document.getElementById('chart-teaching').data[4].x[0] !== 0.75", timeout=5000)
+        x1, y1, note1 = page.evaluate(point)
+        assert x1 == pytest.approx(0.05)
+        assert y1 == pytest.approx(0.05 / 0.95)  # M/M/1: rho / (1 - rho) service times
+        assert note1 != note0 and "utilization 5%" in note1
+        # every pooled curve's point moved to the same utilization
+        xs = page.evaluate("() => document.getElementById('chart-teaching').data.slice(4, 8)"
+                           ".map(t => t.x[0])")
+        assert xs == pytest.approx([0.05] * 4)
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1366, 768)])
+def test_readable_in_projector_and_laptop_windows(browser: Any, reports: dict[str, Path],
+                                                  width: int, height: int) -> None:
+    p = Page(browser, reports["study"], width, height)
+    try:
+        page = p.page
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, "the page scrolls sideways"
+        for c in _charts(page):
+            assert c["width"] >= 0.8 * (width - 120), c  # charts use the window's width
+        font = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+        assert font >= 16
+        if width == 1366:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+            assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+        assert p.errors == []
+    finally:
+        p.close()
