@@ -364,6 +364,61 @@ class Costs(_Section):
     sla_penalty: NonNegFloat = 0.0  # per call whose response broke its SLA
 
 
+class StockPolicy(_Section):
+    """Replenishment of one part type at one location: base stock (S-1, S), or (s, S)."""
+
+    policy: Literal["base_stock", "sS"] = "base_stock"
+    S: Annotated[int, Field(ge=0, le=1_000_000)]
+    s: Annotated[int, Field(ge=-1, le=1_000_000)] | None = None
+
+    @model_validator(mode="after")
+    def _levels(self) -> StockPolicy:
+        if self.policy == "sS":
+            if self.s is None:
+                raise ValueError("an (s, S) policy needs s (the reorder point)")
+            if self.s >= self.S:
+                raise ValueError(f"s ({self.s}) must be smaller than S ({self.S})")
+        elif self.s is not None:
+            raise ValueError("s is only for policy = 'sS'")
+        return self
+
+
+class PartType(_Section):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    p_need: Probability  # probability that a call needs this part (independent per type)
+    quantity: DistSpec | None = None  # units when needed (rounded up, at least 1); default 1
+    unit_cost: NonNegFloat = 0.0
+    van: StockPolicy | None = None  # default: no van stock (S = 0)
+    depot: StockPolicy | None = None  # default: the depot carries none (S = 0)
+
+
+class Parts(_Section):
+    """Spare parts: what calls need, where stock is kept, what happens on a shortage."""
+
+    types: Annotated[list[PartType], Field(min_length=1)]
+    shortage: Literal["wait", "revisit", "emergency"] = "wait"
+    supplier_lead_time_h: DistSpec = ExponentialSpec(dist="exponential", mean=72.0)
+    depot_to_van_h: DistSpec = DeterministicSpec(dist="deterministic", value=24.0)
+    use_depot: bool = True  # False: vans are replenished straight from the supplier
+    shared_depot: bool = False  # one depot for all teams instead of one per team
+    emergency_h: DistSpec = DeterministicSpec(dist="deterministic", value=4.0)
+    emergency_cost: NonNegFloat = 0.0
+    failed_visit_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.5)
+    revisit_first: bool = True  # a revisit goes to the front of the line
+    p_other_failure: Probability = 0.0  # per visit: diagnosis or skills, leading to a revisit
+    holding_cost_per_unit_year: NonNegFloat = 0.0
+
+    @model_validator(mode="after")
+    def _unique(self) -> Parts:
+        names = [t.name for t in self.types]
+        if len(set(names)) != len(names):
+            raise _KeyedError("parts.types", f"part names must be unique, got {names}")
+        for i, t in enumerate(self.types):
+            if t.quantity is not None and spec_mean(t.quantity) <= 0:
+                raise _KeyedError(f"parts.types[{i}].quantity", "must have a positive mean")
+        return self
+
+
 class Validation(_Section):
     """Marks a scenario as a validation case for ``run_sim.py validate``."""
 
@@ -391,6 +446,7 @@ class Scenario(_Section):
     dispatch: Dispatch = Dispatch()
     report: Report = Report()
     costs: Costs | None = None
+    parts: Parts | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
     validation: Validation | None = None

@@ -25,16 +25,19 @@ class Recorder(Protocol):
     def dispatched(self, call: CallLike, now: float) -> None: ...
     def on_site(self, call: CallLike, now: float) -> None: ...
     def restored(self, call: CallLike, now: float) -> None: ...
-    def home_territory(self, technician: int) -> int:
-        team, index = divmod(technician, self.per_territory * self.pooled)
-        return team * self.pooled + index // self.per_territory
-
     def released(self, call: CallLike, now: float) -> None: ...
     def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None: ...
     def duty(self, delta: int, now: float) -> None: ...
     def paused(self, call: CallLike, now: float, on_site: bool) -> None: ...
     def resumed(self, call: CallLike, now: float, on_site: bool) -> None: ...
     def overtime(self, hours: float, now: float) -> None: ...
+    def left_site(self, call: CallLike, now: float) -> None: ...
+    def requeued(self, call: CallLike, now: float) -> None: ...
+    def part_used(self, unit_cost: float, now: float) -> None: ...
+    def emergency(self, now: float) -> None: ...
+    def stock(self, kind: str, on_hand: int, backorders: int, now: float) -> None: ...
+    def part_demand(self, kind: str, filled: bool, now: float) -> None: ...
+    def backorder_filled(self, kind: str, delay: float, now: float) -> None: ...
     def reset(self, now: float) -> None: ...
     def sample(self, now: float) -> None: ...
 
@@ -54,6 +57,8 @@ class CallLike(Protocol):
     due_at: float
     dispatched_at: float
     on_site_at: float
+    visits: int
+    part_wait: float
 
 
 class Level:
@@ -88,7 +93,7 @@ class _ClassTally:
 
     __slots__ = (
         "waits", "wait_sum", "wait_gt", "waited", "responses", "response_sum", "sla_met",
-        "restores", "restore_sum", "logged",
+        "restores", "restore_sum", "logged", "first_time", "visits", "part_wait",
     )
 
     def __init__(self, n_thresholds: int) -> None:
@@ -102,6 +107,9 @@ class _ClassTally:
         self.sla_met = 0
         self.restores = 0
         self.restore_sum = 0.0
+        self.first_time = 0
+        self.visits = 0
+        self.part_wait = 0.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,7 @@ class KPIRecorder:
         keep_calls: bool = False,
         technicians_per_territory: int = 1,
         pooled: int = 1,
+        parts: bool = False,
     ) -> None:
         self.class_names = list(class_names)
         self.has_sla = [s is not None for s in sla_h]
@@ -170,6 +179,12 @@ class KPIRecorder:
         self._overtime = 0.0
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
         self._trips = [0, 0.0, 0.0, 0]  # outbound trips: count, km, hours, outside home territory
+        self.parts = parts  # the scenario has spare parts: report the parts KPIs
+        self._stock = {k: (Level(), Level()) for k in ("van", "depot")}  # on hand, backorders
+        self._demands = {k: [0, 0] for k in ("van", "depot")}  # demands, filled at once
+        self._delays = {k: 0.0 for k in ("van", "depot")}  # backorder delay, summed
+        self._parts_cost = 0.0
+        self._emergencies = 0
         # technicians are numbered team by team, territory by territory within a team
         self.per_territory = technicians_per_territory
         self.pooled = pooled
@@ -192,7 +207,7 @@ class KPIRecorder:
     def dispatched(self, call: CallLike, now: float) -> None:
         self.waiting[call.service_class].change(-1, now)
         self.busy.change(1, now)
-        if call.logged_at >= self.start:
+        if call.logged_at >= self.start and call.visits == 0:
             trips = self._trips
             trips[0] += 1
             trips[1] += call.trip_km
@@ -212,7 +227,7 @@ class KPIRecorder:
 
     def on_site(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(1, now)
-        if call.logged_at >= self.start:
+        if call.logged_at >= self.start and call.visits == 0:
             t = self.tally[call.service_class]
             response = now - call.logged_at
             t.responses += 1
@@ -227,6 +242,9 @@ class KPIRecorder:
             t = self.tally[call.service_class]
             t.restores += 1
             t.restore_sum += now - call.failed_at
+            t.visits += call.visits
+            t.first_time += call.visits == 1
+            t.part_wait += call.part_wait
             if self.keep_calls:
                 self.calls.append(
                     CallRecord(
@@ -255,6 +273,42 @@ class KPIRecorder:
         """Note the current levels (for time-series plots; a fixed number per run)."""
         waiting = sum(level.value for level in self.waiting)
         self.series.append((now, waiting, self.down.value, self.busy.value))
+
+    # -- revisits and parts --------------------------------------------------
+
+    def left_site(self, call: CallLike, now: float) -> None:
+        """A visit ended without fixing the machine (a part was missing, or another cause)."""
+        self.busy_on_site.change(-1, now)
+
+    def requeued(self, call: CallLike, now: float) -> None:
+        """The call waits again for a technician (a revisit)."""
+        self.waiting[call.service_class].change(1, now)
+
+    def part_used(self, unit_cost: float, now: float) -> None:
+        if now >= self.start:
+            self._parts_cost += unit_cost
+
+    def emergency(self, now: float) -> None:
+        if now >= self.start:
+            self._emergencies += 1
+
+    def stock(self, kind: str, on_hand: int, backorders: int, now: float) -> None:
+        """Stock on the shelf or backorders changed at a van or a depot."""
+        levels = self._stock[kind]
+        if on_hand:
+            levels[0].change(on_hand, now)
+        if backorders:
+            levels[1].change(backorders, now)
+
+    def part_demand(self, kind: str, filled: bool, now: float) -> None:
+        if now >= self.start:
+            counts = self._demands[kind]
+            counts[0] += 1
+            counts[1] += filled
+
+    def backorder_filled(self, kind: str, delay: float, now: float) -> None:
+        if now >= self.start:
+            self._delays[kind] += delay
 
     def duty(self, delta: int, now: float) -> None:
         """Technicians come on (delta > 0) or go off (delta < 0) shift."""
@@ -286,6 +340,13 @@ class KPIRecorder:
         self._trips = [0, 0.0, 0.0, 0]
         self._tech_busy = [0.0] * self.team_size
         self.decisions.clear()
+        for on_hand, backorders in self._stock.values():
+            on_hand.reset(now)
+            backorders.reset(now)
+        self._demands = {k: [0, 0] for k in ("van", "depot")}
+        self._delays = {k: 0.0 for k in ("van", "depot")}
+        self._parts_cost = 0.0
+        self._emergencies = 0
 
     # -- KPIs -------------------------------------------------------------
 
@@ -319,7 +380,23 @@ class KPIRecorder:
         )
         for i, busy_time in enumerate(self._tech_busy):
             all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN
+        if self.parts:
+            all_row.update(self._parts_kpis(now, span, days))
         out["all"] = all_row
+        return out
+
+    def _parts_kpis(self, now: float, span: float, days: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for kind in ("van", "depot"):
+            demands, filled = self._demands[kind]
+            on_hand, backorders = self._stock[kind]
+            out[f"fill_rate_{kind}"] = filled / demands if demands else NAN
+            out[f"{kind}_on_hand"] = on_hand.mean(now)
+            out[f"{kind}_backorders"] = backorders.mean(now)
+            out[f"{kind}_demand_per_h"] = demands / span if span > 0 else NAN
+            out[f"{kind}_delay_per_demand_h"] = self._delays[kind] / demands if demands else NAN
+        out["emergency_per_day"] = self._emergencies / days if days > 0 else NAN
+        out["parts_cost_per_day"] = self._parts_cost / days if days > 0 else NAN
         return out
 
     def _call_kpis(
@@ -350,6 +427,10 @@ class KPIRecorder:
         row["calls_per_day"] = restores / days if days > 0 else NAN
         row["calls_logged_per_h"] = sum(t.logged for t in tallies) / (days * self.hours_per_day)
         row["n_calls"] = float(waits)
+        if self.parts:
+            row["first_time_fix"] = sum(t.first_time for t in tallies) / restores if restores else NAN
+            row["visits_per_call"] = sum(t.visits for t in tallies) / restores if restores else NAN
+            row["part_wait_h"] = sum(t.part_wait for t in tallies) / restores if restores else NAN
         return row
 
 

@@ -22,6 +22,11 @@ STREAMS: tuple[str, ...] = (
     "travel",  # idem: travel times
     "service_class",  # idem: class of each call
     "location",  # per machine (or per territory in infinite-source mode): where it stands
+    "parts",  # idem: which part types a call needs (one uniform per type and call)
+    "part_quantity",  # idem, and part type: units needed
+    "fix",  # idem: whether a visit fixes the machine (causes other than parts)
+    "lead_time",  # per stock point and part type: replenishment lead times
+    "emergency",  # per technician: emergency shipment times
 )
 
 _STREAM_ID = {name: i for i, name in enumerate(STREAMS)}

@@ -35,6 +35,12 @@ from sim.stats import summarize, t_interval
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
 TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down", "trip_km",
              "trip_h", "off_territory_share")
+PARTS_KPIS = [
+    "first_time_fix", "visits_per_call", "part_wait_h", "fill_rate_van", "fill_rate_depot",
+    "van_on_hand", "van_backorders", "depot_on_hand", "depot_backorders", "van_demand_per_h",
+    "van_delay_per_demand_h", "depot_demand_per_h", "depot_delay_per_demand_h",
+    "emergency_per_day", "parts_cost_per_day",
+]
 BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)
 SERIES_SAMPLES = 200
@@ -50,6 +56,8 @@ def kpi_names(scenario: Scenario) -> list[str]:
         names += ["cost_per_day", "cost_per_call"]
     if scenario.calendar.shifts:
         names.append("overtime_h_per_week")
+    if scenario.parts is not None:
+        names += PARTS_KPIS
     team = scenario.territories.technicians * scenario.territories.pooled
     if 1 < team <= 10:  # per-technician workloads of the first team (hypercube checks)
         names += [f"workload_tech{i}" for i in range(team)]
@@ -100,6 +108,7 @@ def run_replication(task: Task) -> TaskResult:
         keep_calls=task.keep_calls,
         technicians_per_territory=sc.territories.technicians,
         pooled=sc.territories.pooled,
+        parts=sc.parts is not None,
     )
     end = simulate(sc, task.replication, recorder, task.samples)
     kpis = recorder.kpis(end)

@@ -54,8 +54,10 @@ def recorder_for(scenario: Scenario, keep_calls: bool = False) -> KPIRecorder:
         [c.sla_h for c in classes],
         scenario.report.wait_thresholds_h,
         technicians=terr.technicians * terr.count,
-        hours_per_day=scenario.calendar.hours_per_day,
+        hours_per_day=scenario.calendar.day_length_h,
         keep_calls=keep_calls,
+        technicians_per_territory=terr.technicians,
+        pooled=terr.pooled,
     )
 
 

@@ -51,7 +51,10 @@ class Story:
 
         def customer(env: simpy.Environment):
             yield env.timeout(at - env.now)
-            self.team.log_call(Call(number, -1, 0, service_class, travel, repair, env.now))
+            self.team.log_call(Call(
+                number=number, machine=-1, territory=0, local_territory=0,
+                service_class=service_class, travel_h=travel, repair_h=repair, now=env.now,
+            ))
 
         self.env.process(customer(self.env))
         return number

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import simpy
 from simpy.events import Event, Timeout
@@ -18,8 +19,10 @@ from .calls import Call
 from .dispatch import Fifo, make_policy
 from .fleet import CallNeeds, Fleet, PoissonCalls
 from .geography import Geometry
+from .parts import PartsSystem
 from .shifts import ShiftTeam
-from .team import Team
+from .team import PartsRules, Team
+from .variates import durations
 
 
 @dataclass
@@ -59,11 +62,12 @@ def build(
     shifts = cal.technician_calendar()
     customer = cal.customer_calendar()
     deadline = _deadline([c.sla_h for c in classes], customer if cal.sla_clock == "business" else None)
+    rules = _parts_rules(env, scenario, replication, recorder, team_size)
     teams: list[Team] = []
     for k in range(terr.teams):
         members = range(k * team_size, (k + 1) * team_size)
         args = (env, members, Fifo(), recorder, home, geometry, tr.return_to_base,
-                scenario.dispatch.record_decisions, deadline)
+                scenario.dispatch.record_decisions, deadline, rules)
         team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
         first = k * team_size
         team.line = make_policy(
@@ -80,20 +84,44 @@ def build(
     source: Fleet | PoissonCalls
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
         n = fleet.machines * terr.count
-        needs = [CallNeeds(travel, repair, shares, seed, replication, m) for m in range(n)]
+        needs = [CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
+                 for m in range(n)]
         source = Fleet(
             env, fleet.machines, from_spec(fleet.time_to_failure_h), needs,
             team_of_territory, seed, replication, terr.pooled, geometry, uptime_clock,
         )
     else:
         assert fleet.calls_per_h is not None
-        needs = [CallNeeds(travel, repair, shares, seed, replication, t) for t in range(terr.count)]
+        needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
+                 for t in range(terr.count)]
         source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication,
                               terr.pooled, geometry, uptime_clock)
     # the source learns of restored machines (a finite fleet schedules their next failure)
     for team in teams:
         team.machine_restored = source.machine_restored
     return FieldService(env, teams, source)
+
+
+def _parts_rules(
+    env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder,
+    team_size: int,
+) -> PartsRules | None:
+    parts = scenario.parts
+    if parts is None:
+        return None
+    seed = scenario.run.seed
+
+    def variates(spec: Any, stream: str, entity: tuple[int, ...]) -> Any:
+        return durations(from_spec(spec), seed, replication, stream, *entity)
+
+    system = PartsSystem(env, parts, scenario.territories.teams, team_size, recorder, variates)
+    techs = scenario.territories.teams * team_size
+    return PartsRules(
+        system, parts.shortage,
+        [variates(parts.emergency_h, "emergency", (t,)) for t in range(techs)],
+        variates(parts.failed_visit_h, "emergency", (techs,)),
+        parts.revisit_first, parts.p_other_failure,
+    )
 
 
 def _deadline(

@@ -32,6 +32,14 @@ class Call:
         "dispatched_at",
         "on_site_at",
         "technician",
+        "parts",
+        "parts_ready",
+        "visits",
+        "part_wait",
+        "fix",
+        "missing",
+        "parts_since",
+        "away",
     )
 
     def __init__(
@@ -63,3 +71,11 @@ class Call:
         self.dispatched_at = NAN
         self.on_site_at = NAN
         self.technician = -1
+        self.parts: tuple[int, ...] = ()  # part type of every unit the repair needs
+        self.parts_ready = False  # the units are in hand (a revisit after a shortage)
+        self.visits = 0  # visits finished so far
+        self.part_wait = 0.0  # hours the call waited for missing parts
+        self.fix = None  # draws deciding whether a visit fixes the machine (other causes)
+        self.missing = 0  # units still awaited after a shortage
+        self.parts_since = NAN  # when the shortage was found
+        self.away = False  # the technician left after a shortage; the call awaits its parts

@@ -28,6 +28,9 @@ class DispatchPolicy(Protocol):
     def add(self, call: Call) -> None:
         """A call that found no free technician joins the line."""
 
+    def add_front(self, call: Call) -> None:
+        """A call coming back for another visit, to be served before the others."""
+
     def next_call(self, technician: int) -> Call | None:
         """The call a newly free technician takes, or ``None`` if none waits."""
 
@@ -48,6 +51,9 @@ class Fifo:
 
     def add(self, call: Call) -> None:
         self._line.append(call)
+
+    def add_front(self, call: Call) -> None:
+        self._line.appendleft(call)
 
     def next_call(self, technician: int) -> Call | None:
         return self._line.popleft() if self._line else None
@@ -78,6 +84,10 @@ class NonpreemptivePriority(Fifo):
         self._by_class[call.service_class].append(call)
         self._n += 1
 
+    def add_front(self, call: Call) -> None:
+        self._by_class[call.service_class].appendleft(call)
+        self._n += 1
+
     def next_call(self, technician: int) -> Call | None:
         if not self._n:
             return None
@@ -103,6 +113,9 @@ class EarliestDue(Fifo):
     def add(self, call: Call) -> None:
         heapq.heappush(self._heap, (call.due_at, call.number, call))
 
+    def add_front(self, call: Call) -> None:
+        self.add(call)  # its deadline already ranks it
+
     def next_call(self, technician: int) -> Call | None:
         return heapq.heappop(self._heap)[2] if self._heap else None
 
@@ -123,6 +136,9 @@ class Nearest(Fifo):
 
     def add(self, call: Call) -> None:
         self._calls.append(call)
+
+    def add_front(self, call: Call) -> None:
+        self._calls.append(call)  # the nearest call goes first anyway
 
     def next_call(self, technician: int) -> Call | None:
         if not self._calls:

@@ -16,7 +16,9 @@ territory in arrival order: staffing and dispatch never change them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import simpy
@@ -24,7 +26,7 @@ from simpy.events import Event, Timeout
 
 from sim import rng as streams
 from sim.calendar import WeeklyCalendar
-from sim.distributions import Distribution, Exponential
+from sim.distributions import Distribution, Exponential, from_spec
 
 from .calls import Call
 from .geography import Geometry
@@ -49,7 +51,8 @@ class CallNeeds:
     ``travel`` is the trip time, or in geometry mode the noise added to the trip.
     """
 
-    __slots__ = ("service_class", "travel_h", "repair_h")
+    __slots__ = ("service_class", "travel_h", "repair_h", "part_draws", "p_need", "quantity",
+                 "fix", "extras")
 
     def __init__(
         self,
@@ -59,10 +62,33 @@ class CallNeeds:
         seed: int,
         replication: int,
         *entity: int,
+        parts: Any = None,
     ) -> None:
         self.service_class = classes(shares, seed, replication, *entity)
         self.travel_h = durations(travel, seed, replication, "travel", *entity)
         self.repair_h = durations(repair, seed, replication, "repair", *entity)
+        self.extras = parts is not None
+        if parts is not None:
+            self.p_need = [t.p_need for t in parts.types]
+            self.part_draws = Variates(_uniforms, seed, replication, "parts", *entity)
+            self.quantity = [
+                None if t.quantity is None else
+                durations(from_spec(t.quantity), seed, replication, "part_quantity", *entity, k)
+                for k, t in enumerate(parts.types)
+            ]
+            self.fix = (Variates(_uniforms, seed, replication, "fix", *entity)
+                        if parts.p_other_failure > 0 else None)
+
+    def draw_parts(self, call: Call) -> None:
+        """Which units of which part types the repair will need (and the fix draws)."""
+        units: list[int] = []
+        draws = self.part_draws
+        for k, p in enumerate(self.p_need):
+            if draws.next() < p:
+                q = self.quantity[k]
+                units.extend([k] * (1 if q is None else max(1, math.ceil(q.next()))))
+        call.parts = tuple(units)
+        call.fix = self.fix
 
 
 class Fleet:
@@ -114,6 +140,8 @@ class Fleet:
         )
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
+        if needs.extras:
+            needs.draw_parts(call)
         self.calls += 1
         self.team_of_territory[territory].log_call(call)
 
@@ -183,6 +211,8 @@ class PoissonCalls:
             self.calls, -1, territory, local, needs.service_class.next(),
             needs.travel_h.next(), needs.repair_h.next(), self.env.now,
         )
+        if needs.extras:
+            needs.draw_parts(call)
         if self.geometry is not None:
             x0, y0 = self.geometry.origin(local)
             where = self.where[territory]

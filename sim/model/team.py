@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import simpy
 from simpy.events import Event, Timeout
@@ -26,6 +28,19 @@ from sim.recorder import Recorder
 from .calls import Call
 from .dispatch import DispatchPolicy
 from .geography import Geometry
+from .parts import PartsSystem
+
+
+@dataclass
+class PartsRules:
+    """What a team does about parts: the stock system, the shortage rule and its times."""
+
+    system: PartsSystem
+    shortage: str  # "wait", "revisit" or "emergency"
+    emergency: list[Any]  # per technician: emergency shipment times
+    failed_visit: Any  # time on site before leaving without the part
+    revisit_first: bool
+    p_other_failure: float
 
 
 class Team:
@@ -50,6 +65,8 @@ class Team:
         Report every dispatch decision to the recorder.
     deadline : callable, optional
         A call's response deadline (its SLA), from the call; none by default.
+    parts : PartsRules, optional
+        Van stock and what to do when a part is missing; without it parts never run short.
     """
 
     def __init__(
@@ -63,6 +80,7 @@ class Team:
         return_to_base: bool = False,
         record_decisions: bool = False,
         deadline: Callable[[Call], float] | None = None,
+        parts: PartsRules | None = None,
     ) -> None:
         self.env = env
         self.technicians = list(technicians)
@@ -75,6 +93,7 @@ class Team:
         self.return_to_base = return_to_base and geometry is not None
         self.record_decisions = record_decisions
         self.deadline = deadline
+        self.parts = parts
         if geometry is not None:
             self.base = {t: geometry.base(self.home[t]) for t in self.technicians}
             self.position = dict(self.base)
@@ -122,14 +141,91 @@ class Team:
         self._start_repair(event.value, self.env.now)
 
     def _start_repair(self, call: Call, now: float) -> None:
-        """On site: the repair begins."""
-        call.on_site_at = now
+        """On site: the repair begins, once the parts it needs are in hand."""
+        if call.visits == 0:
+            call.on_site_at = now
         self.recorder.on_site(call, now)
-        self._after(call.repair_h, call, self._repair_done)
+        if call.parts and not call.parts_ready and self.parts is not None:
+            self._take_parts(call, now)
+        else:
+            self._after(call.repair_h, call, self._repair_done)
+
+    def _take_parts(self, call: Call, now: float) -> None:
+        """Take the units from the van; a shortage is handled by the scenario's rule."""
+        rules = self.parts
+        assert rules is not None
+        van = rules.system.vans[call.technician]
+        lost = rules.shortage == "emergency"  # the van does not re-order for an emergency
+        missing = 0
+        for k in call.parts:
+            self.recorder.part_used(rules.system.unit_cost[k], now)
+            if not van[k].demand(None if lost else lambda c=call: self._part_arrives(c)):
+                missing += 1
+        if not missing:
+            call.parts_ready = True
+            self._after(call.repair_h, call, self._repair_done)
+            return
+        call.missing, call.parts_since = missing, now
+        if rules.shortage == "emergency":
+            delay = rules.emergency[call.technician].next()
+            self.recorder.emergency(now)
+            call.part_wait += delay
+            call.missing, call.parts_ready = 0, True
+            self._after(delay + call.repair_h, call, self._repair_done)  # waits on site
+        elif rules.shortage == "revisit":
+            self._after(rules.failed_visit.next(), call, self._leave_site)
+        # "wait": the technician stays on site until _part_arrives starts the repair
+
+    def _part_arrives(self, call: Call) -> None:
+        """A missing unit has arrived for the call."""
+        call.missing -= 1
+        if call.missing:
+            return
+        now = self.env.now
+        call.part_wait += now - call.parts_since
+        call.parts_ready = True
+        assert self.parts is not None
+        if self.parts.shortage == "wait":
+            self._after(call.repair_h, call, self._repair_done)
+        elif call.away:  # revisit: the call goes back in the line now that its parts are here
+            call.away = False
+            self.requeue(call)
+
+    def _leave_site(self, event: Event) -> None:
+        """After a visit without the parts, the technician leaves; the call will be revisited."""
+        call: Call = event.value
+        self.recorder.left_site(call, self.env.now)
+        call.visits += 1
+        self._job_over(call)
+        if call.parts_ready:  # the parts came while the technician was still there
+            self.requeue(call)
+        else:
+            call.away = True
+
+    def requeue(self, call: Call) -> None:
+        """A call that needs another visit goes back to the dispatcher."""
+        self.recorder.requeued(call, self.env.now)
+        if self.free and self.on_duty:
+            candidates = len(self.free)
+            self._send(self.line.pick_technician(call, self.free), call, candidates)
+        elif self.parts is not None and self.parts.revisit_first:
+            self.line.add_front(call)
+        else:
+            self.line.add(call)
 
     def _repair_done(self, event: Event) -> None:
-        """The machine works again; the technician heads back or takes the next call."""
+        """The machine works again (unless the fix failed); the technician heads back or
+        takes the next call."""
         call: Call = event.value
+        rules = self.parts
+        if rules is not None and call.fix is not None and call.fix.next() < rules.p_other_failure:
+            # diagnosis or skills: the visit did not fix the machine
+            self.recorder.left_site(call, self.env.now)
+            call.visits += 1
+            self._job_over(call)
+            self.requeue(call)
+            return
+        call.visits += 1
         self.recorder.restored(call, self.env.now)
         self.machine_restored(call)
         if self.return_to_base:

@@ -47,7 +47,8 @@ PARTS_KPIS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_
 PARTS_TRIGGERS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
                   "part_wait_h")
 GEO_KPIS = ("trip_km", "trip_h", "travel_share", "off_territory_share", "response_h")
-GEO_TRIGGERS = ("trip_km", "trip_h", "travel_share", "off_territory_share")
+# off-territory trips alone (pooled teams without travel) do not make a geography view
+GEO_TRIGGERS = ("trip_km", "trip_h", "travel_share")
 
 
 @dataclass
@@ -474,21 +475,29 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
                         np.where(lo > standard_h, "misses the standard",
                                  "not distinguishable from the standard"))
     series = [axis.series[p.id] for p in pts]  # type: ignore[union-attr]
+    # few distinct costs (a staffing proxy): one category per cost, series side by side
+    levels = sorted({round(float(v), 9) for v in x})
+    grouped = len(levels) <= 6
+    xs: list[Any] = [f"{v:,.4g}" for v in x] if grouped else list(x)
     best: list[int] = []
     if feasible.any():
         cmin = x[feasible].min()
         best = [i for i in np.flatnonzero(feasible) if math.isclose(x[i], cmin, rel_tol=1e-9)]
-        fig.add_trace(go.Scatter(  # under the design points, which stay visible on top
-            x=x[best], y=mean[best], mode="markers", name="cheapest feasible", legendrank=999,
-            marker=dict(symbol="star", size=30, color="rgba(242,197,0,0.75)",
-                        line=dict(width=1.5, color="#7a6200")),
-            hovertext=[f"{pts[i].hover}<br><b>cheapest design that meets the standard</b>"  # type: ignore[union-attr]
-                       for i in best], hoverinfo="text",
-        ))
+        for k, name in enumerate(dict.fromkeys(series[i] for i in best)):
+            idx = [i for i in best if series[i] == name]
+            fig.add_trace(go.Scatter(  # under the design points, which stay visible on top
+                x=[xs[i] for i in idx], y=mean[idx], mode="markers", name="cheapest feasible",
+                legendgroup="best", showlegend=k == 0, legendrank=999, offsetgroup=name,
+                marker=dict(symbol="star", size=30, color="rgba(242,197,0,0.75)",
+                            line=dict(width=1.5, color="#7a6200")),
+                hovertext=[f"{pts[i].hover}<br><b>cheapest design that meets the standard</b>"  # type: ignore[union-attr]
+                           for i in idx], hoverinfo="text",
+            ))
     for name in dict.fromkeys(series):
         idx = [i for i, s in enumerate(series) if s == name]
         fig.add_trace(go.Scatter(
-            x=x[idx], y=mean[idx], mode="markers", name=name or "design points", legendrank=100,
+            x=[xs[i] for i in idx], y=mean[idx], mode="markers", name=name or "design points",
+            legendrank=100, offsetgroup=name,
             marker=dict(size=12, color=colors.get(name, PALETTE[0]),
                         symbol=["circle" if feasible[i] else "circle-open" for i in idx],
                         line=dict(width=2, color=colors.get(name, PALETTE[0]))),
@@ -512,8 +521,11 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
     fig.update_layout(**base_layout(
         title=dict(text=f"Cost against mean wait (standard {standard_h:g} h)", x=0.5,
                    xanchor="center"),
-        xaxis=dict(title=dict(text=esc(xtitle)), automargin=True),
+        xaxis=dict(title=dict(text=esc(xtitle)), automargin=True,
+                   **({"type": "category", "categoryorder": "array",
+                       "categoryarray": [f"{v:,.4g}" for v in levels]} if grouped else {})),
         yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
+        **({"scattermode": "group", "scattergap": 0.5} if grouped else {}),
     ))
     intro = ("Every design point: its cost against its mean wait (95% CI). Filled markers meet "
              f"the standard of a mean wait ≤ {standard_h:g} h with 95% confidence; open markers "
