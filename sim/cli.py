@@ -297,10 +297,12 @@ def _validate(args: argparse.Namespace) -> int:
         for c in run_case(f, args.quick, args.backend, args.workers, progress=not args.quiet and None):
             failed += not c.passed
             rows.append((c.case, c.design_point,
-                         c.service_class, c.kpi, c.model, fmt(c.exact), fmt(c.mean),
+                         c.service_class, c.kpi, c.model + ("" if not c.tolerance else
+                                                            f" (approx, ±{c.tolerance:.0%})"),
+                         fmt(c.exact), fmt(c.mean),
                          f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]", f"{c.rel_half_width:.1%}",
                          c.verdict))
-    print(table(rows, ("case", "point", "class", "KPI", "model", "exact", "simulated",
+    print(table(rows, ("case", "point", "class", "KPI", "model", "formula", "simulated",
                        "99% CI", "rel.hw", "result")))
     print(f"\n{len(rows) - failed} of {len(rows)} checks passed"
           + (" (quick mode)" if args.quick else ""))

@@ -405,6 +405,10 @@ class Parts(_Section):
     emergency_cost: NonNegFloat = 0.0
     failed_visit_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.5)
     revisit_first: bool = True  # a revisit goes to the front of the line
+    # reserve (take, or backorder) the units from the van when the call is logged, so that a
+    # shortage starts being resolved before the technician arrives; needs one technician
+    # per team (the van is then known)
+    reservation: bool = False
     p_other_failure: Probability = 0.0  # per visit: diagnosis or skills, leading to a revisit
     holding_cost_per_unit_year: NonNegFloat = 0.0
 
@@ -422,9 +426,18 @@ class Parts(_Section):
 class Validation(_Section):
     """Marks a scenario as a validation case for ``run_sim.py validate``."""
 
-    kpis: Annotated[list[str], Field(min_length=1)]
+    kpis: list[str] = Field(default_factory=list)  # checked against exact formulas
+    # checked against approximations: |mean - formula| <= tolerance x formula + half-width
+    approximate_kpis: list[str] = Field(default_factory=list)
+    approx_tolerance: Annotated[float, Field(gt=0, le=1)] = 0.05
     max_rel_half_width: Annotated[float, Field(gt=0, le=1)] = 0.05
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
+
+    @model_validator(mode="after")
+    def _something(self) -> Validation:
+        if not self.kpis and not self.approximate_kpis:
+            raise ValueError("list kpis (exact formulas) or approximate_kpis to check")
+        return self
 
 
 class Variant(_Section):
@@ -477,6 +490,9 @@ class Scenario(_Section):
                 if sorted(order) != list(range(team)):
                     raise _KeyedError(f"dispatch.preference[{i}]", f"must list each of the team's "
                                       f"{team} technicians once, got {order}")
+        if self.parts is not None and self.parts.reservation and terr.technicians * terr.pooled > 1:
+            raise _KeyedError("parts.reservation", "needs one technician per team (whose van "
+                              "is known when the call is logged)")
         if policy == "earliest_due" and all(c.sla_h is None for c in self.fleet.classes):
             raise _KeyedError("fleet.classes", "dispatch.policy = 'earliest_due' needs an sla_h "
                               "on at least one class")

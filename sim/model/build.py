@@ -120,7 +120,7 @@ def _parts_rules(
         system, parts.shortage,
         [variates(parts.emergency_h, "emergency", (t,)) for t in range(techs)],
         variates(parts.failed_visit_h, "emergency", (techs,)),
-        parts.revisit_first, parts.p_other_failure,
+        parts.revisit_first, parts.p_other_failure, parts.reservation,
     )
 
 

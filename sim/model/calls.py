@@ -39,7 +39,7 @@ class Call:
         "fix",
         "missing",
         "parts_since",
-        "away",
+        "hold",
     )
 
     def __init__(
@@ -78,4 +78,6 @@ class Call:
         self.fix = None  # draws deciding whether a visit fixes the machine (other causes)
         self.missing = 0  # units still awaited after a shortage
         self.parts_since = NAN  # when the shortage was found
-        self.away = False  # the technician left after a shortage; the call awaits its parts
+        # what awaits the missing parts: "site" (the technician, on site), "leaving" (a
+        # technician about to leave), "away" (a revisit, once they come) or "" (nobody yet)
+        self.hold = ""

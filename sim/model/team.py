@@ -41,6 +41,7 @@ class PartsRules:
     failed_visit: Any  # time on site before leaving without the part
     revisit_first: bool
     p_other_failure: float
+    reservation: bool = False  # units taken from the van when the call is logged
 
 
 class Team:
@@ -111,6 +112,8 @@ class Team:
         if self.deadline is not None:
             call.due_at = self.deadline(call)
         self.recorder.logged(call, self.env.now)
+        if call.parts and self.parts is not None and self.parts.reservation:
+            self.reserve_parts(call)
         if self.free and self.on_duty:
             candidates = len(self.free)
             technician = self.line.pick_technician(call, self.free)
@@ -145,51 +148,65 @@ class Team:
         if call.visits == 0:
             call.on_site_at = now
         self.recorder.on_site(call, now)
-        if call.parts and not call.parts_ready and self.parts is not None:
-            self._take_parts(call, now)
-        else:
+        if not call.parts or call.parts_ready or self.parts is None:
             self._after(call.repair_h, call, self._repair_done)
+            return
+        if not call.missing:  # nothing reserved yet: take the units from the van now
+            self._demand_parts(call, self.parts.system.vans[call.technician])
+            if not call.missing:
+                self._after(call.repair_h, call, self._repair_done)
+                return
+        # a shortage: wait on site for the parts, or leave and come back when they are here
+        call.parts_since = now
+        if self.parts.shortage == "revisit":
+            call.hold = "leaving"
+            self._after(self.parts.failed_visit.next(), call, self._leave_site)
+        else:
+            call.hold = "site"
 
-    def _take_parts(self, call: Call, now: float) -> None:
-        """Take the units from the van; a shortage is handled by the scenario's rule."""
+    def _demand_parts(self, call: Call, van: Any) -> None:
+        """Ask the van for every unit the repair needs; note how many are missing."""
         rules = self.parts
         assert rules is not None
-        van = rules.system.vans[call.technician]
-        lost = rules.shortage == "emergency"  # the van does not re-order for an emergency
+        now = self.env.now
+        emergency = rules.shortage == "emergency"  # the van does not re-order for these
         missing = 0
         for k in call.parts:
             self.recorder.part_used(rules.system.unit_cost[k], now)
-            if not van[k].demand(None if lost else lambda c=call: self._part_arrives(c)):
+            if not van[k].demand(None if emergency else lambda c=call: self._part_arrives(c)):
                 missing += 1
-        if not missing:
-            call.parts_ready = True
-            self._after(call.repair_h, call, self._repair_done)
-            return
-        call.missing, call.parts_since = missing, now
-        if rules.shortage == "emergency":
-            delay = rules.emergency[call.technician].next()
+        call.missing = missing
+        call.parts_ready = not missing
+        if missing and emergency:
             self.recorder.emergency(now)
-            call.part_wait += delay
-            call.missing, call.parts_ready = 0, True
-            self._after(delay + call.repair_h, call, self._repair_done)  # waits on site
-        elif rules.shortage == "revisit":
-            self._after(rules.failed_visit.next(), call, self._leave_site)
-        # "wait": the technician stays on site until _part_arrives starts the repair
+            delay = rules.emergency[call.technician if call.technician >= 0 else 0].next()
+            Timeout(self.env, delay, call).callbacks.append(self._emergency_arrives)
+
+    def reserve_parts(self, call: Call) -> None:
+        """Reservation: the units are taken (or ordered) from the van when the call is logged."""
+        assert self.parts is not None
+        self._demand_parts(call, self.parts.system.vans[self.technicians[0]])
+
+    def _emergency_arrives(self, event: Event) -> None:
+        call: Call = event.value
+        while call.missing:
+            self._part_arrives(call)
 
     def _part_arrives(self, call: Call) -> None:
         """A missing unit has arrived for the call."""
         call.missing -= 1
         if call.missing:
             return
-        now = self.env.now
-        call.part_wait += now - call.parts_since
         call.parts_ready = True
-        assert self.parts is not None
-        if self.parts.shortage == "wait":
+        hold, call.hold = call.hold, ""
+        if hold:
+            call.part_wait += self.env.now - call.parts_since
+        if hold == "site":
             self._after(call.repair_h, call, self._repair_done)
-        elif call.away:  # revisit: the call goes back in the line now that its parts are here
-            call.away = False
+        elif hold == "away":
             self.requeue(call)
+        elif hold == "leaving":
+            call.hold = "leaving"  # _leave_site sends the call back into the line
 
     def _leave_site(self, event: Event) -> None:
         """After a visit without the parts, the technician leaves; the call will be revisited."""
@@ -198,9 +215,10 @@ class Team:
         call.visits += 1
         self._job_over(call)
         if call.parts_ready:  # the parts came while the technician was still there
+            call.hold = ""
             self.requeue(call)
         else:
-            call.away = True
+            call.hold = "away"
 
     def requeue(self, call: Call) -> None:
         """A call that needs another visit goes back to the dispatcher."""
