@@ -164,8 +164,13 @@ class Meta(_Section):
 
 
 class Run(_Section):
+    """Length and replication of the runs."""
+
     horizon_h: PosFloat = 40_000.0
-    warmup_h: NonNegFloat = 2_000.0
+    # "auto": MSER-5 on a pilot of each design point (capped at half the run)
+    warmup_h: NonNegFloat | Literal["auto"] = 2_000.0
+    # > 0 with one replication: batch means over this many batches of the horizon
+    batches: Annotated[int, Field(ge=0, le=1000)] = 0
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20261129
 
@@ -490,6 +495,11 @@ class Scenario(_Section):
                 if sorted(order) != list(range(team)):
                     raise _KeyedError(f"dispatch.preference[{i}]", f"must list each of the team's "
                                       f"{team} technicians once, got {order}")
+        if self.run.batches and self.run.batches < 10:
+            raise _KeyedError("run.batches", "use at least 10 batches (or 0 for none)")
+        if self.run.batches and self.run.replications != 1:
+            raise _KeyedError("run.batches", "batch means are for a single long run: set "
+                              "run.replications = 1 (or batches = 0)")
         if self.parts is not None and self.parts.reservation and terr.technicians * terr.pooled > 1:
             raise _KeyedError("parts.reservation", "needs one technician per team (whose van "
                               "is known when the call is logged)")

@@ -168,7 +168,8 @@ class KPIRecorder:
         self.hours_per_day = hours_per_day
         self.keep_calls = keep_calls
         self.calls: list[CallRecord] = []
-        self.start = 0.0
+        self.start = 0.0  # measurement start (end of warm-up or of the last batch)
+        self.warm_end = 0.0  # calls logged before this are never tallied
         self.waiting = [Level() for _ in self.class_names]
         self.down = Level()
         self.busy = Level()
@@ -201,13 +202,13 @@ class KPIRecorder:
     def logged(self, call: CallLike, now: float) -> None:
         self.waiting[call.service_class].change(1, now)
         self.down.change(1, now)
-        if call.logged_at >= self.start:
+        if call.logged_at >= self.warm_end:
             self.tally[call.service_class].logged += 1
 
     def dispatched(self, call: CallLike, now: float) -> None:
         self.waiting[call.service_class].change(-1, now)
         self.busy.change(1, now)
-        if call.logged_at >= self.start and call.visits == 0:
+        if call.logged_at >= self.warm_end and call.visits == 0:
             trips = self._trips
             trips[0] += 1
             trips[1] += call.trip_km
@@ -227,7 +228,7 @@ class KPIRecorder:
 
     def on_site(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(1, now)
-        if call.logged_at >= self.start and call.visits == 0:
+        if call.logged_at >= self.warm_end and call.visits == 0:
             t = self.tally[call.service_class]
             response = now - call.logged_at
             t.responses += 1
@@ -238,7 +239,7 @@ class KPIRecorder:
     def restored(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(-1, now)
         self.down.change(-1, now)
-        if call.failed_at >= self.start:
+        if call.failed_at >= self.warm_end:
             t = self.tally[call.service_class]
             t.restores += 1
             t.restore_sum += now - call.failed_at
@@ -330,9 +331,17 @@ class KPIRecorder:
         if now >= self.start:
             self._overtime += hours
 
+    def new_batch(self, now: float) -> None:
+        """Start a new batch at ``now``: sums restart, but calls logged since the warm-up
+        keep counting in whichever batch they finish."""
+        warm_end = self.warm_end
+        self.reset(now)
+        self.warm_end = warm_end
+
     def reset(self, now: float) -> None:
         """Forget everything before ``now`` (the end of the warm-up)."""
         self.start = now
+        self.warm_end = now
         self._overtime = 0.0
         for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty):
             level.reset(now)

@@ -29,7 +29,7 @@ from sim.config import DesignPoint, Scenario
 from sim.costs import cost_kpis
 from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
-from sim.stats import summarize, t_interval
+from sim.stats import lag1_autocorrelation, mser_time, summarize, t_interval
 
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
@@ -110,20 +110,26 @@ def run_replication(task: Task) -> TaskResult:
         pooled=sc.territories.pooled,
         parts=sc.parts is not None,
     )
-    end = simulate(sc, task.replication, recorder, task.samples)
-    kpis = recorder.kpis(end)
-    kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
+    batches: list[dict[str, dict[str, float]]] = []
+
+    def close_batch(now: float) -> None:
+        batches.append(recorder.kpis(now))
+        recorder.new_batch(now)
+
+    end = simulate(sc, task.replication, recorder, task.samples, sc.run.batches, close_batch)
     params = {k: _param_value(v) for k, v in task.point.params.items()}
-    rows = [
-        {
-            "design_point": task.point.id,
-            "replication": task.replication,
-            "class": name,
-            **params,
-            **values,
-        }
-        for name, values in [("all", kpis["all"]), *((c.name, kpis[c.name]) for c in classes)]
-    ]
+    rows = []
+    for b, kpis in enumerate(batches or [recorder.kpis(end)]):
+        kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
+        for name, values in [("all", kpis["all"]), *((c.name, kpis[c.name]) for c in classes)]:
+            rows.append({
+                "design_point": task.point.id,
+                "replication": task.replication,
+                **({"batch": b} if batches else {}),
+                "class": name,
+                **params,
+                **values,
+            })
     return TaskResult(
         task.point.index, task.replication, rows,
         recorder.calls if task.keep_calls else None, recorder.series or None,
@@ -371,6 +377,16 @@ def summary_table(
         analytic.relative_error(m, a) for m, a in zip(summ["mean"], summ["analytic"], strict=True)
     ]
     summ["analytic_note"] = notes
+    if "batch" in replications:
+        # batch means: the batches must be nearly independent for the t interval to hold
+        lag1 = []
+        for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
+            rows = replications[(replications["design_point"] == dp) & (replications["class"] == cls)]
+            lag1.append(lag1_autocorrelation(rows[kpi].to_numpy(dtype=float)))
+        summ["lag1_autocorrelation"] = lag1
+        limit = [2.0 / math.sqrt(n) if n > 0 else math.nan for n in summ["n"]]
+        summ["batches_independent"] = [abs(r) <= lim if not math.isnan(r) else pd.NA
+                                       for r, lim in zip(lag1, limit, strict=True)]
     # parameter columns right after the design point
     params = list(dict.fromkeys(k for p in points for k in p.params))
     for i, key in enumerate(params):
@@ -396,6 +412,7 @@ class Experiment:
     wall_s: float
     path: Any = None  # the results folder, once written
     precision: dict[str, Any] = field(default_factory=dict)  # what --precision reached
+    warmups: dict[str, float] = field(default_factory=dict)  # warm-ups chosen by MSER-5
 
     @property
     def failures(self) -> list[TaskResult]:
@@ -445,6 +462,55 @@ class Precision:
         return min(self.max_replications, max(ci.n + 1, math.ceil(ci.n * (ci.half_width / target) ** 2)))
 
 
+#: replications of the pilot run that chooses an automatic warm-up
+PILOT_REPLICATIONS = 5
+
+
+def resolve_warmups(
+    points: Sequence[DesignPoint],
+    backend: str = "process",
+    workers: int | None = None,
+    progress: bool | None = None,
+    dask_address: str | None = None,
+) -> tuple[list[DesignPoint], dict[str, float]]:
+    """Replace ``run.warmup_h = "auto"`` by MSER-5's truncation point.
+
+    A pilot of each such design point (up to 5 replications, no warm-up, the
+    same streams as the real run) samples the number of machines down over
+    time; MSER-5 on the average across replications gives the warm-up,
+    capped at half the pilot's length.
+    """
+    auto = [p for p in points if p.scenario.run.warmup_h == "auto"]
+    if not auto:
+        return list(points), {}
+    pilots = []
+    for p in auto:
+        run = p.scenario.run.model_copy(update={"warmup_h": 0.0, "batches": 0})
+        pilots.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
+    tasks = [Task(pp, r) for pp in pilots
+             for r in range(min(PILOT_REPLICATIONS, pp.scenario.run.replications))]
+    results = run_tasks(tasks, backend, workers, progress, None, dask_address)
+    chosen: dict[str, float] = {}
+    for pp in pilots:
+        series = [r.series for r in results if r.design_point == pp.index and r.series]
+        if not series or r_error(results, pp.index):
+            raise RuntimeError(f"{pp.id}: the warm-up pilot failed: {r_error(results, pp.index)}")
+        times = [t for t, *_ in series[0]]
+        values = [[down for _, _, down, _ in s] for s in series]
+        chosen[pp.id] = mser_time(times, values, batch=5, cap_fraction=0.5)
+    out = []
+    for p in points:
+        if p.id in chosen:
+            run = p.scenario.run.model_copy(update={"warmup_h": chosen[p.id]})
+            p = DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run}))
+        out.append(p)
+    return out, chosen
+
+
+def r_error(results: Sequence[TaskResult], index: int) -> str | None:
+    return next((r.error for r in results if r.design_point == index and r.error), None)
+
+
 def run_experiment(
     scenario: Scenario,
     points: Sequence[DesignPoint],
@@ -466,6 +532,7 @@ def run_experiment(
     at every point) until it is tight enough or the maximum is reached.
     """
     t0 = time.perf_counter()
+    points, warmups = resolve_warmups(points, backend, workers, progress, dask_address)
     have = {(r.design_point, r.replication): r for r in finished if r.error is None}
 
     def collect(tasks: list[Task]) -> None:
@@ -503,6 +570,7 @@ def run_experiment(
     exp = Experiment(scenario, list(points), results, reps, summary, calls,
                      series_table(results, points), time.perf_counter() - t0)
     exp.precision = reached
+    exp.warmups = warmups
     return exp
 
 
@@ -538,6 +606,7 @@ def manifest(exp: Experiment, head: dict[str, Any]) -> dict[str, Any]:
         **head,
         "wall_s": round(exp.wall_s, 3),
         **({"precision_reached": exp.precision} if exp.precision else {}),
+        **({"warmup_chosen_h": exp.warmups} if exp.warmups else {}),
         "tasks": [
             {
                 "design_point": exp.points[r.design_point].id,

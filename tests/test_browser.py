@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_report import STUDY, SWEEP, make_run, make_study  # tests/ is on sys.path
 
 from sim.report import write_report
-
-from test_report import STUDY, SWEEP, make_run, make_study  # noqa: E402 - tests/ is on sys.path
 
 pytestmark = pytest.mark.browser
 
@@ -69,12 +68,19 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A swept run with call records (every data section) and a Dupit-shaped study."""
+    """A swept run, the same with call records, and a Dupit-shaped study."""
     base = tmp_path_factory.mktemp("browser-runs")
-    sweep = make_run(base, SWEEP, records=True, name="sweep <script>alert(1)</script>")
+    sweep = make_run(base, SWEEP, records=False, name="sweep <script>alert(1)</script>")
     study = make_study(base)
     assert "proposal4" in STUDY
     return {"sweep": write_report(sweep), "study": write_report(study)}
+
+
+@pytest.fixture(scope="module")
+def records_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A swept run with per-call records: every data section, the distributions too."""
+    return write_report(make_run(tmp_path_factory.mktemp("browser-records"), SWEEP,
+                                 records=True))
 
 
 class Page:
@@ -120,25 +126,40 @@ def _charts(page: Any) -> list[dict[str, Any]]:
     }))""")
 
 
+def _check_charts(p: Page, expected: set[str]) -> None:
+    charts = _charts(p.page)
+    assert expected <= {c["id"] for c in charts}, charts
+    for c in charts:
+        assert c["traces"] > 0 and c["visible"] > 0, c
+        assert c["drawn"] > 0, f"{c['id']} has no drawn svg path"
+        assert c["width"] > 600, c
+    assert p.errors == []
+    assert p.requests == [], "the report must work offline"
+
+
+BASIC = {"chart-validation", "chart-tradeoff", "chart-timeseries", "chart-teaching"}
+
+
 @pytest.mark.parametrize("which", ["sweep", "study"])
 def test_every_chart_draws_without_errors(browser: Any, reports: dict[str, Path], which: str) -> None:
     p = Page(browser, reports[which], 1366, 768)
     try:
-        charts = _charts(p.page)
-        ids = {c["id"] for c in charts}
-        expected = {"chart-validation", "chart-tradeoff", "chart-timeseries", "chart-teaching"}
-        if which == "sweep":
-            expected.add("chart-distribution")
-        assert expected <= ids, ids
-        for c in charts:
-            assert c["traces"] > 0 and c["visible"] > 0, c
-            assert c["drawn"] > 0, f"{c['id']} has no drawn svg path"
-            assert c["width"] > 600, c
-        assert p.errors == []
-        assert p.requests == [], "the report must work offline"
+        _check_charts(p, BASIC)
         # the evil scenario name shows as text, and ran nothing (no dialog)
         if which == "sweep":
             assert "<script>alert(1)</script>" in p.page.inner_text("header h1")
+    finally:
+        p.close()
+
+
+def test_distribution_chart_draws(browser: Any, records_report: Path) -> None:
+    p = Page(browser, records_report, 1366, 768)
+    try:
+        _check_charts(p, BASIC | {"chart-distribution"})
+        # the log-scale tail panel has data: empirical and formula lines for each point
+        n = p.page.evaluate("() => document.getElementById('chart-distribution')._fullData"
+                            ".filter(t => t.xaxis === 'x2' && t._length > 0).length")
+        assert n >= 6
     finally:
         p.close()
 

@@ -217,7 +217,13 @@ def section_ids(html: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def sweep_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_run(tmp_path_factory.mktemp("runs"), SWEEP)
+    return make_run(tmp_path_factory.mktemp("runs"), SWEEP, records=False)
+
+
+@pytest.fixture(scope="module")
+def records_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same sweep with per-call records (calls.parquet)."""
+    return make_run(tmp_path_factory.mktemp("runs"), SWEEP, records=True)
 
 
 @pytest.fixture(scope="module")
@@ -240,14 +246,25 @@ def test_report_is_written_with_local_plotly(sweep_run: Path, sweep_report: str)
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html), "no network resources"
 
 
-def test_full_run_has_every_data_section(sweep_report: str) -> None:
+def test_sweep_without_records_has_no_distribution(sweep_report: str) -> None:
     ids = section_ids(sweep_report)
-    assert ids == ["summary", "validation", "tradeoffs", "distributions", "timeseries",
-                   "teaching"]
+    assert ids == ["summary", "validation", "tradeoffs", "timeseries", "teaching"]
     for sid in ids:  # every section is in the navigation
         assert f"href='#{sid}'" in sweep_report
+
+
+def test_run_with_records_has_every_data_section(records_run: Path) -> None:
+    assert (records_run / "calls.parquet").is_file()
+    html = write_report(records_run).read_text(encoding="utf-8")
+    ids = section_ids(html)
+    assert ids == ["summary", "validation", "tradeoffs", "distributions", "timeseries",
+                   "teaching"]
+    for sid in ids:
+        assert f"href='#{sid}'" in html
     # parts and geography views only appear with their KPIs
-    assert "id='parts'" not in sweep_report and "id='geography'" not in sweep_report
+    assert "id='parts'" not in html and "id='geography'" not in html
+    # the empirical CDF of each point is drawn next to the M/M/1 formula (exact)
+    assert html.count("formula (exact)") >= 3  # (chart JSON spells "/" as \u002f)
 
 
 def test_summary_table_has_cis_and_analytic_values(sweep_report: str) -> None:
@@ -291,7 +308,7 @@ def test_geography_view_when_technicians_travel(tmp_path: Path) -> None:
 
 def test_evil_names_are_escaped(tmp_path: Path) -> None:
     evil = "<script>alert(1)</script>"
-    run = make_run(tmp_path, SWEEP, records=True, name=evil,
+    run = make_run(tmp_path, SWEEP, records=False, name=evil,
                    description="<img src=x onerror=alert(2)> & co")
     html = write_report(run).read_text(encoding="utf-8")
     assert evil not in html

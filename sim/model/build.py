@@ -143,24 +143,35 @@ def _deadline(
 
 
 def simulate(
-    scenario: Scenario, replication: int, recorder: Recorder, samples: int = 0
+    scenario: Scenario, replication: int, recorder: Recorder, samples: int = 0,
+    batches: int = 0, on_batch: Callable[[float], None] | None = None,
 ) -> float:
     """Run one replication: warm up, reset the recorder, run the horizon.
 
     ``samples`` > 0 asks the recorder to note its levels at that many evenly
-    spaced instants over the whole run (warm-up included).  Returns the
-    simulated time at the end (warm-up + horizon, in hours).
+    spaced instants over the whole run (warm-up included).  ``batches`` > 0
+    splits the horizon into that many equal batches and calls ``on_batch(now)``
+    at the end of each (for batch means).  Returns the simulated time at the
+    end (warm-up + horizon, in hours).
     """
+    warmup = scenario.run.warmup_h
+    if not isinstance(warmup, float | int):
+        raise ValueError("resolve run.warmup_h = 'auto' before simulating")
     env = simpy.Environment()
     build(env, scenario, replication, recorder)
-    end = scenario.run.warmup_h + scenario.run.horizon_h
+    end = warmup + scenario.run.horizon_h
     if samples > 0:
         _sample_levels(env, recorder, end / samples)
-    warmup = scenario.run.warmup_h
     if warmup > 0:
         env.run(until=warmup)
     recorder.reset(warmup)
-    env.run(until=end)
+    if batches and on_batch is not None:
+        step = scenario.run.horizon_h / batches
+        for b in range(1, batches + 1):
+            env.run(until=warmup + b * step)
+            on_batch(env.now)
+    if env.now < end:
+        env.run(until=end)
     return end
 
 
