@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--precision-kpi", default="wait_h", help="KPI for --precision (default wait_h)")
     r.add_argument("--max-replications", type=int, default=200,
                    help="cap for --precision (default 200)")
+    r.add_argument("--baseline", metavar="DP",
+                   help="compare every design point with this one (e.g. dp000): paired "
+                   "differences under common random numbers, written to comparisons.csv")
+    r.add_argument("--compare-kpi", action="append", default=[], metavar="KPI",
+                   help="KPI(s) for --baseline (default wait_h)")
     common(r)
 
     a = sub.add_parser("analytic", help="closed-form estimates only")
@@ -156,6 +161,11 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     _check_counts(args)
     scenario, points, source = _resolve_run(args)
+    if args.baseline and args.baseline not in [p.id for p in points]:
+        raise UsageError(f"--baseline: no design point {args.baseline!r} (there are "
+                         f"{', '.join(p.id for p in points)})")
+    for kpi in args.compare_kpi:
+        _known_kpi(kpi, scenario, "--compare-kpi")
     out = Path(args.out)
     if not args.resume:
         _check_writable(out)
@@ -168,6 +178,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(summary_text(exp.summary))
     if exp.precision:
         print(_precision_text(exp.precision, args.precision_kpi))
+    if args.baseline:
+        print(_comparisons(exp, args.baseline, args.compare_kpi or ["wait_h"]))
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)")
     if exp.failures:
         print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
@@ -176,6 +188,13 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(first.strip().splitlines()[-1], file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
+    from sim.runner import kpi_names
+
+    if kpi not in kpi_names(scenario):
+        raise UsageError(f"{option}: unknown KPI {kpi!r}; known: {', '.join(kpi_names(scenario))}")
 
 
 def _precision(args: argparse.Namespace, scenario: Any) -> Any:
@@ -202,6 +221,40 @@ def _precision_text(reached: dict[str, Any], kpi: str) -> str:
              "met" if r["met"] else "NOT met (maximum reached)") for dp, r in reached.items()]
     return "\nprecision on " + kpi + "\n" + table(rows, ("point", "replications", "mean",
                                                          "half-width", "target"))
+
+
+def _comparisons(exp: Any, baseline: str, kpis: list[str]) -> str:
+    """Paired differences against the baseline; also written to comparisons.csv."""
+    import pandas as pd
+
+    from sim.console import fmt, table
+    from sim.results import write_table
+    from sim.stats import paired_comparison
+
+    reps = exp.replications
+    reps = reps[reps["class"] == "all"]
+    rows, records = [], []
+    base = reps[reps["design_point"] == baseline].sort_values("replication")
+    for dp, other in reps.groupby("design_point", sort=False):
+        if dp == baseline:
+            continue
+        other = other.sort_values("replication")
+        n = min(len(base), len(other))
+        for kpi in kpis:
+            r = paired_comparison(other[kpi].to_numpy()[:n], base[kpi].to_numpy()[:n])
+            records.append({"design_point": dp, "baseline": baseline, "kpi": kpi, "n": r.n,
+                            "mean_difference": r.mean_difference, "ci_low": r.ci.low,
+                            "ci_high": r.ci.high, "var_paired": r.var_paired,
+                            "var_independent": r.var_independent,
+                            "variance_reduction": r.variance_reduction})
+            verdict = ("lower" if r.ci.high < 0 else "higher" if r.ci.low > 0
+                       else "not distinguishable")
+            rows.append((dp, kpi, fmt(r.mean_difference), f"[{fmt(r.ci.low)}, {fmt(r.ci.high)}]",
+                         verdict, f"{r.variance_reduction:.1f}x"))
+    write_table(exp.path, "comparisons.csv", pd.DataFrame(records))
+    return (f"\npaired differences against {baseline} (common random numbers)\n"
+            + table(rows, ("point", "KPI", "difference", "95% CI", "vs baseline",
+                           "variance reduction")))
 
 
 def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:

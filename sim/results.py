@@ -162,6 +162,16 @@ def write_run(
     return folder.finish(manifest, replications, summary, calls, series)
 
 
+def write_table(run_dir: Path, name: str, table: pd.DataFrame) -> Path:
+    """Add a derived CSV table (e.g. comparisons) to a finished run folder."""
+    path = Path(run_dir) / name
+    try:
+        _atomic_write(path, lambda f: table.to_csv(f, index=False))
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot write: {exc.strerror}") from None
+    return path
+
+
 def read_run(path: str | Path) -> RunData:
     """Read a complete run folder."""
     p = Path(path)

@@ -43,7 +43,8 @@ VALIDATION_ORDER = ("wait_h", "p_wait", "p_wait_gt_", "response_h", "restore_h",
                     "machines_down", "utilization", "utilization_onsite", "calls_per_day",
                     "sla_met")
 PARTS_KPIS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
-              "part_wait_h", "restore_h")
+              "part_wait_h", "restore_h", "van_on_hand", "van_backorders", "depot_on_hand",
+              "depot_backorders", "emergency_per_day", "parts_cost_per_day")
 PARTS_TRIGGERS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
                   "part_wait_h")
 GEO_KPIS = ("trip_km", "trip_h", "travel_share", "off_territory_share", "response_h")
@@ -68,6 +69,7 @@ class Section:
     intro: str  # HTML (already escaped)
     charts: list[Chart] = field(default_factory=list)
     html: str = ""  # extra HTML after the charts
+    nav: str = ""  # short name in the navigation bar (default: the title)
 
 
 def base_layout(**extra: Any) -> dict[str, Any]:
@@ -311,7 +313,7 @@ def validation_section(view: RunView) -> Section | None:
                             "Mean wait against technician utilization: waiting grows steeply as "
                             "utilization approaches 1."))
     return Section("validation", "Validation: simulation against queueing formulas", intro,
-                   charts, _failure_table(view))
+                   charts, _failure_table(view), nav="Validation")
 
 
 def _failure_table(view: RunView) -> str:
@@ -530,7 +532,8 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
     intro = ("Every design point: its cost against its mean wait (95% CI). Filled markers meet "
              f"the standard of a mean wait ≤ {standard_h:g} h with 95% confidence; open markers "
              f"do not (or cannot be told apart at this precision). {note} {best_txt}")
-    return Section("tradeoffs", "Trade-offs: cost against waiting", intro, [Chart("tradeoff", fig)])
+    return Section("tradeoffs", "Trade-offs: cost against waiting", intro, [Chart("tradeoff", fig)],
+                   nav="Trade-offs")
 
 
 # ---------------------------------------------------------------------------
@@ -620,7 +623,7 @@ def distribution_section(view: RunView) -> Section | None:
     if notes:
         intro += " No formula drawn for " + "; ".join(notes) + "."
     return Section("distributions", "Distribution of waiting times", intro,
-                   [Chart("distribution", fig)])
+                   [Chart("distribution", fig)], nav="Distributions")
 
 
 # ---------------------------------------------------------------------------
@@ -730,7 +733,7 @@ def timeseries_section(view: RunView) -> Section | None:
     if len(pts) > 1:
         intro += " Choose the design point in the menu."
     return Section("timeseries", "Time series and warm-up", intro,
-                   [Chart("timeseries", fig, tall=True)])
+                   [Chart("timeseries", fig, tall=True)], nav="Time series")
 
 
 # ---------------------------------------------------------------------------
@@ -813,7 +816,7 @@ def teaching_section() -> Section:
         "for one rep per territory."
     )
     return Section("teaching", "Teaching view: utilization and pooling", intro,
-                   [Chart("teaching", teaching_figure(), tall=True)])
+                   [Chart("teaching", teaching_figure(), tall=True)], nav="Teaching view")
 
 
 # ---------------------------------------------------------------------------
@@ -828,7 +831,7 @@ def _kpi_section(view: RunView, sid: str, title: str, kpis: Sequence[str],
     built = sweep_figure(view, present, False, title)
     if built is None:
         return None
-    return Section(sid, title, intro, [Chart(sid, built[0])])
+    return Section(sid, title, intro, [Chart(sid, built[0])], nav=title.split(" and ")[0])
 
 
 def parts_section(view: RunView) -> Section | None:

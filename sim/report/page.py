@@ -14,7 +14,8 @@ from .figures import Section
 
 #: the KPIs of the summary table (p_wait_gt_* follow wait_h; absent ones are skipped)
 TABLE_KPIS = ("wait_h", "p_wait_gt_", "response_h", "sla_met", "utilization", "queue_len",
-              "machines_down", "calls_per_day", "first_time_fix", "fill_rate_van", "cost_per_day")
+              "machines_down", "calls_per_day", "first_time_fix", "fill_rate_van", "cost_per_day",
+              "overtime_h_per_week")
 
 CSS = """
 :root { --fg:#1b1f24; --muted:#5b6570; --line:#d9dee3; --bg:#f6f7f9; --card:#fff;
@@ -33,7 +34,7 @@ nav { position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1p
 nav a { color: var(--accent); text-decoration: none; }
 nav a:hover { text-decoration: underline; }
 main { max-width: 1760px; margin: 0 auto; padding: 1rem 2rem 3rem; }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+section { scroll-margin-top: 3rem; background: var(--card); border: 1px solid var(--line); border-radius: 8px;
           padding: 1rem 1.5rem 1.25rem; margin: 1.25rem 0; }
 section h2 { margin: .2rem 0 .5rem; font-size: 1.35rem; }
 .intro { color: var(--muted); max-width: 110ch; margin: 0 0 .75rem; }
@@ -195,7 +196,8 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
         f"<p>scenario file <code>{esc(m.get('scenario_file', '?'))}</code> · run folder "
         f"<code>{esc(view.run.path.name)}</code></p>",
         "</header>",
-        "<nav>" + "".join(f"<a href='#{s.id}'>{esc(s.title)}</a>" for s in sections) + "</nav>",
+        "<nav>" + "".join(f"<a href='#{s.id}'>{esc(s.nav or s.title)}</a>" for s in sections)
+        + "</nav>",
         "<main>",
     ]
     if failed:
