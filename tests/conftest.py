@@ -11,6 +11,8 @@ import textwrap
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -45,11 +47,36 @@ def make_scenario() -> Callable[..., Scenario]:
     return _scenario_from
 
 
-def recorder_for(scenario: Scenario, keep_calls: bool = False) -> KPIRecorder:
+class CallLog(KPIRecorder):
+    """A KPI recorder that also snapshots every call restored since the last reset.
+
+    Behaviour tests read per-call timestamps from ``log``.  The snapshot copies
+    the model's own ``Call`` slots (plus ``restored_at``), so it does not depend on
+    the recorder's ``keep_calls`` record type, which has tests of its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.log: list[SimpleNamespace] = []
+
+    def restored(self, call: Any, now: float) -> None:
+        super().restored(call, now)
+        if call.failed_at >= self.start:
+            fields = {name: getattr(call, name) for name in type(call).__slots__}
+            self.log.append(SimpleNamespace(**fields, restored_at=now))
+
+    def reset(self, now: float) -> None:
+        super().reset(now)
+        self.log = []
+
+
+def recorder_for(
+    scenario: Scenario, keep_calls: bool = False, cls: type[KPIRecorder] = KPIRecorder
+) -> KPIRecorder:
     """A KPI recorder set up the way the runner sets it up for ``scenario``."""
     classes = scenario.fleet.classes
     terr = scenario.territories
-    return KPIRecorder(
+    return cls(
         [c.name for c in classes],
         [c.sla_h for c in classes],
         scenario.report.wait_thresholds_h,
@@ -62,14 +89,18 @@ def recorder_for(scenario: Scenario, keep_calls: bool = False) -> KPIRecorder:
 
 
 def _run_one(
-    scenario: Scenario, replication: int = 0, keep_calls: bool = False
+    scenario: Scenario, replication: int = 0, keep_calls: bool = False, log: bool = False
 ) -> tuple[KPIRecorder, dict[str, dict[str, float]]]:
-    recorder = recorder_for(scenario, keep_calls)
+    recorder = recorder_for(scenario, keep_calls, CallLog if log else KPIRecorder)
     end = simulate(scenario, replication, recorder)
     return recorder, recorder.kpis(end)
 
 
 @pytest.fixture
 def run_one() -> Callable[..., tuple[KPIRecorder, dict[str, dict[str, float]]]]:
-    """Simulate one replication; return ``(recorder, kpis)``."""
+    """Simulate one replication; return ``(recorder, kpis)``.
+
+    ``keep_calls=True`` asks the recorder for its own call log (``recorder.calls``);
+    ``log=True`` uses :class:`CallLog` (``recorder.log``).
+    """
     return _run_one

@@ -477,3 +477,30 @@ def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
     html = write_report(run).read_text(encoding="utf-8")
     assert "cost per day (mean)" in html and "No cost data" not in html
     assert "cheapest feasible" in html
+
+
+def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
+    """No rows at all: the page still renders, with the failure warning and the teaching view."""
+    from sim.report import build_sections
+    from sim.report.page import render
+    from sim.results import RunData
+
+    man = {"scenario": {"meta": {"name": "broken"}}, "design_points": [{"id": "dp000", "params": {}}],
+           "tasks": [{"design_point": "dp000", "replication": 0, "status": "failed"}]}
+    run = RunData(tmp_path, man, pd.DataFrame(), pd.DataFrame(), None, None)
+    view = load_view(run)
+    sections = build_sections(view)
+    assert [s.id for s in sections] == ["teaching"]
+    html = render(view, sections, "plotly.min.js", 2.0)
+    assert "1 of 1 tasks failed" in html
+
+
+def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE.replace("warmup_h = 50.0", 'warmup_h = "auto"'),
+                   records=False)
+    data = read_run(run)
+    view = load_view(data)
+    chosen = data.manifest.get("warmup_chosen_h") or {}
+    assert view.warmup_h(view.points[0]) == chosen.get("dp000")
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "timeseries" in section_ids(html)

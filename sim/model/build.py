@@ -17,7 +17,7 @@ from sim.recorder import Recorder
 
 from .calls import Call
 from .dispatch import Fifo, make_policy
-from .fleet import CallNeeds, Fleet, PoissonCalls
+from .fleet import CallNeeds, ExponentialFleet, Fleet, PoissonCalls
 from .geography import Geometry
 from .parts import PartsSystem
 from .shifts import ShiftTeam
@@ -31,7 +31,7 @@ class FieldService:
 
     env: simpy.Environment
     teams: list[Team]
-    source: Fleet | PoissonCalls
+    source: Fleet | ExponentialFleet | PoissonCalls
 
 
 def build(
@@ -81,15 +81,24 @@ def build(
     fleet = scenario.fleet
     # machines age (and Poisson calls arrive) only in customer hours, if the scenario says so
     uptime_clock = customer if cal.breakdowns == "customer_hours" else None
-    source: Fleet | PoissonCalls
+    source: Fleet | ExponentialFleet | PoissonCalls
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
-        n = fleet.machines * terr.count
-        needs = [CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
-                 for m in range(n)]
-        source = Fleet(
-            env, fleet.machines, from_spec(fleet.time_to_failure_h), needs,
-            team_of_territory, seed, replication, terr.pooled, geometry, uptime_clock,
-        )
+        life = from_spec(fleet.time_to_failure_h)
+        if life.is_exponential:
+            needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
+                     for t in range(terr.count)]
+            source = ExponentialFleet(
+                env, fleet.machines, life.mean, needs, team_of_territory, seed, replication,
+                terr.pooled, geometry, uptime_clock,
+            )
+        else:
+            n = fleet.machines * terr.count
+            needs = [CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
+                     for m in range(n)]
+            source = Fleet(
+                env, fleet.machines, life, needs, team_of_territory, seed, replication,
+                terr.pooled, geometry, uptime_clock,
+            )
     else:
         assert fleet.calls_per_h is not None
         needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)

@@ -38,11 +38,22 @@ def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
     return gen.random(size)
 
 
-def _place(geometry: Geometry, local_territory: int, gen: np.random.Generator) -> tuple[float, float]:
-    """A machine's location: uniform in its territory (team-local km)."""
-    x0, y0 = geometry.origin(local_territory)
-    u, v = gen.random(2)
-    return x0 + u * geometry.width, y0 + v * geometry.height
+def _locations(
+    geometry: Geometry | None, per_territory: int, territories: int, pooled: int, seed: int,
+    replication: int,
+) -> list[tuple[float, float]] | None:
+    """Every machine's location: uniform in its territory (team-local km), drawn per
+    territory in machine order."""
+    if geometry is None:
+        return None
+    out: list[tuple[float, float]] = []
+    for t in range(territories):
+        x0, y0 = geometry.origin(t % pooled)
+        uv = streams.stream(seed, replication, "location", t).random((per_territory, 2))
+        xs = (x0 + uv[:, 0] * geometry.width).tolist()
+        ys = (y0 + uv[:, 1] * geometry.height).tolist()
+        out.extend(zip(xs, ys, strict=True))
+    return out
 
 
 class CallNeeds:
@@ -114,13 +125,8 @@ class Fleet:
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
         self.calls = 0
-        self.locations: list[tuple[float, float]] | None = None
-        if geometry is not None:
-            self.locations = [
-                _place(geometry, (m // machines_per_territory) % pooled,
-                       streams.stream(seed, replication, "location", m))
-                for m in range(machines_per_territory * len(teams_of_territory))
-            ]
+        self.locations = _locations(geometry, machines_per_territory, len(teams_of_territory),
+                                    pooled, seed, replication)
         n = machines_per_territory * len(teams_of_territory)
         self.uptimes = [
             Variates(time_to_failure.sample, seed, replication, "failure", m) for m in range(n)
@@ -157,6 +163,83 @@ class Fleet:
             now = self.env.now
             delay = self.clock.add_business_hours(now, uptime) - now
         Timeout(self.env, delay, machine).callbacks.append(self._breaks_down)
+
+
+class ExponentialFleet:
+    """A fleet whose machines have exponential lives, as a thinned Poisson stream.
+
+    Each working machine fails at rate 1/MTTF, so a territory's breakdowns are a
+    Poisson stream of rate N/MTTF *candidates*, each hitting a machine chosen
+    uniformly; a candidate that hits a machine already down is ignored.  This is
+    exact for exponential lives, and it keeps the candidate times (and the needs
+    drawn for each candidate, in order) the same whatever the staffing or the
+    dispatch rule: much stronger common random numbers than per-machine clocks,
+    whose cycles drift apart, and one random stream per territory instead of one
+    per machine.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        machines_per_territory: int,
+        mean_life_h: float,
+        needs: Sequence[CallNeeds],
+        teams_of_territory: Sequence[Team],
+        seed: int,
+        replication: int,
+        pooled: int = 1,
+        geometry: Geometry | None = None,
+        clock: WeeklyCalendar | None = None,
+    ) -> None:
+        self.env = env
+        self.clock = clock
+        self.n = machines_per_territory
+        self.needs = needs
+        self.team_of_territory = teams_of_territory
+        self.pooled = pooled
+        self.calls = 0
+        territories = len(teams_of_territory)
+        self.up = bytearray(b"\x01") * (machines_per_territory * territories)
+        self.locations = _locations(geometry, machines_per_territory, territories, pooled, seed,
+                                    replication)
+        gap = Exponential(mean_life_h / machines_per_territory)
+        self.gaps = [Variates(gap.sample, seed, replication, "failure", t) for t in range(territories)]
+        self.picks = [Variates(_uniforms, seed, replication, "failure", t, 1)
+                      for t in range(territories)]
+        for t in range(territories):
+            self._next_candidate(t)
+
+    def _next_candidate(self, territory: int) -> None:
+        gap = self.gaps[territory].next()
+        if self.clock is not None:  # machines only run (and fail) in customer hours
+            now = self.env.now
+            gap = self.clock.add_business_hours(now, gap) - now
+        Timeout(self.env, gap, territory).callbacks.append(self._candidate)
+
+    def _candidate(self, event: Event) -> None:
+        territory: int = event.value
+        self._next_candidate(territory)
+        machine = territory * self.n + int(self.picks[territory].next() * self.n)
+        needs = self.needs[territory]
+        # the needs are drawn for every candidate, so that the n-th candidate's needs are
+        # the same in every design, whichever candidates become calls
+        call = Call(
+            self.calls, machine, territory, territory % self.pooled, needs.service_class.next(),
+            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+        )
+        if needs.extras:
+            needs.draw_parts(call)
+        if not self.up[machine]:
+            return  # already broken: a working machine cannot fail twice
+        self.up[machine] = 0
+        if self.locations is not None:
+            call.x, call.y = self.locations[machine]
+        self.calls += 1
+        self.team_of_territory[territory].log_call(call)
+
+    def machine_restored(self, call: Call) -> None:
+        """Back to work: the machine can fail again."""
+        self.up[call.machine] = 1
 
 
 class PoissonCalls:

@@ -239,20 +239,28 @@ class RunView:
 
     @property
     def kpis(self) -> list[str]:
-        s = self.summary
-        return [] if s.empty else list(dict.fromkeys(s["kpi"]))
+        return list(dict.fromkeys(self.summary["kpi"])) if self.usable else []
 
     def has_kpi(self, kpi: str, nonzero: bool = False) -> bool:
         """True when the summary has a KPI with at least one finite (nonzero) mean."""
-        s = self.summary
-        if s.empty or "kpi" not in s:
+        if not self.usable:
             return False
+        s = self.summary
         vals = s.loc[s["kpi"] == kpi, "mean"].astype(float)
         vals = vals[np.isfinite(vals)]
         return bool(len(vals)) and (not nonzero or bool((vals.abs() > 0).any()))
 
+    @property
+    def usable(self) -> bool:
+        """Does the summary have rows and the columns the charts read?"""
+        s = self.summary
+        return not s.empty and {"design_point", "class", "kpi", "mean", "ci_low",
+                                "ci_high"} <= set(s.columns)
+
     def classes(self, dp: str) -> list[str]:
         """The service classes of a point worth showing (all, plus each class if several)."""
+        if not self.usable:
+            return [ALL]
         s = self.summary
         names = [c for c in dict.fromkeys(s.loc[s["design_point"] == dp, "class"]) if c != ALL]
         return [ALL, *names] if len(names) > 1 else [ALL]
@@ -260,18 +268,34 @@ class RunView:
     def rows(self, kpi: str, cls: str = ALL) -> pd.DataFrame:
         """Summary rows of one KPI and class, in design-point order."""
         s = self.summary
+        if not self.usable:
+            return pd.DataFrame(columns=["design_point", "class", "kpi", "n", "mean", "ci_low",
+                                         "ci_high", "half_width", "analytic", "analytic_model",
+                                         "analytic_exact"])
         out = s[(s["kpi"] == kpi) & (s["class"] == cls)]
         order = {p.id: p.index for p in self.points}
         return out.sort_values("design_point", key=lambda c: c.map(order))
 
     def warmup_h(self, p: Point | None = None) -> float | None:
+        """The warm-up of a point: MSER-5's choice when ``auto``, else the scenario's."""
+        chosen = self.manifest.get("warmup_chosen_h")
+        if p is not None and isinstance(chosen, Mapping) and p.id in chosen:
+            return _float(chosen[p.id])
         sc = p.scenario if p is not None and p.scenario is not None else self.base
         if sc is not None:
-            return float(sc.run.warmup_h)
+            return _float(sc.run.warmup_h)
         try:
-            return float(self.manifest["scenario"]["run"]["warmup_h"])
-        except (KeyError, TypeError, ValueError):
+            return _float(self.manifest["scenario"]["run"]["warmup_h"])
+        except (KeyError, TypeError):
             return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None  # e.g. "auto" without a recorded choice
+    return f if math.isfinite(f) else None
 
 
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -313,6 +337,8 @@ def _matches_summary(sc: Any, summary: pd.DataFrame, dp: str) -> bool:
     """Do the closed forms of a rebuilt scenario give the summary's analytic values?"""
     from sim.analytic import estimate
 
+    if not {"design_point", "kpi", "class", "analytic"} <= set(summary.columns):
+        return False
     est = estimate(sc)
     rows = summary[summary["design_point"] == dp]
     checked = 0
@@ -339,7 +365,7 @@ def load_view(run: RunData) -> RunView:
         except Exception:  # noqa: BLE001 - an old or foreign manifest: plot without it
             base = None
     listed = m.get("design_points") or []
-    if not listed and not run.summary.empty:
+    if not listed and "design_point" in run.summary:
         listed = [{"id": dp, "params": {}} for dp in dict.fromkeys(run.summary["design_point"])]
     points: list[Point] = []
     for i, dp in enumerate(listed):

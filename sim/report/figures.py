@@ -281,7 +281,7 @@ def sweep_figure(view: RunView, kpis: Sequence[str], with_analytic: bool,
 
 def validation_section(view: RunView) -> Section | None:
     s = view.summary
-    if s.empty or "analytic" not in s:
+    if not view.usable or "analytic" not in s:
         return None
     has = s.groupby("kpi")["analytic"].apply(lambda v: bool(np.isfinite(v.astype(float)).any()))
     kpis = _kpi_order([k for k, ok in has.items() if ok])

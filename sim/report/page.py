@@ -90,7 +90,7 @@ def _table_kpis(view: RunView) -> list[str]:
 
 def summary_table(view: RunView, standard_h: float) -> str:
     s = view.summary
-    if s.empty:
+    if not view.usable:
         return ""
     kpis = _table_kpis(view)
     cols = ["design_point", "kpi", "class", "mean", "ci_low", "ci_high", "half_width",
