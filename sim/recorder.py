@@ -11,9 +11,10 @@ every sum.  Calls logged before the warm-up ended are never tallied.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 NAN = float("nan")
 
@@ -160,6 +161,8 @@ class KPIRecorder:
         technicians_per_territory: int = 1,
         pooled: int = 1,
         parts: bool = False,
+        territories: int = 0,
+        territory_offset: int = 0,
     ) -> None:
         self.class_names = list(class_names)
         self.has_sla = [s is not None for s in sla_h]
@@ -196,6 +199,11 @@ class KPIRecorder:
         self.decisions: list[tuple[float, str, int, int, int]] = []
         #: (time, calls waiting, machines down, technicians busy) at regular instants
         self.series: list[tuple[float, int, int, int]] = []
+        # per territory (if asked): calls tallied and their waits, for the spread across
+        # territories; territory numbers start at the offset (a block of a large fleet)
+        self.territory_offset = territory_offset
+        self._terr_calls = [0] * territories
+        self._terr_wait = [0.0] * territories
 
     # -- reports from the model -------------------------------------------
 
@@ -219,6 +227,10 @@ class KPIRecorder:
             wait = now - call.logged_at
             t.waits += 1
             t.wait_sum += wait
+            if self._terr_calls:
+                i = call.territory - self.territory_offset
+                self._terr_calls[i] += 1
+                self._terr_wait[i] += wait
             if wait > 0.0:
                 t.waited += 1
             gt = t.wait_gt
@@ -356,6 +368,8 @@ class KPIRecorder:
         self._delays = {k: 0.0 for k in ("van", "depot")}
         self._parts_cost = 0.0
         self._emergencies = 0
+        self._terr_calls = [0] * len(self._terr_calls)
+        self._terr_wait = [0.0] * len(self._terr_wait)
 
     # -- KPIs -------------------------------------------------------------
 
@@ -391,8 +405,81 @@ class KPIRecorder:
             all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN
         if self.parts:
             all_row.update(self._parts_kpis(now, span, days))
+        if len(self._terr_calls) >= 20:
+            all_row.update(self._spread())
         out["all"] = all_row
         return out
+
+    def _spread(self) -> dict[str, float]:
+        """How the mean wait varies across territories: the 95th percentile, and the mean
+        of the worst 5 % of territories."""
+        means = sorted(w / n for w, n in zip(self._terr_wait, self._terr_calls, strict=True) if n)
+        if not means:
+            return {}
+        k = max(1, math.ceil(0.05 * len(means)))
+        p95 = means[min(len(means) - 1, math.ceil(0.95 * len(means)) - 1)]
+        return {"wait_h_territory_p95": p95, "wait_h_worst5pct": sum(means[-k:]) / k}
+
+    # -- merging the blocks of a large fleet ----------------------------------
+
+    def _levels(self) -> dict[str, Level]:
+        named = {f"waiting{i}": lv for i, lv in enumerate(self.waiting)}
+        named.update(down=self.down, busy=self.busy, busy_on_site=self.busy_on_site,
+                     on_duty=self.on_duty)
+        for kind, (on_hand, backorders) in self._stock.items():
+            named[f"{kind}_on_hand"] = on_hand
+            named[f"{kind}_backorders"] = backorders
+        return named
+
+    def state(self, now: float) -> dict[str, Any]:
+        """Every running sum, closed at ``now``: plain numbers that :meth:`absorb` adds up."""
+        levels = {}
+        for name, lv in self._levels().items():
+            lv.change(0, now)  # brings the area up to now
+            levels[name] = [lv.area, lv.value]
+        return {
+            "start": self.start,
+            "technicians": self.technicians,
+            "levels": levels,
+            "tally": [[getattr(t, f) for f in _ClassTally.__slots__] for t in self.tally],
+            "trips": list(self._trips),
+            "tech_busy": list(self._tech_busy),
+            "demands": {k: list(v) for k, v in self._demands.items()},
+            "delays": dict(self._delays),
+            "money": [self._parts_cost, self._emergencies, self._overtime],
+            "territory": [self.territory_offset, list(self._terr_calls), list(self._terr_wait)],
+        }
+
+    def absorb(self, state: dict[str, Any], now: float) -> None:
+        """Add another block's sums (same scenario, same instants) into this recorder."""
+        self.start = state["start"]
+        self.technicians += state["technicians"]
+        for name, lv in self._levels().items():
+            area, value = state["levels"][name]
+            lv.area += area
+            lv.value += value
+            lv.since, lv.start = now, state["start"]
+        for t, values in zip(self.tally, state["tally"], strict=True):
+            for f, v in zip(_ClassTally.__slots__, values, strict=True):
+                if f == "wait_gt":
+                    t.wait_gt = [a + b for a, b in zip(t.wait_gt, v, strict=True)]
+                else:
+                    setattr(t, f, getattr(t, f) + v)
+        self._trips = [a + b for a, b in zip(self._trips, state["trips"], strict=True)]
+        self._tech_busy = [a + b for a, b in zip(self._tech_busy, state["tech_busy"], strict=True)]
+        for k, (d, f) in state["demands"].items():
+            self._demands[k][0] += d
+            self._demands[k][1] += f
+        for k, v in state["delays"].items():
+            self._delays[k] += v
+        cost, emergencies, overtime = state["money"]
+        self._parts_cost += cost
+        self._emergencies += emergencies
+        self._overtime += overtime
+        offset, calls, waits = state["territory"]
+        for i, (n, w) in enumerate(zip(calls, waits, strict=True)):
+            self._terr_calls[offset + i] += n
+            self._terr_wait[offset + i] += w
 
     def _parts_kpis(self, now: float, span: float, days: float) -> dict[str, float]:
         out: dict[str, float] = {}

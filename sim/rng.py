@@ -27,6 +27,7 @@ STREAMS: tuple[str, ...] = (
     "fix",  # idem: whether a visit fixes the machine (causes other than parts)
     "lead_time",  # per stock point and part type: replenishment lead times
     "emergency",  # per technician: emergency shipment times
+    "failed_visit",  # time on site of a visit that finds a part missing
 )
 
 _STREAM_ID = {name: i for i, name in enumerate(STREAMS)}

@@ -7,7 +7,8 @@ sideways scrolling; writes ``tests/artifacts/report.png``.
 
 Without Chromium (or the playwright package) the tests are skipped with the
 reason, unless ``REQUIRE_BROWSER=1`` (set by ``.ci/run``), which makes that a
-failure.  Never downloads a browser (no ``playwright install``).
+failure.  Never downloads a browser (no ``playwright install``).  The browser
+is ``chromium`` on the PATH or ``/usr/bin/chromium``; ``CHROMIUM_PATH`` overrides.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def _unavailable(reason: str) -> None:
 
 
 def chromium_path() -> str | None:
+    """Debian's chromium; ``CHROMIUM_PATH`` names another binary (or a missing one, to test)."""
+    override = os.environ.get("CHROMIUM_PATH")
+    if override:
+        return override if os.access(override, os.X_OK) else None
     for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
         if found:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,7 @@ def test_run_replication_twice_gives_identical_rows(sweep) -> None:
     _, points = sweep
     task = Task(points[3], 7)
     first, second = run_replication(task), run_replication(task)
-    assert first.error is None and len(first.rows) == 1
+    assert first.error is None and [r["class"] for r in first.rows] == ["all", "standard"]
     pd.testing.assert_frame_equal(pd.DataFrame(first.rows), pd.DataFrame(second.rows),
                                   check_exact=True)
     assert first.series == second.series
@@ -184,7 +185,7 @@ def logged_calls(monkeypatch: pytest.MonkeyPatch, point: DesignPoint, replicatio
 
 def two_staffings(technicians: tuple[int, int]) -> tuple[DesignPoint, DesignPoint]:
     raw = sweep_raw()
-    raw["fleet"] = {"calls_per_h": 0.4}
+    raw["fleet"] = {"calls_per_h": 0.3}
     raw["fleet"]["classes"] = [{"name": "critical", "share": 0.3, "priority": 1},
                                {"name": "standard", "share": 0.7, "priority": 2}]
     raw["travel"] = {"time_h": {"dist": "gamma", "mean": 0.5, "cv": 0.5}}
@@ -215,26 +216,47 @@ def test_crn_infinite_source_same_calls_whatever_the_staffing(monkeypatch) -> No
     assert r0["logged_at"].head(20).tolist() != r1["logged_at"].head(20).tolist()
 
 
-def test_crn_finite_fleet_kth_call_of_a_machine_keeps_its_draws(monkeypatch) -> None:
+def fleet_staffings(life: dict[str, Any]) -> tuple[DesignPoint, DesignPoint]:
     raw = {
         "meta": {"name": "crn-fleet"},
         "run": {"horizon_h": 2000.0, "warmup_h": 0.0, "replications": 1, "seed": 3},
-        "fleet": {"machines": 40, "time_to_failure_h": {"dist": "exponential", "mean": 100.0}},
+        "fleet": {"machines": 40, "time_to_failure_h": life},
+        "territories": {"count": 2},
         "repair": {"time_h": {"dist": "exponential", "mean": 2.0}},
         "sweep": {"territories.technicians": [1, 2]},
     }
     _, (one, two) = design(raw)
+    return one, two
+
+
+def test_crn_exponential_fleet_same_breakdowns_and_needs(monkeypatch) -> None:
+    """Exponential lives: breakdown candidates and their needs are drawn per territory in
+    order, so a breakdown at the same instant hits the same machine with the same repair."""
+    one, two = fleet_staffings({"dist": "exponential", "mean": 100.0})
+    a, b = logged_calls(monkeypatch, one, 0), logged_calls(monkeypatch, two, 0)
+    a, b = a.set_index("logged_at").sort_index(), b.set_index("logged_at").sort_index()
+    assert a.index.is_unique and b.index.is_unique
+    common = a.index.intersection(b.index)
+    assert len(common) >= 0.9 * max(len(a), len(b)) and len(common) > 1000
+    for col in ("machine", "repair_h", "travel_h", "service_class"):
+        pd.testing.assert_series_equal(a.loc[common, col], b.loc[common, col], check_exact=True)
+    assert not a.loc[common, "dispatched_at"].equals(b.loc[common, "dispatched_at"])
+
+
+def test_crn_weibull_fleet_kth_call_of_a_machine_keeps_its_draws(monkeypatch) -> None:
+    """Other lives: each machine has its own streams, so its first breakdown (residual life
+    at time 0) and its k-th repair time do not depend on the staffing."""
+    one, two = fleet_staffings({"dist": "weibull", "mean": 100.0, "shape": 1.5})
     a, b = logged_calls(monkeypatch, one, 0), logged_calls(monkeypatch, two, 0)
     compared = 0
     for machine, ga in a.groupby("machine"):
         ra = ga.sort_values("logged_at")
         rb = b[b["machine"] == machine].sort_values("logged_at")
         n = min(len(ra), len(rb))
-        # the first breakdown (residual life at 0) is the same draw, and so is the k-th repair
         assert ra["failed_at"].iloc[0] == rb["failed_at"].iloc[0]
         assert ra["repair_h"].iloc[:n].tolist() == rb["repair_h"].iloc[:n].tolist()
         compared += n
-    assert compared > 500
+    assert compared > 1000
     assert sorted(a["failed_at"]) != sorted(b["failed_at"])  # later breakdowns did move
 
 
@@ -326,6 +348,7 @@ def test_a_poison_task_fails_alone(monkeypatch) -> None:
     def poison(task: Task) -> TaskResult:
         if task.point.index == 0 and task.replication == 1:
             os._exit(1)
+        time.sleep(0.05)  # the others take a while, so tasks are still queued at each death
         return real(task)
 
     monkeypatch.setattr(runner, "run_replication", poison)

@@ -35,9 +35,15 @@ class FieldService:
 
 
 def build(
-    env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder
+    env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder,
+    teams_range: range | None = None,
 ) -> FieldService:
-    """Build the model of one replication of ``scenario`` on ``env``."""
+    """Build the model of one replication of ``scenario`` on ``env``.
+
+    ``teams_range`` builds only those teams (a block of a large fleet whose teams are
+    independent); every random stream is keyed by global team, territory and machine
+    numbers, so a block gives exactly what the same teams give in the whole fleet.
+    """
     seed = scenario.run.seed
     terr = scenario.territories
     tr = scenario.travel
@@ -62,9 +68,10 @@ def build(
     shifts = cal.technician_calendar()
     customer = cal.customer_calendar()
     deadline = _deadline([c.sla_h for c in classes], customer if cal.sla_clock == "business" else None)
-    rules = _parts_rules(env, scenario, replication, recorder, team_size)
+    block = teams_range if teams_range is not None else range(terr.teams)
+    rules = _parts_rules(env, scenario, replication, recorder, team_size, block)
     teams: list[Team] = []
-    for k in range(terr.teams):
+    for k in block:
         members = range(k * team_size, (k + 1) * team_size)
         args = (env, members, Fifo(), recorder, home, geometry, tr.return_to_base,
                 scenario.dispatch.record_decisions, deadline, rules)
@@ -76,7 +83,9 @@ def build(
             [[first + i for i in order] for order in preference],
         )
         teams.append(team)
-    team_of_territory = [teams[t // terr.pooled] for t in range(terr.count)]
+    first = block.start * terr.pooled  # first territory of the block
+    territories = range(first, block.stop * terr.pooled)
+    team_of_territory = [teams[i // terr.pooled] for i in range(len(territories))]
 
     fleet = scenario.fleet
     # machines age (and Poisson calls arrive) only in customer hours, if the scenario says so
@@ -86,25 +95,25 @@ def build(
         life = from_spec(fleet.time_to_failure_h)
         if life.is_exponential:
             needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
-                     for t in range(terr.count)]
+                     for t in territories]
             source = ExponentialFleet(
                 env, fleet.machines, life.mean, needs, team_of_territory, seed, replication,
-                terr.pooled, geometry, uptime_clock,
+                terr.pooled, geometry, uptime_clock, first,
             )
         else:
-            n = fleet.machines * terr.count
+            machines = range(first * fleet.machines, territories.stop * fleet.machines)
             needs = [CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
-                     for m in range(n)]
+                     for m in machines]
             source = Fleet(
                 env, fleet.machines, life, needs, team_of_territory, seed, replication,
-                terr.pooled, geometry, uptime_clock,
+                terr.pooled, geometry, uptime_clock, first,
             )
     else:
         assert fleet.calls_per_h is not None
         needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
-                 for t in range(terr.count)]
+                 for t in territories]
         source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication,
-                              terr.pooled, geometry, uptime_clock)
+                              terr.pooled, geometry, uptime_clock, first)
     # the source learns of restored machines (a finite fleet schedules their next failure)
     for team in teams:
         team.machine_restored = source.machine_restored
@@ -113,7 +122,7 @@ def build(
 
 def _parts_rules(
     env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder,
-    team_size: int,
+    team_size: int, block: range,
 ) -> PartsRules | None:
     parts = scenario.parts
     if parts is None:
@@ -123,12 +132,12 @@ def _parts_rules(
     def variates(spec: Any, stream: str, entity: tuple[int, ...]) -> Any:
         return durations(from_spec(spec), seed, replication, stream, *entity)
 
-    system = PartsSystem(env, parts, scenario.territories.teams, team_size, recorder, variates)
-    techs = scenario.territories.teams * team_size
+    system = PartsSystem(env, parts, block, team_size, recorder, variates)
+    techs = range(block.start * team_size, block.stop * team_size)
     return PartsRules(
         system, parts.shortage,
-        [variates(parts.emergency_h, "emergency", (t,)) for t in range(techs)],
-        variates(parts.failed_visit_h, "emergency", (techs,)),
+        {t: variates(parts.emergency_h, "emergency", (t,)) for t in techs},
+        variates(parts.failed_visit_h, "failed_visit", ()),
         parts.revisit_first, parts.p_other_failure, parts.reservation,
     )
 
@@ -154,6 +163,7 @@ def _deadline(
 def simulate(
     scenario: Scenario, replication: int, recorder: Recorder, samples: int = 0,
     batches: int = 0, on_batch: Callable[[float], None] | None = None,
+    teams_range: range | None = None,
 ) -> float:
     """Run one replication: warm up, reset the recorder, run the horizon.
 
@@ -167,7 +177,7 @@ def simulate(
     if not isinstance(warmup, float | int):
         raise ValueError("resolve run.warmup_h = 'auto' before simulating")
     env = simpy.Environment()
-    build(env, scenario, replication, recorder)
+    build(env, scenario, replication, recorder, teams_range)
     end = warmup + scenario.run.horizon_h
     if samples > 0:
         _sample_levels(env, recorder, end / samples)

@@ -40,14 +40,14 @@ def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
 
 def _locations(
     geometry: Geometry | None, per_territory: int, territories: int, pooled: int, seed: int,
-    replication: int,
+    replication: int, first: int = 0,
 ) -> list[tuple[float, float]] | None:
     """Every machine's location: uniform in its territory (team-local km), drawn per
-    territory in machine order."""
+    territory in machine order (territories ``first``, ``first + 1``...)."""
     if geometry is None:
         return None
     out: list[tuple[float, float]] = []
-    for t in range(territories):
+    for t in range(first, first + territories):
         x0, y0 = geometry.origin(t % pooled)
         uv = streams.stream(seed, replication, "location", t).random((per_territory, 2))
         xs = (x0 + uv[:, 0] * geometry.width).tolist()
@@ -117,6 +117,7 @@ class Fleet:
         pooled: int = 1,
         geometry: Geometry | None = None,
         clock: WeeklyCalendar | None = None,
+        first: int = 0,
     ) -> None:
         self.env = env
         self.clock = clock
@@ -125,11 +126,14 @@ class Fleet:
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
         self.calls = 0
+        self.first = first  # global number of the first territory (a block of a large fleet)
         self.locations = _locations(geometry, machines_per_territory, len(teams_of_territory),
-                                    pooled, seed, replication)
+                                    pooled, seed, replication, first)
         n = machines_per_territory * len(teams_of_territory)
+        base = first * machines_per_territory
         self.uptimes = [
-            Variates(time_to_failure.sample, seed, replication, "failure", m) for m in range(n)
+            Variates(time_to_failure.sample, seed, replication, "failure", base + m)
+            for m in range(n)
         ]
         for m, uptime in enumerate(self.uptimes):
             # the first draw of a machine's stream is its residual life at time 0
@@ -137,23 +141,26 @@ class Fleet:
             self._fails_after(residual, m)
 
     def _breaks_down(self, event: Event) -> None:
-        machine: int = event.value
-        territory = machine // self.per_territory
+        machine: int = event.value  # within this block
+        local = machine // self.per_territory
+        territory = self.first + local
         needs = self.needs[machine]
         call = Call(
-            self.calls, machine, territory, territory % self.pooled, needs.service_class.next(),
-            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+            self.calls, self.first * self.per_territory + machine, territory,
+            territory % self.pooled, needs.service_class.next(), needs.travel_h.next(),
+            needs.repair_h.next(), self.env.now,
         )
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
         if needs.extras:
             needs.draw_parts(call)
         self.calls += 1
-        self.team_of_territory[territory].log_call(call)
+        self.team_of_territory[local].log_call(call)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine's next failure is scheduled."""
-        self._fails_after(self.uptimes[call.machine].next(), call.machine)
+        machine = call.machine - self.first * self.per_territory
+        self._fails_after(self.uptimes[machine].next(), machine)
 
     def _fails_after(self, uptime: float, machine: int) -> None:
         """Schedule the failure ``uptime`` working hours from now (customer hours only,
@@ -190,6 +197,7 @@ class ExponentialFleet:
         pooled: int = 1,
         geometry: Geometry | None = None,
         clock: WeeklyCalendar | None = None,
+        first: int = 0,
     ) -> None:
         self.env = env
         self.clock = clock
@@ -198,13 +206,15 @@ class ExponentialFleet:
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
         self.calls = 0
+        self.first = first  # global number of the first territory (a block of a large fleet)
         territories = len(teams_of_territory)
         self.up = bytearray(b"\x01") * (machines_per_territory * territories)
         self.locations = _locations(geometry, machines_per_territory, territories, pooled, seed,
-                                    replication)
+                                    replication, first)
         gap = Exponential(mean_life_h / machines_per_territory)
-        self.gaps = [Variates(gap.sample, seed, replication, "failure", t) for t in range(territories)]
-        self.picks = [Variates(_uniforms, seed, replication, "failure", t, 1)
+        self.gaps = [Variates(gap.sample, seed, replication, "failure", first + t)
+                     for t in range(territories)]
+        self.picks = [Variates(_uniforms, seed, replication, "failure", first + t, 1)
                       for t in range(territories)]
         for t in range(territories):
             self._next_candidate(t)
@@ -217,15 +227,17 @@ class ExponentialFleet:
         Timeout(self.env, gap, territory).callbacks.append(self._candidate)
 
     def _candidate(self, event: Event) -> None:
-        territory: int = event.value
-        self._next_candidate(territory)
-        machine = territory * self.n + int(self.picks[territory].next() * self.n)
-        needs = self.needs[territory]
+        local: int = event.value  # territory within this block
+        self._next_candidate(local)
+        machine = local * self.n + int(self.picks[local].next() * self.n)
+        needs = self.needs[local]
+        territory = self.first + local
         # the needs are drawn for every candidate, so that the n-th candidate's needs are
         # the same in every design, whichever candidates become calls
         call = Call(
-            self.calls, machine, territory, territory % self.pooled, needs.service_class.next(),
-            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+            self.calls, self.first * self.n + machine, territory, territory % self.pooled,
+            needs.service_class.next(), needs.travel_h.next(), needs.repair_h.next(),
+            self.env.now,
         )
         if needs.extras:
             needs.draw_parts(call)
@@ -235,11 +247,11 @@ class ExponentialFleet:
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
         self.calls += 1
-        self.team_of_territory[territory].log_call(call)
+        self.team_of_territory[local].log_call(call)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine can fail again."""
-        self.up[call.machine] = 1
+        self.up[call.machine - self.first * self.n] = 1
 
 
 class PoissonCalls:
@@ -256,6 +268,7 @@ class PoissonCalls:
         pooled: int = 1,
         geometry: Geometry | None = None,
         clock: WeeklyCalendar | None = None,
+        first: int = 0,
     ) -> None:
         self.env = env
         self.clock = clock
@@ -263,18 +276,14 @@ class PoissonCalls:
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
         self.calls = 0
+        self.first = first  # global number of the first territory (a block of a large fleet)
         self.geometry = geometry
+        territories = range(first, first + len(teams_of_territory))
         self.where: list[Variates] = []
         if geometry is not None:
-            self.where = [
-                Variates(_uniforms, seed, replication, "location", t)
-                for t in range(len(teams_of_territory))
-            ]
+            self.where = [Variates(_uniforms, seed, replication, "location", t) for t in territories]
         gap = Exponential(1.0 / calls_per_h)
-        self.gaps = [
-            Variates(gap.sample, seed, replication, "arrival", t)
-            for t in range(len(teams_of_territory))
-        ]
+        self.gaps = [Variates(gap.sample, seed, replication, "arrival", t) for t in territories]
         for t in range(len(self.gaps)):
             self._next_call(t)
 
@@ -286,9 +295,10 @@ class PoissonCalls:
         Timeout(self.env, gap, territory).callbacks.append(self._call_arrives)
 
     def _call_arrives(self, event: Event) -> None:
-        territory: int = event.value
-        self._next_call(territory)
-        needs = self.needs[territory]
+        index: int = event.value  # territory within this block
+        self._next_call(index)
+        needs = self.needs[index]
+        territory = self.first + index
         local = territory % self.pooled
         call = Call(
             self.calls, -1, territory, local, needs.service_class.next(),
@@ -298,11 +308,11 @@ class PoissonCalls:
             needs.draw_parts(call)
         if self.geometry is not None:
             x0, y0 = self.geometry.origin(local)
-            where = self.where[territory]
+            where = self.where[index]
             call.x = x0 + where.next() * self.geometry.width
             call.y = y0 + where.next() * self.geometry.height
         self.calls += 1
-        self.team_of_territory[territory].log_call(call)
+        self.team_of_territory[index].log_call(call)
 
     def machine_restored(self, call: Call) -> None:
         """An infinite source does not depend on machines coming back."""

@@ -147,25 +147,26 @@ class PartsSystem:
         self,
         env: simpy.Environment,
         parts: Any,
-        teams: int,
+        teams: range,
         team_size: int,
         recorder: Recorder,
         variates: Callable[[Any, str, tuple[int, ...]], Variates | Constant],
     ) -> None:
         n_types = len(parts.types)
-        depots = 1 if parts.shared_depot else teams
+        depots = range(1) if parts.shared_depot else teams
         self.unit_cost = [t.unit_cost for t in parts.types]
-        self.depots: list[list[Depot]] = []
-        for d in range(depots if parts.use_depot else 0):
+        self.depots: dict[int, list[Depot]] = {}
+        for d in depots if parts.use_depot else ():
             row = []
             for k, t in enumerate(parts.types):
                 supplier = Supplier(env, variates(parts.supplier_lead_time_h, "lead_time", (0, d, k)))
                 level = t.depot or _NONE
                 stock = StockPoint(env, "depot", level.S, level.s, supplier.order, recorder)
                 row.append(Depot(env, stock, variates(parts.depot_to_van_h, "lead_time", (1, d, k))))
-            self.depots.append(row)
-        self.vans: list[list[StockPoint]] = []
-        for tech in range(teams * team_size):
+            self.depots[d] = row
+        # keyed by global technician number (a block of a large fleet starts past 0)
+        self.vans: dict[int, list[StockPoint]] = {}
+        for tech in range(teams.start * team_size, teams.stop * team_size):
             team = tech // team_size
             row = []
             for k, t in enumerate(parts.types):
@@ -176,7 +177,7 @@ class PartsSystem:
                                                     (2, tech, k))).order
                 level = t.van or _NONE
                 row.append(StockPoint(env, "van", level.S, level.s, source, recorder))
-            self.vans.append(row)
+            self.vans[tech] = row
         self.n_types = n_types
 
 

@@ -37,7 +37,7 @@ class PartsRules:
 
     system: PartsSystem
     shortage: str  # "wait", "revisit" or "emergency"
-    emergency: list[Any]  # per technician: emergency shipment times
+    emergency: dict[int, Any]  # per technician: emergency shipment times
     failed_visit: Any  # time on site before leaving without the part
     revisit_first: bool
     p_other_failure: float
@@ -179,7 +179,9 @@ class Team:
         call.parts_ready = not missing
         if missing and emergency:
             self.recorder.emergency(now)
-            delay = rules.emergency[call.technician if call.technician >= 0 else 0].next()
+            # (a reserved part is shipped to the team's only technician)
+            tech = call.technician if call.technician >= 0 else self.technicians[0]
+            delay = rules.emergency[tech].next()
             Timeout(self.env, delay, call).callbacks.append(self._emergency_arrives)
 
     def reserve_parts(self, call: Call) -> None:
