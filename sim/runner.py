@@ -58,6 +58,8 @@ def kpi_names(scenario: Scenario) -> list[str]:
         names.append("overtime_h_per_week")
     if scenario.parts is not None:
         names += PARTS_KPIS
+    if scenario.territories.count >= 20:
+        names += ["wait_h_territory_p95", "wait_h_worst5pct"]
     team = scenario.territories.technicians * scenario.territories.pooled
     if 1 < team <= 10:  # per-technician workloads of the first team (hypercube checks)
         names += [f"workload_tech{i}" for i in range(team)]
@@ -72,6 +74,8 @@ class Task:
     replication: int
     keep_calls: bool = False
     samples: int = SERIES_SAMPLES
+    block: int = 0  # a large fleet's replication runs as `blocks` tasks of whole teams
+    blocks: int = 1
 
 
 @dataclass
@@ -85,6 +89,12 @@ class TaskResult:
     series: list[tuple[float, int, int, int]] | None = None
     wall_s: float = 0.0
     error: str | None = None
+    block: int = 0
+    state: dict[str, Any] | None = None  # a block's running sums, merged into the rows later
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.design_point, self.replication, self.block)
 
 
 def _param_value(value: Any) -> Any:
@@ -94,47 +104,116 @@ def _param_value(value: Any) -> Any:
     return value
 
 
-def run_replication(task: Task) -> TaskResult:
-    """Simulate one task and return its KPI rows (pure: same task, same rows)."""
-    t0 = time.perf_counter()
-    sc = task.point.scenario
+def _recorder(sc: Scenario, keep_calls: bool, technicians: int, territories: range) -> KPIRecorder:
     classes = sc.fleet.classes
-    recorder = KPIRecorder(
+    track = len(territories) if sc.territories.count >= 20 else 0  # spread across territories
+    return KPIRecorder(
         [c.name for c in classes],
         [c.sla_h for c in classes],
         sc.report.wait_thresholds_h,
-        technicians=sc.territories.technicians * sc.territories.count,
+        technicians=technicians,
         hours_per_day=sc.calendar.day_length_h,
-        keep_calls=task.keep_calls,
+        keep_calls=keep_calls,
         technicians_per_territory=sc.territories.technicians,
         pooled=sc.territories.pooled,
         parts=sc.parts is not None,
+        territories=track,
+        territory_offset=territories.start,
     )
+
+
+def block_teams(teams: int, blocks: int, block: int) -> range:
+    """The teams of one block: contiguous, as equal as possible."""
+    return range(block * teams // blocks, (block + 1) * teams // blocks)
+
+
+def run_replication(task: Task) -> TaskResult:
+    """Simulate one task and return its KPI rows (pure: same task, same rows).
+
+    A block task (one of a large fleet's blocks of teams) returns its running sums
+    instead; :func:`merge_blocks` turns the blocks of a replication into its rows.
+    """
+    t0 = time.perf_counter()
+    sc = task.point.scenario
+    terr = sc.territories
+    teams = block_teams(terr.teams, task.blocks, task.block) if task.blocks > 1 else None
+    territories = (range(teams.start * terr.pooled, teams.stop * terr.pooled) if teams
+                   else range(terr.count))
+    recorder = _recorder(sc, task.keep_calls, terr.technicians * len(territories), territories)
     batches: list[dict[str, dict[str, float]]] = []
 
     def close_batch(now: float) -> None:
         batches.append(recorder.kpis(now))
         recorder.new_batch(now)
 
-    end = simulate(sc, task.replication, recorder, task.samples, sc.run.batches, close_batch)
-    params = {k: _param_value(v) for k, v in task.point.params.items()}
+    end = simulate(sc, task.replication, recorder, task.samples, sc.run.batches, close_batch, teams)
+    calls = recorder.calls if task.keep_calls else None
+    if teams is not None:
+        return TaskResult(task.point.index, task.replication, [], calls, recorder.series or None,
+                          time.perf_counter() - t0, block=task.block, state=recorder.state(end))
+    rows = _rows(task.point, task.replication, batches or [recorder.kpis(end)])
+    return TaskResult(task.point.index, task.replication, rows, calls, recorder.series or None,
+                      time.perf_counter() - t0)
+
+
+def _rows(point: DesignPoint, replication: int, batches: list[dict[str, dict[str, float]]]
+          ) -> list[dict[str, Any]]:
+    sc = point.scenario
+    params = {k: _param_value(v) for k, v in point.params.items()}
     rows = []
-    for b, kpis in enumerate(batches or [recorder.kpis(end)]):
+    for b, kpis in enumerate(batches):
         kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
-        for name, values in [("all", kpis["all"]), *((c.name, kpis[c.name]) for c in classes)]:
+        for name in ["all", *(c.name for c in sc.fleet.classes)]:
             rows.append({
-                "design_point": task.point.id,
-                "replication": task.replication,
-                **({"batch": b} if batches else {}),
+                "design_point": point.id,
+                "replication": replication,
+                **({"batch": b} if len(batches) > 1 or sc.run.batches else {}),
                 "class": name,
                 **params,
-                **values,
+                **kpis[name],
             })
-    return TaskResult(
-        task.point.index, task.replication, rows,
-        recorder.calls if task.keep_calls else None, recorder.series or None,
-        time.perf_counter() - t0,
-    )
+    return rows
+
+
+def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:
+    """One replication's result from its blocks: sums added, then KPIs computed once."""
+    sc = point.scenario
+    failed = [p for p in parts if p.error]
+    if failed:
+        return TaskResult(point.index, parts[0].replication, error=failed[0].error)
+    parts = sorted(parts, key=lambda p: p.block)
+    recorder = _recorder(sc, False, 0, range(sc.territories.count))
+    recorder.on_duty.value = 0
+    end = float(sc.run.warmup_h) + sc.run.horizon_h
+    for p in parts:
+        assert p.state is not None
+        recorder.absorb(p.state, end)
+    series = None
+    if all(p.series for p in parts):
+        series = [
+            (samples[0][0], *(sum(col) for col in zip(*(s[1:] for s in samples), strict=True)))
+            for samples in zip(*(p.series for p in parts), strict=True)
+        ]
+    calls = [c for p in parts for c in (p.calls or [])] if any(p.calls for p in parts) else None
+    rows = _rows(point, parts[0].replication, [recorder.kpis(end)])
+    return TaskResult(point.index, parts[0].replication, rows, calls, series,
+                      sum(p.wall_s for p in parts))
+
+
+#: a replication of a fleet bigger than this many machines runs as several tasks
+BLOCK_MACHINES = 200_000
+
+
+def auto_blocks(scenario: Scenario) -> int:
+    """Blocks of teams for one replication: from the fleet's size only (never from the
+    number of workers, so that the tables do not depend on the machine)."""
+    sc = scenario
+    if sc.run.batches or (sc.parts is not None and sc.parts.shared_depot):
+        return 1  # batch means need one run; a shared depot links all teams
+    machines = (sc.fleet.machines or 0) * sc.territories.count
+    if sc.fleet.calls_per_h is not None:
+        machines = sc.territories.count * 150  # Poisson territories: size by territory count
+    return max(1, min(sc.territories.teams, math.ceil(machines / BLOCK_MACHINES)))
 
 
 def _guarded(task: Task) -> TaskResult:
@@ -142,7 +221,8 @@ def _guarded(task: Task) -> TaskResult:
     try:
         return run_replication(task)
     except Exception:  # noqa: BLE001 - every failure is reported in the manifest
-        return TaskResult(task.point.index, task.replication, error=traceback.format_exc())
+        return TaskResult(task.point.index, task.replication, error=traceback.format_exc(),
+                          block=task.block)
 
 
 def default_workers() -> int:
@@ -196,7 +276,7 @@ def run_tasks(
 
     def done(res: TaskResult) -> None:
         nonlocal failures
-        results[(res.design_point, res.replication)] = res
+        results[res.key] = res
         failures += res.error is not None
         if on_result is not None:
             on_result(res)
@@ -215,11 +295,11 @@ def run_tasks(
             _run_processes(tasks, workers, done)
     finally:
         bar.close()
-    return [results[(t.point.index, t.replication)] for t in tasks]
+    return [results[_key(t)] for t in tasks]
 
 
-def _key(task: Task) -> tuple[int, int]:
-    return (task.point.index, task.replication)
+def _key(task: Task) -> tuple[int, int, int]:
+    return (task.point.index, task.replication, task.block)
 
 
 def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResult], None]) -> None:
@@ -241,8 +321,9 @@ def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResu
             # a worker died (killed, out of memory): its task and the queued ones are retried
             for key in [k for k in pending if attempts[k] >= MAX_ATTEMPTS]:
                 task = pending.pop(key)
-                done(TaskResult(*key, error=f"worker process died {MAX_ATTEMPTS} times running "
-                                f"this task (killed or out of memory)"))
+                done(TaskResult(key[0], key[1], block=key[2],
+                                error=f"worker process died {MAX_ATTEMPTS} times running this "
+                                "task (killed or out of memory)"))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -277,7 +358,8 @@ def _run_dask(
             try:
                 done(fut.result())
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker
-                done(TaskResult(*keys[fut.key], error=f"{type(exc).__name__}: {exc}"))
+                dp, rep, block = keys[fut.key]
+                done(TaskResult(dp, rep, block=block, error=f"{type(exc).__name__}: {exc}"))
     finally:
         client.close()
         if cluster is not None:
@@ -294,6 +376,8 @@ def result_record(res: TaskResult) -> dict[str, Any]:
         "series": res.series,
         "wall_s": res.wall_s,
         "error": res.error,
+        "block": res.block,
+        "state": res.state,
     }
 
 
@@ -301,7 +385,7 @@ def result_from_record(rec: dict[str, Any]) -> TaskResult:
     calls = [CallRecord(*c) for c in rec["calls"]] if rec.get("calls") is not None else None
     series = [tuple(x) for x in rec["series"]] if rec.get("series") else None
     return TaskResult(rec["design_point"], rec["replication"], rec["rows"], calls, series,
-                      rec["wall_s"], rec["error"])
+                      rec["wall_s"], rec["error"], rec.get("block", 0), rec.get("state"))
 
 
 # ---------------------------------------------------------------------------
@@ -419,11 +503,16 @@ class Experiment:
         return [r for r in self.results if r.error is not None]
 
 
-def make_tasks(points: Sequence[DesignPoint], keep_calls: bool = False) -> list[Task]:
-    """Every (design point, replication), replications innermost."""
-    return [
-        Task(p, r, keep_calls) for p in points for r in range(p.scenario.run.replications)
-    ]
+def make_tasks(
+    points: Sequence[DesignPoint], keep_calls: bool = False, replications: dict[int, range] | None = None
+) -> list[Task]:
+    """Every (design point, replication[, block]), replications innermost."""
+    tasks = []
+    for p in points:
+        blocks = auto_blocks(p.scenario)
+        reps = replications[p.index] if replications else range(p.scenario.run.replications)
+        tasks += [Task(p, r, keep_calls, block=b, blocks=blocks) for r in reps for b in range(blocks)]
+    return tasks
 
 
 @dataclass(frozen=True)
@@ -533,37 +622,42 @@ def run_experiment(
     """
     t0 = time.perf_counter()
     points, warmups = resolve_warmups(points, backend, workers, progress, dask_address)
-    have = {(r.design_point, r.replication): r for r in finished if r.error is None}
+    have = {r.key: r for r in finished if r.error is None}
+    by_index = {p.index: p for p in points}
 
     def collect(tasks: list[Task]) -> None:
         todo = [t for t in tasks if _key(t) not in have]
         for r in run_tasks(todo, backend, workers, progress, on_result, dask_address):
-            have[(r.design_point, r.replication)] = r
+            have[r.key] = r
+
+    def replication(p: DesignPoint, r: int) -> TaskResult:
+        blocks = auto_blocks(p.scenario)
+        parts = [have.get((p.index, r, b)) for b in range(blocks)]
+        if any(x is None for x in parts):
+            return TaskResult(p.index, r, error="not run")
+        return parts[0] if blocks == 1 else merge_blocks(by_index[p.index], parts)  # type: ignore[arg-type]
 
     counts = {p.index: p.scenario.run.replications for p in points}
     collect(make_tasks(points, keep_calls))
     reached: dict[str, Any] = {}
     while precision is not None:
-        extra: list[Task] = []
+        extra: dict[int, range] = {}
         for p in points:
-            values = [
-                row[precision.kpi] for (dp, _), res in have.items() if dp == p.index
-                for row in res.rows if row["class"] == "all" and precision.kpi in row
-            ]
+            values = [row[precision.kpi] for r in range(counts[p.index])
+                      for row in replication(p, r).rows
+                      if row["class"] == "all" and precision.kpi in row]
             ci = t_interval(values, precision.confidence)
             met = precision.met(ci)
             reached[p.id] = {"replications": counts[p.index], "mean": ci.mean,
                              "half_width": ci.half_width, "met": met}
             if not met and counts[p.index] < precision.max_replications:
                 want = precision.needed(ci)
-                extra += [Task(p, r, keep_calls) for r in range(counts[p.index], want)]
+                extra[p.index] = range(counts[p.index], want)
                 counts[p.index] = want
         if not extra:
             break
-        collect(extra)
-    tasks = [Task(p, r, keep_calls) for p in points for r in range(counts[p.index])]
-    results = [have[_key(t)] if _key(t) in have else
-               TaskResult(*_key(t), error="not run") for t in tasks]
+        collect(make_tasks([p for p in points if p.index in extra], keep_calls, extra))
+    results = [replication(p, r) for p in points for r in range(counts[p.index])]
     reps = replications_table(results)
     summary = summary_table(reps, points, confidence)
     calls = calls_table(results, points) if keep_calls else None
@@ -682,7 +776,7 @@ def execute(
         finished = []
 
     def save(res: TaskResult) -> None:
-        key = f"{points[res.design_point].id}-r{res.replication:05d}"
+        key = f"{points[res.design_point].id}-r{res.replication:05d}-b{res.block:03d}"
         folder.save_task(key, result_record(res))
 
     try:

@@ -211,10 +211,26 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     except UnstableQueueError as exc:
         return Estimates(unstable=f"no steady state: {exc}")
     out = _adjust_for_policy(out, scenario, team)
+    out = _whole_system(out, scenario.territories.teams)
     if scenario.parts is not None:
         out = _with_parts(out, scenario, team, distribution)
     return out
 
+
+#: KPIs that the simulation reports for all teams together (the formulas are per team)
+_TOTALS = ("queue_len", "machines_down", "calls_per_day")
+
+
+def _whole_system(est: Estimates, teams: int) -> Estimates:
+    """Scale per-team counts and rates to the whole system, as the simulation reports them."""
+    if teams == 1:
+        return est
+
+    def scale(e: Estimate) -> Estimate:
+        return replace(e, value=e.value * teams) if e.kpi in _TOTALS else e
+
+    return replace(est, primary=[scale(e) for e in est.primary],
+                   alternatives=[scale(e) for e in est.alternatives])
 
 def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estimates:
     """Spare-parts KPIs from inventory theory, and what parts do to the queueing figures."""
@@ -224,7 +240,7 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
     calls = est.get("calls_per_day")
     if calls is None:
         return est
-    lam_tech = calls.value / scenario.calendar.day_length_h / (terr.technicians * terr.pooled)
+    lam_tech = calls.value / scenario.calendar.day_length_h / techs
     # Palm's theorem needs Poisson demand at the van: Poisson calls, and the units taken when
     # the call is logged (reservation) so that queueing does not reshape the stream
     poisson = not team.finite and parts.reservation and team.servers == 1
