@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--out", default=str(DEFAULT_RESULTS))
     common(o)
 
+    rp = sub.add_parser("report", help="(re)build report.html of a run folder")
+    rp.add_argument("run_dir", metavar="RUN_DIR")
+
     d = sub.add_parser("dupit", help="the Dupit case study (the default command)")
     d.add_argument("--out", default=str(DEFAULT_RESULTS))
     common(d)
@@ -120,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "optimize":
             return _optimize(args, argv)
+        if args.command == "report":
+            from sim.report import write_report
+
+            print(f"wrote {write_report(Path(args.run_dir))}")
+            return EXIT_OK
         if args.command == "dupit":
             from sim.dupit import run_study
 
@@ -180,7 +188,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(_precision_text(exp.precision, args.precision_kpi))
     if args.baseline:
         print(_comparisons(exp, args.baseline, args.compare_kpi or ["wait_h"]))
-    print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)")
+    from sim.report import write_report
+
+    report = write_report(exp.path)
+    print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     if exp.failures:
         print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
               f"{exp.path / 'manifest.json'}", file=sys.stderr)

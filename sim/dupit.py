@@ -28,6 +28,7 @@ import pandas as pd
 
 from sim.config import DesignPoint, Scenario, expand_sweep, load_scenario
 from sim.console import exactness, fmt, table
+from sim.report import write_report
 from sim.runner import execute
 
 STUDY_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "dupit"
@@ -211,10 +212,18 @@ def run_study(
     study = baseline.model_copy(
         update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})}
     )
+    costs = {p.id: extra_reps_per_year_cost(p.scenario, p.params["study.part"]) for p in points}
+    extra = {
+        "study": {"name": "Dupit case", "standard_wait_h": STANDARD_H,
+                  "parts": {part.key: part.title for part in PARTS}},
+        "design_points": {dp: {"extra_cost_per_year": None if math.isnan(c) else c}
+                          for dp, c in costs.items()},
+    }
     exp = execute(study, points, out, argv, str(folder), backend, workers,
-                  progress=None if progress else False, dask_address=dask_address)
+                  progress=None if progress else False, dask_address=dask_address, extra=extra)
     text, options = study_tables(exp.summary, points)
     print(text)
     print(recommendation(options))
-    print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)")
+    report = write_report(exp.path, standard_h=STANDARD_H)
+    print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     return 1 if exp.failures else 0

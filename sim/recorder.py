@@ -131,6 +131,8 @@ class CallRecord:
     travel_h: float
     repair_h: float
     trip_km: float
+    visits: int
+    part_wait_h: float
 
 
 class KPIRecorder:
@@ -261,9 +263,10 @@ class KPIRecorder:
             if self.keep_calls:
                 self.calls.append(
                     CallRecord(
-                        call.number, call.machine, call.territory, call.service_class,
-                        call.technician, call.failed_at, call.logged_at, call.dispatched_at,
+                        call.number, call.machine, call.territory, call.local_territory,
+                        call.service_class, call.technician, call.failed_at, call.logged_at, call.dispatched_at,
                         call.on_site_at, now, call.travel_h, call.repair_h, call.trip_km,
+                        call.visits, call.part_wait,
                     )
                 )
 
@@ -277,7 +280,9 @@ class KPIRecorder:
         if call.technician < self.team_size:
             self._tech_busy[call.technician] += now - max(call.dispatched_at, self.start)
 
-    def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None:
+    def decision(
+        self, rule: str, call: CallLike, candidates: int, technician: int, now: float
+    ) -> None:
         """A dispatch decision: which rule chose which technician among how many candidates."""
         if now >= self.start:
             self.decisions.append((now, rule, call.number, candidates, technician))

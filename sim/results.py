@@ -184,7 +184,10 @@ def read_run(path: str | Path) -> RunData:
             f"python run_sim.py run --resume {p}"
         )
     replications = pd.read_parquet(p / REPLICATIONS)
-    summary = pd.read_csv(p / SUMMARY)
+    try:
+        summary = pd.read_csv(p / SUMMARY)
+    except pd.errors.EmptyDataError:  # every task failed: nothing to summarise
+        summary = pd.DataFrame()
     calls = pd.read_parquet(p / CALLS) if (p / CALLS).is_file() else None
     series = pd.read_parquet(p / SERIES) if (p / SERIES).is_file() else None
     return RunData(p, manifest, replications, summary, calls, series)

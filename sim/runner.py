@@ -750,6 +750,7 @@ def execute(
     resume: Any = None,
     dask_address: str | None = None,
     precision: Precision | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Experiment:
     """Run an experiment into a results folder, saving each task as it finishes.
 
@@ -769,6 +770,12 @@ def execute(
             precision = Precision(**head["precision"])
     else:
         head = manifest_head(scenario, points, argv, source, keep_calls)
+        for key, value in (extra or {}).items():  # e.g. a study's own notes and costs
+            if key == "design_points":
+                for d in head["design_points"]:
+                    d.update(value.get(d["id"], {}))
+            else:
+                head[key] = value
         if precision is not None:
             head["precision"] = asdict(precision)
         folder = RunFolder.create(Path(out), run_id(scenario.meta.name, scenario.config_hash()),

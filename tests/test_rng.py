@@ -191,6 +191,29 @@ def test_finite_fleet_first_breakdowns_do_not_depend_on_staffing(make_scenario, 
     assert first(one.log) == first(two.log)
 
 
+EXPONENTIAL_FLEET = FINITE_FLEET.replace(
+    '{ dist = "weibull", mean = 40.0, shape = 1.5 }', '{ dist = "exponential", mean = 40.0 }'
+)
+
+
+def test_exponential_fleet_breakdowns_keep_their_needs_whatever_the_staffing(
+    make_scenario, run_one
+):
+    """An exponential fleet is a thinned Poisson stream of breakdown candidates per
+    territory (sim/model/fleet.py ExponentialFleet): a breakdown that happens in both
+    runs happens at the same instant, to the same machine, with the same needs."""
+    one, _ = run_one(make_scenario(staffed(EXPONENTIAL_FLEET, 1)), log=True)
+    two, _ = run_one(make_scenario(staffed(EXPONENTIAL_FLEET, 2)), log=True)
+    at1 = {(c.territory, c.failed_at): c for c in one.log}
+    at2 = {(c.territory, c.failed_at): c for c in two.log}
+    common = at1.keys() & at2.keys()
+    assert len(common) > 0.8 * min(len(at1), len(at2)) > 800
+    for key in common:
+        a, b = at1[key], at2[key]
+        assert (a.machine, a.repair_h, a.service_class) == (b.machine, b.repair_h, b.service_class)
+    assert at1.keys() != at2.keys()  # staffing did change which candidates became calls
+
+
 def test_replications_use_different_random_numbers(make_scenario, run_one):
     """Replication 1 is not a copy of replication 0."""
     sc = make_scenario(staffed(POISSON_CALLS, 1))
