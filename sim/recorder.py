@@ -264,8 +264,8 @@ class KPIRecorder:
                 self.calls.append(
                     CallRecord(
                         call.number, call.machine, call.territory, call.local_territory,
-                        call.service_class, call.technician, call.failed_at, call.logged_at, call.dispatched_at,
-                        call.on_site_at, now, call.travel_h, call.repair_h, call.trip_km,
+                        call.service_class, call.technician, call.failed_at, call.logged_at,
+                        call.dispatched_at, call.on_site_at, now, call.travel_h, call.repair_h, call.trip_km,
                         call.visits, call.part_wait,
                     )
                 )

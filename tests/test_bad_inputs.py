@@ -35,13 +35,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sim.runner
+from sim.cli import main
+from sim.config import DIST_KINDS, Scenario, ScenarioError, load_scenario
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "bad_inputs"
 MM1 = "scenarios/validation/mm1.toml"
-
-import sim.runner  # noqa: E402
-from sim.cli import main  # noqa: E402
-from sim.config import DIST_KINDS, Scenario, ScenarioError, load_scenario  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # The corpus
@@ -83,7 +83,8 @@ DEFECTS = {
     ),
     "absurd_technicians_total.toml": (
         "no limit on territories.count x territories.technicians (10^10 technicians are "
-        "accepted; the run creates a results folder and dies of MemoryError, exit 1)"
+        "accepted; the run creates a results folder and exhausts memory: MemoryError under a "
+        "4 GB limit, exit 1)"
     ),
 }
 
