@@ -34,7 +34,13 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, key: str, reason: str) -> None:
         self.source, self.key, self.reason = source, key, reason
         where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {reason}")
+        super().__init__(_one_line(f"{where}: {reason}"))
+
+
+def _one_line(text: str) -> str:
+    """User text (keys, names) may hold line breaks or terminal escapes; the message must
+    stay one plain line, so unprintable characters are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class _KeyedError(ValueError):
@@ -55,6 +61,7 @@ Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 MAX_MACHINES_TOTAL = 50_000_000  # beyond this a run cannot fit in memory on one machine
 MAX_REPLICATIONS = 100_000
+MAX_TECHNICIANS_TOTAL = 1_000_000
 
 
 class _Section(BaseModel):
@@ -513,6 +520,10 @@ class Scenario(_Section):
                         f"fleet.classes[{i}].priority",
                         f"class {c.name!r} needs a priority under dispatch.policy = 'priority'",
                     )
+        technicians = self.territories.technicians * self.territories.count
+        if technicians > MAX_TECHNICIANS_TOTAL:
+            raise _KeyedError("territories.technicians", f"{technicians:,} technicians in all "
+                              f"exceeds the limit of {MAX_TECHNICIANS_TOTAL:,}")
         if self.fleet.machines is not None:
             total = self.fleet.machines * self.territories.count
             if total > MAX_MACHINES_TOTAL:
@@ -573,13 +584,19 @@ def threshold_kpi(hours: float) -> str:
 # Loading
 
 
-def _format_loc(loc: Sequence[Any]) -> str:
+def _format_loc(loc: Sequence[Any], value: Any = None) -> str:
     parts: list[str] = []
-    for item in loc:
+    last = len(loc) - 1
+    for i, item in enumerate(loc):
+        # pydantic inserts the tag of a distribution's union member: not a key the user wrote
+        # (when last, the failing value is that distribution's own table)
+        tag = item in DIST_KINDS and (
+            i < last or (isinstance(value, dict) and value.get("dist") == item)
+        )
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-        elif item in DIST_KINDS or str(item).startswith("function-"):
-            continue  # the union tag pydantic inserts, not a key the user wrote
+        elif tag or str(item).startswith("function-"):
+            continue
         else:
             parts.append(str(item))
     return ".".join(parts)
@@ -591,7 +608,7 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _KeyedError):
         return ctx_error.key, ctx_error.reason
-    key = _format_loc(err["loc"])
+    key = _format_loc(err["loc"], err.get("input"))
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -648,6 +665,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, "", f"TOML syntax error: {exc}") from None
+    except (RecursionError, ValueError) as exc:  # absurd nesting, or an integer too long
+        raise ScenarioError(source, "", f"unreadable TOML: {type(exc).__name__}") from None
 
 
 def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -655,12 +674,14 @@ def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError(source, text, "expected dotted.key=value")
+        raise ScenarioError(source, f"--set {text}", "expected dotted.key=value")
     value = value.strip()
     try:
         parsed = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value  # a bare word such as priority
+    except (RecursionError, ValueError) as exc:
+        raise ScenarioError(source, key, f"unreadable value ({type(exc).__name__})") from None
     return key, parsed
 
 
@@ -671,12 +692,11 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
     for i, part in enumerate(parts[:-1]):
         nxt = parts[i + 1]
         if isinstance(node, list):
-            idx = _list_index(node, part, key, source)
-            node = node[idx]
-            continue
-        if part not in node:
-            node[part] = [] if nxt.isdigit() else {}
-        node = node[part]
+            node = node[_list_index(node, part, key, source)]
+        else:
+            if part not in node:
+                node[part] = [] if nxt.isdigit() else {}
+            node = node[part]
         if not isinstance(node, dict | list):
             raise ScenarioError(source, key, f"{part!r} is a value, not a section")
     last = parts[-1]
@@ -726,7 +746,7 @@ def load_raw(path: str | Path, overrides: Iterable[str] = ()) -> dict[str, Any]:
     """Read a scenario file and apply ``--set`` overrides (not yet validated)."""
     raw = read_toml(path)
     for text in overrides:
-        key, value = parse_override(text)
+        key, value = parse_override(text, str(path))
         set_dotted(raw, key, value, f"{path} (--set {key})")
     return raw
 
