@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -176,6 +183,17 @@ class Run(_Section):
     horizon_h: PosFloat = 40_000.0
     # "auto": MSER-5 on a pilot of each design point (capped at half the run)
     warmup_h: NonNegFloat | Literal["auto"] = 2_000.0
+
+    @field_validator("warmup_h", mode="before")
+    @classmethod
+    def _hours_or_auto(cls, value: Any) -> Any:
+        ok = value == "auto" or (
+            isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0
+        )
+        if not ok:
+            raise ValueError(f'must be a number of hours >= 0, or "auto" (got {value!r})')
+        return value
     # > 0 with one replication: batch means over this many batches of the horizon
     batches: Annotated[int, Field(ge=0, le=1000)] = 0
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
@@ -595,8 +613,9 @@ def _format_loc(loc: Sequence[Any], value: Any = None) -> str:
         )
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-        elif tag or str(item).startswith("function-"):
-            continue
+        elif tag or str(item).startswith(("function-", "constrained-", "literal[", "int", "float",
+                                            "str", "bool", "list[", "dict[")) and i == last and parts:
+            continue  # the type pydantic tried in a union, not a key
         else:
             parts.append(str(item))
     return ".".join(parts)
@@ -618,10 +637,11 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
         msg = f"unknown distribution {err['input'].get('dist')!r}; use one of {', '.join(DIST_KINDS)}"
     elif err["type"] == "union_tag_not_found":
         msg = "a distribution needs a 'dist' key"
-    elif "input" in err and err["type"] not in ("missing",) and not isinstance(
+    elif "input" in err and err["type"] not in ("missing",) and "(got " not in msg and not isinstance(
         err["input"], dict | list
     ):
-        msg = f"{msg} (got {err['input']!r})"
+        got = repr(err["input"])
+        msg = f"{msg} (got {got if len(got) <= 80 else got[:77] + '...'})"
     more = len(errors) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"

@@ -11,8 +11,6 @@ import textwrap
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -47,36 +45,11 @@ def make_scenario() -> Callable[..., Scenario]:
     return _scenario_from
 
 
-class CallLog(KPIRecorder):
-    """A KPI recorder that also snapshots every call restored since the last reset.
-
-    Behaviour tests read per-call timestamps from ``log``.  The snapshot copies
-    the model's own ``Call`` slots (plus ``restored_at``), so it does not depend on
-    the recorder's ``keep_calls`` record type, which has tests of its own.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.log: list[SimpleNamespace] = []
-
-    def restored(self, call: Any, now: float) -> None:
-        super().restored(call, now)
-        if call.failed_at >= self.start:
-            fields = {name: getattr(call, name) for name in type(call).__slots__}
-            self.log.append(SimpleNamespace(**fields, restored_at=now))
-
-    def reset(self, now: float) -> None:
-        super().reset(now)
-        self.log = []
-
-
-def recorder_for(
-    scenario: Scenario, keep_calls: bool = False, cls: type[KPIRecorder] = KPIRecorder
-) -> KPIRecorder:
+def recorder_for(scenario: Scenario, keep_calls: bool = False) -> KPIRecorder:
     """A KPI recorder set up the way the runner sets it up for ``scenario``."""
     classes = scenario.fleet.classes
     terr = scenario.territories
-    return cls(
+    return KPIRecorder(
         [c.name for c in classes],
         [c.sla_h for c in classes],
         scenario.report.wait_thresholds_h,
@@ -89,9 +62,9 @@ def recorder_for(
 
 
 def _run_one(
-    scenario: Scenario, replication: int = 0, keep_calls: bool = False, log: bool = False
+    scenario: Scenario, replication: int = 0, keep_calls: bool = False
 ) -> tuple[KPIRecorder, dict[str, dict[str, float]]]:
-    recorder = recorder_for(scenario, keep_calls, CallLog if log else KPIRecorder)
+    recorder = recorder_for(scenario, keep_calls)
     end = simulate(scenario, replication, recorder)
     return recorder, recorder.kpis(end)
 
@@ -100,7 +73,6 @@ def _run_one(
 def run_one() -> Callable[..., tuple[KPIRecorder, dict[str, dict[str, float]]]]:
     """Simulate one replication; return ``(recorder, kpis)``.
 
-    ``keep_calls=True`` asks the recorder for its own call log (``recorder.calls``);
-    ``log=True`` uses :class:`CallLog` (``recorder.log``).
+    ``keep_calls=True`` makes the recorder keep every finished call (``recorder.calls``).
     """
     return _run_one

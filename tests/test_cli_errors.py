@@ -127,11 +127,6 @@ def test_bad_input_gives_one_line_and_status_2(outcomes, name):
     assert_clean_usage_error(outcomes[name], BAD[name])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG sim/config.py set_dotted: '--set report.wait_thresholds_h.0.x=1' crashes with "
-    "TypeError (traceback, exit 1) instead of a ScenarioError",
-)
 def test_set_through_a_list_item_is_a_usage_error(outcomes):
     """``--set`` that walks through a number inside a list is a usage error, not a crash."""
     assert_clean_usage_error(outcomes["through list item"], THROUGH_LIST_ITEM)

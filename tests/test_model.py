@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 import simpy
 
-from conftest import CallLog
 from sim.config import expand_sweep
 from sim.model import make_policy
 from sim.model.calls import Call
@@ -29,19 +28,18 @@ from sim.runner import Task, run_experiment, run_replication
 
 
 class Story:
-    """One team, a recorder that logs every call (CallLog), calls logged at chosen times."""
+    """One team, a recorder that keeps every call (keep_calls), calls logged at chosen times."""
 
     def __init__(
         self,
         technicians: int = 1,
         policy: str = "fifo",
         priorities: Sequence[int] = (1,),
-        keep_calls: bool = False,
     ) -> None:
         self.env = simpy.Environment()
         names = [f"class{i}" for i in range(len(priorities))]
-        self.recorder = CallLog(names, [None] * len(names), [0.5], technicians, 8.0,
-                                keep_calls=keep_calls)
+        self.recorder = KPIRecorder(names, [None] * len(names), [0.5], technicians, 8.0,
+                                    keep_calls=True)
         self.team = Team(self.env, range(technicians), make_policy(policy, priorities),
                          self.recorder)
         self.logged = 0
@@ -64,7 +62,7 @@ class Story:
     def run(self, until: float) -> dict[int, object]:
         """Run to ``until``; every call restored since the last reset, by number."""
         self.env.run(until=until)
-        return {c.number: c for c in self.recorder.log}
+        return {c.number: c for c in self.recorder.calls}
 
 
 def test_a_call_that_finds_the_technician_free_is_dispatched_at_once():
@@ -178,20 +176,15 @@ def test_the_recorder_forgets_everything_before_the_warm_up():
 # ---------------------------------------------------------------------------
 # The recorder's own call log (keep_calls=True)
 
-RECORD_BUG = (
-    "BUG sim/recorder.py KPIRecorder.restored: CallRecord(...) is built without "
-    "local_territory, so every keep_calls=True run raises TypeError"
-)
 WARM_UP_LOG_BUG = (
-    RECORD_BUG + "; and KPIRecorder.reset does not clear self.calls, so calls restored "
+    "BUG sim/recorder.py KPIRecorder.reset: does not clear self.calls, so calls restored "
     "during the warm-up stay in the per-call log (and in calls.parquet)"
 )
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=RECORD_BUG)
 def test_keep_calls_records_every_finished_call():
     """keep_calls=True: the recorder keeps one record per restored call, with its times."""
-    story = Story(keep_calls=True)
+    story = Story()
     story.call(at=1.0, travel=0.5, repair=2.0)
     story.call(at=2.0, travel=0.25, repair=1.0, service_class=0)
     story.run(until=10.0)
@@ -206,7 +199,7 @@ def test_keep_calls_records_every_finished_call():
 @pytest.mark.xfail(strict=True, reason=WARM_UP_LOG_BUG)
 def test_a_call_finished_during_the_warm_up_is_not_in_the_call_log():
     """The call log, like every tally, starts at the end of the warm-up."""
-    story = Story(keep_calls=True)
+    story = Story()
     story.call(at=0.5, repair=1.0)  # restored at 1.5, inside the warm-up
     late = story.call(at=4.0, repair=1.0)
     story.env.run(until=2.5)
@@ -241,8 +234,8 @@ time_h = { dist = "deterministic", value = 1.5 }
 def test_one_technician_follows_the_lindley_recursion(make_scenario, run_one):
     """With one technician and FIFO, each call is dispatched at max(its log time, the
     previous call's restore time), is on site 0.5 h later and restored 1.5 h after that."""
-    rec, _ = run_one(make_scenario(DETERMINISTIC), log=True)
-    calls = sorted(rec.log, key=lambda c: c.number)
+    rec, _ = run_one(make_scenario(DETERMINISTIC), keep_calls=True)
+    calls = sorted(rec.calls, key=lambda c: c.number)
     assert len(calls) > 500
     assert [c.number for c in calls] == list(range(len(calls)))
     free_at = 0.0
@@ -261,8 +254,8 @@ def test_several_technicians_fifo(make_scenario, run_one):
     waiting call is taken at the very moment a technician finishes a repair."""
     sc = make_scenario(DETERMINISTIC.replace("technicians = 1", "technicians = 3")
                        .replace("calls_per_h = 0.3", "calls_per_h = 1.2"))
-    rec, _ = run_one(sc, log=True)
-    calls = sorted(rec.log, key=lambda c: c.number)
+    rec, _ = run_one(sc, keep_calls=True)
+    calls = sorted(rec.calls, key=lambda c: c.number)
     dispatched = [c.dispatched_at for c in calls]
     assert dispatched == sorted(dispatched)
     restored = {c.restored_at for c in calls}
@@ -302,8 +295,8 @@ policy = "priority"
 def test_priority_dispatch_on_a_whole_run(make_scenario, run_one):
     """Whenever a routine call is taken from the line no critical call is waiting; every
     repair runs to its end uninterrupted; critical calls wait less on average."""
-    rec, k = run_one(make_scenario(PRIORITY), log=True)
-    calls = rec.log
+    rec, k = run_one(make_scenario(PRIORITY), keep_calls=True)
+    calls = rec.calls
     critical = [c for c in calls if c.service_class == 0]
     routine = [c for c in calls if c.service_class == 1]
     assert len(critical) > 200 and len(routine) > 500
@@ -339,16 +332,16 @@ time_h = { dist = "deterministic", value = 1.75 }
 
 def test_without_pooling_each_territory_has_its_own_technician(make_scenario, run_one):
     """count = 2, pooled = 1: two teams; territory t is served only by technician t."""
-    rec, _ = run_one(make_scenario(POOLED.replace("POOLED", "1")), log=True)
-    assert {(c.territory, c.technician) for c in rec.log} == {(0, 0), (1, 1)}
+    rec, _ = run_one(make_scenario(POOLED.replace("POOLED", "1")), keep_calls=True)
+    assert {(c.territory, c.technician) for c in rec.calls} == {(0, 0), (1, 1)}
 
 
 def test_pooled_territories_share_their_technicians(make_scenario, run_one):
     """count = 2, pooled = 2: one team; a call from territory 1 can be served by the
     technician of territory 0 and vice versa, and the shared line cuts the wait."""
-    pooled, k_pooled = run_one(make_scenario(POOLED.replace("POOLED", "2")), log=True)
+    pooled, k_pooled = run_one(make_scenario(POOLED.replace("POOLED", "2")), keep_calls=True)
     _, k_alone = run_one(make_scenario(POOLED.replace("POOLED", "1")))
-    assert {(c.territory, c.technician) for c in pooled.log} == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert {(c.territory, c.technician) for c in pooled.calls} == {(0, 0), (0, 1), (1, 0), (1, 1)}
     assert k_pooled["all"]["wait_h"] < 0.7 * k_alone["all"]["wait_h"]
 
 
@@ -356,8 +349,8 @@ def test_warm_up_calls_are_not_tallied(make_scenario, run_one):
     """With a 500-h warm-up the tallies count only calls logged after 500 h: about
     0.3 calls/h x 2000 h, not the ~150 calls of the warm-up as well."""
     sc = make_scenario(DETERMINISTIC.replace("warmup_h = 0.0", "warmup_h = 500.0"))
-    rec, k = run_one(sc, log=True)
-    after = [c for c in rec.log if c.logged_at >= 500.0]
+    rec, k = run_one(sc, keep_calls=True)
+    after = [c for c in rec.calls if c.logged_at >= 500.0]
     assert k["all"]["n_calls"] == pytest.approx(len(after), abs=2)
     assert k["all"]["calls_logged_per_h"] == pytest.approx(len(after) / 2000.0, abs=2 / 2000.0)
     assert k["all"]["wait_h"] == pytest.approx(
@@ -437,7 +430,6 @@ def test_serial_and_process_backends_give_identical_tables(make_scenario):
     pd.testing.assert_frame_equal(alone, from_run, check_dtype=False)
 
 
-@pytest.mark.xfail(strict=True, reason=RECORD_BUG)
 def test_serial_and_process_backends_give_identical_call_tables(make_scenario):
     """With keep_calls the per-call tables of both backends are identical too."""
     sc = make_scenario(SMALL_SWEEP)

@@ -167,6 +167,14 @@ def test_read_run_of_an_incomplete_run_says_resume(story: Story) -> None:
     assert "running" in str(info.value)
 
 
+def test_report_of_an_incomplete_run_exits_2_and_says_resume(story: Story, capsys) -> None:
+    before = snapshot(story.pristine)
+    assert main(["report", str(story.pristine)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "--resume" in err[0]
+    assert snapshot(story.pristine) == before
+
+
 def test_resume_of_a_folder_that_is_not_a_run_exits_2(tmp_path: Path, capsys) -> None:
     (tmp_path / "empty").mkdir()
     for folder in (tmp_path / "empty", tmp_path / "missing"):

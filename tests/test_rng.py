@@ -81,8 +81,8 @@ def test_streams_ignore_numpy_global_state():
 # ---------------------------------------------------------------------------
 # Common random numbers at model level
 #
-# Every call is logged as the recorder sees it when its machine works again
-# (conftest.CallLog), and the runs are matched by call number or by machine.
+# Every finished call is logged by the recorder (keep_calls=True), and the
+# runs are matched by call number, by machine, or by breakdown instant.
 
 POISSON_CALLS = """
 [run]
@@ -132,10 +132,10 @@ def staffed(text: str, technicians: int) -> str:
 def test_poisson_calls_are_the_same_whatever_the_staffing(make_scenario, run_one):
     """With Poisson calls, 1 or 2 technicians see the same calls: each call number is
     logged at the same time and needs the same class, trip and repair."""
-    one, _ = run_one(make_scenario(staffed(POISSON_CALLS, 1)), log=True)
-    two, _ = run_one(make_scenario(staffed(POISSON_CALLS, 2)), log=True)
-    calls1 = {c.number: c for c in one.log}
-    calls2 = {c.number: c for c in two.log}
+    one, _ = run_one(make_scenario(staffed(POISSON_CALLS, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(POISSON_CALLS, 2)), keep_calls=True)
+    calls1 = {c.number: c for c in one.calls}
+    calls2 = {c.number: c for c in two.calls}
     common = calls1.keys() & calls2.keys()
     assert len(common) > 800  # about 900 calls in 3000 h
     assert len(common) >= 0.97 * len(calls2)
@@ -160,9 +160,9 @@ def test_finite_fleet_machines_draw_the_same_repairs_whatever_the_staffing(
 ):
     """With a finite fleet, staffing moves the breakdowns in time but each machine's
     k-th repair still takes the same time (compare the calls both runs completed)."""
-    one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), log=True)
-    two, _ = run_one(make_scenario(staffed(FINITE_FLEET, 2)), log=True)
-    rep1, rep2 = _repairs_by_machine(one.log), _repairs_by_machine(two.log)
+    one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(FINITE_FLEET, 2)), keep_calls=True)
+    rep1, rep2 = _repairs_by_machine(one.calls), _repairs_by_machine(two.calls)
     assert rep1.keys() == rep2.keys() == set(range(20))
     compared = 0
     for m in rep1:
@@ -171,16 +171,16 @@ def test_finite_fleet_machines_draw_the_same_repairs_whatever_the_staffing(
         compared += k
     assert compared > 1000  # about 70 calls per machine in 3000 h
     # ... and the staffing really did change the breakdown times
-    failed1 = sorted(c.failed_at for c in one.log)
-    failed2 = sorted(c.failed_at for c in two.log)
+    failed1 = sorted(c.failed_at for c in one.calls)
+    failed2 = sorted(c.failed_at for c in two.calls)
     assert failed1 != failed2
 
 
 def test_finite_fleet_first_breakdowns_do_not_depend_on_staffing(make_scenario, run_one):
     """Each machine's first breakdown (its residual life at time 0) is drawn from its own
     stream, so it happens at the same moment with 1 or 2 technicians."""
-    one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), log=True)
-    two, _ = run_one(make_scenario(staffed(FINITE_FLEET, 2)), log=True)
+    one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(FINITE_FLEET, 2)), keep_calls=True)
 
     def first(calls):
         out: dict[int, float] = {}
@@ -188,7 +188,7 @@ def test_finite_fleet_first_breakdowns_do_not_depend_on_staffing(make_scenario, 
             out[c.machine] = min(out.get(c.machine, np.inf), c.failed_at)
         return out
 
-    assert first(one.log) == first(two.log)
+    assert first(one.calls) == first(two.calls)
 
 
 EXPONENTIAL_FLEET = FINITE_FLEET.replace(
@@ -202,10 +202,10 @@ def test_exponential_fleet_breakdowns_keep_their_needs_whatever_the_staffing(
     """An exponential fleet is a thinned Poisson stream of breakdown candidates per
     territory (sim/model/fleet.py ExponentialFleet): a breakdown that happens in both
     runs happens at the same instant, to the same machine, with the same needs."""
-    one, _ = run_one(make_scenario(staffed(EXPONENTIAL_FLEET, 1)), log=True)
-    two, _ = run_one(make_scenario(staffed(EXPONENTIAL_FLEET, 2)), log=True)
-    at1 = {(c.territory, c.failed_at): c for c in one.log}
-    at2 = {(c.territory, c.failed_at): c for c in two.log}
+    one, _ = run_one(make_scenario(staffed(EXPONENTIAL_FLEET, 1)), keep_calls=True)
+    two, _ = run_one(make_scenario(staffed(EXPONENTIAL_FLEET, 2)), keep_calls=True)
+    at1 = {(c.territory, c.failed_at): c for c in one.calls}
+    at2 = {(c.territory, c.failed_at): c for c in two.calls}
     common = at1.keys() & at2.keys()
     assert len(common) > 0.8 * min(len(at1), len(at2)) > 800
     for key in common:
@@ -217,25 +217,7 @@ def test_exponential_fleet_breakdowns_keep_their_needs_whatever_the_staffing(
 def test_replications_use_different_random_numbers(make_scenario, run_one):
     """Replication 1 is not a copy of replication 0."""
     sc = make_scenario(staffed(POISSON_CALLS, 1))
-    r0, _ = run_one(sc, 0, log=True)
-    r1, _ = run_one(sc, 1, log=True)
-    assert [c.logged_at for c in r0.log[:50]] != [c.logged_at for c in r1.log[:50]]
+    r0, _ = run_one(sc, 0, keep_calls=True)
+    r1, _ = run_one(sc, 1, keep_calls=True)
+    assert [c.logged_at for c in r0.calls[:50]] != [c.logged_at for c in r1.calls[:50]]
 
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG sim/recorder.py KPIRecorder.restored: CallRecord(...) is built without "
-    "local_territory, so every keep_calls=True run raises TypeError",
-)
-def test_keep_calls_log_shows_the_same_calls_whatever_the_staffing(make_scenario, run_one):
-    """The recorder's own call log (keep_calls=True) shows the CRN property too."""
-    one, _ = run_one(make_scenario(staffed(POISSON_CALLS, 1)), keep_calls=True)
-    two, _ = run_one(make_scenario(staffed(POISSON_CALLS, 2)), keep_calls=True)
-    calls1 = {c.number: c for c in one.calls}
-    calls2 = {c.number: c for c in two.calls}
-    common = calls1.keys() & calls2.keys()
-    assert len(common) > 800
-    for n in common:
-        a, b = calls1[n], calls2[n]
-        assert (a.logged_at, a.repair_h, a.service_class) == (b.logged_at, b.repair_h, b.service_class)

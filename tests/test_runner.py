@@ -260,10 +260,8 @@ def test_crn_weibull_fleet_kth_call_of_a_machine_keeps_its_draws(monkeypatch) ->
     assert sorted(a["failed_at"]) != sorted(b["failed_at"])  # later breakdowns did move
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "sim/recorder.py KPIRecorder.restored builds CallRecord(...) without local_territory, so "
-    "every keep_calls=True task (run --records) raises TypeError"))
 def test_crn_keep_calls_same_calls_whatever_the_staffing() -> None:
+    """The same through the runner's own per-call records (keep_calls=True, run --records)."""
     one, three = two_staffings((1, 3))
     for r in (0, 5):
         a, b = (pd.DataFrame(run_replication(Task(p, r, keep_calls=True)).calls)
