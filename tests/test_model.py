@@ -161,6 +161,8 @@ def test_the_recorder_forgets_everything_before_the_warm_up():
     story.env.run(until=2.5)
     story.recorder.reset(2.5)
     calls = story.run(until=10.0)
+    assert first not in calls and second not in calls  # logged before the warm-up ended
+    assert set(calls) == {third}
     k = story.recorder.kpis(10.0)["all"]
     span = 10.0 - 2.5
     assert k["n_calls"] == 1

@@ -1,0 +1,134 @@
+"""The scenario reference (docs/scenario_reference.md), generated from the pydantic models.
+
+``python -m sim.scenario_doc`` rewrites the file; a test checks that the file in the
+repository matches the models, so the reference never drifts from the code.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from sim import config
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "scenario_reference.md"
+
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
+    ("meta", config.Meta),
+    ("run", config.Run),
+    ("calendar", config.Calendar),
+    ("calendar.shifts[] / calendar.customer_hours[]", config.Shift),
+    ("fleet", config.Fleet),
+    ("fleet.classes[]", config.ServiceClass),
+    ("territories", config.Territories),
+    ("travel", config.Travel),
+    ("repair", config.Repair),
+    ("dispatch", config.Dispatch),
+    ("report", config.Report),
+    ("costs", config.Costs),
+    ("parts", config.Parts),
+    ("parts.types[]", config.PartType),
+    ("parts.types[].van / .depot", config.StockPolicy),
+    ("variants[]", config.Variant),
+    ("validation", config.Validation),
+]
+
+DISTRIBUTIONS: list[type[BaseModel]] = [
+    config.ExponentialSpec, config.DeterministicSpec, config.GammaSpec, config.ErlangSpec,
+    config.LognormalSpec, config.WeibullSpec, config.UniformSpec, config.EmpiricalSpec,
+]
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in args]
+        if any("Spec" in n for n in names):
+            return "distribution" + (" or none" if "none" in names else "")
+        return " or ".join(dict.fromkeys(names))
+    if origin is typing.Literal:
+        return " / ".join(f'"{a}"' for a in args)
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return "table"
+    if annotation is type(None):
+        return "none"
+    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        return "distribution" if annotation.__name__.endswith("Spec") else "table"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _bounds(info: FieldInfo) -> str:
+    out = []
+    for m in info.metadata:
+        for attr, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+            v = getattr(m, attr, None)
+            if v is not None:
+                out.append(f"{sym} {v:,}" if isinstance(v, int) else f"{sym} {v:g}")
+    return ", ".join(out)
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "**required**"
+    if info.default_factory is not None:
+        value = info.default_factory()  # type: ignore[call-arg]
+    else:
+        value = info.default
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_none=True)
+    if value is None:
+        return "none"
+    return f"`{value!r}`".replace("|", "\\|")
+
+
+def markdown() -> str:
+    lines = [
+        "# Scenario reference",
+        "",
+        "Generated from the pydantic models in `sim/config.py` by `python -m sim.scenario_doc`;",
+        "a test keeps it in sync. Unknown keys are rejected. Times are hours.",
+        "",
+    ]
+    for name, model in SECTIONS:
+        lines += [f"## `[{name}]`", ""]
+        doc = inspect.getdoc(model)
+        if doc and not doc.startswith(("!!!", "Usage docs")):
+            lines += [doc, ""]
+        lines += ["| key | type | allowed | default |", "|---|---|---|---|"]
+        for key, info in model.model_fields.items():
+            lines.append(f"| `{key}` | {_type_name(info.annotation)} | {_bounds(info) or '-'} | "
+                         f"{_default(info)} |")
+        lines.append("")
+    lines += ["## Distributions", "",
+              "An inline table with `dist` and its parameters; each knows its mean and variance.",
+              "", "| dist | parameters |", "|---|---|"]
+    for model in DISTRIBUTIONS:
+        kind = typing.get_args(model.model_fields["dist"].annotation)[0]
+        params = ", ".join(f"`{k}` ({_bounds(i) or _type_name(i.annotation)})"
+                           for k, i in model.model_fields.items() if k != "dist")
+        lines.append(f'| `"{kind}"` | {params} |')
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(markdown())
+    print(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
