@@ -78,9 +78,12 @@ def parse_over(text: str) -> tuple[str, list[Any]]:
             raise ValueError(f"--over {key}: empty range {values}")
         return key.strip(), list(range(low, high + 1))
     try:
-        return key.strip(), tomllib.loads(f"v = [{values}]")["v"]
+        parsed = tomllib.loads(f"v = [{values}]")["v"]
     except tomllib.TOMLDecodeError:
-        return key.strip(), [v.strip() for v in values.split(",") if v.strip()]
+        parsed = [v.strip() for v in values.split(",") if v.strip()]
+    if not parsed:
+        raise ValueError(f"--over {key.strip()}: no values in {values!r}")
+    return key.strip(), parsed
 
 
 @dataclass

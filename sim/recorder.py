@@ -350,15 +350,16 @@ class KPIRecorder:
 
     def new_batch(self, now: float) -> None:
         """Start a new batch at ``now``: sums restart, but calls logged since the warm-up
-        keep counting in whichever batch they finish."""
-        warm_end = self.warm_end
+        keep counting in whichever batch they finish (and stay in the call log)."""
+        warm_end, calls = self.warm_end, self.calls
         self.reset(now)
-        self.warm_end = warm_end
+        self.warm_end, self.calls = warm_end, calls
 
     def reset(self, now: float) -> None:
         """Forget everything before ``now`` (the end of the warm-up)."""
         self.start = now
         self.warm_end = now
+        self.calls = []
         self._overtime = 0.0
         for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty):
             level.reset(now)

@@ -303,14 +303,21 @@ def _key(task: Task) -> tuple[int, int, int]:
 
 
 def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResult], None]) -> None:
-    """A process pool; if a worker process dies, the unfinished tasks go to a new pool."""
+    """A process pool; if a worker process dies, the unfinished tasks go to a new pool.
+
+    A broken pool does not say which task killed it, so every unfinished task is
+    charged an attempt; a task charged twice is a suspect and runs alone in a pool
+    of its own, so that a task that always kills its worker fails by itself after
+    ``MAX_ATTEMPTS`` while the innocent tasks finish.
+    """
     pending = {_key(t): t for t in tasks}
     attempts = dict.fromkeys(pending, 0)
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)))
+
+    def run(batch: dict[tuple[int, int, int], Task], size: int) -> None:
+        pool = ProcessPoolExecutor(max_workers=size)
         futures = {}
         try:
-            for key, task in pending.items():
+            for key, task in batch.items():
                 attempts[key] += 1
                 futures[pool.submit(_guarded, task)] = key
             for fut in as_completed(futures):
@@ -318,14 +325,23 @@ def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResu
                 del pending[futures[fut]]
                 done(res)
         except BrokenProcessPool:
-            # a worker died (killed, out of memory): its task and the queued ones are retried
-            for key in [k for k in pending if attempts[k] >= MAX_ATTEMPTS]:
-                task = pending.pop(key)
+            # a worker died (killed, out of memory)
+            for key in [k for k in batch if k in pending and attempts[k] >= MAX_ATTEMPTS]:
+                del pending[key]
                 done(TaskResult(key[0], key[1], block=key[2],
                                 error=f"worker process died {MAX_ATTEMPTS} times running this "
                                 "task (killed or out of memory)"))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    while pending:
+        suspects = [k for k in pending if attempts[k] >= 2]
+        if suspects:
+            for key in suspects:
+                if key in pending:
+                    run({key: pending[key]}, 1)
+        else:
+            run(dict(pending), min(workers, len(pending)))
 
 
 def _run_dask(
