@@ -111,8 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv or ["dupit"])
     from sim.config import ScenarioError
-    from sim.results import ResultsError
-    from sim.runner import RunInterrupted
+    from sim.errors import ResultsError
 
     try:
         if args.command == "run":
@@ -137,12 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, UsageError, ResultsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        if type(exc).__name__ != "RunInterrupted":  # (sim.runner is imported only when needed)
+            raise
+        print(str(exc), file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into head & co.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
         return EXIT_OK
-    except RunInterrupted as exc:
-        print(str(exc), file=sys.stderr)
-        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -164,11 +165,11 @@ def _check_counts(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    _check_counts(args)
+    scenario, points, source = _resolve_run(args)  # (before the heavy imports: fast errors)
     from sim.console import summary_text
     from sim.runner import execute
 
-    _check_counts(args)
-    scenario, points, source = _resolve_run(args)
     if args.baseline and args.baseline not in [p.id for p in points]:
         raise UsageError(f"--baseline: no design point {args.baseline!r} (there are "
                          f"{', '.join(p.id for p in points)})")
@@ -271,8 +272,6 @@ def _comparisons(exp: Any, baseline: str, kpis: list[str]) -> str:
 def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     """The scenario and design points to run: from the file, or from the run to resume."""
     from sim.config import ScenarioError, apply_cli_sweeps, expand_sweep, load_scenario
-    from sim.results import RunFolder
-    from sim.runner import points_from_manifest
 
     overrides = list(args.overrides)
     if args.replications is not None:
@@ -283,6 +282,9 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
         if overrides or args.sweeps:
             raise UsageError("--resume: the run's own settings are used; drop --set, --sweep, "
                              "--replications and --seed")
+        from sim.results import RunFolder
+        from sim.runner import points_from_manifest
+
         _, man = RunFolder.open_for_resume(args.resume)
         scenario, points = points_from_manifest(man, f"{args.resume}/manifest.json")
         if args.file:

@@ -623,6 +623,8 @@ def _format_loc(loc: Sequence[Any], value: Any = None) -> str:
 
 def _first_error(exc: ValidationError) -> tuple[str, str]:
     errors = exc.errors(include_url=False)
+    # a misspelt key explains the "missing" error it causes: report it first
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _KeyedError):

@@ -19,16 +19,14 @@ from typing import Any
 
 import pandas as pd
 
+from sim.errors import ResultsError
+
 MANIFEST = "manifest.json"
 REPLICATIONS = "replications.parquet"
 SUMMARY = "summary.csv"
 CALLS = "calls.parquet"
 SERIES = "timeseries.parquet"
 TASKS = "tasks"
-
-
-class ResultsError(OSError):
-    """A results folder cannot be written or read (message names the path)."""
 
 
 def safe_name(name: str) -> str:

@@ -178,12 +178,6 @@ def test_the_recorder_forgets_everything_before_the_warm_up():
 # ---------------------------------------------------------------------------
 # The recorder's own call log (keep_calls=True)
 
-WARM_UP_LOG_BUG = (
-    "BUG sim/recorder.py KPIRecorder.reset: does not clear self.calls, so calls restored "
-    "during the warm-up stay in the per-call log (and in calls.parquet)"
-)
-
-
 def test_keep_calls_records_every_finished_call():
     """keep_calls=True: the recorder keeps one record per restored call, with its times."""
     story = Story()
@@ -198,7 +192,6 @@ def test_keep_calls_records_every_finished_call():
     assert [(r.travel_h, r.repair_h, r.technician) for r in records] == [(0.5, 2.0, 0), (0.25, 1.0, 0)]
 
 
-@pytest.mark.xfail(strict=True, reason=WARM_UP_LOG_BUG)
 def test_a_call_finished_during_the_warm_up_is_not_in_the_call_log():
     """The call log, like every tally, starts at the end of the warm-up."""
     story = Story()
@@ -360,7 +353,6 @@ def test_warm_up_calls_are_not_tallied(make_scenario, run_one):
     )
 
 
-@pytest.mark.xfail(strict=True, reason=WARM_UP_LOG_BUG)
 def test_warm_up_calls_are_not_in_the_call_log(make_scenario, run_one):
     """With a 500-h warm-up, every logged call record broke down after 500 h; the calls
     before were simulated (numbers do not start at 0) but are not in the log."""
