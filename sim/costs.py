@@ -52,11 +52,25 @@ def cost_kpis(
         if not math.isnan(met):
             rate = c.penalty if c.penalty is not None else costs.sla_penalty
             penalties += rate * (1.0 - met) * row.get("calls_per_day", 0.0)
-    per_day = staff + travel + penalties
+    parts = _parts_per_day(scenario, kpis, costs.working_days_per_year)
+    per_day = staff + travel + penalties + parts
     return {
         "cost_per_day": per_day,
         "cost_per_call": per_day / calls if calls and not math.isnan(calls) else math.nan,
         "cost_staff_per_day": staff,
         "cost_travel_per_day": travel,
         "cost_penalty_per_day": penalties,
+        "cost_parts_per_day": parts,
     }
+
+
+def _parts_per_day(scenario: Any, kpis: Mapping[str, float], days_per_year: float) -> float:
+    """Parts used, emergency shipments and the holding cost of the stock on the shelves."""
+    parts = scenario.parts
+    if parts is None:
+        return 0.0
+    used = kpis.get("parts_cost_per_day", 0.0)
+    emergencies = kpis.get("emergency_per_day", 0.0) * parts.emergency_cost
+    units = kpis.get("van_on_hand", 0.0) + kpis.get("depot_on_hand", 0.0)
+    holding = units * parts.holding_cost_per_unit_year / days_per_year
+    return sum(0.0 if math.isnan(x) else x for x in (used, emergencies, holding))

@@ -54,6 +54,8 @@ def kpi_names(scenario: Scenario) -> list[str]:
     ]
     if scenario.costs is not None:
         names += ["cost_per_day", "cost_per_call"]
+        if scenario.parts is not None:
+            names.append("cost_parts_per_day")
     if scenario.calendar.shifts:
         names.append("overtime_h_per_week")
     if scenario.parts is not None:
