@@ -16,7 +16,7 @@ from sim import rng as streams
 from sim.distributions import Deterministic, Distribution
 
 _FIRST_BLOCK = 8
-_MAX_BLOCK = 4096
+_MAX_BLOCK = 512  # larger blocks only cost memory (many streams in a big fleet)
 
 
 class Variates:
