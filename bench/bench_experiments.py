@@ -150,6 +150,26 @@ def bench_speedup(repeats: int, horizon_h: float, dask: bool) -> dict[str, Any]:
     return out
 
 
+def bench_dask_long(repeats: int, horizon_h: float) -> dict[str, Any]:
+    """The same 40-task sweep with tasks ~3x longer: process pool vs Dask only, to show how
+    the LocalCluster's fixed start-up cost amortises."""
+    sc, points = speedup_design(horizon_h)
+    walls: dict[str, list[float]] = {"process": [], "dask": []}
+    for rep in range(repeats):
+        for b in (["process", "dask"] if rep % 2 == 0 else ["dask", "process"]):
+            t0 = time.perf_counter()
+            exp = run_experiment(sc, points, backend=b, workers=2, progress=False)
+            walls[b].append(time.perf_counter() - t0)
+            assert not exp.failures, exp.failures[0].error
+            print(f"  dask, long tasks: {b:7s} run {rep + 1}/{repeats}: {walls[b][-1]:.2f} s",
+                  flush=True)
+    best = {b: min(w) for b, w in walls.items()}
+    return {"tasks": len(points) * sc.run.replications, "horizon_h": horizon_h, "wall_s": walls,
+            "wall_s_min": best,
+            "dask_overhead_vs_process": best["dask"] / best["process"] - 1.0,
+            "dask_extra_s": best["dask"] - best["process"]}
+
+
 # ---------------------------------------------------------------------------
 # 2. CRN variance reduction on the Dupit baseline
 
@@ -423,7 +443,15 @@ def tables(res: dict[str, Any]) -> str:
                       f"{sp['dask_cluster_start_stop_s_min']:.2f} s; without it: "
                       f"{fmt_pct(sp['dask_overhead_vs_process_excluding_cluster_start'])}"]
         lines += [f"* replications tables identical on all backends: "
-                  f"{'yes' if sp['identical_tables'] else 'NO'}", ""]
+                  f"{'yes' if sp['identical_tables'] else 'NO'}"]
+        dl = res.get("dask_long")
+        if dl:
+            lines += [f"* same sweep with {dl['horizon_h']:g}-h runs (tasks ~3x longer), best of "
+                      f"{len(dl['wall_s']['process'])}: process {dl['wall_s_min']['process']:.2f} s, "
+                      f"dask {dl['wall_s_min']['dask']:.2f} s: **"
+                      f"{fmt_pct(dl['dask_overhead_vs_process'])}** "
+                      f"({dl['dask_extra_s']:+.2f} s)"]
+        lines.append("")
     crn = res.get("crn")
     if crn:
         ex = crn["exact_wait_h"]
@@ -501,7 +529,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mser-horizon", type=float, default=1000.0, help="M/M/1 run length (h)")
     ap.add_argument("--backlog", type=int, default=20,
                     help="calls in the M/M/1 at time 0 for the far-from-steady-state start")
-    ap.add_argument("--parts", default="speedup,crn,mser", help="comma-separated parts to run")
+    ap.add_argument("--parts", default="speedup,dask_long,crn,mser",
+                    help="comma-separated parts to run (others are kept from --out if it exists)")
+    ap.add_argument("--long-horizon", type=float, default=60000.0,
+                    help="horizon of the dask_long part (h)")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before timing, wait up to S seconds for a 1-min load average < 0.5 "
@@ -510,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.horizon, args.crn_replications, args.macro = 1, 4000.0, 10, 20
+        args.long_horizon = 8000.0
     parts = set(args.parts.split(","))
     dask = not args.no_dask
     if dask:
@@ -532,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
         res["waited_for_idle_s"] = waited
         print("speed-up ...", flush=True)
         res["speedup"] = bench_speedup(args.repeats, args.horizon, dask)
+    if "dask_long" in parts and dask:
+        print("dask overhead with longer tasks ...", flush=True)
+        res["dask_long"] = bench_dask_long(args.repeats, args.long_horizon)
     if "crn" in parts:
         print("common random numbers ...", flush=True)
         res["crn"] = bench_crn(args.crn_replications, 2)
@@ -543,6 +578,15 @@ def main(argv: list[str] | None = None) -> int:
     res["total_wall_s"] = time.perf_counter() - t0
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    for key in ("speedup", "dask_long", "crn", "mser"):
+        if key in res:
+            res[key]["measured"] = res["date"]
+    if out.is_file():  # keep the parts not run this time (each says when it was measured)
+        old = json.loads(out.read_text())
+        for key in ("speedup", "dask_long", "crn", "mser"):
+            if key not in res and key in old:
+                res[key] = old[key]
+                res[key].setdefault("measured", old.get("date"))
     out.write_text(json.dumps(res, indent=1, default=float) + "\n")
     print()
     print(f"{res['date']}, {res['machine']['cpu']} ({res['machine']['cores']} cores), Python "

@@ -98,6 +98,19 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--out", default=str(DEFAULT_RESULTS))
     common(o)
 
+    se = sub.add_parser("select", help="the best design point by Rinott's two-stage procedure")
+    se.add_argument("file")
+    se.add_argument("--kpi", default="wait_h", help="KPI to optimise (default wait_h)")
+    se.add_argument("--delta", type=float, required=True,
+                    help="indifference zone: differences smaller than this do not matter")
+    se.add_argument("--maximize", action="store_true", help="the largest mean is best")
+    se.add_argument("--confidence", type=float, default=0.95,
+                    help="probability of a correct selection (default 0.95)")
+    se.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    se.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="KEY=V1,V2,...")
+    se.add_argument("--out", default=str(DEFAULT_RESULTS))
+    common(se)
+
     rp = sub.add_parser("report", help="(re)build report.html of a run folder")
     rp.add_argument("run_dir", metavar="RUN_DIR")
 
@@ -122,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "optimize":
             return _optimize(args, argv)
+        if args.command == "select":
+            return _select(args, argv)
         if args.command == "report":
             from sim.report import write_report
 
@@ -440,4 +455,55 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
           + ", ".join(f"{k}={v}" for k, v in best.point.params.items())
           + f"  ({args.minimize} = {fmt(m)} [{fmt(lo)}, {fmt(hi)}]; every constraint holds over "
           "its whole 95 % confidence interval)")
+    return EXIT_OK
+
+
+def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from sim.config import apply_cli_sweeps, expand_sweep, load_scenario
+
+    _check_counts(args)
+    scenario = load_scenario(args.file, args.overrides)
+    if args.sweeps:
+        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file)
+    points = expand_sweep(scenario, args.file)
+    _known_kpi(args.kpi, scenario, "--kpi")
+    if not args.delta > 0:
+        raise UsageError(f"--delta: must be positive (got {args.delta})")
+    if not 0.5 < args.confidence < 1:
+        raise UsageError(f"--confidence: must be in (0.5, 1) (got {args.confidence})")
+    if len(points) < 2:
+        raise UsageError(f"{args.file}: selecting the best needs at least 2 design points "
+                         "(give a [sweep], [[variants]] or --sweep)")
+    if scenario.run.replications < 2:
+        raise UsageError("run.replications: Rinott's first stage needs at least 2 (10 or more "
+                         "is better)")
+    _check_writable(Path(args.out))
+    from sim.console import fmt, table
+    from sim.results import run_id, write_run
+    from sim.runner import manifest_head
+    from sim.selection import select_best
+
+    sel = select_best(scenario, points, args.kpi, args.delta, args.confidence,
+                      not args.maximize, args.backend, args.workers,
+                      progress=False if args.quiet else None)
+    exp = sel.experiment
+    head = manifest_head(scenario, exp.points, argv, args.file)
+    head["selection"] = {"procedure": "Rinott two-stage", "kpi": sel.kpi, "delta": sel.delta,
+                         "confidence": sel.confidence, "minimize": sel.minimize, "h": sel.h,
+                         "n0": sel.n0, "replications": sel.replications, "means": sel.means,
+                         "best": sel.best}
+    from sim.runner import manifest
+
+    path = write_run(Path(args.out), run_id(scenario.meta.name, scenario.config_hash()),
+                     manifest(exp, head), exp.replications, exp.summary, exp.calls, exp.series)
+    rows = [(p.id, ", ".join(f"{k}={v}" for k, v in p.params.items()), sel.n0,
+             sel.replications[p.id], fmt(sel.sds[p.id]), fmt(sel.means[p.id]),
+             "<- best" if p.id == sel.best else "") for p in exp.points]
+    print(table(rows, ("point", "parameters", "n0", "replications", "stage-1 sd",
+                       f"mean {sel.kpi}", "")))
+    best = next(p for p in exp.points if p.id == sel.best)
+    print(f"\nselected {sel.best} ({', '.join(f'{k}={v}' for k, v in best.params.items())}): "
+          f"with probability >= {sel.confidence:.0%} it is the best or within {sel.delta:g} of it "
+          f"(Rinott h = {sel.h:.3f}, {sum(sel.replications.values())} replications in all)")
+    print(f"wrote {path}")
     return EXIT_OK

@@ -1,0 +1,84 @@
+"""Selecting the best design point: Rinott's two-stage indifference-zone procedure.
+
+Stage 1 runs ``n0`` replications of every design; the sample standard deviations
+fix how many replications each design needs, ``N_i = max(n0, ceil((h S_i / delta)^2))``,
+with Rinott's constant ``h`` for k designs, n0 and the confidence.  Stage 2 runs the
+missing replications; the design with the best overall mean is selected, and with
+probability >= the confidence it is the best or within ``delta`` of it.  The procedure
+assumes independent designs, so every design gets its own seed here (no common random
+numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sim.config import DesignPoint
+from sim.runner import Experiment, run_experiment
+from sim.stats import rinott_select
+
+#: design i's seed is the scenario's seed plus i times this (independent streams)
+SEED_STRIDE = 1_000_003
+
+
+@dataclass(frozen=True)
+class Selection:
+    kpi: str
+    delta: float
+    confidence: float
+    minimize: bool
+    h: float
+    n0: int
+    replications: dict[str, int]
+    means: dict[str, float]
+    sds: dict[str, float]
+    best: str
+    experiment: Experiment
+
+
+def independent(points: Sequence[DesignPoint]) -> list[DesignPoint]:
+    """The design points, each with its own seed."""
+    out = []
+    for p in points:
+        run = p.scenario.run.model_copy(update={"seed": p.scenario.run.seed + SEED_STRIDE * p.index})
+        out.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
+    return out
+
+
+def _values(exp: Experiment, kpi: str, point: DesignPoint) -> list[float]:
+    reps = exp.replications
+    rows = reps[(reps["design_point"] == point.id) & (reps["class"] == "all")]
+    return [float(v) for v in rows.sort_values("replication")[kpi]]
+
+
+def select_best(
+    scenario: Any, points: Sequence[DesignPoint], kpi: str, delta: float,
+    confidence: float = 0.95, minimize: bool = True, backend: str = "process",
+    workers: int | None = None, progress: bool | None = None,
+) -> Selection:
+    """Rinott's procedure over ``points``: stage 1 with ``run.replications`` each, then more."""
+    if len(points) < 2:
+        raise ValueError("selecting the best needs at least 2 design points (add a [sweep])")
+    points = independent(points)
+    first = run_experiment(scenario, points, backend, None if backend == "serial" else workers,
+                           progress=progress)
+    if first.failures:
+        raise RuntimeError(f"stage 1: {len(first.failures)} replication(s) failed:\n"
+                           f"{first.failures[0].error}")
+    stage1 = {p.id: _values(first, kpi, p) for p in points}
+    plan = rinott_select(stage1, delta, confidence, minimize)
+    second = []
+    for p in points:
+        run = p.scenario.run.model_copy(update={"replications": plan.n_total[p.id]})
+        second.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
+    final = run_experiment(scenario, second, backend, workers, progress=progress,
+                           finished=first.results)
+    means = {p.id: sum(v := _values(final, kpi, p)) / len(v) for p in second}
+    pick = (min if minimize else max)(means, key=lambda dp: means[dp])
+    if any(math.isnan(m) for m in means.values()):
+        raise RuntimeError(f"{kpi}: some design points have no value")
+    return Selection(kpi, delta, confidence, minimize, plan.h, plan.n0, dict(plan.n_total),
+                     means, dict(plan.sd), pick, final)
