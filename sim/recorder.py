@@ -206,6 +206,7 @@ class KPIRecorder:
         self.territory_offset = territory_offset
         self._terr_calls = [0] * territories
         self._terr_wait = [0.0] * territories
+        self._queued_at_start = 0  # calls waiting when the measurement began
 
     # -- reports from the model -------------------------------------------
 
@@ -360,6 +361,7 @@ class KPIRecorder:
         self.start = now
         self.warm_end = now
         self.calls = []
+        self._queued_at_start = sum(level.value for level in self.waiting)
         self._overtime = 0.0
         for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty):
             level.reset(now)
@@ -406,6 +408,9 @@ class KPIRecorder:
             trip_h=hours / trips if trips else NAN,
             off_territory_share=away / trips if trips else NAN,
             overtime_h_per_week=self._overtime / self.technicians / (span / 168.0) if span > 0 else NAN,
+            # a stable queue ends about where it began; an unstable one grows linearly
+            queue_growth_per_h=(sum(lv.value for lv in self.waiting) - self._queued_at_start) / span
+            if span > 0 else NAN,
         )
         for i, busy_time in enumerate(self._tech_busy):
             all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN
@@ -453,6 +458,7 @@ class KPIRecorder:
             "demands": {k: list(v) for k, v in self._demands.items()},
             "delays": dict(self._delays),
             "money": [self._parts_cost, self._emergencies, self._overtime],
+            "queued_at_start": self._queued_at_start,
             "territory": [self.territory_offset, list(self._terr_calls), list(self._terr_wait)],
         }
 
@@ -478,6 +484,7 @@ class KPIRecorder:
             self._demands[k][1] += f
         for k, v in state["delays"].items():
             self._delays[k] += v
+        self._queued_at_start += state["queued_at_start"]
         cost, emergencies, overtime = state["money"]
         self._parts_cost += cost
         self._emergencies += emergencies

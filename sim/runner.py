@@ -34,7 +34,7 @@ from sim.stats import lag1_autocorrelation, mser_time, summarize, t_interval
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
 CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
 TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down", "trip_km",
-             "trip_h", "off_territory_share")
+             "trip_h", "off_territory_share", "queue_growth_per_h")
 PARTS_KPIS = [
     "first_time_fix", "visits_per_call", "part_wait_h", "fill_rate_van", "fill_rate_depot",
     "van_on_hand", "van_backorders", "depot_on_hand", "depot_backorders", "van_demand_per_h",
@@ -686,6 +686,31 @@ def run_experiment(
     return exp
 
 
+def unstable_points(summary: pd.DataFrame, points: Sequence[DesignPoint]) -> dict[str, str]:
+    """Design points whose queue grows without bound, and why we say so.
+
+    Flagged when the formulas find no steady state, or when the number of calls waiting
+    grew over the measured horizon by more than chance allows (the whole 95 % interval of
+    its growth rate above zero) and by more than 10 calls.
+    """
+    out: dict[str, str] = {}
+    rows = summary[(summary["class"] == "all") & (summary["kpi"] == "queue_growth_per_h")] \
+        if not summary.empty else summary
+    growth = {r["design_point"]: r for r in rows.to_dict("records")}
+    for p in points:
+        est = analytic.estimate(p.scenario)
+        g = growth.get(p.id)
+        rate = float(g["mean"]) if g is not None else math.nan
+        grows = (g is not None and float(g["ci_low"]) > 0
+                 and rate * p.scenario.run.horizon_h > 10)
+        if est.unstable or grows:
+            why = f"{rate:+.3g} calls waiting per hour" if not math.isnan(rate) else ""
+            out[p.id] = ("unstable: the queue grows without bound"
+                         + (f" ({why})" if why else "")
+                         + ("; the formulas find no steady state" if est.unstable else ""))
+    return out
+
+
 def manifest_head(
     scenario: Scenario, points: Sequence[DesignPoint], argv: Sequence[str], source: str,
     keep_calls: bool = False,
@@ -714,8 +739,10 @@ def manifest_head(
 
 def manifest(exp: Experiment, head: dict[str, Any]) -> dict[str, Any]:
     """The head plus how the run went: wall time, precision reached, every task's status."""
+    unstable = unstable_points(exp.summary, exp.points) if not exp.summary.empty else {}
     return {
         **head,
+        **({"unstable": unstable} if unstable else {}),
         "wall_s": round(exp.wall_s, 3),
         **({"precision_reached": exp.precision} if exp.precision else {}),
         **({"warmup_chosen_h": exp.warmups} if exp.warmups else {}),

@@ -103,9 +103,13 @@ def summary_table(view: RunView, standard_h: float) -> str:
     if has_wait:  # the verdict right after the mean wait
         head.insert(head.index(esc(kpi_title("wait_h"))) + 1, f"meets {standard_h:g} h?")
     body = []
+    unstable = view.manifest.get("unstable") or {}
     for p in view.points:
         for cls in view.classes(p.id):
-            cells = [f"<td>{esc(p.id)}</td>", f"<td class=design>{esc(p.label)}</td>"]
+            label = esc(p.label)
+            if p.id in unstable and cls == ALL:
+                label += f"<br><span class=no>{esc(unstable[p.id])}</span>"
+            cells = [f"<td>{esc(p.id)}</td>", f"<td class=design>{label}</td>"]
             if with_class:
                 cells.append(f"<td>{esc(cls)}</td>")
             for k in kpis:
