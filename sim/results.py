@@ -26,6 +26,7 @@ REPLICATIONS = "replications.parquet"
 SUMMARY = "summary.csv"
 CALLS = "calls.parquet"
 SERIES = "timeseries.parquet"
+DECISIONS = "decisions.parquet"
 TASKS = "tasks"
 
 
@@ -126,6 +127,7 @@ class RunFolder:
         summary: pd.DataFrame,
         calls: pd.DataFrame | None = None,
         series: pd.DataFrame | None = None,
+        decisions: pd.DataFrame | None = None,
     ) -> Path:
         """Write the tables, then the manifest marked complete; drop the task files."""
         p = self.path
@@ -136,6 +138,8 @@ class RunFolder:
                 _atomic_write(p / CALLS, lambda f: calls.to_parquet(f, index=False))
             if series is not None and not series.empty:
                 _atomic_write(p / SERIES, lambda f: series.to_parquet(f, index=False))
+            if decisions is not None and not decisions.empty:
+                _atomic_write(p / DECISIONS, lambda f: decisions.to_parquet(f, index=False))
             _write_json(p / MANIFEST, {**manifest, "status": "complete"})
         except OSError as exc:
             raise ResultsError(

@@ -93,6 +93,7 @@ class TaskResult:
     error: str | None = None
     block: int = 0
     state: dict[str, Any] | None = None  # a block's running sums, merged into the rows later
+    decisions: list[tuple[float, str, int, int, int]] | None = None  # dispatch.record_decisions
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -155,7 +156,8 @@ def run_replication(task: Task) -> TaskResult:
                           time.perf_counter() - t0, block=task.block, state=recorder.state(end))
     rows = _rows(task.point, task.replication, batches or [recorder.kpis(end)])
     return TaskResult(task.point.index, task.replication, rows, calls, recorder.series or None,
-                      time.perf_counter() - t0)
+                      time.perf_counter() - t0,
+                      decisions=recorder.decisions if sc.dispatch.record_decisions else None)
 
 
 def _rows(point: DesignPoint, replication: int, batches: list[dict[str, dict[str, float]]]
@@ -396,6 +398,7 @@ def result_record(res: TaskResult) -> dict[str, Any]:
         "error": res.error,
         "block": res.block,
         "state": res.state,
+        "decisions": res.decisions,
     }
 
 
@@ -403,7 +406,8 @@ def result_from_record(rec: dict[str, Any]) -> TaskResult:
     calls = [CallRecord(*c) for c in rec["calls"]] if rec.get("calls") is not None else None
     series = [tuple(x) for x in rec["series"]] if rec.get("series") else None
     return TaskResult(rec["design_point"], rec["replication"], rec["rows"], calls, series,
-                      rec["wall_s"], rec["error"], rec.get("block", 0), rec.get("state"))
+                      rec["wall_s"], rec["error"], rec.get("block", 0), rec.get("state"),
+                      [tuple(d) for d in rec["decisions"]] if rec.get("decisions") else None)
 
 
 # ---------------------------------------------------------------------------
@@ -429,6 +433,20 @@ def calls_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) ->
         df.insert(0, "replication", res.replication)
         df.insert(0, "design_point", points[res.design_point].id)
         frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def decisions_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -> pd.DataFrame:
+    """Every recorded dispatch decision: when, by which rule, which call, among how many
+    free technicians (or waiting calls), and who took it."""
+    frames = []
+    for res in results:
+        if res.decisions:
+            df = pd.DataFrame(res.decisions, columns=["t_h", "rule", "call", "candidates",
+                                                      "technician"])
+            df.insert(0, "replication", res.replication)
+            df.insert(0, "design_point", points[res.design_point].id)
+            frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -515,6 +533,7 @@ class Experiment:
     path: Any = None  # the results folder, once written
     precision: dict[str, Any] = field(default_factory=dict)  # what --precision reached
     warmups: dict[str, float] = field(default_factory=dict)  # warm-ups chosen by MSER-5
+    decisions: pd.DataFrame | None = None  # dispatch decisions, if recorded
 
     @property
     def failures(self) -> list[TaskResult]:
@@ -683,6 +702,7 @@ def run_experiment(
                      series_table(results, points), time.perf_counter() - t0)
     exp.precision = reached
     exp.warmups = warmups
+    exp.decisions = decisions_table(results, points)
     return exp
 
 
@@ -838,5 +858,5 @@ def execute(
     except KeyboardInterrupt:
         raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
     exp.path = folder.finish(manifest(exp, head), exp.replications, exp.summary, exp.calls,
-                             exp.series)
+                             exp.series, exp.decisions)
     return exp
