@@ -102,7 +102,9 @@ class WeeklyCalendar:
         """The instant at which ``hours`` of working time have passed since ``t``."""
         if hours < 0:
             raise ValueError("hours must be >= 0")
-        full_weeks = math.floor(hours / self.hours_per_week)
+        # skip whole weeks, but never all of them: the last stretch must end at a closing
+        # time, not at the next opening
+        full_weeks = max(0, math.ceil(hours / self.hours_per_week) - 1)
         left = hours - full_weeks * self.hours_per_week
         t += full_weeks * WEEK_H
         while True:

@@ -57,6 +57,7 @@ class CallLike(Protocol):
     logged_at: float
     due_at: float
     dispatched_at: float
+    job_started_at: float
     on_site_at: float
     visits: int
     part_wait: float
@@ -179,6 +180,7 @@ class KPIRecorder:
         self.down = Level()
         self.busy = Level()
         self.busy_on_site = Level()
+        self.revisits_waiting = Level()  # calls waiting for a second (third...) visit
         # technicians on duty; without a shift calendar all of them, all the time
         self.on_duty = Level()
         self.on_duty.value = technicians
@@ -217,7 +219,10 @@ class KPIRecorder:
             self.tally[call.service_class].logged += 1
 
     def dispatched(self, call: CallLike, now: float) -> None:
-        self.waiting[call.service_class].change(-1, now)
+        if call.visits:
+            self.revisits_waiting.change(-1, now)
+        else:
+            self.waiting[call.service_class].change(-1, now)
         self.busy.change(1, now)
         if call.logged_at >= self.warm_end and call.visits == 0:
             trips = self._trips
@@ -266,8 +271,8 @@ class KPIRecorder:
                     CallRecord(
                         call.number, call.machine, call.territory, call.local_territory,
                         call.service_class, call.technician, call.failed_at, call.logged_at,
-                        call.dispatched_at, call.on_site_at, now, call.travel_h, call.repair_h, call.trip_km,
-                        call.visits, call.part_wait,
+                        call.dispatched_at, call.on_site_at, now, call.travel_h, call.repair_h,
+                        call.trip_km, call.visits, call.part_wait,
                     )
                 )
 
@@ -279,7 +284,7 @@ class KPIRecorder:
         """The technician is done with the call (repair, and drive back if any)."""
         self.busy.change(-1, now)
         if call.technician < self.team_size:
-            self._tech_busy[call.technician] += now - max(call.dispatched_at, self.start)
+            self._tech_busy[call.technician] += now - max(call.job_started_at, self.start)
 
     def decision(
         self, rule: str, call: CallLike, candidates: int, technician: int, now: float
@@ -300,8 +305,9 @@ class KPIRecorder:
         self.busy_on_site.change(-1, now)
 
     def requeued(self, call: CallLike, now: float) -> None:
-        """The call waits again for a technician (a revisit)."""
-        self.waiting[call.service_class].change(1, now)
+        """The call waits again for a technician (a revisit): counted apart from first
+        waits, so that queue_len = arrival rate x wait_h (Little) still holds."""
+        self.revisits_waiting.change(1, now)
 
     def part_used(self, unit_cost: float, now: float) -> None:
         if now >= self.start:
@@ -363,7 +369,8 @@ class KPIRecorder:
         self.calls = []
         self._queued_at_start = sum(level.value for level in self.waiting)
         self._overtime = 0.0
-        for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty):
+        for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty,
+                      self.revisits_waiting):
             level.reset(now)
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
         self._trips = [0, 0.0, 0.0, 0]
@@ -436,7 +443,7 @@ class KPIRecorder:
     def _levels(self) -> dict[str, Level]:
         named = {f"waiting{i}": lv for i, lv in enumerate(self.waiting)}
         named.update(down=self.down, busy=self.busy, busy_on_site=self.busy_on_site,
-                     on_duty=self.on_duty)
+                     on_duty=self.on_duty, revisits_waiting=self.revisits_waiting)
         for kind, (on_hand, backorders) in self._stock.items():
             named[f"{kind}_on_hand"] = on_hand
             named[f"{kind}_backorders"] = backorders
@@ -504,6 +511,7 @@ class KPIRecorder:
             out[f"{kind}_backorders"] = backorders.mean(now)
             out[f"{kind}_demand_per_h"] = demands / span if span > 0 else NAN
             out[f"{kind}_delay_per_demand_h"] = self._delays[kind] / demands if demands else NAN
+        out["revisit_queue_len"] = self.revisits_waiting.mean(now)
         out["emergency_per_day"] = self._emergencies / days if days > 0 else NAN
         out["parts_cost_per_day"] = self._parts_cost / days if days > 0 else NAN
         return out

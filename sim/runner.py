@@ -39,7 +39,7 @@ PARTS_KPIS = [
     "first_time_fix", "visits_per_call", "part_wait_h", "fill_rate_van", "fill_rate_depot",
     "van_on_hand", "van_backorders", "depot_on_hand", "depot_backorders", "van_demand_per_h",
     "van_delay_per_demand_h", "depot_demand_per_h", "depot_delay_per_demand_h",
-    "emergency_per_day", "parts_cost_per_day",
+    "emergency_per_day", "parts_cost_per_day", "revisit_queue_len",
 ]
 BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)

@@ -362,10 +362,12 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     """What the FIFO/priority formulas still say under the other dispatch rules."""
     policy = scenario.dispatch.policy
     primary = list(est.primary)
+    alternatives = list(est.alternatives)
     if scenario.calendar.shifts:
         note = ("the formulas assume a continuous clock; shifts stop work outside working "
                 "hours, so waits in clock hours are longer")
         primary = [replace(e, exact=False, note=note) for e in primary]
+        alternatives = [replace(e, exact=False, note=note) for e in alternatives]
     if policy == "nearest":
         note = "FIFO formula: nearest-job dispatch shortens trips as the backlog grows"
         primary = [replace(e, exact=False, note=note) for e in primary]
@@ -380,7 +382,7 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
         primary = [replace(e, exact=False, note="trips depend on who serves whom")
                    if e.kpi in ("trip_km", "trip_h") else e for e in primary]
         primary += _hypercube_workloads(scenario, team)
-    return replace(est, primary=primary)
+    return replace(est, primary=primary, alternatives=alternatives)
 
 
 def _hypercube_workloads(scenario: Any, team: _Team) -> list[Estimate]:

@@ -22,6 +22,7 @@ class Call:
         "local_territory",
         "service_class",
         "travel_h",
+        "noise_h",
         "repair_h",
         "x",
         "y",
@@ -30,6 +31,7 @@ class Call:
         "logged_at",
         "due_at",
         "dispatched_at",
+        "job_started_at",
         "on_site_at",
         "technician",
         "parts",
@@ -60,7 +62,8 @@ class Call:
         self.territory = territory
         self.local_territory = local_territory  # index of the territory within its team
         self.service_class = service_class
-        self.travel_h = travel_h  # the trip's duration once known (geometry: noise until then)
+        self.travel_h = travel_h  # the current trip's duration (geometry: known at dispatch)
+        self.noise_h = travel_h  # geometry mode: the drawn time added to every trip's drive
         self.repair_h = repair_h
         self.x = x  # km, team-local coordinates (geometry mode)
         self.y = y
@@ -68,7 +71,8 @@ class Call:
         self.failed_at = now
         self.logged_at = now
         self.due_at = float("inf")  # response deadline (SLA), set when the call is logged
-        self.dispatched_at = NAN
+        self.dispatched_at = NAN  # the first dispatch (the wait ends)
+        self.job_started_at = NAN  # the current visit's dispatch
         self.on_site_at = NAN
         self.technician = -1
         self.parts: tuple[int, ...] = ()  # part type of every unit the repair needs

@@ -56,19 +56,25 @@ class ShiftTeam(Team):
         self.on_duty = False
         self._shift_ended_at = now
         self.recorder.duty(-len(self.technicians), now)
-        for tech, (call, then, end) in list(self._running.items()):
-            if self.wip == "overtime":
+        if self.wip == "overtime":
+            # everyone still at work (a step running, or waiting on site for a part) works on
+            for tech in (*self._running, *self.waiting_on_site):
                 self._overtime_since[tech] = now
-            else:
-                self._generation[tech] += 1
-                del self._running[tech]
-                self._stopped.append((call, then, end - now))
-                self.recorder.paused(call, now, then == self._repair_done)
+            return
+        for tech, (call, then, end) in list(self._running.items()):
+            self._generation[tech] += 1
+            del self._running[tech]
+            self._stopped.append((call, then, end - now))
+            self.recorder.paused(call, now, then == self._repair_done)
 
     def _shift_starts(self) -> None:
         now = self.env.now
         self.on_duty = True
         self.recorder.duty(len(self.technicians), now)
+        # overtime still running into this shift is counted up to its start
+        for since in self._overtime_since.values():
+            self.recorder.overtime(now - since, now)
+        self._overtime_since.clear()
         for call, then, left in self._stopped:
             self.recorder.resumed(call, now, then == self._repair_done)
             self._after(left, call, then)
@@ -82,6 +88,11 @@ class ShiftTeam(Team):
     # -- timers that a shift end can stop ----------------------------------
 
     def _after(self, delay: float, call: Call, then: Callable[[Event], None]) -> None:
+        if not self.on_duty and self.wip == "resume":
+            # no work off shift: a step that becomes possible now (a part has come) waits
+            # for the next shift, in full
+            self._stopped.append((call, then, delay))
+            return
         tech = call.technician
         generation = self._generation[tech]
         self._running[tech] = (call, then, self.env.now + delay)
@@ -95,9 +106,7 @@ class ShiftTeam(Team):
 
     def _job_over(self, call: Call) -> None:
         since = self._overtime_since.pop(call.technician, None)
-        if since is not None:
-            # overtime runs from the shift end to the job's end (or to the next shift start)
+        if since is not None:  # (entries only exist off shift: each shift start settles them)
             now = self.env.now
-            until = now if not self.on_duty else self.calendar.next_open(since)
-            self.recorder.overtime(min(now, until) - since, now)
+            self.recorder.overtime(now - since, now)
         super()._job_over(call)

@@ -95,6 +95,7 @@ class Team:
         self.record_decisions = record_decisions
         self.deadline = deadline
         self.parts = parts
+        self.waiting_on_site: dict[int, Call] = {}  # technicians waiting on site for a part
         if geometry is not None:
             self.base = {t: geometry.base(self.home[t]) for t in self.technicians}
             self.position = dict(self.base)
@@ -125,12 +126,14 @@ class Team:
         """The technician takes the call and starts the trip."""
         now = self.env.now
         call.technician = technician
-        call.dispatched_at = now
+        if call.visits == 0:
+            call.dispatched_at = now
+        call.job_started_at = now
         geo = self.geometry
         if geo is not None:
-            # the trip depends on where the technician is now; travel_h held the noise
+            # the trip depends on where the technician is now
             call.trip_km = self.distance_km(technician, call)
-            call.travel_h += geo.hours(call.trip_km)
+            call.travel_h = call.noise_h + geo.hours(call.trip_km)
             self.position[technician] = (call.x, call.y)
         self.recorder.dispatched(call, now)
         if self.record_decisions:
@@ -163,6 +166,7 @@ class Team:
             self._after(self.parts.failed_visit.next(), call, self._leave_site)
         else:
             call.hold = "site"
+            self.waiting_on_site[call.technician] = call
 
     def _demand_parts(self, call: Call, van: Any) -> None:
         """Ask the van for every unit the repair needs; note how many are missing."""
@@ -204,6 +208,7 @@ class Team:
         if hold:
             call.part_wait += self.env.now - call.parts_since
         if hold == "site":
+            del self.waiting_on_site[call.technician]
             self._after(call.repair_h, call, self._repair_done)
         elif hold == "away":
             self.requeue(call)

@@ -1,0 +1,412 @@
+"""Dispatch policies (issue 4): what each rule does, not only that it runs.
+
+Hand-driven stories first: calls logged at chosen times, places and classes, with
+chosen trip and repair times, so each rule's choice is known exactly and contrasted
+with FIFO's.  Then whole scenarios: nearest-job dispatch against FIFO as the load
+grows and beyond FIFO's capacity, the decisions log, and pooling's dispatches outside
+a technician's own territory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import pytest
+import simpy
+
+from sim.analytic.geometry import mean_distance_two_points
+from sim.config import default_preference, expand_sweep
+from sim.model import make_policy
+from sim.model.calls import Call
+from sim.model.geography import Geometry
+from sim.model.team import Team
+from sim.recorder import CallRecord, KPIRecorder
+from sim.runner import Task, run_replication
+
+
+class Story:
+    """One team driven by hand; the recorder keeps every call and every decision.
+
+    ``pooled`` territories of ``size_km`` x ``size_km`` side by side (geometry mode when
+    ``speed_kmh`` is given), ``technicians`` per territory.
+    """
+
+    def __init__(
+        self,
+        policy: str = "fifo",
+        technicians: int = 1,
+        pooled: int = 1,
+        priorities: Sequence[int] = (1,),
+        sla_h: Sequence[float] | None = None,
+        speed_kmh: float | None = None,
+        size_km: float = 10.0,
+        preference: Sequence[Sequence[int]] | None = None,
+    ) -> None:
+        self.env = simpy.Environment()
+        names = [f"class{i}" for i in range(len(priorities))]
+        team_size = technicians * pooled
+        targets: list[float | None] = list(sla_h) if sla_h is not None else [None] * len(names)
+        self.recorder = KPIRecorder(names, targets, [1.0],
+                                    team_size, 8.0, keep_calls=True,
+                                    technicians_per_territory=technicians, pooled=pooled)
+        geometry = (Geometry(size_km, size_km, pooled, False, 1.0, speed_kmh)
+                    if speed_kmh else None)
+        deadline: Callable[[Call], float] | None = None
+        if sla_h is not None:
+            deadline = lambda call: call.logged_at + sla_h[call.service_class]  # noqa: E731
+        self.team = Team(
+            self.env, range(team_size), make_policy("fifo", priorities), self.recorder,
+            home=[i // technicians for i in range(team_size)], geometry=geometry,
+            record_decisions=True, deadline=deadline,
+        )
+        self.team.line = make_policy(
+            policy, priorities, self.team.distance_km if geometry else None,
+            preference or default_preference(pooled, technicians),
+        )
+        self.logged = 0
+
+    def call(self, at: float, repair: float, travel: float = 0.0, service_class: int = 0,
+             where: tuple[float, float] = (math.nan, math.nan), territory: int = 0) -> int:
+        number = self.logged
+        self.logged += 1
+
+        def customer(env: simpy.Environment):
+            yield env.timeout(at - env.now)
+            self.team.log_call(Call(
+                number=number, machine=-1, territory=territory, local_territory=territory,
+                service_class=service_class, travel_h=travel, repair_h=repair, now=env.now,
+                x=where[0], y=where[1],
+            ))
+
+        self.env.process(customer(self.env))
+        return number
+
+    def run(self, until: float = 100.0) -> dict[int, CallRecord]:
+        self.env.run(until=until)
+        return {c.number: c for c in self.recorder.calls}
+
+
+# ---------------------------------------------------------------------------
+# priority
+
+
+@pytest.mark.parametrize("technicians", [1, 2])
+def test_priority_serves_a_later_critical_call_first_but_never_interrupts_a_repair(technicians):
+    """Every technician is repairing a routine call; a routine call waits (logged at 1),
+    then a critical one is logged (at 2).  The first technician to finish takes the
+    critical call, the next one the routine call; the repairs under way run to their end."""
+    story = Story("priority", technicians=technicians, priorities=(1, 2))
+    busy = [story.call(at=0.0, repair=5.0 + i, service_class=1) for i in range(technicians)]
+    routine = story.call(at=1.0, repair=2.0, service_class=1)
+    critical = story.call(at=2.0, repair=2.0, service_class=0)
+    calls = story.run()
+    assert calls[critical].dispatched_at == 5.0
+    assert calls[routine].dispatched_at == (7.0 if technicians == 1 else 6.0)
+    for i, n in enumerate(busy):
+        assert (calls[n].on_site_at, calls[n].restored_at) == (0.0, 5.0 + i)
+
+
+def test_fifo_would_have_served_the_routine_call_first():
+    """The same story under FIFO: the routine call, logged first, goes first."""
+    story = Story("fifo", priorities=(1, 2))
+    story.call(at=0.0, repair=5.0, service_class=1)
+    routine = story.call(at=1.0, repair=2.0, service_class=1)
+    critical = story.call(at=2.0, repair=2.0, service_class=0)
+    calls = story.run()
+    assert (calls[routine].dispatched_at, calls[critical].dispatched_at) == (5.0, 7.0)
+
+
+# ---------------------------------------------------------------------------
+# earliest_due
+
+
+def test_earliest_due_serves_the_earlier_deadline_even_if_logged_later():
+    """SLAs: gold 2 h, bronze 24 h.  A bronze call logged at 1 is due at 25; a gold call
+    logged at 3 is due at 5: when the technician is free (5) the gold call goes first."""
+    story = Story("earliest_due", priorities=(1, 2), sla_h=(2.0, 24.0))
+    story.call(at=0.0, repair=5.0, service_class=1)
+    bronze = story.call(at=1.0, repair=2.0, service_class=1)
+    gold = story.call(at=3.0, repair=2.0, service_class=0)
+    calls = story.run()
+    assert (calls[gold].dispatched_at, calls[bronze].dispatched_at) == (5.0, 7.0)
+
+
+def test_earliest_due_follows_the_deadline_not_the_class():
+    """SLAs: gold 2 h, bronze 4 h.  Bronze logged at 1 is due at 5; gold logged at 3.5 is
+    due at 5.5.  Earliest-due serves bronze first, where priority would serve gold."""
+    story = Story("earliest_due", priorities=(1, 2), sla_h=(2.0, 4.0))
+    story.call(at=0.0, repair=5.0, service_class=1)
+    bronze = story.call(at=1.0, repair=2.0, service_class=1)
+    gold = story.call(at=3.5, repair=2.0, service_class=0)
+    calls = story.run()
+    assert (calls[bronze].dispatched_at, calls[gold].dispatched_at) == (5.0, 7.0)
+    by_priority = Story("priority", priorities=(1, 2), sla_h=(2.0, 4.0))
+    by_priority.call(at=0.0, repair=5.0, service_class=1)
+    b = by_priority.call(at=1.0, repair=2.0, service_class=1)
+    g = by_priority.call(at=3.5, repair=2.0, service_class=0)
+    calls = by_priority.run()
+    assert (calls[g].dispatched_at, calls[b].dispatched_at) == (5.0, 7.0)
+
+
+EARLIEST_DUE = """
+[run]
+horizon_h = 2000.0
+warmup_h = 0.0
+seed = 83
+
+[fleet]
+calls_per_h = 0.4
+
+[[fleet.classes]]
+name = "contract"
+share = 0.3
+sla_h = 4.0
+
+[[fleet.classes]]
+name = "warranty"
+share = 0.5
+sla_h = 8.0
+
+[[fleet.classes]]
+name = "paid"
+share = 0.2
+
+[repair]
+time_h = { dist = "deterministic", value = 2.0 }
+
+[dispatch]
+policy = "earliest_due"
+"""
+
+
+def test_earliest_due_on_a_whole_run(make_scenario, run_one):
+    """One technician, three classes (SLA 4 h, 8 h, none): whenever a call is taken from
+    the line, no call then waiting has an earlier deadline (a call without SLA comes
+    after every call with one; equal deadlines go by call number)."""
+    rec, k = run_one(make_scenario(EARLIEST_DUE), keep_calls=True)
+    sla = (4.0, 8.0, math.inf)
+    calls = sorted(rec.calls, key=lambda c: c.dispatched_at)
+
+    def rank(c) -> tuple[float, int]:
+        return (c.logged_at + sla[c.service_class], c.number)
+
+    waited = [c for c in calls if c.dispatched_at > c.logged_at]
+    assert len(waited) > 300
+    for c in waited:
+        t = c.dispatched_at
+        rivals = [d for d in calls if d.logged_at < t < d.dispatched_at]
+        assert all(rank(c) < rank(d) for d in rivals), c.number
+    assert k["contract"]["wait_h"] < k["warranty"]["wait_h"] < k["paid"]["wait_h"]
+
+
+# ---------------------------------------------------------------------------
+# nearest
+
+
+def test_a_freed_technician_takes_the_nearest_waiting_call():
+    """A 10 x 10 km territory, 10 km/h.  The technician repairs at (2, 2) until 5.28;
+    meanwhile calls wait at (9, 9), (1, 1) and (4, 5).  Nearest: (1, 1) first, then from
+    there (4, 5) (5 km, not 11.3 km), then (9, 9).  FIFO takes them as logged."""
+    def order(policy: str) -> list[int]:
+        story = Story(policy, speed_kmh=10.0)
+        story.call(at=0.0, repair=5.0, where=(2.0, 2.0))
+        waiting = [story.call(at=t, repair=1.0, where=xy)
+                   for t, xy in ((1.0, (9.0, 9.0)), (2.0, (1.0, 1.0)), (3.0, (4.0, 5.0)))]
+        calls = story.run()
+        return sorted(waiting, key=lambda n: calls[n].dispatched_at)
+
+    assert order("nearest") == [2, 3, 1]
+    assert order("fifo") == [1, 2, 3]
+
+
+def test_nearest_trip_is_measured_from_where_the_last_job_ended():
+    """The second trip of the story above starts at (1, 1): 5 km to (4, 5), 0.5 h."""
+    story = Story("nearest", speed_kmh=10.0)
+    story.call(at=0.0, repair=5.0, where=(2.0, 2.0))
+    story.call(at=2.0, repair=1.0, where=(1.0, 1.0))
+    second = story.call(at=3.0, repair=1.0, where=(4.0, 5.0))
+    c = story.run()[second]
+    assert c.trip_km == pytest.approx(5.0)
+    assert c.on_site_at - c.dispatched_at == pytest.approx(0.5)
+
+
+def test_a_new_call_goes_to_the_nearest_free_technician():
+    """Two pooled 10 x 10 km territories side by side, bases at (5, 5) and (15, 5), both
+    technicians free.  A call at (14, 5) goes to technician 1 (1 km away); FIFO gives it
+    to technician 0, free the longest (9 km away)."""
+    for policy, technician, km in (("nearest", 1, 1.0), ("fifo", 0, 9.0)):
+        story = Story(policy, pooled=2, speed_kmh=10.0)
+        n = story.call(at=1.0, repair=1.0, where=(14.0, 5.0), territory=1)
+        c = story.run()[n]
+        assert (c.technician, c.trip_km) == (technician, pytest.approx(km)), policy
+
+
+NEAREST = """
+[run]
+horizon_h = 4000.0
+warmup_h = 200.0
+seed = 7
+
+[fleet]
+calls_per_h = RATE
+
+[territories]
+technicians = 2
+width_km = 20.0
+height_km = 20.0
+
+[travel]
+mode = "geometry"
+speed_kmh = 20.0
+
+[repair]
+time_h = { dist = "deterministic", value = 1.0 }
+
+[dispatch]
+policy = "POLICY"
+"""
+#: mean trip between two uniform points of the 20 x 20 km square (FIFO's trip)
+FIFO_TRIP_KM = mean_distance_two_points(20.0, 20.0)
+
+
+def overall(make_scenario, text: str, replication: int = 0) -> dict[str, float]:
+    (point,) = expand_sweep(make_scenario(text))
+    res = run_replication(Task(point, replication, samples=0))
+    assert res.error is None, res.error
+    return next(row for row in res.rows if row["class"] == "all")
+
+
+def nearest_and_fifo(make_scenario, rate: float, horizon: float = 4000.0):
+    text = NEAREST.replace("RATE", str(rate)).replace("4000.0", str(horizon))
+    return (overall(make_scenario, text.replace("POLICY", "nearest")),
+            overall(make_scenario, text.replace("POLICY", "fifo")))
+
+
+def test_nearest_trips_get_shorter_as_the_backlog_grows(make_scenario):
+    """Two technicians in a 20 x 20 km square, 1-h repairs, loads 0.8, 1.1 and 1.25 calls
+    per hour.  Under FIFO a trip joins two uniform points whatever the load: 0.5214 x
+    20 km within 3 %.  Under nearest the technician picks among more waiting calls as
+    the backlog grows: the mean trip falls with the load, and is shorter than FIFO's."""
+    nearest_km = []
+    for rate in (0.8, 1.1, 1.25):
+        near, fifo = nearest_and_fifo(make_scenario, rate)
+        assert fifo["trip_km"] == pytest.approx(FIFO_TRIP_KM, rel=0.03), rate
+        assert near["trip_km"] < fifo["trip_km"]
+        assert near["queue_len"] < fifo["queue_len"]
+        nearest_km.append(near["trip_km"])
+    assert nearest_km[0] > nearest_km[1] > nearest_km[2]
+    assert nearest_km[2] < 0.8 * FIFO_TRIP_KM
+
+
+def test_nearest_keeps_up_where_fifo_cannot(make_scenario):
+    """FIFO's capacity is s / (E[repair] + E[trip]) = 2 / (1 + 10.43 / 20) = 1.31 calls
+    per hour.  At 1.5 calls per hour FIFO falls behind (it completes about its capacity,
+    and the line grows without end), while nearest, whose trips shrink with the backlog,
+    completes calls at the arrival rate with a short line.  Shown on one run, not
+    asserted by a formula for nearest."""
+    near, fifo = nearest_and_fifo(make_scenario, 1.5, horizon=3000.0)
+    per_h = 1.0 / 8.0  # calls_per_day is per 8-h working day
+    fifo_capacity = 2.0 / (1.0 + FIFO_TRIP_KM / 20.0)
+    assert fifo["calls_per_day"] * per_h == pytest.approx(fifo_capacity, rel=0.03)
+    assert fifo["calls_per_day"] * per_h < 0.9 * fifo["calls_logged_per_h"]
+    assert fifo["queue_len"] > 100
+    assert near["calls_per_day"] * per_h == pytest.approx(near["calls_logged_per_h"], rel=0.02)
+    assert near["queue_len"] < 20
+
+
+# ---------------------------------------------------------------------------
+# preference (Larson's hypercube)
+
+
+def test_a_call_goes_to_the_first_free_technician_on_its_territorys_list():
+    """Two pooled territories, technician 0 at home in territory 0, technician 1 in
+    territory 1; default lists [[0, 1], [1, 0]].  A call from territory 1 finds both free:
+    technician 1 (FIFO would send technician 0, free the longest).  A second call from
+    territory 1 while technician 1 is busy: the next on the list, technician 0.  Every
+    decision is recorded as (time, rule, call, candidates, technician)."""
+    story = Story("preference", pooled=2)
+    a = story.call(at=1.0, repair=5.0, territory=1)
+    b = story.call(at=2.0, repair=5.0, territory=1)
+    c = story.call(at=3.0, repair=1.0, territory=0)  # both busy: waits for the first free
+    calls = story.run()
+    assert (calls[a].technician, calls[b].technician) == (1, 0)
+    assert (calls[c].dispatched_at, calls[c].technician) == (6.0, 1)
+    assert story.recorder.decisions == [
+        (1.0, "preference", a, 2, 1),
+        (2.0, "preference", b, 1, 0),
+        (6.0, "preference", c, 1, 1),  # technician 1 freed, one call waiting
+    ]
+
+
+def test_a_preference_list_can_send_a_call_away_from_home_first():
+    """Lists [[1, 0], [1, 0]]: technician 1 is everybody's first choice, so a call from
+    territory 0 goes to technician 1 while both are free."""
+    story = Story("preference", pooled=2, preference=[[1, 0], [1, 0]])
+    n = story.call(at=1.0, repair=1.0, territory=0)
+    assert story.run()[n].technician == 1
+    assert story.recorder.decisions[0][1:] == ("preference", n, 2, 1)
+
+
+PREFERENCE = """
+[run]
+horizon_h = 2000.0
+warmup_h = 100.0
+seed = 89
+
+[fleet]
+calls_per_h = 0.3
+
+[territories]
+count = 2
+technicians = 1
+pooled = 2
+
+[travel]
+time_h = { dist = "uniform", low = 0.2, high = 0.6 }
+
+[repair]
+time_h = { dist = "exponential", mean = 1.5 }
+
+[dispatch]
+policy = "POLICY"
+record_decisions = RECORD
+"""
+
+
+def test_record_decisions_keeps_every_dispatch_of_a_run(make_scenario, run_one):
+    """``record_decisions = true``: one (time, rule, call, candidates, technician) per
+    dispatch after the warm-up.  A call that finds both technicians free goes to its own
+    territory's technician (the head of its list); a call that finds one free goes to
+    that one.  Without the option nothing is kept."""
+    text = PREFERENCE.replace("POLICY", "preference")
+    rec, _ = run_one(make_scenario(text.replace("RECORD", "true")), keep_calls=True)
+    by_number = {c.number: c for c in rec.calls}
+    decisions = [d for d in rec.decisions if d[2] in by_number]
+    assert len(decisions) > 900
+    assert {d[1] for d in rec.decisions} == {"preference"}
+    assert all(d[0] >= 100.0 for d in rec.decisions)
+    on_arrival = [d for d in decisions if by_number[d[2]].dispatched_at == by_number[d[2]].logged_at]
+    assert {d[3] for d in on_arrival} == {1, 2}
+    for time, _, number, candidates, technician in on_arrival:
+        c = by_number[number]
+        assert (time, technician) == (c.dispatched_at, c.technician)
+        if candidates == 2:
+            assert technician == c.territory  # its own technician
+    quiet, _ = run_one(make_scenario(text.replace("RECORD", "false")))
+    assert quiet.decisions == []
+
+
+def test_pooling_sends_technicians_outside_their_own_territory(make_scenario):
+    """Two territories with a technician each: pooled, some calls are served by the
+    other territory's technician (off_territory_share > 0), fewer under preference
+    dispatch than under FIFO; not pooled, none ever are."""
+    share = {}
+    for policy in ("fifo", "preference"):
+        text = PREFERENCE.replace("POLICY", policy).replace("RECORD", "false")
+        share[policy] = overall(make_scenario, text)["off_territory_share"]
+        alone = overall(make_scenario, text.replace("pooled = 2", "pooled = 1")
+                        .replace('policy = "preference"', 'policy = "fifo"'))
+        assert alone["off_territory_share"] == 0.0
+    assert 0.0 < share["preference"] < share["fifo"]
+    assert share["fifo"] == pytest.approx(0.5, abs=0.05)  # FIFO ignores where calls are
