@@ -102,7 +102,58 @@ class CallNeeds:
         call.fix = self.fix
 
 
-class Fleet:
+class CallSource:
+    """What every source of calls shares: the teams its territories report to, the
+    clock its machines age by, and how a call is drawn and logged.
+
+    A source may cover a block of the territories (``first``, ``first + 1``...);
+    calls carry global territory and machine numbers.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        needs: Sequence[CallNeeds],
+        teams_of_territory: Sequence[Team],
+        pooled: int,
+        clock: WeeklyCalendar | None,
+        first: int,
+    ) -> None:
+        self.env = env
+        self.needs = needs
+        self.team_of_territory = teams_of_territory
+        self.pooled = pooled
+        self.clock = clock  # machines age (and calls come) only in these hours, if given
+        self.first = first  # global number of the first territory
+        self.calls = 0
+
+    def _working_delay(self, hours: float) -> float:
+        """Clock time until ``hours`` of the machines' working time have passed."""
+        if self.clock is None:
+            return hours
+        now = self.env.now
+        return self.clock.add_business_hours(now, hours) - now
+
+    def _draw_call(self, needs: CallNeeds, machine: int, local: int) -> Call:
+        """A call from territory ``local`` (of this block), with its needs drawn."""
+        territory = self.first + local
+        call = Call(
+            self.calls, machine, territory, territory % self.pooled, needs.service_class.next(),
+            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+        )
+        if needs.extras:
+            needs.draw_parts(call)
+        return call
+
+    def _log(self, call: Call, local: int) -> None:
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
+
+    def machine_restored(self, call: Call) -> None:
+        """A machine works again (what happens next depends on the source)."""
+
+
+class Fleet(CallSource):
     """The installed base: ``machines`` per territory, each a renewal process."""
 
     def __init__(
@@ -119,14 +170,8 @@ class Fleet:
         clock: WeeklyCalendar | None = None,
         first: int = 0,
     ) -> None:
-        self.env = env
-        self.clock = clock
+        super().__init__(env, needs, teams_of_territory, pooled, clock, first)
         self.per_territory = machines_per_territory
-        self.needs = needs
-        self.team_of_territory = teams_of_territory
-        self.pooled = pooled
-        self.calls = 0
-        self.first = first  # global number of the first territory (a block of a large fleet)
         self.locations = _locations(geometry, machines_per_territory, len(teams_of_territory),
                                     pooled, seed, replication, first)
         n = machines_per_territory * len(teams_of_territory)
@@ -143,19 +188,11 @@ class Fleet:
     def _breaks_down(self, event: Event) -> None:
         machine: int = event.value  # within this block
         local = machine // self.per_territory
-        territory = self.first + local
-        needs = self.needs[machine]
-        call = Call(
-            self.calls, self.first * self.per_territory + machine, territory,
-            territory % self.pooled, needs.service_class.next(), needs.travel_h.next(),
-            needs.repair_h.next(), self.env.now,
-        )
+        call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine,
+                               local)
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
-        if needs.extras:
-            needs.draw_parts(call)
-        self.calls += 1
-        self.team_of_territory[local].log_call(call)
+        self._log(call, local)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine's next failure is scheduled."""
@@ -163,16 +200,10 @@ class Fleet:
         self._fails_after(self.uptimes[machine].next(), machine)
 
     def _fails_after(self, uptime: float, machine: int) -> None:
-        """Schedule the failure ``uptime`` working hours from now (customer hours only,
-        when the machines only run then)."""
-        delay = uptime
-        if self.clock is not None:
-            now = self.env.now
-            delay = self.clock.add_business_hours(now, uptime) - now
-        Timeout(self.env, delay, machine).callbacks.append(self._breaks_down)
+        Timeout(self.env, self._working_delay(uptime), machine).callbacks.append(self._breaks_down)
 
 
-class ExponentialFleet:
+class ExponentialFleet(CallSource):
     """A fleet whose machines have exponential lives, as a thinned Poisson stream.
 
     Each working machine fails at rate 1/MTTF, so a territory's breakdowns are a
@@ -199,14 +230,8 @@ class ExponentialFleet:
         clock: WeeklyCalendar | None = None,
         first: int = 0,
     ) -> None:
-        self.env = env
-        self.clock = clock
+        super().__init__(env, needs, teams_of_territory, pooled, clock, first)
         self.n = machines_per_territory
-        self.needs = needs
-        self.team_of_territory = teams_of_territory
-        self.pooled = pooled
-        self.calls = 0
-        self.first = first  # global number of the first territory (a block of a large fleet)
         territories = len(teams_of_territory)
         self.up = bytearray(b"\x01") * (machines_per_territory * territories)
         self.locations = _locations(geometry, machines_per_territory, territories, pooled, seed,
@@ -219,43 +244,31 @@ class ExponentialFleet:
         for t in range(territories):
             self._next_candidate(t)
 
-    def _next_candidate(self, territory: int) -> None:
-        gap = self.gaps[territory].next()
-        if self.clock is not None:  # machines only run (and fail) in customer hours
-            now = self.env.now
-            gap = self.clock.add_business_hours(now, gap) - now
-        Timeout(self.env, gap, territory).callbacks.append(self._candidate)
+    def _next_candidate(self, local: int) -> None:
+        gap = self._working_delay(self.gaps[local].next())
+        Timeout(self.env, gap, local).callbacks.append(self._candidate)
 
     def _candidate(self, event: Event) -> None:
         local: int = event.value  # territory within this block
         self._next_candidate(local)
         machine = local * self.n + int(self.picks[local].next() * self.n)
-        needs = self.needs[local]
-        territory = self.first + local
         # the needs are drawn for every candidate, so that the n-th candidate's needs are
         # the same in every design, whichever candidates become calls
-        call = Call(
-            self.calls, self.first * self.n + machine, territory, territory % self.pooled,
-            needs.service_class.next(), needs.travel_h.next(), needs.repair_h.next(),
-            self.env.now,
-        )
-        if needs.extras:
-            needs.draw_parts(call)
+        call = self._draw_call(self.needs[local], self.first * self.n + machine, local)
         if not self.up[machine]:
             return  # already broken: a working machine cannot fail twice
         self.up[machine] = 0
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
-        self.calls += 1
-        self.team_of_territory[local].log_call(call)
+        self._log(call, local)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine can fail again."""
         self.up[call.machine - self.first * self.n] = 1
 
 
-class PoissonCalls:
-    """Infinite source: Poisson calls at ``rate`` per hour from each territory."""
+class PoissonCalls(CallSource):
+    """Infinite source: Poisson calls at ``calls_per_h`` from each territory."""
 
     def __init__(
         self,
@@ -270,13 +283,7 @@ class PoissonCalls:
         clock: WeeklyCalendar | None = None,
         first: int = 0,
     ) -> None:
-        self.env = env
-        self.clock = clock
-        self.needs = needs
-        self.team_of_territory = teams_of_territory
-        self.pooled = pooled
-        self.calls = 0
-        self.first = first  # global number of the first territory (a block of a large fleet)
+        super().__init__(env, needs, teams_of_territory, pooled, clock, first)
         self.geometry = geometry
         territories = range(first, first + len(teams_of_territory))
         self.where: list[Variates] = []
@@ -284,35 +291,20 @@ class PoissonCalls:
             self.where = [Variates(_uniforms, seed, replication, "location", t) for t in territories]
         gap = Exponential(1.0 / calls_per_h)
         self.gaps = [Variates(gap.sample, seed, replication, "arrival", t) for t in territories]
-        for t in range(len(self.gaps)):
-            self._next_call(t)
+        for local in range(len(self.gaps)):
+            self._next_call(local)
 
-    def _next_call(self, territory: int) -> None:
-        gap = self.gaps[territory].next()
-        if self.clock is not None:  # calls come only in customer hours
-            now = self.env.now
-            gap = self.clock.add_business_hours(now, gap) - now
-        Timeout(self.env, gap, territory).callbacks.append(self._call_arrives)
+    def _next_call(self, local: int) -> None:
+        gap = self._working_delay(self.gaps[local].next())
+        Timeout(self.env, gap, local).callbacks.append(self._call_arrives)
 
     def _call_arrives(self, event: Event) -> None:
-        index: int = event.value  # territory within this block
-        self._next_call(index)
-        needs = self.needs[index]
-        territory = self.first + index
-        local = territory % self.pooled
-        call = Call(
-            self.calls, -1, territory, local, needs.service_class.next(),
-            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
-        )
-        if needs.extras:
-            needs.draw_parts(call)
+        local: int = event.value  # territory within this block
+        self._next_call(local)
+        call = self._draw_call(self.needs[local], -1, local)
         if self.geometry is not None:
-            x0, y0 = self.geometry.origin(local)
-            where = self.where[index]
+            x0, y0 = self.geometry.origin(call.local_territory)
+            where = self.where[local]
             call.x = x0 + where.next() * self.geometry.width
             call.y = y0 + where.next() * self.geometry.height
-        self.calls += 1
-        self.team_of_territory[index].log_call(call)
-
-    def machine_restored(self, call: Call) -> None:
-        """An infinite source does not depend on machines coming back."""
+        self._log(call, local)
