@@ -68,6 +68,29 @@ def load() -> str:
         return "n/a"
 
 
+def cpu_idle(window_s: float = 2.0) -> float:
+    """Share of the machine's CPU time that was idle over the next ``window_s`` seconds."""
+    def read() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+    try:
+        i0, t0 = read()
+        time.sleep(window_s)
+        i1, t1 = read()
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return 1.0
+    return (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_quiet(limit_s: float, threshold: float = 0.9) -> float:
+    """Before a timed run: wait (up to ``limit_s``) until the CPUs are >= 90 % idle."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit_s and cpu_idle() < threshold:
+        pass
+    return time.monotonic() - t0
+
+
 def wait_idle(limit_s: float, threshold: float = 0.5) -> float:
     """Wait (up to ``limit_s``) until the 1-minute load average is below ``threshold``."""
     t0 = time.monotonic()
@@ -93,8 +116,9 @@ def speedup_design(horizon_h: float) -> tuple[Any, list[DesignPoint]]:
     return sc, expand_sweep(sc, "<bench-speedup>")
 
 
-def bench_speedup(repeats: int, horizon_h: float, dask: bool) -> dict[str, Any]:
+def bench_speedup(repeats: int, horizon_h: float, dask: bool, quiet_s: float = 0.0) -> dict[str, Any]:
     sc, points = speedup_design(horizon_h)
+    waited: list[float] = []
     backends = ["serial", "process"] + (["dask"] if dask else [])
     walls: dict[str, list[float]] = {b: [] for b in backends}
     tables: dict[str, pd.DataFrame] = {}
@@ -102,6 +126,7 @@ def bench_speedup(repeats: int, horizon_h: float, dask: bool) -> dict[str, Any]:
     for rep in range(repeats):
         order = backends if rep % 2 == 0 else backends[::-1]  # alternate against drift
         for b in order:
+            waited.append(wait_quiet(quiet_s))
             t0 = time.perf_counter()
             exp = run_experiment(sc, points, backend=b, workers=2, progress=False)
             walls[b].append(time.perf_counter() - t0)
@@ -127,6 +152,7 @@ def bench_speedup(repeats: int, horizon_h: float, dask: bool) -> dict[str, Any]:
         "speedup_process_vs_serial": best["serial"] / best["process"],
         "speedup_process_vs_serial_median": med["serial"] / med["process"],
         "identical_tables": identical,
+        "waited_for_quiet_cpu_s": waited,
     }
     if dask:
         out["dask_overhead_vs_process"] = best["dask"] / best["process"] - 1.0
@@ -150,13 +176,14 @@ def bench_speedup(repeats: int, horizon_h: float, dask: bool) -> dict[str, Any]:
     return out
 
 
-def bench_dask_long(repeats: int, horizon_h: float) -> dict[str, Any]:
+def bench_dask_long(repeats: int, horizon_h: float, quiet_s: float = 0.0) -> dict[str, Any]:
     """The same 40-task sweep with tasks ~3x longer: process pool vs Dask only, to show how
     the LocalCluster's fixed start-up cost amortises."""
     sc, points = speedup_design(horizon_h)
     walls: dict[str, list[float]] = {"process": [], "dask": []}
     for rep in range(repeats):
         for b in (["process", "dask"] if rep % 2 == 0 else ["dask", "process"]):
+            wait_quiet(quiet_s)
             t0 = time.perf_counter()
             exp = run_experiment(sc, points, backend=b, workers=2, progress=False)
             walls[b].append(time.perf_counter() - t0)
@@ -537,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before timing, wait up to S seconds for a 1-min load average < 0.5 "
                     "(the machine may be shared)")
+    ap.add_argument("--wait-quiet", type=float, default=60.0, metavar="S",
+                    help="before each timed run, wait up to S seconds for >= 90 %% idle CPUs")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     if args.quick:
@@ -563,10 +592,10 @@ def main(argv: list[str] | None = None) -> int:
         res["load_before_timing"] = load()
         res["waited_for_idle_s"] = waited
         print("speed-up ...", flush=True)
-        res["speedup"] = bench_speedup(args.repeats, args.horizon, dask)
+        res["speedup"] = bench_speedup(args.repeats, args.horizon, dask, args.wait_quiet)
     if "dask_long" in parts and dask:
         print("dask overhead with longer tasks ...", flush=True)
-        res["dask_long"] = bench_dask_long(args.repeats, args.long_horizon)
+        res["dask_long"] = bench_dask_long(args.repeats, args.long_horizon, args.wait_quiet)
     if "crn" in parts:
         print("common random numbers ...", flush=True)
         res["crn"] = bench_crn(args.crn_replications, 2)

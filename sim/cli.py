@@ -213,7 +213,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     report = write_report(exp.path)
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     if exp.failures:
-        print(f"error: {len(exp.failures)} of {tasks} task(s) failed; tracebacks are in "
+        print(f"error: {len(exp.failures)} of {len(exp.results)} task(s) failed; tracebacks are in "
               f"{exp.path / 'manifest.json'}", file=sys.stderr)
         first = exp.failures[0].error or ""
         print(first.strip().splitlines()[-1], file=sys.stderr)

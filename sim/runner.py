@@ -688,7 +688,9 @@ def run_experiment(
             reached[p.id] = {"replications": counts[p.index], "mean": ci.mean,
                              "half_width": ci.half_width, "met": met}
             if not met and counts[p.index] < precision.max_replications:
-                want = precision.needed(ci)
+                # always at least one more (a failed task leaves one value fewer than runs)
+                want = min(precision.max_replications,
+                           max(precision.needed(ci), counts[p.index] + 1))
                 extra[p.index] = range(counts[p.index], want)
                 counts[p.index] = want
         if not extra:

@@ -336,11 +336,8 @@ def test_a_dead_worker_process_has_its_task_retried(sweep, serial_run, tmp_path,
     assert_same_tables(serial_run, exp)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim/runner.py _run_processes charges an attempt to every pending task each time the pool "
-    "breaks, so one task that always kills its worker gets most innocent queued tasks marked "
-    "'worker process died 3 times' (most of the 19 others here)"))
 def test_a_poison_task_fails_alone(monkeypatch) -> None:
+    """A task that always kills its worker fails by itself; the queued tasks still finish."""
     _, points = design(sweep_raw(replications=5))
     real = runner.run_replication
 
@@ -404,10 +401,6 @@ class PrecisionLoopStuck(Exception):
     """The precision loop asked for tasks over and over without running any."""
 
 
-@pytest.mark.xfail(strict=True, raises=PrecisionLoopStuck, reason=(
-    "sim/runner.py run_experiment precision loop: with a failed task, ci.n < counts, so "
-    "Precision.needed() can return counts itself; extra[p] = range(counts, counts) is empty but "
-    "the dict is not, so the loop repeats forever (run --precision hangs)"))
 def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
     from scipy import stats as sps
 
@@ -544,16 +537,15 @@ def test_optimize_bad_input_exits_2(tmp_path, capsys, args, needle) -> None:
     assert not out.exists() or not any(out.iterdir())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim/optimize.py parse_over: '--over key=,' falls back to splitting on commas and returns "
-    "an empty list; optimize then has 0 candidates and exits 1 instead of a usage error (2)"))
 def test_optimize_over_an_empty_list_exits_2(tmp_path, capsys) -> None:
     scen = write_toml(tmp_path / "o.toml", OPT_TOML)
     rc = main(["optimize", str(scen), "--subject-to", "wait_h<=2", "--over",
                "territories.technicians=,", "--backend", "serial", "--out", str(tmp_path / "out"),
                "--quiet"])
-    capsys.readouterr()
+    err = capsys.readouterr().err
     assert rc == 2
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "territories.technicians" in errors[0], err
 
 
 # ---------------------------------------------------------------------------
