@@ -101,6 +101,9 @@ class WaitRecorder:
     def restored(self, call, now: float) -> None:
         pass
 
+    def released(self, call, now: float) -> None:
+        pass
+
     def reset(self, now: float) -> None:
         pass
 
@@ -126,6 +129,9 @@ class KPIWaitRecorder(WaitRecorder):
 
     def restored(self, call, now: float) -> None:
         self.kpi.restored(call, now)
+
+    def released(self, call, now: float) -> None:
+        self.kpi.released(call, now)
 
 
 def scenario_for(model: str, seed: int):
