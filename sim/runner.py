@@ -368,8 +368,15 @@ def _run_dask(
         client = Client(check_dask_address(address), timeout="20s")
         cluster = None
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        import dask
+
+        # forked workers start in a tenth of a second with the simulator already imported
+        # (spawned ones take seconds to import it); fork is safe here: the parent has
+        # started no threads yet
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         futures = client.map(_guarded, list(tasks), pure=False, retries=MAX_ATTEMPTS - 1)
