@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -385,7 +386,10 @@ def _validate(args: argparse.Namespace) -> int:
                          c.service_class, c.kpi, c.model + ("" if not c.tolerance else
                                                             f" (approx, ±{c.tolerance:.0%})"),
                          fmt(c.exact), fmt(c.mean),
-                         f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]", f"{c.rel_half_width:.1%}",
+                         f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
+                         "-" if math.isnan(c.rel_half_width) else
+                         f"±{(c.ci_high - c.ci_low) / 2:.2g}" if c.exact == 0 else
+                         f"{c.rel_half_width:.1%}",
                          c.verdict))
     print(table(rows, ("case", "point", "class", "KPI", "model", "formula", "simulated",
                        "99% CI", "rel.hw", "result")))

@@ -461,6 +461,8 @@ class Validation(_Section):
     approximate_kpis: list[str] = Field(default_factory=list)
     approx_tolerance: Annotated[float, Field(gt=0, le=1)] = 0.05
     max_rel_half_width: Annotated[float, Field(gt=0, le=1)] = 0.05
+    # for KPIs whose exact value is 0 (identities), the half-width must be below this
+    max_abs_half_width: PosFloat = 0.01
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
 
     @model_validator(mode="after")

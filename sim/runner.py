@@ -60,6 +60,8 @@ def kpi_names(scenario: Scenario) -> list[str]:
         names.append("overtime_h_per_week")
     if scenario.parts is not None:
         names += PARTS_KPIS
+        if ftf_identity_applies(scenario):
+            names.append("ftf_identity_gap")
     if scenario.territories.count >= 20:
         names += ["wait_h_territory_p95", "wait_h_worst5pct"]
     team = scenario.territories.technicians * scenario.territories.pooled
@@ -167,6 +169,7 @@ def _rows(point: DesignPoint, replication: int, batches: list[dict[str, dict[str
     rows = []
     for b, kpis in enumerate(batches):
         kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
+        kpis["all"].update(_ftf_identity(sc, kpis["all"]))
         for name in ["all", *(c.name for c in sc.fleet.classes)]:
             rows.append({
                 "design_point": point.id,
@@ -177,6 +180,26 @@ def _rows(point: DesignPoint, replication: int, batches: list[dict[str, dict[str
                 **kpis[name],
             })
     return rows
+
+
+def ftf_identity_applies(sc: Scenario) -> bool:
+    """One part type, one unit per call, revisits, parts taken on site: the first-time-fix
+    identity can be checked on every replication."""
+    p = sc.parts
+    return (p is not None and len(p.types) == 1 and p.types[0].quantity is None
+            and p.shortage == "revisit" and not p.reservation)
+
+
+def _ftf_identity(sc: Scenario, kpis: dict[str, float]) -> dict[str, float]:
+    """``ftf_identity_gap`` = (1 - FTF) - [q + (1 - q) p_other], q = share of calls that met a
+    missing part on the first visit (from this replication's own van demands and fill)."""
+    if not ftf_identity_applies(sc):
+        return {}
+    assert sc.parts is not None
+    calls = kpis.get("calls_logged_per_h", math.nan)
+    q = kpis["van_demand_per_h"] * (1.0 - kpis["fill_rate_van"]) / calls if calls else math.nan
+    p_other = sc.parts.p_other_failure
+    return {"ftf_identity_gap": (1.0 - kpis["first_time_fix"]) - (q + (1.0 - q) * p_other)}
 
 
 def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:

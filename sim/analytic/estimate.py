@@ -338,6 +338,12 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
         missing = 1.0
         for t, f in zip(parts.types, fills, strict=True):
             missing *= 1.0 - t.p_need * (1.0 - f)
+        single = (len(parts.types) == 1 and parts.types[0].quantity is None
+                  and parts.shortage == "revisit" and not parts.reservation)
+        if single:
+            add("ftf_identity_gap", 0.0, "first-time-fix identity", True,
+                "1 - FTF = q + (1 - q) p_other, q = share of calls finding the part missing: "
+                "holds call by call")
         if not parts.reservation:  # (with reservation a part may come before the visit)
             q = 1.0 - missing if parts.shortage == "revisit" else 0.0
             ftf = 1.0 - (q + (1.0 - q) * parts.p_other_failure)
