@@ -50,6 +50,8 @@ def test_validation_case_matches_its_exact_formula(path):
     ]
     assert not failed, "\n".join(failed)
     for c in checks:
+        if c.informational:  # another formula shown for comparison (METRIC), not a check
+            continue
         assert c.inside and c.tight
         assert c.max_rel_half_width == scenario.validation.max_rel_half_width
 
