@@ -324,6 +324,10 @@ class Territories(_Section):
     # machines uniform in it, technicians based at its centre
     width_km: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] | None = None
     height_km: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] | None = None
+    # machine locations from a CSV (columns territory, x_km, y_km; km within the territory,
+    # one row per machine, territories in order) instead of uniform; a relative path is
+    # read from the scenario file's folder
+    locations_csv: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _teams_divide(self) -> Territories:
@@ -503,6 +507,10 @@ class Scenario(_Section):
             missing = "width_km" if terr.width_km is None else "height_km"
             raise _KeyedError(f"territories.{missing}", "travel.mode = 'geometry' needs the "
                               "territory size (width_km and height_km)")
+        if terr.locations_csv is not None and (travel.mode != "geometry"
+                                               or self.fleet.machines is None):
+            raise _KeyedError("territories.locations_csv", "needs travel.mode = 'geometry' and "
+                              "a finite fleet (fleet.machines)")
         if policy == "nearest" and travel.mode != "geometry":
             raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' "
                               "(distances)")
@@ -772,7 +780,49 @@ def load_raw(path: str | Path, overrides: Iterable[str] = ()) -> dict[str, Any]:
     for text in overrides:
         key, value = parse_override(text, str(path))
         set_dotted(raw, key, value, f"{path} (--set {key})")
+    terr = raw.get("territories")
+    if isinstance(terr, dict) and isinstance(terr.get("locations_csv"), str):
+        # relative to the scenario file, so that the file can be run from anywhere
+        terr["locations_csv"] = str((Path(path).parent / terr["locations_csv"]).resolve())
     return raw
+
+
+def read_locations(scenario: Scenario, source: str = "<scenario>") -> list[tuple[float, float]]:
+    """The machines' locations from ``territories.locations_csv``, checked against the
+    scenario: one row per machine, territories 0, 1, ... in order, inside the territory."""
+    import csv
+
+    terr = scenario.territories
+    path = terr.locations_csv
+    key = "territories.locations_csv"
+    assert path is not None and scenario.fleet.machines is not None
+    assert terr.width_km is not None and terr.height_km is not None
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise ScenarioError(source, key, f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ScenarioError(source, key, f"{path}: not a readable CSV ({exc})") from None
+    n = scenario.fleet.machines
+    if len(rows) != n * terr.count:
+        raise ScenarioError(source, key, f"{path} has {len(rows)} rows; the scenario has "
+                            f"{n * terr.count} machines ({terr.count} territories x {n})")
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            t, x, y = int(row["territory"]), float(row["x_km"]), float(row["y_km"])
+        except (KeyError, TypeError, ValueError):
+            raise ScenarioError(source, key, f"{path} row {i + 2}: needs territory, x_km, y_km "
+                                "numbers") from None
+        if t != i // n:
+            raise ScenarioError(source, key, f"{path} row {i + 2}: territory {t}, expected "
+                                f"{i // n} (rows go territory by territory)")
+        if not (0 <= x <= terr.width_km and 0 <= y <= terr.height_km):
+            raise ScenarioError(source, key, f"{path} row {i + 2}: ({x:g}, {y:g}) km is outside "
+                                f"the {terr.width_km:g} x {terr.height_km:g} km territory")
+        out.append((x, y))
+    return out
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -786,7 +836,10 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     overrides = list(overrides)
     raw = load_raw(path, overrides)
     source = str(path) + (" (with --set)" if overrides else "")
-    return validate_scenario(raw, source)
+    scenario = validate_scenario(raw, source)
+    if scenario.territories.locations_csv is not None:
+        read_locations(scenario, source)  # every problem with the file is a scenario error
+    return scenario
 
 
 # ---------------------------------------------------------------------------

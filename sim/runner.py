@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from sim import analytic
-from sim.config import DesignPoint, Scenario
+from sim.config import DesignPoint, Scenario, read_locations
 from sim.costs import cost_kpis
 from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
@@ -127,6 +127,18 @@ def _recorder(sc: Scenario, keep_calls: bool, technicians: int, territories: ran
     )
 
 
+_LOCATIONS: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+
+
+def _machine_locations(sc: Scenario) -> list[tuple[float, float]]:
+    """The CSV's machine locations, read once per process (and file and fleet)."""
+    t = sc.territories
+    key = (t.locations_csv, t.count, sc.fleet.machines, t.width_km, t.height_km)
+    if key not in _LOCATIONS:
+        _LOCATIONS[key] = read_locations(sc, str(t.locations_csv))
+    return _LOCATIONS[key]
+
+
 def block_teams(teams: int, blocks: int, block: int) -> range:
     """The teams of one block: contiguous, as equal as possible."""
     return range(block * teams // blocks, (block + 1) * teams // blocks)
@@ -151,7 +163,9 @@ def run_replication(task: Task) -> TaskResult:
         batches.append(recorder.kpis(now))
         recorder.new_batch(now)
 
-    end = simulate(sc, task.replication, recorder, task.samples, sc.run.batches, close_batch, teams)
+    locations = _machine_locations(sc) if sc.territories.locations_csv else None
+    end = simulate(sc, task.replication, recorder, task.samples, sc.run.batches, close_batch, teams,
+                   locations)
     calls = recorder.calls if task.keep_calls else None
     if teams is not None:
         return TaskResult(task.point.index, task.replication, [], calls, recorder.series or None,

@@ -369,6 +369,10 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     policy = scenario.dispatch.policy
     primary = list(est.primary)
     alternatives = list(est.alternatives)
+    if scenario.territories.locations_csv is not None:
+        note = "machines at given places, not uniform: the distance formulas do not hold"
+        primary = [replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e
+                   for e in primary]
     if scenario.calendar.shifts:
         note = ("the formulas assume a continuous clock; shifts stop work outside working "
                 "hours, so waits in clock hours are longer")
@@ -444,11 +448,17 @@ def _fifo_kpis(
                 add(_threshold_kpi(x), cls, float(tail(x)), exact and tail_exact)
     add("p_wait", "all", res.p_wait)
     if team.trip_km is not None:
-        # under an order that ignores location, a trip joins two independent points
+        # under an order that ignores location, a trip joins two independent uniform points:
+        # exact for Poisson calls from uniform places; a finite fleet is one fixed sample of
+        # places (and a machine may call twice in a row), given places are not uniform
+        trip_exact = not team.finite
         trip_note = f"Larson & Odoni: {team.travel_note}"
-        out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", True, trip_note))
-        out.append(Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry", True,
+        if team.finite:
+            trip_note += "; approximate for a finite fleet (machines are a fixed sample of places)"
+        out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", trip_exact,
                             trip_note))
+        out.append(Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry",
+                            trip_exact, trip_note))
     if tail is not None and team.mean_travel == 0.0:
         sla_classes = [c for c in classes if c.sla_h is not None]
         for c in sla_classes:

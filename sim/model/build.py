@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ class FieldService:
 
 def build(
     env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder,
-    teams_range: range | None = None,
+    teams_range: range | None = None, locations: Sequence[tuple[float, float]] | None = None,
 ) -> FieldService:
     """Build the model of one replication of ``scenario`` on ``env``.
 
@@ -98,7 +98,7 @@ def build(
                      for t in territories]
             source = ExponentialFleet(
                 env, fleet.machines, life.mean, needs, team_of_territory, seed, replication,
-                terr.pooled, geometry, uptime_clock, first,
+                terr.pooled, geometry, uptime_clock, first, locations,
             )
         else:
             machines = range(first * fleet.machines, territories.stop * fleet.machines)
@@ -106,7 +106,7 @@ def build(
                      for m in machines]
             source = Fleet(
                 env, fleet.machines, life, needs, team_of_territory, seed, replication,
-                terr.pooled, geometry, uptime_clock, first,
+                terr.pooled, geometry, uptime_clock, first, locations,
             )
     else:
         assert fleet.calls_per_h is not None
@@ -163,7 +163,7 @@ def _deadline(
 def simulate(
     scenario: Scenario, replication: int, recorder: Recorder, samples: int = 0,
     batches: int = 0, on_batch: Callable[[float], None] | None = None,
-    teams_range: range | None = None,
+    teams_range: range | None = None, locations: Sequence[tuple[float, float]] | None = None,
 ) -> float:
     """Run one replication: warm up, reset the recorder, run the horizon.
 
@@ -177,7 +177,7 @@ def simulate(
     if not isinstance(warmup, float | int):
         raise ValueError("resolve run.warmup_h = 'auto' before simulating")
     env = simpy.Environment()
-    build(env, scenario, replication, recorder, teams_range)
+    build(env, scenario, replication, recorder, teams_range, locations)
     end = warmup + scenario.run.horizon_h
     if samples > 0:
         _sample_levels(env, recorder, end / samples)

@@ -40,15 +40,19 @@ def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
 
 def _locations(
     geometry: Geometry | None, per_territory: int, territories: int, pooled: int, seed: int,
-    replication: int, first: int = 0,
+    replication: int, first: int = 0, given: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]] | None:
-    """Every machine's location: uniform in its territory (team-local km), drawn per
-    territory in machine order (territories ``first``, ``first + 1``...)."""
+    """Every machine's location (team-local km), territories ``first``, ``first + 1``...:
+    ``given`` (km within each territory, all territories in order), or uniform in its
+    territory, drawn per territory in machine order."""
     if geometry is None:
         return None
     out: list[tuple[float, float]] = []
     for t in range(first, first + territories):
         x0, y0 = geometry.origin(t % pooled)
+        if given is not None:
+            out.extend((x0 + x, y0 + y) for x, y in given[t * per_territory:(t + 1) * per_territory])
+            continue
         uv = streams.stream(seed, replication, "location", t).random((per_territory, 2))
         xs = (x0 + uv[:, 0] * geometry.width).tolist()
         ys = (y0 + uv[:, 1] * geometry.height).tolist()
@@ -169,11 +173,12 @@ class Fleet(CallSource):
         geometry: Geometry | None = None,
         clock: WeeklyCalendar | None = None,
         first: int = 0,
+        locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
         super().__init__(env, needs, teams_of_territory, pooled, clock, first)
         self.per_territory = machines_per_territory
         self.locations = _locations(geometry, machines_per_territory, len(teams_of_territory),
-                                    pooled, seed, replication, first)
+                                    pooled, seed, replication, first, locations)
         n = machines_per_territory * len(teams_of_territory)
         base = first * machines_per_territory
         self.uptimes = [
@@ -229,13 +234,14 @@ class ExponentialFleet(CallSource):
         geometry: Geometry | None = None,
         clock: WeeklyCalendar | None = None,
         first: int = 0,
+        locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
         super().__init__(env, needs, teams_of_territory, pooled, clock, first)
         self.n = machines_per_territory
         territories = len(teams_of_territory)
         self.up = bytearray(b"\x01") * (machines_per_territory * territories)
         self.locations = _locations(geometry, machines_per_territory, territories, pooled, seed,
-                                    replication, first)
+                                    replication, first, locations)
         gap = Exponential(mean_life_h / machines_per_territory)
         self.gaps = [Variates(gap.sample, seed, replication, "failure", first + t)
                      for t in range(territories)]
