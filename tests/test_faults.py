@@ -49,7 +49,7 @@ def test_ctrl_c_stops_cleanly_keeps_finished_tasks_and_says_how_to_resume(tmp_pa
     """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) ends the run with
     status 130 and one line naming the folder and the --resume command; the finished tasks
     are kept, and resuming completes the run."""
-    scen = scenario_file(tmp_path, horizon=60000.0, reps=6)
+    scen = scenario_file(tmp_path, horizon=300000.0, reps=6)  # long enough to interrupt
     out = tmp_path / "results"
     proc = subprocess.Popen(
         [sys.executable, "run_sim.py", "run", str(scen), "--out", str(out), "--quiet"],
