@@ -55,6 +55,9 @@ def test_ctrl_c_stops_cleanly_keeps_finished_tasks_and_says_how_to_resume(tmp_pa
         [sys.executable, "run_sim.py", "run", str(scen), "--out", str(out), "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
+        # as in a terminal: a CI job started in the background may inherit SIGINT ignored,
+        # and then Python would not turn Ctrl-C into KeyboardInterrupt at all
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while time.time() < deadline and len(glob.glob(f"{out}/*/tasks/*.json")) < 2:
