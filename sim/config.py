@@ -439,6 +439,9 @@ class Parts(_Section):
     emergency_cost: NonNegFloat = 0.0
     failed_visit_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.5)
     revisit_first: bool = True  # a revisit goes to the front of the line
+    # under dispatch.policy = "priority": the priority revisits wait at (1 = first), instead
+    # of the front of their own class's line
+    revisit_priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     # reserve (take, or backorder) the units from the van when the call is logged, so that a
     # shortage starts being resolved before the technician arrives; needs one technician
     # per team (the van is then known)
@@ -535,6 +538,10 @@ class Scenario(_Section):
         if self.run.batches and self.run.replications != 1:
             raise _KeyedError("run.batches", "batch means are for a single long run: set "
                               "run.replications = 1 (or batches = 0)")
+        if self.parts is not None and self.parts.revisit_priority is not None:
+            if policy != "priority" or not self.parts.revisit_first:
+                raise _KeyedError("parts.revisit_priority", "only with dispatch.policy = "
+                                  "'priority' (and revisit_first = true)")
         if self.parts is not None and self.parts.reservation and terr.technicians * terr.pooled > 1:
             raise _KeyedError("parts.reservation", "needs one technician per team (whose van "
                               "is known when the call is logged)")

@@ -771,3 +771,34 @@ def test_bad_parts_rules_are_a_scenario_error_naming_the_key(line, key):
         validate_scenario(tomllib.loads(_bad_parts(line, "")), "bad.toml")
     assert err.value.key == key
     assert str(err.value).startswith(f"bad.toml: {key}: ")
+
+
+def test_revisits_wait_at_their_own_priority_under_priority_dispatch():
+    """parts.revisit_priority = 1 under priority dispatch: a low-class call coming back
+    for its second visit is served before first visits of every class, so its revisit wait
+    is shorter than with the default (front of its own class's line)."""
+    from sim.model.calls import Call
+    from sim.model.dispatch import NonpreemptivePriority
+
+    line = NonpreemptivePriority([1, 2], revisit_priority=1)
+    high = Call(0, 0, 0, 0, 0, 0.0, 1.0, 0.0)
+    low_revisit = Call(1, 1, 0, 0, 1, 0.0, 1.0, 0.0)
+    line.add(high)
+    line.add_front(low_revisit)  # a revisit: at priority 1, after the high call already there
+    assert line.next_call(0) is high and line.next_call(0) is low_revisit
+
+    default = NonpreemptivePriority([1, 2])
+    low_first = Call(2, 2, 0, 0, 1, 0.0, 1.0, 0.0)
+    default.add(low_first)
+    default.add(high)
+    default.add_front(low_revisit)  # front of class 2, still after class 1
+    assert default.next_call(0) is high and default.next_call(0) is low_revisit
+
+
+def test_revisit_priority_needs_priority_dispatch(make_scenario):
+    """A revisit priority only means something under priority dispatch."""
+    with pytest.raises(ScenarioError, match="parts.revisit_priority"):
+        validate_scenario({
+            "fleet": {"calls_per_h": 0.2},
+            "parts": {"revisit_priority": 1, "types": [{"name": "a", "p_need": 0.5}]},
+        })

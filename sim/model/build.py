@@ -81,6 +81,7 @@ def build(
             scenario.dispatch.policy, priorities,
             team.distance_km if geometry is not None else None,
             [[first + i for i in order] for order in preference],
+            scenario.parts.revisit_priority if scenario.parts is not None else None,
         )
         teams.append(team)
     first = block.start * terr.pooled  # first territory of the block

@@ -72,12 +72,14 @@ class NonpreemptivePriority(Fifo):
     """
 
     name = "priority"
-    __slots__ = ("_lines", "_by_class", "_n")
+    __slots__ = ("_lines", "_by_class", "_n", "_revisits")
 
-    def __init__(self, class_priorities: Sequence[int]) -> None:
-        levels = sorted(set(class_priorities))
+    def __init__(self, class_priorities: Sequence[int], revisit_priority: int | None = None) -> None:
+        levels = sorted(set(class_priorities) | ({revisit_priority} - {None}))
         self._lines: list[deque[Call]] = [deque() for _ in levels]
         self._by_class = [self._lines[levels.index(p)] for p in class_priorities]
+        # revisits wait at their own priority level (FIFO), if the scenario gives one
+        self._revisits = None if revisit_priority is None else self._lines[levels.index(revisit_priority)]
         self._n = 0
 
     def add(self, call: Call) -> None:
@@ -85,7 +87,10 @@ class NonpreemptivePriority(Fifo):
         self._n += 1
 
     def add_front(self, call: Call) -> None:
-        self._by_class[call.service_class].appendleft(call)
+        if self._revisits is not None:
+            self._revisits.append(call)
+        else:
+            self._by_class[call.service_class].appendleft(call)
         self._n += 1
 
     def next_call(self, technician: int) -> Call | None:
@@ -181,12 +186,13 @@ def make_policy(
     class_priorities: Sequence[int],
     distance: Distance | None = None,
     preference: Sequence[Sequence[int]] | None = None,
+    revisit_priority: int | None = None,
 ) -> DispatchPolicy:
     """Build the policy named in ``dispatch.policy``."""
     if name == "fifo":
         return Fifo()
     if name == "priority":
-        return NonpreemptivePriority(class_priorities)
+        return NonpreemptivePriority(class_priorities, revisit_priority)
     if name == "earliest_due":
         return EarliestDue()
     if name == "nearest":
