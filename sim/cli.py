@@ -201,9 +201,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                   progress=False if args.quiet else None, resume=args.resume,
                   dask_address=args.dask_address, precision=_precision(args, scenario))
     print(summary_text(exp.summary))
-    from sim.runner import unstable_points
-
-    for dp, why in unstable_points(exp.summary, exp.points).items():
+    for dp, why in exp.unstable.items():
         print(f"warning: {dp}: {why}", file=sys.stderr)
     if exp.precision:
         print(_precision_text(exp.precision, args.precision_kpi))

@@ -367,9 +367,6 @@ class Repair(_Section):
         return self
 
 
-DISPATCH_POLICIES = ("fifo", "priority", "nearest", "earliest_due", "preference")
-
-
 class Dispatch(_Section):
     """Which waiting call a free technician takes, and which free technician a new call gets.
 

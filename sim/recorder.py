@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sim.config import threshold_kpi
+
 NAN = float("nan")
 
 
@@ -536,7 +538,7 @@ class KPIRecorder:
         }
         row["p_wait"] = sum(t.waited for t in tallies) / waits if waits else NAN
         for i, x in enumerate(self.thresholds):
-            row[_threshold_kpi(x)] = (
+            row[threshold_kpi(x)] = (
                 sum(t.wait_gt[i] for t in tallies) / waits if waits else NAN
             )
         row["sla_met"] = sla_met / sla_n if sla_n else NAN
@@ -550,6 +552,3 @@ class KPIRecorder:
             row["part_wait_h"] = sum(t.part_wait for t in tallies) / restores if restores else NAN
         return row
 
-
-def _threshold_kpi(hours: float) -> str:
-    return f"p_wait_gt_{hours:g}h"

@@ -29,10 +29,16 @@ from sim.config import DesignPoint, Scenario, read_locations
 from sim.costs import cost_kpis
 from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
-from sim.stats import lag1_autocorrelation, mser_time, summarize, t_interval
+from sim.stats import (
+    lag1_autocorrelation,
+    mser_time,
+    precision_met,
+    required_replications,
+    summarize,
+    t_interval,
+)
 
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
-CALL_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "queue_len", "calls_per_day")
 TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down", "trip_km",
              "trip_h", "off_territory_share", "queue_growth_per_h")
 PARTS_KPIS = [
@@ -578,6 +584,7 @@ class Experiment:
     precision: dict[str, Any] = field(default_factory=dict)  # what --precision reached
     warmups: dict[str, float] = field(default_factory=dict)  # warm-ups chosen by MSER-5
     decisions: pd.DataFrame | None = None  # dispatch decisions, if recorded
+    unstable: dict[str, str] = field(default_factory=dict)  # design points whose queue grows
 
     @property
     def failures(self) -> list[TaskResult]:
@@ -611,25 +618,15 @@ class Precision:
     confidence: float = 0.95
 
     def met(self, ci: Any) -> bool:
-        if ci.n < 2 or math.isnan(ci.half_width):
-            return False
-        if self.absolute is not None and ci.half_width <= self.absolute:
-            return True
-        if self.relative is not None and ci.mean != 0:
-            return ci.half_width / abs(ci.mean) <= self.relative / (1 + self.relative)
-        return False
+        return precision_met(ci, self.relative, self.absolute)
 
-    def needed(self, ci: Any) -> int:
-        """Replications the current variance estimate says are needed."""
-        targets = []
-        if self.absolute is not None:
-            targets.append(self.absolute)
-        if self.relative is not None and ci.mean:
-            targets.append(abs(ci.mean) * self.relative / (1 + self.relative))
-        target = max(targets) if targets else 0.0
-        if target <= 0 or math.isnan(ci.half_width):
+    def needed(self, values: Sequence[float]) -> int:
+        """Replications the current variance estimate says are needed (capped)."""
+        try:
+            n = required_replications(values, self.relative, self.absolute, self.confidence)
+        except ValueError:  # too few values, or a relative target around a zero mean
             return self.max_replications
-        return min(self.max_replications, max(ci.n + 1, math.ceil(ci.n * (ci.half_width / target) ** 2)))
+        return min(self.max_replications, n)
 
 
 #: replications of the pilot run that chooses an automatic warm-up
@@ -663,8 +660,9 @@ def resolve_warmups(
     chosen: dict[str, float] = {}
     for pp in pilots:
         series = [r.series for r in results if r.design_point == pp.index and r.series]
-        if not series or r_error(results, pp.index):
-            raise RuntimeError(f"{pp.id}: the warm-up pilot failed: {r_error(results, pp.index)}")
+        error = next((r.error for r in results if r.design_point == pp.index and r.error), None)
+        if not series or error:
+            raise RuntimeError(f"{pp.id}: the warm-up pilot failed: {error}")
         times = [t for t, *_ in series[0]]
         values = [[down for _, _, down, _ in s] for s in series]
         chosen[pp.id] = mser_time(times, values, batch=5, cap_fraction=0.5)
@@ -675,10 +673,6 @@ def resolve_warmups(
             p = DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run}))
         out.append(p)
     return out, chosen
-
-
-def r_error(results: Sequence[TaskResult], index: int) -> str | None:
-    return next((r.error for r in results if r.design_point == index and r.error), None)
 
 
 def run_experiment(
@@ -734,7 +728,7 @@ def run_experiment(
             if not met and counts[p.index] < precision.max_replications:
                 # always at least one more (a failed task leaves one value fewer than runs)
                 want = min(precision.max_replications,
-                           max(precision.needed(ci), counts[p.index] + 1))
+                           max(precision.needed(values), counts[p.index] + 1))
                 extra[p.index] = range(counts[p.index], want)
                 counts[p.index] = want
         if not extra:
@@ -749,6 +743,7 @@ def run_experiment(
     exp.precision = reached
     exp.warmups = warmups
     exp.decisions = decisions_table(results, points)
+    exp.unstable = unstable_points(summary, points) if not summary.empty else {}
     return exp
 
 
@@ -805,10 +800,9 @@ def manifest_head(
 
 def manifest(exp: Experiment, head: dict[str, Any]) -> dict[str, Any]:
     """The head plus how the run went: wall time, precision reached, every task's status."""
-    unstable = unstable_points(exp.summary, exp.points) if not exp.summary.empty else {}
     return {
         **head,
-        **({"unstable": unstable} if unstable else {}),
+        **({"unstable": exp.unstable} if exp.unstable else {}),
         "wall_s": round(exp.wall_s, 3),
         **({"precision_reached": exp.precision} if exp.precision else {}),
         **({"warmup_chosen_h": exp.warmups} if exp.warmups else {}),

@@ -18,7 +18,7 @@ from typing import Any
 
 from sim.config import DesignPoint
 from sim.runner import Experiment, run_experiment
-from sim.stats import rinott_select
+from sim.stats import rinott_choose, rinott_select
 
 #: design i's seed is the scenario's seed plus i times this (independent streams)
 SEED_STRIDE = 1_000_003
@@ -77,8 +77,8 @@ def select_best(
     final = run_experiment(scenario, second, backend, workers, progress=progress,
                            finished=first.results)
     means = {p.id: sum(v := _values(final, kpi, p)) / len(v) for p in second}
-    pick = (min if minimize else max)(means, key=lambda dp: means[dp])
     if any(math.isnan(m) for m in means.values()):
         raise RuntimeError(f"{kpi}: some design points have no value")
+    pick = rinott_choose(means, minimize)
     return Selection(kpi, delta, confidence, minimize, plan.h, plan.n0, dict(plan.n_total),
                      means, dict(plan.sd), pick, final)

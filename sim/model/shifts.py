@@ -32,7 +32,6 @@ class ShiftTeam(Team):
         self._running: dict[int, tuple[Call, Callable[[Event], None], float]] = {}
         self._stopped: list[tuple[Call, Callable[[Event], None], float]] = []
         self._overtime_since: dict[int, float] = {}
-        self._shift_ended_at = 0.0
         if not self.on_duty:
             self.recorder.duty(-len(self.technicians), self.env.now)
         self._schedule_boundary()
@@ -54,7 +53,6 @@ class ShiftTeam(Team):
     def _shift_ends(self) -> None:
         now = self.env.now
         self.on_duty = False
-        self._shift_ended_at = now
         self.recorder.duty(-len(self.technicians), now)
         if self.wip == "overtime":
             # everyone still at work (a step running, or waiting on site for a part) works on

@@ -16,6 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sim.stats import welch_moving_average
+
 from .data import (
     ALL,
     CLASS_KPIS_PREFIX,
@@ -630,17 +632,6 @@ def distribution_section(view: RunView) -> Section | None:
 # 5. time series
 
 
-def welch(mean_series: np.ndarray, w: int) -> np.ndarray:
-    """Welch's moving average: centred window 2w+1, shrinking near the ends."""
-    n = len(mean_series)
-    out = np.empty(n)
-    c = np.concatenate([[0.0], np.cumsum(mean_series)])
-    for i in range(n):
-        h = min(w, i, n - 1 - i)
-        out[i] = (c[i + h + 1] - c[i - h]) / (2 * h + 1)
-    return out
-
-
 def timeseries_section(view: RunView) -> Section | None:
     series = view.run.series
     need = {"design_point", "replication", "t_h", "calls_waiting", "machines_down"}
@@ -672,9 +663,9 @@ def timeseries_section(view: RunView) -> Section | None:
                 hovertemplate=f"t = %{{x:,.0f}} h: {title} %{{y:.3g}} (mean of {nrep})"
                               f"<extra>{esc(p.label)}</extra>",
             ), row=row, col=1)
-            ma = welch(y, w_used)
+            ma = welch_moving_average(y, w_used)  # Law's procedure: the last w points drop
             fig.add_trace(go.Scatter(
-                x=t, y=ma, mode="lines", name=f"Welch moving average (window {2 * w_used + 1})",
+                x=t[: len(ma)], y=ma, mode="lines", name=f"Welch moving average (window {2 * w_used + 1})",
                 legendgroup="welch", showlegend=row == 1, visible=k == 0,
                 line=dict(color="#08519c", width=3),
                 hovertemplate=f"t = %{{x:,.0f}} h: {title}, Welch average %{{y:.3g}}"
