@@ -70,6 +70,7 @@ def load() -> str:
 
 def cpu_idle(window_s: float = 2.0) -> float:
     """Share of the machine's CPU time that was idle over the next ``window_s`` seconds."""
+
     def read() -> tuple[int, int]:
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         return fields[3] + fields[4], sum(fields)  # idle + iowait, total
@@ -142,7 +143,7 @@ def bench_speedup(repeats: int, horizon_h: float, dask: bool, quiet_s: float = 0
     out: dict[str, Any] = {
         "tasks": len(points) * sc.run.replications,
         "design": "12 territories x 150 machines, territories.pooled in [1,2,3,4], 10 reps, "
-                  f"horizon {horizon_h:g} h + 1000 h warm-up",
+        f"horizon {horizon_h:g} h + 1000 h warm-up",
         "task_s_mean": statistics.fmean(task_s),
         "task_s_min": min(task_s),
         "task_s_max": max(task_s),
@@ -163,8 +164,9 @@ def bench_speedup(repeats: int, horizon_h: float, dask: bool, quiet_s: float = 0
         starts = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=50)
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+            )
             client = Client(cluster)
             client.close()
             cluster.close()
@@ -182,19 +184,22 @@ def bench_dask_long(repeats: int, horizon_h: float, quiet_s: float = 0.0) -> dic
     sc, points = speedup_design(horizon_h)
     walls: dict[str, list[float]] = {"process": [], "dask": []}
     for rep in range(repeats):
-        for b in (["process", "dask"] if rep % 2 == 0 else ["dask", "process"]):
+        for b in ["process", "dask"] if rep % 2 == 0 else ["dask", "process"]:
             wait_quiet(quiet_s)
             t0 = time.perf_counter()
             exp = run_experiment(sc, points, backend=b, workers=2, progress=False)
             walls[b].append(time.perf_counter() - t0)
             assert not exp.failures, exp.failures[0].error
-            print(f"  dask, long tasks: {b:7s} run {rep + 1}/{repeats}: {walls[b][-1]:.2f} s",
-                  flush=True)
+            print(f"  dask, long tasks: {b:7s} run {rep + 1}/{repeats}: {walls[b][-1]:.2f} s", flush=True)
     best = {b: min(w) for b, w in walls.items()}
-    return {"tasks": len(points) * sc.run.replications, "horizon_h": horizon_h, "wall_s": walls,
-            "wall_s_min": best,
-            "dask_overhead_vs_process": best["dask"] / best["process"] - 1.0,
-            "dask_extra_s": best["dask"] - best["process"]}
+    return {
+        "tasks": len(points) * sc.run.replications,
+        "horizon_h": horizon_h,
+        "wall_s": walls,
+        "wall_s_min": best,
+        "dask_overhead_vs_process": best["dask"] / best["process"] - 1.0,
+        "dask_extra_s": best["dask"] - best["process"],
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -228,8 +233,12 @@ def bench_crn(replications: int, workers: int) -> dict[str, Any]:
     def kpi(dp: str, name: str) -> np.ndarray:
         return reps[reps["design_point"] == dp].sort_values("replication")[name].to_numpy()
 
-    out: dict[str, Any] = {"replications": replications, "wall_s": wall,
-                           "scenario": str(BASELINE.relative_to(REPO)), "kpis": {}}
+    out: dict[str, Any] = {
+        "replications": replications,
+        "wall_s": wall,
+        "scenario": str(BASELINE.relative_to(REPO)),
+        "kpis": {},
+    }
     exact = {sc_id: estimate(sc).get("wait_h", "all") for sc_id, sc in (("base", base), ("cut", cut))}
     out["exact_wait_h"] = {k: (v.value if v else None) for k, v in exact.items()}
     for name in ("wait_h", "queue_len", "restore_h"):
@@ -277,14 +286,16 @@ class WaitLog(KPIRecorder):
 
 
 def mm1(horizon_h: float, seed: int, warmup: Any = 0.0, replications: int = 10) -> Any:
-    return validate_scenario({
-        "meta": {"name": "bench-mser-mm1"},
-        "run": {"horizon_h": horizon_h, "warmup_h": warmup, "replications": replications,
-                "seed": seed},
-        "fleet": {"calls_per_h": LAMBDA},
-        "repair": {"time_h": {"dist": "exponential", "mean": 1.0 / MU}},
-        "dispatch": {"policy": "fifo"},
-    }, "<bench-mser>")
+    return validate_scenario(
+        {
+            "meta": {"name": "bench-mser-mm1"},
+            "run": {"horizon_h": horizon_h, "warmup_h": warmup, "replications": replications, "seed": seed},
+            "fleet": {"calls_per_h": LAMBDA},
+            "repair": {"time_h": {"dist": "exponential", "mean": 1.0 / MU}},
+            "dispatch": {"policy": "fifo"},
+        },
+        "<bench-mser>",
+    )
 
 
 def _run_mm1(sc: Any, replication: int, backlog: int, samples: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -338,8 +349,8 @@ def _mser_macro(args: tuple[int, int, float, int, int]) -> dict[str, Any]:
         avg = mser(np.mean([x[:common] for x in series], axis=0), 5)
         out[key] = {
             "raw": [float(x.mean()) for x in series],
-            "own": [float(x[m.truncation_index:].mean()) for x, m in zip(series, own, strict=True)],
-            "avg": [float(x[avg.truncation_index:].mean()) for x in series],
+            "own": [float(x[m.truncation_index :].mean()) for x, m in zip(series, own, strict=True)],
+            "avg": [float(x[avg.truncation_index :].mean()) for x in series],
             "own_d": [m.truncation_index for m in own],
             "own_limit": [m.at_limit for m in own],
             "n": [len(x) for x in series],
@@ -355,8 +366,12 @@ def _auto_macro(args: tuple[int, int, float]) -> dict[str, Any]:
     sc = mm1(horizon_h, seed=1000 + macro, warmup="auto", replications=reps)
     exp = run_experiment(sc, expand_sweep(sc), backend="serial", progress=False)
     w = exp.replications[exp.replications["class"] == "all"]
-    return {"macro": macro, "warmup_h": next(iter(exp.warmups.values())),
-            "wait_h": w["wait_h"].tolist(), "queue_len": w["queue_len"].tolist()}
+    return {
+        "macro": macro,
+        "warmup_h": next(iter(exp.warmups.values())),
+        "wait_h": w["wait_h"].tolist(),
+        "queue_len": w["queue_len"].tolist(),
+    }
 
 
 def _coverage(means: list[list[float]], exact: float) -> dict[str, float]:
@@ -396,20 +411,27 @@ def _mser_part(results: list[dict[str, Any]], key: str, exact: float, unit: floa
     }
 
 
-def bench_mser(macro: int, reps: int, horizon_h: float, samples: int, workers: int,
-               backlogs: list[int], auto: bool) -> dict[str, Any]:
+def bench_mser(
+    macro: int, reps: int, horizon_h: float, samples: int, workers: int, backlogs: list[int], auto: bool
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     out: dict[str, Any] = {
         "model": f"M/M/1, lambda={LAMBDA}/h, mu={MU}/h, rho={RHO}, FIFO",
-        "exact_wq_h": EXACT_WQ, "exact_lq": EXACT_LQ,
-        "macro_replications": macro, "replications_per_macro": reps, "horizon_h": horizon_h,
-        "series_samples": samples, "starts": {},
+        "exact_wq_h": EXACT_WQ,
+        "exact_lq": EXACT_LQ,
+        "macro_replications": macro,
+        "replications_per_macro": reps,
+        "horizon_h": horizon_h,
+        "series_samples": samples,
+        "starts": {},
     }
     for backlog in backlogs:
         with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_mser_macro,
-                                    [(m, reps, horizon_h, samples, backlog) for m in range(macro)],
-                                    chunksize=4))
+            results = list(
+                pool.map(
+                    _mser_macro, [(m, reps, horizon_h, samples, backlog) for m in range(macro)], chunksize=4
+                )
+            )
         out["starts"][str(backlog)] = {
             "backlog_at_0": backlog,
             # sanity: the logged waits are the waits the project's KPI averages
@@ -419,11 +441,10 @@ def bench_mser(macro: int, reps: int, horizon_h: float, samples: int, workers: i
         }
     if auto:
         with ProcessPoolExecutor(workers) as pool:
-            autos = list(pool.map(_auto_macro, [(m, reps, horizon_h) for m in range(macro)],
-                                  chunksize=4))
+            autos = list(pool.map(_auto_macro, [(m, reps, horizon_h) for m in range(macro)], chunksize=4))
         out["warmup_auto"] = {
             "note": "run.warmup_h = 'auto' (empty start): a 5-replication pilot, MSER-5 on the "
-                    "average machines_down series, then each replication runs warm-up + horizon",
+            "average machines_down series, then each replication runs warm-up + horizon",
             "warmup_h_mean": float(np.mean([a["warmup_h"] for a in autos])),
             "warmup_h_min": float(np.min([a["warmup_h"] for a in autos])),
             "warmup_h_max": float(np.max([a["warmup_h"] for a in autos])),
@@ -446,100 +467,132 @@ def tables(res: dict[str, Any]) -> str:
     lines = []
     sp = res.get("speedup")
     if sp:
-        lines += ["### Speed-up and Dask overhead", "",
-                  f"{sp['tasks']} tasks ({sp['design']}); one task {sp['task_s_mean']:.2f} s on "
-                  f"average (serial; {sp['task_s_min']:.2f}-{sp['task_s_max']:.2f} s). Best and "
-                  f"median of {len(sp['wall_s']['serial'])} runs per backend (alternating order), "
-                  "pool/cluster start and stop included.", "",
-                  "| backend | workers | best wall s | median wall s | all runs (s) | vs serial "
-                  "(best) | target |",
-                  "|---|---:|---:|---:|---|---:|---|"]
+        lines += [
+            "### Speed-up and Dask overhead",
+            "",
+            f"{sp['tasks']} tasks ({sp['design']}); one task {sp['task_s_mean']:.2f} s on "
+            f"average (serial; {sp['task_s_min']:.2f}-{sp['task_s_max']:.2f} s). Best and "
+            f"median of {len(sp['wall_s']['serial'])} runs per backend (alternating order), "
+            "pool/cluster start and stop included.",
+            "",
+            "| backend | workers | best wall s | median wall s | all runs (s) | vs serial (best) | target |",
+            "|---|---:|---:|---:|---|---:|---|",
+        ]
         for b, w in sp["wall_s_min"].items():
             runs = ", ".join(f"{x:.2f}" for x in sp["wall_s"][b])
-            target = {"serial": "", "process": ">= 1.8x",
-                      "dask": "<= +10 % vs process"}[b]
-            lines.append(f"| {b} | {1 if b == 'serial' else 2} | {w:.2f} | "
-                         f"{sp['wall_s_median'][b]:.2f} | {runs} | "
-                         f"{sp['wall_s_min']['serial'] / w:.2f}x | {target} |")
-        lines += ["", f"* speed-up process/serial: **{sp['speedup_process_vs_serial']:.2f}x** best "
-                  f"of runs ({sp['speedup_process_vs_serial_median']:.2f}x on medians)"]
+            target = {"serial": "", "process": ">= 1.8x", "dask": "<= +10 % vs process"}[b]
+            lines.append(
+                f"| {b} | {1 if b == 'serial' else 2} | {w:.2f} | "
+                f"{sp['wall_s_median'][b]:.2f} | {runs} | "
+                f"{sp['wall_s_min']['serial'] / w:.2f}x | {target} |"
+            )
+        lines += [
+            "",
+            f"* speed-up process/serial: **{sp['speedup_process_vs_serial']:.2f}x** best "
+            f"of runs ({sp['speedup_process_vs_serial_median']:.2f}x on medians)",
+        ]
         if "dask_overhead_vs_process" in sp:
-            lines += [f"* Dask LocalCluster vs process pool: **{fmt_pct(sp['dask_overhead_vs_process'])}**"
-                      f" best of runs ({fmt_pct(sp['dask_overhead_vs_process_median'])} on medians);"
-                      f" starting and stopping an empty 2-worker LocalCluster alone takes "
-                      f"{sp['dask_cluster_start_stop_s_min']:.2f} s; without it: "
-                      f"{fmt_pct(sp['dask_overhead_vs_process_excluding_cluster_start'])}"]
-        lines += [f"* replications tables identical on all backends: "
-                  f"{'yes' if sp['identical_tables'] else 'NO'}"]
+            lines += [
+                f"* Dask LocalCluster vs process pool: **{fmt_pct(sp['dask_overhead_vs_process'])}**"
+                f" best of runs ({fmt_pct(sp['dask_overhead_vs_process_median'])} on medians);"
+                f" starting and stopping an empty 2-worker LocalCluster alone takes "
+                f"{sp['dask_cluster_start_stop_s_min']:.2f} s; without it: "
+                f"{fmt_pct(sp['dask_overhead_vs_process_excluding_cluster_start'])}"
+            ]
+        lines += [
+            f"* replications tables identical on all backends: {'yes' if sp['identical_tables'] else 'NO'}"
+        ]
         dl = res.get("dask_long")
         if dl:
-            lines += [f"* same sweep with {dl['horizon_h']:g}-h runs (tasks ~3x longer), best of "
-                      f"{len(dl['wall_s']['process'])}: process {dl['wall_s_min']['process']:.2f} s, "
-                      f"dask {dl['wall_s_min']['dask']:.2f} s: **"
-                      f"{fmt_pct(dl['dask_overhead_vs_process'])}** "
-                      f"({dl['dask_extra_s']:+.2f} s)"]
+            lines += [
+                f"* same sweep with {dl['horizon_h']:g}-h runs (tasks ~3x longer), best of "
+                f"{len(dl['wall_s']['process'])}: process {dl['wall_s_min']['process']:.2f} s, "
+                f"dask {dl['wall_s_min']['dask']:.2f} s: **"
+                f"{fmt_pct(dl['dask_overhead_vs_process'])}** "
+                f"({dl['dask_extra_s']:+.2f} s)"
+            ]
         lines.append("")
     crn = res.get("crn")
     if crn:
         ex = crn["exact_wait_h"]
-        lines += ["### Common random numbers: 5 % cut in mean repair time (Dupit baseline)", "",
-                  f"{crn['replications']} replications per design of `{crn['scenario']}` (40,000 h "
-                  f"+ 2,000 h warm-up each); exact Wq (M/M/1//150) {ex['base']:.4f} h -> "
-                  f"{ex['cut']:.4f} h, difference {ex['cut'] - ex['base']:+.4f} h.", "",
-                  "| KPI | mean diff (CRN) | ±95 % CRN | var diff CRN | mean diff (indep.) | "
-                  "±95 % indep. | var diff indep. | ratio | target |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        lines += [
+            "### Common random numbers: 5 % cut in mean repair time (Dupit baseline)",
+            "",
+            f"{crn['replications']} replications per design of `{crn['scenario']}` (40,000 h "
+            f"+ 2,000 h warm-up each); exact Wq (M/M/1//150) {ex['base']:.4f} h -> "
+            f"{ex['cut']:.4f} h, difference {ex['cut'] - ex['base']:+.4f} h.",
+            "",
+            "| KPI | mean diff (CRN) | ±95 % CRN | var diff CRN | mean diff (indep.) | "
+            "±95 % indep. | var diff indep. | ratio | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
         for name, k in crn["kpis"].items():
             lines.append(
                 f"| {name} | {k['crn_mean_difference']:+.4f} | {k['crn_half_width']:.4f} | "
                 f"{k['crn_var_difference']:.3g} | {k['independent_mean_difference']:+.4f} | "
                 f"{k['independent_half_width']:.4f} | {k['independent_var_difference']:.3g} | "
                 f"**{k['ratio_var_independent_over_crn']:.1f}x** | "
-                f"{'>= 10x' if name == 'wait_h' else ''} |")
+                f"{'>= 10x' if name == 'wait_h' else ''} |"
+            )
         lines.append("")
     ms = res.get("mser")
     if ms:
-        lines += ["### MSER-5 on an M/M/1 at rho = 0.8", "",
-                  f"{ms['macro_replications']} macro-replications x {ms['replications_per_macro']} "
-                  f"replications of {ms['horizon_h']:g} h each, no warm-up; exact Wq = "
-                  f"{ms['exact_wq_h']:g} h, Lq = {ms['exact_lq']:g}. The CI is the 95 % t interval "
-                  f"over the {ms['replications_per_macro']} replications of a macro-replication; "
-                  "the bias is that of the grand mean (± its standard error). MSER-5 is applied "
-                  "either to each replication's own series (own cut) or to the average across "
-                  "the replications of a macro-replication (one cut for all).", "",
-                  "| start | estimator | truncation | mean | bias | coverage (±s.e.) | "
-                  "mean half-width |",
-                  "|---|---|---|---:|---:|---:|---:|"]
+        lines += [
+            "### MSER-5 on an M/M/1 at rho = 0.8",
+            "",
+            f"{ms['macro_replications']} macro-replications x {ms['replications_per_macro']} "
+            f"replications of {ms['horizon_h']:g} h each, no warm-up; exact Wq = "
+            f"{ms['exact_wq_h']:g} h, Lq = {ms['exact_lq']:g}. The CI is the 95 % t interval "
+            f"over the {ms['replications_per_macro']} replications of a macro-replication; "
+            "the bias is that of the grand mean (± its standard error). MSER-5 is applied "
+            "either to each replication's own series (own cut) or to the average across "
+            "the replications of a macro-replication (one cut for all).",
+            "",
+            "| start | estimator | truncation | mean | bias | coverage (±s.e.) | mean half-width |",
+            "|---|---|---|---:|---:|---:|---:|",
+        ]
 
         def row(start: str, label: str, trunc: str, c: dict[str, float]) -> str:
-            return (f"| {start} | {label} | {trunc} | {c['mean']:.3f} | {c['bias']:+.3f} "
-                    f"({fmt_pct(c['bias_rel'])}) ± {c['bias_se']:.3f} | "
-                    f"{100 * c['coverage']:.1f} % ± {100 * c['coverage_se']:.1f} | "
-                    f"{c['mean_half_width']:.3f} |")
+            return (
+                f"| {start} | {label} | {trunc} | {c['mean']:.3f} | {c['bias']:+.3f} "
+                f"({fmt_pct(c['bias_rel'])}) ± {c['bias_se']:.3f} | "
+                f"{100 * c['coverage']:.1f} % ± {100 * c['coverage_se']:.1f} | "
+                f"{c['mean_half_width']:.3f} |"
+            )
 
         for st in ms["starts"].values():
             start = "empty" if not st["backlog_at_0"] else f"{st['backlog_at_0']} calls at t=0"
             w, q = st["waits"], st["calls_waiting_series"]
             lines += [
                 row(start, "Wq, per-call waits", "none", w["untruncated"]),
-                row(start, "Wq, per-call waits", f"own cut: {w['own_cut_mean']:.0f} of "
+                row(
+                    start,
+                    "Wq, per-call waits",
+                    f"own cut: {w['own_cut_mean']:.0f} of "
                     f"{w['length_mean']:.0f} calls, at limit {100 * w['own_at_limit_share']:.0f} %",
-                    w["mser5_own"]),
-                row(start, "Wq, per-call waits", f"average: {w['avg_cut_mean']:.0f} calls",
-                    w["mser5_avg"]),
+                    w["mser5_own"],
+                ),
+                row(start, "Wq, per-call waits", f"average: {w['avg_cut_mean']:.0f} calls", w["mser5_avg"]),
                 row(start, "Lq, calls_waiting series", "none", q["untruncated"]),
-                row(start, "Lq, calls_waiting series", f"own cut: {q['own_cut_mean']:.0f} h, at "
-                    f"limit {100 * q['own_at_limit_share']:.0f} %", q["mser5_own"]),
-                row(start, "Lq, calls_waiting series", f"average: {q['avg_cut_mean']:.0f} h",
-                    q["mser5_avg"]),
+                row(
+                    start,
+                    "Lq, calls_waiting series",
+                    f"own cut: {q['own_cut_mean']:.0f} h, at limit {100 * q['own_at_limit_share']:.0f} %",
+                    q["mser5_own"],
+                ),
+                row(start, "Lq, calls_waiting series", f"average: {q['avg_cut_mean']:.0f} h", q["mser5_avg"]),
             ]
         if "warmup_auto" in ms:
             a = ms["warmup_auto"]
             lines += [
-                row("empty", "project KPI wait_h", f"warmup_h = \"auto\": {a['warmup_h_mean']:.0f} h "
-                    f"({a['warmup_h_min']:.0f}-{a['warmup_h_max']:.0f}), then the horizon", a["wait_h"]),
-                row("empty", "project KPI queue_len", "warmup_h = \"auto\", then the horizon",
-                    a["queue_len"]),
+                row(
+                    "empty",
+                    "project KPI wait_h",
+                    f'warmup_h = "auto": {a["warmup_h_mean"]:.0f} h '
+                    f"({a['warmup_h_min']:.0f}-{a['warmup_h_max']:.0f}), then the horizon",
+                    a["wait_h"],
+                ),
+                row("empty", "project KPI queue_len", 'warmup_h = "auto", then the horizon', a["queue_len"]),
             ]
         lines.append("")
     return "\n".join(lines)
@@ -554,18 +607,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--macro", type=int, default=200, help="MSER macro-replications")
     ap.add_argument("--reps", type=int, default=10, help="replications per macro-replication")
     ap.add_argument("--mser-horizon", type=float, default=1000.0, help="M/M/1 run length (h)")
-    ap.add_argument("--backlog", type=int, default=20,
-                    help="calls in the M/M/1 at time 0 for the far-from-steady-state start")
-    ap.add_argument("--parts", default="speedup,dask_long,crn,mser",
-                    help="comma-separated parts to run (others are kept from --out if it exists)")
-    ap.add_argument("--long-horizon", type=float, default=60000.0,
-                    help="horizon of the dask_long part (h)")
+    ap.add_argument(
+        "--backlog",
+        type=int,
+        default=20,
+        help="calls in the M/M/1 at time 0 for the far-from-steady-state start",
+    )
+    ap.add_argument(
+        "--parts",
+        default="speedup,dask_long,crn,mser",
+        help="comma-separated parts to run (others are kept from --out if it exists)",
+    )
+    ap.add_argument("--long-horizon", type=float, default=60000.0, help="horizon of the dask_long part (h)")
     ap.add_argument("--no-dask", action="store_true")
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="before timing, wait up to S seconds for a 1-min load average < 0.5 "
-                    "(the machine may be shared)")
-    ap.add_argument("--wait-quiet", type=float, default=60.0, metavar="S",
-                    help="before each timed run, wait up to S seconds for >= 90 %% idle CPUs")
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before timing, wait up to S seconds for a 1-min load average < 0.5 (the machine may be shared)",
+    )
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="before each timed run, wait up to S seconds for >= 90 %% idle CPUs",
+    )
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
     if args.quick:
@@ -581,8 +649,12 @@ def main(argv: list[str] | None = None) -> int:
             dask = False
     res: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpu": _cpu(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "versions": _versions(),
         "load_before": load(),
     }
@@ -601,8 +673,9 @@ def main(argv: list[str] | None = None) -> int:
         res["crn"] = bench_crn(args.crn_replications, 2)
     if "mser" in parts:
         print("MSER-5 ...", flush=True)
-        res["mser"] = bench_mser(args.macro, args.reps, args.mser_horizon, 200, 2,
-                                 [0, args.backlog], auto=True)
+        res["mser"] = bench_mser(
+            args.macro, args.reps, args.mser_horizon, 200, 2, [0, args.backlog], auto=True
+        )
     res["load_after"] = load()
     res["total_wall_s"] = time.perf_counter() - t0
     out = Path(args.out)
@@ -618,10 +691,12 @@ def main(argv: list[str] | None = None) -> int:
                 res[key].setdefault("measured", old.get("date"))
     out.write_text(json.dumps(res, indent=1, default=float) + "\n")
     print()
-    print(f"{res['date']}, {res['machine']['cpu']} ({res['machine']['cores']} cores), Python "
-          f"{res['machine']['python']}; load average (1, 5, 15 min) before {res['load_before']}"
-          + (f", when timing started {res['load_before_timing']}" if "load_before_timing" in res
-             else "") + f", after {res['load_after']}")
+    print(
+        f"{res['date']}, {res['machine']['cpu']} ({res['machine']['cores']} cores), Python "
+        f"{res['machine']['python']}; load average (1, 5, 15 min) before {res['load_before']}"
+        + (f", when timing started {res['load_before_timing']}" if "load_before_timing" in res else "")
+        + f", after {res['load_after']}"
+    )
     print()
     print(tables(res))
     print(f"wrote {out}  ({res['total_wall_s']:.0f} s)")

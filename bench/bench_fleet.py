@@ -29,9 +29,22 @@ SCENARIO = ROOT / "scenarios" / "dupit_fleet.toml"
 
 def run(territories: int, horizon_h: float, workers: int | None) -> dict[str, float]:
     out = tempfile.mkdtemp(prefix="fleet-")
-    cmd = ["/usr/bin/time", "-f", "TIME %e %M", sys.executable, str(ROOT / "run_sim.py"), "run",
-           str(SCENARIO), "--set", f"territories.count={territories}", "--set",
-           f"run.horizon_h={horizon_h}", "--out", out, "--quiet"]
+    cmd = [
+        "/usr/bin/time",
+        "-f",
+        "TIME %e %M",
+        sys.executable,
+        str(ROOT / "run_sim.py"),
+        "run",
+        str(SCENARIO),
+        "--set",
+        f"territories.count={territories}",
+        "--set",
+        f"run.horizon_h={horizon_h}",
+        "--out",
+        out,
+        "--quiet",
+    ]
     if workers:
         cmd += ["--workers", str(workers)]
     t0 = time.perf_counter()
@@ -66,12 +79,16 @@ def main() -> int:
             rows.append(run(n, 2000.0, args.workers))
         for h in (500.0, 1000.0, 4000.0):
             rows.append(run(1_000, h, args.workers))
-    print(f"{'territories':>11} {'machines':>10} {'horizon_h':>9} {'calls':>10} {'wall_s':>7} "
-          f"{'calls/s':>9} {'peak MB':>8}   (cores: {os.cpu_count()})")
+    print(
+        f"{'territories':>11} {'machines':>10} {'horizon_h':>9} {'calls':>10} {'wall_s':>7} "
+        f"{'calls/s':>9} {'peak MB':>8}   (cores: {os.cpu_count()})"
+    )
     for r in rows:
         rate = r["calls"] / r["wall_s"] if r["wall_s"] else float("nan")
-        print(f"{r['territories']:>11,} {r['machines']:>10,} {r['horizon_h']:>9,.0f} "
-              f"{r['calls']:>10,} {r['wall_s']:>7.1f} {rate:>9,.0f} {r['peak_rss_mb']:>8.0f}")
+        print(
+            f"{r['territories']:>11,} {r['machines']:>10,} {r['horizon_h']:>9,.0f} "
+            f"{r['calls']:>10,} {r['wall_s']:>7.1f} {rate:>9,.0f} {r['peak_rss_mb']:>8.0f}"
+        )
     if args.json:
         path = ROOT / "bench" / "results" / "fleet.json"
         path.parent.mkdir(exist_ok=True)

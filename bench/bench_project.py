@@ -69,7 +69,7 @@ from sim.recorder import KPIRecorder  # noqa: E402
 class WaitRecorder:
     """Implements ``sim.recorder.Recorder``; keeps the waits of calls W .. W+N-1."""
 
-    __slots__ = ("first", "end", "waits", "remaining", "done", "expected", "out_of_order")
+    __slots__ = ("done", "end", "expected", "first", "out_of_order", "remaining", "waits")
 
     def __init__(self, warmup: int, customers: int, done: simpy.Event) -> None:
         self.first = warmup
@@ -167,16 +167,23 @@ def run(model: str, warmup: int, customers: int, seed: int, recorder_kind: str =
 
 def main() -> None:
     def extra(p):
-        p.add_argument("--recorder", choices=("minimal", "kpi"), default="minimal",
-                       help="minimal: waits only (default); kpi: also the full KPIRecorder")
+        p.add_argument(
+            "--recorder",
+            choices=("minimal", "kpi"),
+            default="minimal",
+            help="minimal: waits only (default); kpi: also the full KPIRecorder",
+        )
 
     args = parse_args(__doc__, extra)
     import importlib.metadata as md
 
     with Timer() as t:
         waits, rec = run(args.model, args.warmup, args.customers, args.seed, args.recorder)
-    info = {"version": f"sim (simpy {md.version('simpy')})", "recorder": args.recorder,
-            "out_of_order": rec.out_of_order}
+    info = {
+        "version": f"sim (simpy {md.version('simpy')})",
+        "recorder": args.recorder,
+        "out_of_order": rec.out_of_order,
+    }
     if args.recorder == "kpi":
         tally = rec.kpi.tally[0]  # Wq over every dispatched call, warm-up included
         info["kpi_wq_all_calls"] = tally.wait_sum / tally.waits

@@ -11,6 +11,7 @@ down while customers use them).
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class WeeklyCalendar:
                 base = DAYS.index(d) * 24.0
                 spans.append((base + a, base + b))
         spans.sort()
-        for (a1, b1), (a2, _) in zip(spans, spans[1:], strict=False):
+        for (a1, b1), (a2, _) in itertools.pairwise(spans):
             if a2 < b1:
                 raise ValueError(f"shifts overlap: {_fmt(a1)}-{_fmt(b1)} and {_fmt(a2)}")
         # join back-to-back intervals (e.g. 00:00-12:00 and 12:00-24:00)
@@ -130,4 +131,4 @@ class WeeklyCalendar:
 
 def _fmt(h: float) -> str:
     day, rest = divmod(h, 24.0)
-    return f"{DAYS[int(day) % 7]} {int(rest):02d}:{int(round((rest % 1) * 60)):02d}"
+    return f"{DAYS[int(day) % 7]} {int(rest):02d}:{round((rest % 1) * 60):02d}"

@@ -43,36 +43,70 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-        sp.add_argument("--backend", choices=("serial", "process", "dask"), default="process",
-                        help="serial, a process pool (default) or dask.distributed")
-        sp.add_argument("--dask-address", default=None, metavar="ADDR",
-                        help="scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
-                        "(default: a local cluster)")
+        sp.add_argument(
+            "--backend",
+            choices=("serial", "process", "dask"),
+            default="process",
+            help="serial, a process pool (default) or dask.distributed",
+        )
+        sp.add_argument(
+            "--dask-address",
+            default=None,
+            metavar="ADDR",
+            help="scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
+        )
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     r = sub.add_parser("run", help="run a scenario file and write results/<run-id>/")
     r.add_argument("file", nargs="?", help="scenario TOML file (optional with --resume)")
-    r.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="sweep a key over values (adds to the file's [sweep])")
+    r.add_argument(
+        "--sweep",
+        dest="sweeps",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="sweep a key over values (adds to the file's [sweep])",
+    )
     r.add_argument("--resume", metavar="RUN_DIR", help="complete a run that was killed")
-    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario key, e.g. --set territories.technicians=2")
+    r.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set territories.technicians=2",
+    )
     r.add_argument("--replications", type=int, help="same as --set run.replications=N")
     r.add_argument("--seed", type=int, help="same as --set run.seed=S")
     r.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
     r.add_argument("--records", action="store_true", help="also write per-call calls.parquet")
-    r.add_argument("--precision", type=float, metavar="GAMMA",
-                   help="add replications until the KPI's relative 95%% half-width <= GAMMA/(1+GAMMA)")
-    r.add_argument("--precision-abs", type=float, metavar="H",
-                   help="... or until its half-width <= H (for KPIs near zero)")
+    r.add_argument(
+        "--precision",
+        type=float,
+        metavar="GAMMA",
+        help="add replications until the KPI's relative 95%% half-width <= GAMMA/(1+GAMMA)",
+    )
+    r.add_argument(
+        "--precision-abs",
+        type=float,
+        metavar="H",
+        help="... or until its half-width <= H (for KPIs near zero)",
+    )
     r.add_argument("--precision-kpi", default="wait_h", help="KPI for --precision (default wait_h)")
-    r.add_argument("--max-replications", type=int, default=200,
-                   help="cap for --precision (default 200)")
-    r.add_argument("--baseline", metavar="DP",
-                   help="compare every design point with this one (e.g. dp000): paired "
-                   "differences under common random numbers, written to comparisons.csv")
-    r.add_argument("--compare-kpi", action="append", default=[], metavar="KPI",
-                   help="KPI(s) for --baseline (default wait_h)")
+    r.add_argument("--max-replications", type=int, default=200, help="cap for --precision (default 200)")
+    r.add_argument(
+        "--baseline",
+        metavar="DP",
+        help="compare every design point with this one (e.g. dp000): paired "
+        "differences under common random numbers, written to comparisons.csv",
+    )
+    r.add_argument(
+        "--compare-kpi",
+        action="append",
+        default=[],
+        metavar="KPI",
+        help="KPI(s) for --baseline (default wait_h)",
+    )
     common(r)
 
     a = sub.add_parser("analytic", help="closed-form estimates only")
@@ -81,20 +115,33 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print JSON")
 
     v = sub.add_parser("validate", help="every validation case: simulation vs exact formula")
-    v.add_argument("--quick", action="store_true",
-                   help="quarter horizon, doubled half-width allowance")
+    v.add_argument("--quick", action="store_true", help="quarter horizon, doubled half-width allowance")
     v.add_argument("--case", action="append", default=[], help="only cases whose name contains this")
     v.add_argument("--dir", default=str(VALIDATION_DIR), help="folder of validation cases")
     common(v)
 
-    o = sub.add_parser("optimize", help="cheapest design meeting a constraint (analytic bracket + "
-                       "simulation with common random numbers)")
+    o = sub.add_parser(
+        "optimize",
+        help="cheapest design meeting a constraint (analytic bracket + "
+        "simulation with common random numbers)",
+    )
     o.add_argument("file")
     o.add_argument("--minimize", default="cost_per_day", help="objective KPI (default cost_per_day)")
-    o.add_argument("--subject-to", dest="constraints", action="append", default=[],
-                   metavar="KPI<=X", help="e.g. 'wait_h<=2' or 'wait_h[critical]<=1' (repeatable)")
-    o.add_argument("--over", action="append", default=[], metavar="KEY=LOW..HIGH",
-                   help="a decision variable: integer range or list, e.g. territories.technicians=1..6")
+    o.add_argument(
+        "--subject-to",
+        dest="constraints",
+        action="append",
+        default=[],
+        metavar="KPI<=X",
+        help="e.g. 'wait_h<=2' or 'wait_h[critical]<=1' (repeatable)",
+    )
+    o.add_argument(
+        "--over",
+        action="append",
+        default=[],
+        metavar="KEY=LOW..HIGH",
+        help="a decision variable: integer range or list, e.g. territories.technicians=1..6",
+    )
     o.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     o.add_argument("--out", default=str(DEFAULT_RESULTS))
     common(o)
@@ -102,11 +149,16 @@ def _parser() -> argparse.ArgumentParser:
     se = sub.add_parser("select", help="the best design point by Rinott's two-stage procedure")
     se.add_argument("file")
     se.add_argument("--kpi", default="wait_h", help="KPI to optimise (default wait_h)")
-    se.add_argument("--delta", type=float, required=True,
-                    help="indifference zone: differences smaller than this do not matter")
+    se.add_argument(
+        "--delta",
+        type=float,
+        required=True,
+        help="indifference zone: differences smaller than this do not matter",
+    )
     se.add_argument("--maximize", action="store_true", help="the largest mean is best")
-    se.add_argument("--confidence", type=float, default=0.95,
-                    help="probability of a correct selection (default 0.95)")
+    se.add_argument(
+        "--confidence", type=float, default=0.95, help="probability of a correct selection (default 0.95)"
+    )
     se.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     se.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="KEY=V1,V2,...")
     se.add_argument("--out", default=str(DEFAULT_RESULTS))
@@ -147,8 +199,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sim.dupit import run_study
 
             _check_counts(args)
-            return run_study(Path(args.out), args.backend, args.workers, not args.quiet, argv,
-                             dask_address=args.dask_address)
+            return run_study(
+                Path(args.out),
+                args.backend,
+                args.workers,
+                not args.quiet,
+                argv,
+                dask_address=args.dask_address,
+            )
     except (ScenarioError, UsageError, ResultsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -187,19 +245,34 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.runner import execute
 
     if args.baseline and args.baseline not in [p.id for p in points]:
-        raise UsageError(f"--baseline: no design point {args.baseline!r} (there are "
-                         f"{', '.join(p.id for p in points)})")
+        raise UsageError(
+            f"--baseline: no design point {args.baseline!r} (there are {', '.join(p.id for p in points)})"
+        )
     for kpi in args.compare_kpi:
         _known_kpi(kpi, scenario, "--compare-kpi")
     out = Path(args.out)
     if not args.resume:
         _check_writable(out)
     tasks = len(points) * scenario.run.replications
-    print(f"{scenario.meta.name}: {len(points)} design point(s) x {scenario.run.replications} "
-          f"replication(s) = {tasks} task(s), backend {args.backend}", file=sys.stderr)
-    exp = execute(scenario, points, out, argv, source, args.backend, args.workers, args.records,
-                  progress=False if args.quiet else None, resume=args.resume,
-                  dask_address=args.dask_address, precision=_precision(args, scenario))
+    print(
+        f"{scenario.meta.name}: {len(points)} design point(s) x {scenario.run.replications} "
+        f"replication(s) = {tasks} task(s), backend {args.backend}",
+        file=sys.stderr,
+    )
+    exp = execute(
+        scenario,
+        points,
+        out,
+        argv,
+        source,
+        args.backend,
+        args.workers,
+        args.records,
+        progress=False if args.quiet else None,
+        resume=args.resume,
+        dask_address=args.dask_address,
+        precision=_precision(args, scenario),
+    )
     print(summary_text(exp.summary))
     for dp, why in exp.unstable.items():
         print(f"warning: {dp}: {why}", file=sys.stderr)
@@ -212,8 +285,11 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     report = write_report(exp.path)
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     if exp.failures:
-        print(f"error: {len(exp.failures)} of {len(exp.results)} task(s) failed; tracebacks are in "
-              f"{exp.path / 'manifest.json'}", file=sys.stderr)
+        print(
+            f"error: {len(exp.failures)} of {len(exp.results)} task(s) failed; tracebacks are in "
+            f"{exp.path / 'manifest.json'}",
+            file=sys.stderr,
+        )
         first = exp.failures[0].error or ""
         print(first.strip().splitlines()[-1], file=sys.stderr)
         return EXIT_FAILED
@@ -236,21 +312,36 @@ def _precision(args: argparse.Namespace, scenario: Any) -> Any:
         if value is not None and not value > 0:
             raise UsageError(f"{name}: must be positive (got {value})")
     if args.precision_kpi not in kpi_names(scenario):
-        raise UsageError(f"--precision-kpi: unknown KPI {args.precision_kpi!r}; known: "
-                         f"{', '.join(kpi_names(scenario))}")
+        raise UsageError(
+            f"--precision-kpi: unknown KPI {args.precision_kpi!r}; known: {', '.join(kpi_names(scenario))}"
+        )
     if args.max_replications < scenario.run.replications:
-        raise UsageError(f"--max-replications: {args.max_replications} is below run.replications "
-                         f"({scenario.run.replications})")
+        raise UsageError(
+            f"--max-replications: {args.max_replications} is below run.replications "
+            f"({scenario.run.replications})"
+        )
     return Precision(args.precision_kpi, args.precision, args.precision_abs, args.max_replications)
 
 
 def _precision_text(reached: dict[str, Any], kpi: str) -> str:
     from sim.console import fmt, table
 
-    rows = [(dp, r["replications"], fmt(r["mean"]), fmt(r["half_width"]),
-             "met" if r["met"] else "NOT met (maximum reached)") for dp, r in reached.items()]
-    return "\nprecision on " + kpi + "\n" + table(rows, ("point", "replications", "mean",
-                                                         "half-width", "target"))
+    rows = [
+        (
+            dp,
+            r["replications"],
+            fmt(r["mean"]),
+            fmt(r["half_width"]),
+            "met" if r["met"] else "NOT met (maximum reached)",
+        )
+        for dp, r in reached.items()
+    ]
+    return (
+        "\nprecision on "
+        + kpi
+        + "\n"
+        + table(rows, ("point", "replications", "mean", "half-width", "target"))
+    )
 
 
 def _comparisons(exp: Any, baseline: str, kpis: list[str]) -> str:
@@ -272,19 +363,35 @@ def _comparisons(exp: Any, baseline: str, kpis: list[str]) -> str:
         n = min(len(base), len(other))
         for kpi in kpis:
             r = paired_comparison(other[kpi].to_numpy()[:n], base[kpi].to_numpy()[:n])
-            records.append({"design_point": dp, "baseline": baseline, "kpi": kpi, "n": r.n,
-                            "mean_difference": r.mean_difference, "ci_low": r.ci.low,
-                            "ci_high": r.ci.high, "var_paired": r.var_paired,
-                            "var_independent": r.var_independent,
-                            "variance_reduction": r.variance_reduction})
-            verdict = ("lower" if r.ci.high < 0 else "higher" if r.ci.low > 0
-                       else "not distinguishable")
-            rows.append((dp, kpi, fmt(r.mean_difference), f"[{fmt(r.ci.low)}, {fmt(r.ci.high)}]",
-                         verdict, f"{r.variance_reduction:.1f}x"))
+            records.append(
+                {
+                    "design_point": dp,
+                    "baseline": baseline,
+                    "kpi": kpi,
+                    "n": r.n,
+                    "mean_difference": r.mean_difference,
+                    "ci_low": r.ci.low,
+                    "ci_high": r.ci.high,
+                    "var_paired": r.var_paired,
+                    "var_independent": r.var_independent,
+                    "variance_reduction": r.variance_reduction,
+                }
+            )
+            verdict = "lower" if r.ci.high < 0 else "higher" if r.ci.low > 0 else "not distinguishable"
+            rows.append(
+                (
+                    dp,
+                    kpi,
+                    fmt(r.mean_difference),
+                    f"[{fmt(r.ci.low)}, {fmt(r.ci.high)}]",
+                    verdict,
+                    f"{r.variance_reduction:.1f}x",
+                )
+            )
     write_table(exp.path, "comparisons.csv", pd.DataFrame(records))
-    return (f"\npaired differences against {baseline} (common random numbers)\n"
-            + table(rows, ("point", "KPI", "difference", "95% CI", "vs baseline",
-                           "variance reduction")))
+    return f"\npaired differences against {baseline} (common random numbers)\n" + table(
+        rows, ("point", "KPI", "difference", "95% CI", "vs baseline", "variance reduction")
+    )
 
 
 def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
@@ -298,8 +405,9 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
         overrides.append(f"run.seed={args.seed}")
     if args.resume:
         if overrides or args.sweeps:
-            raise UsageError("--resume: the run's own settings are used; drop --set, --sweep, "
-                             "--replications and --seed")
+            raise UsageError(
+                "--resume: the run's own settings are used; drop --set, --sweep, --replications and --seed"
+            )
         from sim.results import RunFolder
         from sim.runner import points_from_manifest
 
@@ -308,8 +416,11 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
         if args.file:
             mine = load_scenario(args.file)
             if mine.config_hash() != man.get("config_hash"):
-                raise ScenarioError(args.file, "", f"is not the scenario of the run {args.resume} "
-                                    "(different settings); nothing was changed")
+                raise ScenarioError(
+                    args.file,
+                    "",
+                    f"is not the scenario of the run {args.resume} (different settings); nothing was changed",
+                )
         return scenario, points, man.get("scenario_file", "")
     if not args.file:
         raise UsageError("run: give a scenario FILE (or --resume RUN_DIR)")
@@ -337,14 +448,16 @@ def _analytic(args: argparse.Namespace) -> int:
     payload = []
     for p in points:
         est = estimate(p.scenario)
-        payload.append({
-            "design_point": p.id,
-            "params": p.params,
-            "unstable": est.unstable,
-            "notes": est.notes,
-            "estimates": [e.__dict__ | {"role": "primary"} for e in est.primary]
-            + [e.__dict__ | {"role": "alternative"} for e in est.alternatives],
-        })
+        payload.append(
+            {
+                "design_point": p.id,
+                "params": p.params,
+                "unstable": est.unstable,
+                "notes": est.notes,
+                "estimates": [e.__dict__ | {"role": "primary"} for e in est.primary]
+                + [e.__dict__ | {"role": "alternative"} for e in est.alternatives],
+            }
+        )
     if args.json:
         print(json.dumps(payload, indent=2))
         return EXIT_OK
@@ -354,9 +467,11 @@ def _analytic(args: argparse.Namespace) -> int:
         if item["unstable"]:
             print(f"  unstable: {item['unstable']}")
             continue
-        rows = [(e["kpi"], e["service_class"], fmt(e["value"]), e["model"],
-                 exactness(e["exact"]), e["role"]) for e in item["estimates"]
-                if e["service_class"] == "all" or len(scenario.fleet.classes) > 1]
+        rows = [
+            (e["kpi"], e["service_class"], fmt(e["value"]), e["model"], exactness(e["exact"]), e["role"])
+            for e in item["estimates"]
+            if e["service_class"] == "all" or len(scenario.fleet.classes) > 1
+        ]
         print(table(rows, ("KPI", "class", "value", "model", "exact?", "role")))
         for note in {e["note"] for e in item["estimates"]} | set(item["notes"]):
             print(f"  note: {note}")
@@ -380,19 +495,31 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"validating {f.stem} ...", file=sys.stderr, flush=True)
         for c in run_case(f, args.quick, args.backend, args.workers, progress=not args.quiet and None):
             failed += not c.passed
-            rows.append((c.case, c.design_point,
-                         c.service_class, c.kpi, c.model + ("" if not c.tolerance else
-                                                            f" (approx, ±{c.tolerance:.0%})"),
-                         fmt(c.exact), fmt(c.mean),
-                         f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
-                         "-" if math.isnan(c.rel_half_width) else
-                         f"±{(c.ci_high - c.ci_low) / 2:.2g}" if c.exact == 0 else
-                         f"{c.rel_half_width:.1%}",
-                         c.verdict))
-    print(table(rows, ("case", "point", "class", "KPI", "model", "formula", "simulated",
-                       "99% CI", "rel.hw", "result")))
-    print(f"\n{len(rows) - failed} of {len(rows)} checks passed"
-          + (" (quick mode)" if args.quick else ""))
+            rows.append(
+                (
+                    c.case,
+                    c.design_point,
+                    c.service_class,
+                    c.kpi,
+                    c.model + ("" if not c.tolerance else f" (approx, ±{c.tolerance:.0%})"),
+                    fmt(c.exact),
+                    fmt(c.mean),
+                    f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
+                    "-"
+                    if math.isnan(c.rel_half_width)
+                    else f"±{(c.ci_high - c.ci_low) / 2:.2g}"
+                    if c.exact == 0
+                    else f"{c.rel_half_width:.1%}",
+                    c.verdict,
+                )
+            )
+    print(
+        table(
+            rows,
+            ("case", "point", "class", "KPI", "model", "formula", "simulated", "99% CI", "rel.hw", "result"),
+        )
+    )
+    print(f"\n{len(rows) - failed} of {len(rows)} checks passed" + (" (quick mode)" if args.quick else ""))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -407,9 +534,14 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     known = kpi_names(scenario)
     try:
         if args.minimize not in known:
-            raise ValueError(f"--minimize: unknown KPI {args.minimize!r}"
-                             + ("; add a [costs] section for cost KPIs" if "cost" in args.minimize
-                                else f"; known: {', '.join(known)}"))
+            raise ValueError(
+                f"--minimize: unknown KPI {args.minimize!r}"
+                + (
+                    "; add a [costs] section for cost KPIs"
+                    if "cost" in args.minimize
+                    else f"; known: {', '.join(known)}"
+                )
+            )
         if not args.constraints:
             raise ValueError("--subject-to: give at least one constraint, e.g. 'wait_h<=2'")
         constraints = [parse_constraint(c, known) for c in args.constraints]
@@ -417,8 +549,7 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if c.service_class != "all" and c.service_class not in [k.name for k in scenario.fleet.classes]:
                 raise ValueError(f"--subject-to: no service class {c.service_class!r}")
         if not args.over:
-            raise ValueError("--over: give at least one decision variable, e.g. "
-                             "territories.technicians=1..4")
+            raise ValueError("--over: give at least one decision variable, e.g. territories.technicians=1..4")
         over = [parse_over(o) for o in args.over]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -426,16 +557,27 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     cands = candidates(scenario, over, args.file)
     bracket(cands, args.minimize, constraints)
     kept = [c for c in cands if not c.pruned]
-    print(f"{len(cands)} candidate(s); {len(cands) - len(kept)} ruled out analytically; "
-          f"{len(kept)} simulated with common random numbers", file=sys.stderr)
+    print(
+        f"{len(cands)} candidate(s); {len(cands) - len(kept)} ruled out analytically; "
+        f"{len(kept)} simulated with common random numbers",
+        file=sys.stderr,
+    )
     best = None
     if kept:
         points = [DesignPoint(i, c.point.params, c.point.scenario) for i, c in enumerate(kept)]
         for c, p in zip(kept, points, strict=True):
             c.point = p
-        exp = execute(scenario, points, Path(args.out), argv, args.file, args.backend,
-                      args.workers, progress=False if args.quiet else None,
-                      dask_address=args.dask_address)
+        exp = execute(
+            scenario,
+            points,
+            Path(args.out),
+            argv,
+            args.file,
+            args.backend,
+            args.workers,
+            progress=False if args.quiet else None,
+            dask_address=args.dask_address,
+        )
         best = decide(kept, exp.summary, args.minimize, constraints)
         print(f"results: {exp.path}")
     rows = []
@@ -445,22 +587,31 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
         a = c.analytic.get(first.kpi)
         sim_first = c.simulated.get(f"{first.kpi}[{first.service_class}]")
         sim_obj = c.simulated.get(f"{args.minimize}[all]")
-        rows.append((
-            params, fmt(a[0]) if a else "-",
-            f"{fmt(sim_first[0])} [{fmt(sim_first[1])}, {fmt(sim_first[2])}]" if sim_first else "-",
-            fmt(sim_obj[0]) if sim_obj else "-",
-            c.pruned or ("feasible" if c.feasible else "infeasible") + (" <- best" if c is best else ""),
-        ))
-    print(table(rows, ("candidate", f"analytic {first.kpi}", f"simulated {first}  [95% CI]",
-                       args.minimize, "verdict")))
+        rows.append(
+            (
+                params,
+                fmt(a[0]) if a else "-",
+                f"{fmt(sim_first[0])} [{fmt(sim_first[1])}, {fmt(sim_first[2])}]" if sim_first else "-",
+                fmt(sim_obj[0]) if sim_obj else "-",
+                c.pruned or ("feasible" if c.feasible else "infeasible") + (" <- best" if c is best else ""),
+            )
+        )
+    print(
+        table(
+            rows,
+            ("candidate", f"analytic {first.kpi}", f"simulated {first}  [95% CI]", args.minimize, "verdict"),
+        )
+    )
     if best is None:
         print("\nno candidate meets " + " and ".join(map(str, constraints)) + " at 95 % confidence")
         return EXIT_FAILED
     m, lo, hi = best.simulated[f"{args.minimize}[all]"]
-    print(f"\ncheapest design meeting {' and '.join(map(str, constraints))}: "
-          + ", ".join(f"{k}={v}" for k, v in best.point.params.items())
-          + f"  ({args.minimize} = {fmt(m)} [{fmt(lo)}, {fmt(hi)}]; every constraint holds over "
-          "its whole 95 % confidence interval)")
+    print(
+        f"\ncheapest design meeting {' and '.join(map(str, constraints))}: "
+        + ", ".join(f"{k}={v}" for k, v in best.point.params.items())
+        + f"  ({args.minimize} = {fmt(m)} [{fmt(lo)}, {fmt(hi)}]; every constraint holds over "
+        "its whole 95 % confidence interval)"
+    )
     return EXIT_OK
 
 
@@ -478,38 +629,72 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not 0.5 < args.confidence < 1:
         raise UsageError(f"--confidence: must be in (0.5, 1) (got {args.confidence})")
     if len(points) < 2:
-        raise UsageError(f"{args.file}: selecting the best needs at least 2 design points "
-                         "(give a [sweep], [[variants]] or --sweep)")
+        raise UsageError(
+            f"{args.file}: selecting the best needs at least 2 design points "
+            "(give a [sweep], [[variants]] or --sweep)"
+        )
     if scenario.run.replications < 2:
-        raise UsageError("run.replications: Rinott's first stage needs at least 2 (10 or more "
-                         "is better)")
+        raise UsageError("run.replications: Rinott's first stage needs at least 2 (10 or more is better)")
     _check_writable(Path(args.out))
     from sim.console import fmt, table
     from sim.results import run_id, write_run
     from sim.runner import manifest_head
     from sim.selection import select_best
 
-    sel = select_best(scenario, points, args.kpi, args.delta, args.confidence,
-                      not args.maximize, args.backend, args.workers,
-                      progress=False if args.quiet else None)
+    sel = select_best(
+        scenario,
+        points,
+        args.kpi,
+        args.delta,
+        args.confidence,
+        not args.maximize,
+        args.backend,
+        args.workers,
+        progress=False if args.quiet else None,
+    )
     exp = sel.experiment
     head = manifest_head(scenario, exp.points, argv, args.file)
-    head["selection"] = {"procedure": "Rinott two-stage", "kpi": sel.kpi, "delta": sel.delta,
-                         "confidence": sel.confidence, "minimize": sel.minimize, "h": sel.h,
-                         "n0": sel.n0, "replications": sel.replications, "means": sel.means,
-                         "best": sel.best}
+    head["selection"] = {
+        "procedure": "Rinott two-stage",
+        "kpi": sel.kpi,
+        "delta": sel.delta,
+        "confidence": sel.confidence,
+        "minimize": sel.minimize,
+        "h": sel.h,
+        "n0": sel.n0,
+        "replications": sel.replications,
+        "means": sel.means,
+        "best": sel.best,
+    }
     from sim.runner import manifest
 
-    path = write_run(Path(args.out), run_id(scenario.meta.name, scenario.config_hash()),
-                     manifest(exp, head), exp.replications, exp.summary, exp.calls, exp.series)
-    rows = [(p.id, ", ".join(f"{k}={v}" for k, v in p.params.items()), sel.n0,
-             sel.replications[p.id], fmt(sel.sds[p.id]), fmt(sel.means[p.id]),
-             "<- best" if p.id == sel.best else "") for p in exp.points]
-    print(table(rows, ("point", "parameters", "n0", "replications", "stage-1 sd",
-                       f"mean {sel.kpi}", "")))
+    path = write_run(
+        Path(args.out),
+        run_id(scenario.meta.name, scenario.config_hash()),
+        manifest(exp, head),
+        exp.replications,
+        exp.summary,
+        exp.calls,
+        exp.series,
+    )
+    rows = [
+        (
+            p.id,
+            ", ".join(f"{k}={v}" for k, v in p.params.items()),
+            sel.n0,
+            sel.replications[p.id],
+            fmt(sel.sds[p.id]),
+            fmt(sel.means[p.id]),
+            "<- best" if p.id == sel.best else "",
+        )
+        for p in exp.points
+    ]
+    print(table(rows, ("point", "parameters", "n0", "replications", "stage-1 sd", f"mean {sel.kpi}", "")))
     best = next(p for p in exp.points if p.id == sel.best)
-    print(f"\nselected {sel.best} ({', '.join(f'{k}={v}' for k, v in best.params.items())}): "
-          f"with probability >= {sel.confidence:.0%} it is the best or within {sel.delta:g} of it "
-          f"(Rinott h = {sel.h:.3f}, {sum(sel.replications.values())} replications in all)")
+    print(
+        f"\nselected {sel.best} ({', '.join(f'{k}={v}' for k, v in best.params.items())}): "
+        f"with probability >= {sel.confidence:.0%} it is the best or within {sel.delta:g} of it "
+        f"(Rinott h = {sel.h:.3f}, {sum(sel.replications.values())} replications in all)"
+    )
     print(f"wrote {path}")
     return EXIT_OK

@@ -133,9 +133,7 @@ class EmpiricalSpec(_Section):
     @model_validator(mode="after")
     def _same_length(self) -> EmpiricalSpec:
         if self.weights is not None and len(self.weights) != len(self.values):
-            raise ValueError(
-                f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-            )
+            raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
         return self
 
 
@@ -151,7 +149,13 @@ DistSpec = Annotated[
     Field(discriminator="dist"),
 ]
 DIST_KINDS = (
-    "exponential", "deterministic", "gamma", "erlang", "lognormal", "weibull", "uniform",
+    "exponential",
+    "deterministic",
+    "gamma",
+    "erlang",
+    "lognormal",
+    "weibull",
+    "uniform",
     "empirical",
 )
 
@@ -188,12 +192,15 @@ class Run(_Section):
     @classmethod
     def _hours_or_auto(cls, value: Any) -> Any:
         ok = value == "auto" or (
-            isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and value >= 0
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
         )
         if not ok:
             raise ValueError(f'must be a number of hours >= 0, or "auto" (got {value!r})')
         return value
+
     # > 0 with one replication: batch means over this many batches of the horizon
     batches: Annotated[int, Field(ge=0, le=1000)] = 0
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
@@ -227,8 +234,10 @@ class Calendar(_Section):
     def _working_hours(self) -> Calendar:
         from sim.calendar import WeeklyCalendar
 
-        for key, shifts in (("calendar.shifts", self.shifts),
-                            ("calendar.customer_hours", self.customer_hours or [])):
+        for key, shifts in (
+            ("calendar.shifts", self.shifts),
+            ("calendar.customer_hours", self.customer_hours or []),
+        ):
             try:
                 if shifts:
                     WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in shifts)
@@ -236,8 +245,10 @@ class Calendar(_Section):
                 raise _KeyedError(key, str(exc)) from None
         needs_hours = self.breakdowns == "customer_hours" or self.sla_clock == "business"
         if needs_hours and not (self.customer_hours or self.shifts):
-            raise _KeyedError("calendar.customer_hours", "customer hours are needed for "
-                              "breakdowns = 'customer_hours' or sla_clock = 'business'")
+            raise _KeyedError(
+                "calendar.customer_hours",
+                "customer hours are needed for breakdowns = 'customer_hours' or sla_clock = 'business'",
+            )
         if self.customer_hours is not None and not self.customer_hours:
             raise _KeyedError("calendar.customer_hours", "no working hours given")
         return self
@@ -284,9 +295,7 @@ class Fleet(_Section):
     machines: Annotated[int, Field(ge=1, le=MAX_MACHINES_TOTAL)] | None = None
     time_to_failure_h: DistSpec | None = None
     calls_per_h: PosFloat | None = None
-    classes: Annotated[list[ServiceClass], Field(min_length=1)] = Field(
-        default_factory=_default_classes
-    )
+    classes: Annotated[list[ServiceClass], Field(min_length=1)] = Field(default_factory=_default_classes)
 
     @model_validator(mode="after")
     def _one_source(self) -> Fleet:
@@ -335,7 +344,7 @@ class Territories(_Section):
             raise _KeyedError(
                 "territories.pooled",
                 f"pooled ({self.pooled}) must divide count ({self.count}): every team pools "
-                "the same number of territories"
+                "the same number of territories",
             )
         return self
 
@@ -505,46 +514,64 @@ class Scenario(_Section):
         terr, travel, policy = self.territories, self.travel, self.dispatch.policy
         if travel.mode == "geometry" and (terr.width_km is None or terr.height_km is None):
             missing = "width_km" if terr.width_km is None else "height_km"
-            raise _KeyedError(f"territories.{missing}", "travel.mode = 'geometry' needs the "
-                              "territory size (width_km and height_km)")
-        if terr.locations_csv is not None and (travel.mode != "geometry"
-                                               or self.fleet.machines is None):
-            raise _KeyedError("territories.locations_csv", "needs travel.mode = 'geometry' and "
-                              "a finite fleet (fleet.machines)")
+            raise _KeyedError(
+                f"territories.{missing}",
+                "travel.mode = 'geometry' needs the territory size (width_km and height_km)",
+            )
+        if terr.locations_csv is not None and (travel.mode != "geometry" or self.fleet.machines is None):
+            raise _KeyedError(
+                "territories.locations_csv",
+                "needs travel.mode = 'geometry' and a finite fleet (fleet.machines)",
+            )
         if policy == "nearest" and travel.mode != "geometry":
-            raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' "
-                              "(distances)")
+            raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' (distances)")
         pref = self.dispatch.preference
         if pref is not None:
             if policy != "preference":
                 raise _KeyedError("dispatch.preference", "only with dispatch.policy = 'preference'")
             team = terr.technicians * terr.pooled
             if len(pref) != terr.pooled:
-                raise _KeyedError("dispatch.preference", f"needs one list per territory of a "
-                                  f"team ({terr.pooled}), got {len(pref)}")
+                raise _KeyedError(
+                    "dispatch.preference",
+                    f"needs one list per territory of a team ({terr.pooled}), got {len(pref)}",
+                )
             for i, order in enumerate(pref):
                 bad = [t for t in order if t >= team]
                 if bad:
-                    raise _KeyedError(f"dispatch.preference[{i}]", f"technician {bad[0]} does not "
-                                      f"exist (a team has technicians 0..{team - 1})")
+                    raise _KeyedError(
+                        f"dispatch.preference[{i}]",
+                        f"technician {bad[0]} does not exist (a team has technicians 0..{team - 1})",
+                    )
                 if sorted(order) != list(range(team)):
-                    raise _KeyedError(f"dispatch.preference[{i}]", f"must list each of the team's "
-                                      f"{team} technicians once, got {order}")
+                    raise _KeyedError(
+                        f"dispatch.preference[{i}]",
+                        f"must list each of the team's {team} technicians once, got {order}",
+                    )
         if self.run.batches and self.run.batches < 10:
             raise _KeyedError("run.batches", "use at least 10 batches (or 0 for none)")
         if self.run.batches and self.run.replications != 1:
-            raise _KeyedError("run.batches", "batch means are for a single long run: set "
-                              "run.replications = 1 (or batches = 0)")
-        if self.parts is not None and self.parts.revisit_priority is not None:
-            if policy != "priority" or not self.parts.revisit_first:
-                raise _KeyedError("parts.revisit_priority", "only with dispatch.policy = "
-                                  "'priority' (and revisit_first = true)")
+            raise _KeyedError(
+                "run.batches",
+                "batch means are for a single long run: set run.replications = 1 (or batches = 0)",
+            )
+        if (
+            self.parts is not None
+            and self.parts.revisit_priority is not None
+            and (policy != "priority" or not self.parts.revisit_first)
+        ):
+            raise _KeyedError(
+                "parts.revisit_priority",
+                "only with dispatch.policy = 'priority' (and revisit_first = true)",
+            )
         if self.parts is not None and self.parts.reservation and terr.technicians * terr.pooled > 1:
-            raise _KeyedError("parts.reservation", "needs one technician per team (whose van "
-                              "is known when the call is logged)")
+            raise _KeyedError(
+                "parts.reservation",
+                "needs one technician per team (whose van is known when the call is logged)",
+            )
         if policy == "earliest_due" and all(c.sla_h is None for c in self.fleet.classes):
-            raise _KeyedError("fleet.classes", "dispatch.policy = 'earliest_due' needs an sla_h "
-                              "on at least one class")
+            raise _KeyedError(
+                "fleet.classes", "dispatch.policy = 'earliest_due' needs an sla_h on at least one class"
+            )
         if self.dispatch.policy == "priority":
             for i, c in enumerate(self.fleet.classes):
                 if c.priority is None:
@@ -554,8 +581,10 @@ class Scenario(_Section):
                     )
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
-            raise _KeyedError("territories.technicians", f"{technicians:,} technicians in all "
-                              f"exceeds the limit of {MAX_TECHNICIANS_TOTAL:,}")
+            raise _KeyedError(
+                "territories.technicians",
+                f"{technicians:,} technicians in all exceeds the limit of {MAX_TECHNICIANS_TOTAL:,}",
+            )
         if self.fleet.machines is not None:
             total = self.fleet.machines * self.territories.count
             if total > MAX_MACHINES_TOTAL:
@@ -601,8 +630,11 @@ def default_preference(pooled: int, technicians: int) -> list[list[int]]:
         return math.hypot(a % cols - b % cols, a // cols - b // cols)
 
     return [
-        [t * technicians + i for t in sorted(range(pooled), key=lambda t: (gap(j, t), t))
-         for i in range(technicians)]
+        [
+            t * technicians + i
+            for t in sorted(range(pooled), key=lambda t: (gap(j, t), t))
+            for i in range(technicians)
+        ]
         for j in range(pooled)
     ]
 
@@ -622,13 +654,16 @@ def _format_loc(loc: Sequence[Any], value: Any = None) -> str:
     for i, item in enumerate(loc):
         # pydantic inserts the tag of a distribution's union member: not a key the user wrote
         # (when last, the failing value is that distribution's own table)
-        tag = item in DIST_KINDS and (
-            i < last or (isinstance(value, dict) and value.get("dist") == item)
-        )
+        tag = item in DIST_KINDS and (i < last or (isinstance(value, dict) and value.get("dist") == item))
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-        elif tag or str(item).startswith(("function-", "constrained-", "literal[", "int", "float",
-                                            "str", "bool", "list[", "dict[")) and i == last and parts:
+        elif tag or (
+            str(item).startswith(
+                ("function-", "constrained-", "literal[", "int", "float", "str", "bool", "list[", "dict[")
+            )
+            and i == last
+            and parts
+        ):
             continue  # the type pydantic tried in a union, not a key
         else:
             parts.append(str(item))
@@ -653,8 +688,11 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
         msg = f"unknown distribution {err['input'].get('dist')!r}; use one of {', '.join(DIST_KINDS)}"
     elif err["type"] == "union_tag_not_found":
         msg = "a distribution needs a 'dist' key"
-    elif "input" in err and err["type"] not in ("missing",) and "(got " not in msg and not isinstance(
-        err["input"], dict | list
+    elif (
+        "input" in err
+        and err["type"] not in ("missing",)
+        and "(got " not in msg
+        and not isinstance(err["input"], dict | list)
     ):
         got = repr(err["input"])
         msg = f"{msg} (got {got if len(got) <= 80 else got[:77] + '...'})"
@@ -810,21 +848,33 @@ def read_locations(scenario: Scenario, source: str = "<scenario>") -> list[tuple
         raise ScenarioError(source, key, f"{path}: not a readable CSV ({exc})") from None
     n = scenario.fleet.machines
     if len(rows) != n * terr.count:
-        raise ScenarioError(source, key, f"{path} has {len(rows)} rows; the scenario has "
-                            f"{n * terr.count} machines ({terr.count} territories x {n})")
+        raise ScenarioError(
+            source,
+            key,
+            f"{path} has {len(rows)} rows; the scenario has "
+            f"{n * terr.count} machines ({terr.count} territories x {n})",
+        )
     out = []
     for i, row in enumerate(rows):
         try:
             t, x, y = int(row["territory"]), float(row["x_km"]), float(row["y_km"])
         except (KeyError, TypeError, ValueError):
-            raise ScenarioError(source, key, f"{path} row {i + 2}: needs territory, x_km, y_km "
-                                "numbers") from None
+            raise ScenarioError(
+                source, key, f"{path} row {i + 2}: needs territory, x_km, y_km numbers"
+            ) from None
         if t != i // n:
-            raise ScenarioError(source, key, f"{path} row {i + 2}: territory {t}, expected "
-                                f"{i // n} (rows go territory by territory)")
+            raise ScenarioError(
+                source,
+                key,
+                f"{path} row {i + 2}: territory {t}, expected {i // n} (rows go territory by territory)",
+            )
         if not (0 <= x <= terr.width_km and 0 <= y <= terr.height_km):
-            raise ScenarioError(source, key, f"{path} row {i + 2}: ({x:g}, {y:g}) km is outside "
-                                f"the {terr.width_km:g} x {terr.height_km:g} km territory")
+            raise ScenarioError(
+                source,
+                key,
+                f"{path} row {i + 2}: ({x:g}, {y:g}) km is outside "
+                f"the {terr.width_km:g} x {terr.height_km:g} km territory",
+            )
         out.append((x, y))
     return out
 

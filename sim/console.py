@@ -45,7 +45,10 @@ def summary_text(summary: pd.DataFrame, service_class: str = "all") -> str:
         out.append(f"{dp}" + (f"  ({params})" if params else ""))
         body = [
             (
-                r.kpi, fmt(r.mean), f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]", fmt(r.analytic),
+                r.kpi,
+                fmt(r.mean),
+                f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]",
+                fmt(r.analytic),
                 r.analytic_model if isinstance(r.analytic_model, str) else "-",
                 exactness(r.analytic_exact),
                 "-" if pd.isna(r.rel_error) else f"{r.rel_error:+.1%}",

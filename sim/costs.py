@@ -17,7 +17,8 @@ def technicians_total(scenario: Any) -> int:
 
 
 def cost_kpis(
-    scenario: Any, kpis: Mapping[str, float],
+    scenario: Any,
+    kpis: Mapping[str, float],
     by_class: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, float]:
     """``cost_per_day`` and ``cost_per_call`` for the whole system, or nothing without ``[costs]``.

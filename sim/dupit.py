@@ -119,8 +119,7 @@ def verdict(ci_low: float, ci_high: float, standard: float = STANDARD_H) -> str:
 
 
 def _row(summary: pd.DataFrame, dp: str, cls: str, kpi: str) -> pd.Series | None:
-    rows = summary[(summary["design_point"] == dp) & (summary["class"] == cls)
-                   & (summary["kpi"] == kpi)]
+    rows = summary[(summary["design_point"] == dp) & (summary["class"] == cls) & (summary["kpi"] == kpi)]
     return None if rows.empty else rows.iloc[0]
 
 
@@ -128,33 +127,69 @@ def study_tables(summary: pd.DataFrame, points: Sequence[DesignPoint]) -> tuple[
     """The printed tables and the list of options they compare."""
     out: list[str] = []
     options: list[dict[str, Any]] = []
-    header = ("design", "class", "analytic wait h (model)", "simulated wait h [95% CI]",
-              "P(wait>1 day)", "meets 2 h?", "extra cost/yr")
+    header = (
+        "design",
+        "class",
+        "analytic wait h (model)",
+        "simulated wait h [95% CI]",
+        "P(wait>1 day)",
+        "meets 2 h?",
+        "extra cost/yr",
+    )
     for part in PARTS:
         rows = []
         for p in (q for q in points if q.params["study.part"] == part.key):
-            classes = ["all"] + ([c.name for c in p.scenario.fleet.classes]
-                                 if len(p.scenario.fleet.classes) > 1 else [])
+            classes = ["all"] + (
+                [c.name for c in p.scenario.fleet.classes] if len(p.scenario.fleet.classes) > 1 else []
+            )
             cost = extra_reps_per_year_cost(p.scenario, part.key)
             for cls in classes:
                 w = _row(summary, p.id, cls, "wait_h")
                 tail = _row(summary, p.id, cls, f"p_wait_gt_{ONE_DAY_H:g}h")
                 if w is None:
                     continue
-                model = (f"{fmt(w.analytic)} ({w.analytic_model}, {exactness(w.analytic_exact)})"
-                         if not pd.isna(w.analytic) else "-")
+                model = (
+                    f"{fmt(w.analytic)} ({w.analytic_model}, {exactness(w.analytic_exact)})"
+                    if not pd.isna(w.analytic)
+                    else "-"
+                )
                 v = verdict(w.ci_low, w.ci_high)
-                rows.append((_label(p.params), cls, model,
-                             f"{w['mean']:.2f} [{w.ci_low:.2f}, {w.ci_high:.2f}]",
-                             "-" if tail is None else f"{tail['mean']:.1%}", v,
-                             _money(cost) if cls == "all" else ""))
-                options.append({"part": part.key, "title": part.title, "design": _label(p.params),
-                                "class": cls, "wait_h": w["mean"], "verdict": v, "cost": cost})
+                rows.append(
+                    (
+                        _label(p.params),
+                        cls,
+                        model,
+                        f"{w['mean']:.2f} [{w.ci_low:.2f}, {w.ci_high:.2f}]",
+                        "-" if tail is None else f"{tail['mean']:.1%}",
+                        v,
+                        _money(cost) if cls == "all" else "",
+                    )
+                )
+                options.append(
+                    {
+                        "part": part.key,
+                        "title": part.title,
+                        "design": _label(p.params),
+                        "class": cls,
+                        "wait_h": w["mean"],
+                        "verdict": v,
+                        "cost": cost,
+                    }
+                )
             if part.key == "baseline":
                 # the textbook's view of the same territory, for comparison
                 mm1 = 0.75 * 8.0  # M/M/1, lambda = 3/day, mu = 4/day: Wq = 0.75 day
-                rows.append(("textbook M/M/1 (Poisson calls)", "all", f"{mm1:.2f} (M/M/1, approx)",
-                             "-", f"{0.75 * math.exp(-1):.1%}", verdict(mm1, mm1), ""))
+                rows.append(
+                    (
+                        "textbook M/M/1 (Poisson calls)",
+                        "all",
+                        f"{mm1:.2f} (M/M/1, approx)",
+                        "-",
+                        f"{0.75 * math.exp(-1):.1%}",
+                        verdict(mm1, mm1),
+                        "",
+                    )
+                )
         out.append(f"{part.title}\n{table(rows, header)}\n")
     return "\n".join(out), options
 
@@ -166,8 +201,11 @@ def _money(cost: float) -> str:
 def recommendation(options: list[dict[str, Any]]) -> str:
     """The conclusion that follows from the simulated numbers."""
     # the pooled teams' realistic figure is the one with their longer trips
-    overall = [o for o in options if o["class"] == "all" and o["part"] != "baseline"
-               and "no travel penalty" not in o["design"]]
+    overall = [
+        o
+        for o in options
+        if o["class"] == "all" and o["part"] != "baseline" and "no travel penalty" not in o["design"]
+    ]
     meets = [o for o in overall if o["verdict"] == "yes"]
     lines = ["Recommendation (standard: mean wait <= 2 h for all calls)"]
     if not meets:
@@ -176,60 +214,95 @@ def recommendation(options: list[dict[str, Any]]) -> str:
     by_part: dict[str, list[dict[str, Any]]] = {}
     for o in meets:
         by_part.setdefault(o["part"], []).append(o)
-    priced = sorted((o for o in meets if not math.isnan(o["cost"])),
-                    key=lambda o: (o["cost"], -o["wait_h"]))
+    priced = sorted((o for o in meets if not math.isnan(o["cost"])), key=lambda o: (o["cost"], -o["wait_h"]))
     if priced:
         best = priced[0]
-        lines.append(f"  Cheapest priced option that meets it: {best['title']} ({best['design']}): "
-                     f"mean wait {best['wait_h']:.2f} h, extra staff cost {_money(best['cost'])} "
-                     "per year.")
-    textbook = [o for o in options if o["part"] == "proposal3" and o["class"] == "all"
-                and "no travel penalty" in o["design"] and o["verdict"] == "yes"]
+        lines.append(
+            f"  Cheapest priced option that meets it: {best['title']} ({best['design']}): "
+            f"mean wait {best['wait_h']:.2f} h, extra staff cost {_money(best['cost'])} "
+            "per year."
+        )
+    textbook = [
+        o
+        for o in options
+        if o["part"] == "proposal3"
+        and o["class"] == "all"
+        and "no travel penalty" in o["design"]
+        and o["verdict"] == "yes"
+    ]
     realistic = [o for o in meets if o["part"] == "proposal3"]
     if textbook:
         first_tb = textbook[0]["design"].split(", ")[-1]
         first_real = realistic[0]["design"].split(", ")[-1] if realistic else "no team size tried"
-        lines.append(f"  Pooling: the M/M/s view (travel inside the repair time) says {first_tb} "
-                     f"suffice; with the longer trips of a bigger region it takes {first_real}.")
+        lines.append(
+            f"  Pooling: the M/M/s view (travel inside the repair time) says {first_tb} "
+            f"suffice; with the longer trips of a bigger region it takes {first_real}."
+        )
     for o in priced[1:]:
         if o["part"] != priced[0]["part"] and o["cost"] > priced[0]["cost"]:
-            lines.append(f"  {o['title']} also meets it ({o['wait_h']:.2f} h) at "
-                         f"{_money(o['cost'])} per year more in reps.")
+            lines.append(
+                f"  {o['title']} also meets it ({o['wait_h']:.2f} h) at "
+                f"{_money(o['cost'])} per year more in reps."
+            )
             break
     if "proposal2" in by_part:
         designs = "; ".join(o["design"] for o in by_part["proposal2"])
-        lines.append(f"  New equipment meets it if repairs become: {designs}. Worth buying if it "
-                     "costs less than the cheapest alternative above.")
+        lines.append(
+            f"  New equipment meets it if repairs become: {designs}. Worth buying if it "
+            "costs less than the cheapest alternative above."
+        )
     prio = [o for o in options if o["part"] == "proposal4" and o["class"] != "all"]
     crit_ok = [o for o in prio if o["class"] == "critical" and o["verdict"] == "yes"]
     std_bad = [o for o in prio if o["class"] == "standard" and o["verdict"] == "no"]
     if crit_ok and std_bad:
-        lines.append("  Priority alone meets the standard for the critical copiers only; the other "
-                     f"customers then wait {min(o['wait_h'] for o in std_bad):.1f} h or more.")
+        lines.append(
+            "  Priority alone meets the standard for the critical copiers only; the other "
+            f"customers then wait {min(o['wait_h'] for o in std_bad):.1f} h or more."
+        )
     return "\n".join(lines)
 
 
 def run_study(
-    out: Path, backend: str = "process", workers: int | None = None, progress: bool = True,
-    argv: Sequence[str] = (), folder: Path = STUDY_DIR, dask_address: str | None = None,
+    out: Path,
+    backend: str = "process",
+    workers: int | None = None,
+    progress: bool = True,
+    argv: Sequence[str] = (),
+    folder: Path = STUDY_DIR,
+    dask_address: str | None = None,
 ) -> int:
     """Run the Dupit study, print its tables and write ``results/<run-id>/``."""
     baseline, points = load_study(folder)
     n_tasks = sum(p.scenario.run.replications for p in points)
-    print(f"Dupit case study: {len(points)} design points, {n_tasks} replications "
-          f"(standard: mean wait <= {STANDARD_H:g} h)", file=sys.stderr)
-    study = baseline.model_copy(
-        update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})}
+    print(
+        f"Dupit case study: {len(points)} design points, {n_tasks} replications "
+        f"(standard: mean wait <= {STANDARD_H:g} h)",
+        file=sys.stderr,
     )
+    study = baseline.model_copy(update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})})
     costs = {p.id: extra_reps_per_year_cost(p.scenario, p.params["study.part"]) for p in points}
     extra = {
-        "study": {"name": "Dupit case", "standard_wait_h": STANDARD_H,
-                  "parts": {part.key: part.title for part in PARTS}},
-        "design_points": {dp: {"extra_cost_per_year": None if math.isnan(c) else c}
-                          for dp, c in costs.items()},
+        "study": {
+            "name": "Dupit case",
+            "standard_wait_h": STANDARD_H,
+            "parts": {part.key: part.title for part in PARTS},
+        },
+        "design_points": {
+            dp: {"extra_cost_per_year": None if math.isnan(c) else c} for dp, c in costs.items()
+        },
     }
-    exp = execute(study, points, out, argv, str(folder), backend, workers,
-                  progress=None if progress else False, dask_address=dask_address, extra=extra)
+    exp = execute(
+        study,
+        points,
+        out,
+        argv,
+        str(folder),
+        backend,
+        workers,
+        progress=None if progress else False,
+        dask_address=dask_address,
+        extra=extra,
+    )
     text, options = study_tables(exp.summary, points)
     print(text)
     print(recommendation(options))

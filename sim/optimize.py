@@ -59,8 +59,9 @@ class Constraint:
 def parse_constraint(text: str, known: Sequence[str]) -> Constraint:
     m = _CONSTRAINT.match(text)
     if not m:
-        raise ValueError(f"--subject-to: cannot read {text!r} (expected e.g. 'wait_h<=2' or "
-                         "'wait_h[critical]<=2')")
+        raise ValueError(
+            f"--subject-to: cannot read {text!r} (expected e.g. 'wait_h<=2' or 'wait_h[critical]<=2')"
+        )
     kpi = m["kpi"]
     if kpi not in known:
         raise ValueError(f"--subject-to: unknown KPI {kpi!r}; known: {', '.join(known)}")
@@ -140,8 +141,11 @@ def decide(
     for c in by_id.values():
         ok = True
         for con in [*constraints, Constraint(objective, "all", "<=", math.inf)]:
-            rows = summary[(summary["design_point"] == c.point.id)
-                           & (summary["class"] == con.service_class) & (summary["kpi"] == con.kpi)]
+            rows = summary[
+                (summary["design_point"] == c.point.id)
+                & (summary["class"] == con.service_class)
+                & (summary["kpi"] == con.kpi)
+            ]
             if rows.empty:
                 ok = False
                 continue

@@ -68,7 +68,7 @@ class CallLike(Protocol):
 class Level:
     """A time-weighted level: its integral over time since the last reset."""
 
-    __slots__ = ("value", "area", "since", "start")
+    __slots__ = ("area", "since", "start", "value")
 
     def __init__(self) -> None:
         self.value = 0
@@ -96,8 +96,19 @@ class _ClassTally:
     """Running sums for the calls of one service class."""
 
     __slots__ = (
-        "waits", "wait_sum", "wait_gt", "waited", "responses", "response_sum", "sla_met",
-        "restores", "restore_sum", "logged", "first_time", "visits", "part_wait",
+        "first_time",
+        "logged",
+        "part_wait",
+        "response_sum",
+        "responses",
+        "restore_sum",
+        "restores",
+        "sla_met",
+        "visits",
+        "wait_gt",
+        "wait_sum",
+        "waited",
+        "waits",
     )
 
     def __init__(self, n_thresholds: int) -> None:
@@ -192,7 +203,7 @@ class KPIRecorder:
         self.parts = parts  # the scenario has spare parts: report the parts KPIs
         self._stock = {k: (Level(), Level()) for k in ("van", "depot")}  # on hand, backorders
         self._demands = {k: [0, 0] for k in ("van", "depot")}  # demands, filled at once
-        self._delays = {k: 0.0 for k in ("van", "depot")}  # backorder delay, summed
+        self._delays = dict.fromkeys(("van", "depot"), 0.0)  # backorder delay, summed
         self._parts_cost = 0.0
         self._emergencies = 0
         # technicians are numbered team by team, territory by territory within a team
@@ -271,10 +282,22 @@ class KPIRecorder:
             if self.keep_calls:
                 self.calls.append(
                     CallRecord(
-                        call.number, call.machine, call.territory, call.local_territory,
-                        call.service_class, call.technician, call.failed_at, call.logged_at,
-                        call.dispatched_at, call.on_site_at, now, call.travel_h, call.repair_h,
-                        call.trip_km, call.visits, call.part_wait,
+                        call.number,
+                        call.machine,
+                        call.territory,
+                        call.local_territory,
+                        call.service_class,
+                        call.technician,
+                        call.failed_at,
+                        call.logged_at,
+                        call.dispatched_at,
+                        call.on_site_at,
+                        now,
+                        call.travel_h,
+                        call.repair_h,
+                        call.trip_km,
+                        call.visits,
+                        call.part_wait,
                     )
                 )
 
@@ -288,9 +311,7 @@ class KPIRecorder:
         if call.technician < self.team_size:
             self._tech_busy[call.technician] += now - max(call.job_started_at, self.start)
 
-    def decision(
-        self, rule: str, call: CallLike, candidates: int, technician: int, now: float
-    ) -> None:
+    def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None:
         """A dispatch decision: which rule chose which technician among how many candidates."""
         if now >= self.start:
             self.decisions.append((now, rule, call.number, candidates, technician))
@@ -371,8 +392,14 @@ class KPIRecorder:
         self.calls = []
         self._queued_at_start = sum(level.value for level in self.waiting)
         self._overtime = 0.0
-        for level in (*self.waiting, self.down, self.busy, self.busy_on_site, self.on_duty,
-                      self.revisits_waiting):
+        for level in (
+            *self.waiting,
+            self.down,
+            self.busy,
+            self.busy_on_site,
+            self.on_duty,
+            self.revisits_waiting,
+        ):
             level.reset(now)
         self.tally = [_ClassTally(len(self.thresholds)) for _ in self.class_names]
         self._trips = [0, 0.0, 0.0, 0]
@@ -382,7 +409,7 @@ class KPIRecorder:
             on_hand.reset(now)
             backorders.reset(now)
         self._demands = {k: [0, 0] for k in ("van", "depot")}
-        self._delays = {k: 0.0 for k in ("van", "depot")}
+        self._delays = dict.fromkeys(("van", "depot"), 0.0)
         self._parts_cost = 0.0
         self._emergencies = 0
         self._terr_calls = [0] * len(self._terr_calls)
@@ -419,7 +446,8 @@ class KPIRecorder:
             overtime_h_per_week=self._overtime / self.technicians / (span / 168.0) if span > 0 else NAN,
             # a stable queue ends about where it began; an unstable one grows linearly
             queue_growth_per_h=(sum(lv.value for lv in self.waiting) - self._queued_at_start) / span
-            if span > 0 else NAN,
+            if span > 0
+            else NAN,
         )
         for i, busy_time in enumerate(self._tech_busy):
             all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN
@@ -444,8 +472,13 @@ class KPIRecorder:
 
     def _levels(self) -> dict[str, Level]:
         named = {f"waiting{i}": lv for i, lv in enumerate(self.waiting)}
-        named.update(down=self.down, busy=self.busy, busy_on_site=self.busy_on_site,
-                     on_duty=self.on_duty, revisits_waiting=self.revisits_waiting)
+        named.update(
+            down=self.down,
+            busy=self.busy,
+            busy_on_site=self.busy_on_site,
+            on_duty=self.on_duty,
+            revisits_waiting=self.revisits_waiting,
+        )
         for kind, (on_hand, backorders) in self._stock.items():
             named[f"{kind}_on_hand"] = on_hand
             named[f"{kind}_backorders"] = backorders
@@ -538,9 +571,7 @@ class KPIRecorder:
         }
         row["p_wait"] = sum(t.waited for t in tallies) / waits if waits else NAN
         for i, x in enumerate(self.thresholds):
-            row[threshold_kpi(x)] = (
-                sum(t.wait_gt[i] for t in tallies) / waits if waits else NAN
-            )
+            row[threshold_kpi(x)] = sum(t.wait_gt[i] for t in tallies) / waits if waits else NAN
         row["sla_met"] = sla_met / sla_n if sla_n else NAN
         row["queue_len"] = sum(level.mean(now) for level in waiting)
         row["calls_per_day"] = restores / days if days > 0 else NAN
@@ -551,4 +582,3 @@ class KPIRecorder:
             row["visits_per_call"] = sum(t.visits for t in tallies) / restores if restores else NAN
             row["part_wait_h"] = sum(t.part_wait for t in tallies) / restores if restores else NAN
         return row
-

@@ -39,13 +39,33 @@ from sim.stats import (
 )
 
 #: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
-TEAM_KPIS = ("utilization", "utilization_onsite", "travel_share", "machines_down", "trip_km",
-             "trip_h", "off_territory_share", "queue_growth_per_h")
+TEAM_KPIS = (
+    "utilization",
+    "utilization_onsite",
+    "travel_share",
+    "machines_down",
+    "trip_km",
+    "trip_h",
+    "off_territory_share",
+    "queue_growth_per_h",
+)
 PARTS_KPIS = [
-    "first_time_fix", "visits_per_call", "part_wait_h", "fill_rate_van", "fill_rate_depot",
-    "van_on_hand", "van_backorders", "depot_on_hand", "depot_backorders", "van_demand_per_h",
-    "van_delay_per_demand_h", "depot_demand_per_h", "depot_delay_per_demand_h",
-    "emergency_per_day", "parts_cost_per_day", "revisit_queue_len",
+    "first_time_fix",
+    "visits_per_call",
+    "part_wait_h",
+    "fill_rate_van",
+    "fill_rate_depot",
+    "van_on_hand",
+    "van_backorders",
+    "depot_on_hand",
+    "depot_backorders",
+    "van_demand_per_h",
+    "van_delay_per_demand_h",
+    "depot_demand_per_h",
+    "depot_delay_per_demand_h",
+    "emergency_per_day",
+    "parts_cost_per_day",
+    "revisit_queue_len",
 ]
 BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)
@@ -55,8 +75,15 @@ SERIES_SAMPLES = 200
 def kpi_names(scenario: Scenario) -> list[str]:
     """All KPI columns of a scenario's tables."""
     names = [
-        "wait_h", "p_wait", *scenario.wait_kpi_names, "response_h", "restore_h", "sla_met", "queue_len",
-        "calls_per_day", *TEAM_KPIS,
+        "wait_h",
+        "p_wait",
+        *scenario.wait_kpi_names,
+        "response_h",
+        "restore_h",
+        "sla_met",
+        "queue_len",
+        "calls_per_day",
+        *TEAM_KPIS,
     ]
     if scenario.costs is not None:
         names += ["cost_per_day", "cost_per_call"]
@@ -160,8 +187,7 @@ def run_replication(task: Task) -> TaskResult:
     sc = task.point.scenario
     terr = sc.territories
     teams = block_teams(terr.teams, task.blocks, task.block) if task.blocks > 1 else None
-    territories = (range(teams.start * terr.pooled, teams.stop * terr.pooled) if teams
-                   else range(terr.count))
+    territories = range(teams.start * terr.pooled, teams.stop * terr.pooled) if teams else range(terr.count)
     recorder = _recorder(sc, task.keep_calls, terr.technicians * len(territories), territories)
     batches: list[dict[str, dict[str, float]]] = []
 
@@ -170,20 +196,36 @@ def run_replication(task: Task) -> TaskResult:
         recorder.new_batch(now)
 
     locations = _machine_locations(sc) if sc.territories.locations_csv else None
-    end = simulate(sc, task.replication, recorder, task.samples, sc.run.batches, close_batch, teams,
-                   locations)
+    end = simulate(
+        sc, task.replication, recorder, task.samples, sc.run.batches, close_batch, teams, locations
+    )
     calls = recorder.calls if task.keep_calls else None
     if teams is not None:
-        return TaskResult(task.point.index, task.replication, [], calls, recorder.series or None,
-                          time.perf_counter() - t0, block=task.block, state=recorder.state(end))
+        return TaskResult(
+            task.point.index,
+            task.replication,
+            [],
+            calls,
+            recorder.series or None,
+            time.perf_counter() - t0,
+            block=task.block,
+            state=recorder.state(end),
+        )
     rows = _rows(task.point, task.replication, batches or [recorder.kpis(end)])
-    return TaskResult(task.point.index, task.replication, rows, calls, recorder.series or None,
-                      time.perf_counter() - t0,
-                      decisions=recorder.decisions if sc.dispatch.record_decisions else None)
+    return TaskResult(
+        task.point.index,
+        task.replication,
+        rows,
+        calls,
+        recorder.series or None,
+        time.perf_counter() - t0,
+        decisions=recorder.decisions if sc.dispatch.record_decisions else None,
+    )
 
 
-def _rows(point: DesignPoint, replication: int, batches: list[dict[str, dict[str, float]]]
-          ) -> list[dict[str, Any]]:
+def _rows(
+    point: DesignPoint, replication: int, batches: list[dict[str, dict[str, float]]]
+) -> list[dict[str, Any]]:
     sc = point.scenario
     params = {k: _param_value(v) for k, v in point.params.items()}
     rows = []
@@ -191,14 +233,16 @@ def _rows(point: DesignPoint, replication: int, batches: list[dict[str, dict[str
         kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
         kpis["all"].update(_ftf_identity(sc, kpis["all"]))
         for name in ["all", *(c.name for c in sc.fleet.classes)]:
-            rows.append({
-                "design_point": point.id,
-                "replication": replication,
-                **({"batch": b} if len(batches) > 1 or sc.run.batches else {}),
-                "class": name,
-                **params,
-                **kpis[name],
-            })
+            rows.append(
+                {
+                    "design_point": point.id,
+                    "replication": replication,
+                    **({"batch": b} if len(batches) > 1 or sc.run.batches else {}),
+                    "class": name,
+                    **params,
+                    **kpis[name],
+                }
+            )
     return rows
 
 
@@ -206,8 +250,13 @@ def ftf_identity_applies(sc: Scenario) -> bool:
     """One part type, one unit per call, revisits, parts taken on site: the first-time-fix
     identity can be checked on every replication."""
     p = sc.parts
-    return (p is not None and len(p.types) == 1 and p.types[0].quantity is None
-            and p.shortage == "revisit" and not p.reservation)
+    return (
+        p is not None
+        and len(p.types) == 1
+        and p.types[0].quantity is None
+        and p.shortage == "revisit"
+        and not p.reservation
+    )
 
 
 def _ftf_identity(sc: Scenario, kpis: dict[str, float]) -> dict[str, float]:
@@ -243,8 +292,7 @@ def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:
         ]
     calls = [c for p in parts for c in (p.calls or [])] if any(p.calls for p in parts) else None
     rows = _rows(point, parts[0].replication, [recorder.kpis(end)])
-    return TaskResult(point.index, parts[0].replication, rows, calls, series,
-                      sum(p.wall_s for p in parts))
+    return TaskResult(point.index, parts[0].replication, rows, calls, series, sum(p.wall_s for p in parts))
 
 
 #: a replication of a fleet bigger than this many machines runs as several tasks
@@ -267,9 +315,8 @@ def _guarded(task: Task) -> TaskResult:
     """Run a task; an exception becomes the task's recorded error, not a crash."""
     try:
         return run_replication(task)
-    except Exception:  # noqa: BLE001 - every failure is reported in the manifest
-        return TaskResult(task.point.index, task.replication, error=traceback.format_exc(),
-                          block=task.block)
+    except Exception:
+        return TaskResult(task.point.index, task.replication, error=traceback.format_exc(), block=task.block)
 
 
 def default_workers() -> int:
@@ -285,8 +332,7 @@ def check_dask_address(address: str) -> str:
     """Accept only a scheduler address such as ``tcp://10.0.0.5:8786``."""
     if not _DASK_ADDRESS.match(address):
         raise ValueError(
-            f"--dask-address: {address!r} is not a scheduler address (expected e.g. "
-            "tcp://host:8786)"
+            f"--dask-address: {address!r} is not a scheduler address (expected e.g. tcp://host:8786)"
         )
     return address
 
@@ -375,9 +421,15 @@ def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResu
             # a worker died (killed, out of memory)
             for key in [k for k in batch if k in pending and attempts[k] >= MAX_ATTEMPTS]:
                 del pending[key]
-                done(TaskResult(key[0], key[1], block=key[2],
-                                error=f"worker process died {MAX_ATTEMPTS} times running this "
-                                "task (killed or out of memory)"))
+                done(
+                    TaskResult(
+                        key[0],
+                        key[1],
+                        block=key[2],
+                        error=f"worker process died {MAX_ATTEMPTS} times running this "
+                        "task (killed or out of memory)",
+                    )
+                )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -392,7 +444,9 @@ def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResu
 
 
 def _run_dask(
-    tasks: Sequence[Task], workers: int, address: str | None,
+    tasks: Sequence[Task],
+    workers: int,
+    address: str | None,
     done: Callable[[TaskResult], None],
 ) -> None:
     """Dask distributed: a LocalCluster, or an existing scheduler.
@@ -418,8 +472,13 @@ def _run_dask(
         # started no threads yet
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         with dask.config.set({"distributed.worker.multiprocessing-method": method}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
     try:
         futures = client.map(_guarded, list(tasks), pure=False, retries=MAX_ATTEMPTS - 1)
@@ -427,7 +486,7 @@ def _run_dask(
         for fut in dask_as_completed(futures):
             try:
                 done(fut.result())
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker
+            except Exception as exc:
                 dp, rep, block = keys[fut.key]
                 done(TaskResult(dp, rep, block=block, error=f"{type(exc).__name__}: {exc}"))
     finally:
@@ -455,9 +514,18 @@ def result_record(res: TaskResult) -> dict[str, Any]:
 def result_from_record(rec: dict[str, Any]) -> TaskResult:
     calls = [CallRecord(*c) for c in rec["calls"]] if rec.get("calls") is not None else None
     series = [tuple(x) for x in rec["series"]] if rec.get("series") else None
-    return TaskResult(rec["design_point"], rec["replication"], rec["rows"], calls, series,
-                      rec["wall_s"], rec["error"], rec.get("block", 0), rec.get("state"),
-                      [tuple(d) for d in rec["decisions"]] if rec.get("decisions") else None)
+    return TaskResult(
+        rec["design_point"],
+        rec["replication"],
+        rec["rows"],
+        calls,
+        series,
+        rec["wall_s"],
+        rec["error"],
+        rec.get("block", 0),
+        rec.get("state"),
+        [tuple(d) for d in rec["decisions"]] if rec.get("decisions") else None,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -492,8 +560,7 @@ def decisions_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]
     frames = []
     for res in results:
         if res.decisions:
-            df = pd.DataFrame(res.decisions, columns=["t_h", "rule", "call", "candidates",
-                                                      "technician"])
+            df = pd.DataFrame(res.decisions, columns=["t_h", "rule", "call", "candidates", "technician"])
             df.insert(0, "replication", res.replication)
             df.insert(0, "design_point", points[res.design_point].id)
             frames.append(df)
@@ -506,8 +573,7 @@ def series_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -
     for res in results:
         if not res.series:
             continue
-        df = pd.DataFrame(res.series, columns=["t_h", "calls_waiting", "machines_down",
-                                               "technicians_busy"])
+        df = pd.DataFrame(res.series, columns=["t_h", "calls_waiting", "machines_down", "technicians_busy"])
         df.insert(0, "replication", res.replication)
         df.insert(0, "design_point", points[res.design_point].id)
         frames.append(df)
@@ -555,8 +621,9 @@ def summary_table(
             lag1.append(lag1_autocorrelation(rows[kpi].to_numpy(dtype=float)))
         summ["lag1_autocorrelation"] = lag1
         limit = [2.0 / math.sqrt(n) if n > 0 else math.nan for n in summ["n"]]
-        summ["batches_independent"] = [abs(r) <= lim if not math.isnan(r) else pd.NA
-                                       for r, lim in zip(lag1, limit, strict=True)]
+        summ["batches_independent"] = [
+            abs(r) <= lim if not math.isnan(r) else pd.NA for r, lim in zip(lag1, limit, strict=True)
+        ]
     # parameter columns right after the design point
     params = list(dict.fromkeys(k for p in points for k in p.params))
     for i, key in enumerate(params):
@@ -654,8 +721,9 @@ def resolve_warmups(
     for p in auto:
         run = p.scenario.run.model_copy(update={"warmup_h": 0.0, "batches": 0})
         pilots.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
-    tasks = [Task(pp, r) for pp in pilots
-             for r in range(min(PILOT_REPLICATIONS, pp.scenario.run.replications))]
+    tasks = [
+        Task(pp, r) for pp in pilots for r in range(min(PILOT_REPLICATIONS, pp.scenario.run.replications))
+    ]
     results = run_tasks(tasks, backend, workers, progress, None, dask_address)
     chosen: dict[str, float] = {}
     for pp in pilots:
@@ -718,17 +786,23 @@ def run_experiment(
     while precision is not None:
         extra: dict[int, range] = {}
         for p in points:
-            values = [row[precision.kpi] for r in range(counts[p.index])
-                      for row in replication(p, r).rows
-                      if row["class"] == "all" and precision.kpi in row]
+            values = [
+                row[precision.kpi]
+                for r in range(counts[p.index])
+                for row in replication(p, r).rows
+                if row["class"] == "all" and precision.kpi in row
+            ]
             ci = t_interval(values, precision.confidence)
             met = precision.met(ci)
-            reached[p.id] = {"replications": counts[p.index], "mean": ci.mean,
-                             "half_width": ci.half_width, "met": met}
+            reached[p.id] = {
+                "replications": counts[p.index],
+                "mean": ci.mean,
+                "half_width": ci.half_width,
+                "met": met,
+            }
             if not met and counts[p.index] < precision.max_replications:
                 # always at least one more (a failed task leaves one value fewer than runs)
-                want = min(precision.max_replications,
-                           max(precision.needed(values), counts[p.index] + 1))
+                want = min(precision.max_replications, max(precision.needed(values), counts[p.index] + 1))
                 extra[p.index] = range(counts[p.index], want)
                 counts[p.index] = want
         if not extra:
@@ -738,8 +812,16 @@ def run_experiment(
     reps = replications_table(results)
     summary = summary_table(reps, points, confidence)
     calls = calls_table(results, points) if keep_calls else None
-    exp = Experiment(scenario, list(points), results, reps, summary, calls,
-                     series_table(results, points), time.perf_counter() - t0)
+    exp = Experiment(
+        scenario,
+        list(points),
+        results,
+        reps,
+        summary,
+        calls,
+        series_table(results, points),
+        time.perf_counter() - t0,
+    )
     exp.precision = reached
     exp.warmups = warmups
     exp.decisions = decisions_table(results, points)
@@ -755,25 +837,32 @@ def unstable_points(summary: pd.DataFrame, points: Sequence[DesignPoint]) -> dic
     its growth rate above zero) and by more than 10 calls.
     """
     out: dict[str, str] = {}
-    rows = summary[(summary["class"] == "all") & (summary["kpi"] == "queue_growth_per_h")] \
-        if not summary.empty else summary
+    rows = (
+        summary[(summary["class"] == "all") & (summary["kpi"] == "queue_growth_per_h")]
+        if not summary.empty
+        else summary
+    )
     growth = {r["design_point"]: r for r in rows.to_dict("records")}
     for p in points:
         est = analytic.estimate(p.scenario)
         g = growth.get(p.id)
         rate = float(g["mean"]) if g is not None else math.nan
-        grows = (g is not None and float(g["ci_low"]) > 0
-                 and rate * p.scenario.run.horizon_h > 10)
+        grows = g is not None and float(g["ci_low"]) > 0 and rate * p.scenario.run.horizon_h > 10
         if est.unstable or grows:
             why = f"{rate:+.3g} calls waiting per hour" if not math.isnan(rate) else ""
-            out[p.id] = ("unstable: the queue grows without bound"
-                         + (f" ({why})" if why else "")
-                         + ("; the formulas find no steady state" if est.unstable else ""))
+            out[p.id] = (
+                "unstable: the queue grows without bound"
+                + (f" ({why})" if why else "")
+                + ("; the formulas find no steady state" if est.unstable else "")
+            )
     return out
 
 
 def manifest_head(
-    scenario: Scenario, points: Sequence[DesignPoint], argv: Sequence[str], source: str,
+    scenario: Scenario,
+    points: Sequence[DesignPoint],
+    argv: Sequence[str],
+    source: str,
     keep_calls: bool = False,
 ) -> dict[str, Any]:
     """What a run is: enough to repeat it, or to resume it, from the manifest alone."""
@@ -785,8 +874,12 @@ def manifest_head(
         "config_hash": scenario.config_hash(),
         "sweep": {k: list(v) for k, v in scenario.sweep.items()},
         "design_points": [
-            {"id": p.id, "params": p.params, "config_hash": p.scenario.config_hash(),
-             "scenario": p.scenario.model_dump(mode="json")}
+            {
+                "id": p.id,
+                "params": p.params,
+                "config_hash": p.scenario.config_hash(),
+                "scenario": p.scenario.model_dump(mode="json"),
+            }
             for p in points
         ],
         "seed": scenario.run.seed,
@@ -883,8 +976,7 @@ def execute(
                 head[key] = value
         if precision is not None:
             head["precision"] = asdict(precision)
-        folder = RunFolder.create(Path(out), run_id(scenario.meta.name, scenario.config_hash()),
-                                  head)
+        folder = RunFolder.create(Path(out), run_id(scenario.meta.name, scenario.config_hash()), head)
         finished = []
 
     def save(res: TaskResult) -> None:
@@ -892,11 +984,21 @@ def execute(
         folder.save_task(key, result_record(res))
 
     try:
-        exp = run_experiment(scenario, points, backend, workers, keep_calls, progress,
-                             finished=finished, on_result=save, dask_address=dask_address,
-                             precision=precision)
+        exp = run_experiment(
+            scenario,
+            points,
+            backend,
+            workers,
+            keep_calls,
+            progress,
+            finished=finished,
+            on_result=save,
+            dask_address=dask_address,
+            precision=precision,
+        )
     except KeyboardInterrupt:
         raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
-    exp.path = folder.finish(manifest(exp, head), exp.replications, exp.summary, exp.calls,
-                             exp.series, exp.decisions)
+    exp.path = folder.finish(
+        manifest(exp, head), exp.replications, exp.summary, exp.calls, exp.series, exp.decisions
+    )
     return exp

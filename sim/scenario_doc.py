@@ -41,8 +41,14 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
 ]
 
 DISTRIBUTIONS: list[type[BaseModel]] = [
-    config.ExponentialSpec, config.DeterministicSpec, config.GammaSpec, config.ErlangSpec,
-    config.LognormalSpec, config.WeibullSpec, config.UniformSpec, config.EmpiricalSpec,
+    config.ExponentialSpec,
+    config.DeterministicSpec,
+    config.GammaSpec,
+    config.ErlangSpec,
+    config.LognormalSpec,
+    config.WeibullSpec,
+    config.UniformSpec,
+    config.EmpiricalSpec,
 ]
 
 
@@ -82,10 +88,8 @@ def _bounds(info: FieldInfo) -> str:
 def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "**required**"
-    if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
-    else:
-        value = info.default
+    factory = info.default_factory
+    value = factory() if factory is not None else info.default  # type: ignore[call-arg]
     if isinstance(value, BaseModel):
         value = value.model_dump(exclude_none=True)
     if value is None:
@@ -108,16 +112,25 @@ def markdown() -> str:
             lines += [doc, ""]
         lines += ["| key | type | allowed | default |", "|---|---|---|---|"]
         for key, info in model.model_fields.items():
-            lines.append(f"| `{key}` | {_type_name(info.annotation)} | {_bounds(info) or '-'} | "
-                         f"{_default(info)} |")
+            lines.append(
+                f"| `{key}` | {_type_name(info.annotation)} | {_bounds(info) or '-'} | {_default(info)} |"
+            )
         lines.append("")
-    lines += ["## Distributions", "",
-              "An inline table with `dist` and its parameters; each knows its mean and variance.",
-              "", "| dist | parameters |", "|---|---|"]
+    lines += [
+        "## Distributions",
+        "",
+        "An inline table with `dist` and its parameters; each knows its mean and variance.",
+        "",
+        "| dist | parameters |",
+        "|---|---|",
+    ]
     for model in DISTRIBUTIONS:
         kind = typing.get_args(model.model_fields["dist"].annotation)[0]
-        params = ", ".join(f"`{k}` ({_bounds(i) or _type_name(i.annotation)})"
-                           for k, i in model.model_fields.items() if k != "dist")
+        params = ", ".join(
+            f"`{k}` ({_bounds(i) or _type_name(i.annotation)})"
+            for k, i in model.model_fields.items()
+            if k != "dist"
+        )
         lines.append(f'| `"{kind}"` | {params} |')
     lines.append("")
     return "\n".join(lines)

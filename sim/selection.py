@@ -55,30 +55,48 @@ def _values(exp: Experiment, kpi: str, point: DesignPoint) -> list[float]:
 
 
 def select_best(
-    scenario: Any, points: Sequence[DesignPoint], kpi: str, delta: float,
-    confidence: float = 0.95, minimize: bool = True, backend: str = "process",
-    workers: int | None = None, progress: bool | None = None,
+    scenario: Any,
+    points: Sequence[DesignPoint],
+    kpi: str,
+    delta: float,
+    confidence: float = 0.95,
+    minimize: bool = True,
+    backend: str = "process",
+    workers: int | None = None,
+    progress: bool | None = None,
 ) -> Selection:
     """Rinott's procedure over ``points``: stage 1 with ``run.replications`` each, then more."""
     if len(points) < 2:
         raise ValueError("selecting the best needs at least 2 design points (add a [sweep])")
     points = independent(points)
-    first = run_experiment(scenario, points, backend, None if backend == "serial" else workers,
-                           progress=progress)
+    first = run_experiment(
+        scenario, points, backend, None if backend == "serial" else workers, progress=progress
+    )
     if first.failures:
-        raise RuntimeError(f"stage 1: {len(first.failures)} replication(s) failed:\n"
-                           f"{first.failures[0].error}")
+        raise RuntimeError(
+            f"stage 1: {len(first.failures)} replication(s) failed:\n{first.failures[0].error}"
+        )
     stage1 = {p.id: _values(first, kpi, p) for p in points}
     plan = rinott_select(stage1, delta, confidence, minimize)
     second = []
     for p in points:
         run = p.scenario.run.model_copy(update={"replications": plan.n_total[p.id]})
         second.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
-    final = run_experiment(scenario, second, backend, workers, progress=progress,
-                           finished=first.results)
+    final = run_experiment(scenario, second, backend, workers, progress=progress, finished=first.results)
     means = {p.id: sum(v := _values(final, kpi, p)) / len(v) for p in second}
     if any(math.isnan(m) for m in means.values()):
         raise RuntimeError(f"{kpi}: some design points have no value")
     pick = rinott_choose(means, minimize)
-    return Selection(kpi, delta, confidence, minimize, plan.h, plan.n0, dict(plan.n_total),
-                     means, dict(plan.sd), pick, final)
+    return Selection(
+        kpi,
+        delta,
+        confidence,
+        minimize,
+        plan.h,
+        plan.n0,
+        dict(plan.n_total),
+        means,
+        dict(plan.sd),
+        pick,
+        final,
+    )

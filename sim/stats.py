@@ -247,9 +247,7 @@ def mser_time(
     return float(min(warmup, start + cap_fraction * (float(t[-1]) - start)))
 
 
-def welch_moving_average(
-    replicated: Sequence[Sequence[float]] | np.ndarray, window: int
-) -> np.ndarray:
+def welch_moving_average(replicated: Sequence[Sequence[float]] | np.ndarray, window: int) -> np.ndarray:
     """Welch's procedure: mean across replications, then a centred moving average.
 
     With ``Ybar_i`` the average over replications at instant ``i``
@@ -425,9 +423,7 @@ def batch_means(
 # ---------------------------------------------------------------------------
 
 
-def _precision_target(
-    mean: float, rel_precision: float | None, abs_precision: float | None
-) -> float:
+def _precision_target(mean: float, rel_precision: float | None, abs_precision: float | None) -> float:
     """Largest acceptable half-width: max(gamma/(1+gamma) |mean|, abs_precision)."""
     if rel_precision is None and abs_precision is None:
         raise ValueError("give rel_precision, abs_precision or both")
@@ -796,9 +792,7 @@ def rinott_select(
     return RinottResult(h, n0, float(delta), confidence, minimize, sd, n_total)
 
 
-def rinott_choose(
-    means: Mapping[str, float | Sequence[float] | np.ndarray], minimize: bool = True
-) -> str:
+def rinott_choose(means: Mapping[str, float | Sequence[float] | np.ndarray], minimize: bool = True) -> str:
     """The design with the best overall mean (first one listed on a tie).
 
     Parameters

@@ -83,7 +83,10 @@ def quick(scenario: Scenario) -> Scenario:
 
 
 def run_case(
-    path: Path, is_quick: bool = False, backend: str = "process", workers: int | None = None,
+    path: Path,
+    is_quick: bool = False,
+    backend: str = "process",
+    workers: int | None = None,
     progress: bool | None = None,
 ) -> list[Check]:
     """Run one validation case and check every exact KPI it lists."""
@@ -95,11 +98,9 @@ def run_case(
     val = scenario.validation
     assert val is not None
     points = expand_sweep(scenario, str(path))
-    exp = run_experiment(scenario, points, backend, workers, progress=progress,
-                         confidence=val.confidence)
+    exp = run_experiment(scenario, points, backend, workers, progress=progress, confidence=val.confidence)
     if exp.failures:
-        raise RuntimeError(f"{path}: {len(exp.failures)} replication(s) failed:\n"
-                           f"{exp.failures[0].error}")
+        raise RuntimeError(f"{path}: {len(exp.failures)} replication(s) failed:\n{exp.failures[0].error}")
     checks: list[Check] = []
     s = exp.summary
     wanted = [(k, True) for k in val.kpis] + [(k, False) for k in val.approximate_kpis]
@@ -113,21 +114,43 @@ def run_case(
             raise ValueError(f"{path}: validation: no {kind} for {kpi!r} in this case")
         for r in rows.to_dict("records"):
             value = float(r["analytic"])
-            checks.append(Check(
-                path.stem, r["design_point"], r["class"], kpi, value, str(r["analytic_model"]),
-                float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]),
-                float(r["half_width"]) / abs(value) if value else float("inf"),
-                val.max_rel_half_width, 0.0 if exact else val.approx_tolerance,
-                val.max_abs_half_width,
-            ))
+            checks.append(
+                Check(
+                    path.stem,
+                    r["design_point"],
+                    r["class"],
+                    kpi,
+                    value,
+                    str(r["analytic_model"]),
+                    float(r["mean"]),
+                    float(r["ci_low"]),
+                    float(r["ci_high"]),
+                    float(r["half_width"]) / abs(value) if value else float("inf"),
+                    val.max_rel_half_width,
+                    0.0 if exact else val.approx_tolerance,
+                    val.max_abs_half_width,
+                )
+            )
         if not exact:  # show the other formulas for the same KPI, e.g. METRIC's bias
             for r in rows.to_dict("records"):
                 point = next(p for p in points if p.id == r["design_point"])
                 for alt in estimate(point.scenario).alternatives:
                     if alt.kpi == kpi and alt.service_class == r["class"]:
-                        checks.append(Check(
-                            path.stem, r["design_point"], r["class"], kpi, alt.value, alt.model,
-                            float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]), math.nan,
-                            val.max_rel_half_width, val.approx_tolerance, informational=True,
-                        ))
+                        checks.append(
+                            Check(
+                                path.stem,
+                                r["design_point"],
+                                r["class"],
+                                kpi,
+                                alt.value,
+                                alt.model,
+                                float(r["mean"]),
+                                float(r["ci_low"]),
+                                float(r["ci_high"]),
+                                math.nan,
+                                val.max_rel_half_width,
+                                val.approx_tolerance,
+                                informational=True,
+                            )
+                        )
     return checks

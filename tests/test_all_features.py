@@ -120,8 +120,7 @@ def scenario(shortage: str = "revisit", p_other: float = 0.05) -> Scenario:
 
 
 def experiment(sc: Scenario, backend: str, workers: int = 1) -> Experiment:
-    exp = run_experiment(sc, expand_sweep(sc), backend=backend, workers=workers,
-                         progress=False)
+    exp = run_experiment(sc, expand_sweep(sc), backend=backend, workers=workers, progress=False)
     assert not exp.failures, exp.failures
     return exp
 
@@ -168,9 +167,10 @@ def test_dask_backend_gives_a_bit_identical_table(serial):
 
 def little_gaps(reps: pd.DataFrame) -> list[tuple[str, str, int, float]]:
     """(design point, class, replication, queue_len / (calls_logged_per_h x wait_h) - 1)."""
-    return [(r.design_point, r["class"], r.replication,
-             r.queue_len / (r.calls_logged_per_h * r.wait_h) - 1.0)
-            for _, r in reps.iterrows()]
+    return [
+        (r.design_point, r["class"], r.replication, r.queue_len / (r.calls_logged_per_h * r.wait_h) - 1.0)
+        for _, r in reps.iterrows()
+    ]
 
 
 def test_littles_law_holds_with_every_feature_on():

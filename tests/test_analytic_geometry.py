@@ -34,7 +34,7 @@ def _assert_within_5_se(samples: np.ndarray, exact: float) -> None:
 
 
 def test_two_points_unit_square_textbook_values() -> None:
-    assert UNIT_SQUARE_EUCLIDEAN == pytest.approx(0.5214054, abs=1e-7)
+    assert pytest.approx(0.5214054, abs=1e-7) == UNIT_SQUARE_EUCLIDEAN
     assert mean_distance_two_points(1.0, 1.0) == pytest.approx(UNIT_SQUARE_EUCLIDEAN, rel=1e-14)
     assert mean_distance_two_points(1.0, 1.0, "rectilinear") == pytest.approx(2 / 3, rel=1e-15)
 

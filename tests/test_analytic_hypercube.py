@@ -29,9 +29,7 @@ def _random_case(seed: int, n: int, n_atoms: int, rho: float) -> tuple[np.ndarra
     ("seed", "n", "n_atoms", "rho"),
     [(1, 2, 3, 0.5), (2, 3, 5, 0.9), (3, 4, 4, 0.3), (4, 6, 9, 0.75), (5, 8, 8, 0.95)],
 )
-def test_all_busy_is_erlang_c_whatever_the_preferences(
-    seed: int, n: int, n_atoms: int, rho: float
-) -> None:
+def test_all_busy_is_erlang_c_whatever_the_preferences(seed: int, n: int, n_atoms: int, rho: float) -> None:
     lam, prefs, mu = _random_case(seed, n, n_atoms, rho)
     r = hypercube(lam, prefs, mu)
     a = lam.sum() / mu
@@ -249,9 +247,7 @@ def test_too_many_units_and_instability() -> None:
     with pytest.raises(UnstableQueueError):
         hypercube([1.0, 1.0], [[0, 1], [1, 0]], 1.0)  # rho = 1
     # The loss variant has no stability condition.
-    assert hypercube([1.0, 1.0], [[0, 1], [1, 0]], 0.5, "loss").p_all_busy == pytest.approx(
-        erlang_b(2, 4.0)
-    )
+    assert hypercube([1.0, 1.0], [[0, 1], [1, 0]], 0.5, "loss").p_all_busy == pytest.approx(erlang_b(2, 4.0))
 
 
 def test_largest_size_is_fast_and_consistent() -> None:

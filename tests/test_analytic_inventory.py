@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import pickle
 from collections.abc import Callable
@@ -111,10 +112,10 @@ def test_base_stock_monotone_in_stock() -> None:
     rs = [base_stock(1.0, 5.0, s) for s in range(25)]
     ebo = [r.expected_backorders for r in rs]
     fill = [r.fill_rate for r in rs]
-    assert all(a > b for a, b in zip(ebo, ebo[1:], strict=False))
-    assert all(a < b for a, b in zip(fill, fill[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(ebo))
+    assert all(a < b for a, b in itertools.pairwise(fill))
     # EBO(S) - EBO(S + 1) = P(X > S) = 1 - ready(S).
-    for a, b in zip(rs, rs[1:], strict=False):
+    for a, b in itertools.pairwise(rs):
         assert a.expected_backorders - b.expected_backorders == pytest.approx(1 - a.ready_rate)
 
 
@@ -215,9 +216,7 @@ def test_ss_is_the_average_of_base_stocks(s: int, order_up_to: int) -> None:
     q = order_up_to - s
     assert r.fill_rate == pytest.approx(sum(b.fill_rate for b in levels) / q, rel=1e-12)
     assert r.ready_rate == pytest.approx(sum(b.ready_rate for b in levels) / q, rel=1e-12)
-    assert r.expected_backorders == pytest.approx(
-        sum(b.expected_backorders for b in levels) / q, rel=1e-12
-    )
+    assert r.expected_backorders == pytest.approx(sum(b.expected_backorders for b in levels) / q, rel=1e-12)
     # E[net inventory] = E[IP] - m = (s + S + 1) / 2 - m.
     assert r.expected_on_hand - r.expected_backorders == pytest.approx(
         (s + order_up_to + 1) / 2 - lam * lead, abs=1e-10
@@ -295,9 +294,7 @@ def test_vari_metric_variance_formula() -> None:
         f = lam / 4.0
         assert van.pipeline_mean == pytest.approx(lam * (o + depot.expected_backorders / 4.0))
         assert van.pipeline_variance == pytest.approx(
-            lam * o
-            + f * (1 - f) * depot.expected_backorders
-            + f * f * depot.backorder_variance
+            lam * o + f * (1 - f) * depot.expected_backorders + f * f * depot.backorder_variance
         )
         assert van.lead_time_mean == pytest.approx(o + v.depot_delay)
     assert v.van_fill_rate == pytest.approx((v.vans[0].fill_rate + 3 * v.vans[1].fill_rate) / 4)

@@ -276,9 +276,7 @@ def test_nonpreemptive_two_class_mm1_by_hand() -> None:
     assert r.p_wait == pytest.approx((0.75, 0.75))
 
 
-@pytest.mark.parametrize(
-    ("rates", "mu", "s"), [([1.0, 2.0, 3.0], 2.5, 3), ([0.5, 0.0, 4.0], 1.0, 6)]
-)
+@pytest.mark.parametrize(("rates", "mu", "s"), [([1.0, 2.0, 3.0], 2.5, 3), ([0.5, 0.0, 4.0], 1.0, 6)])
 def test_nonpreemptive_conservation(rates: list[float], mu: float, s: int) -> None:
     r = priority_nonpreemptive(rates, mu, s)
     fifo = mms(sum(rates), mu, s)

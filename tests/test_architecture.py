@@ -55,9 +55,7 @@ def imports(path: Path) -> list[Import]:
 
     def visit(node: ast.AST, top: bool) -> None:
         for child in ast.iter_child_nodes(node):
-            inner = top and not isinstance(
-                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-            )
+            inner = top and not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
             if isinstance(child, ast.Import):
                 found.extend(Import(a.name, top, child.lineno) for a in child.names)
             elif isinstance(child, ast.ImportFrom):
@@ -123,14 +121,20 @@ def test_leaf_modules_import_no_other_project_module(path):
 def test_analytic_imports_nothing_outside_itself_at_module_level(path):
     """The closed forms stand alone (a lazy import inside a function is allowed)."""
     bad = [
-        i for i in imports(path)
+        i
+        for i in imports(path)
         if i.top_level and is_project(i.module) and not i.module.startswith("sim.analytic")
     ]
     assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
 
 
 ALLOWED_FOR_MODEL = (
-    "sim.config", "sim.distributions", "sim.rng", "sim.calendar", "sim.recorder", "sim.model",
+    "sim.config",
+    "sim.distributions",
+    "sim.rng",
+    "sim.calendar",
+    "sim.recorder",
+    "sim.model",
 )
 
 
@@ -139,7 +143,8 @@ def test_model_imports_only_config_distributions_rng_recorder(path):
     """The model depends downwards only (config, distributions, rng, calendar, recorder):
     never on runner, stats, results, report or cli."""
     bad = [
-        i for i in imports(path)
+        i
+        for i in imports(path)
         if is_project(i.module)
         and not any(i.module == a or i.module.startswith(a + ".") for a in ALLOWED_FOR_MODEL)
     ]
@@ -147,8 +152,17 @@ def test_model_imports_only_config_distributions_rng_recorder(path):
 
 
 FORBIDDEN_IN_MODEL = {"pandas", "plotly", "pathlib", "shutil", "io", "csv", "pyarrow"}
-FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "to_csv",
-              "to_parquet", "read_csv", "read_parquet"}
+FILE_CALLS = {
+    "open",
+    "read_text",
+    "write_text",
+    "read_bytes",
+    "write_bytes",
+    "to_csv",
+    "to_parquet",
+    "read_csv",
+    "read_parquet",
+}
 
 
 @pytest.mark.parametrize("path", MODEL_FILES, ids=rel)
@@ -172,7 +186,8 @@ REPORT_FILES = [p for p in [SIM / "report.py"] if p.exists()] + py_files(SIM / "
 def test_report_imports_nothing_from_the_model(path):
     """The report reads DataFrames only; it never builds or runs a model."""
     bad = [
-        i for i in imports(path)
+        i
+        for i in imports(path)
         if i.module == "sim.model" or i.module.startswith("sim.model.") or root_of(i.module) == "simpy"
     ]
     assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"

@@ -180,7 +180,10 @@ def subprocess_outcomes(tmp_path_factory) -> Iterator[dict[str, Launched]]:
         with open(folder / "stdout", "wb") as out, open(folder / "stderr", "wb") as err:
             proc = subprocess.Popen(
                 [sys.executable, "run_sim.py", "run", rel, "--out", str(folder / "results")],
-                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
             )
         launched[name] = Launched(folder / "results", proc, folder / "stdout", folder / "stderr")
     yield launched
@@ -214,8 +217,9 @@ def test_bad_input_subprocess(name, subprocess_outcomes):
         ("nokey", "nokey", True),  # no '='
         ("report.wait_thresholds_h.0.x=1", "report.wait_thresholds_h.0.x", True),  # via a list item
         pytest.param("run.seed=" + "9" * 4301, "run.seed", True, id="run.seed=<4301 digits>"),
-        pytest.param("meta.description=" + "[" * 1000, "meta.description", True,
-                     id="meta.description=<1000 x [>"),
+        pytest.param(
+            "meta.description=" + "[" * 1000, "meta.description", True, id="meta.description=<1000 x [>"
+        ),
     ],
 )
 def test_bad_set_override(override, key, names_file, tmp_path, capsys, monkeypatch, no_run):
@@ -237,20 +241,30 @@ GRAFTS: dict[str, Any] = {
     "territories": {"count": 2, "technicians": 1, "pooled": 2, "width_km": 10.0, "height_km": 10.0},
     "travel": {"mode": "geometry", "speed_kmh": 40.0, "noise_h": {"dist": "gamma", "mean": 0.1, "cv": 0.5}},
     "dispatch": {"policy": "preference", "preference": [[0, 1], [1, 0]]},
-    "calendar": {"shifts": [{"days": ["mon", "tue"], "start": "08:00", "end": "17:00"}],
-                 "sla_clock": "business"},
+    "calendar": {
+        "shifts": [{"days": ["mon", "tue"], "start": "08:00", "end": "17:00"}],
+        "sla_clock": "business",
+    },
     "costs": {"technician_per_h": 30.0, "sla_penalty": 5.0},
     "report": {"wait_thresholds_h": [1.0, 4.0]},
-    "parts": {"shortage": "revisit", "types": [
-        {"name": "drum", "p_need": 0.3, "van": {"S": 2}, "depot": {"policy": "sS", "s": 1, "S": 5}},
-        {"name": "fuser", "p_need": 0.1, "quantity": {"dist": "empirical", "values": [1.0, 2.0]}},
-    ]},
+    "parts": {
+        "shortage": "revisit",
+        "types": [
+            {"name": "drum", "p_need": 0.3, "van": {"S": 2}, "depot": {"policy": "sS", "s": 1, "S": 5}},
+            {"name": "fuser", "p_need": 0.1, "quantity": {"dist": "empirical", "values": [1.0, 2.0]}},
+        ],
+    },
     "sweep": {"territories.technicians": [1, 2], "repair.time_h.mean": [1.0, 2.0]},
     "variants": [{"name": "slow", "set": {"repair.time_h": {"dist": "erlang", "mean": 3.0, "k": 2}}}],
 }
-FINITE_FLEET = {"machines": 20, "time_to_failure_h": {"dist": "weibull", "mean": 40.0, "shape": 1.5},
-                "classes": [{"name": "a", "share": 0.5, "priority": 1, "sla_h": 4.0},
-                            {"name": "b", "share": 0.5, "priority": 2}]}
+FINITE_FLEET = {
+    "machines": 20,
+    "time_to_failure_h": {"dist": "weibull", "mean": 40.0, "shape": 1.5},
+    "classes": [
+        {"name": "a", "share": 0.5, "priority": 1, "sla_h": 4.0},
+        {"name": "b", "share": 0.5, "priority": 2},
+    ],
+}
 
 # any character TOML can encode (not surrogates): line breaks, ESC, U+2028 included
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
@@ -273,9 +287,18 @@ _VALUE = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
         st.dictionaries(_KEY, inner, max_size=3),
-        st.fixed_dictionaries({"dist": st.sampled_from([*DIST_KINDS, "poisson", ""])},
-                              optional={"mean": inner, "cv": inner, "value": inner, "k": inner,
-                                        "low": inner, "high": inner, "values": inner}),
+        st.fixed_dictionaries(
+            {"dist": st.sampled_from([*DIST_KINDS, "poisson", ""])},
+            optional={
+                "mean": inner,
+                "cv": inner,
+                "value": inner,
+                "k": inner,
+                "low": inner,
+                "high": inner,
+                "values": inner,
+            },
+        ),
     ),
     max_leaves=6,
 )
@@ -369,8 +392,12 @@ def mutated_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return doc
 
 
-@settings(deadline=None, max_examples=150, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    deadline=None,
+    max_examples=150,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(doc=mutated_scenarios())
 def test_mutated_scenario_loads_or_fails_cleanly(doc, tmp_path_factory):
     """A mutated mm1 either loads (and expands its sweep), or raises ScenarioError with one

@@ -27,9 +27,15 @@ from sim.report import write_report
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REQUIRE = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false", "no")
 
 
@@ -84,8 +90,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def records_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A swept run with per-call records: every data section, the distributions too."""
-    return write_report(make_run(tmp_path_factory.mktemp("browser-records"), SWEEP,
-                                 records=True))
+    return write_report(make_run(tmp_path_factory.mktemp("browser-records"), SWEEP, records=True))
 
 
 class Page:
@@ -162,8 +167,10 @@ def test_distribution_chart_draws(browser: Any, records_report: Path) -> None:
     try:
         _check_charts(p, BASIC | {"chart-distribution"})
         # the log-scale tail panel has data: empirical and formula lines for each point
-        n = p.page.evaluate("() => document.getElementById('chart-distribution')._fullData"
-                            ".filter(t => t.xaxis === 'x2' && t._length > 0).length")
+        n = p.page.evaluate(
+            "() => document.getElementById('chart-distribution')._fullData"
+            ".filter(t => t.xaxis === 'x2' && t._length > 0).length"
+        )
         assert n >= 6
     finally:
         p.close()
@@ -173,8 +180,10 @@ def test_teaching_slider_moves_the_point(browser: Any, reports: dict[str, Path])
     p = Page(browser, reports["sweep"], 1366, 768)
     try:
         page = p.page
-        point = "() => { const el = document.getElementById('chart-teaching');" \
-                " return [el.data[4].x[0], el.data[4].y[0], el.layout.annotations[0].text]; }"
+        point = (
+            "() => { const el = document.getElementById('chart-teaching');"
+            " return [el.data[4].x[0], el.data[4].y[0], el.layout.annotations[0].text]; }"
+        )
         x0, y0, note0 = page.evaluate(point)
         assert x0 == pytest.approx(0.75) and y0 == pytest.approx(3.0)
         page.locator("#chart-teaching").scroll_into_view_if_needed()
@@ -183,14 +192,16 @@ def test_teaching_slider_moves_the_point(browser: Any, reports: dict[str, Path])
         # click the rail near its left end: the first step, utilization 0.05
         page.mouse.click(rail["x"] + 4, rail["y"] + rail["height"] / 2)
         page.wait_for_function(
-            "() => document.getElementById('chart-teaching').data[4].x[0] !== 0.75", timeout=5000)
+            "() => document.getElementById('chart-teaching').data[4].x[0] !== 0.75", timeout=5000
+        )
         x1, y1, note1 = page.evaluate(point)
         assert x1 == pytest.approx(0.05)
         assert y1 == pytest.approx(0.05 / 0.95)  # M/M/1: rho / (1 - rho) service times
         assert note1 != note0 and "utilization 5%" in note1
         # every pooled curve's point moved to the same utilization
-        xs = page.evaluate("() => document.getElementById('chart-teaching').data.slice(4, 8)"
-                           ".map(t => t.x[0])")
+        xs = page.evaluate(
+            "() => document.getElementById('chart-teaching').data.slice(4, 8).map(t => t.x[0])"
+        )
         assert xs == pytest.approx([0.05] * 4)
         assert p.errors == []
     finally:
@@ -198,13 +209,15 @@ def test_teaching_slider_moves_the_point(browser: Any, reports: dict[str, Path])
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1366, 768)])
-def test_readable_in_projector_and_laptop_windows(browser: Any, reports: dict[str, Path],
-                                                  width: int, height: int) -> None:
+def test_readable_in_projector_and_laptop_windows(
+    browser: Any, reports: dict[str, Path], width: int, height: int
+) -> None:
     p = Page(browser, reports["study"], width, height)
     try:
         page = p.page
         overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, "the page scrolls sideways"
         for c in _charts(page):
             assert c["width"] >= 0.8 * (width - 120), c  # charts use the window's width

@@ -102,11 +102,14 @@ def test_back_to_back_shifts_join_into_one_interval():
     assert cal.intervals == ((6.0, 18.0),)
 
 
-@pytest.mark.parametrize(("shifts", "reason"), [
-    ([(["mon", "tue"], "08:00", "17:00"), (["tue"], "16:00", "20:00")], "overlap"),
-    ([(["wed"], "17:00", "09:00")], "end must be after the start"),
-    ([(["wed"], "09:00", "09:00")], "end must be after the start"),
-])
+@pytest.mark.parametrize(
+    ("shifts", "reason"),
+    [
+        ([(["mon", "tue"], "08:00", "17:00"), (["tue"], "16:00", "20:00")], "overlap"),
+        ([(["wed"], "17:00", "09:00")], "end must be after the start"),
+        ([(["wed"], "09:00", "09:00")], "end must be after the start"),
+    ],
+)
 def test_from_shifts_rejects_overlapping_shifts_and_end_not_after_start(shifts, reason):
     with pytest.raises(ValueError, match=reason):
         WeeklyCalendar.from_shifts(shifts)
@@ -136,17 +139,23 @@ class ShiftStory:
 
     def __init__(self, wip: str = "overtime", parts: Scenario | None = None) -> None:
         self.env = simpy.Environment()
-        self.recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, keep_calls=True,
-                                    parts=parts is not None)
-        rules = (_parts_rules(self.env, parts, 0, self.recorder, 1, range(1))
-                 if parts is not None else None)
+        self.recorder = KPIRecorder(
+            ["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=parts is not None
+        )
+        rules = _parts_rules(self.env, parts, 0, self.recorder, 1, range(1)) if parts is not None else None
         self.calendar = WeeklyCalendar.from_shifts([(WEEKDAYS, "09:00", "17:00")])
-        self.team = ShiftTeam(self.env, [0], make_policy("fifo", [1]), self.recorder,
-                              parts=rules, calendar=self.calendar, wip=wip)
+        self.team = ShiftTeam(
+            self.env,
+            [0],
+            make_policy("fifo", [1]),
+            self.recorder,
+            parts=rules,
+            calendar=self.calendar,
+            wip=wip,
+        )
         self.logged = 0
 
-    def call(self, at: float, repair: float, travel: float = 0.0,
-             parts: Sequence[int] = ()) -> int:
+    def call(self, at: float, repair: float, travel: float = 0.0, parts: Sequence[int] = ()) -> int:
         number = self.logged
         self.logged += 1
 
@@ -234,9 +243,7 @@ p_need = 1.0
 
 
 @pytest.mark.parametrize("wip", ["overtime", "resume"])
-def test_a_technician_waiting_on_site_for_a_part_at_shift_end_follows_the_wip_rule(
-    make_scenario, wip
-):
+def test_a_technician_waiting_on_site_for_a_part_at_shift_end_follows_the_wip_rule(make_scenario, wip):
     """On site Monday 15:30, the part is flown in at 18:30 (3 h).  Overtime: the
     technician waits and repairs, 17:00 -> 20:30 is overtime.  Resume: the technician
     goes home; the 2-h repair is done Tuesday 09:00 -> 11:00."""
@@ -311,22 +318,25 @@ def test_overtime_is_counted_under_overtime_and_not_under_resume(make_scenario, 
     assert resume["all"]["overtime_h_per_week"] == 0.0
 
 
-def test_under_customer_hours_breakdowns_are_only_logged_in_customer_hours(
-    make_scenario, run_one
-):
+def test_under_customer_hours_breakdowns_are_only_logged_in_customer_hours(make_scenario, run_one):
     """breakdowns = "customer_hours" (Mon-Sat 08:00-18:00 here): machines only run, and
     break down, while customers use them; no call is logged outside those hours."""
-    text = shifts(extra='customer_hours = [{ days = ["mon", "tue", "wed", "thu", "fri", '
-                        '"sat"], start = "08:00", end = "18:00" }]\nbreakdowns = '
-                        '"customer_hours"\n')
+    text = shifts(
+        extra='customer_hours = [{ days = ["mon", "tue", "wed", "thu", "fri", '
+        '"sat"], start = "08:00", end = "18:00" }]\nbreakdowns = '
+        '"customer_hours"\n'
+    )
     rec, _ = run_one(make_scenario(text), keep_calls=True)
-    customer = WeeklyCalendar.from_shifts([(WEEKDAYS + ["sat"], "08:00", "18:00")])
+    customer = WeeklyCalendar.from_shifts([([*WEEKDAYS, "sat"], "08:00", "18:00")])
     assert len(rec.calls) > 50
     assert all(customer.is_open(c.logged_at) for c in rec.calls)
     saturday = [c for c in rec.calls if SAT <= c.logged_at % WEEK < SUN]
     assert saturday  # customers work on Saturdays, technicians do not:
-    assert all(c.dispatched_at % WEEK >= 9.0 and c.dispatched_at % WEEK < DAY for c in saturday
-               if c.dispatched_at > c.logged_at + DAY)
+    assert all(
+        c.dispatched_at % WEEK >= 9.0 and c.dispatched_at % WEEK < DAY
+        for c in saturday
+        if c.dispatched_at > c.logged_at + DAY
+    )
 
 
 @pytest.mark.parametrize("clock", ["wall", "business"])
@@ -360,10 +370,12 @@ def test_sla_clock_decides_which_hours_count(make_scenario, run_one, nine_to_fiv
 
 def continuous(text: str) -> str:
     """The scenario with exponential repairs and no travel (where M/M/1//N is exact)."""
-    return text.replace('time_h = { dist = "gamma", mean = 1.5, cv = 0.7 }',
-                        'time_h = { dist = "exponential", mean = 1.5 }').replace(
+    return text.replace(
+        'time_h = { dist = "gamma", mean = 1.5, cv = 0.7 }', 'time_h = { dist = "exponential", mean = 1.5 }'
+    ).replace(
         'time_h = { dist = "uniform", low = 0.2, high = 0.6 }',
-        'time_h = { dist = "deterministic", value = 0.0 }')
+        'time_h = { dist = "deterministic", value = 0.0 }',
+    )
 
 
 @pytest.mark.parametrize("policy", ["fifo", "earliest_due"])
@@ -379,8 +391,11 @@ def test_the_analytic_layer_marks_everything_approximate_under_shifts(make_scena
 def test_under_shifts_even_the_alternatives_of_priority_are_approximate(make_scenario):
     """Priority dispatch, exponential repairs, no travel: the per-class FIFO figures kept
     as alternatives must be marked approximate under shifts too."""
-    text = continuous(shifts()).replace('sla_h = 4.0', 'sla_h = 4.0\npriority = 1').replace(
-        'sla_h = 12.0', 'sla_h = 12.0\npriority = 2')
+    text = (
+        continuous(shifts())
+        .replace("sla_h = 4.0", "sla_h = 4.0\npriority = 1")
+        .replace("sla_h = 12.0", "sla_h = 12.0\npriority = 2")
+    )
     est = estimate(make_scenario(text + '\n[dispatch]\npolicy = "priority"\n'))
     assert est.alternatives
     assert not any(e.exact for e in est.all), [e for e in est.all if e.exact]
@@ -389,9 +404,13 @@ def test_under_shifts_even_the_alternatives_of_priority_are_approximate(make_sce
 def test_without_shifts_the_same_scenario_has_exact_formulas(make_scenario):
     """Control: the continuous clock makes M/M/1//N exact for this fleet, so the marks
     above come from the shifts."""
-    text = continuous(SHIFTS.replace(
-        'shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", '
-        'end = "17:00" }]\nwip = "WIP"\n', ""))
+    text = continuous(
+        SHIFTS.replace(
+            'shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", '
+            'end = "17:00" }]\nwip = "WIP"\n',
+            "",
+        )
+    )
     assert "shifts" not in text
     est = estimate(make_scenario(text))
     assert any(e.exact for e in est.primary)

@@ -60,7 +60,9 @@ BAD = {
 }
 THROUGH_LIST_ITEM = Case(
     GOOD + "[report]\nwait_thresholds_h = [2.0]\n",
-    ("--set", "report.wait_thresholds_h.0.x=1"), "report.wait_thresholds_h.0.x", "not a section",
+    ("--set", "report.wait_thresholds_h.0.x=1"),
+    "report.wait_thresholds_h.0.x",
+    "not a section",
 )
 
 
@@ -75,7 +77,10 @@ class Outcome:
 
 def run_sim(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "run_sim.py", *args], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "run_sim.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -137,11 +142,9 @@ def test_good_file_runs_and_writes_one_results_folder(outcomes):
     o = outcomes["good"]
     assert o.returncode == 0, o.stderr
     assert "Traceback" not in o.stderr
-    (run_dir,) = [p for p in o.out.iterdir()]
+    (run_dir,) = list(o.out.iterdir())
     assert run_dir.name.endswith("_cli-test_" + run_dir.name.rsplit("_", 1)[-1])
-    assert {"manifest.json", "replications.parquet", "summary.csv"} <= {
-        p.name for p in run_dir.iterdir()
-    }
+    assert {"manifest.json", "replications.parquet", "summary.csv"} <= {p.name for p in run_dir.iterdir()}
 
 
 def test_analytic_json_gives_the_mm1_wait_exactly(outcomes):
@@ -151,9 +154,7 @@ def test_analytic_json_gives_the_mm1_wait_exactly(outcomes):
     (point,) = json.loads(proc.stdout)
     assert point["unstable"] is None
     by_kpi = {
-        e["kpi"]: e
-        for e in point["estimates"]
-        if e["role"] == "primary" and e["service_class"] == "all"
+        e["kpi"]: e for e in point["estimates"] if e["role"] == "primary" and e["service_class"] == "all"
     }
     wait = by_kpi["wait_h"]
     assert wait["value"] == 6.0

@@ -57,7 +57,8 @@ def test_minimal_file_gets_documented_defaults(write_scenario):
 
 def test_architecture_example_loads(write_scenario):
     """The core-keys example of ARCHITECTURE.md is a valid scenario."""
-    sc = load_scenario(write_scenario("""
+    sc = load_scenario(
+        write_scenario("""
         [meta]
         name = "dupit-baseline"
         description = "One rep per territory, 150 machines, 2-h repairs"
@@ -105,7 +106,8 @@ def test_architecture_example_loads(write_scenario):
 
         [sweep]
         "territories.technicians" = [1, 2, 3]
-    """))
+    """)
+    )
     assert sc.fleet.finite and sc.fleet.machines == 150
     assert [c.name for c in sc.fleet.classes] == ["contract", "other"]
     assert sc.sweep == {"territories.technicians": [1, 2, 3]}
@@ -130,116 +132,140 @@ def test_integers_are_accepted_where_hours_are_expected(write_scenario):
 BAD_CONTENT = {
     "unknown key": (
         POISSON + "[repair]\ntme = 2.0\n",
-        "repair.tme", "unknown key",
+        "repair.tme",
+        "unknown key",
     ),
     "wrong type": (
         POISSON + '[territories]\ntechnicians = "two"\n',
-        "territories.technicians", "valid integer",
+        "territories.technicians",
+        "valid integer",
     ),
     "float where an integer is needed": (
         POISSON + "[territories]\ntechnicians = 2.5\n",
-        "territories.technicians", "valid integer",
+        "territories.technicians",
+        "valid integer",
     ),
     "boolean where an integer is needed": (
         POISSON + "[run]\nreplications = true\n",
-        "run.replications", "valid integer",
+        "run.replications",
+        "valid integer",
     ),
     "negative mean": (
         POISSON + '[repair]\ntime_h = {dist="exponential", mean=-2}\n',
-        "repair.time_h.mean", "greater than 0",
+        "repair.time_h.mean",
+        "greater than 0",
     ),
     "zero mean": (
         POISSON + '[repair]\ntime_h = {dist="gamma", mean=0.0, cv=0.5}\n',
-        "repair.time_h.mean", "greater than 0",
+        "repair.time_h.mean",
+        "greater than 0",
     ),
     "zero repair time": (
         POISSON + '[repair]\ntime_h = {dist="deterministic", value=0.0}\n',
-        "repair", "positive mean",
+        "repair",
+        "positive mean",
     ),
     "NaN": (
         "[fleet]\ncalls_per_h = nan\n",
-        "fleet.calls_per_h", "finite",
+        "fleet.calls_per_h",
+        "finite",
     ),
     "infinity": (
         POISSON + "[run]\nhorizon_h = inf\n",
-        "run.horizon_h", "finite",
+        "run.horizon_h",
+        "finite",
     ),
     "negative count": (
         POISSON + "[territories]\ncount = -1\n",
-        "territories.count", "greater than or equal to 1",
+        "territories.count",
+        "greater than or equal to 1",
     ),
     "class shares do not sum to 1": (
-        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n'
-        '[[fleet.classes]]\nname = "b"\nshare = 0.4\n',
-        "fleet.classes", "sum to 1",
+        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n[[fleet.classes]]\nname = "b"\nshare = 0.4\n',
+        "fleet.classes",
+        "sum to 1",
     ),
     "duplicate class names": (
-        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n'
-        '[[fleet.classes]]\nname = "a"\nshare = 0.5\n',
-        "fleet.classes", "unique",
+        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n[[fleet.classes]]\nname = "a"\nshare = 0.5\n',
+        "fleet.classes",
+        "unique",
     ),
     "priority missing under priority dispatch": (
         POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\npriority = 1\n'
         '[[fleet.classes]]\nname = "b"\nshare = 0.5\n'
         '[dispatch]\npolicy = "priority"\n',
-        "fleet.classes[1].priority", "needs a priority",
+        "fleet.classes[1].priority",
+        "needs a priority",
     ),
     "unknown dispatch policy": (
         POISSON + '[dispatch]\npolicy = "bogus"\n',
-        "dispatch.policy", "got 'bogus'",
+        "dispatch.policy",
+        "got 'bogus'",
     ),
     "pooled does not divide count": (
         POISSON + "[territories]\ncount = 3\npooled = 2\n",
-        "territories.pooled", "must divide count",
+        "territories.pooled",
+        "must divide count",
     ),
     "unknown distribution": (
         POISSON + '[repair]\ntime_h = {dist="expo", mean=2.0}\n',
-        "repair.time_h", "unknown distribution 'expo'",
+        "repair.time_h",
+        "unknown distribution 'expo'",
     ),
     "distribution without dist": (
         POISSON + "[repair]\ntime_h = {mean=2.0}\n",
-        "repair.time_h", "needs a 'dist' key",
+        "repair.time_h",
+        "needs a 'dist' key",
     ),
     "erlang with a fractional k": (
         POISSON + '[repair]\ntime_h = {dist="erlang", mean=2.0, k=1.5}\n',
-        "repair.time_h.k", "valid integer",
+        "repair.time_h.k",
+        "valid integer",
     ),
     "uniform with low above high": (
         POISSON + '[travel]\ntime_h = {dist="uniform", low=3.0, high=1.0}\n',
-        "travel.time_h", "smaller than high",
+        "travel.time_h",
+        "smaller than high",
     ),
     "empirical weights of the wrong length": (
         POISSON + '[repair]\ntime_h = {dist="empirical", values=[1.0, 2.0], weights=[1.0]}\n',
-        "repair.time_h", "weights has 1 entries",
+        "repair.time_h",
+        "weights has 1 entries",
     ),
     "both calls_per_h and machines": (
-        "[fleet]\ncalls_per_h = 1.0\nmachines = 3\n"
-        'time_to_failure_h = {dist="exponential", mean=10.0}\n',
-        "fleet", "not both",
+        '[fleet]\ncalls_per_h = 1.0\nmachines = 3\ntime_to_failure_h = {dist="exponential", mean=10.0}\n',
+        "fleet",
+        "not both",
     ),
     "no call source at all": (
         '[fleet]\nclasses = [{name = "a", share = 1.0}]\n',
-        "fleet", "calls_per_h",
+        "fleet",
+        "calls_per_h",
     ),
     "finite fleet without a failure law": (
         "[fleet]\nmachines = 3\n",
-        "fleet", "time_to_failure_h",
+        "fleet",
+        "time_to_failure_h",
     ),
     "empty sweep list": (
         POISSON + '[sweep]\n"territories.technicians" = []\n',
-        "sweep.territories.technicians", "at least 1 item",
+        "sweep.territories.technicians",
+        "at least 1 item",
     ),
     "sweep with an invalid value": (
         POISSON + '[sweep]\n"territories.technicians" = [1, 0]\n',
-        "sweep.territories.technicians", "value 0",
+        "sweep.territories.technicians",
+        "value 0",
     ),
     "sweep of an unknown key": (
         POISSON + '[sweep]\n"repair.tme" = [1.0]\n',
-        "sweep.repair.tme", "unknown key",
+        "sweep.repair.tme",
+        "unknown key",
     ),
     "sweep of the meta section": (
         POISSON + '[sweep]\n"meta.name" = ["a", "b"]\n',
-        "sweep.meta.name", "cannot be swept",
+        "sweep.meta.name",
+        "cannot be swept",
     ),
 }
 
@@ -327,7 +353,7 @@ def test_parse_override_reads_values_as_toml_else_as_a_bare_string(text, expecte
 @pytest.mark.parametrize("text", ["territories.technicians", "=2", ""])
 def test_parse_override_without_key_or_equals_is_an_error(text):
     """An override must look like dotted.key=value."""
-    with pytest.raises(ScenarioError, match="dotted.key=value"):
+    with pytest.raises(ScenarioError, match=r"dotted.key=value"):
         parse_override(text)
 
 
@@ -378,8 +404,7 @@ def test_set_override_creates_a_missing_section(write_scenario):
 def test_set_override_of_a_list_item(write_scenario):
     """``fleet.classes.1.share=...`` reaches into an array of tables by index."""
     path = write_scenario(
-        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n'
-        '[[fleet.classes]]\nname = "b"\nshare = 0.5\n'
+        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n[[fleet.classes]]\nname = "b"\nshare = 0.5\n'
     )
     sc = load_scenario(path, ["fleet.classes.0.share=0.25", "fleet.classes.1.share=0.75"])
     assert [c.share for c in sc.fleet.classes] == [0.25, 0.75]
@@ -432,17 +457,20 @@ def test_no_sweep_is_one_design_point(write_scenario):
 
 def test_sweep_is_the_cartesian_product_last_key_fastest(write_scenario):
     """Design points follow itertools.product order (last key varies fastest), ids dp000.."""
-    sc = load_scenario(write_scenario(POISSON + """
+    sc = load_scenario(
+        write_scenario(
+            POISSON
+            + """
         [sweep]
         "territories.technicians" = [1, 2, 3]
         "dispatch.policy" = ["fifo", "priority"]
-    """))
+    """
+        )
+    )
     points = expand_sweep(sc)
     assert [p.id for p in points] == [f"dp{i:03d}" for i in range(6)]
     assert [p.params for p in points] == [
-        {"territories.technicians": t, "dispatch.policy": d}
-        for t in (1, 2, 3)
-        for d in ("fifo", "priority")
+        {"territories.technicians": t, "dispatch.policy": d} for t in (1, 2, 3) for d in ("fifo", "priority")
     ]
     for p in points:
         assert p.scenario.territories.technicians == p.params["territories.technicians"]
@@ -464,10 +492,15 @@ def test_sweep_ids_are_stable(write_scenario):
 
 def test_sweep_over_a_distribution(write_scenario):
     """A swept value can be a whole inline table (e.g. the repair-time law)."""
-    sc = load_scenario(write_scenario(POISSON + """
+    sc = load_scenario(
+        write_scenario(
+            POISSON
+            + """
         [sweep]
         "repair.time_h" = [{dist = "exponential", mean = 2.0}, {dist = "deterministic", value = 2.0}]
-    """))
+    """
+        )
+    )
     kinds = [p.scenario.repair.time_h.dist for p in expand_sweep(sc)]
     assert kinds == ["exponential", "deterministic"]
 
@@ -488,8 +521,7 @@ def test_config_hash_ignores_formatting_and_explicit_defaults(write_scenario):
     """Comments, key order and spelling out a default do not change the resolved scenario."""
     a = write_scenario(POISSON + "[run]\nseed = 3\nhorizon_h = 10.0\n", "a.toml")
     b = write_scenario(
-        "# a comment\n[run]\nhorizon_h = 10.0  # hours\nseed = 3\n"
-        + POISSON + "[territories]\ncount = 1\n",
+        "# a comment\n[run]\nhorizon_h = 10.0  # hours\nseed = 3\n" + POISSON + "[territories]\ncount = 1\n",
         "b.toml",
     )
     assert load_scenario(a).config_hash() == load_scenario(b).config_hash()

@@ -47,37 +47,66 @@ class Story:
         names = [f"class{i}" for i in range(len(priorities))]
         team_size = technicians * pooled
         targets: list[float | None] = list(sla_h) if sla_h is not None else [None] * len(names)
-        self.recorder = KPIRecorder(names, targets, [1.0],
-                                    team_size, 8.0, keep_calls=True,
-                                    technicians_per_territory=technicians, pooled=pooled)
-        geometry = (Geometry(size_km, size_km, pooled, False, 1.0, speed_kmh)
-                    if speed_kmh else None)
+        self.recorder = KPIRecorder(
+            names,
+            targets,
+            [1.0],
+            team_size,
+            8.0,
+            keep_calls=True,
+            technicians_per_territory=technicians,
+            pooled=pooled,
+        )
+        geometry = Geometry(size_km, size_km, pooled, False, 1.0, speed_kmh) if speed_kmh else None
         deadline: Callable[[Call], float] | None = None
         if sla_h is not None:
             deadline = lambda call: call.logged_at + sla_h[call.service_class]  # noqa: E731
         self.team = Team(
-            self.env, range(team_size), make_policy("fifo", priorities), self.recorder,
-            home=[i // technicians for i in range(team_size)], geometry=geometry,
-            record_decisions=True, deadline=deadline,
+            self.env,
+            range(team_size),
+            make_policy("fifo", priorities),
+            self.recorder,
+            home=[i // technicians for i in range(team_size)],
+            geometry=geometry,
+            record_decisions=True,
+            deadline=deadline,
         )
         self.team.line = make_policy(
-            policy, priorities, self.team.distance_km if geometry else None,
+            policy,
+            priorities,
+            self.team.distance_km if geometry else None,
             preference or default_preference(pooled, technicians),
         )
         self.logged = 0
 
-    def call(self, at: float, repair: float, travel: float = 0.0, service_class: int = 0,
-             where: tuple[float, float] = (math.nan, math.nan), territory: int = 0) -> int:
+    def call(
+        self,
+        at: float,
+        repair: float,
+        travel: float = 0.0,
+        service_class: int = 0,
+        where: tuple[float, float] = (math.nan, math.nan),
+        territory: int = 0,
+    ) -> int:
         number = self.logged
         self.logged += 1
 
         def customer(env: simpy.Environment):
             yield env.timeout(at - env.now)
-            self.team.log_call(Call(
-                number=number, machine=-1, territory=territory, local_territory=territory,
-                service_class=service_class, travel_h=travel, repair_h=repair, now=env.now,
-                x=where[0], y=where[1],
-            ))
+            self.team.log_call(
+                Call(
+                    number=number,
+                    machine=-1,
+                    territory=territory,
+                    local_territory=territory,
+                    service_class=service_class,
+                    travel_h=travel,
+                    repair_h=repair,
+                    now=env.now,
+                    x=where[0],
+                    y=where[1],
+                )
+            )
 
         self.env.process(customer(self.env))
         return number
@@ -208,11 +237,14 @@ def test_a_freed_technician_takes_the_nearest_waiting_call():
     """A 10 x 10 km territory, 10 km/h.  The technician repairs at (2, 2) until 5.28;
     meanwhile calls wait at (9, 9), (1, 1) and (4, 5).  Nearest: (1, 1) first, then from
     there (4, 5) (5 km, not 11.3 km), then (9, 9).  FIFO takes them as logged."""
+
     def order(policy: str) -> list[int]:
         story = Story(policy, speed_kmh=10.0)
         story.call(at=0.0, repair=5.0, where=(2.0, 2.0))
-        waiting = [story.call(at=t, repair=1.0, where=xy)
-                   for t, xy in ((1.0, (9.0, 9.0)), (2.0, (1.0, 1.0)), (3.0, (4.0, 5.0)))]
+        waiting = [
+            story.call(at=t, repair=1.0, where=xy)
+            for t, xy in ((1.0, (9.0, 9.0)), (2.0, (1.0, 1.0)), (3.0, (4.0, 5.0)))
+        ]
         calls = story.run()
         return sorted(waiting, key=lambda n: calls[n].dispatched_at)
 
@@ -279,8 +311,10 @@ def overall(make_scenario, text: str, replication: int = 0) -> dict[str, float]:
 
 def nearest_and_fifo(make_scenario, rate: float, horizon: float = 4000.0):
     text = NEAREST.replace("RATE", str(rate)).replace("4000.0", str(horizon))
-    return (overall(make_scenario, text.replace("POLICY", "nearest")),
-            overall(make_scenario, text.replace("POLICY", "fifo")))
+    return (
+        overall(make_scenario, text.replace("POLICY", "nearest")),
+        overall(make_scenario, text.replace("POLICY", "fifo")),
+    )
 
 
 def test_nearest_trips_get_shorter_as_the_backlog_grows(make_scenario):
@@ -405,8 +439,10 @@ def test_pooling_sends_technicians_outside_their_own_territory(make_scenario):
     for policy in ("fifo", "preference"):
         text = PREFERENCE.replace("POLICY", policy).replace("RECORD", "false")
         share[policy] = overall(make_scenario, text)["off_territory_share"]
-        alone = overall(make_scenario, text.replace("pooled = 2", "pooled = 1")
-                        .replace('policy = "preference"', 'policy = "fifo"'))
+        alone = overall(
+            make_scenario,
+            text.replace("pooled = 2", "pooled = 1").replace('policy = "preference"', 'policy = "fifo"'),
+        )
         assert alone["off_territory_share"] == 0.0
     assert 0.0 < share["preference"] < share["fifo"]
     assert share["fifo"] == pytest.approx(0.5, abs=0.05)  # FIFO ignores where calls are

@@ -34,7 +34,8 @@ KNOWN: dict[str, tuple[dict, float, float]] = {
     # values 1, 2, 4 with weights 1, 2, 1: mean 9/4, E[X^2] = 25/4
     "empirical": (
         {"dist": "empirical", "values": [1.0, 2.0, 4.0], "weights": [1.0, 2.0, 1.0]},
-        2.25, 6.25 - 2.25**2,
+        2.25,
+        6.25 - 2.25**2,
     ),
 }
 NAMES = list(KNOWN)

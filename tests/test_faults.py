@@ -53,7 +53,10 @@ def test_ctrl_c_stops_cleanly_keeps_finished_tasks_and_says_how_to_resume(tmp_pa
     out = tmp_path / "results"
     proc = subprocess.Popen(
         [sys.executable, "run_sim.py", "run", str(scen), "--out", str(out), "--quiet"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
         # as in a terminal: a CI job started in the background may inherit SIGINT ignored,
         # and then Python would not turn Ctrl-C into KeyboardInterrupt at all
@@ -76,8 +79,13 @@ def test_ctrl_c_stops_cleanly_keeps_finished_tasks_and_says_how_to_resume(tmp_pa
     kept = len(glob.glob(f"{run_dir}tasks/*.json"))
     assert kept >= 2
     assert json.loads(Path(run_dir, "manifest.json").read_text())["status"] == "running"
-    done = subprocess.run([sys.executable, "run_sim.py", "run", "--resume", run_dir, "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "run_sim.py", "run", "--resume", run_dir, "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(Path(run_dir, "manifest.json").read_text())["status"] == "complete"
 
@@ -86,8 +94,7 @@ def test_a_results_folder_that_cannot_be_created_is_a_clear_error(tmp_path, caps
     """--out below a plain file: exit 2, one line naming the folder, nothing written."""
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("x")
-    code = cli.main(["run", str(scenario_file(tmp_path)), "--out", str(blocker / "results"),
-                     "--quiet"])
+    code = cli.main(["run", str(scenario_file(tmp_path)), "--out", str(blocker / "results"), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "not_a_folder" in err[0] and "not writable" in err[0]
@@ -109,8 +116,7 @@ def test_a_full_disk_keeps_earlier_results_and_the_finished_tasks(tmp_path, caps
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space)
     time.sleep(1.1)  # a new run id (they are stamped to the second)
-    code = cli.main(["run", str(scen), "--out", str(out), "--quiet", "--backend", "serial",
-                     "--seed", "8"])
+    code = cli.main(["run", str(scen), "--out", str(out), "--quiet", "--backend", "serial", "--seed", "8"])
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert code == 2
     assert len(err) == 1 and "No space left on device" in err[0] and "tasks" in err[0]
@@ -125,11 +131,13 @@ def test_a_dask_worker_that_dies_has_its_task_retried(tmp_path, monkeypatch):
     """A Dask worker process that dies in the middle of a task: Dask reschedules the task
     on a new worker and the tables equal those of a serial run."""
     pytest.importorskip("distributed")
-    scenario = validate_scenario({
-        "run": {"horizon_h": 2000.0, "warmup_h": 100.0, "replications": 3, "seed": 3},
-        "fleet": {"machines": 20, "time_to_failure_h": {"dist": "exponential", "mean": 40.0}},
-        "sweep": {"territories.technicians": [1, 2]},
-    })
+    scenario = validate_scenario(
+        {
+            "run": {"horizon_h": 2000.0, "warmup_h": 100.0, "replications": 3, "seed": 3},
+            "fleet": {"machines": 20, "time_to_failure_h": {"dist": "exponential", "mean": 40.0}},
+            "sweep": {"territories.technicians": [1, 2]},
+        }
+    )
     points = expand_sweep(scenario)
     serial = runner.run_experiment(scenario, points, backend="serial")
     marker = tmp_path / "died-once"

@@ -31,8 +31,9 @@ from sim.stats import t_interval
 # The geometry on its own
 
 
-@pytest.mark.parametrize(("pooled", "grid"), [(1, (1, 1)), (2, (2, 1)), (3, (3, 1)),
-                                              (4, (2, 2)), (6, (3, 2))])
+@pytest.mark.parametrize(
+    ("pooled", "grid"), [(1, (1, 1)), (2, (2, 1)), (3, (3, 1)), (4, (2, 2)), (6, (3, 2))]
+)
 def test_a_team_lays_its_territories_out_as_square_as_it_can(pooled, grid):
     """(columns, rows): rows is the largest divisor of the team size not above its square
     root; the model's geometry uses the same grid."""
@@ -45,9 +46,21 @@ def test_territories_sit_side_by_side_and_technicians_start_at_their_centres():
     second row, south-west corner (10, 6), base at its centre (15, 9)."""
     geo = Geometry(10.0, 6.0, 6, False, 1.0, 40.0)
     assert [geo.origin(t) for t in range(6)] == [
-        (0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (0.0, 6.0), (10.0, 6.0), (20.0, 6.0)]
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (20.0, 0.0),
+        (0.0, 6.0),
+        (10.0, 6.0),
+        (20.0, 6.0),
+    ]
     assert [geo.base(t) for t in range(6)] == [
-        (5.0, 3.0), (15.0, 3.0), (25.0, 3.0), (5.0, 9.0), (15.0, 9.0), (25.0, 9.0)]
+        (5.0, 3.0),
+        (15.0, 3.0),
+        (25.0, 3.0),
+        (5.0, 9.0),
+        (15.0, 9.0),
+        (25.0, 9.0),
+    ]
 
 
 def test_road_distance_is_euclidean_or_rectilinear_times_the_circuity():
@@ -91,11 +104,15 @@ time_h = { dist = "exponential", mean = 1.0 }
 """
 
 
-@pytest.mark.parametrize("fleet", [
-    'machines = 50\ntime_to_failure_h = { dist = "exponential", mean = 200.0 }',
-    'machines = 50\ntime_to_failure_h = { dist = "weibull", mean = 200.0, shape = 2.0 }',
-    "calls_per_h = 0.05",
-], ids=["exponential fleet", "weibull fleet", "Poisson calls"])
+@pytest.mark.parametrize(
+    "fleet",
+    [
+        'machines = 50\ntime_to_failure_h = { dist = "exponential", mean = 200.0 }',
+        'machines = 50\ntime_to_failure_h = { dist = "weibull", mean = 200.0, shape = 2.0 }',
+        "calls_per_h = 0.05",
+    ],
+    ids=["exponential fleet", "weibull fleet", "Poisson calls"],
+)
 def test_every_call_comes_from_inside_its_own_territory(make_scenario, fleet):
     """Two teams of six 10 x 6 km territories: every call's machine lies in its
     territory's rectangle (team-local km), and the points fill each rectangle evenly."""
@@ -105,9 +122,11 @@ def test_every_call_comes_from_inside_its_own_territory(make_scenario, fleet):
     model = build(env, sc, 0, recorder)
     seen: list[Call] = []
     for team in model.teams:
+
         def spy(call: Call, log=team.log_call) -> None:
             seen.append(call)
             log(call)
+
         team.log_call = spy  # type: ignore[method-assign]
     env.run(until=1000.0)
     assert len(seen) > 400
@@ -134,8 +153,14 @@ def test_return_to_base_keeps_the_technician_busy_for_the_drive_back():
     3.4, back at 3.8.  Busy 3.8 h of 10: utilization 0.38, of which 2 h on site."""
     env = simpy.Environment()
     recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, keep_calls=True)
-    team = Team(env, [0], make_policy("fifo", [1]), recorder,
-                geometry=Geometry(10.0, 10.0, 1, False, 1.0, 10.0), return_to_base=True)
+    team = Team(
+        env,
+        [0],
+        make_policy("fifo", [1]),
+        recorder,
+        geometry=Geometry(10.0, 10.0, 1, False, 1.0, 10.0),
+        return_to_base=True,
+    )
 
     def customer(env: simpy.Environment, number: int, at: float, x: float, y: float):
         yield env.timeout(at)
@@ -198,8 +223,7 @@ def trip_interval(make_scenario, run_one, metric: str, back_to_base: bool):
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "rectilinear"])
-def test_trips_from_base_match_the_centre_to_uniform_point_formula(make_scenario, run_one,
-                                                                   metric):
+def test_trips_from_base_match_the_centre_to_uniform_point_formula(make_scenario, run_one, metric):
     """Return to base: every trip joins the centre of the 12 x 8 km territory to a uniform
     point (x 1.25 circuity).  The exact mean lies in the 99 % interval, which is within
     3 % of it; trip_h is trip_km / speed, and the drive back doubles the travel share."""

@@ -125,8 +125,7 @@ def test_calls_waiting_equal_arrival_rate_times_wait(runs, name):
     for cls in classes_of(sc):
         k = rows[cls]
         assert k["queue_len"] > 0.05, cls  # the identity is not checked on an empty line
-        assert k["queue_len"] == pytest.approx(k["calls_logged_per_h"] * k["wait_h"],
-                                               rel=LITTLE_TOL), cls
+        assert k["queue_len"] == pytest.approx(k["calls_logged_per_h"] * k["wait_h"], rel=LITTLE_TOL), cls
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -134,8 +133,7 @@ def test_machines_down_equal_arrival_rate_times_restore_time(runs, name):
     """L = lambda W for machines out of service (logged until restored)."""
     _, rows = runs[name]
     k = rows["all"]
-    assert k["machines_down"] == pytest.approx(k["calls_logged_per_h"] * k["restore_h"],
-                                               rel=LITTLE_TOL)
+    assert k["machines_down"] == pytest.approx(k["calls_logged_per_h"] * k["restore_h"], rel=LITTLE_TOL)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

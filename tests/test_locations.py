@@ -38,19 +38,30 @@ def test_clustered_machines_make_shorter_trips_than_uniform_ones():
     assert trips["located"] < 0.9 * trips["uniform"]
 
 
-@pytest.mark.parametrize("csv, reason", [
-    ("territory,x_km,y_km\n0,1,1\n", "has 1 rows"),
-    ("territory,x_km,y_km\n" + "0,1,1\n" * 20 + "1,1,1\n" * 19 + "1,11,1\n", "outside"),
-    ("territory,x_km,y_km\n" + "1,1,1\n" * 40, "expected 0"),
-    ("t,x,y\n" + "0,1,1\n" * 40, "needs territory, x_km, y_km"),
-])
+@pytest.mark.parametrize(
+    "csv, reason",
+    [
+        ("territory,x_km,y_km\n0,1,1\n", "has 1 rows"),
+        ("territory,x_km,y_km\n" + "0,1,1\n" * 20 + "1,1,1\n" * 19 + "1,11,1\n", "outside"),
+        ("territory,x_km,y_km\n" + "1,1,1\n" * 40, "expected 0"),
+        ("t,x,y\n" + "0,1,1\n" * 40, "needs territory, x_km, y_km"),
+    ],
+)
 def test_a_bad_locations_file_is_a_one_line_error(tmp_path, capsys, csv, reason):
     """Wrong row count, a place outside the territory, rows out of order, wrong columns:
     exit 2 with one line naming the key, nothing run."""
     f = tmp_path / "places.csv"
     f.write_text(csv)
-    code = cli.main(["run", str(SCENARIO), "--set", f'territories.locations_csv="{f}"',
-                     "--out", str(tmp_path / "results")])
+    code = cli.main(
+        [
+            "run",
+            str(SCENARIO),
+            "--set",
+            f'territories.locations_csv="{f}"',
+            "--out",
+            str(tmp_path / "results"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "territories.locations_csv" in err[0] and reason in err[0]
@@ -59,5 +70,5 @@ def test_a_bad_locations_file_is_a_one_line_error(tmp_path, capsys, csv, reason)
 
 def test_locations_need_geometry(tmp_path):
     """Given places only make sense with distances."""
-    with pytest.raises(ScenarioError, match="territories.locations_csv"):
+    with pytest.raises(ScenarioError, match=r"territories.locations_csv"):
         load_scenario(SCENARIO, ['travel.mode="time"'])

@@ -38,10 +38,8 @@ class Story:
     ) -> None:
         self.env = simpy.Environment()
         names = [f"class{i}" for i in range(len(priorities))]
-        self.recorder = KPIRecorder(names, [None] * len(names), [0.5], technicians, 8.0,
-                                    keep_calls=True)
-        self.team = Team(self.env, range(technicians), make_policy(policy, priorities),
-                         self.recorder)
+        self.recorder = KPIRecorder(names, [None] * len(names), [0.5], technicians, 8.0, keep_calls=True)
+        self.team = Team(self.env, range(technicians), make_policy(policy, priorities), self.recorder)
         self.logged = 0
 
     def call(self, at: float, repair: float, travel: float = 0.0, service_class: int = 0) -> int:
@@ -51,10 +49,18 @@ class Story:
 
         def customer(env: simpy.Environment):
             yield env.timeout(at - env.now)
-            self.team.log_call(Call(
-                number=number, machine=-1, territory=0, local_territory=0,
-                service_class=service_class, travel_h=travel, repair_h=repair, now=env.now,
-            ))
+            self.team.log_call(
+                Call(
+                    number=number,
+                    machine=-1,
+                    territory=0,
+                    local_territory=0,
+                    service_class=service_class,
+                    travel_h=travel,
+                    repair_h=repair,
+                    now=env.now,
+                )
+            )
 
         self.env.process(customer(self.env))
         return number
@@ -178,6 +184,7 @@ def test_the_recorder_forgets_everything_before_the_warm_up():
 # ---------------------------------------------------------------------------
 # The recorder's own call log (keep_calls=True)
 
+
 def test_keep_calls_records_every_finished_call():
     """keep_calls=True: the recorder keeps one record per restored call, with its times."""
     story = Story()
@@ -187,7 +194,8 @@ def test_keep_calls_records_every_finished_call():
     records = story.recorder.calls
     assert [r.number for r in records] == [0, 1]
     assert [(r.logged_at, r.dispatched_at, r.on_site_at, r.restored_at) for r in records] == [
-        (1.0, 1.0, 1.5, 3.5), (2.0, 3.5, 3.75, 4.75),
+        (1.0, 1.0, 1.5, 3.5),
+        (2.0, 3.5, 3.75, 4.75),
     ]
     assert [(r.travel_h, r.repair_h, r.technician) for r in records] == [(0.5, 2.0, 0), (0.25, 1.0, 0)]
 
@@ -247,8 +255,11 @@ def test_one_technician_follows_the_lindley_recursion(make_scenario, run_one):
 def test_several_technicians_fifo(make_scenario, run_one):
     """With three technicians, calls still leave in the order they were logged, and a
     waiting call is taken at the very moment a technician finishes a repair."""
-    sc = make_scenario(DETERMINISTIC.replace("technicians = 1", "technicians = 3")
-                       .replace("calls_per_h = 0.3", "calls_per_h = 1.2"))
+    sc = make_scenario(
+        DETERMINISTIC.replace("technicians = 1", "technicians = 3").replace(
+            "calls_per_h = 0.3", "calls_per_h = 1.2"
+        )
+    )
     rec, _ = run_one(sc, keep_calls=True)
     calls = sorted(rec.calls, key=lambda c: c.number)
     dispatched = [c.dispatched_at for c in calls]
@@ -357,7 +368,7 @@ def test_warm_up_calls_are_not_in_the_call_log(make_scenario, run_one):
     """With a 500-h warm-up, every logged call record broke down after 500 h; the calls
     before were simulated (numbers do not start at 0) but are not in the log."""
     sc = make_scenario(DETERMINISTIC.replace("warmup_h = 0.0", "warmup_h = 500.0"))
-    rec, k = run_one(sc, keep_calls=True)
+    rec, _k = run_one(sc, keep_calls=True)
     assert min(c.number for c in rec.calls) > 100
     assert min(c.failed_at for c in rec.calls) >= 500.0
 
@@ -368,8 +379,11 @@ def test_warm_up_calls_are_not_in_the_call_log(make_scenario, run_one):
 
 def test_same_scenario_and_replication_gives_identical_kpis(make_scenario, run_one):
     """Golden rule: the same seed twice gives the same numbers, to the last bit."""
-    sc = make_scenario(PRIORITY.replace(
-        '{ dist = "deterministic", value = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.7 }'))
+    sc = make_scenario(
+        PRIORITY.replace(
+            '{ dist = "deterministic", value = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.7 }'
+        )
+    )
     _, a = run_one(sc, 3)
     _, b = run_one(sc, 3)
     np.testing.assert_equal(a, b)
@@ -429,8 +443,7 @@ def test_serial_and_process_backends_give_identical_call_tables(make_scenario):
     sc = make_scenario(SMALL_SWEEP)
     points = expand_sweep(sc)
     serial = run_experiment(sc, points, backend="serial", keep_calls=True, progress=False)
-    pooled = run_experiment(sc, points, backend="process", workers=2, keep_calls=True,
-                            progress=False)
+    pooled = run_experiment(sc, points, backend="process", workers=2, keep_calls=True, progress=False)
     assert not serial.failures and not pooled.failures
     assert serial.calls is not None and len(serial.calls) > 100
     pd.testing.assert_frame_equal(serial.calls, pooled.calls)

@@ -73,25 +73,40 @@ class PartsStory:
     The van is resupplied straight from the supplier (no depot) after ``lead`` hours.
     """
 
-    def __init__(self, rule: str = "wait", van: int = 0, lead: float = 10.0,
-                 reservation: bool = False, p_other: float = 0.0,
-                 geometry: Geometry | None = None) -> None:
-        text = STORY_PARTS.format(rule=rule, van=van, lead=lead, p_other=p_other,
-                                  reservation=str(reservation).lower())
+    def __init__(
+        self,
+        rule: str = "wait",
+        van: int = 0,
+        lead: float = 10.0,
+        reservation: bool = False,
+        p_other: float = 0.0,
+        geometry: Geometry | None = None,
+    ) -> None:
+        text = STORY_PARTS.format(
+            rule=rule, van=van, lead=lead, p_other=p_other, reservation=str(reservation).lower()
+        )
         scenario = validate_scenario(tomllib.loads(text), "<story>")
         self.env = simpy.Environment()
-        self.recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, keep_calls=True,
-                                    parts=True)
+        self.recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=True)
         rules = _parts_rules(self.env, scenario, 0, self.recorder, 1, range(1))
         assert rules is not None
         self.rules = rules
-        self.team = Team(self.env, [0], make_policy("fifo", [1]), self.recorder,
-                         geometry=geometry, parts=self.rules)
+        self.team = Team(
+            self.env, [0], make_policy("fifo", [1]), self.recorder, geometry=geometry, parts=self.rules
+        )
         self.van = self.rules.system.vans[0][0]
         self.logged = 0
 
-    def call(self, at: float, repair: float, travel: float = 0.0, needs_part: bool = True,
-             fix: Sequence[float] | None = None, x: float = math.nan, y: float = math.nan) -> int:
+    def call(
+        self,
+        at: float,
+        repair: float,
+        travel: float = 0.0,
+        needs_part: bool = True,
+        fix: Sequence[float] | None = None,
+        x: float = math.nan,
+        y: float = math.nan,
+    ) -> int:
         """Log a call at time ``at``; ``fix`` are the draws deciding each visit's success
         (a draw below p_other_failure fails the visit).  Returns the call's number."""
         number = self.logged
@@ -382,8 +397,9 @@ def stock_point(s: int | None, S: int, lead: float = 5.0):
     return env, point, orders, recorder
 
 
-def demand_at(env: simpy.Environment, point: StockPoint, times: Sequence[float],
-              filled_at: list[float]) -> None:
+def demand_at(
+    env: simpy.Environment, point: StockPoint, times: Sequence[float], filled_at: list[float]
+) -> None:
     def customer(env: simpy.Environment):
         for t in times:
             yield env.timeout(t - env.now)
@@ -447,7 +463,7 @@ def test_s_S_counts_backorders_in_the_position():
 def test_a_lost_demand_is_neither_backordered_nor_reordered():
     """An emergency demand (no callback) on an empty shelf is lost to the location: no
     backorder, no order; the position stays S - 1 until the pending unit arrives."""
-    env, point, orders, recorder = stock_point(None, 1)
+    _env, point, orders, recorder = stock_point(None, 1)
     point.demand(None)
     point.demand(None)
     assert orders.placed == [(0.0, 1)]
@@ -499,8 +515,13 @@ def test_the_depot_ships_to_the_van_after_the_transit_time(make_scenario):
     env.process(watch(env))
     env.run(until=100.0)
     assert seen == {
-        23.9: (0, 0), 24.1: (1, 0), 30.0: (0, 0), 71.9: (0, 0), 72.1: (0, 0),
-        95.9: (0, 0), 96.1: (1, 0),
+        23.9: (0, 0),
+        24.1: (1, 0),
+        30.0: (0, 0),
+        71.9: (0, 0),
+        72.1: (0, 0),
+        95.9: (0, 0),
+        96.1: (1, 0),
     }
     assert len(depot.backorders) == 0 and depot.on_order == 1  # the second re-order
     k = recorder.kpis(env.now)["all"]
@@ -587,8 +608,7 @@ def test_more_van_stock_fixes_more_at_the_first_visit_and_restores_sooner():
     (van_on_hand, what the stock costs) grows."""
     by_stock = {}
     for S in (0, 2, 5):
-        text = REALISTIC.replace("VAN", str(S)).replace("horizon_h = 80000.0",
-                                                        "horizon_h = 6000.0")
+        text = REALISTIC.replace("VAN", str(S)).replace("horizon_h = 80000.0", "horizon_h = 6000.0")
         by_stock[S] = overall_rows(validate_scenario(tomllib.loads(text), "<sweep>"), range(3))
     for r in range(3):
         ftf = [by_stock[S][r]["first_time_fix"] for S in (0, 2, 5)]
@@ -705,8 +725,7 @@ NEVER_SHORT = {
 
 @pytest.mark.parametrize("parts", list(NEVER_SHORT), ids=list(NEVER_SHORT))
 @pytest.mark.parametrize("base", list(FOUNDATION), ids=list(FOUNDATION))
-def test_parts_that_are_never_short_give_the_foundation_results(make_scenario, run_one,
-                                                                 base, parts):
+def test_parts_that_are_never_short_give_the_foundation_results(make_scenario, run_one, base, parts):
     """With a ``[parts]`` section whose parts are never short, every call is logged,
     dispatched and restored at exactly the same instants as without ``[parts]``.  Why
     they can be equal: what a call needs in parts (and the fix draws) comes from streams
@@ -726,8 +745,8 @@ def test_parts_that_are_never_short_give_the_foundation_results(make_scenario, r
 # Bad input
 
 BAD_PARTS = {
-    "negative van stock": ('van = { S = -1 }', "parts.types[0].van.S"),
-    "negative depot stock": ('depot = { S = -2 }', "parts.types[0].depot.S"),
+    "negative van stock": ("van = { S = -1 }", "parts.types[0].van.S"),
+    "negative depot stock": ("depot = { S = -2 }", "parts.types[0].depot.S"),
     "s equal to S": ('van = { policy = "sS", s = 3, S = 3 }', "parts.types[0].van"),
     "s above S": ('depot = { policy = "sS", s = 5, S = 2 }', "parts.types[0].depot"),
     "p_need above 1": ("p_need = 1.5", "parts.types[0].p_need"),
@@ -739,18 +758,25 @@ BAD_RULES = {
     "p_other_failure above 1": ("p_other_failure = 1.2", "parts.p_other_failure"),
     "negative supplier lead time": (
         'supplier_lead_time_h = { dist = "deterministic", value = -12.0 }',
-        "parts.supplier_lead_time_h.value"),
-    "negative transit time": ('depot_to_van_h = { dist = "uniform", low = -1.0, high = 2.0 }',
-                              "parts.depot_to_van_h.low"),
-    "negative emergency time": ('emergency_h = { dist = "empirical", values = [1.0, -2.0] }',
-                                "parts.emergency_h.values[1]"),
+        "parts.supplier_lead_time_h.value",
+    ),
+    "negative transit time": (
+        'depot_to_van_h = { dist = "uniform", low = -1.0, high = 2.0 }',
+        "parts.depot_to_van_h.low",
+    ),
+    "negative emergency time": (
+        'emergency_h = { dist = "empirical", values = [1.0, -2.0] }',
+        "parts.emergency_h.values[1]",
+    ),
 }
 
 
 def _bad_parts(rule_line: str, type_line: str) -> str:
     p_need = "" if type_line.startswith("p_need") else "p_need = 0.5\n"
-    return (f'[fleet]\ncalls_per_h = 0.375\n\n[parts]\n{rule_line}\n\n'
-            f'[[parts.types]]\nname = "drum"\n{p_need}{type_line}\n')
+    return (
+        f"[fleet]\ncalls_per_h = 0.375\n\n[parts]\n{rule_line}\n\n"
+        f'[[parts.types]]\nname = "drum"\n{p_need}{type_line}\n'
+    )
 
 
 @pytest.mark.parametrize(("line", "key"), list(BAD_PARTS.values()), ids=list(BAD_PARTS))
@@ -797,8 +823,10 @@ def test_revisits_wait_at_their_own_priority_under_priority_dispatch():
 
 def test_revisit_priority_needs_priority_dispatch(make_scenario):
     """A revisit priority only means something under priority dispatch."""
-    with pytest.raises(ScenarioError, match="parts.revisit_priority"):
-        validate_scenario({
-            "fleet": {"calls_per_h": 0.2},
-            "parts": {"revisit_priority": 1, "types": [{"name": "a", "p_need": 0.5}]},
-        })
+    with pytest.raises(ScenarioError, match=r"parts.revisit_priority"):
+        validate_scenario(
+            {
+                "fleet": {"calls_per_h": 0.2},
+                "parts": {"revisit_priority": 1, "types": [{"name": "a", "p_need": 0.5}]},
+            }
+        )

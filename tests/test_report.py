@@ -172,8 +172,15 @@ def scenario(text: str, **meta: str) -> Any:
     return validate_scenario(raw, "<test>")
 
 
-def make_run(base: Path, text: str, *, records: bool = True, series: bool = True,
-             point_scenarios: bool = True, **meta: str) -> Path:
+def make_run(
+    base: Path,
+    text: str,
+    *,
+    records: bool = True,
+    series: bool = True,
+    point_scenarios: bool = True,
+    **meta: str,
+) -> Path:
     """A run folder of a scenario (its sweep), written like ``run_sim.py run``."""
     sc = scenario(text, **meta)
     points = expand_sweep(sc, "<test>")
@@ -183,12 +190,24 @@ def make_run(base: Path, text: str, *, records: bool = True, series: bool = True
     if not point_scenarios:  # a manifest from before per-point scenarios were kept
         for d in man["design_points"]:
             d.pop("scenario", None)
-    return write_run(base, run_id(sc.meta.name, sc.config_hash()), man, exp.replications,
-                     exp.summary, exp.calls, exp.series if series else None)
+    return write_run(
+        base,
+        run_id(sc.meta.name, sc.config_hash()),
+        man,
+        exp.replications,
+        exp.summary,
+        exp.calls,
+        exp.series if series else None,
+    )
 
 
-def make_study(base: Path, *, point_scenarios: bool = True, records: bool = False,
-               costs: dict[str, float | None] | None = None) -> Path:
+def make_study(
+    base: Path,
+    *,
+    point_scenarios: bool = True,
+    records: bool = False,
+    costs: dict[str, float | None] | None = None,
+) -> Path:
     """A run folder shaped like the Dupit study: a ``study.part`` column, mixed scenarios."""
     points: list[DesignPoint] = []
     first = None
@@ -208,8 +227,15 @@ def make_study(base: Path, *, point_scenarios: bool = True, records: bool = Fals
             d.pop("scenario", None)
         if costs is not None:
             d["extra_cost_per_year"] = costs.get(d["params"]["study.part"])
-    return write_run(base, run_id("mini-study", study.config_hash()), man, exp.replications,
-                     exp.summary, exp.calls, exp.series)
+    return write_run(
+        base,
+        run_id("mini-study", study.config_hash()),
+        man,
+        exp.replications,
+        exp.summary,
+        exp.calls,
+        exp.series,
+    )
 
 
 def section_ids(html: str) -> list[str]:
@@ -258,8 +284,7 @@ def test_run_with_records_has_every_data_section(records_run: Path) -> None:
     assert (records_run / "calls.parquet").is_file()
     html = write_report(records_run).read_text(encoding="utf-8")
     ids = section_ids(html)
-    assert ids == ["summary", "validation", "tradeoffs", "distributions", "timeseries",
-                   "teaching"]
+    assert ids == ["summary", "validation", "tradeoffs", "distributions", "timeseries", "teaching"]
     for sid in ids:
         assert f"href='#{sid}'" in html
     # parts and geography views only appear with their KPIs
@@ -309,8 +334,7 @@ def test_geography_view_when_technicians_travel(tmp_path: Path) -> None:
 
 def test_evil_names_are_escaped(tmp_path: Path) -> None:
     evil = "<script>alert(1)</script>"
-    run = make_run(tmp_path, SWEEP, records=False, name=evil,
-                   description="<img src=x onerror=alert(2)> & co")
+    run = make_run(tmp_path, SWEEP, records=False, name=evil, description="<img src=x onerror=alert(2)> & co")
     html = write_report(run).read_text(encoding="utf-8")
     assert evil not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -343,11 +367,12 @@ def test_missing_run_folder(tmp_path: Path) -> None:
 
 
 def test_report_does_not_import_the_model() -> None:
-    code = ("import sys; import sim.report; "
-            "bad = sorted(m for m in sys.modules if m == 'simpy' or m.startswith('sim.model') "
-            "or m.startswith('sim.runner')); print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; import sim.report; "
+        "bad = sorted(m for m in sys.modules if m == 'simpy' or m.startswith('sim.model') "
+        "or m.startswith('sim.runner')); print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -382,8 +407,12 @@ def test_study_parts_label_points_and_tradeoff_uses_staffing(tmp_path: Path) -> 
     assert [p.group for p in view.points] == ["baseline", "proposal1", "proposal3", "proposal4"]
     labels = [p.label for p in view.points]
     # swept values, or else what differs from the base scenario, behind the part's tag
-    assert labels == ["Status quo", "P1 · 20 machines", "P3 · teams of 2",
-                      "P4 · critical 30% / standard 70%, policy priority"]
+    assert labels == [
+        "Status quo",
+        "P1 · 20 machines",
+        "P3 · teams of 2",
+        "P4 · critical 30% / standard 70%, policy priority",
+    ]
     html = write_report(run).read_text(encoding="utf-8")
     assert section_ids(html) == ["summary", "validation", "tradeoffs", "timeseries", "teaching"]
     assert "technicians per 1,000 machines" in html
@@ -433,8 +462,9 @@ def test_wait_tail_matches_mm1() -> None:
     lam, mu = 0.2, 0.5
     t = np.array([0.0, 1.0, 5.0])
     assert np.allclose(tail.fn(t), (lam / mu) * np.exp(-(mu - lam) * t))
-    gamma = scenario(SINGLE.replace('{ dist = "exponential", mean = 2.0 }',
-                                    '{ dist = "gamma", mean = 2.0, cv = 0.5 }'))
+    gamma = scenario(
+        SINGLE.replace('{ dist = "exponential", mean = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.5 }')
+    )
     assert wait_tail(gamma) is None  # no closed-form tail for non-exponential repairs
 
 
@@ -452,13 +482,20 @@ def test_teaching_slider_moves_along_the_curves() -> None:
     assert fig.data[4].x[0] == 0.75 and fig.data[4].y[0] == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize(("key", "value", "text"), [
-    ("repair.time_h", {"dist": "deterministic", "value": 1.5}, "repair fixed 1.5 h"),
-    ("repair.time_h", json.dumps({"dist": "gamma", "mean": 2, "cv": 0.5}), "repair gamma mean 2 h cv 0.5"),
-    ("territories.pooled", 3, "teams of 3"),
-    ("territories.technicians", 1, "1 technician"),
-    ("fleet.calls_per_h", 0.25, "calls per h 0.25"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("repair.time_h", {"dist": "deterministic", "value": 1.5}, "repair fixed 1.5 h"),
+        (
+            "repair.time_h",
+            json.dumps({"dist": "gamma", "mean": 2, "cv": 0.5}),
+            "repair gamma mean 2 h cv 0.5",
+        ),
+        ("territories.pooled", 3, "teams of 3"),
+        ("territories.technicians", 1, "1 technician"),
+        ("fleet.calls_per_h", 0.25, "calls per h 0.25"),
+    ],
+)
 def test_param_labels(key: str, value: Any, text: str) -> None:
     assert param_label(key, value) == text
 
@@ -472,9 +509,12 @@ def test_report_of_a_run_with_nan_kpis(tmp_path: Path) -> None:
 
 
 def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
-    text = SWEEP.replace('"fleet.calls_per_h" = [0.15, 0.25, 0.35]',
-                         '"territories.technicians" = [1, 2]').replace(
-        "calls_per_h = 0.2", "calls_per_h = 0.4") + "\n[costs]\ntechnician_per_h = 30.0\n"
+    text = (
+        SWEEP.replace(
+            '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [1, 2]'
+        ).replace("calls_per_h = 0.2", "calls_per_h = 0.4")
+        + "\n[costs]\ntechnician_per_h = 30.0\n"
+    )
     run = make_run(tmp_path, text, records=False)
     html = write_report(run).read_text(encoding="utf-8")
     assert "cost per day (mean)" in html and "No cost data" not in html
@@ -487,8 +527,11 @@ def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
     from sim.report.page import render
     from sim.results import RunData
 
-    man = {"scenario": {"meta": {"name": "broken"}}, "design_points": [{"id": "dp000", "params": {}}],
-           "tasks": [{"design_point": "dp000", "replication": 0, "status": "failed"}]}
+    man = {
+        "scenario": {"meta": {"name": "broken"}},
+        "design_points": [{"id": "dp000", "params": {}}],
+        "tasks": [{"design_point": "dp000", "replication": 0, "status": "failed"}],
+    }
     run = RunData(tmp_path, man, pd.DataFrame(), pd.DataFrame(), None, None)
     view = load_view(run)
     sections = build_sections(view)
@@ -498,8 +541,7 @@ def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
 
 
 def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
-    run = make_run(tmp_path, SINGLE.replace("warmup_h = 50.0", 'warmup_h = "auto"'),
-                   records=False)
+    run = make_run(tmp_path, SINGLE.replace("warmup_h = 50.0", 'warmup_h = "auto"'), records=False)
     data = read_run(run)
     view = load_view(data)
     chosen = data.manifest.get("warmup_chosen_h") or {}

@@ -8,6 +8,7 @@ before resuming, serves the checks on what ``--resume`` must refuse.
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import json
 import os
@@ -60,8 +61,9 @@ OTHER = SCENARIO.replace("seed = 99", "seed = 100")
 
 def run_sim(*args: str, out: Path | None = None) -> subprocess.Popen[str]:
     cmd = [sys.executable, str(ROOT / "run_sim.py"), *args]
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def the_run(out: Path) -> Path:
@@ -72,8 +74,10 @@ def the_run(out: Path) -> Path:
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Every file under a folder with its size and modification time (ns)."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 @dataclass
@@ -112,10 +116,8 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
         os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its pool workers, no clean-up
     finally:
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
     killed = the_run(killed_out)
@@ -129,8 +131,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     assert ref.returncode == 0, err
     res = run_sim("run", "--resume", str(killed), *common)
     _, res_err = res.communicate(timeout=120)
-    return Story(scen, other, the_run(base / "reference"), killed, pristine, saved,
-                 res.returncode, res_err)
+    return Story(scen, other, the_run(base / "reference"), killed, pristine, saved, res.returncode, res_err)
 
 
 def test_the_run_was_killed_mid_way(story: Story) -> None:
@@ -152,8 +153,7 @@ def test_resume_completes_to_byte_identical_files(story: Story) -> None:
 
 def test_resume_does_not_redo_finished_tasks(story: Story) -> None:
     man = json.loads((story.killed / "manifest.json").read_text())
-    wall = {(t["design_point"], t["replication"], t.get("block", 0)): t["wall_s"]
-            for t in man["tasks"]}
+    wall = {(t["design_point"], t["replication"], t.get("block", 0)): t["wall_s"] for t in man["tasks"]}
     for rec in story.saved_before_kill.values():
         assert rec["error"] is None
         key = (f"dp{rec['design_point']:03d}", rec["replication"], rec.get("block", 0))

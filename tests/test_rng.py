@@ -65,7 +65,7 @@ def test_stream_is_the_documented_seed_sequence():
 
 def test_unknown_stream_name_raises():
     """A misspelt stream name is an error listing the known names."""
-    with pytest.raises(ValueError, match="unknown random stream 'repairs'.*failure"):
+    with pytest.raises(ValueError, match=r"unknown random stream 'repairs'.*failure"):
         stream(1, 0, "repairs")
 
 
@@ -142,7 +142,10 @@ def test_poisson_calls_are_the_same_whatever_the_staffing(make_scenario, run_one
     for n in common:
         a, b = calls1[n], calls2[n]
         assert (a.logged_at, a.repair_h, a.travel_h, a.service_class) == (
-            b.logged_at, b.repair_h, b.travel_h, b.service_class
+            b.logged_at,
+            b.repair_h,
+            b.travel_h,
+            b.service_class,
         ), n
     # ... while the staffing did change what happened to them
     assert any(calls1[n].dispatched_at != calls2[n].dispatched_at for n in common)
@@ -155,9 +158,7 @@ def _repairs_by_machine(calls) -> dict[int, list[float]]:
     return {m: [r for _, r in sorted(v)] for m, v in by_machine.items()}
 
 
-def test_finite_fleet_machines_draw_the_same_repairs_whatever_the_staffing(
-    make_scenario, run_one
-):
+def test_finite_fleet_machines_draw_the_same_repairs_whatever_the_staffing(make_scenario, run_one):
     """With a finite fleet, staffing moves the breakdowns in time but each machine's
     k-th repair still takes the same time (compare the calls both runs completed)."""
     one, _ = run_one(make_scenario(staffed(FINITE_FLEET, 1)), keep_calls=True)
@@ -196,9 +197,7 @@ EXPONENTIAL_FLEET = FINITE_FLEET.replace(
 )
 
 
-def test_exponential_fleet_breakdowns_keep_their_needs_whatever_the_staffing(
-    make_scenario, run_one
-):
+def test_exponential_fleet_breakdowns_keep_their_needs_whatever_the_staffing(make_scenario, run_one):
     """An exponential fleet is a thinned Poisson stream of breakdown candidates per
     territory (sim/model/fleet.py ExponentialFleet): a breakdown that happens in both
     runs happens at the same instant, to the same machine, with the same needs."""
@@ -220,4 +219,3 @@ def test_replications_use_different_random_numbers(make_scenario, run_one):
     r0, _ = run_one(sc, 0, keep_calls=True)
     r1, _ = run_one(sc, 1, keep_calls=True)
     assert [c.logged_at for c in r0.calls[:50]] != [c.logged_at for c in r1.calls[:50]]
-

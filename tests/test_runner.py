@@ -33,8 +33,7 @@ def sweep_raw(replications: int = 10, **run: Any) -> dict[str, Any]:
     """A 2-factor sweep (technicians x mean repair time) of an infinite-source M/M/c."""
     return {
         "meta": {"name": "runner-sweep"},
-        "run": {"horizon_h": 600.0, "warmup_h": 60.0, "replications": replications, "seed": 17,
-                **run},
+        "run": {"horizon_h": 600.0, "warmup_h": 60.0, "replications": replications, "seed": 17, **run},
         "fleet": {"calls_per_h": 0.4},
         "repair": {"time_h": {"dist": "exponential", "mean": 2.0}},
         "report": {"wait_thresholds_h": [2.0]},
@@ -133,8 +132,7 @@ def test_run_replication_twice_gives_identical_rows(sweep) -> None:
     task = Task(points[3], 7)
     first, second = run_replication(task), run_replication(task)
     assert first.error is None and [r["class"] for r in first.rows] == ["all", "standard"]
-    pd.testing.assert_frame_equal(pd.DataFrame(first.rows), pd.DataFrame(second.rows),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(first.rows), pd.DataFrame(second.rows), check_exact=True)
     assert first.series == second.series
 
 
@@ -143,8 +141,9 @@ def test_every_task_rerun_alone_equals_its_rows_in_the_experiment(sweep, serial_
     full = serial_run.replications
     for task in make_tasks(points):
         alone = pd.DataFrame(run_replication(task).rows)
-        mine = full[(full["design_point"] == task.point.id)
-                    & (full["replication"] == task.replication)].reset_index(drop=True)
+        mine = full[
+            (full["design_point"] == task.point.id) & (full["replication"] == task.replication)
+        ].reset_index(drop=True)
         pd.testing.assert_frame_equal(alone, mine[alone.columns], check_exact=True)
         # columns only other design points have (e.g. workload_tech1) are empty here
         assert mine.drop(columns=alone.columns).isna().all().all()
@@ -164,10 +163,18 @@ class CallLog(KPIRecorder):
     def restored(self, call: Any, now: float) -> None:
         super().restored(call, now)
         if call.failed_at >= self.start:
-            self.log.append({"number": call.number, "machine": call.machine,
-                             "failed_at": call.failed_at, "logged_at": call.logged_at,
-                             "dispatched_at": call.dispatched_at, "repair_h": call.repair_h,
-                             "travel_h": call.travel_h, "service_class": call.service_class})
+            self.log.append(
+                {
+                    "number": call.number,
+                    "machine": call.machine,
+                    "failed_at": call.failed_at,
+                    "logged_at": call.logged_at,
+                    "dispatched_at": call.dispatched_at,
+                    "repair_h": call.repair_h,
+                    "travel_h": call.travel_h,
+                    "service_class": call.service_class,
+                }
+            )
 
 
 def logged_calls(monkeypatch: pytest.MonkeyPatch, point: DesignPoint, replication: int) -> pd.DataFrame:
@@ -187,8 +194,10 @@ def logged_calls(monkeypatch: pytest.MonkeyPatch, point: DesignPoint, replicatio
 def two_staffings(technicians: tuple[int, int]) -> tuple[DesignPoint, DesignPoint]:
     raw = sweep_raw()
     raw["fleet"] = {"calls_per_h": 0.3}
-    raw["fleet"]["classes"] = [{"name": "critical", "share": 0.3, "priority": 1},
-                               {"name": "standard", "share": 0.7, "priority": 2}]
+    raw["fleet"]["classes"] = [
+        {"name": "critical", "share": 0.3, "priority": 1},
+        {"name": "standard", "share": 0.7, "priority": 2},
+    ]
     raw["travel"] = {"time_h": {"dist": "gamma", "mean": 0.5, "cv": 0.5}}
     raw["sweep"] = {"territories.technicians": list(technicians)}
     _, (a, b) = design(raw)
@@ -210,8 +219,11 @@ def assert_same_calls(a: pd.DataFrame, b: pd.DataFrame, columns: tuple[str, ...]
 def test_crn_infinite_source_same_calls_whatever_the_staffing(monkeypatch) -> None:
     one, three = two_staffings((1, 3))
     for r in (0, 5):
-        assert_same_calls(logged_calls(monkeypatch, one, r), logged_calls(monkeypatch, three, r),
-                          ("logged_at", "repair_h", "travel_h", "service_class"))
+        assert_same_calls(
+            logged_calls(monkeypatch, one, r),
+            logged_calls(monkeypatch, three, r),
+            ("logged_at", "repair_h", "travel_h", "service_class"),
+        )
     # another replication is another sample
     r0, r1 = logged_calls(monkeypatch, one, 0), logged_calls(monkeypatch, one, 1)
     assert r0["logged_at"].head(20).tolist() != r1["logged_at"].head(20).tolist()
@@ -265,8 +277,7 @@ def test_crn_keep_calls_same_calls_whatever_the_staffing() -> None:
     """The same through the runner's own per-call records (keep_calls=True, run --records)."""
     one, three = two_staffings((1, 3))
     for r in (0, 5):
-        a, b = (pd.DataFrame(run_replication(Task(p, r, keep_calls=True)).calls)
-                for p in (one, three))
+        a, b = (pd.DataFrame(run_replication(Task(p, r, keep_calls=True)).calls) for p in (one, three))
         assert_same_calls(a, b, ("logged_at", "repair_h", "travel_h", "service_class"))
 
 
@@ -380,8 +391,21 @@ time_h = { dist = "exponential", mean = 2.0 }
 def test_precision_adds_replications_until_the_target_is_met(tmp_path, capsys) -> None:
     scen = write_toml(tmp_path / "p.toml", PRECISION_TOML)
     out = tmp_path / "out"
-    rc = main(["run", str(scen), "--backend", "serial", "--out", str(out), "--quiet",
-               "--precision", "0.05", "--max-replications", "100"])
+    rc = main(
+        [
+            "run",
+            str(scen),
+            "--backend",
+            "serial",
+            "--out",
+            str(out),
+            "--quiet",
+            "--precision",
+            "0.05",
+            "--max-replications",
+            "100",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     run = read_run(only_run(out))
     reached = run.manifest["precision_reached"]
@@ -438,8 +462,13 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
     raw = sweep_raw(replications=10, horizon_h=50.0, warmup_h=0.0)
     raw.pop("sweep")
     scenario, points = design(raw)
-    exp = run_experiment(scenario, points, backend="serial", progress=False,
-                         precision=runner.Precision("wait_h", 0.05, None, 50))
+    exp = run_experiment(
+        scenario,
+        points,
+        backend="serial",
+        progress=False,
+        precision=runner.Precision("wait_h", 0.05, None, 50),
+    )
     reached = exp.precision["dp000"]
     assert reached["met"] or reached["replications"] == 50
     assert reached["replications"] > 10
@@ -449,8 +478,23 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
 def test_precision_never_exceeds_max_replications(tmp_path, capsys) -> None:
     scen = write_toml(tmp_path / "p.toml", PRECISION_TOML)
     out = tmp_path / "out"
-    rc = main(["run", str(scen), "--backend", "serial", "--out", str(out), "--quiet",
-               "--set", "run.horizon_h=300", "--precision", "0.01", "--max-replications", "6"])
+    rc = main(
+        [
+            "run",
+            str(scen),
+            "--backend",
+            "serial",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "run.horizon_h=300",
+            "--precision",
+            "0.01",
+            "--max-replications",
+            "6",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     run = read_run(only_run(out))
     reached = run.manifest["precision_reached"]
@@ -463,8 +507,21 @@ def test_precision_never_exceeds_max_replications(tmp_path, capsys) -> None:
 def test_precision_with_an_unknown_kpi_exits_2(tmp_path, capsys) -> None:
     scen = write_toml(tmp_path / "p.toml", PRECISION_TOML)
     out = tmp_path / "out"
-    rc = main(["run", str(scen), "--backend", "serial", "--out", str(out), "--quiet",
-               "--precision", "0.05", "--precision-kpi", "no_such_kpi"])
+    rc = main(
+        [
+            "run",
+            str(scen),
+            "--backend",
+            "serial",
+            "--out",
+            str(out),
+            "--quiet",
+            "--precision",
+            "0.05",
+            "--precision-kpi",
+            "no_such_kpi",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2
     errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -508,9 +565,25 @@ added_technician_per_year = 6000.0
 
 def test_optimize_finds_the_cheapest_team_and_staffing(tmp_path, capsys) -> None:
     scen = write_toml(tmp_path / "o.toml", OPT_TOML)
-    rc = main(["optimize", str(scen), "--minimize", "cost_per_day", "--subject-to", "wait_h<=2",
-               "--over", "territories.pooled=1,2,4", "--over", "territories.technicians=1..2",
-               "--backend", "serial", "--out", str(tmp_path / "out"), "--quiet"])
+    rc = main(
+        [
+            "optimize",
+            str(scen),
+            "--minimize",
+            "cost_per_day",
+            "--subject-to",
+            "wait_h<=2",
+            "--over",
+            "territories.pooled=1,2,4",
+            "--over",
+            "territories.technicians=1..2",
+            "--backend",
+            "serial",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0, out
     # one rep per territory in teams of 4 (M/M/4//600: Wq ~ 0.94 h) is the only design
@@ -518,14 +591,20 @@ def test_optimize_finds_the_cheapest_team_and_staffing(tmp_path, capsys) -> None
     best = [line for line in out.splitlines() if line.startswith("cheapest design meeting")]
     assert len(best) == 1, out
     assert "territories.pooled=4, territories.technicians=1" in best[0]
-    assert "<- best" in next(line for line in out.splitlines()
-                             if line.startswith("territories.pooled=4, territories.technicians=1"))
+    assert "<- best" in next(
+        line
+        for line in out.splitlines()
+        if line.startswith("territories.pooled=4, territories.technicians=1")
+    )
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--subject-to", "wait_hours<=2", "--over", "territories.technicians=1..2"], "wait_hours"),
-    (["--subject-to", "wait_h<=2", "--over", "territories.technicians=3..1"], "empty range"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--subject-to", "wait_hours<=2", "--over", "territories.technicians=1..2"], "wait_hours"),
+        (["--subject-to", "wait_h<=2", "--over", "territories.technicians=3..1"], "empty range"),
+    ],
+)
 def test_optimize_bad_input_exits_2(tmp_path, capsys, args, needle) -> None:
     scen = write_toml(tmp_path / "o.toml", OPT_TOML)
     out = tmp_path / "out"
@@ -539,9 +618,21 @@ def test_optimize_bad_input_exits_2(tmp_path, capsys, args, needle) -> None:
 
 def test_optimize_over_an_empty_list_exits_2(tmp_path, capsys) -> None:
     scen = write_toml(tmp_path / "o.toml", OPT_TOML)
-    rc = main(["optimize", str(scen), "--subject-to", "wait_h<=2", "--over",
-               "territories.technicians=,", "--backend", "serial", "--out", str(tmp_path / "out"),
-               "--quiet"])
+    rc = main(
+        [
+            "optimize",
+            str(scen),
+            "--subject-to",
+            "wait_h<=2",
+            "--over",
+            "territories.technicians=,",
+            "--backend",
+            "serial",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2
     errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -552,12 +643,15 @@ def test_optimize_over_an_empty_list_exits_2(tmp_path, capsys) -> None:
 # --dask-address
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--backend", "dask", "--dask-address", "; rm -rf /"], "not a scheduler address"),
-    (["--backend", "dask", "--dask-address", "tcp://host:8786/$(reboot)"], "not a scheduler address"),
-    (["--dask-address", "tcp://127.0.0.1:8786"], "only with --backend dask"),
-    (["--backend", "serial", "--dask-address", "tcp://127.0.0.1:8786"], "only with --backend dask"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--backend", "dask", "--dask-address", "; rm -rf /"], "not a scheduler address"),
+        (["--backend", "dask", "--dask-address", "tcp://host:8786/$(reboot)"], "not a scheduler address"),
+        (["--dask-address", "tcp://127.0.0.1:8786"], "only with --backend dask"),
+        (["--backend", "serial", "--dask-address", "tcp://127.0.0.1:8786"], "only with --backend dask"),
+    ],
+)
 def test_bad_dask_address_exits_2_with_one_line(tmp_path, capsys, args, needle) -> None:
     scen = write_toml(tmp_path / "s.toml", SMALL_TOML)
     out = tmp_path / "out"
@@ -577,6 +671,7 @@ def test_manifest_records_every_task(tmp_path, capsys) -> None:
     man = json.loads((only_run(out) / "manifest.json").read_text())
     assert man["status"] == "complete"
     assert [(t["design_point"], t["replication"]) for t in man["tasks"]] == [
-        (dp, r) for dp in ("dp000", "dp001") for r in range(4)]
+        (dp, r) for dp in ("dp000", "dp001") for r in range(4)
+    ]
     assert all(t["status"] == "done" for t in man["tasks"])
     assert not (only_run(out) / "tasks").exists()

@@ -103,10 +103,7 @@ def test_welch_matches_laws_definition() -> None:
     y = rng.normal(size=(4, 30))
     w = 3
     ybar = y.mean(axis=0)
-    expected = [
-        ybar[: 2 * i + 1].mean() if i < w else ybar[i - w : i + w + 1].mean()
-        for i in range(30 - w)
-    ]
+    expected = [ybar[: 2 * i + 1].mean() if i < w else ybar[i - w : i + w + 1].mean() for i in range(30 - w)]
     np.testing.assert_allclose(welch_moving_average(y, w), expected)
     np.testing.assert_allclose(welch_moving_average(y, 0), ybar)
     # a linear trend is unchanged by a centred average

@@ -38,7 +38,7 @@ __all__ = [
     "priority_preemptive",
 ]
 
-from .estimate import Estimate, Estimates, estimate, relative_error  # noqa: E402
+from .estimate import Estimate, Estimates, estimate, relative_error
 
 __all__ += ["Estimate", "Estimates", "estimate", "relative_error"]
 
@@ -49,7 +49,17 @@ from .hypercube import hypercube as hypercube_model  # noqa: E402
 from .inventory import base_stock, emergency_fill, first_time_fix, metric, s_S_policy, vari_metric  # noqa: E402
 
 __all__ += [
-    "geometry", "hypercube", "inventory", "mean_distance_from_point", "mean_distance_two_points",
-    "HypercubeResult", "hypercube_model", "base_stock", "emergency_fill", "first_time_fix", "metric",
-    "s_S_policy", "vari_metric",
+    "HypercubeResult",
+    "base_stock",
+    "emergency_fill",
+    "first_time_fix",
+    "geometry",
+    "hypercube",
+    "hypercube_model",
+    "inventory",
+    "mean_distance_from_point",
+    "mean_distance_two_points",
+    "metric",
+    "s_S_policy",
+    "vari_metric",
 ]

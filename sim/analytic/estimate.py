@@ -166,20 +166,38 @@ def _team(scenario: Any, dist: Any) -> _Team:
         mean_travel = mean_outbound = travel.mean
         var_travel = travel.variance
         # exponential service: the technician's whole time per call (travel + repair)
-        exp_service = (travel.is_zero and repair.is_exponential) or (
-            repair.is_zero and travel.is_exponential
-        )
+        exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
     common = dict(mean_outbound=mean_outbound, trip_km=trip_km, iid_service=iid, travel_note=note)
     fleet = scenario.fleet
     if fleet.machines is not None:
         ttf = dist(fleet.time_to_failure_h)
         return _Team(
-            s, True, fleet.machines * terr.pooled, 1.0 / ttf.mean, 0.0, mean_travel,
-            var_travel, repair.mean, repair.variance, exp_service, ttf.is_exponential, **common,
+            s,
+            True,
+            fleet.machines * terr.pooled,
+            1.0 / ttf.mean,
+            0.0,
+            mean_travel,
+            var_travel,
+            repair.mean,
+            repair.variance,
+            exp_service,
+            ttf.is_exponential,
+            **common,
         )
     return _Team(
-        s, False, 0, 0.0, fleet.calls_per_h * terr.pooled, mean_travel, var_travel,
-        repair.mean, repair.variance, exp_service, True, **common,
+        s,
+        False,
+        0,
+        0.0,
+        fleet.calls_per_h * terr.pooled,
+        mean_travel,
+        var_travel,
+        repair.mean,
+        repair.variance,
+        exp_service,
+        True,
+        **common,
     )
 
 
@@ -229,8 +247,10 @@ def _whole_system(est: Estimates, teams: int) -> Estimates:
     def scale(e: Estimate) -> Estimate:
         return replace(e, value=e.value * teams) if e.kpi in _TOTALS else e
 
-    return replace(est, primary=[scale(e) for e in est.primary],
-                   alternatives=[scale(e) for e in est.alternatives])
+    return replace(
+        est, primary=[scale(e) for e in est.primary], alternatives=[scale(e) for e in est.alternatives]
+    )
+
 
 def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estimates:
     """Spare-parts KPIs from inventory theory, and what parts do to the queueing figures."""
@@ -244,12 +264,14 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
     # Palm's theorem needs Poisson demand at the van: Poisson calls, and the units taken when
     # the call is logged (reservation) so that queueing does not reshape the stream
     poisson = not team.finite and parts.reservation and team.servers == 1
-    why = ("Poisson calls with reservation at a one-technician van" if poisson else
-           "demand at the van is not Poisson (finite fleet, queueing or no reservation)")
+    why = (
+        "Poisson calls with reservation at a one-technician van"
+        if poisson
+        else "demand at the van is not Poisson (finite fleet, queueing or no reservation)"
+    )
     supplier = dist(parts.supplier_lead_time_h).mean
     transit = dist(parts.depot_to_van_h).mean
-    rates = [lam_tech * t.p_need * (dist(t.quantity).mean if t.quantity else 1.0)
-             for t in parts.types]
+    rates = [lam_tech * t.p_need * (dist(t.quantity).mean if t.quantity else 1.0) for t in parts.types]
     batches = any(t.quantity is not None for t in parts.types)
     out: list[Estimate] = []
     alts: list[Estimate] = []
@@ -298,30 +320,62 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
                 d_ebo += d.expected_backorders
                 d_on += d.expected_on_hand
             else:
-                v = inventory.vari_metric([lam] * per_depot, supplier, S0, [transit] * per_depot,
-                                          [vans[k]] * per_depot)
-                m = inventory.metric([lam] * per_depot, supplier, S0, [transit] * per_depot,
-                                     [vans[k]] * per_depot)
+                v = inventory.vari_metric(
+                    [lam] * per_depot, supplier, S0, [transit] * per_depot, [vans[k]] * per_depot
+                )
+                m = inventory.metric(
+                    [lam] * per_depot, supplier, S0, [transit] * per_depot, [vans[k]] * per_depot
+                )
                 d_fill.append(v.depot.fill_rate)
                 d_ebo += v.depot.expected_backorders
                 d_on += v.depot.expected_on_hand
                 fills.append(v.vans[0].fill_rate)
                 ebo += v.vans[0].expected_backorders
                 on_hand += v.vans[0].expected_on_hand
-                alts.append(Estimate("van_backorders", "all", techs * m.vans[0].expected_backorders,
-                                     "METRIC", False, "METRIC: the van pipeline taken as Poisson "
-                                     "(understates backorders)"))
-        depot_exact = poisson and not batches and not emergency and all(
-            t.depot is None or t.depot.policy == "base_stock"
-            or dist(parts.supplier_lead_time_h).variance == 0 for t in parts.types)
+                alts.append(
+                    Estimate(
+                        "van_backorders",
+                        "all",
+                        techs * m.vans[0].expected_backorders,
+                        "METRIC",
+                        False,
+                        "METRIC: the van pipeline taken as Poisson (understates backorders)",
+                    )
+                )
+        depot_exact = (
+            poisson
+            and not batches
+            and not emergency
+            and all(
+                t.depot is None
+                or t.depot.policy == "base_stock"
+                or dist(parts.supplier_lead_time_h).variance == 0
+                for t in parts.types
+            )
+        )
         total = sum(rates) * per_depot
         if total > 0 and len(d_fill) == len(rates):
-            add("fill_rate_depot", sum(f * r for f, r in zip(d_fill, rates, strict=True)) / sum(rates),
-                "Palm / (s,S) at the depot", depot_exact, "depot demand: the vans' Poisson orders")
-            add("depot_backorders", depots * d_ebo, "Palm / (s,S) at the depot", depot_exact,
-                "depot demand: the vans' Poisson orders")
-            add("depot_on_hand", depots * d_on, "Palm / (s,S) at the depot", depot_exact,
-                "depot demand: the vans' Poisson orders")
+            add(
+                "fill_rate_depot",
+                sum(f * r for f, r in zip(d_fill, rates, strict=True)) / sum(rates),
+                "Palm / (s,S) at the depot",
+                depot_exact,
+                "depot demand: the vans' Poisson orders",
+            )
+            add(
+                "depot_backorders",
+                depots * d_ebo,
+                "Palm / (s,S) at the depot",
+                depot_exact,
+                "depot demand: the vans' Poisson orders",
+            )
+            add(
+                "depot_on_hand",
+                depots * d_on,
+                "Palm / (s,S) at the depot",
+                depot_exact,
+                "depot demand: the vans' Poisson orders",
+            )
         exact = False
         model = "VARI-METRIC"
         note = "two-echelon approximation (negative binomial van pipeline)"
@@ -338,27 +392,53 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
         missing = 1.0
         for t, f in zip(parts.types, fills, strict=True):
             missing *= 1.0 - t.p_need * (1.0 - f)
-        single = (len(parts.types) == 1 and parts.types[0].quantity is None
-                  and parts.shortage == "revisit" and not parts.reservation)
+        single = (
+            len(parts.types) == 1
+            and parts.types[0].quantity is None
+            and parts.shortage == "revisit"
+            and not parts.reservation
+        )
         if single:
-            add("ftf_identity_gap", 0.0, "first-time-fix identity", True,
+            add(
+                "ftf_identity_gap",
+                0.0,
+                "first-time-fix identity",
+                True,
                 "1 - FTF = q + (1 - q) p_other, q = share of calls finding the part missing: "
-                "holds call by call")
+                "holds call by call",
+            )
         if not parts.reservation:  # (with reservation a part may come before the visit)
             q = 1.0 - missing if parts.shortage == "revisit" else 0.0
             ftf = 1.0 - (q + (1.0 - q) * parts.p_other_failure)
-            add("first_time_fix", ftf, "first-time-fix identity", False,
-                "1 - FTF = P(part missing) + P(other cause), with the van fill rate")
+            add(
+                "first_time_fix",
+                ftf,
+                "first-time-fix identity",
+                False,
+                "1 - FTF = P(part missing) + P(other cause), with the van fill rate",
+            )
     # parts waits and revisits lengthen the technician's time per call: the queueing
     # formulas above no longer hold exactly
-    queue = [replace(e, exact=False, note="parts waits and revisits change the service time")
-             if e.kpi in _QUEUE_KPIS and (parts.shortage != "emergency" or fills and min(fills) < 1)
-             else e for e in est.primary]
+    queue = [
+        replace(e, exact=False, note="parts waits and revisits change the service time")
+        if e.kpi in _QUEUE_KPIS and (parts.shortage != "emergency" or (fills and min(fills) < 1))
+        else e
+        for e in est.primary
+    ]
     return replace(est, primary=queue + out, alternatives=est.alternatives + alts)
 
 
-_QUEUE_KPIS = ("wait_h", "response_h", "restore_h", "queue_len", "machines_down", "p_wait",
-               "utilization", "utilization_onsite", "calls_per_day")
+_QUEUE_KPIS = (
+    "wait_h",
+    "response_h",
+    "restore_h",
+    "queue_len",
+    "machines_down",
+    "p_wait",
+    "utilization",
+    "utilization_onsite",
+    "calls_per_day",
+)
 
 
 _CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
@@ -371,11 +451,14 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     alternatives = list(est.alternatives)
     if scenario.territories.locations_csv is not None:
         note = "machines at given places, not uniform: the distance formulas do not hold"
-        primary = [replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e
-                   for e in primary]
+        primary = [
+            replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e for e in primary
+        ]
     if scenario.calendar.shifts:
-        note = ("the formulas assume a continuous clock; shifts stop work outside working "
-                "hours, so waits in clock hours are longer")
+        note = (
+            "the formulas assume a continuous clock; shifts stop work outside working "
+            "hours, so waits in clock hours are longer"
+        )
         primary = [replace(e, exact=False, note=note) for e in primary]
         alternatives = [replace(e, exact=False, note=note) for e in alternatives]
     if policy == "nearest":
@@ -384,13 +467,24 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     elif policy == "earliest_due":
         # reordering classes leaves the overall mean wait of a work-conserving order
         # unchanged (exactly for M/M/s and M/G/1), but the per-class split is unknown
-        primary = [e for e in primary if e.service_class == "all"
-                   or not (e.kpi in _CLASS_WAIT_KPIS or e.kpi.startswith("p_wait_gt_"))]
-        primary = [replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
-                   if e.kpi.startswith("p_wait_gt_") else e for e in primary]
+        primary = [
+            e
+            for e in primary
+            if e.service_class == "all" or not (e.kpi in _CLASS_WAIT_KPIS or e.kpi.startswith("p_wait_gt_"))
+        ]
+        primary = [
+            replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
+            if e.kpi.startswith("p_wait_gt_")
+            else e
+            for e in primary
+        ]
     elif policy == "preference":
-        primary = [replace(e, exact=False, note="trips depend on who serves whom")
-                   if e.kpi in ("trip_km", "trip_h") else e for e in primary]
+        primary = [
+            replace(e, exact=False, note="trips depend on who serves whom")
+            if e.kpi in ("trip_km", "trip_h")
+            else e
+            for e in primary
+        ]
         primary += _hypercube_workloads(scenario, team)
     return replace(est, primary=primary, alternatives=alternatives)
 
@@ -403,12 +497,16 @@ def _hypercube_workloads(scenario: Any, team: _Team) -> list[Estimate]:
     rates = [scenario.fleet.calls_per_h] * terr.pooled
     res = hypercube.hypercube(rates, scenario.preference_lists, 1.0 / team.mean_service)
     exact = team.exponential_service
-    note = ("hypercube model: Poisson calls, exponential service, first free technician on the "
-            "territory's list, FIFO line when all are busy")
+    note = (
+        "hypercube model: Poisson calls, exponential service, first free technician on the "
+        "territory's list, FIFO line when all are busy"
+    )
     if not exact:
         note += " (service is not exponential here: approximate)"
-    return [Estimate(f"workload_tech{i}", "all", w, f"hypercube N={team.servers}", exact, note)
-            for i, w in enumerate(res.workloads)]
+    return [
+        Estimate(f"workload_tech{i}", "all", w, f"hypercube N={team.servers}", exact, note)
+        for i, w in enumerate(res.workloads)
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -455,10 +553,10 @@ def _fifo_kpis(
         trip_note = f"Larson & Odoni: {team.travel_note}"
         if team.finite:
             trip_note += "; approximate for a finite fleet (machines are a fixed sample of places)"
-        out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", trip_exact,
-                            trip_note))
-        out.append(Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry",
-                            trip_exact, trip_note))
+        out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", trip_exact, trip_note))
+        out.append(
+            Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry", trip_exact, trip_note)
+        )
     if tail is not None and team.mean_travel == 0.0:
         sla_classes = [c for c in classes if c.sla_h is not None]
         for c in sla_classes:
@@ -494,8 +592,10 @@ def _infinite(
         exact, note = False, "non-exponential service with several technicians: no closed form"
     tail = None
     if team.exponential_service:
+
         def tail(t: float) -> float:
             return float(mms_wait_tail(lam, mu, s, t))
+
     fifo = _fifo_kpis(res, team, classes, tail, True, thresholds, hours_per_day, exact, note)
     if not uses_priority:
         return Estimates(primary=fifo)
@@ -515,8 +615,7 @@ def _priority(
     """Nonpreemptive priority: per-class waits (classes sharing a priority share a level)."""
     s, es = team.servers, team.mean_service
     levels = sorted(set(priorities))
-    rates = [sum(lam * c.share for c, p in zip(classes, priorities, strict=True) if p == lv)
-             for lv in levels]
+    rates = [sum(lam * c.share for c, p in zip(classes, priorities, strict=True) if p == lv) for lv in levels]
     if team.exponential_service:
         res = priority_nonpreemptive(rates, 1.0 / es, s)
         exact, note = True, "Poisson calls, exponential service: nonpreemptive priority M/M/s"
@@ -552,8 +651,11 @@ def _priority(
         ("utilization", fifo.arrival_rate * es / s),
         ("p_wait", fifo.p_wait),
     ):
-        out.append(Estimate(kpi, "all", value, fifo.model, total_exact,
-                            "conservation: the overall wait equals FIFO's"))
+        out.append(
+            Estimate(
+                kpi, "all", value, fifo.model, total_exact, "conservation: the overall wait equals FIFO's"
+            )
+        )
     return out
 
 
@@ -571,8 +673,10 @@ def _finite(
     exact = team.exponential_service and team.exponential_failures
     tail = None
     if team.exponential_service:
+
         def tail(t: float) -> float:
             return float(finite_source_wait_tail(res, mu, t))
+
     if exact:
         note = "finite fleet, exponential failures and service, FIFO: M/M/s//N is exact"
     elif team.exponential_service:
@@ -582,8 +686,14 @@ def _finite(
         factor = (1.0 + team.var_service / team.mean_service**2) / 2.0
         wq = res.wq * factor
         lq = res.arrival_rate * wq
-        res = replace(res, model=f"M/G/{s}//{n}", wq=wq, w=wq + team.mean_service, lq=lq,
-                      l=lq + res.arrival_rate * team.mean_service)
+        res = replace(
+            res,
+            model=f"M/G/{s}//{n}",
+            wq=wq,
+            w=wq + team.mean_service,
+            lq=lq,
+            l=lq + res.arrival_rate * team.mean_service,
+        )
         note = "M/M/s//N wait x (1 + cv^2)/2 for non-exponential service: an approximation"
 
     fifo = _fifo_kpis(res, team, classes, tail, exact, thresholds, hours_per_day, exact, note)
@@ -599,30 +709,51 @@ def _finite(
         else:
             inf = allen_cunneen(lam_inf, team.mean_service, team.var_service, s)
         why = "infinite-source approximation: ignores that broken machines cannot fail"
-        for kpi, value in (("wait_h", inf.wq), ("restore_h", inf.w), ("queue_len", inf.lq),
-                           ("utilization", inf.utilization)):
+        for kpi, value in (
+            ("wait_h", inf.wq),
+            ("restore_h", inf.w),
+            ("queue_len", inf.lq),
+            ("utilization", inf.utilization),
+        ):
             alternatives.append(Estimate(kpi, "all", value, inf.model, False, why))
         for x in thresholds:
             if team.exponential_service:
-                alternatives.append(Estimate(
-                    _threshold_kpi(x), "all", float(mms_wait_tail(lam_inf, mu, s, x)),
-                    inf.model, False, why,
-                ))
+                alternatives.append(
+                    Estimate(
+                        _threshold_kpi(x),
+                        "all",
+                        float(mms_wait_tail(lam_inf, mu, s, x)),
+                        inf.model,
+                        False,
+                        why,
+                    )
+                )
     except UnstableQueueError as exc:
-        notes.append(f"the infinite-source M/M/{s} has no steady state here ({exc.rho:.3f} >= 1); "
-                     "the finite fleet always has one")
+        notes.append(
+            f"the infinite-source M/M/{s} has no steady state here ({exc.rho:.3f} >= 1); "
+            "the finite fleet always has one"
+        )
     if not uses_priority:
         return Estimates(primary=fifo, alternatives=alternatives, notes=notes)
     prio = _priority(
-        team, res.arrival_rate, classes, priorities, res, exact_total=exact,
+        team,
+        res.arrival_rate,
+        classes,
+        priorities,
+        res,
+        exact_total=exact,
         finite_note="per-class waits: infinite-source priority formula at the finite fleet's call rate",
     )
     # overall values under priority come from the exact finite-source model when exponential
-    prio = [e if e.service_class != "all" else Estimate(e.kpi, "all", e.value, res.model, exact,
-                                                         "conservation: the overall wait equals FIFO's")
-            for e in prio]
-    return Estimates(primary=prio, alternatives=alternatives + [e for e in fifo if e.kpi == "wait_h"],
-                     notes=notes)
+    prio = [
+        e
+        if e.service_class != "all"
+        else Estimate(e.kpi, "all", e.value, res.model, exact, "conservation: the overall wait equals FIFO's")
+        for e in prio
+    ]
+    return Estimates(
+        primary=prio, alternatives=alternatives + [e for e in fifo if e.kpi == "wait_h"], notes=notes
+    )
 
 
 def relative_error(simulated: float, analytic: float) -> float:

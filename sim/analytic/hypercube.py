@@ -155,9 +155,7 @@ def _preferences(preference: Sequence[Sequence[int]], n_atoms: int) -> tuple[tup
     if isinstance(preference, str | bytes) or not isinstance(preference, Sequence):
         raise ValueError(f"preference must be a list of unit-index lists, got {preference!r}")
     if len(preference) != n_atoms:
-        raise ValueError(
-            f"preference must have one list per atom ({n_atoms}), got {len(preference)}"
-        )
+        raise ValueError(f"preference must have one list per atom ({n_atoms}), got {len(preference)}")
     lists: list[tuple[int, ...]] = []
     for j, row in enumerate(preference):
         if isinstance(row, str | bytes) or not isinstance(row, Sequence | np.ndarray):
@@ -285,8 +283,7 @@ def hypercube(
         travel = np.asarray(travel_times, dtype=np.float64)
         if travel.shape != (len(lam), n):
             raise ValueError(
-                f"travel_times must have shape (n_atoms, n_units) = ({len(lam)}, {n}), "
-                f"got {travel.shape}"
+                f"travel_times must have shape (n_atoms, n_units) = ({len(lam)}, {n}), got {travel.shape}"
             )
         if not np.isfinite(travel).all() or (travel < 0).any():
             raise ValueError("travel_times must be finite and >= 0")
@@ -335,9 +332,7 @@ def hypercube(
     if travel is not None:
         served = dispatch.sum(axis=1)
         per_atom = (dispatch * travel).sum(axis=1)
-        by_atom = tuple(
-            float(per_atom[j] / served[j]) if lam[j] > 0.0 else math.nan for j in range(len(lam))
-        )
+        by_atom = tuple(float(per_atom[j] / served[j]) if lam[j] > 0.0 else math.nan for j in range(len(lam)))
         mean_travel = float((lam * per_atom).sum() / (lam * served).sum())
 
     return HypercubeResult(

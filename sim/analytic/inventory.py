@@ -592,8 +592,7 @@ def _two_echelon(
         for j, v in enumerate(_sequence("transit_times", transit_times))
     ]
     stocks = [
-        _integer(f"van_stocks[{j}]", v, minimum=0)
-        for j, v in enumerate(_sequence("van_stocks", van_stocks))
+        _integer(f"van_stocks[{j}]", v, minimum=0) for j, v in enumerate(_sequence("van_stocks", van_stocks))
     ]
     if not len(rates) == len(transits) == len(stocks):
         raise ValueError(
@@ -613,11 +612,7 @@ def _two_echelon(
             var = mean
         else:
             f = lam / lam0
-            var = (
-                lam * transit
-                + f * (1.0 - f) * depot.expected_backorders
-                + f * f * depot.backorder_variance
-            )
+            var = lam * transit + f * (1.0 - f) * depot.expected_backorders + f * f * depot.backorder_variance
         vans.append(_location(lam, transit + delay, stock, mean, var))
     return MultiEchelonResult(model=model, depot=depot, depot_delay=delay, vans=tuple(vans))
 
@@ -666,9 +661,7 @@ def metric(
     >>> round(r.depot_delay, 4), r.vans[0].pipeline
     (1.1752, 'Poisson')
     """
-    return _two_echelon(
-        "METRIC", depot_rate_per_van, depot_lead_time, depot_stock, transit_times, van_stocks
-    )
+    return _two_echelon("METRIC", depot_rate_per_van, depot_lead_time, depot_stock, transit_times, van_stocks)
 
 
 def vari_metric(

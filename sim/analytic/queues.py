@@ -72,10 +72,7 @@ class UnstableQueueError(ValueError):
     def __init__(self, rho: float, context: str = "") -> None:
         self.rho = float(rho)
         self.context = context
-        message = (
-            f"no steady state: utilisation rho = {self.rho:.4f} >= 1 "
-            "(the queue grows without bound)"
-        )
+        message = f"no steady state: utilisation rho = {self.rho:.4f} >= 1 (the queue grows without bound)"
         super().__init__(f"{context}: {message}" if context else message)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -507,9 +504,7 @@ def mg1(arrival_rate: float, mean_service: float, var_service: float) -> QueueRe
     )
 
 
-def allen_cunneen(
-    arrival_rate: float, mean_service: float, var_service: float, servers: int
-) -> QueueResult:
+def allen_cunneen(arrival_rate: float, mean_service: float, var_service: float, servers: int) -> QueueResult:
     """Allen-Cunneen approximation for the M/G/s queue.
 
     Parameters
@@ -829,8 +824,7 @@ def mg1_priority_nonpreemptive(
     # E[S^2] < E[S]^2 would mean a negative variance (tolerate rounding).
     if es2 < es * es * (1.0 - 1e-12):
         raise ValueError(
-            f"second_moment_service must be >= mean_service**2 = {es * es!r}, "
-            f"got {second_moment_service!r}"
+            f"second_moment_service must be >= mean_service**2 = {es * es!r}, got {second_moment_service!r}"
         )
     model = "M/G/1 nonpreemptive priority"
     rho = sum(rates) * es
@@ -864,9 +858,7 @@ def _mms_number_in_system_slope(arrival_rate: float, mu: float, s: int) -> float
     return (1.0 + dlq) / mu
 
 
-def priority_preemptive(
-    arrival_rates: Sequence[float], service_rate: float, servers: int
-) -> PriorityResult:
+def priority_preemptive(arrival_rates: Sequence[float], service_rate: float, servers: int) -> PriorityResult:
     """Preemptive-resume priority M/M/s with a common service rate.
 
     Parameters
@@ -915,10 +907,7 @@ def priority_preemptive(
     for rate in rates:
         cum = cum_prev + rate
         l_cum = _mms_number_in_system(cum, mu, s)
-        if rate > 0:
-            w_k = (l_cum - l_prev) / rate
-        else:
-            w_k = _mms_number_in_system_slope(cum_prev, mu, s)
+        w_k = (l_cum - l_prev) / rate if rate > 0 else _mms_number_in_system_slope(cum_prev, mu, s)
         # Rounding in the difference can leave W_k a hair under 1/mu; it never is.
         waits.append(max(w_k - 1.0 / mu, 0.0))
         p_wait.append(erlang_c(s, cum / mu))

@@ -9,6 +9,12 @@ from .calls import Call
 from .dispatch import DispatchPolicy, Fifo, NonpreemptivePriority, make_policy
 
 __all__ = [
-    "Call", "DispatchPolicy", "FieldService", "Fifo", "NonpreemptivePriority", "build",
-    "make_policy", "simulate",
+    "Call",
+    "DispatchPolicy",
+    "FieldService",
+    "Fifo",
+    "NonpreemptivePriority",
+    "build",
+    "make_policy",
+    "simulate",
 ]

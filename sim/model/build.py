@@ -35,8 +35,12 @@ class FieldService:
 
 
 def build(
-    env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder,
-    teams_range: range | None = None, locations: Sequence[tuple[float, float]] | None = None,
+    env: simpy.Environment,
+    scenario: Scenario,
+    replication: int,
+    recorder: Recorder,
+    teams_range: range | None = None,
+    locations: Sequence[tuple[float, float]] | None = None,
 ) -> FieldService:
     """Build the model of one replication of ``scenario`` on ``env``.
 
@@ -53,8 +57,9 @@ def build(
     geometry: Geometry | None = None
     if tr.mode == "geometry":
         assert terr.width_km is not None and terr.height_km is not None
-        geometry = Geometry(terr.width_km, terr.height_km, terr.pooled,
-                            tr.metric == "rectilinear", tr.circuity, tr.speed_kmh)
+        geometry = Geometry(
+            terr.width_km, terr.height_km, terr.pooled, tr.metric == "rectilinear", tr.circuity, tr.speed_kmh
+        )
         # in geometry mode a call's drawn travel time is the noise added to its trip
         travel: Distribution = from_spec(tr.noise_h) if tr.noise_h else Deterministic(0.0)
     else:
@@ -73,12 +78,23 @@ def build(
     teams: list[Team] = []
     for k in block:
         members = range(k * team_size, (k + 1) * team_size)
-        args = (env, members, Fifo(), recorder, home, geometry, tr.return_to_base,
-                scenario.dispatch.record_decisions, deadline, rules)
+        args = (
+            env,
+            members,
+            Fifo(),
+            recorder,
+            home,
+            geometry,
+            tr.return_to_base,
+            scenario.dispatch.record_decisions,
+            deadline,
+            rules,
+        )
         team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
         first = k * team_size
         team.line = make_policy(
-            scenario.dispatch.policy, priorities,
+            scenario.dispatch.policy,
+            priorities,
             team.distance_km if geometry is not None else None,
             [[first + i for i in order] for order in preference],
             scenario.parts.revisit_priority if scenario.parts is not None else None,
@@ -95,26 +111,61 @@ def build(
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
         life = from_spec(fleet.time_to_failure_h)
         if life.is_exponential:
-            needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
-                     for t in territories]
+            needs = [
+                CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
+                for t in territories
+            ]
             source = ExponentialFleet(
-                env, fleet.machines, life.mean, needs, team_of_territory, seed, replication,
-                terr.pooled, geometry, uptime_clock, first, locations,
+                env,
+                fleet.machines,
+                life.mean,
+                needs,
+                team_of_territory,
+                seed,
+                replication,
+                terr.pooled,
+                geometry,
+                uptime_clock,
+                first,
+                locations,
             )
         else:
             machines = range(first * fleet.machines, territories.stop * fleet.machines)
-            needs = [CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
-                     for m in machines]
+            needs = [
+                CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
+                for m in machines
+            ]
             source = Fleet(
-                env, fleet.machines, life, needs, team_of_territory, seed, replication,
-                terr.pooled, geometry, uptime_clock, first, locations,
+                env,
+                fleet.machines,
+                life,
+                needs,
+                team_of_territory,
+                seed,
+                replication,
+                terr.pooled,
+                geometry,
+                uptime_clock,
+                first,
+                locations,
             )
     else:
         assert fleet.calls_per_h is not None
-        needs = [CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
-                 for t in territories]
-        source = PoissonCalls(env, fleet.calls_per_h, needs, team_of_territory, seed, replication,
-                              terr.pooled, geometry, uptime_clock, first)
+        needs = [
+            CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts) for t in territories
+        ]
+        source = PoissonCalls(
+            env,
+            fleet.calls_per_h,
+            needs,
+            team_of_territory,
+            seed,
+            replication,
+            terr.pooled,
+            geometry,
+            uptime_clock,
+            first,
+        )
     # the source learns of restored machines (a finite fleet schedules their next failure)
     for team in teams:
         team.machine_restored = source.machine_restored
@@ -122,8 +173,12 @@ def build(
 
 
 def _parts_rules(
-    env: simpy.Environment, scenario: Scenario, replication: int, recorder: Recorder,
-    team_size: int, block: range,
+    env: simpy.Environment,
+    scenario: Scenario,
+    replication: int,
+    recorder: Recorder,
+    team_size: int,
+    block: range,
 ) -> PartsRules | None:
     parts = scenario.parts
     if parts is None:
@@ -136,16 +191,17 @@ def _parts_rules(
     system = PartsSystem(env, parts, block, team_size, recorder, variates)
     techs = range(block.start * team_size, block.stop * team_size)
     return PartsRules(
-        system, parts.shortage,
+        system,
+        parts.shortage,
         {t: variates(parts.emergency_h, "emergency", (t,)) for t in techs},
         variates(parts.failed_visit_h, "failed_visit", ()),
-        parts.revisit_first, parts.p_other_failure, parts.reservation,
+        parts.revisit_first,
+        parts.p_other_failure,
+        parts.reservation,
     )
 
 
-def _deadline(
-    sla_h: list[float | None], business: WeeklyCalendar | None
-) -> Callable[[Call], float] | None:
+def _deadline(sla_h: list[float | None], business: WeeklyCalendar | None) -> Callable[[Call], float] | None:
     """A call's response deadline: SLA hours after it is logged, on the wall clock or in
     business hours."""
     if all(s is None for s in sla_h):
@@ -162,9 +218,14 @@ def _deadline(
 
 
 def simulate(
-    scenario: Scenario, replication: int, recorder: Recorder, samples: int = 0,
-    batches: int = 0, on_batch: Callable[[float], None] | None = None,
-    teams_range: range | None = None, locations: Sequence[tuple[float, float]] | None = None,
+    scenario: Scenario,
+    replication: int,
+    recorder: Recorder,
+    samples: int = 0,
+    batches: int = 0,
+    on_batch: Callable[[float], None] | None = None,
+    teams_range: range | None = None,
+    locations: Sequence[tuple[float, float]] | None = None,
 ) -> float:
     """Run one replication: warm up, reset the recorder, run the horizon.
 

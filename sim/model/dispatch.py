@@ -72,7 +72,7 @@ class NonpreemptivePriority(Fifo):
     """
 
     name = "priority"
-    __slots__ = ("_lines", "_by_class", "_n", "_revisits")
+    __slots__ = ("_by_class", "_lines", "_n", "_revisits")
 
     def __init__(self, class_priorities: Sequence[int], revisit_priority: int | None = None) -> None:
         levels = sorted(set(class_priorities) | ({revisit_priority} - {None}))

@@ -39,8 +39,14 @@ def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _locations(
-    geometry: Geometry | None, per_territory: int, territories: int, pooled: int, seed: int,
-    replication: int, first: int = 0, given: Sequence[tuple[float, float]] | None = None,
+    geometry: Geometry | None,
+    per_territory: int,
+    territories: int,
+    pooled: int,
+    seed: int,
+    replication: int,
+    first: int = 0,
+    given: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]] | None:
     """Every machine's location (team-local km), territories ``first``, ``first + 1``...:
     ``given`` (km within each territory, all territories in order), or uniform in its
@@ -51,7 +57,7 @@ def _locations(
     for t in range(first, first + territories):
         x0, y0 = geometry.origin(t % pooled)
         if given is not None:
-            out.extend((x0 + x, y0 + y) for x, y in given[t * per_territory:(t + 1) * per_territory])
+            out.extend((x0 + x, y0 + y) for x, y in given[t * per_territory : (t + 1) * per_territory])
             continue
         uv = streams.stream(seed, replication, "location", t).random((per_territory, 2))
         xs = (x0 + uv[:, 0] * geometry.width).tolist()
@@ -66,8 +72,7 @@ class CallNeeds:
     ``travel`` is the trip time, or in geometry mode the noise added to the trip.
     """
 
-    __slots__ = ("service_class", "travel_h", "repair_h", "part_draws", "p_need", "quantity",
-                 "fix", "extras")
+    __slots__ = ("extras", "fix", "p_need", "part_draws", "quantity", "repair_h", "service_class", "travel_h")
 
     def __init__(
         self,
@@ -87,12 +92,14 @@ class CallNeeds:
             self.p_need = [t.p_need for t in parts.types]
             self.part_draws = Variates(_uniforms, seed, replication, "parts", *entity)
             self.quantity = [
-                None if t.quantity is None else
-                durations(from_spec(t.quantity), seed, replication, "part_quantity", *entity, k)
+                None
+                if t.quantity is None
+                else durations(from_spec(t.quantity), seed, replication, "part_quantity", *entity, k)
                 for k, t in enumerate(parts.types)
             ]
-            self.fix = (Variates(_uniforms, seed, replication, "fix", *entity)
-                        if parts.p_other_failure > 0 else None)
+            self.fix = (
+                Variates(_uniforms, seed, replication, "fix", *entity) if parts.p_other_failure > 0 else None
+            )
 
     def draw_parts(self, call: Call) -> None:
         """Which units of which part types the repair will need (and the fix draws)."""
@@ -142,8 +149,14 @@ class CallSource:
         """A call from territory ``local`` (of this block), with its needs drawn."""
         territory = self.first + local
         call = Call(
-            self.calls, machine, territory, territory % self.pooled, needs.service_class.next(),
-            needs.travel_h.next(), needs.repair_h.next(), self.env.now,
+            self.calls,
+            machine,
+            territory,
+            territory % self.pooled,
+            needs.service_class.next(),
+            needs.travel_h.next(),
+            needs.repair_h.next(),
+            self.env.now,
         )
         if needs.extras:
             needs.draw_parts(call)
@@ -177,13 +190,20 @@ class Fleet(CallSource):
     ) -> None:
         super().__init__(env, needs, teams_of_territory, pooled, clock, first)
         self.per_territory = machines_per_territory
-        self.locations = _locations(geometry, machines_per_territory, len(teams_of_territory),
-                                    pooled, seed, replication, first, locations)
+        self.locations = _locations(
+            geometry,
+            machines_per_territory,
+            len(teams_of_territory),
+            pooled,
+            seed,
+            replication,
+            first,
+            locations,
+        )
         n = machines_per_territory * len(teams_of_territory)
         base = first * machines_per_territory
         self.uptimes = [
-            Variates(time_to_failure.sample, seed, replication, "failure", base + m)
-            for m in range(n)
+            Variates(time_to_failure.sample, seed, replication, "failure", base + m) for m in range(n)
         ]
         for m, uptime in enumerate(self.uptimes):
             # the first draw of a machine's stream is its residual life at time 0
@@ -193,8 +213,7 @@ class Fleet(CallSource):
     def _breaks_down(self, event: Event) -> None:
         machine: int = event.value  # within this block
         local = machine // self.per_territory
-        call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine,
-                               local)
+        call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine, local)
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
         self._log(call, local)
@@ -240,13 +259,16 @@ class ExponentialFleet(CallSource):
         self.n = machines_per_territory
         territories = len(teams_of_territory)
         self.up = bytearray(b"\x01") * (machines_per_territory * territories)
-        self.locations = _locations(geometry, machines_per_territory, territories, pooled, seed,
-                                    replication, first, locations)
+        self.locations = _locations(
+            geometry, machines_per_territory, territories, pooled, seed, replication, first, locations
+        )
         gap = Exponential(mean_life_h / machines_per_territory)
-        self.gaps = [Variates(gap.sample, seed, replication, "failure", first + t)
-                     for t in range(territories)]
-        self.picks = [Variates(_uniforms, seed, replication, "failure", first + t, 1)
-                      for t in range(territories)]
+        self.gaps = [
+            Variates(gap.sample, seed, replication, "failure", first + t) for t in range(territories)
+        ]
+        self.picks = [
+            Variates(_uniforms, seed, replication, "failure", first + t, 1) for t in range(territories)
+        ]
         for t in range(territories):
             self._next_candidate(t)
 

@@ -173,8 +173,9 @@ class PartsSystem:
                 if parts.use_depot:
                     source = self.depots[0 if parts.shared_depot else team][k].order
                 else:
-                    source = Supplier(env, variates(parts.supplier_lead_time_h, "lead_time",
-                                                    (2, tech, k))).order
+                    source = Supplier(
+                        env, variates(parts.supplier_lead_time_h, "lead_time", (2, tech, k))
+                    ).order
                 level = t.van or _NONE
                 row.append(StockPoint(env, "van", level.S, level.s, source, recorder))
             self.vans[tech] = row

@@ -22,7 +22,7 @@ _MAX_BLOCK = 512  # larger blocks only cost memory (many streams in a big fleet)
 class Variates:
     """Successive draws of one quantity from one named stream."""
 
-    __slots__ = ("_draw", "_seed", "_key", "_gen", "_buf", "_block")
+    __slots__ = ("_block", "_buf", "_draw", "_gen", "_key", "_seed")
 
     def __init__(
         self,

@@ -71,8 +71,16 @@ KPI_INFO: dict[str, tuple[str, str]] = {
 }
 
 #: KPIs whose rows exist per service class (the rest are overall only)
-CLASS_KPIS_PREFIX = ("wait_h", "p_wait", "response_h", "restore_h", "p_wait_gt_", "sla_met", "queue_len",
-                     "calls_per_day")
+CLASS_KPIS_PREFIX = (
+    "wait_h",
+    "p_wait",
+    "response_h",
+    "restore_h",
+    "p_wait_gt_",
+    "sla_met",
+    "queue_len",
+    "calls_per_day",
+)
 
 PARAM_TITLES = {
     "territories.technicians": ("technicians per territory", ""),
@@ -92,7 +100,7 @@ def esc(text: Any) -> str:
 
 def kpi_title(kpi: str, with_unit: bool = True) -> str:
     if kpi.startswith("p_wait_gt_") and kpi.endswith("h"):
-        x = kpi[len("p_wait_gt_"):-1]
+        x = kpi[len("p_wait_gt_") : -1]
         return f"P(wait > {x} h)"
     title, unit = KPI_INFO.get(kpi, (kpi.replace("_", " "), ""))
     if not with_unit or unit in ("", "share"):
@@ -157,8 +165,7 @@ def param_label(key: str, value: Any) -> str:
         name = parts[0] if short == "time_h" else short.removesuffix("_h").replace("_", " ")
         return f"{name} {dist_label(value)}"
     if key == "fleet.classes" and isinstance(value, list):
-        shares = [f"{c.get('name', '?')} {c.get('share', 0):.0%}" for c in value
-                  if isinstance(c, Mapping)]
+        shares = [f"{c.get('name', '?')} {c.get('share', 0):.0%}" for c in value if isinstance(c, Mapping)]
         return " / ".join(shares)
     if key == "territories.pooled":
         return f"teams of {value}"
@@ -254,8 +261,7 @@ class RunView:
     def usable(self) -> bool:
         """Does the summary have rows and the columns the charts read?"""
         s = self.summary
-        return not s.empty and {"design_point", "class", "kpi", "mean", "ci_low",
-                                "ci_high"} <= set(s.columns)
+        return not s.empty and {"design_point", "class", "kpi", "mean", "ci_low", "ci_high"} <= set(s.columns)
 
     def classes(self, dp: str) -> list[str]:
         """The service classes of a point worth showing (all, plus each class if several)."""
@@ -269,9 +275,21 @@ class RunView:
         """Summary rows of one KPI and class, in design-point order."""
         s = self.summary
         if not self.usable:
-            return pd.DataFrame(columns=["design_point", "class", "kpi", "n", "mean", "ci_low",
-                                         "ci_high", "half_width", "analytic", "analytic_model",
-                                         "analytic_exact"])
+            return pd.DataFrame(
+                columns=[
+                    "design_point",
+                    "class",
+                    "kpi",
+                    "n",
+                    "mean",
+                    "ci_low",
+                    "ci_high",
+                    "half_width",
+                    "analytic",
+                    "analytic_model",
+                    "analytic_exact",
+                ]
+            )
         out = s[(s["kpi"] == kpi) & (s["class"] == cls)]
         order = {p.id: p.index for p in self.points}
         return out.sort_values("design_point", key=lambda c: c.map(order))
@@ -316,8 +334,7 @@ def _differences(base: Any, sc: Any) -> dict[str, Any]:
     """Scenario keys whose value differs from the base scenario (for labels)."""
     a = _flatten(base.model_dump(mode="json"))
     b = _flatten(sc.model_dump(mode="json"))
-    return {k: v for k, v in b.items()
-            if not k.startswith(_IGNORED_SECTIONS) and a.get(k) != v}
+    return {k: v for k, v in b.items() if not k.startswith(_IGNORED_SECTIONS) and a.get(k) != v}
 
 
 def _rebuild(base_raw: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
@@ -362,7 +379,7 @@ def load_view(run: RunData) -> RunView:
     if isinstance(base_raw, Mapping):
         try:
             base = validate_scenario({k: v for k, v in base_raw.items() if k != "sweep"}, "manifest")
-        except Exception:  # noqa: BLE001 - an old or foreign manifest: plot without it
+        except Exception:
             base = None
     listed = m.get("design_points") or []
     if not listed and "design_point" in run.summary:
@@ -371,8 +388,7 @@ def load_view(run: RunData) -> RunView:
     for i, dp in enumerate(listed):
         params = dict(dp.get("params") or {})
         group = params.get(GROUP_KEY)
-        p = Point(str(dp.get("id", f"dp{i:03d}")), i, params,
-                  None if group is None else str(group))
+        p = Point(str(dp.get("id", f"dp{i:03d}")), i, params, None if group is None else str(group))
         sc = None
         try:
             if isinstance(dp.get("scenario"), Mapping):
@@ -380,11 +396,13 @@ def load_view(run: RunData) -> RunView:
             elif isinstance(base_raw, Mapping):
                 sc = _rebuild(base_raw, params)
                 if not _matches_summary(sc, run.summary, p.id):
-                    p.scenario_note = ("the manifest does not hold this point's scenario and the "
-                                       "base scenario with its swept values does not reproduce "
-                                       "its analytic values")
+                    p.scenario_note = (
+                        "the manifest does not hold this point's scenario and the "
+                        "base scenario with its swept values does not reproduce "
+                        "its analytic values"
+                    )
                     sc = None
-        except Exception as exc:  # noqa: BLE001 - degrade to what the tables show
+        except Exception as exc:
             p.scenario_note = f"scenario not rebuilt: {exc}"
             sc = None
         p.scenario = sc
@@ -451,18 +469,26 @@ def sweep_axis(view: RunView) -> Axis:
     points = view.points
     varying = [k for k in varying_params(points) if k != GROUP_KEY]
     if view.groups:
-        return Axis(False, "design (study part: setting)", {p.id: esc(p.label) for p in points},
-                    {p.id: esc(p.group_title) for p in points},
-                    [esc(p.label) for p in points])
+        return Axis(
+            False,
+            "design (study part: setting)",
+            {p.id: esc(p.label) for p in points},
+            {p.id: esc(p.group_title) for p in points},
+            [esc(p.label) for p in points],
+        )
     numeric = [k for k in varying if all(_is_number(p.params.get(k)) for p in points)]
     if numeric:
         key = numeric[0]
         others = [k for k in varying if k != key]
-        series = {p.id: esc(", ".join(param_label(k, p.params.get(k)) for k in others))
-                  for p in points}
+        series = {p.id: esc(", ".join(param_label(k, p.params.get(k)) for k in others)) for p in points}
         return Axis(True, param_title(key), {p.id: p.params[key] for p in points}, series)
-    return Axis(False, "design point", {p.id: esc(p.label) for p in points},
-                {p.id: "" for p in points}, [esc(p.label) for p in points])
+    return Axis(
+        False,
+        "design point",
+        {p.id: esc(p.label) for p in points},
+        {p.id: "" for p in points},
+        [esc(p.label) for p in points],
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -501,8 +527,7 @@ def wait_tail(sc: Any) -> Tail | None:
     if not (policy == "fifo" or (policy == "priority" and len(levels) == 1)):
         return None
     travel, repair = from_spec(sc.travel.time_h), from_spec(sc.repair.time_h)
-    exp_service = (travel.is_zero and repair.is_exponential) or (
-        repair.is_zero and travel.is_exponential)
+    exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
     if not exp_service:
         return None
     terr = sc.territories
@@ -512,8 +537,9 @@ def wait_tail(sc: Any) -> Tail | None:
         if sc.fleet.machines is not None:
             ttf = from_spec(sc.fleet.time_to_failure_h)
             res = finite_source(sc.fleet.machines * terr.pooled, 1.0 / ttf.mean, mu, s)
-            return Tail(lambda t: np.asarray(finite_source_wait_tail(res, mu, t)), res.model,
-                        ttf.is_exponential)
+            return Tail(
+                lambda t: np.asarray(finite_source_wait_tail(res, mu, t)), res.model, ttf.is_exponential
+            )
         lam = sc.fleet.calls_per_h * terr.pooled
         r = mms(lam, mu, s)
         return Tail(lambda t: np.asarray(mms_wait_tail(lam, mu, s, t)), r.model, True)

@@ -33,22 +33,54 @@ from .data import (
     wait_tail,
 )
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-           "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+)
 FAIL = "#d62728"
 EXACT = "#111111"
 APPROX = "#6b6b6b"
 CLASS_SYMBOLS = ("circle", "triangle-up", "triangle-down", "square", "pentagon", "star-diamond")
 
 #: the KPIs of validation charts, in the order the dropdown lists them
-VALIDATION_ORDER = ("wait_h", "p_wait", "p_wait_gt_", "response_h", "restore_h", "queue_len",
-                    "machines_down", "utilization", "utilization_onsite", "calls_per_day",
-                    "sla_met")
-PARTS_KPIS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
-              "part_wait_h", "restore_h", "van_on_hand", "van_backorders", "depot_on_hand",
-              "depot_backorders", "emergency_per_day", "parts_cost_per_day")
-PARTS_TRIGGERS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call",
-                  "part_wait_h")
+VALIDATION_ORDER = (
+    "wait_h",
+    "p_wait",
+    "p_wait_gt_",
+    "response_h",
+    "restore_h",
+    "queue_len",
+    "machines_down",
+    "utilization",
+    "utilization_onsite",
+    "calls_per_day",
+    "sla_met",
+)
+PARTS_KPIS = (
+    "fill_rate_van",
+    "fill_rate_depot",
+    "first_time_fix",
+    "visits_per_call",
+    "part_wait_h",
+    "restore_h",
+    "van_on_hand",
+    "van_backorders",
+    "depot_on_hand",
+    "depot_backorders",
+    "emergency_per_day",
+    "parts_cost_per_day",
+)
+PARTS_TRIGGERS = ("fill_rate_van", "fill_rate_depot", "first_time_fix", "visits_per_call", "part_wait_h")
 GEO_KPIS = ("trip_km", "trip_h", "travel_share", "off_territory_share", "response_h")
 # off-territory trips alone (pooled teams without travel) do not make a geography view
 GEO_TRIGGERS = ("trip_km", "trip_h", "travel_share")
@@ -88,15 +120,18 @@ def base_layout(**extra: Any) -> dict[str, Any]:
 
 
 def _kpi_axis(kpi: str) -> dict[str, Any]:
-    return dict(title=dict(text=esc(kpi_title(kpi))), tickformat=".0%" if is_share(kpi) else "",
-                rangemode="tozero", automargin=True)
+    return dict(
+        title=dict(text=esc(kpi_title(kpi))),
+        tickformat=".0%" if is_share(kpi) else "",
+        rangemode="tozero",
+        automargin=True,
+    )
 
 
 def _x_axis(axis: Axis) -> dict[str, Any]:
     out: dict[str, Any] = dict(title=dict(text=esc(axis.title)), automargin=True)
     if not axis.numeric:
-        out.update(type="category", categoryorder="array", categoryarray=axis.categories,
-                   tickangle=-30)
+        out.update(type="category", categoryorder="array", categoryarray=axis.categories, tickangle=-30)
     return out
 
 
@@ -123,13 +158,23 @@ def _class_symbols(view: RunView) -> dict[str, str]:
     return {c: CLASS_SYMBOLS[i % len(CLASS_SYMBOLS)] for i, c in enumerate(names)}
 
 
-def _dropdown(labels: Sequence[str], visibility: Sequence[list[bool]],
-              relayouts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _dropdown(
+    labels: Sequence[str], visibility: Sequence[list[bool]], relayouts: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
     return dict(
-        type="dropdown", direction="down", x=0.0, xanchor="left", y=1.02, yanchor="bottom",
-        showactive=True, active=0, pad=dict(r=4, t=4),
-        buttons=[dict(label=lbl, method="update", args=[{"visible": vis}, rel])
-                 for lbl, vis, rel in zip(labels, visibility, relayouts, strict=True)],
+        type="dropdown",
+        direction="down",
+        x=0.0,
+        xanchor="left",
+        y=1.02,
+        yanchor="bottom",
+        showactive=True,
+        active=0,
+        pad=dict(r=4, t=4),
+        buttons=[
+            dict(label=lbl, method="update", args=[{"visible": vis}, rel])
+            for lbl, vis, rel in zip(labels, visibility, relayouts, strict=True)
+        ],
     )
 
 
@@ -143,8 +188,9 @@ def _fmt(x: float, share: bool = False) -> str:
 # 2. validation (and 7. parts / geography, which reuse the sweep chart without formulas)
 
 
-def _sweep_traces(view: RunView, axis: Axis, kpi: str, with_analytic: bool,
-                  colors: dict[str, str], symbols: dict[str, str]) -> tuple[list[go.Scatter], int, int]:
+def _sweep_traces(
+    view: RunView, axis: Axis, kpi: str, with_analytic: bool, colors: dict[str, str], symbols: dict[str, str]
+) -> tuple[list[go.Scatter], int, int]:
     """Simulated means with CIs per series and class, the analytic values, the failures."""
     traces: list[go.Scatter] = []
     checks = failures = 0
@@ -172,22 +218,31 @@ def _sweep_traces(view: RunView, axis: Axis, kpi: str, with_analytic: bool,
             hover = [
                 f"{p.hover}<br>{esc(kpi_title(kpi))}{cls_txt}: <b>{_fmt(m, share)}</b> "
                 f"[{_fmt(lo, share)}, {_fmt(hi, share)}] (95% CI, n={int(n)})"
-                for p, m, lo, hi, n in zip(pts, sub["mean"], sub["ci_low"], sub["ci_high"],
-                                          sub["n"], strict=True)
+                for p, m, lo, hi, n in zip(
+                    pts, sub["mean"], sub["ci_low"], sub["ci_high"], sub["n"], strict=True
+                )
             ]
             mean = sub["mean"].astype(float).to_numpy()
             lo = sub["ci_low"].astype(float).to_numpy()
             hi = sub["ci_high"].astype(float).to_numpy()
             color = colors.get(name, PALETTE[0])
             sim = go.Scatter(
-                x=x, y=mean, mode="markers" + ("+lines" if axis.numeric else ""),
-                name=label, legendgroup=label, offsetgroup=cls, legendrank=100 + len(traces),
-                marker=dict(color=color, size=10, symbol=symbols.get(cls, "circle"),
-                            line=dict(width=1, color="white")),
+                x=x,
+                y=mean,
+                mode="markers" + ("+lines" if axis.numeric else ""),
+                name=label,
+                legendgroup=label,
+                offsetgroup=cls,
+                legendrank=100 + len(traces),
+                marker=dict(
+                    color=color, size=10, symbol=symbols.get(cls, "circle"), line=dict(width=1, color="white")
+                ),
                 line=dict(color=color, width=1.5),
-                error_y=dict(type="data", array=hi - mean, arrayminus=mean - lo,
-                             thickness=1.8, width=6, color=color),
-                hovertext=hover, hoverinfo="text",
+                error_y=dict(
+                    type="data", array=hi - mean, arrayminus=mean - lo, thickness=1.8, width=6, color=color
+                ),
+                hovertext=hover,
+                hoverinfo="text",
             )
             if not with_analytic or "analytic" not in sub:
                 traces.append(sim)
@@ -196,27 +251,38 @@ def _sweep_traces(view: RunView, axis: Axis, kpi: str, with_analytic: bool,
             exact = sub["analytic_exact"].astype("boolean").fillna(False).to_numpy(dtype=bool)
             models = sub["analytic_model"].fillna("").astype(str).to_numpy()
             # formulas first, so the simulated dots and their intervals are drawn on top
-            for kind, mask in (("exact", exact & np.isfinite(ana)),
-                               ("approx", ~exact & np.isfinite(ana))):
+            for kind, mask in (("exact", exact & np.isfinite(ana)), ("approx", ~exact & np.isfinite(ana))):
                 if not mask.any():
                     continue
                 idx = np.flatnonzero(mask)
                 is_exact = kind == "exact"
                 col = EXACT if is_exact else APPROX
-                traces.append(go.Scatter(
-                    x=[x[i] for i in idx], y=ana[idx],
-                    mode="markers" + ("+lines" if axis.numeric else ""),
-                    name="exact formula" if is_exact else "approximation",
-                    legendgroup=kind, showlegend=not shown_legend[kind], offsetgroup=cls,
-                    legendrank=900 if is_exact else 901,
-                    marker=dict(symbol="diamond" if is_exact else "diamond-open", size=16,
-                                color=col, line=dict(width=2, color=col)),
-                    line=dict(color=col, width=2, dash="solid" if is_exact else "dash"),
-                    hovertext=[f"{pts[i].hover}<br>{esc(models[i])} "
-                               f"({'exact' if is_exact else 'approximation'}): "
-                               f"<b>{_fmt(ana[i], share)}</b>{cls_txt}" for i in idx],
-                    hoverinfo="text",
-                ))
+                traces.append(
+                    go.Scatter(
+                        x=[x[i] for i in idx],
+                        y=ana[idx],
+                        mode="markers" + ("+lines" if axis.numeric else ""),
+                        name="exact formula" if is_exact else "approximation",
+                        legendgroup=kind,
+                        showlegend=not shown_legend[kind],
+                        offsetgroup=cls,
+                        legendrank=900 if is_exact else 901,
+                        marker=dict(
+                            symbol="diamond" if is_exact else "diamond-open",
+                            size=16,
+                            color=col,
+                            line=dict(width=2, color=col),
+                        ),
+                        line=dict(color=col, width=2, dash="solid" if is_exact else "dash"),
+                        hovertext=[
+                            f"{pts[i].hover}<br>{esc(models[i])} "
+                            f"({'exact' if is_exact else 'approximation'}): "
+                            f"<b>{_fmt(ana[i], share)}</b>{cls_txt}"
+                            for i in idx
+                        ],
+                        hoverinfo="text",
+                    )
+                )
                 shown_legend[kind] = True
             traces.append(sim)
             ok = exact & np.isfinite(ana)
@@ -226,20 +292,30 @@ def _sweep_traces(view: RunView, axis: Axis, kpi: str, with_analytic: bool,
                 failures += 1
                 fail_x.append(x[i])
                 fail_y.append(float(ana[i]))
-                fail_text.append(f"{pts[i].hover}<br><b>exact {esc(models[i])} value "
-                                 f"{_fmt(ana[i], share)} outside the 95% CI</b> "
-                                 f"[{_fmt(lo[i], share)}, {_fmt(hi[i], share)}]{cls_txt}")
+                fail_text.append(
+                    f"{pts[i].hover}<br><b>exact {esc(models[i])} value "
+                    f"{_fmt(ana[i], share)} outside the 95% CI</b> "
+                    f"[{_fmt(lo[i], share)}, {_fmt(hi[i], share)}]{cls_txt}"
+                )
     if fail_x:
-        traces.append(go.Scatter(
-            x=fail_x, y=fail_y, mode="markers", name="exact value outside 95% CI", legendrank=999,
-            marker=dict(symbol="x-thin-open", size=22, color=FAIL, line=dict(width=4, color=FAIL)),
-            hovertext=fail_text, hoverinfo="text",
-        ))
+        traces.append(
+            go.Scatter(
+                x=fail_x,
+                y=fail_y,
+                mode="markers",
+                name="exact value outside 95% CI",
+                legendrank=999,
+                marker=dict(symbol="x-thin-open", size=22, color=FAIL, line=dict(width=4, color=FAIL)),
+                hovertext=fail_text,
+                hoverinfo="text",
+            )
+        )
     return traces, checks, failures
 
 
-def sweep_figure(view: RunView, kpis: Sequence[str], with_analytic: bool,
-                 title: str) -> tuple[go.Figure, dict[str, tuple[int, int]]] | None:
+def sweep_figure(
+    view: RunView, kpis: Sequence[str], with_analytic: bool, title: str
+) -> tuple[go.Figure, dict[str, tuple[int, int]]] | None:
     axis = sweep_axis(view)
     colors = _series_colors(axis.series[p.id] for p in view.points)
     symbols = _class_symbols(view)
@@ -262,7 +338,8 @@ def sweep_figure(view: RunView, kpis: Sequence[str], with_analytic: bool,
         tr.visible = first[1] <= i < first[2]
     layout = base_layout(
         title=dict(text=esc(title), x=0.5, xanchor="center"),
-        xaxis=_x_axis(axis), yaxis=_kpi_axis(first[0]),
+        xaxis=_x_axis(axis),
+        yaxis=_kpi_axis(first[0]),
     )
     if not axis.numeric:
         layout["scattermode"] = "group"
@@ -296,10 +373,12 @@ def validation_section(view: RunView) -> Section | None:
     checks = sum(c for c, _ in stats.values())
     fails = sum(f for _, f in stats.values())
     failing = [kpi_title(k, False) for k, (_, f) in stats.items() if f]
-    verdict = (f"<strong>{fails} of {checks}</strong> exact values lie outside the simulated 95% "
-               f"confidence interval (red crosses; KPIs: {esc(', '.join(failing))})."
-               if fails else f"All {checks} exact values lie inside the simulated 95% confidence "
-               "intervals.")
+    verdict = (
+        f"<strong>{fails} of {checks}</strong> exact values lie outside the simulated 95% "
+        f"confidence interval (red crosses; KPIs: {esc(', '.join(failing))})."
+        if fails
+        else f"All {checks} exact values lie inside the simulated 95% confidence intervals."
+    )
     intro = (
         "Each dot is a simulated mean with its 95% confidence interval over replications. "
         "Black filled diamonds (solid lines) are formulas that are <em>exact</em> for the "
@@ -311,19 +390,31 @@ def validation_section(view: RunView) -> Section | None:
     charts = [Chart("validation", fig, tall=True)]
     util = utilization_figure(view)
     if util is not None:
-        charts.append(Chart("validation-util", util,
-                            "Mean wait against technician utilization: waiting grows steeply as "
-                            "utilization approaches 1."))
-    return Section("validation", "Validation: simulation against queueing formulas", intro,
-                   charts, _failure_table(view), nav="Validation")
+        charts.append(
+            Chart(
+                "validation-util",
+                util,
+                "Mean wait against technician utilization: waiting grows steeply as "
+                "utilization approaches 1.",
+            )
+        )
+    return Section(
+        "validation",
+        "Validation: simulation against queueing formulas",
+        intro,
+        charts,
+        _failure_table(view),
+        nav="Validation",
+    )
 
 
 def _failure_table(view: RunView) -> str:
     s = view.summary
     exact = s["analytic_exact"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     ana = s["analytic"].astype(float)
-    shown = np.array([c in view.classes(dp) for dp, c in zip(s["design_point"], s["class"],
-                                                                strict=True)], dtype=bool)
+    shown = np.array(
+        [c in view.classes(dp) for dp, c in zip(s["design_point"], s["class"], strict=True)], dtype=bool
+    )
     outside = ((ana < s["ci_low"].astype(float)) | (ana > s["ci_high"].astype(float))).to_numpy()
     bad = s[exact & outside & shown]
     if bad.empty:
@@ -339,11 +430,14 @@ def _failure_table(view: RunView) -> str:
             f"<td class=num>{_fmt(r['mean'], share)} [{_fmt(r['ci_low'], share)}, "
             f"{_fmt(r['ci_high'], share)}]</td></tr>"
         )
-    return ("<details><summary>Exact values outside the 95% CI "
-            f"({len(rows)})</summary><div class=table-wrap><table class=data><thead><tr>"
-            "<th>point</th><th>design</th><th>class</th><th>KPI</th><th>model</th>"
-            "<th>exact</th><th>simulated [95% CI]</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table></div></details>")
+    return (
+        "<details><summary>Exact values outside the 95% CI "
+        f"({len(rows)})</summary><div class=table-wrap><table class=data><thead><tr>"
+        "<th>point</th><th>design</th><th>class</th><th>KPI</th><th>model</th>"
+        "<th>exact</th><th>simulated [95% CI]</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div></details>"
+    )
 
 
 def utilization_figure(view: RunView) -> go.Figure | None:
@@ -368,14 +462,30 @@ def utilization_figure(view: RunView) -> go.Figure | None:
         order = np.argsort(x)
         color = colors.get(name, PALETTE[0])
         sim = go.Scatter(
-            x=x, y=y, mode="markers", name=name or "simulated", legendgroup=name, legendrank=100,
+            x=x,
+            y=y,
+            mode="markers",
+            name=name or "simulated",
+            legendgroup=name,
+            legendrank=100,
             marker=dict(size=11, color=color),
-            error_y=dict(type="data", array=w.loc[ids, "ci_high"].astype(float).to_numpy() - y,
-                         arrayminus=y - w.loc[ids, "ci_low"].astype(float).to_numpy(), width=6),
-            error_x=dict(type="data", array=u.loc[ids, "ci_high"].astype(float).to_numpy() - x,
-                         arrayminus=x - u.loc[ids, "ci_low"].astype(float).to_numpy(), width=0),
-            hovertext=[f"{p.hover}<br>utilization {xi:.1%}, mean wait <b>{yi:.3g} h</b>"
-                       for p, xi, yi in zip(pts, x, y, strict=True)], hoverinfo="text",
+            error_y=dict(
+                type="data",
+                array=w.loc[ids, "ci_high"].astype(float).to_numpy() - y,
+                arrayminus=y - w.loc[ids, "ci_low"].astype(float).to_numpy(),
+                width=6,
+            ),
+            error_x=dict(
+                type="data",
+                array=u.loc[ids, "ci_high"].astype(float).to_numpy() - x,
+                arrayminus=x - u.loc[ids, "ci_low"].astype(float).to_numpy(),
+                width=0,
+            ),
+            hovertext=[
+                f"{p.hover}<br>utilization {xi:.1%}, mean wait <b>{yi:.3g} h</b>"
+                for p, xi, yi in zip(pts, x, y, strict=True)
+            ],
+            hoverinfo="text",
         )
         ua = u.loc[ids, "analytic"].astype(float).to_numpy()
         wa = w.loc[ids, "analytic"].astype(float).to_numpy()
@@ -387,24 +497,41 @@ def utilization_figure(view: RunView) -> go.Figure | None:
             idx = [i for i in order if mask[i]]
             is_exact = kind == "exact"
             col = EXACT if is_exact else APPROX
-            fig.add_trace(go.Scatter(
-                x=ua[idx], y=wa[idx], mode="markers+lines" if axis.numeric else "markers",
-                name="exact formula" if is_exact else "approximation", legendgroup=kind,
-                showlegend=not shown[kind], legendrank=900 if is_exact else 901,
-                marker=dict(symbol="diamond" if is_exact else "diamond-open", size=14, color=col,
-                            line=dict(width=2, color=col)),
-                line=dict(color=col, dash="solid" if is_exact else "dash"),
-                hovertext=[f"{pts[i].hover}<br>formula: utilization {ua[i]:.1%}, "
-                           f"wait {wa[i]:.3g} h" for i in idx], hoverinfo="text",
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=ua[idx],
+                    y=wa[idx],
+                    mode="markers+lines" if axis.numeric else "markers",
+                    name="exact formula" if is_exact else "approximation",
+                    legendgroup=kind,
+                    showlegend=not shown[kind],
+                    legendrank=900 if is_exact else 901,
+                    marker=dict(
+                        symbol="diamond" if is_exact else "diamond-open",
+                        size=14,
+                        color=col,
+                        line=dict(width=2, color=col),
+                    ),
+                    line=dict(color=col, dash="solid" if is_exact else "dash"),
+                    hovertext=[
+                        f"{pts[i].hover}<br>formula: utilization {ua[i]:.1%}, wait {wa[i]:.3g} h" for i in idx
+                    ],
+                    hoverinfo="text",
+                )
+            )
             shown[kind] = True
         fig.add_trace(sim)  # on top of the formulas
-    fig.update_layout(**base_layout(
-        title=dict(text="Mean wait against utilization", x=0.5, xanchor="center"),
-        xaxis=dict(title=dict(text="technician utilization (busy time / available time)"),
-                   tickformat=".0%", automargin=True),
-        yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
-    ))
+    fig.update_layout(
+        **base_layout(
+            title=dict(text="Mean wait against utilization", x=0.5, xanchor="center"),
+            xaxis=dict(
+                title=dict(text="technician utilization (busy time / available time)"),
+                tickformat=".0%",
+                automargin=True,
+            ),
+            yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
+        )
+    )
     return fig
 
 
@@ -416,12 +543,17 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
     """Cost of each point, the axis title and a note on where the cost comes from."""
     if view.has_kpi("cost_per_day"):
         rows = view.rows("cost_per_day")
-        return ({dp: float(m) for dp, m in zip(rows["design_point"], rows["mean"], strict=True)
-                 if np.isfinite(float(m))}, "cost per day (mean)", "Cost: the run's cost model "
-                "(<code>cost_per_day</code>).")
+        return (
+            {
+                dp: float(m)
+                for dp, m in zip(rows["design_point"], rows["mean"], strict=True)
+                if np.isfinite(float(m))
+            },
+            "cost per day (mean)",
+            "Cost: the run's cost model (<code>cost_per_day</code>).",
+        )
     listed = [d for d in view.manifest.get("design_points") or [] if isinstance(d, dict)]
-    for key, title in (("extra_cost_per_year", "extra cost per year"),
-                       ("cost_per_year", "cost per year")):
+    for key, title in (("extra_cost_per_year", "extra cost per year"), ("cost_per_year", "cost per year")):
         if not any(key in d for d in listed):
             continue
         nums = {str(d.get("id")): float(d[key]) for d in listed if finite([d.get(key)])}
@@ -429,8 +561,7 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
         note = f"Cost: <code>{key}</code> of each design point, from the manifest."
         if unpriced:
             labels = [view.point(dp).label if view.point(dp) else dp for dp in unpriced]
-            note += (f" Not priced, so not shown ({len(unpriced)}): "
-                     f"{esc('; '.join(labels))}.")
+            note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
             return nums, title, note
     known = [p for p in view.points if p.scenario is not None]
@@ -438,19 +569,24 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
         return None
     units = {staffing(p.scenario)[1] for p in known}
     if len(units) > 1:  # mixed finite and Poisson fleets: count heads
-        costs = {p.id: float(p.scenario.territories.technicians * p.scenario.territories.count)
-                 for p in known}
+        costs = {
+            p.id: float(p.scenario.territories.technicians * p.scenario.territories.count) for p in known
+        }
         title = "technicians (territories x technicians per territory)"
     else:
         costs = {p.id: staffing(p.scenario)[0] for p in known}
         title = units.pop()
-    note = (f"No cost data in this run: staffing ({esc(title)}) is the cost proxy. Equipment, "
-            "travel, parts and training costs are not counted, so designs that change only "
-            "those look free.")
+    note = (
+        f"No cost data in this run: staffing ({esc(title)}) is the cost proxy. Equipment, "
+        "travel, parts and training costs are not counted, so designs that change only "
+        "those look free."
+    )
     missing = [p.id for p in view.points if p.scenario is None]
     if missing:
-        note += (f" Left out ({len(missing)}): {esc(', '.join(missing))}, whose scenario the "
-                 "manifest does not hold.")
+        note += (
+            f" Left out ({len(missing)}): {esc(', '.join(missing))}, whose scenario the "
+            "manifest does not hold."
+        )
     return costs, title, note
 
 
@@ -475,9 +611,11 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
     hi = w["ci_high"].astype(float).to_numpy()
     x = np.array([cost[p.id] for p in pts])  # type: ignore[union-attr]
     feasible = hi <= standard_h
-    verdicts = np.where(feasible, "meets the standard",
-                        np.where(lo > standard_h, "misses the standard",
-                                 "not distinguishable from the standard"))
+    verdicts = np.where(
+        feasible,
+        "meets the standard",
+        np.where(lo > standard_h, "misses the standard", "not distinguishable from the standard"),
+    )
     series = [axis.series[p.id] for p in pts]  # type: ignore[union-attr]
     # few distinct costs (a staffing proxy): one category per cost, series side by side
     levels = sorted({round(float(v), 9) for v in x})
@@ -489,53 +627,98 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
         best = [i for i in np.flatnonzero(feasible) if math.isclose(x[i], cmin, rel_tol=1e-9)]
         for k, name in enumerate(dict.fromkeys(series[i] for i in best)):
             idx = [i for i in best if series[i] == name]
-            fig.add_trace(go.Scatter(  # under the design points, which stay visible on top
-                x=[xs[i] for i in idx], y=mean[idx], mode="markers", name="cheapest feasible",
-                legendgroup="best", showlegend=k == 0, legendrank=999, offsetgroup=name,
-                marker=dict(symbol="star", size=30, color="rgba(242,197,0,0.75)",
-                            line=dict(width=1.5, color="#7a6200")),
-                hovertext=[f"{pts[i].hover}<br><b>cheapest design that meets the standard</b>"  # type: ignore[union-attr]
-                           for i in idx], hoverinfo="text",
-            ))
+            fig.add_trace(
+                go.Scatter(  # under the design points, which stay visible on top
+                    x=[xs[i] for i in idx],
+                    y=mean[idx],
+                    mode="markers",
+                    name="cheapest feasible",
+                    legendgroup="best",
+                    showlegend=k == 0,
+                    legendrank=999,
+                    offsetgroup=name,
+                    marker=dict(
+                        symbol="star",
+                        size=30,
+                        color="rgba(242,197,0,0.75)",
+                        line=dict(width=1.5, color="#7a6200"),
+                    ),
+                    hovertext=[
+                        f"{pts[i].hover}<br><b>cheapest design that meets the standard</b>"  # type: ignore[union-attr]
+                        for i in idx
+                    ],
+                    hoverinfo="text",
+                )
+            )
     for name in dict.fromkeys(series):
         idx = [i for i, s in enumerate(series) if s == name]
-        fig.add_trace(go.Scatter(
-            x=[xs[i] for i in idx], y=mean[idx], mode="markers", name=name or "design points",
-            legendrank=100, offsetgroup=name,
-            marker=dict(size=12, color=colors.get(name, PALETTE[0]),
-                        symbol=["circle" if feasible[i] else "circle-open" for i in idx],
-                        line=dict(width=2, color=colors.get(name, PALETTE[0]))),
-            error_y=dict(type="data", array=hi[idx] - mean[idx], arrayminus=mean[idx] - lo[idx],
-                         width=6),
-            hovertext=[f"{pts[i].hover}<br>{esc(xtitle)}: {x[i]:,.4g}<br>mean wait "  # type: ignore[union-attr]
-                       f"<b>{mean[i]:.3g} h</b> [{lo[i]:.3g}, {hi[i]:.3g}]<br>{verdicts[i]}"
-                       for i in idx], hoverinfo="text",
-        ))
-    fig.add_hline(y=standard_h, line=dict(color=FAIL, dash="dash", width=2),
-                  annotation_text=f"standard: mean wait ≤ {standard_h:g} h",
-                  annotation_position="top right")
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[i] for i in idx],
+                y=mean[idx],
+                mode="markers",
+                name=name or "design points",
+                legendrank=100,
+                offsetgroup=name,
+                marker=dict(
+                    size=12,
+                    color=colors.get(name, PALETTE[0]),
+                    symbol=["circle" if feasible[i] else "circle-open" for i in idx],
+                    line=dict(width=2, color=colors.get(name, PALETTE[0])),
+                ),
+                error_y=dict(type="data", array=hi[idx] - mean[idx], arrayminus=mean[idx] - lo[idx], width=6),
+                hovertext=[
+                    f"{pts[i].hover}<br>{esc(xtitle)}: {x[i]:,.4g}<br>mean wait "  # type: ignore[union-attr]
+                    f"<b>{mean[i]:.3g} h</b> [{lo[i]:.3g}, {hi[i]:.3g}]<br>{verdicts[i]}"
+                    for i in idx
+                ],
+                hoverinfo="text",
+            )
+        )
+    fig.add_hline(
+        y=standard_h,
+        line=dict(color=FAIL, dash="dash", width=2),
+        annotation_text=f"standard: mean wait ≤ {standard_h:g} h",
+        annotation_position="top right",
+    )
     best_txt = "No design meets the standard at this precision."
     if best:
         cmin = x[best[0]]
         names = ", ".join(f"{pts[i].label} ({mean[i]:.2f} h)" for i in best)  # type: ignore[union-attr]
-        best_txt = (f"Cheapest design{'s' if len(best) > 1 else ''} that meet"
-                    f"{'' if len(best) > 1 else 's'} the standard (upper 95% limit ≤ "
-                    f"{standard_h:g} h), marked with a star: <strong>{esc(names)}</strong> at "
-                    f"{esc(xtitle)} = {cmin:,.4g}.")
-    fig.update_layout(**base_layout(
-        title=dict(text=f"Cost against mean wait (standard {standard_h:g} h)", x=0.5,
-                   xanchor="center"),
-        xaxis=dict(title=dict(text=esc(xtitle)), automargin=True,
-                   **({"type": "category", "categoryorder": "array",
-                       "categoryarray": [f"{v:,.4g}" for v in levels]} if grouped else {})),
-        yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
-        **({"scattermode": "group", "scattergap": 0.5} if grouped else {}),
-    ))
-    intro = ("Every design point: its cost against its mean wait (95% CI). Filled markers meet "
-             f"the standard of a mean wait ≤ {standard_h:g} h with 95% confidence; open markers "
-             f"do not (or cannot be told apart at this precision). {note} {best_txt}")
-    return Section("tradeoffs", "Trade-offs: cost against waiting", intro, [Chart("tradeoff", fig)],
-                   nav="Trade-offs")
+        best_txt = (
+            f"Cheapest design{'s' if len(best) > 1 else ''} that meet"
+            f"{'' if len(best) > 1 else 's'} the standard (upper 95% limit ≤ "
+            f"{standard_h:g} h), marked with a star: <strong>{esc(names)}</strong> at "
+            f"{esc(xtitle)} = {cmin:,.4g}."
+        )
+    fig.update_layout(
+        **base_layout(
+            title=dict(text=f"Cost against mean wait (standard {standard_h:g} h)", x=0.5, xanchor="center"),
+            xaxis=dict(
+                title=dict(text=esc(xtitle)),
+                automargin=True,
+                **(
+                    {
+                        "type": "category",
+                        "categoryorder": "array",
+                        "categoryarray": [f"{v:,.4g}" for v in levels],
+                    }
+                    if grouped
+                    else {}
+                ),
+            ),
+            yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
+            **({"scattermode": "group", "scattergap": 0.5} if grouped else {}),
+        )
+    )
+    intro = (
+        "Every design point: its cost against its mean wait (95% CI). Filled markers meet "
+        f"the standard of a mean wait ≤ {standard_h:g} h with 95% confidence; open markers "
+        f"do not (or cannot be told apart at this precision). {note} {best_txt}"
+    )
+    return Section(
+        "tradeoffs", "Trade-offs: cost against waiting", intro, [Chart("tradeoff", fig)], nav="Trade-offs"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -560,7 +743,7 @@ def distribution_section(view: RunView) -> Section | None:
         warm = view.warmup_h(p)
         if warm is not None and "logged_at" in sub:
             sub = sub[sub["logged_at"] >= warm]
-        w = (sub["wait_h"] if "wait_h" in sub else sub["dispatched_at"] - sub["logged_at"])
+        w = sub["wait_h"] if "wait_h" in sub else sub["dispatched_at"] - sub["logged_at"]
         w = np.sort(w.astype(float).to_numpy())
         w = w[np.isfinite(w)]
         if len(w):
@@ -569,8 +752,12 @@ def distribution_section(view: RunView) -> Section | None:
         return None
     tmax = max(float(np.quantile(w, 0.995)) for w in waits.values()) or 1.0
     t = np.linspace(0.0, tmax, 300)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
-        "P(wait ≤ t): empirical CDF", "P(wait > t): tail, log scale"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.1,
+        subplot_titles=("P(wait ≤ t): empirical CDF", "P(wait > t): tail, log scale"),
+    )
     colors = _series_colors(p.id for p in pts)
     notes = []
     for p in pts:
@@ -581,51 +768,93 @@ def distribution_section(view: RunView) -> Section | None:
         color = colors[p.id]
         name = f"{esc(p.label)}: simulated, {len(w):,} calls"
         extra = f"<extra>{p.hover}</extra>"
-        fig.add_trace(go.Scatter(
-            x=t, y=cdf, mode="lines", line=dict(color=color, width=6, shape="hv"), opacity=0.45,
-            name=name, legendgroup=p.id,
-            hovertemplate="simulated P(wait ≤ %{x:.3g} h) = %{y:.3f}" + extra), row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=cdf,
+                mode="lines",
+                line=dict(color=color, width=6, shape="hv"),
+                opacity=0.45,
+                name=name,
+                legendgroup=p.id,
+                hovertemplate="simulated P(wait ≤ %{x:.3g} h) = %{y:.3f}" + extra,
+            ),
+            row=1,
+            col=1,
+        )
         tail = 1.0 - cdf
         keep = tail > 0
-        fig.add_trace(go.Scatter(
-            x=t[keep], y=tail[keep], mode="lines", showlegend=False, opacity=0.45,
-            line=dict(color=color, width=6, shape="hv"), legendgroup=p.id,
-            hovertemplate="simulated P(wait > %{x:.3g} h) = %{y:.4f}" + extra), row=1, col=2)
+        fig.add_trace(
+            go.Scatter(
+                x=t[keep],
+                y=tail[keep],
+                mode="lines",
+                showlegend=False,
+                opacity=0.45,
+                line=dict(color=color, width=6, shape="hv"),
+                legendgroup=p.id,
+                hovertemplate="simulated P(wait > %{x:.3g} h) = %{y:.4f}" + extra,
+            ),
+            row=1,
+            col=2,
+        )
         an = wait_tail(p.scenario) if p.scenario is not None else None
         if an is None:
-            why = ("its scenario is not in the manifest" if p.scenario is None else
-                   "no closed-form tail (non-exponential service or priority dispatch)")
+            why = (
+                "its scenario is not in the manifest"
+                if p.scenario is None
+                else "no closed-form tail (non-exponential service or priority dispatch)"
+            )
             notes.append(f"{esc(p.label)}: {why}")
             continue
         at = an.fn(t)
         label = f"{esc(an.model)} formula ({'exact' if an.exact else 'approximation'})"
         for col, y, sym in ((1, 1.0 - at, "≤"), (2, at, ">")):
             keep = y > 0
-            fig.add_trace(go.Scatter(
-                x=t[keep], y=y[keep], mode="lines",
-                name=f"{esc(p.label)}: {label}" if col == 1 else None,
-                legendgroup=f"{p.id}-formula", showlegend=col == 1,
-                line=dict(color=_darker(color), width=2, dash="solid" if an.exact else "dash"),
-                hovertemplate=f"{label}: P(wait {sym} %{{x:.3g}} h) = %{{y:.4f}}" + extra,
-            ), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=t[keep],
+                    y=y[keep],
+                    mode="lines",
+                    name=f"{esc(p.label)}: {label}" if col == 1 else None,
+                    legendgroup=f"{p.id}-formula",
+                    showlegend=col == 1,
+                    line=dict(color=_darker(color), width=2, dash="solid" if an.exact else "dash"),
+                    hovertemplate=f"{label}: P(wait {sym} %{{x:.3g}} h) = %{{y:.4f}}" + extra,
+                ),
+                row=1,
+                col=col,
+            )
     fig.update_xaxes(title_text="wait t (h)", automargin=True)
     fig.update_yaxes(title_text="probability", automargin=True, row=1, col=1, range=[0, 1.02])
-    fig.update_yaxes(title_text="probability (log)", type="log", automargin=True, row=1, col=2,
-                     exponentformat="power")
-    fig.update_layout(**base_layout(title=dict(text="Distribution of waits (calls logged after "
-                                                    "the warm-up)", x=0.5, xanchor="center"),
-                                    legend=dict(orientation="h", y=-0.2, yanchor="top",
-                                                font=dict(size=13))))
-    intro = ("Broad pale lines: the empirical distribution of every call's wait (calls logged "
-             "after the warm-up, all replications). Thin dark lines: the closed form of the same "
-             "point (solid when exact, dashed when approximate). The jump at t = 0 is the share of calls "
-             "served at once; on the log scale an M/M/s tail is a straight line.")
+    fig.update_yaxes(
+        title_text="probability (log)", type="log", automargin=True, row=1, col=2, exponentformat="power"
+    )
+    fig.update_layout(
+        **base_layout(
+            title=dict(
+                text="Distribution of waits (calls logged after the warm-up)", x=0.5, xanchor="center"
+            ),
+            legend=dict(orientation="h", y=-0.2, yanchor="top", font=dict(size=13)),
+        )
+    )
+    intro = (
+        "Broad pale lines: the empirical distribution of every call's wait (calls logged "
+        "after the warm-up, all replications). Thin dark lines: the closed form of the same "
+        "point (solid when exact, dashed when approximate). The jump at t = 0 is the share of calls "
+        "served at once; on the log scale an M/M/s tail is a straight line."
+    )
     if len(present) > len(pts):
         intro += f" Showing the first {len(pts)} of {len(present)} design points."
     if notes:
         intro += " No formula drawn for " + "; ".join(notes) + "."
-    return Section("distributions", "Distribution of waiting times", intro,
-                   [Chart("distribution", fig)], nav="Distributions")
+    return Section(
+        "distributions",
+        "Distribution of waiting times",
+        intro,
+        [Chart("distribution", fig)],
+        nav="Distributions",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -641,8 +870,13 @@ def timeseries_section(view: RunView) -> Section | None:
     pts = [p for p in view.points if p.id in present]
     if not pts:
         return None
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("calls waiting", "machines down (broken, not yet restored)"))
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("calls waiting", "machines down (broken, not yet restored)"),
+    )
     groups: list[tuple[int, int]] = []
     shapes_per: list[list[dict[str, Any]]] = []
     w_used = 1
@@ -653,62 +887,127 @@ def timeseries_section(view: RunView) -> Section | None:
         t = avg.index.to_numpy(dtype=float)
         w_used = max(1, round(len(t) / 40))
         start = len(fig.data)
-        for row, col, title in ((1, "calls_waiting", "calls waiting"),
-                                (2, "machines_down", "machines down")):
+        for row, col, title in ((1, "calls_waiting", "calls waiting"), (2, "machines_down", "machines down")):
             y = avg[col].to_numpy(dtype=float)
-            fig.add_trace(go.Scatter(
-                x=t, y=y, mode="lines", name=f"mean of {nrep} replications",
-                legendgroup="raw", showlegend=row == 1, visible=k == 0,
-                line=dict(color="#9ecae1", width=1),
-                hovertemplate=f"t = %{{x:,.0f}} h: {title} %{{y:.3g}} (mean of {nrep})"
-                              f"<extra>{esc(p.label)}</extra>",
-            ), row=row, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=t,
+                    y=y,
+                    mode="lines",
+                    name=f"mean of {nrep} replications",
+                    legendgroup="raw",
+                    showlegend=row == 1,
+                    visible=k == 0,
+                    line=dict(color="#9ecae1", width=1),
+                    hovertemplate=f"t = %{{x:,.0f}} h: {title} %{{y:.3g}} (mean of {nrep})"
+                    f"<extra>{esc(p.label)}</extra>",
+                ),
+                row=row,
+                col=1,
+            )
             ma = welch_moving_average(y, w_used)  # Law's procedure: the last w points drop
-            fig.add_trace(go.Scatter(
-                x=t[: len(ma)], y=ma, mode="lines", name=f"Welch moving average (window {2 * w_used + 1})",
-                legendgroup="welch", showlegend=row == 1, visible=k == 0,
-                line=dict(color="#08519c", width=3),
-                hovertemplate=f"t = %{{x:,.0f}} h: {title}, Welch average %{{y:.3g}}"
-                              f"<extra>{esc(p.label)}</extra>",
-            ), row=row, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=t[: len(ma)],
+                    y=ma,
+                    mode="lines",
+                    name=f"Welch moving average (window {2 * w_used + 1})",
+                    legendgroup="welch",
+                    showlegend=row == 1,
+                    visible=k == 0,
+                    line=dict(color="#08519c", width=3),
+                    hovertemplate=f"t = %{{x:,.0f}} h: {title}, Welch average %{{y:.3g}}"
+                    f"<extra>{esc(p.label)}</extra>",
+                ),
+                row=row,
+                col=1,
+            )
             kpi = "queue_len" if col == "calls_waiting" else "machines_down"
             ref = view.rows(kpi).set_index("design_point")
             if p.id in ref.index and np.isfinite(float(ref.loc[p.id, "mean"])):
                 m = float(ref.loc[p.id, "mean"])
-                fig.add_trace(go.Scatter(
-                    x=[t[0], t[-1]], y=[m, m], mode="lines", name="time average after warm-up",
-                    legendgroup="steady", showlegend=row == 1, visible=k == 0,
-                    line=dict(color="#2ca02c", dash="dot", width=2),
-                    hovertext=[f"{p.hover}<br>time average after warm-up: {m:.3g}"] * 2,
-                    hoverinfo="text",
-                ), row=row, col=1)
+                fig.add_trace(
+                    go.Scatter(
+                        x=[t[0], t[-1]],
+                        y=[m, m],
+                        mode="lines",
+                        name="time average after warm-up",
+                        legendgroup="steady",
+                        showlegend=row == 1,
+                        visible=k == 0,
+                        line=dict(color="#2ca02c", dash="dot", width=2),
+                        hovertext=[f"{p.hover}<br>time average after warm-up: {m:.3g}"] * 2,
+                        hoverinfo="text",
+                    ),
+                    row=row,
+                    col=1,
+                )
         groups.append((start, len(fig.data)))
         warm = view.warmup_h(p) or 0.0
         shapes = []
         if warm > 0:
             for yref in ("y domain", "y2 domain"):
-                shapes.append(dict(type="rect", xref="x", yref=yref, x0=0, x1=warm, y0=0, y1=1,
-                                   fillcolor="#999", opacity=0.15, line=dict(width=0),
-                                   layer="below"))
-                shapes.append(dict(type="line", xref="x", yref=yref, x0=warm, x1=warm, y0=0, y1=1,
-                                   line=dict(color=FAIL, width=2, dash="dash")))
+                shapes.append(
+                    dict(
+                        type="rect",
+                        xref="x",
+                        yref=yref,
+                        x0=0,
+                        x1=warm,
+                        y0=0,
+                        y1=1,
+                        fillcolor="#999",
+                        opacity=0.15,
+                        line=dict(width=0),
+                        layer="below",
+                    )
+                )
+                shapes.append(
+                    dict(
+                        type="line",
+                        xref="x",
+                        yref=yref,
+                        x0=warm,
+                        x1=warm,
+                        y0=0,
+                        y1=1,
+                        line=dict(color=FAIL, width=2, dash="dash"),
+                    )
+                )
         shapes_per.append(shapes)
     warm0 = view.warmup_h(pts[0]) or 0.0
     layout = base_layout(
         title=dict(text="Levels over time (warm-up shaded)", x=0.5, xanchor="center"),
         shapes=shapes_per[0],
-        annotations=list(fig.layout.annotations) + ([dict(
-            x=warm0, y=1, xref="x", yref="y domain", text="end of warm-up", showarrow=False,
-            xanchor="left", yanchor="top", font=dict(color=FAIL))] if warm0 > 0 else []),
+        annotations=list(fig.layout.annotations)
+        + (
+            [
+                dict(
+                    x=warm0,
+                    y=1,
+                    xref="x",
+                    yref="y domain",
+                    text="end of warm-up",
+                    showarrow=False,
+                    xanchor="left",
+                    yanchor="top",
+                    font=dict(color=FAIL),
+                )
+            ]
+            if warm0 > 0
+            else []
+        ),
         legend=dict(orientation="h", y=-0.12, yanchor="top", font=dict(size=13)),
     )
     if len(pts) > 1:
         n = len(fig.data)
-        layout["updatemenus"] = [_dropdown(
-            [esc(p.label) for p in pts],
-            [[a <= i < b for i in range(n)] for a, b in groups],
-            [{"shapes": sh} for sh in shapes_per],
-        )]
+        layout["updatemenus"] = [
+            _dropdown(
+                [esc(p.label) for p in pts],
+                [[a <= i < b for i in range(n)] for a, b in groups],
+                [{"shapes": sh} for sh in shapes_per],
+            )
+        ]
     fig.update_layout(**layout)
     fig.update_xaxes(title_text="simulated time (h)", row=2, col=1, automargin=True)
     fig.update_yaxes(title_text="calls", row=1, col=1, rangemode="tozero", automargin=True)
@@ -723,8 +1022,13 @@ def timeseries_section(view: RunView) -> Section | None:
     )
     if len(pts) > 1:
         intro += " Choose the design point in the menu."
-    return Section("timeseries", "Time series and warm-up", intro,
-                   [Chart("timeseries", fig, tall=True)], nav="Time series")
+    return Section(
+        "timeseries",
+        "Time series and warm-up",
+        intro,
+        [Chart("timeseries", fig, tall=True)],
+        nav="Time series",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -747,52 +1051,98 @@ def teaching_figure(initial_rho: float = 0.75, service_h: float = 2.0) -> go.Fig
     fig = go.Figure()
     for s, color in zip(SERVERS, TEACH_COLORS, strict=True):
         y = [_wq_in_service_times(r, s) for r in grid]
-        fig.add_trace(go.Scatter(
-            x=grid, y=y, mode="lines", name=f"{s} technician{'s' if s > 1 else ''} sharing one queue",
-            line=dict(color=color, width=3), legendgroup=str(s),
-            hovertemplate=f"M/M/{s}: utilization %{{x:.0%}}<br>wait %{{y:.2f}} service times"
-                          f"<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=grid,
+                y=y,
+                mode="lines",
+                name=f"{s} technician{'s' if s > 1 else ''} sharing one queue",
+                line=dict(color=color, width=3),
+                legendgroup=str(s),
+                hovertemplate=f"M/M/{s}: utilization %{{x:.0%}}<br>wait %{{y:.2f}} service times"
+                f"<extra></extra>",
+            )
+        )
     points0 = [_wq_in_service_times(initial_rho, s) for s in SERVERS]
     for s, color, y in zip(SERVERS, TEACH_COLORS, points0, strict=True):
-        fig.add_trace(go.Scatter(
-            x=[initial_rho], y=[y], mode="markers", showlegend=False, legendgroup=str(s),
-            marker=dict(size=16, color=color, line=dict(width=2, color="white")),
-            hovertemplate=f"M/M/{s} at utilization %{{x:.0%}}: wait %{{y:.2f}} service times"
-                          "<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[initial_rho],
+                y=[y],
+                mode="markers",
+                showlegend=False,
+                legendgroup=str(s),
+                marker=dict(size=16, color=color, line=dict(width=2, color="white")),
+                hovertemplate=f"M/M/{s} at utilization %{{x:.0%}}: wait %{{y:.2f}} service times"
+                "<extra></extra>",
+            )
+        )
     n_curves = len(SERVERS)
     marker_idx = list(range(n_curves, 2 * n_curves))
 
     def note(rho: float, ys: Sequence[float]) -> str:
         bits = [f"{s} tech: {y:.2f} ({y * service_h:.2f} h)" for s, y in zip(SERVERS, ys, strict=True)]
-        return (f"utilization {rho:.0%} — mean wait in service times (hours with "
-                f"{service_h:g}-h repairs):<br>" + " · ".join(bits))
+        return (
+            f"utilization {rho:.0%} — mean wait in service times (hours with "
+            f"{service_h:g}-h repairs):<br>" + " · ".join(bits)
+        )
 
     steps = []
     for rho in RHO_STEPS:
         ys = [_wq_in_service_times(rho, s) for s in SERVERS]
-        steps.append(dict(
-            method="update", label=f"{rho:.2f}",
-            args=[{"x": [[rho]] * n_curves, "y": [[y] for y in ys]},
-                  {"annotations[0].text": note(rho, ys)}, marker_idx],
-        ))
+        steps.append(
+            dict(
+                method="update",
+                label=f"{rho:.2f}",
+                args=[
+                    {"x": [[rho]] * n_curves, "y": [[y] for y in ys]},
+                    {"annotations[0].text": note(rho, ys)},
+                    marker_idx,
+                ],
+            )
+        )
     active = min(range(len(RHO_STEPS)), key=lambda i: abs(RHO_STEPS[i] - initial_rho))
-    fig.update_layout(**base_layout(
-        title=dict(text="Waiting explodes as utilization approaches 1 — and pooling tames it",
-                   x=0.5, xanchor="center"),
-        xaxis=dict(title=dict(text="utilization ρ = λ / (s μ)"), range=[0, 1], tickformat=".0%",
-                   automargin=True),
-        yaxis=dict(title=dict(text="mean wait Wq (in mean service times)"), range=[0, Y_MAX],
-                   automargin=True),
-        margin=dict(l=70, r=20, t=110, b=40),
-        legend=dict(x=0.02, y=0.98, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
-        annotations=[dict(text=note(initial_rho, points0), x=0.5, y=1.0, xref="paper",
-                          yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
-                          font=dict(size=14))],
-        sliders=[dict(active=active, steps=steps, currentvalue=dict(prefix="utilization ρ = "),
-                      pad=dict(t=60, b=10), len=1.0, x=0, xanchor="left")],
-    ))
+    fig.update_layout(
+        **base_layout(
+            title=dict(
+                text="Waiting explodes as utilization approaches 1 — and pooling tames it",
+                x=0.5,
+                xanchor="center",
+            ),
+            xaxis=dict(
+                title=dict(text="utilization ρ = λ / (s μ)"), range=[0, 1], tickformat=".0%", automargin=True
+            ),
+            yaxis=dict(
+                title=dict(text="mean wait Wq (in mean service times)"), range=[0, Y_MAX], automargin=True
+            ),
+            margin=dict(l=70, r=20, t=110, b=40),
+            legend=dict(x=0.02, y=0.98, xanchor="left", yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
+            annotations=[
+                dict(
+                    text=note(initial_rho, points0),
+                    x=0.5,
+                    y=1.0,
+                    xref="paper",
+                    yref="paper",
+                    xanchor="center",
+                    yanchor="bottom",
+                    showarrow=False,
+                    font=dict(size=14),
+                )
+            ],
+            sliders=[
+                dict(
+                    active=active,
+                    steps=steps,
+                    currentvalue=dict(prefix="utilization ρ = "),
+                    pad=dict(t=60, b=10),
+                    len=1.0,
+                    x=0,
+                    xanchor="left",
+                )
+            ],
+        )
+    )
     return fig
 
 
@@ -806,16 +1156,20 @@ def teaching_section() -> Section:
         "team is busy. Dupit's status quo is ρ = 0.75 with 2-h repairs: 3 service times = 6 h "
         "for one rep per territory."
     )
-    return Section("teaching", "Teaching view: utilization and pooling", intro,
-                   [Chart("teaching", teaching_figure(), tall=True)], nav="Teaching view")
+    return Section(
+        "teaching",
+        "Teaching view: utilization and pooling",
+        intro,
+        [Chart("teaching", teaching_figure(), tall=True)],
+        nav="Teaching view",
+    )
 
 
 # ---------------------------------------------------------------------------
 # 7. parts and geography
 
 
-def _kpi_section(view: RunView, sid: str, title: str, kpis: Sequence[str],
-                 intro: str) -> Section | None:
+def _kpi_section(view: RunView, sid: str, title: str, kpis: Sequence[str], intro: str) -> Section | None:
     present = [k for k in kpis if view.has_kpi(k)]
     if not present:
         return None
@@ -828,20 +1182,30 @@ def _kpi_section(view: RunView, sid: str, title: str, kpis: Sequence[str],
 def parts_section(view: RunView) -> Section | None:
     if not any(view.has_kpi(k) for k in PARTS_TRIGGERS):
         return None
-    return _kpi_section(view, "parts", "Spare parts and first-time fix", PARTS_KPIS,
-                        "Fill rates, first-time fix, visits and part delays per design point "
-                        "(95% CIs). Choose the KPI in the menu.")
+    return _kpi_section(
+        view,
+        "parts",
+        "Spare parts and first-time fix",
+        PARTS_KPIS,
+        "Fill rates, first-time fix, visits and part delays per design point "
+        "(95% CIs). Choose the KPI in the menu.",
+    )
 
 
 def geography_section(view: RunView) -> Section | None:
     if not any(view.has_kpi(k, nonzero=True) for k in GEO_TRIGGERS):
         return None
-    return _kpi_section(view, "geography", "Geography and travel", GEO_KPIS,
-                        "Trip lengths and the share of technician time spent travelling per "
-                        "design point (95% CIs). Choose the KPI in the menu.")
+    return _kpi_section(
+        view,
+        "geography",
+        "Geography and travel",
+        GEO_KPIS,
+        "Trip lengths and the share of technician time spent travelling per "
+        "design point (95% CIs). Choose the KPI in the menu.",
+    )
 
 
 def _darker(hex_color: str, factor: float = 0.6) -> str:
     h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"

@@ -13,9 +13,20 @@ from .data import ALL, RunView, esc, is_share, kpi_title
 from .figures import Section
 
 #: the KPIs of the summary table (p_wait_gt_* follow wait_h; absent ones are skipped)
-TABLE_KPIS = ("wait_h", "p_wait_gt_", "response_h", "sla_met", "utilization", "queue_len",
-              "machines_down", "calls_per_day", "first_time_fix", "fill_rate_van", "cost_per_day",
-              "overtime_h_per_week")
+TABLE_KPIS = (
+    "wait_h",
+    "p_wait_gt_",
+    "response_h",
+    "sla_met",
+    "utilization",
+    "queue_len",
+    "machines_down",
+    "calls_per_day",
+    "first_time_fix",
+    "fill_rate_van",
+    "cost_per_day",
+    "overtime_h_per_week",
+)
 
 CSS = """
 :root { --fg:#1b1f24; --muted:#5b6570; --line:#d9dee3; --bg:#f6f7f9; --card:#fff;
@@ -93,10 +104,22 @@ def summary_table(view: RunView, standard_h: float) -> str:
     if not view.usable:
         return ""
     kpis = _table_kpis(view)
-    cols = ["design_point", "kpi", "class", "mean", "ci_low", "ci_high", "half_width",
-            "analytic", "analytic_model", "analytic_exact"]
-    index = {(r.design_point, r.kpi, r.cls): r for r in
-             s[cols].rename(columns={"class": "cls"}).itertuples(index=False)}
+    cols = [
+        "design_point",
+        "kpi",
+        "class",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "half_width",
+        "analytic",
+        "analytic_model",
+        "analytic_exact",
+    ]
+    index = {
+        (r.design_point, r.kpi, r.cls): r
+        for r in s[cols].rename(columns={"class": "cls"}).itertuples(index=False)
+    }
     with_class = any(len(view.classes(p.id)) > 1 for p in view.points)
     head = ["point", "design"] + (["class"] if with_class else []) + [esc(kpi_title(k)) for k in kpis]
     has_wait = "wait_h" in kpis
@@ -127,17 +150,23 @@ def summary_table(view: RunView, standard_h: float) -> str:
                     exact = bool(r.analytic_exact) if r.analytic_exact == r.analytic_exact else False
                     a = float(r.analytic)
                     av = f"{a:.1%}" if share else f"{a:.4g}"
-                    ana = (f"<span class=ana>{esc(r.analytic_model)} "
-                           f"{'exact' if exact else 'approx.'}: {av}</span>")
+                    ana = (
+                        f"<span class=ana>{esc(r.analytic_model)} "
+                        f"{'exact' if exact else 'approx.'}: {av}</span>"
+                    )
                     if exact and not (r.ci_low <= a <= r.ci_high):
                         klass += " bad"
                 cells.append(f"<td class='{klass}'>{txt}{ana}</td>")
                 if k == "wait_h":
                     cells.append(f"<td>{_verdict(r, standard_h)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
-    return ("<div class=table-wrap><table class=data id=summary-table><thead><tr>"
-            + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
-            + "".join(body) + "</tbody></table></div>")
+    return (
+        "<div class=table-wrap><table class=data id=summary-table><thead><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table></div>"
+    )
 
 
 def _verdict(r: Any, standard_h: float) -> str:
@@ -155,10 +184,12 @@ def summary_section(view: RunView, standard_h: float) -> Section | None:
     table = summary_table(view, standard_h)
     if not table:
         return None
-    intro = ("Each cell: simulated mean with its 95% confidence interval over replications; "
-             "below it, the closed-form value, its model and whether the formula is exact for "
-             "the scenario or an approximation (red: an exact value outside the interval). "
-             f"Class <em>{ALL}</em> is every call. All times in hours.")
+    intro = (
+        "Each cell: simulated mean with its 95% confidence interval over replications; "
+        "below it, the closed-form value, its model and whether the formula is exact for "
+        "the scenario or an approximation (red: an exact value outside the interval). "
+        f"Class <em>{ALL}</em> is every call. All times in hours."
+    )
     return Section("summary", "Summary", intro, [], table)
 
 
@@ -200,18 +231,18 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
         f"<p>scenario file <code>{esc(m.get('scenario_file', '?'))}</code> · run folder "
         f"<code>{esc(view.run.path.name)}</code></p>",
         "</header>",
-        "<nav>" + "".join(f"<a href='#{s.id}'>{esc(s.nav or s.title)}</a>" for s in sections)
-        + "</nav>",
+        "<nav>" + "".join(f"<a href='#{s.id}'>{esc(s.nav or s.title)}</a>" for s in sections) + "</nav>",
         "<main>",
     ]
     if failed:
-        parts.append(f"<p class=warn>{len(failed)} of {n_tasks} tasks failed; their replications "
-                     "are missing from every table and chart. Tracebacks are in "
-                     "<code>manifest.json</code>.</p>")
+        parts.append(
+            f"<p class=warn>{len(failed)} of {n_tasks} tasks failed; their replications "
+            "are missing from every table and chart. Tracebacks are in "
+            "<code>manifest.json</code>.</p>"
+        )
     scripts = []
     for s in sections:
-        parts.append(f"<section id='{esc(s.id)}'><h2>{esc(s.title)}</h2>"
-                     f"<p class=intro>{s.intro}</p>")
+        parts.append(f"<section id='{esc(s.id)}'><h2>{esc(s.title)}</h2><p class=intro>{s.intro}</p>")
         for c in s.charts:
             div = f"chart-{c.id}"
             parts.append(f"<div id='{div}' class='chart{' tall' if c.tall else ''}'></div>")
@@ -220,8 +251,10 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
             scripts.append(f"draw('{div}', {_script_json(c.figure.to_json())});")
         parts.append(s.html)
         parts.append("</section>")
-    parts.append("</main><footer>Written by <code>python run_sim.py report</code>; "
-                 "charts by plotly.js, stored next to this file (works offline).</footer>")
+    parts.append(
+        "</main><footer>Written by <code>python run_sim.py report</code>; "
+        "charts by plotly.js, stored next to this file (works offline).</footer>"
+    )
     parts.append(
         "<script>\n"
         "const CONFIG = {responsive: true, displaylogo: false, scrollZoom: false,\n"
