@@ -253,12 +253,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     out = Path(args.out)
     if not args.resume:
         _check_writable(out)
-    tasks = len(points) * scenario.run.replications
-    print(
-        f"{scenario.meta.name}: {len(points)} design point(s) x {scenario.run.replications} "
-        f"replication(s) = {tasks} task(s), backend {args.backend}",
-        file=sys.stderr,
-    )
+    print(f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}", file=sys.stderr)
     exp = execute(
         scenario,
         points,
@@ -294,6 +289,24 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(first.strip().splitlines()[-1], file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _plan_text(points: Sequence[Any]) -> str:
+    """``2 design point(s) x 10 replication(s) = 20 task(s)``; each point's own count when
+    ``run.replications`` is swept."""
+    from sim.runner import planned_tasks
+
+    reps = [p.scenario.run.replications for p in points]
+    each = f"{reps[0]}" if len(set(reps)) == 1 else f"{min(reps)} to {max(reps)}"
+    total = sum(reps)
+    tasks = planned_tasks(points)
+    done = f"{tasks} task(s)" if tasks == total else f"{total} replication(s) in {tasks} task(s)"
+    return f"{len(points)} design point(s) x {each} replication(s) = {done}"
+
+
+def _printable(text: str) -> str:
+    """User text (names) shown on the terminal with control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
@@ -426,7 +439,7 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
         raise UsageError("run: give a scenario FILE (or --resume RUN_DIR)")
     scenario = load_scenario(args.file, overrides)
     if args.sweeps:
-        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file)
+        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, overrides)
     return scenario, expand_sweep(scenario, args.file), args.file
 
 
@@ -621,7 +634,7 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_counts(args)
     scenario = load_scenario(args.file, args.overrides)
     if args.sweeps:
-        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file)
+        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, args.overrides)
     points = expand_sweep(scenario, args.file)
     _known_kpi(args.kpi, scenario, "--kpi")
     if not args.delta > 0:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -73,6 +74,29 @@ MAX_TECHNICIANS_TOTAL = 1_000_000
 
 class _Section(BaseModel):
     model_config = _STRICT
+
+
+def _printable(name: str) -> str:
+    """Names end up in table cells, folder names and terminal lines: a control character
+    (line break, carriage return, ESC...) would split a CSV row or drive the terminal."""
+    bad = next((c for c in name if not c.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"contains the control character {bad!r}; use printable characters only")
+    return name
+
+
+#: the ``class`` value of the overall rows in every table: no service class may take it
+RESERVED_CLASS_NAMES = ("all",)
+
+
+def _not_reserved(name: str) -> str:
+    if name.strip().lower() in RESERVED_CLASS_NAMES:
+        raise ValueError(f"{name!r} is reserved (the tables' overall rows); choose another class name")
+    return name
+
+
+def _name(max_length: int) -> Any:
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_printable)]
 
 
 # ---------------------------------------------------------------------------
@@ -177,7 +201,7 @@ def spec_mean(spec: Any) -> float:
 
 
 class Meta(_Section):
-    name: Annotated[str, Field(min_length=1, max_length=120)] = "scenario"
+    name: _name(120) = "scenario"  # type: ignore[valid-type]
     description: Annotated[str, Field(max_length=5000)] = ""
 
 
@@ -280,7 +304,7 @@ class Calendar(_Section):
 
 
 class ServiceClass(_Section):
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: Annotated[_name(60), AfterValidator(_not_reserved)]  # type: ignore[valid-type]
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
     priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     sla_h: PosFloat | None = None
@@ -389,8 +413,28 @@ class Dispatch(_Section):
     record_decisions: bool = False  # keep (rule, candidates, choice) of every dispatch
 
 
+def threshold_kpi(hours: float) -> str:
+    """KPI name for P(wait > hours), e.g. ``p_wait_gt_2h``."""
+    return f"p_wait_gt_{hours:g}h"
+
+
 class Report(_Section):
     wait_thresholds_h: list[PosFloat] = Field(default_factory=lambda: [2.0, 8.0])
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Report:
+        # each threshold is a KPI column named by its value: two with one name would clash
+        seen: dict[str, float] = {}
+        for i, t in enumerate(self.wait_thresholds_h):
+            name = threshold_kpi(t)
+            if name in seen:
+                raise _KeyedError(
+                    f"report.wait_thresholds_h[{i}]",
+                    f"{t!r} gives the KPI name {name} of {seen[name]!r} already listed; "
+                    "list each threshold once (and distinguishable to 6 significant digits)",
+                )
+            seen[name] = t
+        return self
 
 
 class Costs(_Section):
@@ -424,7 +468,7 @@ class StockPolicy(_Section):
 
 
 class PartType(_Section):
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: _name(60)  # type: ignore[valid-type]
     p_need: Probability  # probability that a call needs this part (independent per type)
     quantity: DistSpec | None = None  # units when needed (rounded up, at least 1); default 1
     unit_cost: NonNegFloat = 0.0
@@ -488,7 +532,7 @@ class Validation(_Section):
 class Variant(_Section):
     """A named set of overrides (e.g. one proposal), combined with the sweep grid."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80)]
+    name: _name(80)  # type: ignore[valid-type]
     description: str = ""
     set: dict[str, Any] = Field(default_factory=dict)
 
@@ -639,11 +683,6 @@ def default_preference(pooled: int, technicians: int) -> list[list[int]]:
     ]
 
 
-def threshold_kpi(hours: float) -> str:
-    """KPI name for P(wait > hours), e.g. ``p_wait_gt_2h``."""
-    return f"p_wait_gt_{hours:g}h"
-
-
 # ---------------------------------------------------------------------------
 # Loading
 
@@ -716,7 +755,104 @@ def validate_scenario(raw: Mapping[str, Any], source: str = "<scenario>") -> Sce
         raise ScenarioError(source, "variants", f"variant names must be unique, got {names}")
     for i, variant in enumerate(scenario.variants):
         _check_variant(raw, i, variant, source)
+    _check_no_undoing(scenario, source)
     return scenario
+
+
+# Precedence of the ways to change a key (docs/scenario_reference.md, "Overrides"): the
+# file, then --set, then a variant's ``set``, then the sweep.  A later change may refine an
+# earlier one (sweep ``repair.time_h.cv`` of a distribution a variant sets), but one that
+# replaces it (the same key, or a table that holds it) would silently undo it: points
+# labelled differently would run the same scenario.  Those are refused.
+
+
+def _covers(outer: str, inner: str) -> bool:
+    """Setting ``outer`` replaces ``inner``: the same key, or a table that holds it."""
+    return inner == outer or inner.startswith(outer + ".")
+
+
+def _check_no_undoing(scenario: Scenario, source: str) -> None:
+    keys = list(scenario.sweep)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            if _covers(a, b) or _covers(b, a):
+                raise ScenarioError(
+                    source,
+                    f"sweep.{b}",
+                    f"overlaps sweep.{a}: one would overwrite the other; sweep one of them",
+                )
+    for i, variant in enumerate(scenario.variants):
+        vkeys = list(variant.set)
+        for j, a in enumerate(vkeys):
+            for b in vkeys[j + 1 :]:
+                if _covers(a, b) or _covers(b, a):
+                    raise ScenarioError(
+                        source,
+                        f"variants[{i}].set.{b}",
+                        f"overlaps {a} in the same variant; set the value once",
+                    )
+        for a in vkeys:
+            for b in keys:
+                if _covers(b, a):
+                    raise ScenarioError(
+                        source,
+                        f"sweep.{b}",
+                        f"would undo variants[{i}] ({variant.name})'s {a}: every variant would run "
+                        "the swept values; sweep a key the variants do not set (or a part of it)",
+                    )
+
+
+def check_overrides(overrides: Sequence[str], scenario: Scenario, source: str) -> None:
+    """Refuse ``--set`` overrides that a later ``--set``, a variant or the sweep (the file's
+    and ``--sweep``'s) would undo; see the precedence above."""
+    keys = [parse_override(t, source)[0] for t in overrides]
+    for i, a in enumerate(keys):
+        if a.split(".")[0] in ("sweep", "variants"):
+            continue
+        for b in keys[i + 1 :]:
+            if _covers(b, a):
+                raise ScenarioError(source, f"--set {b}", f"undoes the earlier --set {a}; give it once")
+        for v in scenario.variants:
+            for b in v.set:
+                if _covers(b, a):
+                    raise ScenarioError(
+                        source,
+                        f"--set {a}",
+                        f"would be undone by variant {v.name!r}, which sets {b}; change the variant",
+                    )
+        for b in scenario.sweep:
+            if _covers(b, a):
+                raise ScenarioError(
+                    source, f"--set {a}", f"would be undone by the sweep of {b}; change the sweep instead"
+                )
+
+
+def _get_dotted(node: Any, key: str) -> Any:
+    for part in key.split("."):
+        if isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(key)
+    return node
+
+
+def _ran_with(label: Any, actual: Any) -> bool:
+    """The label's values are those of the run (a table label may leave defaults out)."""
+    if isinstance(label, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and _ran_with(v, actual[k]) for k, v in label.items()
+        )
+    if isinstance(label, list):
+        return (
+            isinstance(actual, list)
+            and len(label) == len(actual)
+            and all(_ran_with(a, b) for a, b in zip(label, actual, strict=True))
+        )
+    if isinstance(label, bool) or isinstance(actual, bool):
+        return label is actual
+    return bool(label == actual)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -891,6 +1027,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     raw = load_raw(path, overrides)
     source = str(path) + (" (with --set)" if overrides else "")
     scenario = validate_scenario(raw, source)
+    check_overrides(overrides, scenario, source)
     if scenario.territories.locations_csv is not None:
         read_locations(scenario, source)  # every problem with the file is a scenario error
     return scenario
@@ -940,13 +1077,25 @@ def expand_sweep(scenario: Scenario, source: str = "<scenario>") -> list[DesignP
             for k, v in zip(keys, combo, strict=True):
                 set_dotted(raw, k, v, source)
                 params[k] = v
-            sc = validate_scenario(raw, f"{source} (design point dp{i:03d})")
+            where = f"{source} (design point dp{i:03d})"
+            sc = validate_scenario(raw, where)
+            ran = sc.model_dump(mode="json")
+            for k in keys:  # every point is labelled by the values it really runs with
+                try:
+                    actual = _get_dotted(ran, k)
+                except KeyError:
+                    actual = None
+                if not _ran_with(params[k], actual):
+                    raise ScenarioError(where, f"sweep.{k}", f"is labelled {params[k]!r} but runs {actual!r}")
             points.append(DesignPoint(i, params, sc))
     return points
 
 
-def apply_cli_sweeps(scenario: Scenario, sweeps: Iterable[str], source: str) -> Scenario:
-    """Add ``--sweep key=v1,v2,...`` to the scenario's ``[sweep]`` (values read as TOML)."""
+def apply_cli_sweeps(
+    scenario: Scenario, sweeps: Iterable[str], source: str, overrides: Sequence[str] = ()
+) -> Scenario:
+    """Add ``--sweep key=v1,v2,...`` to the scenario's ``[sweep]`` (values read as TOML);
+    ``overrides`` (the ``--set`` texts) are checked not to be undone by the new sweep."""
     raw = scenario.model_dump(mode="json")
     for text in sweeps:
         key, sep, values = text.partition("=")
@@ -958,4 +1107,6 @@ def apply_cli_sweeps(scenario: Scenario, sweeps: Iterable[str], source: str) -> 
         except tomllib.TOMLDecodeError:
             parsed = [v.strip() for v in values.split(",") if v.strip()]
         raw.setdefault("sweep", {})[key] = parsed
-    return validate_scenario(raw, f"{source} (--sweep)")
+    out = validate_scenario(raw, f"{source} (--sweep)")
+    check_overrides(overrides, out, f"{source} (--sweep)")
+    return out

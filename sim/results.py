@@ -8,6 +8,7 @@ meanwhile, which is what ``--resume`` completes from.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -58,6 +59,13 @@ def _atomic_write(path: Path, write: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
     os.replace(tmp, path)
+
+
+def _to_csv(table: pd.DataFrame, path: Path) -> None:
+    """RFC 4180 CSV: CRLF line ends, so the writer quotes every cell holding a carriage
+    return or a line feed (with a bare LF it leaves a lone CR unquoted, and readers split
+    the row there)."""
+    table.to_csv(path, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -133,7 +141,7 @@ class RunFolder:
         p = self.path
         try:
             _atomic_write(p / REPLICATIONS, lambda f: replications.to_parquet(f, index=False))
-            _atomic_write(p / SUMMARY, lambda f: summary.to_csv(f, index=False))
+            _atomic_write(p / SUMMARY, lambda f: _to_csv(summary, f))
             if calls is not None and not calls.empty:
                 _atomic_write(p / CALLS, lambda f: calls.to_parquet(f, index=False))
             if series is not None and not series.empty:
@@ -168,7 +176,7 @@ def write_table(run_dir: Path, name: str, table: pd.DataFrame) -> Path:
     """Add a derived CSV table (e.g. comparisons) to a finished run folder."""
     path = Path(run_dir) / name
     try:
-        _atomic_write(path, lambda f: table.to_csv(f, index=False))
+        _atomic_write(path, lambda f: _to_csv(table, f))
     except OSError as exc:
         raise ResultsError(f"{path}: cannot write: {exc.strerror}") from None
     return path

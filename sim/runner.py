@@ -588,7 +588,9 @@ def summary_table(
     """Tidy summary with CIs and the analytic value of the best-matching model."""
     if replications.empty:
         return pd.DataFrame()
-    kpis = kpi_names(points[0].scenario)
+    # the union over the points, in order: a sweep may add KPIs (per-technician workloads,
+    # thresholds) that the first point does not have
+    kpis = list(dict.fromkeys(k for p in points for k in kpi_names(p.scenario)))
     summ = summarize(replications, kpis, ("design_point", "class"), confidence)
     by_id = {p.id: p for p in points}
     estimates = {p.id: analytic.estimate(p.scenario) for p in points}
@@ -668,6 +670,12 @@ def make_tasks(
         reps = replications[p.index] if replications else range(p.scenario.run.replications)
         tasks += [Task(p, r, keep_calls, block=b, blocks=blocks) for r in reps for b in range(blocks)]
     return tasks
+
+
+def planned_tasks(points: Sequence[DesignPoint]) -> int:
+    """Tasks of a run before any ``--precision`` additions: replications x blocks, summed
+    over the points (each point has its own ``run.replications`` when that is swept)."""
+    return sum(p.scenario.run.replications * auto_blocks(p.scenario) for p in points)
 
 
 @dataclass(frozen=True)
@@ -878,12 +886,17 @@ def manifest_head(
                 "id": p.id,
                 "params": p.params,
                 "config_hash": p.scenario.config_hash(),
+                "replications": p.scenario.run.replications,
                 "scenario": p.scenario.model_dump(mode="json"),
             }
             for p in points
         ],
         "seed": scenario.run.seed,
-        "replications": scenario.run.replications,
+        # the points' own counts (a sweep of run.replications gives each point its own)
+        "replications": scenario.run.replications
+        if len({p.scenario.run.replications for p in points}) <= 1
+        else {p.id: p.scenario.run.replications for p in points},
+        "tasks_planned": planned_tasks(points),
         "records": keep_calls,
         "command_line": list(argv),
         "git_commit": git_commit(),
