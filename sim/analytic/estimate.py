@@ -99,6 +99,12 @@ class _Team:
     def var_service(self) -> float:
         return self.var_travel + self.var_repair
 
+    @property
+    def mean_to_restore(self) -> float:
+        """Dispatch to machine working again: the outbound trip and the repair (a drive
+        back to base keeps the technician busy, but the machine already works)."""
+        return self.mean_outbound + self.mean_repair
+
 
 def _threshold_kpi(hours: float) -> str:
     return f"p_wait_gt_{hours:g}h"
@@ -220,7 +226,9 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     priorities = [c.priority if c.priority is not None else 1 for c in classes]
     uses_priority = scenario.dispatch.policy == "priority" and len(set(priorities)) > 1
     thresholds = list(scenario.report.wait_thresholds_h)
-    hours_per_day = scenario.calendar.hours_per_day
+    # calls_per_day counts calls per working day of the clock the simulation reports in
+    # (with shifts: a week over its working days), at the clock-average call rate
+    hours_per_day = scenario.calendar.day_length_h * _clock_share(scenario)
     try:
         if team.finite:
             out = _finite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
@@ -233,6 +241,14 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     if scenario.parts is not None:
         out = _with_parts(out, scenario, team, distribution)
     return out
+
+
+def _clock_share(scenario: Any) -> float:
+    """Share of clock time in which machines fail (or Poisson calls arrive)."""
+    cal = scenario.calendar
+    if cal.breakdowns != "customer_hours":
+        return 1.0
+    return float(cal.customer_calendar().hours_per_week) / (7 * 24.0)
 
 
 #: KPIs that the simulation reports for all teams together (the formulas are per team)
@@ -263,11 +279,14 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
     lam_tech = calls.value / scenario.calendar.day_length_h / techs
     # Palm's theorem needs Poisson demand at the van: Poisson calls, and the units taken when
     # the call is logged (reservation) so that queueing does not reshape the stream
-    poisson = not team.finite and parts.reservation and team.servers == 1
+    # (breakdowns in customer hours only: a Poisson stream whose rate varies over the week)
+    steady_rate = not team.finite and _clock_share(scenario) == 1.0
+    poisson = steady_rate and parts.reservation and team.servers == 1
     why = (
         "Poisson calls with reservation at a one-technician van"
         if poisson
-        else "demand at the van is not Poisson (finite fleet, queueing or no reservation)"
+        else "demand at the van is not Poisson (finite fleet, queueing, no reservation or "
+        "breakdowns in customer hours only)"
     )
     supplier = dist(parts.supplier_lead_time_h).mean
     transit = dist(parts.depot_to_van_h).mean
@@ -283,6 +302,7 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
     vans = [t.van.S if t.van else 0 for t in parts.types]
     van_policies_ok = all(t.van is None or t.van.policy == "base_stock" for t in parts.types)
     fills, ebo, on_hand, emerg = [], 0.0, 0.0, 0.0
+    depot_exact = False
     if not parts.use_depot:
         for lam, S in zip(rates, vans, strict=True):
             if lam <= 0:
@@ -379,15 +399,30 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
         exact = False
         model = "VARI-METRIC"
         note = "two-echelon approximation (negative binomial van pipeline)"
+    # A van that stocks nothing fills no demand from its shelf and holds nothing, whatever
+    # the demand process; its backorders are then its whole pipeline, lambda x lead time by
+    # Little's law, exact when the demand rate is (Poisson calls, units of one).
+    zero_van = all(S == 0 or lam <= 0 for S, lam in zip(vans, rates, strict=True))
+    zero_note = "no van stock: every demand finds the van empty"
+    rate_exact = steady_rate and not batches
+    if parts.use_depot:
+        ebo_zero_exact = zero_van and depot_exact
+        ebo_zero_note = zero_note + "; van backorders = demand rate x (depot delay + transit)"
+    else:
+        ebo_zero_exact = zero_van and rate_exact
+        ebo_zero_note = zero_note + "; backorders = demand rate x lead time (Little)"
     if len(fills) == len(rates) and sum(rates) > 0:
         fill = sum(f * r for f, r in zip(fills, rates, strict=True)) / sum(rates)
-        add("fill_rate_van", fill, model, exact, note)
-        add("van_on_hand", techs * on_hand, model, exact, note)
+        stock_exact, stock_note = (exact, note) if exact or not zero_van else (True, zero_note)
+        ebo_exact, ebo_note = (exact, note) if exact or not ebo_zero_exact else (True, ebo_zero_note)
+        add("fill_rate_van", fill, model, stock_exact, stock_note)
+        add("van_on_hand", techs * on_hand, model, stock_exact, stock_note)
         if not emergency:
-            add("van_backorders", techs * ebo, model, exact, note)
-            add("van_delay_per_demand_h", ebo / sum(rates), model, exact, note + "; Little's law")
+            add("van_backorders", techs * ebo, model, ebo_exact, ebo_note)
+            add("van_delay_per_demand_h", ebo / sum(rates), model, ebo_exact, ebo_note + "; Little's law")
         else:
-            add("emergency_per_day", techs * emerg * scenario.calendar.day_length_h, model, exact, note)
+            per_day = techs * emerg * scenario.calendar.day_length_h
+            add("emergency_per_day", per_day, model, ebo_exact, ebo_note)
         # first-time fix: a visit fails if a needed part is missing, or for other causes
         missing = 1.0
         for t, f in zip(parts.types, fills, strict=True):
@@ -407,38 +442,37 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
                 "1 - FTF = q + (1 - q) p_other, q = share of calls finding the part missing: "
                 "holds call by call",
             )
-        if not parts.reservation:  # (with reservation a part may come before the visit)
-            q = 1.0 - missing if parts.shortage == "revisit" else 0.0
+        if parts.shortage != "revisit":
+            # the technician waits for the part on site: only the other causes fail a visit,
+            # each with probability p_other, independently of everything else
+            add(
+                "first_time_fix",
+                1.0 - parts.p_other_failure,
+                "first-time-fix identity",
+                True,
+                "shortages are waited out on site: 1 - FTF = p_other",
+            )
+        elif not parts.reservation:  # (with reservation a part may come before the visit)
+            q = 1.0 - missing
             ftf = 1.0 - (q + (1.0 - q) * parts.p_other_failure)
             add(
                 "first_time_fix",
                 ftf,
                 "first-time-fix identity",
-                False,
-                "1 - FTF = P(part missing) + P(other cause), with the van fill rate",
+                zero_van,
+                "1 - FTF = P(part missing) + P(other cause), "
+                + ("no van stock: a needed part is always missing" if zero_van else "with the van fill rate"),
             )
-    # parts waits and revisits lengthen the technician's time per call: the queueing
-    # formulas above no longer hold exactly
+    # parts waits and revisits lengthen the technician's time per call and revisits add
+    # trips: no queueing formula above holds exactly any more (waits, tails, travel, trips)
+    changes_service = parts.shortage != "emergency" or (fills and min(fills) < 1) or parts.p_other_failure > 0
     queue = [
         replace(e, exact=False, note="parts waits and revisits change the service time")
-        if e.kpi in _QUEUE_KPIS and (parts.shortage != "emergency" or (fills and min(fills) < 1))
+        if changes_service
         else e
         for e in est.primary
     ]
     return replace(est, primary=queue + out, alternatives=est.alternatives + alts)
-
-
-_QUEUE_KPIS = (
-    "wait_h",
-    "response_h",
-    "restore_h",
-    "queue_len",
-    "machines_down",
-    "p_wait",
-    "utilization",
-    "utilization_onsite",
-    "calls_per_day",
-)
 
 
 _CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
@@ -454,13 +488,20 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
         primary = [
             replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e for e in primary
         ]
-    if scenario.calendar.shifts:
+    cal = scenario.calendar
+    if cal.shifts or cal.breakdowns == "customer_hours":
         note = (
             "the formulas assume a continuous clock; shifts stop work outside working "
             "hours, so waits in clock hours are longer"
+            if cal.shifts
+            else "the formulas assume a continuous clock; breakdowns only in customer hours "
+            "make the call rate vary over the week"
         )
         primary = [replace(e, exact=False, note=note) for e in primary]
         alternatives = [replace(e, exact=False, note=note) for e in alternatives]
+    elif cal.sla_clock == "business":
+        note = "the SLA counts business hours only: the wait tail in clock hours does not give it"
+        primary = [replace(e, exact=False, note=note) if e.kpi == "sla_met" else e for e in primary]
     if policy == "nearest":
         note = "FIFO formula: nearest-job dispatch shortens trips as the backlog grows"
         primary = [replace(e, exact=False, note=note) for e in primary]
@@ -534,11 +575,12 @@ def _fifo_kpis(
     add("utilization", "all", lam * team.mean_service / s)
     add("utilization_onsite", "all", lam * team.mean_repair / s)
     add("travel_share", "all", lam * team.mean_travel / s)
-    add("machines_down", "all", res.l)
+    restore = res.wq + team.mean_to_restore
+    add("machines_down", "all", lam * restore)  # Little's law on broken machines
     for cls, share in [("all", 1.0), *((c.name, c.share) for c in classes)]:
         add("wait_h", cls, res.wq)
         add("response_h", cls, res.wq + team.mean_outbound)
-        add("restore_h", cls, res.w)
+        add("restore_h", cls, restore)
         add("queue_len", cls, share * res.lq)
         add("calls_per_day", cls, share * lam * hours_per_day)
         if tail is not None:
@@ -636,7 +678,7 @@ def _priority(
         for kpi, value in (
             ("wait_h", wq),
             ("response_h", wq + team.mean_outbound),
-            ("restore_h", wq + es),
+            ("restore_h", wq + team.mean_to_restore),
         ):
             out.append(Estimate(kpi, c.name, value, res.model, exact, note))
     # With a service law common to all classes, the overall mean wait of a work-conserving
@@ -645,9 +687,9 @@ def _priority(
     for kpi, value in (
         ("wait_h", fifo.wq),
         ("response_h", fifo.wq + team.mean_outbound),
-        ("restore_h", fifo.w),
+        ("restore_h", fifo.wq + team.mean_to_restore),
         ("queue_len", fifo.lq),
-        ("machines_down", fifo.l),
+        ("machines_down", fifo.arrival_rate * (fifo.wq + team.mean_to_restore)),
         ("utilization", fifo.arrival_rate * es / s),
         ("p_wait", fifo.p_wait),
     ):
@@ -670,17 +712,24 @@ def _finite(
     n, s = team.machines, team.servers
     mu = 1.0 / team.mean_service
     res = finite_source(n, team.failure_rate, mu, s)
-    exact = team.exponential_service and team.exponential_failures
+    # Insensitivity (Bunday & Scraton 1980, the G/M/s//N machine-interference model): with
+    # exponential repairs and FIFO, the law of the number down, in time and as seen by a
+    # breakdown, depends on the life law only through its mean, so M/M/s//N is exact for
+    # any life law, and so is the FIFO wait tail (Erlang stages behind the arrival state).
+    exact = team.exponential_service
     tail = None
     if team.exponential_service:
 
         def tail(t: float) -> float:
             return float(finite_source_wait_tail(res, mu, t))
 
-    if exact:
+    if exact and team.exponential_failures:
         note = "finite fleet, exponential failures and service, FIFO: M/M/s//N is exact"
-    elif team.exponential_service:
-        note = "M/M/s//N with the same mean time to failure: approximate for non-exponential failures"
+    elif exact:
+        note = (
+            "finite fleet, exponential service, FIFO: M/M/s//N is exact for any life law "
+            "(G/M/s//N insensitivity, Bunday & Scraton 1980)"
+        )
     else:
         # scale the queueing delay by the Allen-Cunneen variability factor
         factor = (1.0 + team.var_service / team.mean_service**2) / 2.0
@@ -711,7 +760,7 @@ def _finite(
         why = "infinite-source approximation: ignores that broken machines cannot fail"
         for kpi, value in (
             ("wait_h", inf.wq),
-            ("restore_h", inf.w),
+            ("restore_h", inf.wq + team.mean_to_restore),
             ("queue_len", inf.lq),
             ("utilization", inf.utilization),
         ):
