@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import geometry, hypercube, inventory
+from . import geometry, hypercube, inventory, quadrature, takacs
 from .queues import (
     QueueResult,
     UnstableQueueError,
@@ -90,6 +90,9 @@ class _Team:
     # the previous job ended)
     iid_service: bool = True
     travel_note: str = ""
+    # the laws of the trip and the repair when each call's service time is their i.i.d. sum
+    # (travel given as a time distribution); None under geometry
+    service_laws: tuple[Any, Any] | None = None
 
     @property
     def mean_service(self) -> float:
@@ -173,7 +176,13 @@ def _team(scenario: Any, dist: Any) -> _Team:
         var_travel = travel.variance
         # exponential service: the technician's whole time per call (travel + repair)
         exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
-    common = dict(mean_outbound=mean_outbound, trip_km=trip_km, iid_service=iid, travel_note=note)
+    common = dict(
+        mean_outbound=mean_outbound,
+        trip_km=trip_km,
+        iid_service=iid,
+        travel_note=note,
+        service_laws=None if tr.mode == "geometry" else (travel, repair),
+    )
     fleet = scenario.fleet
     if fleet.machines is not None:
         ttf = dist(fleet.time_to_failure_h)
@@ -730,24 +739,38 @@ def _finite(
             "finite fleet, exponential service, FIFO: M/M/s//N is exact for any life law "
             "(G/M/s//N insensitivity, Bunday & Scraton 1980)"
         )
-    else:
+    scaled: QueueResult | None = None
+    if not team.exponential_service:
         # scale the queueing delay by the Allen-Cunneen variability factor
         factor = (1.0 + team.var_service / team.mean_service**2) / 2.0
         wq = res.wq * factor
         lq = res.arrival_rate * wq
-        res = replace(
+        scaled = res = replace(
             res,
-            model=f"M/G/{s}//{n}",
+            model=f"M/G/{s}//{n} (M/M/{s}//{n} x (1+cv^2)/2)",
             wq=wq,
             w=wq + team.mean_service,
             lq=lq,
             l=lq + res.arrival_rate * team.mean_service,
         )
         note = "M/M/s//N wait x (1 + cv^2)/2 for non-exponential service: an approximation"
+        takacs_res = _takacs(team) if s == 1 else None
+        if takacs_res is not None:
+            res = takacs_res
+            exact = team.exponential_failures
+            note = (
+                "finite fleet, one technician, exponential lives, FIFO: Takacs' embedded "
+                "Markov chain (M/G/1//N) is exact"
+                if exact
+                else "M/G/1//N (Takacs) at the same mean life: approximate for non-exponential lives"
+            )
 
     fifo = _fifo_kpis(res, team, classes, tail, exact, thresholds, hours_per_day, exact, note)
     # the textbook's view: the same calls as Poisson from an infinite population
     alternatives: list[Estimate] = []
+    if scaled is not None and scaled is not res:
+        why_scaled = "M/M/1//N wait x (1 + cv^2)/2: the scaling the exact chain replaces"
+        alternatives.append(Estimate("wait_h", "all", scaled.wq, scaled.model, False, why_scaled))
     notes: list[str] = []
     lam_inf = n * team.failure_rate
     try:
@@ -803,6 +826,20 @@ def _finite(
     return Estimates(
         primary=prio, alternatives=alternatives + [e for e in fifo if e.kpi == "wait_h"], notes=notes
     )
+
+
+def _takacs(team: _Team) -> QueueResult | None:
+    """The exact M/G/1//N of a one-technician team with i.i.d. service, if it can be had."""
+    if team.service_laws is None or team.machines > takacs.MAX_MACHINES:
+        return None
+    laws = [law for law in team.service_laws if not law.is_zero]
+    try:
+        smooth = [law for law in laws if law.name not in ("deterministic", "empirical")]
+        points = 16 if len(smooth) <= 1 else 8  # (a product rule: fewer points per law)
+        service = quadrature.sum_rule(*(quadrature.rule(law, points) for law in laws))
+    except (ValueError, AttributeError):  # a law without a quadrature rule
+        return None
+    return takacs.mg1_finite_source(team.machines, team.failure_rate, *service)
 
 
 def relative_error(simulated: float, analytic: float) -> float:
