@@ -438,7 +438,8 @@ class Report(_Section):
 
 
 class Costs(_Section):
-    """Money (any currency) for ``cost_per_day`` and ``cost_per_call``."""
+    """Money (any currency) for ``cost_per_day`` and ``cost_per_call``; with
+    ``downtime_per_machine_h``, the finite-source total cost (technicians + machines down)."""
 
     technician_per_h: NonNegFloat = 0.0  # wage per working hour
     technician_per_year: NonNegFloat = 0.0  # or per year (both add up)
@@ -446,6 +447,8 @@ class Costs(_Section):
     working_days_per_year: Annotated[float, Field(gt=0, le=366)] = 250.0
     travel_per_h: NonNegFloat = 0.0
     sla_penalty: NonNegFloat = 0.0  # per call whose response broke its SLA
+    # lost production per machine-hour down (finite-source cost model: staff + downtime)
+    downtime_per_machine_h: NonNegFloat = 0.0
 
 
 class StockPolicy(_Section):

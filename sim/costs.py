@@ -1,8 +1,15 @@
 """The cost model: money per working day and per call, from a replication's KPIs.
 
 Costs are computed after the simulation from KPIs that the model already
-measures (technician count, travel share, calls, SLA breaches), so the model
-itself knows nothing about money.
+measures (technician count, travel share, calls, SLA breaches, machines
+down), so the model itself knows nothing about money.  The same function
+prices the analytic values of those KPIs (:func:`sim.analytic.estimate`), so
+the formula column of ``cost_per_day`` is the cost model applied to the
+formulas, exact when every KPI it uses is.
+
+With ``downtime_per_machine_h`` this is the classic finite-source cost model
+(technicians + machines down): cost per day = s x cost per technician-day +
+downtime cost x L x hours per day, L the mean number of machines down.
 """
 
 from __future__ import annotations
@@ -54,7 +61,13 @@ def cost_kpis(
             rate = c.penalty if c.penalty is not None else costs.sla_penalty
             penalties += rate * (1.0 - met) * row.get("calls_per_day", 0.0)
     parts = _parts_per_day(scenario, kpis, costs.working_days_per_year)
-    per_day = staff + travel + penalties + parts
+    # machines down is a time average over the clock: a working day spans day_length_h of it
+    downtime = (
+        costs.downtime_per_machine_h * kpis.get("machines_down", math.nan) * scenario.calendar.day_length_h
+        if costs.downtime_per_machine_h
+        else 0.0
+    )
+    per_day = staff + travel + penalties + parts + downtime
     return {
         "cost_per_day": per_day,
         "cost_per_call": per_day / calls if calls and not math.isnan(calls) else math.nan,
@@ -62,7 +75,42 @@ def cost_kpis(
         "cost_travel_per_day": travel,
         "cost_penalty_per_day": penalties,
         "cost_parts_per_day": parts,
+        "cost_downtime_per_day": downtime,
     }
+
+
+def kpis_priced(scenario: Any) -> list[tuple[str, bool]]:
+    """The KPIs the cost model reads for this scenario, and whether per class.
+
+    A cost rate of zero makes its KPI irrelevant; the parts costs are not listed (they
+    come from usage and stock KPIs that no formula prices).
+    """
+    costs = scenario.costs
+    if costs is None:
+        return []
+    used = [("calls_per_day", False)]
+    if costs.travel_per_h:
+        used.append(("travel_share", False))
+    if costs.downtime_per_machine_h:
+        used.append(("machines_down", False))
+    penalised = [
+        c
+        for c in scenario.fleet.classes
+        if c.sla_h is not None and (c.penalty if c.penalty is not None else costs.sla_penalty)
+    ]
+    if penalised:
+        used.append(("sla_met", True))
+    return used
+
+
+def parts_priced(scenario: Any) -> bool:
+    """True when the scenario's parts cost anything (usage, emergencies or holding)."""
+    parts = scenario.parts
+    if parts is None:
+        return False
+    return bool(
+        parts.emergency_cost or parts.holding_cost_per_unit_year or any(t.unit_cost for t in parts.types)
+    )
 
 
 def _parts_per_day(scenario: Any, kpis: Mapping[str, float], days_per_year: float) -> float:

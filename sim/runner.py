@@ -87,6 +87,8 @@ def kpi_names(scenario: Scenario) -> list[str]:
     ]
     if scenario.costs is not None:
         names += ["cost_per_day", "cost_per_call"]
+        if scenario.costs.downtime_per_machine_h:
+            names.append("cost_downtime_per_day")
         if scenario.parts is not None:
             names.append("cost_parts_per_day")
     if scenario.calendar.shifts:

@@ -249,7 +249,48 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     out = _whole_system(out, scenario.territories.teams)
     if scenario.parts is not None:
         out = _with_parts(out, scenario, team, distribution)
+    if scenario.costs is not None:
+        out = _with_costs(out, scenario)
     return out
+
+
+def _with_costs(est: Estimates, scenario: Any) -> Estimates:
+    """``cost_per_day`` and ``cost_per_call``: the cost model applied to the formulas' KPIs,
+    exact when every KPI it prices is (the staff cost is a constant)."""
+    from sim.costs import cost_kpis, kpis_priced, parts_priced  # (the one cost model)
+
+    if parts_priced(scenario):
+        return est  # no formula prices parts used or held
+    kpis: dict[str, float] = {}
+    by_class: dict[str, dict[str, float]] = {}
+    used: list[Estimate] = []
+    for kpi, per_class in kpis_priced(scenario):
+        for cls in [c.name for c in scenario.fleet.classes] if per_class else ["all"]:
+            e = est.get(kpi, cls)
+            if e is None:
+                return est
+            used.append(e)
+            if per_class:
+                by_class.setdefault(cls, {})[kpi] = e.value
+            else:
+                kpis[kpi] = e.value
+    if by_class:
+        for c in scenario.fleet.classes:
+            calls = est.get("calls_per_day", c.name)
+            if calls is None:
+                return est
+            used.append(calls)
+            by_class[c.name]["calls_per_day"] = calls.value
+    cost = cost_kpis(scenario, kpis, by_class)
+    exact = all(e.exact for e in used)
+    parts = ", ".join(dict.fromkeys(f"{e.kpi} ({e.model})" for e in used))
+    note = f"the cost model applied to {parts}"
+    rows = [
+        Estimate(kpi, "all", cost[kpi], "cost model", exact, note)
+        for kpi in ("cost_per_day", "cost_per_call", "cost_downtime_per_day")
+        if kpi in cost and math.isfinite(cost[kpi])
+    ]
+    return replace(est, primary=[*est.primary, *rows])
 
 
 def _clock_share(scenario: Any) -> float:

@@ -65,6 +65,7 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "overtime_h_per_week": ("overtime per technician", "h/week"),
     "cost_per_call": ("cost per call", "money"),
     "cost_per_day": ("cost per day", "money/day"),
+    "cost_downtime_per_day": ("downtime cost per day", "money/day"),
     "trip_km": ("mean trip length", "km"),
     "trip_h": ("mean trip time", "h"),
     "off_territory_share": ("trips outside the home territory", "share"),
