@@ -1,7 +1,7 @@
-"""Command line: ``python run_sim.py [run|analytic|validate|report] ...``.
+"""Command line: ``python run_sim.py [run|analytic|validate|optimize|select|report|STUDY] ...``.
 
-With no arguments the default study (the Dupit case) runs.  Errors a user can
-cause print one line (file, key, reason) and exit with status 2.
+With no arguments the default study (:data:`sim.studies.DEFAULT`) runs.  Errors a
+user can cause print one line (file, key, reason) and exit with status 2.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
+from sim.studies import DEFAULT as DEFAULT_STUDY
+from sim.studies import STUDIES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="run_sim.py",
         description="Simulate after-sales field service and compare with queueing theory. "
-        "Without a command, runs the Dupit case study.",
+        f"Without a command, runs the default study ({DEFAULT_STUDY}).",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -126,14 +128,19 @@ def _parser() -> argparse.ArgumentParser:
         "simulation with common random numbers)",
     )
     o.add_argument("file")
-    o.add_argument("--minimize", default="cost_per_day", help="objective KPI (default cost_per_day)")
+    o.add_argument(
+        "--minimize",
+        default=None,
+        help="objective KPI (default: the scenario's targets.minimize, else cost_per_day)",
+    )
     o.add_argument(
         "--subject-to",
         dest="constraints",
         action="append",
         default=[],
         metavar="KPI<=X",
-        help="e.g. 'wait_h<=2' or 'wait_h[critical]<=1' (repeatable)",
+        help="e.g. 'wait_h<=2' or 'wait_h[critical]<=1' (repeatable; default: the "
+        "scenario's targets.require)",
     )
     o.add_argument(
         "--over",
@@ -148,7 +155,11 @@ def _parser() -> argparse.ArgumentParser:
 
     se = sub.add_parser("select", help="the best design point by Rinott's two-stage procedure")
     se.add_argument("file")
-    se.add_argument("--kpi", default="wait_h", help="KPI to optimise (default wait_h)")
+    se.add_argument(
+        "--kpi",
+        default=None,
+        help="KPI to optimise (default: the scenario's targets.minimize or maximize, else wait_h)",
+    )
     se.add_argument(
         "--delta",
         type=float,
@@ -167,15 +178,16 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="(re)build report.html of a run folder")
     rp.add_argument("run_dir", metavar="RUN_DIR")
 
-    d = sub.add_parser("dupit", help="the Dupit case study (the default command)")
-    d.add_argument("--out", default=str(DEFAULT_RESULTS))
-    common(d)
+    for name, (_, text) in STUDIES.items():
+        d = sub.add_parser(name, help=text, description=text)
+        d.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
+        common(d)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv or ["dupit"])
+    args = _parser().parse_args(argv or [DEFAULT_STUDY])
     from sim.config import ScenarioError
     from sim.errors import ResultsError
 
@@ -195,11 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"wrote {write_report(Path(args.run_dir))}")
             return EXIT_OK
-        if args.command == "dupit":
-            from sim.dupit import run_study
+        if args.command in STUDIES:
+            from sim.studies import study_module
 
             _check_counts(args)
-            return run_study(
+            return study_module(args.command).run_study(
                 Path(args.out),
                 args.backend,
                 args.workers,
@@ -268,7 +280,12 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         dask_address=args.dask_address,
         precision=_precision(args, scenario),
     )
-    print(summary_text(exp.summary))
+    print(summary_text(exp.summary, targets=scenario.targets))
+    if scenario.targets is not None and scenario.targets.require:
+        from sim.console import recommendation_text
+        from sim.targets import recommend
+
+        print("\n" + recommendation_text(recommend(exp.summary, scenario.targets), _labels(points)))
     for dp, why in exp.unstable.items():
         print(f"warning: {dp}: {why}", file=sys.stderr)
     if exp.precision:
@@ -307,6 +324,20 @@ def _plan_text(points: Sequence[Any]) -> str:
 def _printable(text: str) -> str:
     """User text (names) shown on the terminal with control characters escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _labels(points: Sequence[Any]) -> dict[str, str]:
+    return {p.id: ", ".join(f"{k}={v}" for k, v in p.params.items()) for p in points}
+
+
+def _load(file: str, overrides: Sequence[str] = ()) -> Any:
+    """Load a scenario and check that its ``[targets]`` name KPIs it produces."""
+    from sim.config import check_target_kpis, load_scenario
+    from sim.runner import kpi_names
+
+    scenario = load_scenario(file, overrides)
+    check_target_kpis(scenario, kpi_names(scenario), file + (" (with --set)" if overrides else ""))
+    return scenario
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
@@ -437,7 +468,7 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
         return scenario, points, man.get("scenario_file", "")
     if not args.file:
         raise UsageError("run: give a scenario FILE (or --resume RUN_DIR)")
-    scenario = load_scenario(args.file, overrides)
+    scenario = _load(args.file, overrides)
     if args.sweeps:
         scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, overrides)
     return scenario, expand_sweep(scenario, args.file), args.file
@@ -537,14 +568,22 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from sim.config import DesignPoint, load_scenario
+    from sim.config import DesignPoint
     from sim.console import fmt, table
     from sim.optimize import bracket, candidates, decide, parse_constraint, parse_over
     from sim.runner import execute, kpi_names
 
     _check_counts(args)
-    scenario = load_scenario(args.file, args.overrides)
+    scenario = _load(args.file, args.overrides)
     known = kpi_names(scenario)
+    targets = scenario.targets
+    if args.minimize is None:
+        objective = targets.objective if targets is not None else None
+        if objective is not None and not objective[1]:
+            raise UsageError(f"{args.file}: targets.maximize: optimize minimizes; give --minimize KPI")
+        args.minimize = objective[0] if objective is not None else "cost_per_day"
+    if not args.constraints and targets is not None:
+        args.constraints = list(targets.require)
     try:
         if args.minimize not in known:
             raise ValueError(
@@ -556,7 +595,10 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 )
             )
         if not args.constraints:
-            raise ValueError("--subject-to: give at least one constraint, e.g. 'wait_h<=2'")
+            raise ValueError(
+                "--subject-to: give at least one constraint, e.g. 'wait_h<=2' "
+                "(or a [targets] require list in the scenario)"
+            )
         constraints = [parse_constraint(c, known) for c in args.constraints]
         for c in constraints:
             if c.service_class != "all" and c.service_class not in [k.name for k in scenario.fleet.classes]:
@@ -629,13 +671,17 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from sim.config import apply_cli_sweeps, expand_sweep, load_scenario
+    from sim.config import apply_cli_sweeps, expand_sweep
 
     _check_counts(args)
-    scenario = load_scenario(args.file, args.overrides)
+    scenario = _load(args.file, args.overrides)
     if args.sweeps:
         scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, args.overrides)
     points = expand_sweep(scenario, args.file)
+    if args.kpi is None:
+        objective = scenario.targets.objective if scenario.targets is not None else None
+        args.kpi, minimize = objective if objective is not None else ("wait_h", True)
+        args.maximize = args.maximize or not minimize
     _known_kpi(args.kpi, scenario, "--kpi")
     if not args.delta > 0:
         raise UsageError(f"--delta: must be positive (got {args.delta})")

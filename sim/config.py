@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -438,8 +439,11 @@ class Report(_Section):
 
 
 class Costs(_Section):
-    """Money (any currency) for ``cost_per_day`` and ``cost_per_call``; with
+    """Money for ``cost_per_day`` and ``cost_per_call``, in one currency: `currency`
+    (e.g. "EUR", "¥") is only a label for the terminal and the report.  With
     ``downtime_per_machine_h``, the finite-source total cost (technicians + machines down)."""
+
+    currency: Annotated[str, Field(max_length=12, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""  # e.g. "EUR", "¥"
 
     technician_per_h: NonNegFloat = 0.0  # wage per working hour
     technician_per_year: NonNegFloat = 0.0  # or per year (both add up)
@@ -449,6 +453,118 @@ class Costs(_Section):
     sla_penalty: NonNegFloat = 0.0  # per call whose response broke its SLA
     # lost production per machine-hour down (finite-source cost model: staff + downtime)
     downtime_per_machine_h: NonNegFloat = 0.0
+
+
+_TARGET = re.compile(
+    r"^\s*(?P<kpi>[A-Za-z_][A-Za-z0-9_.]*)(?:\[(?P<cls>[^\]]+)\])?\s*(?P<op><=|>=)\s*"
+    r"(?P<bound>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on one KPI of one service class: ``wait_h <= 2``, ``sla_met[contract] >= 0.95``.
+
+    Met "with confidence" when the whole confidence interval of the simulated mean lies
+    on the right side of the bound.
+    """
+
+    kpi: str
+    service_class: str  # "all" for every call
+    op: str  # "<=" or ">="
+    bound: float
+
+    def __str__(self) -> str:
+        cls = "" if self.service_class == "all" else f"[{self.service_class}]"
+        return f"{self.kpi}{cls} {self.op} {self.bound:g}"
+
+    def holds(self, low: float, high: float) -> bool:
+        """Met with confidence: the whole interval ``[low, high]`` is on the right side."""
+        return high <= self.bound if self.op == "<=" else low >= self.bound
+
+    def fails(self, low: float, high: float) -> bool:
+        """Missed with confidence: the whole interval is on the wrong side."""
+        return low > self.bound if self.op == "<=" else high < self.bound
+
+    def verdict(self, low: float, high: float) -> str:
+        """``yes``, ``no``, ``not distinguishable`` (the interval straddles the bound) or ``?``."""
+        if math.isnan(low) or math.isnan(high):
+            return "?"
+        if self.holds(low, high):
+            return "yes"
+        return "no" if self.fails(low, high) else "not distinguishable"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The manifest's form: ``{"kpi", "class", "op", "bound", "text"}``."""
+        return {
+            "kpi": self.kpi,
+            "class": self.service_class,
+            "op": self.op,
+            "bound": self.bound,
+            "text": str(self),
+        }
+
+
+def parse_target(text: str) -> Target:
+    """Read ``KPI[CLASS] <= X`` or ``KPI >= X``; ``ValueError`` with the reason otherwise."""
+    m = _TARGET.match(text)
+    if not m:
+        raise ValueError(f"cannot read {text!r} (expected e.g. 'wait_h <= 2' or 'sla_met[contract] >= 0.95')")
+    bound = float(m["bound"])
+    if not math.isfinite(bound):
+        raise ValueError(f"{text!r}: the bound must be a finite number")
+    return Target(m["kpi"], (m["cls"] or "all").strip(), m["op"], bound)
+
+
+class Targets(_Section):
+    """The service organisation's own targets.  They decide the "target met?" column of
+    the summary, the recommendation, the report's lines and stars, and the default goal
+    of ``optimize`` and ``select``.  A scenario without ``[targets]`` is judged against
+    nothing.
+
+    ```toml
+    [targets]
+    require = ["wait_h <= 2", "sla_met[contract] >= 0.95"]
+    minimize = "cost_per_day"
+    ```
+
+    `require` lists bounds `KPI <= X` or `KPI >= X` on the mean of a KPI, for all calls
+    or for one service class in brackets.  A design *meets* a bound when the whole 95 %
+    confidence interval is on its side, *misses* it when the whole interval is on the
+    other side, and is *not distinguishable* otherwise.  `minimize` (or `maximize`) names
+    the KPI that ranks the designs meeting every bound: the best of them is recommended.
+    Every KPI named must be one the scenario produces (cost KPIs need `[costs]`,
+    `p_wait_gt_Xh` needs X in `report.wait_thresholds_h`).
+    """
+
+    require: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+    minimize: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    maximize: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+
+    @model_validator(mode="after")
+    def _readable(self) -> Targets:
+        for i, text in enumerate(self.require):
+            try:
+                parse_target(text)
+            except ValueError as exc:
+                raise _KeyedError(f"targets.require[{i}]", str(exc)) from None
+        if self.minimize is not None and self.maximize is not None:
+            raise _KeyedError("targets.maximize", "give either minimize or maximize, not both")
+        return self
+
+    @property
+    def constraints(self) -> list[Target]:
+        """The requirements, parsed."""
+        return [parse_target(t) for t in self.require]
+
+    @property
+    def objective(self) -> tuple[str, bool] | None:
+        """``(kpi, minimize)`` or ``None`` when the targets name no objective."""
+        if self.minimize is not None:
+            return self.minimize, True
+        if self.maximize is not None:
+            return self.maximize, False
+        return None
 
 
 class StockPolicy(_Section):
@@ -533,7 +649,7 @@ class Validation(_Section):
 
 
 class Variant(_Section):
-    """A named set of overrides (e.g. one proposal), combined with the sweep grid."""
+    """A named set of overrides (e.g. one option under study), combined with the sweep grid."""
 
     name: _name(80)  # type: ignore[valid-type]
     description: str = ""
@@ -552,6 +668,7 @@ class Scenario(_Section):
     report: Report = Report()
     costs: Costs | None = None
     parts: Parts | None = None
+    targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
     validation: Validation | None = None
@@ -626,6 +743,14 @@ class Scenario(_Section):
                         f"fleet.classes[{i}].priority",
                         f"class {c.name!r} needs a priority under dispatch.policy = 'priority'",
                     )
+        if self.targets is not None:
+            names = [c.name for c in self.fleet.classes]
+            for i, t in enumerate(self.targets.constraints):
+                if t.service_class != "all" and t.service_class not in names:
+                    raise _KeyedError(
+                        f"targets.require[{i}]",
+                        f"no service class {t.service_class!r} (classes: {', '.join(names)})",
+                    )
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise _KeyedError(
@@ -684,6 +809,34 @@ def default_preference(pooled: int, technicians: int) -> list[list[int]]:
         ]
         for j in range(pooled)
     ]
+
+
+def check_target_kpis(scenario: Scenario, known: Sequence[str], source: str) -> None:
+    """Every KPI in ``[targets]`` is one the scenario produces (``known``: its KPI names).
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``targets.require[i]``, ``targets.minimize`` or ``targets.maximize``.
+    """
+    targets = scenario.targets
+    if targets is None:
+        return
+
+    def hint(kpi: str) -> str:
+        if kpi.startswith("cost") and scenario.costs is None:
+            return "; cost KPIs need a [costs] section"
+        if kpi.startswith("p_wait_gt_"):
+            return "; list its threshold in report.wait_thresholds_h"
+        return f"; known: {', '.join(known)}"
+
+    for i, t in enumerate(targets.constraints):
+        if t.kpi not in known:
+            raise ScenarioError(source, f"targets.require[{i}]", f"unknown KPI {t.kpi!r}{hint(t.kpi)}")
+    for key in ("minimize", "maximize"):
+        kpi = getattr(targets, key)
+        if kpi is not None and kpi not in known:
+            raise ScenarioError(source, f"targets.{key}", f"unknown KPI {kpi!r}{hint(kpi)}")
 
 
 # ---------------------------------------------------------------------------

@@ -23,49 +23,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analytic import estimate
-from sim.config import DesignPoint, Scenario, ScenarioError, set_dotted, validate_scenario
+from sim.config import (
+    DesignPoint,
+    Scenario,
+    ScenarioError,
+    Target,
+    parse_target,
+    set_dotted,
+    validate_scenario,
+)
 from sim.costs import cost_kpis
 
-_CONSTRAINT = re.compile(
-    r"^\s*(?P<kpi>[A-Za-z_][A-Za-z0-9_.]*)(?:\[(?P<cls>[^\]]+)\])?\s*(?P<op><=|>=)\s*"
-    r"(?P<bound>[-+0-9.eE]+)\s*$"
-)
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 EXACT_MARGIN, APPROX_MARGIN = 0.10, 1.00
 
-
-@dataclass(frozen=True)
-class Constraint:
-    kpi: str
-    service_class: str
-    op: str
-    bound: float
-
-    def __str__(self) -> str:
-        cls = "" if self.service_class == "all" else f"[{self.service_class}]"
-        return f"{self.kpi}{cls} {self.op} {self.bound:g}"
-
-    def holds(self, low: float, high: float) -> bool:
-        """Met with confidence: the whole interval is on the right side."""
-        return high <= self.bound if self.op == "<=" else low >= self.bound
-
-    def out_of_reach(self, value: float, exact: bool) -> bool:
-        margin = EXACT_MARGIN if exact else APPROX_MARGIN
-        if self.op == "<=":
-            return value > self.bound * (1 + margin) + 1e-12
-        return value < self.bound * (1 - margin) - 1e-12
+#: a constraint of the search is a scenario target (``wait_h <= 2``)
+Constraint = Target
 
 
-def parse_constraint(text: str, known: Sequence[str]) -> Constraint:
-    m = _CONSTRAINT.match(text)
-    if not m:
-        raise ValueError(
-            f"--subject-to: cannot read {text!r} (expected e.g. 'wait_h<=2' or 'wait_h[critical]<=2')"
-        )
-    kpi = m["kpi"]
-    if kpi not in known:
-        raise ValueError(f"--subject-to: unknown KPI {kpi!r}; known: {', '.join(known)}")
-    return Constraint(kpi, m["cls"] or "all", m["op"], float(m["bound"]))
+def out_of_reach(con: Target, value: float, exact: bool) -> bool:
+    """The analytic value is so far beyond the bound that simulating is pointless."""
+    margin = EXACT_MARGIN if exact else APPROX_MARGIN
+    if con.op == "<=":
+        return value > con.bound * (1 + margin) + 1e-12
+    return value < con.bound * (1 - margin) - 1e-12
+
+
+def parse_constraint(text: str, known: Sequence[str]) -> Target:
+    """``--subject-to`` text -> a target; ``ValueError`` naming the option otherwise."""
+    try:
+        con = parse_target(text)
+    except ValueError as exc:
+        raise ValueError(f"--subject-to: {exc}") from None
+    if con.kpi not in known:
+        raise ValueError(f"--subject-to: unknown KPI {con.kpi!r}; known: {', '.join(known)}")
+    return con
 
 
 def parse_over(text: str) -> tuple[str, list[Any]]:
@@ -127,7 +119,7 @@ def bracket(cands: Sequence[Candidate], objective: str, constraints: Sequence[Co
         c.analytic = values
         for con in constraints:
             e = est.get(con.kpi, con.service_class)
-            if e is not None and con.out_of_reach(e.value, e.exact):
+            if e is not None and out_of_reach(con, e.value, e.exact):
                 kind = "exact" if e.exact else "approximate"
                 c.pruned = f"analytic ({e.model}, {kind}): {con.kpi} = {e.value:.4g}, not {con}"
                 break
@@ -140,7 +132,7 @@ def decide(
     by_id = {c.point.id: c for c in cands if not c.pruned}
     for c in by_id.values():
         ok = True
-        for con in [*constraints, Constraint(objective, "all", "<=", math.inf)]:
+        for con in [*constraints, Target(objective, "all", "<=", math.inf)]:
             rows = summary[
                 (summary["design_point"] == c.point.id)
                 & (summary["class"] == con.service_class)

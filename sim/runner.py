@@ -868,6 +868,21 @@ def unstable_points(summary: pd.DataFrame, points: Sequence[DesignPoint]) -> dic
     return out
 
 
+def targets_manifest(scenario: Scenario) -> dict[str, Any]:
+    """``manifest["targets"]``: the scenario's ``[targets]``, parsed for readers of the run.
+
+    ``{"require": [{"kpi", "class", "op", "bound", "text"}, ...],
+    "objective": {"kpi", "minimize"} | None}``.
+    """
+    t = scenario.targets
+    assert t is not None
+    objective = t.objective
+    return {
+        "require": [c.as_dict() for c in t.constraints],
+        "objective": None if objective is None else {"kpi": objective[0], "minimize": objective[1]},
+    }
+
+
 def manifest_head(
     scenario: Scenario,
     points: Sequence[DesignPoint],
@@ -893,6 +908,7 @@ def manifest_head(
             }
             for p in points
         ],
+        **({"targets": targets_manifest(scenario)} if scenario.targets is not None else {}),
         "seed": scenario.run.seed,
         # the points' own counts (a sweep of run.replications gives each point its own)
         "replications": scenario.run.replications

@@ -33,6 +33,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("dispatch", config.Dispatch),
     ("report", config.Report),
     ("costs", config.Costs),
+    ("targets", config.Targets),
     ("parts", config.Parts),
     ("parts.types[]", config.PartType),
     ("parts.types[].van / .depot", config.StockPolicy),
