@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from sim.kpis import threshold_kpi
+
 # ---------------------------------------------------------------------------
 # Errors
 
@@ -412,11 +414,6 @@ class Dispatch(_Section):
     policy: Literal["fifo", "priority", "nearest", "earliest_due", "preference"] = "fifo"
     preference: list[list[Annotated[int, Field(ge=0)]]] | None = None
     record_decisions: bool = False  # keep (rule, candidates, choice) of every dispatch
-
-
-def threshold_kpi(hours: float) -> str:
-    """KPI name for P(wait > hours), e.g. ``p_wait_gt_2h``."""
-    return f"p_wait_gt_{hours:g}h"
 
 
 class Report(_Section):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sim.config import threshold_kpi
+from sim.kpis import threshold_kpi, workload_kpi
 
 NAN = float("nan")
 
@@ -420,7 +420,8 @@ class KPIRecorder:
     def kpis(self, now: float) -> dict[str, dict[str, float]]:
         """KPIs per class and overall (key ``"all"``), measured from the reset to ``now``.
 
-        Per-class rows hold the call KPIs; technician KPIs are overall only.
+        Per-class rows hold the call KPIs; technician KPIs are overall only.  Every
+        name is an entry of the KPI catalogue (:mod:`sim.kpis`; a test checks it).
         """
         span = now - self.start
         days = span / self.hours_per_day
@@ -450,7 +451,7 @@ class KPIRecorder:
             else NAN,
         )
         for i, busy_time in enumerate(self._tech_busy):
-            all_row[f"workload_tech{i}"] = busy_time / span if span > 0 else NAN
+            all_row[workload_kpi(i)] = busy_time / span if span > 0 else NAN
         if self.parts:
             all_row.update(self._parts_kpis(now, span, days))
         if len(self._terr_calls) >= 20:

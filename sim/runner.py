@@ -27,6 +27,7 @@ import pandas as pd
 from sim import analytic
 from sim.config import DesignPoint, Scenario, read_locations
 from sim.costs import cost_kpis
+from sim.kpis import Features, table_kpis
 from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
 from sim.stats import (
@@ -38,71 +39,24 @@ from sim.stats import (
     t_interval,
 )
 
-#: KPI columns in the order tables show them (p_wait_gt_* columns follow wait_h).
-TEAM_KPIS = (
-    "utilization",
-    "utilization_onsite",
-    "travel_share",
-    "machines_down",
-    "trip_km",
-    "trip_h",
-    "off_territory_share",
-    "queue_growth_per_h",
-)
-PARTS_KPIS = [
-    "first_time_fix",
-    "visits_per_call",
-    "part_wait_h",
-    "fill_rate_van",
-    "fill_rate_depot",
-    "van_on_hand",
-    "van_backorders",
-    "depot_on_hand",
-    "depot_backorders",
-    "van_demand_per_h",
-    "van_delay_per_demand_h",
-    "depot_demand_per_h",
-    "depot_delay_per_demand_h",
-    "emergency_per_day",
-    "parts_cost_per_day",
-    "revisit_queue_len",
-]
 BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)
 SERIES_SAMPLES = 200
 
 
 def kpi_names(scenario: Scenario) -> list[str]:
-    """All KPI columns of a scenario's tables."""
-    names = [
-        "wait_h",
-        "p_wait",
-        *scenario.wait_kpi_names,
-        "response_h",
-        "restore_h",
-        "sla_met",
-        "queue_len",
-        "calls_per_day",
-        *TEAM_KPIS,
-    ]
-    if scenario.costs is not None:
-        names += ["cost_per_day", "cost_per_call"]
-        if scenario.costs.downtime_per_machine_h:
-            names.append("cost_downtime_per_day")
-        if scenario.parts is not None:
-            names.append("cost_parts_per_day")
-    if scenario.calendar.shifts:
-        names.append("overtime_h_per_week")
-    if scenario.parts is not None:
-        names += PARTS_KPIS
-        if ftf_identity_applies(scenario):
-            names.append("ftf_identity_gap")
-    if scenario.territories.count >= 20:
-        names += ["wait_h_territory_p95", "wait_h_worst5pct"]
-    team = scenario.territories.technicians * scenario.territories.pooled
-    if 1 < team <= 10:  # per-technician workloads of the first team (hypercube checks)
-        names += [f"workload_tech{i}" for i in range(team)]
-    return names
+    """All KPI columns of a scenario's tables, in the catalogue's order (:mod:`sim.kpis`)."""
+    terr = scenario.territories
+    features = Features(
+        costs=scenario.costs is not None,
+        downtime_cost=scenario.costs is not None and bool(scenario.costs.downtime_per_machine_h),
+        parts=scenario.parts is not None,
+        shifts=bool(scenario.calendar.shifts),
+        ftf_identity=ftf_identity_applies(scenario),
+        territories=terr.count,
+        team_size=terr.technicians * terr.pooled,
+    )
+    return table_kpis(features, scenario.report.wait_thresholds_h)
 
 
 @dataclass(frozen=True)

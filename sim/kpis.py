@@ -1,0 +1,758 @@
+"""The KPI catalogue: every KPI a run can report, defined once.
+
+Each :class:`KPI` says its name (or a name pattern such as ``p_wait_gt_<x>h``), a
+title and a unit for tables and charts, whether it has a row per service class,
+how a replication's value is made from the running sums of all teams and blocks
+(:data:`AGGREGATIONS`), its group, and when it is reported.  The recorder, the
+runner's tables and the generated KPI reference (``docs/kpis.md``, written by
+``python -m sim.kpi_doc``) read this module; a test checks that every KPI the
+engine emits is here.
+
+The catalogue's order is the order of the KPI columns in the tables.
+
+>>> lookup("p_wait_gt_2h").title_for("p_wait_gt_2h")
+'P(wait > 2 h)'
+>>> P_WAIT_GT.name_for(0.5)
+'p_wait_gt_0.5h'
+>>> title("wait_h")
+'mean wait (h)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Group = Literal[
+    "queue",
+    "service",
+    "volume",
+    "technicians",
+    "travel",
+    "fleet",
+    "shifts",
+    "parts",
+    "cost",
+    "spread",
+    "workload",
+    "check",
+]
+
+#: readable names of the groups, in the order the reference lists them
+GROUPS: dict[Group, str] = {
+    "queue": "Waiting for a technician",
+    "service": "Response and restoration",
+    "volume": "Call volume",
+    "technicians": "Technicians",
+    "travel": "Travel",
+    "fleet": "Machines",
+    "shifts": "Shifts",
+    "parts": "Spare parts and revisits",
+    "cost": "Costs",
+    "spread": "Spread across territories",
+    "workload": "Workload of single technicians",
+    "check": "Identity checks",
+}
+
+Aggregation = Literal[
+    "calls",
+    "trips",
+    "demands",
+    "time_average",
+    "time_share",
+    "rate",
+    "per_technician",
+    "first_team",
+    "territories",
+    "count",
+    "derived",
+]
+
+#: how a replication's value is made from the sums of every team (and every block of a
+#: large fleet's replication): the blocks' sums are added first, the ratio taken once
+AGGREGATIONS: dict[Aggregation, str] = {
+    "calls": "mean over the calls tallied in all teams (sum over calls / number of calls)",
+    "trips": "mean over the first trips to the calls of all teams",
+    "demands": "mean over the part demands at all stock points of that kind",
+    "time_average": "time average of a level summed over all teams",
+    "time_share": "ratio of time integrals summed over all teams (busy / available technician-hours)",
+    "rate": "events in all teams per unit of measured time",
+    "per_technician": "sum over all technicians / number of technicians, per unit of time",
+    "first_team": "one technician of the first team (time busy / measured time)",
+    "territories": "across the territories' own mean waits (each territory's calls pooled first)",
+    "count": "number of calls tallied in all teams",
+    "derived": "computed from the replication's other KPIs (after the sums are merged)",
+}
+
+Condition = Literal[
+    "always",
+    "costs",
+    "downtime_cost",
+    "costs_and_parts",
+    "shifts",
+    "parts",
+    "ftf_identity",
+    "territories_20",
+    "team_2_to_10",
+]
+
+#: when a KPI is reported (its column exists in the tables)
+CONDITIONS: dict[Condition, str] = {
+    "always": "always",
+    "costs": "with `[costs]`",
+    "downtime_cost": "with `costs.downtime_per_machine_h`",
+    "costs_and_parts": "with `[costs]` and `[parts]`",
+    "shifts": "with `calendar.shifts`",
+    "parts": "with `[parts]`",
+    "ftf_identity": 'one part type, one unit per call, `shortage = "revisit"`, no reservation',
+    "territories_20": "with 20 territories or more",
+    "team_2_to_10": "teams of 2 to 10 technicians",
+}
+
+#: placeholders of name patterns and the regular expressions of their values
+_PLACEHOLDERS = {"<x>": r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", "<i>": r"\d+"}
+
+
+@dataclass(frozen=True, slots=True)
+class KPI:
+    """One KPI of the catalogue.
+
+    Parameters
+    ----------
+    name : str
+        The column name, or a pattern with one placeholder (``<x>``: a number of
+        hours, ``<i>``: an index), e.g. ``p_wait_gt_<x>h``.
+    title : str
+        Short readable name for tables and charts; a pattern's title holds the same
+        placeholder.
+    unit : str
+        ``"h"``, ``"share"`` (a fraction, shown as a percentage), ``"calls"``, ...
+    meaning : str
+        One line: what is measured, from which event to which.
+    group : Group
+        Where the KPI belongs (queue, travel, parts, cost, ...).
+    per_class : bool
+        Reported per service class as well as overall (``class = "all"``).
+    aggregation : Aggregation
+        How the value is made from the running sums of all teams and blocks.
+    when : Condition
+        When the KPI is reported.
+    summary : bool
+        Summarised in ``summary.csv`` and the terminal tables; otherwise it is a
+        column of ``replications.parquet`` only.
+    """
+
+    name: str
+    title: str
+    unit: str
+    meaning: str
+    group: Group
+    per_class: bool
+    aggregation: Aggregation
+    when: Condition = "always"
+    summary: bool = True
+
+    @property
+    def is_pattern(self) -> bool:
+        return any(p in self.name for p in _PLACEHOLDERS)
+
+    @property
+    def is_share(self) -> bool:
+        return self.unit == "share"
+
+    def name_for(self, value: float) -> str:
+        """The concrete name of a pattern, e.g. ``p_wait_gt_2h`` for 2.0 hours."""
+        for placeholder in _PLACEHOLDERS:
+            if placeholder in self.name:
+                return self.name.replace(placeholder, f"{value:g}")
+        raise ValueError(f"KPI {self.name!r} is not a name pattern")
+
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` is this KPI (or an instance of this pattern)."""
+        return name == self.name or (self.is_pattern and _regex(self.name).fullmatch(name) is not None)
+
+    def title_for(self, name: str) -> str:
+        """The title of a concrete name (a pattern's placeholder filled in)."""
+        if not self.is_pattern:
+            return self.title
+        m = _regex(self.name).fullmatch(name)
+        if m is None:
+            raise ValueError(f"{name!r} is not an instance of {self.name!r}")
+        placeholder = next(p for p in _PLACEHOLDERS if p in self.name)
+        return self.title.replace(placeholder, m.group(1))
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    out = re.escape(pattern)
+    for placeholder, value in _PLACEHOLDERS.items():
+        out = out.replace(re.escape(placeholder), f"({value})")
+    return re.compile(out)
+
+
+def _kpi(
+    name: str,
+    title: str,
+    unit: str,
+    meaning: str,
+    group: Group,
+    per_class: bool,
+    aggregation: Aggregation,
+    when: Condition = "always",
+    summary: bool = True,
+) -> KPI:
+    return KPI(name, title, unit, meaning, group, per_class, aggregation, when, summary)
+
+
+P_WAIT_GT = _kpi(
+    "p_wait_gt_<x>h",
+    "P(wait > <x> h)",
+    "share",
+    "share of calls with wait_h > x, for each of `report.wait_thresholds_h`",
+    "queue",
+    True,
+    "calls",
+)
+WORKLOAD_TECH = _kpi(
+    "workload_tech<i>",
+    "workload of technician <i>",
+    "share",
+    "busy share (travel + on site) of technician i of the first team (Larson's hypercube)",
+    "workload",
+    False,
+    "first_team",
+    "team_2_to_10",
+)
+
+#: every KPI, in the order of the tables' columns
+CATALOGUE: tuple[KPI, ...] = (
+    _kpi(
+        "wait_h",
+        "mean wait",
+        "h",
+        "call logged -> technician assigned (the textbook's Wq)",
+        "queue",
+        True,
+        "calls",
+    ),
+    _kpi(
+        "p_wait",
+        "P(wait > 0)",
+        "share",
+        "share of calls that waited at all (Erlang C for M/M/s)",
+        "queue",
+        True,
+        "calls",
+    ),
+    P_WAIT_GT,
+    _kpi(
+        "response_h",
+        "mean response time",
+        "h",
+        "call logged -> technician on site",
+        "service",
+        True,
+        "calls",
+    ),
+    _kpi(
+        "restore_h",
+        "mean time to restore",
+        "h",
+        "breakdown -> machine working again (all visits, part waits)",
+        "service",
+        True,
+        "calls",
+    ),
+    _kpi(
+        "sla_met",
+        "SLA met",
+        "share",
+        "share of calls whose response met the class SLA (classes with `sla_h`)",
+        "service",
+        True,
+        "calls",
+    ),
+    _kpi(
+        "queue_len",
+        "calls waiting (time average)",
+        "calls",
+        "time-average number of calls waiting for a first visit",
+        "queue",
+        True,
+        "time_average",
+    ),
+    _kpi(
+        "calls_per_day",
+        "completed calls per working day",
+        "calls/day",
+        "calls restored per working day (`calendar.hours_per_day`)",
+        "volume",
+        True,
+        "rate",
+    ),
+    _kpi(
+        "utilization",
+        "technician utilization",
+        "share",
+        "technician busy time (travel + on site) / available time",
+        "technicians",
+        False,
+        "time_share",
+    ),
+    _kpi(
+        "utilization_onsite",
+        "on-site utilization",
+        "share",
+        "on-site time / available time",
+        "technicians",
+        False,
+        "time_share",
+    ),
+    _kpi(
+        "travel_share",
+        "share of time travelling",
+        "share",
+        "travel time / available time (utilization - utilization_onsite)",
+        "travel",
+        False,
+        "time_share",
+    ),
+    _kpi(
+        "machines_down",
+        "machines down (time average)",
+        "machines",
+        "time-average number of machines broken (calls not yet restored)",
+        "fleet",
+        False,
+        "time_average",
+    ),
+    _kpi(
+        "trip_km",
+        "mean trip length",
+        "km",
+        "mean outbound trip to a call (geometry; 0 otherwise)",
+        "travel",
+        False,
+        "trips",
+    ),
+    _kpi(
+        "trip_h",
+        "mean trip time",
+        "h",
+        "mean outbound trip time to a call",
+        "travel",
+        False,
+        "trips",
+    ),
+    _kpi(
+        "off_territory_share",
+        "trips outside the home territory",
+        "share",
+        "share of dispatches outside the technician's home territory (pooled teams)",
+        "travel",
+        False,
+        "trips",
+    ),
+    _kpi(
+        "queue_growth_per_h",
+        "queue growth",
+        "calls/h",
+        "(calls waiting at the end - at the start) / measured time: about 0 when stable",
+        "queue",
+        False,
+        "rate",
+    ),
+    _kpi(
+        "cost_per_day",
+        "cost per day",
+        "money/day",
+        "staff + travel + SLA penalties + parts + downtime, per working day (`[costs]`)",
+        "cost",
+        False,
+        "derived",
+        "costs",
+    ),
+    _kpi(
+        "cost_per_call",
+        "cost per call",
+        "money",
+        "cost_per_day / calls_per_day",
+        "cost",
+        False,
+        "derived",
+        "costs",
+    ),
+    _kpi(
+        "cost_downtime_per_day",
+        "downtime cost per day",
+        "money/day",
+        "machines_down x `costs.downtime_per_machine_h` x hours per working day",
+        "cost",
+        False,
+        "derived",
+        "downtime_cost",
+    ),
+    _kpi(
+        "cost_parts_per_day",
+        "parts cost per day (all)",
+        "money/day",
+        "parts used + emergency shipments + holding cost of the stock, per working day",
+        "cost",
+        False,
+        "derived",
+        "costs_and_parts",
+    ),
+    _kpi(
+        "overtime_h_per_week",
+        "overtime per technician",
+        "h/week",
+        "work beyond the shift end, per technician per week (0 without shifts)",
+        "shifts",
+        False,
+        "per_technician",
+        "shifts",
+    ),
+    _kpi(
+        "first_time_fix",
+        "first-time fix",
+        "share",
+        "share of restored calls fixed in one visit",
+        "parts",
+        True,
+        "calls",
+        "parts",
+    ),
+    _kpi(
+        "visits_per_call",
+        "visits per call",
+        "visits",
+        "mean visits per restored call",
+        "parts",
+        True,
+        "calls",
+        "parts",
+    ),
+    _kpi(
+        "part_wait_h",
+        "delay for parts per call",
+        "h",
+        "mean delay per restored call caused by missing parts",
+        "parts",
+        True,
+        "calls",
+        "parts",
+    ),
+    _kpi(
+        "fill_rate_van",
+        "van fill rate",
+        "share",
+        "share of part demands met from van stock at once",
+        "parts",
+        False,
+        "demands",
+        "parts",
+    ),
+    _kpi(
+        "fill_rate_depot",
+        "depot fill rate",
+        "share",
+        "share of part demands met from depot stock at once",
+        "parts",
+        False,
+        "demands",
+        "parts",
+    ),
+    _kpi(
+        "van_on_hand",
+        "parts on hand per van (time average)",
+        "parts",
+        "time-average units on the shelf, all vans together",
+        "parts",
+        False,
+        "time_average",
+        "parts",
+    ),
+    _kpi(
+        "van_backorders",
+        "van backorders (time average)",
+        "parts",
+        "time-average units backordered, all vans together",
+        "parts",
+        False,
+        "time_average",
+        "parts",
+    ),
+    _kpi(
+        "depot_on_hand",
+        "parts on hand at the depot (time average)",
+        "parts",
+        "time-average units on the shelf, all depots together",
+        "parts",
+        False,
+        "time_average",
+        "parts",
+    ),
+    _kpi(
+        "depot_backorders",
+        "depot backorders (time average)",
+        "parts",
+        "time-average units backordered, all depots together",
+        "parts",
+        False,
+        "time_average",
+        "parts",
+    ),
+    _kpi(
+        "van_demand_per_h",
+        "van part demands per hour",
+        "per h",
+        "part demands on the vans per hour",
+        "parts",
+        False,
+        "rate",
+        "parts",
+    ),
+    _kpi(
+        "van_delay_per_demand_h",
+        "van delay per part demand",
+        "h",
+        "backorder delay per demand on a van (0 for demands filled at once)",
+        "parts",
+        False,
+        "demands",
+        "parts",
+    ),
+    _kpi(
+        "depot_demand_per_h",
+        "depot part demands per hour",
+        "per h",
+        "part demands on the depots per hour",
+        "parts",
+        False,
+        "rate",
+        "parts",
+    ),
+    _kpi(
+        "depot_delay_per_demand_h",
+        "depot delay per part demand",
+        "h",
+        "backorder delay per demand on a depot (0 for demands filled at once)",
+        "parts",
+        False,
+        "demands",
+        "parts",
+    ),
+    _kpi(
+        "emergency_per_day",
+        "emergency shipments per day",
+        "per day",
+        'emergency shipments per working day (`shortage = "emergency"`)',
+        "parts",
+        False,
+        "rate",
+        "parts",
+    ),
+    _kpi(
+        "parts_cost_per_day",
+        "parts cost per day",
+        "money/day",
+        "unit cost of the parts used, per working day",
+        "parts",
+        False,
+        "rate",
+        "parts",
+    ),
+    _kpi(
+        "revisit_queue_len",
+        "calls waiting for a revisit (time average)",
+        "calls",
+        "time-average number of calls waiting for a second (third ...) visit",
+        "parts",
+        False,
+        "time_average",
+        "parts",
+    ),
+    _kpi(
+        "ftf_identity_gap",
+        "first-time-fix identity gap",
+        "share",
+        "(1 - FTF) - [q + (1 - q) p_other], q = share of first visits missing a part: 0 in expectation",
+        "check",
+        False,
+        "derived",
+        "ftf_identity",
+    ),
+    _kpi(
+        "wait_h_territory_p95",
+        "mean wait, 95th percentile of territories",
+        "h",
+        "95th percentile of the territories' mean waits",
+        "spread",
+        False,
+        "territories",
+        "territories_20",
+    ),
+    _kpi(
+        "wait_h_worst5pct",
+        "mean wait, worst 5 % of territories",
+        "h",
+        "mean of the worst 5 % of the territories' mean waits",
+        "spread",
+        False,
+        "territories",
+        "territories_20",
+    ),
+    WORKLOAD_TECH,
+    # columns of replications.parquet only
+    _kpi(
+        "calls_logged_per_h",
+        "calls logged per hour",
+        "calls/h",
+        "arrival rate measured (calls logged after the warm-up), for Little's law",
+        "volume",
+        True,
+        "rate",
+        summary=False,
+    ),
+    _kpi(
+        "n_calls",
+        "calls tallied",
+        "calls",
+        "calls whose wait is known (dispatched after the warm-up)",
+        "volume",
+        True,
+        "count",
+        summary=False,
+    ),
+    _kpi(
+        "cost_staff_per_day",
+        "staff cost per day",
+        "money/day",
+        "wages, training and facilities of all technicians, per working day",
+        "cost",
+        False,
+        "derived",
+        "costs",
+        summary=False,
+    ),
+    _kpi(
+        "cost_travel_per_day",
+        "travel cost per day",
+        "money/day",
+        "travel hours x `costs.travel_per_h`, per working day",
+        "cost",
+        False,
+        "derived",
+        "costs",
+        summary=False,
+    ),
+    _kpi(
+        "cost_penalty_per_day",
+        "SLA penalties per day",
+        "money/day",
+        "breached calls x their penalty, per working day",
+        "cost",
+        False,
+        "derived",
+        "costs",
+        summary=False,
+    ),
+)
+
+_BY_NAME = {k.name: k for k in CATALOGUE}
+_PATTERNS = tuple(k for k in CATALOGUE if k.is_pattern)
+
+
+def lookup(name: str) -> KPI:
+    """The catalogue's entry for a concrete KPI name.
+
+    Raises
+    ------
+    KeyError
+        The name is not in the catalogue.
+    """
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    for k in _PATTERNS:
+        if k.matches(name):
+            return k
+    raise KeyError(f"unknown KPI {name!r}")
+
+
+def known(name: str) -> bool:
+    """Whether ``name`` is a KPI of the catalogue."""
+    try:
+        lookup(name)
+    except KeyError:
+        return False
+    return True
+
+
+def title(name: str, with_unit: bool = True) -> str:
+    """Readable title, with the unit in parentheses unless it is a share or a count."""
+    kpi = lookup(name)
+    text = kpi.title_for(name)
+    if not with_unit or kpi.unit in ("", "share"):
+        return text
+    return f"{text} ({kpi.unit})"
+
+
+def threshold_kpi(hours: float) -> str:
+    """KPI name for P(wait > hours), e.g. ``p_wait_gt_2h``."""
+    return P_WAIT_GT.name_for(hours)
+
+
+def workload_kpi(technician: int) -> str:
+    """KPI name of a first-team technician's busy share, e.g. ``workload_tech0``."""
+    return WORKLOAD_TECH.name_for(technician)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What a scenario turns on that decides which KPIs it reports."""
+
+    costs: bool = False
+    downtime_cost: bool = False
+    parts: bool = False
+    shifts: bool = False
+    ftf_identity: bool = False
+    territories: int = 1
+    team_size: int = 1
+
+    def holds(self, when: Condition) -> bool:
+        """Whether a KPI reported ``when`` is reported for these features."""
+        return {
+            "always": True,
+            "costs": self.costs,
+            "downtime_cost": self.downtime_cost,
+            "costs_and_parts": self.costs and self.parts,
+            "shifts": self.shifts,
+            "parts": self.parts,
+            "ftf_identity": self.ftf_identity,
+            "territories_20": self.territories >= 20,
+            "team_2_to_10": 1 < self.team_size <= 10,
+        }[when]
+
+
+def _expand(kpi: KPI, thresholds_h: Sequence[float], team_size: int) -> Iterator[str]:
+    if kpi is P_WAIT_GT:
+        yield from (kpi.name_for(x) for x in thresholds_h)
+    elif kpi is WORKLOAD_TECH:
+        yield from (kpi.name_for(i) for i in range(team_size))
+    else:
+        yield kpi.name
+
+
+def table_kpis(features: Features, thresholds_h: Sequence[float]) -> list[str]:
+    """The KPI columns that ``summary.csv`` and the terminal tables show, in order.
+
+    >>> table_kpis(Features(), [2.0])[:4]
+    ['wait_h', 'p_wait', 'p_wait_gt_2h', 'response_h']
+    """
+    return [
+        name
+        for kpi in CATALOGUE
+        if kpi.summary and features.holds(kpi.when)
+        for name in _expand(kpi, thresholds_h, features.team_size)
+    ]
