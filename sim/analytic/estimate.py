@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import geometry, hypercube, inventory, quadrature, takacs
+from . import ctmc, geometry, hypercube, inventory, quadrature, takacs
 from .queues import (
     QueueResult,
     UnstableQueueError,
@@ -692,7 +692,7 @@ def _infinite(
     if not uses_priority:
         return Estimates(primary=fifo)
     prio = _priority(team, lam, classes, priorities, res, exact_total=exact)
-    return Estimates(primary=prio, alternatives=[e for e in fifo if e.kpi == "wait_h"])
+    return Estimates(primary=prio, alternatives=_fifo_for_comparison(fifo))
 
 
 def _priority(
@@ -864,9 +864,62 @@ def _finite(
         else Estimate(e.kpi, "all", e.value, res.model, exact, "conservation: the overall wait equals FIFO's")
         for e in prio
     ]
-    return Estimates(
-        primary=prio, alternatives=alternatives + [e for e in fifo if e.kpi == "wait_h"], notes=notes
+    if team.exponential_service and team.exponential_failures:
+        chain = _finite_priority_chain(team, classes, priorities, hours_per_day, notes)
+        if chain:
+            approx = [e for e in prio if e.service_class != "all"]
+            prio = [e for e in prio if e.service_class == "all"] + chain
+            alternatives += [e for e in approx if e.kpi == "wait_h"]
+    return Estimates(primary=prio, alternatives=alternatives + _fifo_for_comparison(fifo), notes=notes)
+
+
+def _fifo_for_comparison(fifo: Sequence[Estimate]) -> list[Estimate]:
+    """The FIFO waits shown next to a priority order's: what FIFO would give, not this
+    scenario's per-class values (the overall one is the same by conservation)."""
+    note = "FIFO order, for comparison with the priority order"
+    return [
+        e if e.service_class == "all" else replace(e, exact=False, note=note)
+        for e in fifo
+        if e.kpi == "wait_h"
+    ]
+
+
+def _finite_priority_chain(
+    team: _Team,
+    classes: Sequence[Any],
+    priorities: Sequence[int],
+    hours_per_day: float,
+    notes: list[str],
+) -> list[Estimate]:
+    """Per-class KPIs of nonpreemptive priority on a finite fleet from the exact Markov
+    chain (no closed form exists); nothing if the chain is too big (said in ``notes``)."""
+    levels = sorted(set(priorities))
+    shares = [sum(c.share for c, p in zip(classes, priorities, strict=True) if p == lv) for lv in levels]
+    try:
+        r = ctmc.finite_priority(
+            team.machines, team.failure_rate, 1.0 / team.mean_service, team.servers, shares
+        )
+    except ctmc.StateSpaceTooLarge as exc:
+        notes.append(f"per-class waits: {exc}, so the infinite-source priority formula stays")
+        return []
+    note = (
+        f"finite fleet, exponential lives and service, nonpreemptive priority: "
+        f"the Markov chain solved numerically ({r.states:,} states)"
     )
+    out: list[Estimate] = []
+    for c, p in zip(classes, priorities, strict=True):
+        k = levels.index(p)
+        wq = r.level_wq[k]
+        for kpi, value in (
+            ("wait_h", wq),
+            ("response_h", wq + team.mean_outbound),
+            ("restore_h", wq + team.mean_to_restore),
+            ("queue_len", r.level_lq[k] * c.share / shares[k]),
+            ("calls_per_day", c.share * r.arrival_rate * hours_per_day),
+            ("p_wait", r.p_wait),
+        ):
+            out.append(Estimate(kpi, c.name, value, r.model, True, note))
+    return out
 
 
 def _takacs(team: _Team) -> QueueResult | None:
