@@ -138,3 +138,23 @@ def test_a_fleet_too_big_for_the_chain_keeps_the_approximation_and_says_why(make
 def test_non_exponential_repairs_do_not_use_the_chain(make_scenario):
     est = estimate(make_scenario(priority(repair='{ dist = "gamma", mean = 2.0, cv = 0.5 }')))
     assert est.get("wait_h", "critical").model != MODEL
+
+
+@pytest.mark.parametrize(("machines", "phases"), [(1, 3), (6, 2), (6, 4), (40, 3)])
+def test_erlang_repairs_chain_agrees_with_takacs(machines, phases):
+    """Two exact methods for M/E_k/1//N: the phase chain and Takacs' embedded chain."""
+    from sim.analytic.quadrature import rule
+    from sim.analytic.takacs import mg1_finite_source
+    from sim.distributions import from_spec
+
+    lam, mean = 1 / 8.0, 2.0
+    chain = ctmc.finite_erlang_repairs(machines, lam, mean, phases)
+    takacs = mg1_finite_source(machines, lam, *rule(from_spec({"dist": "erlang", "mean": mean, "k": phases})))
+    for field in ("l", "wq", "arrival_rate", "utilization", "p_wait"):
+        assert getattr(chain, field) == pytest.approx(getattr(takacs, field), rel=1e-6, abs=1e-12), field
+    assert np.allclose(chain.probabilities, takacs.probabilities, atol=1e-7)
+
+
+def test_one_phase_is_mm1n():
+    r = ctmc.finite_erlang_repairs(10, 1 / 30.0, 2.0, 1)
+    assert r.wq == pytest.approx(finite_source(10, 1 / 30.0, 0.5, 1).wq, rel=1e-10)

@@ -309,11 +309,85 @@ def _chain(
     )
 
 
+def finite_erlang_repairs(
+    machines: int, failure_rate: float, mean_repair: float, phases: int
+) -> FinitePriorityResult:
+    """N machines, one technician, Erlang-k repairs (k exponential phases), FIFO.
+
+    The chain on (machines down, phase of the repair under way) has 1 + N k states. It
+    overlaps Takacs' M/G/1//N (:mod:`sim.analytic.takacs`), which it checks independently.
+
+    Parameters
+    ----------
+    machines : int
+        Fleet size N >= 1.
+    failure_rate : float
+        Breakdown rate lambda > 0 of a working machine.
+    mean_repair : float
+        Mean repair time (each phase has mean ``mean_repair / phases``).
+    phases : int
+        k >= 1 (1 is M/M/1//N).
+
+    Returns
+    -------
+    FinitePriorityResult
+        With one level.
+    """
+    n_machines = _count("machines", machines)
+    lam = _rate("failure_rate", failure_rate)
+    es = _rate("mean_repair", mean_repair)
+    k = _count("phases", phases)
+    size = 1 + n_machines * k
+    if size > MAX_STATES:
+        raise StateSpaceTooLarge(size)
+    rate = k / es
+
+    def state(n: int, phase: int) -> int:  # phase 0..k-1 of the repair under way
+        return 0 if n == 0 else 1 + (n - 1) * k + phase
+
+    rows, cols, rates = [], [], []
+    for n in range(n_machines + 1):
+        for phase in range(k if n else 1):
+            i = state(n, phase)
+            if n < n_machines:  # a breakdown (a repair starts in phase 0 if none was under way)
+                rows.append(i)
+                cols.append(state(n + 1, phase if n else 0))
+                rates.append(lam * (n_machines - n))
+            if n:
+                rows.append(i)
+                # the phase ends: the next phase, or the repair ends (the next starts at 0)
+                cols.append(state(n, phase + 1) if phase + 1 < k else state(n - 1, 0))
+                rates.append(rate)
+    off = sp.csr_matrix((rates, (rows, cols)), shape=(size, size))
+    pi = stationary(off - sp.diags(np.asarray(off.sum(axis=1)).ravel()))
+    down = np.array([0] + [n for n in range(1, n_machines + 1) for _ in range(k)])
+    working = n_machines - down
+    lam_eff = float(lam * (pi @ working))
+    l_sys = float(pi @ down)
+    lq = float(pi @ np.maximum(down - 1, 0))
+    p = np.bincount(down, weights=pi, minlength=n_machines + 1)
+    return FinitePriorityResult(
+        model=MODEL,
+        states=size,
+        arrival_rate=lam_eff,
+        utilization=1.0 - float(p[0]),
+        p_wait=float((pi * working)[down >= 1].sum() / (pi @ working)),
+        l=l_sys,
+        lq=lq,
+        wq=lq / lam_eff,
+        w=l_sys / lam_eff,
+        level_lq=(lq,),
+        level_wq=(lq / lam_eff,),
+        probabilities=tuple(p.tolist()),
+    )
+
+
 __all__ = [
     "MAX_STATES",
     "MODEL",
     "FinitePriorityResult",
     "StateSpaceTooLarge",
+    "finite_erlang_repairs",
     "finite_priority",
     "finite_priority_states",
     "stationary",
