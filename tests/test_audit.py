@@ -137,3 +137,49 @@ def test_large_audit_has_no_confirmed_failure(tmp_path: Path) -> None:
     ]
     assert not failures, "\n".join(failures)
     assert res.alarms <= max(3, 0.03 * res.checked)  # about 1 % by chance at 99 %
+
+
+# ---------------------------------------------------------------------------
+# Labels the audit found wrong (seed 2026), fixed in sim/analytic/estimate.py
+
+
+def _labels(raw: dict) -> dict[tuple[str, str], bool]:
+    return {(e.kpi, e.service_class): e.exact for e in estimate(validate_scenario(raw)).primary}
+
+
+CLASSES = [
+    {"name": "a", "share": 0.6, "priority": 1, "sla_h": 1.6},
+    {"name": "b", "share": 0.4, "priority": 2, "sla_h": 7.4},
+]
+
+
+def test_earliest_due_gives_no_exact_class_queue_or_sla_share() -> None:
+    """Audit case audit_0076 (seed 2026): M/M/2 under earliest-due order; the simulated
+    per-class queue lengths and the overall SLA share missed the FIFO values (which were
+    labelled exact).  The order keeps the mean wait, not its spread or the class split."""
+    raw = {
+        "fleet": {"calls_per_h": 0.65, "classes": CLASSES},
+        "territories": {"technicians": 2},
+        "repair": {"time_h": {"dist": "exponential", "mean": 2.0}},
+        "dispatch": {"policy": "earliest_due"},
+    }
+    labels = _labels(raw)
+    assert labels[("wait_h", "all")] and labels[("queue_len", "all")] and labels[("p_wait", "all")]
+    assert ("queue_len", "a") not in labels and ("queue_len", "b") not in labels
+    assert labels[("sla_met", "all")] is False
+
+
+def test_parts_under_priority_make_the_queue_formulas_approximate() -> None:
+    """Audit case audit_0008 (seed 2026): priority dispatch with emergency shipments that
+    keep the technician on site; the M/M/2 values (utilisation 0.43 against 0.77
+    simulated) stayed exact because the parts step found no calls_per_day row."""
+    raw = {
+        "fleet": {"calls_per_h": 0.6, "classes": CLASSES},
+        "territories": {"technicians": 2},
+        "repair": {"time_h": {"dist": "exponential", "mean": 0.73}},
+        "dispatch": {"policy": "priority"},
+        "parts": {"types": [{"name": "p", "p_need": 0.5, "van": {"S": 1}}], "shortage": "emergency"},
+    }
+    labels = _labels(raw)
+    assert labels[("wait_h", "a")] is False and labels[("utilization", "all")] is False
+    assert ("fill_rate_van", "all") in labels  # the parts rows are there too

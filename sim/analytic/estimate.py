@@ -324,6 +324,10 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
     terr = scenario.territories
     techs = terr.technicians * terr.count
     calls = est.get("calls_per_day")
+    util = est.get("utilization")
+    if calls is None and util is not None:  # priority dispatch: the same rate from the utilisation
+        value = util.value / team.mean_service * techs * scenario.calendar.day_length_h
+        calls = replace(util, kpi="calls_per_day", value=value)
     if calls is None:
         return est
     lam_tech = calls.value / scenario.calendar.day_length_h / techs
@@ -558,14 +562,17 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     elif policy == "earliest_due":
         # reordering classes leaves the overall mean wait of a work-conserving order
         # unchanged (exactly for M/M/s and M/G/1), but the per-class split is unknown
+        # (a class's share of the line is unknown too)
         primary = [
             e
             for e in primary
-            if e.service_class == "all" or not (e.kpi in _CLASS_WAIT_KPIS or e.kpi.startswith("p_wait_gt_"))
+            if e.service_class == "all"
+            or not (e.kpi in (*_CLASS_WAIT_KPIS, "queue_len") or e.kpi.startswith("p_wait_gt_"))
         ]
+        # the order changes the spread of the waits, so every tail (and the SLA share) too
         primary = [
             replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
-            if e.kpi.startswith("p_wait_gt_")
+            if e.kpi.startswith("p_wait_gt_") or e.kpi == "sla_met"
             else e
             for e in primary
         ]
