@@ -197,7 +197,20 @@ def draw_scenario(seed: int, index: int, calls: int = CALLS_PER_SCENARIO) -> dic
         "replications": REPLICATIONS,
         "seed": int(rng.integers(0, 2**31)),
     }
+    if pooled > 1 and rng.random() < 0.4:  # unequal territories (drawn last: the rest stays put)
+        raw["territories"]["weights"] = _weights(rng, pooled, fleet.get("machines"))
     return raw
+
+
+def _weights(rng: np.random.Generator, pooled: int, machines: int | None) -> list[float]:
+    """Territory weights; for a finite fleet, machine counts whose mean is ``machines``."""
+    if machines is None:
+        return [_round(float(w), 2) for w in rng.uniform(0.3, 3.0, size=pooled)]
+    counts = [int(c) for c in rng.integers(max(1, machines // 3), 2 * machines, size=pooled - 1)]
+    last = machines * pooled - sum(counts)
+    if last < 1:
+        counts, last = [machines] * (pooled - 1), machines
+    return [float(c) for c in [*counts, last]]
 
 
 def _parts(rng: np.random.Generator, reservation_ok: bool) -> dict[str, Any]:
@@ -305,6 +318,8 @@ def describe(raw: dict[str, Any]) -> str:
     words.append(f"{raw['repair']['time_h']['dist']} repairs")
     t = raw["territories"]
     words.append(f"{t['count']} terr. x {t['technicians']} tech, pooled {t['pooled']}")
+    if "weights" in t:
+        words.append("unequal territories")
     travel = raw.get("travel")
     if travel:
         words.append(

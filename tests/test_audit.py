@@ -39,6 +39,7 @@ def test_drawn_scenarios_are_valid_reproducible_and_round_trip(tmp_path: Path) -
         features["parts"] += sc.parts is not None
         features["shifts"] += bool(sc.calendar.shifts)
         features["classes"] += len(sc.fleet.classes) > 1
+        features["unequal"] += sc.territories.weights is not None
         features[f"repair-{sc.repair.time_h.dist}"] += 1
         if sc.fleet.time_to_failure_h is not None:
             features[f"life-{sc.fleet.time_to_failure_h.dist}"] += 1
@@ -46,7 +47,16 @@ def test_drawn_scenarios_are_valid_reproducible_and_round_trip(tmp_path: Path) -
     # every feature the audit claims to cover is drawn
     for f in ("finite", "poisson", "geometry", "deterministic", "fifo", "priority", "earliest_due"):
         assert features[f] > 0, f
-    for f in ("nearest", "preference", "parts", "shifts", "classes", "repair-gamma", "life-weibull"):
+    for f in (
+        "nearest",
+        "preference",
+        "parts",
+        "shifts",
+        "classes",
+        "unequal",
+        "repair-gamma",
+        "life-weibull",
+    ):
         assert features[f] > 0, f
     assert draw_scenario(3, 0) != draw_scenario(4, 0)
 
@@ -183,3 +193,20 @@ def test_parts_under_priority_make_the_queue_formulas_approximate() -> None:
     labels = _labels(raw)
     assert labels[("wait_h", "a")] is False and labels[("utilization", "all")] is False
     assert ("fill_rate_van", "all") in labels  # the parts rows are there too
+
+
+def test_shifts_make_the_hypercube_workloads_approximate() -> None:
+    """Audit case audit_0011 (seed 11): preference dispatch under a 06:00-22:00 weekday
+    shift; the hypercube workloads (0.21) stayed exact, the simulation gave 0.33."""
+    raw = {
+        "fleet": {"calls_per_h": 0.093},
+        "territories": {"count": 3, "pooled": 3},
+        "repair": {"time_h": {"dist": "exponential", "mean": 2.26}},
+        "dispatch": {"policy": "preference"},
+        "calendar": {
+            "shifts": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "06:00", "end": "22:00"}]
+        },
+    }
+    labels = _labels(raw)
+    assert labels[("workload_tech0", "all")] is False
+    assert _labels(raw | {"calendar": {}})[("workload_tech0", "all")] is True

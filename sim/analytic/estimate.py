@@ -93,6 +93,8 @@ class _Team:
     # the laws of the trip and the repair when each call's service time is their i.i.d. sum
     # (travel given as a time distribution); None under geometry
     service_laws: tuple[Any, Any] | None = None
+    # the trip formula holds (calls uniform over the area the trips join)
+    trip_formula_exact: bool = True
 
     @property
     def mean_service(self) -> float:
@@ -121,16 +123,53 @@ def _team_grid(pooled: int) -> tuple[int, int]:
 
 
 def _uniform_abs_moments(length: float, at: float) -> tuple[float, float]:
-    """E|U - at| and E(U - at)^2 for U uniform on [0, length]."""
-    m1 = (at**2 + (length - at) ** 2) / (2 * length)
+    """E|U - at| and E(U - at)^2 for U uniform on [0, length] (``at`` anywhere)."""
+
+    def g(u: float) -> float:
+        return u * abs(u) / 2
+
+    m1 = (g(length - at) - g(-at)) / length
     m2 = length**2 / 3 - length * at + at**2
     return m1, m2
+
+
+def _call_shares(terr: Any) -> list[float]:
+    """Each territory's share of its team's calls (``territories.weights``; equal by default)."""
+    weights = getattr(terr, "weights", None) or [1.0] * terr.pooled
+    total = math.fsum(weights)
+    return [w / total for w in weights]
+
+
+def _unequal_trips_from_base(terr: Any, shares: Sequence[float], rect: bool) -> tuple[float, float]:
+    """Mean and second moment of a trip from a base to a call, territory k sending the
+    share ``shares[k]`` of the team's calls (uniform in the territory).
+
+    An approximation: it takes each base to serve 1/pooled of the calls, independently of
+    where they come from (a location-blind rule such as FIFO's technician free the
+    longest); but a technician based nearer the calls is free again sooner and takes more
+    of them, so the mean trip is a little shorter than this.
+    """
+    cols, _ = _team_grid(terr.pooled)
+    w, h = terr.width_km, terr.height_km
+    mean = second = 0.0
+    for j in range(terr.pooled):
+        bx, by = (j % cols + 0.5) * w, (j // cols + 0.5) * h
+        for k, p in enumerate(shares):
+            x0, y0 = bx - (k % cols) * w, by - (k // cols) * h  # the base in territory k's frame
+            ex1, ex2 = _uniform_abs_moments(w, x0)
+            ey1, ey2 = _uniform_abs_moments(h, y0)
+            mean += p * geometry.mean_distance_from_point(
+                w, h, x0, y0, "rectilinear" if rect else "euclidean"
+            )
+            second += p * (ex2 + ey2 + (2 * ex1 * ey1 if rect else 0.0))
+    return mean / terr.pooled, second / terr.pooled
 
 
 def _trip_moments(scenario: Any) -> tuple[float, float, bool, str]:
     """Mean and second moment of the outbound trip distance (km, road), and whether the
     trips are independent from job to job."""
     terr, tr = scenario.territories, scenario.travel
+    shares = _call_shares(terr)
     cols, rows = _team_grid(terr.pooled)
     a, b = cols * terr.width_km, rows * terr.height_km
     rect = tr.metric == "rectilinear"
@@ -145,10 +184,16 @@ def _trip_moments(scenario: Any) -> tuple[float, float, bool, str]:
             ey1, ey2 = _uniform_abs_moments(b, y0)
             seconds.append(ex2 + ey2 + (2 * ex1 * ey1 if rect else 0.0))
         note = "trips from the base: a fixed point to a uniform point"
+        if len(set(shares)) > 1:
+            mean, second = _unequal_trips_from_base(terr, shares, rect)
+            note += " of the caller's territory, each base taken to serve an equal share of calls"
+            return c * mean, c**2 * second, True, note
         return c * sum(means) / len(means), c**2 * sum(seconds) / len(seconds), True, note
     mean = geometry.mean_distance_two_points(a, b, tr.metric)
     second = a**2 / 6 + b**2 / 6 + (2 * (a / 3) * (b / 3) if rect else 0.0)
     note = "trips from the previous job: two uniform points (successive trips share an end)"
+    if terr.pooled > 1 and len(set(shares)) > 1:
+        note += "; territories of unequal call rates: calls are not uniform over the team's area"
     return c * mean, c**2 * second, False, note
 
 
@@ -176,12 +221,18 @@ def _team(scenario: Any, dist: Any) -> _Team:
         var_travel = travel.variance
         # exponential service: the technician's whole time per call (travel + repair)
         exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
+    equal = len(set(_call_shares(terr))) == 1
+    cols, rows = _team_grid(terr.pooled)
+    # from base: the technicians' shares of the calls depend on where their bases are,
+    # unless the bases are alike (a 1x1, 2x1 or 2x2 grid by symmetry, equal territories)
+    uniform = (equal and cols <= 2 and rows <= 2) if tr.return_to_base else equal
     common = dict(
         mean_outbound=mean_outbound,
         trip_km=trip_km,
         iid_service=iid,
         travel_note=note,
         service_laws=None if tr.mode == "geometry" else (travel, repair),
+        trip_formula_exact=uniform,
     )
     fleet = scenario.fleet
     if fleet.machines is not None:
@@ -543,10 +594,13 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
             replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e for e in primary
         ]
     cal = scenario.calendar
+    clock_note = (
+        "the formulas assume a continuous clock; shifts stop work outside working "
+        "hours, so waits in clock hours are longer"
+    )
     if cal.shifts or cal.breakdowns == "customer_hours":
         note = (
-            "the formulas assume a continuous clock; shifts stop work outside working "
-            "hours, so waits in clock hours are longer"
+            clock_note
             if cal.shifts
             else "the formulas assume a continuous clock; breakdowns only in customer hours "
             "make the call rate vary over the week"
@@ -583,7 +637,10 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
             else e
             for e in primary
         ]
-        primary += _hypercube_workloads(scenario, team)
+        workloads = _hypercube_workloads(scenario, team)
+        if cal.shifts or cal.breakdowns == "customer_hours":  # (added after the clock's downgrade)
+            workloads = [replace(e, exact=False, note=clock_note) for e in workloads]
+        primary += workloads
     return replace(est, primary=primary, alternatives=alternatives)
 
 
@@ -592,17 +649,26 @@ def _hypercube_workloads(scenario: Any, team: _Team) -> list[Estimate]:
     terr = scenario.territories
     if team.servers > hypercube.HYPERCUBE_MAX_UNITS or team.finite:
         return []
-    rates = [scenario.fleet.calls_per_h] * terr.pooled
+    unequal = len(set(_call_shares(terr))) > 1
+    rates = [scenario.fleet.calls_per_h * terr.pooled * p for p in _call_shares(terr)]
     res = hypercube.hypercube(rates, scenario.preference_lists, 1.0 / team.mean_service)
     exact = team.exponential_service
     note = (
         "hypercube model: Poisson calls, exponential service, first free technician on the "
         "territory's list, FIFO line when all are busy"
+        + (" (territories with unequal call rates: exact all the same)" if unequal else "")
     )
     if not exact:
         note += " (service is not exponential here: approximate)"
     return [
-        Estimate(f"workload_tech{i}", "all", w, f"hypercube N={team.servers}", exact, note)
+        Estimate(
+            f"workload_tech{i}",
+            "all",
+            w,
+            f"hypercube N={team.servers}" + (", unequal atoms" if unequal else ""),
+            exact,
+            note,
+        )
         for i, w in enumerate(res.workloads)
     ]
 
@@ -648,10 +714,12 @@ def _fifo_kpis(
         # under an order that ignores location, a trip joins two independent uniform points:
         # exact for Poisson calls from uniform places; a finite fleet is one fixed sample of
         # places (and a machine may call twice in a row), given places are not uniform
-        trip_exact = not team.finite
+        trip_exact = not team.finite and team.trip_formula_exact
         trip_note = f"Larson & Odoni: {team.travel_note}"
         if team.finite:
             trip_note += "; approximate for a finite fleet (machines are a fixed sample of places)"
+        elif not team.trip_formula_exact:
+            trip_note += "; approximate: who serves which territory depends on the bases and the load"
         out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", trip_exact, trip_note))
         out.append(
             Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry", trip_exact, trip_note)

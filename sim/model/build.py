@@ -109,6 +109,7 @@ def build(
     uptime_clock = customer if cal.breakdowns == "customer_hours" else None
     source: Fleet | ExponentialFleet | PoissonCalls
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
+        counts = terr.machines_of(fleet.machines)  # per territory of a team
         life = from_spec(fleet.time_to_failure_h)
         if life.is_exponential:
             needs = [
@@ -117,7 +118,7 @@ def build(
             ]
             source = ExponentialFleet(
                 env,
-                fleet.machines,
+                counts,
                 life.mean,
                 needs,
                 team_of_territory,
@@ -130,14 +131,16 @@ def build(
                 locations,
             )
         else:
-            machines = range(first * fleet.machines, territories.stop * fleet.machines)
+            start = (first // terr.pooled) * sum(counts) + sum(counts[: first % terr.pooled])
+            total = sum(counts[t % terr.pooled] for t in territories)
+            machines = range(start, start + total)
             needs = [
                 CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
                 for m in machines
             ]
             source = Fleet(
                 env,
-                fleet.machines,
+                counts,
                 life,
                 needs,
                 team_of_territory,
@@ -156,7 +159,7 @@ def build(
         ]
         source = PoissonCalls(
             env,
-            fleet.calls_per_h,
+            [fleet.calls_per_h * m for m in terr.multipliers],
             needs,
             team_of_territory,
             seed,
