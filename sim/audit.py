@@ -199,6 +199,13 @@ def draw_scenario(seed: int, index: int, calls: int = CALLS_PER_SCENARIO) -> dic
     }
     if pooled > 1 and rng.random() < 0.4:  # unequal territories (drawn last: the rest stays put)
         raw["territories"]["weights"] = _weights(rng, pooled, fleet.get("machines"))
+    # trips from base after idleness, between jobs otherwise
+    if mode == "time" and rng.random() < 0.4:
+        raw["travel"]["from_base_h"] = _law(
+            rng, mean_travel * float(rng.uniform(1.0, 2.5)), 0.4, ("deterministic", "gamma")
+        )
+    elif mode == "geometry" and not raw["travel"].get("return_to_base") and rng.random() < 0.4:
+        raw["travel"]["idle_at_base"] = True
     return raw
 
 
@@ -321,6 +328,8 @@ def describe(raw: dict[str, Any]) -> str:
     if "weights" in t:
         words.append("unequal territories")
     travel = raw.get("travel")
+    if travel and ("from_base_h" in travel or travel.get("idle_at_base")):
+        words.append("trips from base when idle")
     if travel:
         words.append(
             "geometry" + (" return" if travel.get("return_to_base") else "")

@@ -413,6 +413,22 @@ class Travel(_Section):
     speed_kmh: PosFloat = 40.0
     noise_h: DistSpec | None = None  # added to every trip (e.g. parking, finding the site)
     return_to_base: bool = False  # after each job the technician drives back to base (busy)
+    # the trip of a technician who was idle, from base; time_h is then the trip of one who
+    # goes straight on from the last job (time mode)
+    from_base_h: DistSpec | None = None
+    # geometry mode: a technician left without work waits at base (the drive home is idle
+    # time), so a trip starts from base after idleness and from the last job otherwise
+    idle_at_base: bool = False
+
+    @model_validator(mode="after")
+    def _trip_kinds(self) -> Travel:
+        if self.from_base_h is not None and self.mode != "time":
+            raise _KeyedError("travel.from_base_h", "only with travel.mode = 'time' (use idle_at_base)")
+        if self.idle_at_base and (self.mode != "geometry" or self.return_to_base):
+            raise _KeyedError(
+                "travel.idle_at_base", "only with travel.mode = 'geometry' and return_to_base = false"
+            )
+        return self
 
 
 class Repair(_Section):

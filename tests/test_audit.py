@@ -40,6 +40,7 @@ def test_drawn_scenarios_are_valid_reproducible_and_round_trip(tmp_path: Path) -
         features["shifts"] += bool(sc.calendar.shifts)
         features["classes"] += len(sc.fleet.classes) > 1
         features["unequal"] += sc.territories.weights is not None
+        features["first_trips"] += sc.travel.from_base_h is not None or sc.travel.idle_at_base
         features[f"repair-{sc.repair.time_h.dist}"] += 1
         if sc.fleet.time_to_failure_h is not None:
             features[f"life-{sc.fleet.time_to_failure_h.dist}"] += 1

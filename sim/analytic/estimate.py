@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import ctmc, geometry, hypercube, inventory, quadrature, takacs
+from . import ctmc, geometry, hypercube, inventory, quadrature, takacs, welch
 from .queues import (
     QueueResult,
     UnstableQueueError,
@@ -95,6 +95,10 @@ class _Team:
     service_laws: tuple[Any, Any] | None = None
     # the trip formula holds (calls uniform over the area the trips join)
     trip_formula_exact: bool = True
+    # a technician who was idle drives from base: that trip's mean and variance (hours) and
+    # mean length (km, geometry); the travel fields above are then the trips between jobs
+    first_travel: tuple[float, float] | None = None
+    first_trip_km: float | None = None
 
     @property
     def mean_service(self) -> float:
@@ -165,16 +169,19 @@ def _unequal_trips_from_base(terr: Any, shares: Sequence[float], rect: bool) -> 
     return mean / terr.pooled, second / terr.pooled
 
 
-def _trip_moments(scenario: Any) -> tuple[float, float, bool, str]:
+def _trip_moments(scenario: Any, from_base: bool | None = None) -> tuple[float, float, bool, str]:
     """Mean and second moment of the outbound trip distance (km, road), and whether the
-    trips are independent from job to job."""
+    trips are independent from job to job; ``from_base`` (default: return_to_base) asks
+    for the trip from base rather than from the previous job."""
     terr, tr = scenario.territories, scenario.travel
+    if from_base is None:
+        from_base = tr.return_to_base
     shares = _call_shares(terr)
     cols, rows = _team_grid(terr.pooled)
     a, b = cols * terr.width_km, rows * terr.height_km
     rect = tr.metric == "rectilinear"
     c = tr.circuity
-    if tr.return_to_base:
+    if from_base:
         means, seconds = [], []
         for j in range(terr.pooled):
             x0 = (j % cols + 0.5) * terr.width_km
@@ -215,12 +222,22 @@ def _team(scenario: Any, dist: Any) -> _Team:
         var_travel = legs**2 * (km2 - km**2) / tr.speed_kmh**2 + n_var
         trip_km = km
         exp_service = False
+        first_travel, first_km = None, None
+        if getattr(tr, "idle_at_base", False):
+            km0, km0_2, _, _ = _trip_moments(scenario, from_base=True)
+            first_travel = (km0 / tr.speed_kmh + n_mean, (km0_2 - km0**2) / tr.speed_kmh**2 + n_var)
+            first_km = km0
     else:
         travel = dist(tr.time_h)
         mean_travel = mean_outbound = travel.mean
         var_travel = travel.variance
         # exponential service: the technician's whole time per call (travel + repair)
         exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
+        first_travel, first_km = None, None
+        if getattr(tr, "from_base_h", None) is not None:
+            base = dist(tr.from_base_h)
+            first_travel = (base.mean, base.variance)
+            exp_service = False
     equal = len(set(_call_shares(terr))) == 1
     cols, rows = _team_grid(terr.pooled)
     # from base: the technicians' shares of the calls depend on where their bases are,
@@ -231,8 +248,10 @@ def _team(scenario: Any, dist: Any) -> _Team:
         trip_km=trip_km,
         iid_service=iid,
         travel_note=note,
-        service_laws=None if tr.mode == "geometry" else (travel, repair),
+        service_laws=None if tr.mode == "geometry" or first_travel is not None else (travel, repair),
         trip_formula_exact=uniform,
+        first_travel=first_travel,
+        first_trip_km=first_km,
     )
     fleet = scenario.fleet
     if fleet.machines is not None:
@@ -290,7 +309,9 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     # (with shifts: a week over its working days), at the clock-average call rate
     hours_per_day = scenario.calendar.day_length_h * _clock_share(scenario)
     try:
-        if team.finite:
+        if team.first_travel is not None:
+            out = _first_trips(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        elif team.finite:
             out = _finite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
         else:
             out = _infinite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
@@ -768,6 +789,73 @@ def _infinite(
         return Estimates(primary=fifo)
     prio = _priority(team, lam, classes, priorities, res, exact_total=exact)
     return Estimates(primary=prio, alternatives=_fifo_for_comparison(fifo))
+
+
+def _first_trips(
+    team: _Team,
+    classes: Sequence[Any],
+    priorities: Sequence[int],
+    uses_priority: bool,
+    thresholds: Sequence[float],
+    hours_per_day: float,
+) -> Estimates:
+    """Trips from base after idleness, between jobs otherwise.
+
+    One technician, Poisson calls, an order blind to the trips: Welch's M/G/1 with an
+    exceptional first service in each busy period (exact with trip-time laws; under
+    geometry consecutive trips share a point, so an approximation).  Otherwise the usual
+    formulas with the between-jobs trip, labelled approximate.
+    """
+    assert team.first_travel is not None
+    t0, v0 = team.first_travel
+    t, vt = team.mean_travel, team.var_travel
+    r, vr = team.mean_repair, team.var_repair
+    if team.finite or team.servers > 1 or uses_priority:
+        note = (
+            "a technician who was idle drives from base, one going straight on from a job "
+            "does not: the formula uses the between-jobs trip (an approximation)"
+        )
+        plain = _finite if team.finite else _infinite
+        out = plain(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        return replace(
+            out,
+            primary=[replace(e, exact=False, note=note) for e in out.primary],
+            alternatives=[replace(e, exact=False, note=note) for e in out.alternatives],
+        )
+    lam = team.arrival_rate
+    res = welch.mg1_exceptional_first(lam, t0 + r, v0 + vr + (t0 + r) ** 2, t + r, vt + vr + (t + r) ** 2)
+    geometric = team.first_trip_km is not None
+    exact = not geometric
+    model = "M/G/1, exceptional first service (Welch)"
+    note = (
+        "Poisson calls, one technician: a call that finds the technician idle gets the trip "
+        "from base, the others the trip between jobs (Welch 1964)"
+        + ("; under geometry successive trips share a point: an approximation" if geometric else "")
+    )
+    p0 = res.p_idle
+    outbound = p0 * t0 + (1.0 - p0) * t
+    out: list[Estimate] = []
+
+    def add(kpi: str, cls: str, value: float) -> None:
+        out.append(Estimate(kpi, cls, value, model, exact, note))
+
+    add("utilization", "all", res.utilization)
+    add("utilization_onsite", "all", lam * r)
+    add("travel_share", "all", lam * outbound)
+    add("p_wait", "all", res.p_wait)
+    add("machines_down", "all", res.l)
+    for cls, share in [("all", 1.0), *((c.name, c.share) for c in classes)]:
+        add("wait_h", cls, res.wq)
+        add("response_h", cls, res.wq + outbound)
+        add("restore_h", cls, res.w)
+        add("queue_len", cls, share * res.lq)
+        add("calls_per_day", cls, share * lam * hours_per_day)
+    if geometric:
+        assert team.first_trip_km is not None and team.trip_km is not None
+        km = p0 * team.first_trip_km + (1.0 - p0) * team.trip_km
+        out.append(Estimate("trip_km", "all", km, model, False, note))
+        out.append(Estimate("trip_h", "all", outbound, model, False, note))
+    return Estimates(primary=out)
 
 
 def _priority(

@@ -65,6 +65,7 @@ def build(
     else:
         travel = from_spec(tr.time_h)
     repair: Distribution = from_spec(scenario.repair.time_h)
+    from_base = from_spec(tr.from_base_h) if tr.from_base_h is not None else None
 
     team_size = terr.technicians * terr.pooled
     home = [i // terr.technicians for i in range(team_size)]  # each territory's own technicians
@@ -89,6 +90,7 @@ def build(
             scenario.dispatch.record_decisions,
             deadline,
             rules,
+            from_base is not None or tr.idle_at_base,
         )
         team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
         first = k * team_size
@@ -113,7 +115,9 @@ def build(
         life = from_spec(fleet.time_to_failure_h)
         if life.is_exponential:
             needs = [
-                CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
+                CallNeeds(
+                    travel, repair, shares, seed, replication, t, parts=scenario.parts, from_base=from_base
+                )
                 for t in territories
             ]
             source = ExponentialFleet(
@@ -135,7 +139,9 @@ def build(
             total = sum(counts[t % terr.pooled] for t in territories)
             machines = range(start, start + total)
             needs = [
-                CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
+                CallNeeds(
+                    travel, repair, shares, seed, replication, m, parts=scenario.parts, from_base=from_base
+                )
                 for m in machines
             ]
             source = Fleet(
@@ -155,7 +161,8 @@ def build(
     else:
         assert fleet.calls_per_h is not None
         needs = [
-            CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts) for t in territories
+            CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts, from_base=from_base)
+            for t in territories
         ]
         source = PoissonCalls(
             env,

@@ -99,7 +99,17 @@ class CallNeeds:
     ``travel`` is the trip time, or in geometry mode the noise added to the trip.
     """
 
-    __slots__ = ("extras", "fix", "p_need", "part_draws", "quantity", "repair_h", "service_class", "travel_h")
+    __slots__ = (
+        "base_travel_h",
+        "extras",
+        "fix",
+        "p_need",
+        "part_draws",
+        "quantity",
+        "repair_h",
+        "service_class",
+        "travel_h",
+    )
 
     def __init__(
         self,
@@ -110,9 +120,15 @@ class CallNeeds:
         replication: int,
         *entity: int,
         parts: Any = None,
+        from_base: Distribution | None = None,
     ) -> None:
         self.service_class = classes(shares, seed, replication, *entity)
         self.travel_h = durations(travel, seed, replication, "travel", *entity)
+        self.base_travel_h = (
+            None
+            if from_base is None
+            else durations(from_base, seed, replication, "travel_from_base", *entity)
+        )
         self.repair_h = durations(repair, seed, replication, "repair", *entity)
         self.extras = parts is not None
         if parts is not None:
@@ -185,6 +201,8 @@ class CallSource:
             needs.repair_h.next(),
             self.env.now,
         )
+        if needs.base_travel_h is not None:
+            call.base_travel_h = needs.base_travel_h.next()
         if needs.extras:
             needs.draw_parts(call)
         return call
