@@ -647,8 +647,8 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
         # the order changes the spread of the waits, so every tail (and the SLA share) too
         primary = [
             replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
-            if e.kpi.startswith("p_wait_gt_") or e.kpi == "sla_met"
-            else e
+            if e.exact and (e.kpi.startswith("p_wait_gt_") or e.kpi == "sla_met")
+            else e  # (an earlier reason, e.g. shifts, is kept)
             for e in primary
         ]
     elif policy == "preference":
