@@ -120,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--quick", action="store_true", help="quarter horizon, doubled half-width allowance")
     v.add_argument("--case", action="append", default=[], help="only cases whose name contains this")
     v.add_argument("--dir", default=str(VALIDATION_DIR), help="folder of validation cases")
+    v.add_argument(
+        "--audit",
+        type=int,
+        metavar="N",
+        help="instead: N random scenarios, every KPI labelled exact checked against simulation",
+    )
+    v.add_argument("--seed", type=int, default=1, help="root seed of --audit (default 1)")
+    v.add_argument("--out", default=str(DEFAULT_RESULTS), help="--audit writes its cases here")
     common(v)
 
     o = sub.add_parser(
@@ -528,6 +536,8 @@ def _validate(args: argparse.Namespace) -> int:
     from sim.validate import case_files, run_case
 
     _check_counts(args)
+    if args.audit is not None:
+        return _audit(args)
     folder = Path(args.dir)
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder of validation cases")
@@ -565,6 +575,87 @@ def _validate(args: argparse.Namespace) -> int:
     )
     print(f"\n{len(rows) - failed} of {len(rows)} checks passed" + (" (quick mode)" if args.quick else ""))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """``validate --audit N``: random scenarios, every exact label put to the test."""
+    import time
+    from datetime import UTC, datetime
+
+    from sim.audit import AUDIT_REL_HALF_WIDTH, RERUN_FACTOR, ScenarioAudit, run_audit
+    from sim.console import fmt, table
+    from sim.results import safe_name
+
+    if args.audit < 1:
+        raise UsageError(f"--audit: need at least 1 scenario (got {args.audit})")
+    if args.seed < 0:
+        raise UsageError(f"--seed: must be >= 0 (got {args.seed})")
+    out = Path(args.out)
+    _check_writable(out)
+    folder = out / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}_{safe_name(f'audit-{args.seed}')}"
+    t0 = time.perf_counter()
+
+    def progress(item: ScenarioAudit, n: int) -> None:
+        if args.quiet:
+            return
+        done.append(item)
+        state = (
+            f"ERROR {item.error}"
+            if item.error
+            else f"{len(item.checks)} exact KPIs, {len(item.alarms)} alarms"
+            + (f", {len(item.confirmed)} confirmed" if item.rerun_checks else "")
+        )
+        print(
+            f"[{len(done)}/{n}] {item.path.stem} ({item.description}): {state} "
+            f"({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    done: list[ScenarioAudit] = []
+    res = run_audit(args.audit, args.seed, folder, args.backend, args.workers, progress)
+    rows = []
+    for item in res.scenarios:
+        for c in item.alarms:
+            again = [
+                r
+                for r in item.rerun_checks
+                if (r.design_point, r.service_class, r.kpi) == (c.design_point, c.service_class, c.kpi)
+            ]
+            confirmed = any(r in item.confirmed for r in again)
+            rows.append(
+                (
+                    item.path.stem,
+                    c.service_class,
+                    c.kpi,
+                    c.model,
+                    fmt(c.exact),
+                    f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
+                    f"[{fmt(again[0].ci_low)}, {fmt(again[0].ci_high)}]" if again else "-",
+                    "CONFIRMED" if confirmed else "chance (rerun inside)",
+                )
+            )
+    if rows:
+        print(
+            table(
+                rows,
+                ("scenario", "class", "KPI", "model", "exact", "99% CI", f"rerun x{RERUN_FACTOR}", "verdict"),
+            )
+        )
+        print("\nreproduce a scenario with:")
+        for item in res.scenarios:
+            if item.alarms:
+                print(f"  python run_sim.py validate --dir {folder} --case {item.path.stem}")
+    for item in res.errors:
+        print(f"error in {item.path}: {item.error}")
+    print(
+        f"\naudit seed {res.seed}: {len(res.scenarios)} scenarios checked ({res.drawn} drawn, "
+        f"{res.drawn - len(res.scenarios)} with no exact label), {res.checked} exact KPIs checked, "
+        f"{res.loose} with a 99% half-width above {AUDIT_REL_HALF_WIDTH:.0%}, {res.alarms} alarms, "
+        f"{res.confirmed} confirmed failures, {len(res.errors)} errors "
+        f"({time.perf_counter() - t0:.0f} s); cases in {folder}"
+    )
+    return EXIT_FAILED if res.confirmed or res.errors else EXIT_OK
 
 
 def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:

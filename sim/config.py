@@ -364,6 +364,11 @@ class Territories(_Section):
     # one row per machine, territories in order) instead of uniform; a relative path is
     # read from the scenario file's folder
     locations_csv: Annotated[str, Field(min_length=1)] | None = None
+    # unequal territories: one relative size per territory of a team (every team alike).
+    # A team's calls (or machines) are shared out in these proportions; its total stays
+    # fleet.calls_per_h (or fleet.machines) x pooled. Real counts work as weights: set
+    # fleet.machines to their mean.
+    weights: Annotated[list[PosFloat], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _teams_divide(self) -> Territories:
@@ -373,11 +378,28 @@ class Territories(_Section):
                 f"pooled ({self.pooled}) must divide count ({self.count}): every team pools "
                 "the same number of territories",
             )
+        if self.weights is not None and len(self.weights) != self.pooled:
+            raise _KeyedError(
+                "territories.weights",
+                f"needs one weight per territory of a team ({self.pooled}), got {len(self.weights)}",
+            )
         return self
 
     @property
     def teams(self) -> int:
         return self.count // self.pooled
+
+    @property
+    def multipliers(self) -> list[float]:
+        """Each territory's share of its team's load relative to an equal split (mean 1)."""
+        if self.weights is None:
+            return [1.0] * self.pooled
+        total = math.fsum(self.weights)
+        return [w * self.pooled / total for w in self.weights]
+
+    def machines_of(self, machines: int) -> list[int]:
+        """Machines in each territory of a team, for ``machines`` per territory on average."""
+        return [round(machines * m) for m in self.multipliers]
 
 
 class Travel(_Section):
@@ -391,6 +413,22 @@ class Travel(_Section):
     speed_kmh: PosFloat = 40.0
     noise_h: DistSpec | None = None  # added to every trip (e.g. parking, finding the site)
     return_to_base: bool = False  # after each job the technician drives back to base (busy)
+    # the trip of a technician who was idle, from base; time_h is then the trip of one who
+    # goes straight on from the last job (time mode)
+    from_base_h: DistSpec | None = None
+    # geometry mode: a technician left without work waits at base (the drive home is idle
+    # time), so a trip starts from base after idleness and from the last job otherwise
+    idle_at_base: bool = False
+
+    @model_validator(mode="after")
+    def _trip_kinds(self) -> Travel:
+        if self.from_base_h is not None and self.mode != "time":
+            raise _KeyedError("travel.from_base_h", "only with travel.mode = 'time' (use idle_at_base)")
+        if self.idle_at_base and (self.mode != "geometry" or self.return_to_base):
+            raise _KeyedError(
+                "travel.idle_at_base", "only with travel.mode = 'geometry' and return_to_base = false"
+            )
+        return self
 
 
 class Repair(_Section):
@@ -684,6 +722,17 @@ class Scenario(_Section):
                 "territories.locations_csv",
                 "needs travel.mode = 'geometry' and a finite fleet (fleet.machines)",
             )
+        if terr.weights is not None and self.fleet.machines is not None:
+            counts = [self.fleet.machines * m for m in terr.multipliers]
+            if any(abs(c - round(c)) > 1e-6 or round(c) < 1 for c in counts):
+                raise _KeyedError(
+                    "territories.weights",
+                    f"fleet.machines x pooled x weight / sum of weights must be whole numbers >= 1 "
+                    f"(got {', '.join(f'{c:g}' for c in counts)}); e.g. give the machine counts as "
+                    "weights and their mean as fleet.machines",
+                )
+            if terr.locations_csv is not None:
+                raise _KeyedError("territories.weights", "not with locations_csv (equal territories only)")
         if policy == "nearest" and travel.mode != "geometry":
             raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' (distances)")
         pref = self.dispatch.preference

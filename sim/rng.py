@@ -28,6 +28,7 @@ STREAMS: tuple[str, ...] = (
     "lead_time",  # per stock point and part type: replenishment lead times
     "emergency",  # per technician: emergency shipment times
     "failed_visit",  # time on site of a visit that finds a part missing
+    "travel_from_base",  # like travel: the trip time of a technician who was idle
 )
 
 _STREAM_ID = {name: i for i, name in enumerate(STREAMS)}

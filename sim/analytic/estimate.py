@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import ctmc, geometry, hypercube, inventory, quadrature, takacs
+from . import ctmc, geometry, hypercube, inventory, quadrature, takacs, welch
 from .queues import (
     QueueResult,
     UnstableQueueError,
@@ -93,6 +93,12 @@ class _Team:
     # the laws of the trip and the repair when each call's service time is their i.i.d. sum
     # (travel given as a time distribution); None under geometry
     service_laws: tuple[Any, Any] | None = None
+    # the trip formula holds (calls uniform over the area the trips join)
+    trip_formula_exact: bool = True
+    # a technician who was idle drives from base: that trip's mean and variance (hours) and
+    # mean length (km, geometry); the travel fields above are then the trips between jobs
+    first_travel: tuple[float, float] | None = None
+    first_trip_km: float | None = None
 
     @property
     def mean_service(self) -> float:
@@ -121,21 +127,61 @@ def _team_grid(pooled: int) -> tuple[int, int]:
 
 
 def _uniform_abs_moments(length: float, at: float) -> tuple[float, float]:
-    """E|U - at| and E(U - at)^2 for U uniform on [0, length]."""
-    m1 = (at**2 + (length - at) ** 2) / (2 * length)
+    """E|U - at| and E(U - at)^2 for U uniform on [0, length] (``at`` anywhere)."""
+
+    def g(u: float) -> float:
+        return u * abs(u) / 2
+
+    m1 = (g(length - at) - g(-at)) / length
     m2 = length**2 / 3 - length * at + at**2
     return m1, m2
 
 
-def _trip_moments(scenario: Any) -> tuple[float, float, bool, str]:
+def _call_shares(terr: Any) -> list[float]:
+    """Each territory's share of its team's calls (``territories.weights``; equal by default)."""
+    weights = getattr(terr, "weights", None) or [1.0] * terr.pooled
+    total = math.fsum(weights)
+    return [w / total for w in weights]
+
+
+def _unequal_trips_from_base(terr: Any, shares: Sequence[float], rect: bool) -> tuple[float, float]:
+    """Mean and second moment of a trip from a base to a call, territory k sending the
+    share ``shares[k]`` of the team's calls (uniform in the territory).
+
+    An approximation: it takes each base to serve 1/pooled of the calls, independently of
+    where they come from (a location-blind rule such as FIFO's technician free the
+    longest); but a technician based nearer the calls is free again sooner and takes more
+    of them, so the mean trip is a little shorter than this.
+    """
+    cols, _ = _team_grid(terr.pooled)
+    w, h = terr.width_km, terr.height_km
+    mean = second = 0.0
+    for j in range(terr.pooled):
+        bx, by = (j % cols + 0.5) * w, (j // cols + 0.5) * h
+        for k, p in enumerate(shares):
+            x0, y0 = bx - (k % cols) * w, by - (k // cols) * h  # the base in territory k's frame
+            ex1, ex2 = _uniform_abs_moments(w, x0)
+            ey1, ey2 = _uniform_abs_moments(h, y0)
+            mean += p * geometry.mean_distance_from_point(
+                w, h, x0, y0, "rectilinear" if rect else "euclidean"
+            )
+            second += p * (ex2 + ey2 + (2 * ex1 * ey1 if rect else 0.0))
+    return mean / terr.pooled, second / terr.pooled
+
+
+def _trip_moments(scenario: Any, from_base: bool | None = None) -> tuple[float, float, bool, str]:
     """Mean and second moment of the outbound trip distance (km, road), and whether the
-    trips are independent from job to job."""
+    trips are independent from job to job; ``from_base`` (default: return_to_base) asks
+    for the trip from base rather than from the previous job."""
     terr, tr = scenario.territories, scenario.travel
+    if from_base is None:
+        from_base = tr.return_to_base
+    shares = _call_shares(terr)
     cols, rows = _team_grid(terr.pooled)
     a, b = cols * terr.width_km, rows * terr.height_km
     rect = tr.metric == "rectilinear"
     c = tr.circuity
-    if tr.return_to_base:
+    if from_base:
         means, seconds = [], []
         for j in range(terr.pooled):
             x0 = (j % cols + 0.5) * terr.width_km
@@ -145,10 +191,16 @@ def _trip_moments(scenario: Any) -> tuple[float, float, bool, str]:
             ey1, ey2 = _uniform_abs_moments(b, y0)
             seconds.append(ex2 + ey2 + (2 * ex1 * ey1 if rect else 0.0))
         note = "trips from the base: a fixed point to a uniform point"
+        if len(set(shares)) > 1:
+            mean, second = _unequal_trips_from_base(terr, shares, rect)
+            note += " of the caller's territory, each base taken to serve an equal share of calls"
+            return c * mean, c**2 * second, True, note
         return c * sum(means) / len(means), c**2 * sum(seconds) / len(seconds), True, note
     mean = geometry.mean_distance_two_points(a, b, tr.metric)
     second = a**2 / 6 + b**2 / 6 + (2 * (a / 3) * (b / 3) if rect else 0.0)
     note = "trips from the previous job: two uniform points (successive trips share an end)"
+    if terr.pooled > 1 and len(set(shares)) > 1:
+        note += "; territories of unequal call rates: calls are not uniform over the team's area"
     return c * mean, c**2 * second, False, note
 
 
@@ -170,18 +222,36 @@ def _team(scenario: Any, dist: Any) -> _Team:
         var_travel = legs**2 * (km2 - km**2) / tr.speed_kmh**2 + n_var
         trip_km = km
         exp_service = False
+        first_travel, first_km = None, None
+        if getattr(tr, "idle_at_base", False):
+            km0, km0_2, _, _ = _trip_moments(scenario, from_base=True)
+            first_travel = (km0 / tr.speed_kmh + n_mean, (km0_2 - km0**2) / tr.speed_kmh**2 + n_var)
+            first_km = km0
     else:
         travel = dist(tr.time_h)
         mean_travel = mean_outbound = travel.mean
         var_travel = travel.variance
         # exponential service: the technician's whole time per call (travel + repair)
         exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
+        first_travel, first_km = None, None
+        if getattr(tr, "from_base_h", None) is not None:
+            base = dist(tr.from_base_h)
+            first_travel = (base.mean, base.variance)
+            exp_service = False
+    equal = len(set(_call_shares(terr))) == 1
+    cols, rows = _team_grid(terr.pooled)
+    # from base: the technicians' shares of the calls depend on where their bases are,
+    # unless the bases are alike (a 1x1, 2x1 or 2x2 grid by symmetry, equal territories)
+    uniform = (equal and cols <= 2 and rows <= 2) if tr.return_to_base else equal
     common = dict(
         mean_outbound=mean_outbound,
         trip_km=trip_km,
         iid_service=iid,
         travel_note=note,
-        service_laws=None if tr.mode == "geometry" else (travel, repair),
+        service_laws=None if tr.mode == "geometry" or first_travel is not None else (travel, repair),
+        trip_formula_exact=uniform,
+        first_travel=first_travel,
+        first_trip_km=first_km,
     )
     fleet = scenario.fleet
     if fleet.machines is not None:
@@ -239,7 +309,9 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     # (with shifts: a week over its working days), at the clock-average call rate
     hours_per_day = scenario.calendar.day_length_h * _clock_share(scenario)
     try:
-        if team.finite:
+        if team.first_travel is not None:
+            out = _first_trips(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        elif team.finite:
             out = _finite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
         else:
             out = _infinite(team, classes, priorities, uses_priority, thresholds, hours_per_day)
@@ -324,6 +396,10 @@ def _with_parts(est: Estimates, scenario: Any, team: _Team, dist: Any) -> Estima
     terr = scenario.territories
     techs = terr.technicians * terr.count
     calls = est.get("calls_per_day")
+    util = est.get("utilization")
+    if calls is None and util is not None:  # priority dispatch: the same rate from the utilisation
+        value = util.value / team.mean_service * techs * scenario.calendar.day_length_h
+        calls = replace(util, kpi="calls_per_day", value=value)
     if calls is None:
         return est
     lam_tech = calls.value / scenario.calendar.day_length_h / techs
@@ -539,10 +615,13 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
             replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e for e in primary
         ]
     cal = scenario.calendar
+    clock_note = (
+        "the formulas assume a continuous clock; shifts stop work outside working "
+        "hours, so waits in clock hours are longer"
+    )
     if cal.shifts or cal.breakdowns == "customer_hours":
         note = (
-            "the formulas assume a continuous clock; shifts stop work outside working "
-            "hours, so waits in clock hours are longer"
+            clock_note
             if cal.shifts
             else "the formulas assume a continuous clock; breakdowns only in customer hours "
             "make the call rate vary over the week"
@@ -558,15 +637,18 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
     elif policy == "earliest_due":
         # reordering classes leaves the overall mean wait of a work-conserving order
         # unchanged (exactly for M/M/s and M/G/1), but the per-class split is unknown
+        # (a class's share of the line is unknown too)
         primary = [
             e
             for e in primary
-            if e.service_class == "all" or not (e.kpi in _CLASS_WAIT_KPIS or e.kpi.startswith("p_wait_gt_"))
+            if e.service_class == "all"
+            or not (e.kpi in (*_CLASS_WAIT_KPIS, "queue_len") or e.kpi.startswith("p_wait_gt_"))
         ]
+        # the order changes the spread of the waits, so every tail (and the SLA share) too
         primary = [
             replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
-            if e.kpi.startswith("p_wait_gt_")
-            else e
+            if e.exact and (e.kpi.startswith("p_wait_gt_") or e.kpi == "sla_met")
+            else e  # (an earlier reason, e.g. shifts, is kept)
             for e in primary
         ]
     elif policy == "preference":
@@ -576,7 +658,10 @@ def _adjust_for_policy(est: Estimates, scenario: Any, team: _Team) -> Estimates:
             else e
             for e in primary
         ]
-        primary += _hypercube_workloads(scenario, team)
+        workloads = _hypercube_workloads(scenario, team)
+        if cal.shifts or cal.breakdowns == "customer_hours":  # (added after the clock's downgrade)
+            workloads = [replace(e, exact=False, note=clock_note) for e in workloads]
+        primary += workloads
     return replace(est, primary=primary, alternatives=alternatives)
 
 
@@ -585,17 +670,26 @@ def _hypercube_workloads(scenario: Any, team: _Team) -> list[Estimate]:
     terr = scenario.territories
     if team.servers > hypercube.HYPERCUBE_MAX_UNITS or team.finite:
         return []
-    rates = [scenario.fleet.calls_per_h] * terr.pooled
+    unequal = len(set(_call_shares(terr))) > 1
+    rates = [scenario.fleet.calls_per_h * terr.pooled * p for p in _call_shares(terr)]
     res = hypercube.hypercube(rates, scenario.preference_lists, 1.0 / team.mean_service)
     exact = team.exponential_service
     note = (
         "hypercube model: Poisson calls, exponential service, first free technician on the "
         "territory's list, FIFO line when all are busy"
+        + (" (territories with unequal call rates: exact all the same)" if unequal else "")
     )
     if not exact:
         note += " (service is not exponential here: approximate)"
     return [
-        Estimate(f"workload_tech{i}", "all", w, f"hypercube N={team.servers}", exact, note)
+        Estimate(
+            f"workload_tech{i}",
+            "all",
+            w,
+            f"hypercube N={team.servers}" + (", unequal atoms" if unequal else ""),
+            exact,
+            note,
+        )
         for i, w in enumerate(res.workloads)
     ]
 
@@ -641,10 +735,12 @@ def _fifo_kpis(
         # under an order that ignores location, a trip joins two independent uniform points:
         # exact for Poisson calls from uniform places; a finite fleet is one fixed sample of
         # places (and a machine may call twice in a row), given places are not uniform
-        trip_exact = not team.finite
+        trip_exact = not team.finite and team.trip_formula_exact
         trip_note = f"Larson & Odoni: {team.travel_note}"
         if team.finite:
             trip_note += "; approximate for a finite fleet (machines are a fixed sample of places)"
+        elif not team.trip_formula_exact:
+            trip_note += "; approximate: who serves which territory depends on the bases and the load"
         out.append(Estimate("trip_km", "all", team.trip_km, "uniform-point geometry", trip_exact, trip_note))
         out.append(
             Estimate("trip_h", "all", team.mean_outbound, "uniform-point geometry", trip_exact, trip_note)
@@ -693,6 +789,73 @@ def _infinite(
         return Estimates(primary=fifo)
     prio = _priority(team, lam, classes, priorities, res, exact_total=exact)
     return Estimates(primary=prio, alternatives=_fifo_for_comparison(fifo))
+
+
+def _first_trips(
+    team: _Team,
+    classes: Sequence[Any],
+    priorities: Sequence[int],
+    uses_priority: bool,
+    thresholds: Sequence[float],
+    hours_per_day: float,
+) -> Estimates:
+    """Trips from base after idleness, between jobs otherwise.
+
+    One technician, Poisson calls, an order blind to the trips: Welch's M/G/1 with an
+    exceptional first service in each busy period (exact with trip-time laws; under
+    geometry consecutive trips share a point, so an approximation).  Otherwise the usual
+    formulas with the between-jobs trip, labelled approximate.
+    """
+    assert team.first_travel is not None
+    t0, v0 = team.first_travel
+    t, vt = team.mean_travel, team.var_travel
+    r, vr = team.mean_repair, team.var_repair
+    if team.finite or team.servers > 1 or uses_priority:
+        note = (
+            "a technician who was idle drives from base, one going straight on from a job "
+            "does not: the formula uses the between-jobs trip (an approximation)"
+        )
+        plain = _finite if team.finite else _infinite
+        out = plain(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        return replace(
+            out,
+            primary=[replace(e, exact=False, note=note) for e in out.primary],
+            alternatives=[replace(e, exact=False, note=note) for e in out.alternatives],
+        )
+    lam = team.arrival_rate
+    res = welch.mg1_exceptional_first(lam, t0 + r, v0 + vr + (t0 + r) ** 2, t + r, vt + vr + (t + r) ** 2)
+    geometric = team.first_trip_km is not None
+    exact = not geometric
+    model = "M/G/1, exceptional first service (Welch)"
+    note = (
+        "Poisson calls, one technician: a call that finds the technician idle gets the trip "
+        "from base, the others the trip between jobs (Welch 1964)"
+        + ("; under geometry successive trips share a point: an approximation" if geometric else "")
+    )
+    p0 = res.p_idle
+    outbound = p0 * t0 + (1.0 - p0) * t
+    out: list[Estimate] = []
+
+    def add(kpi: str, cls: str, value: float) -> None:
+        out.append(Estimate(kpi, cls, value, model, exact, note))
+
+    add("utilization", "all", res.utilization)
+    add("utilization_onsite", "all", lam * r)
+    add("travel_share", "all", lam * outbound)
+    add("p_wait", "all", res.p_wait)
+    add("machines_down", "all", res.l)
+    for cls, share in [("all", 1.0), *((c.name, c.share) for c in classes)]:
+        add("wait_h", cls, res.wq)
+        add("response_h", cls, res.wq + outbound)
+        add("restore_h", cls, res.w)
+        add("queue_len", cls, share * res.lq)
+        add("calls_per_day", cls, share * lam * hours_per_day)
+    if geometric:
+        assert team.first_trip_km is not None and team.trip_km is not None
+        km = p0 * team.first_trip_km + (1.0 - p0) * team.trip_km
+        out.append(Estimate("trip_km", "all", km, model, False, note))
+        out.append(Estimate("trip_h", "all", outbound, model, False, note))
+    return Estimates(primary=out)
 
 
 def _priority(

@@ -65,6 +65,7 @@ def build(
     else:
         travel = from_spec(tr.time_h)
     repair: Distribution = from_spec(scenario.repair.time_h)
+    from_base = from_spec(tr.from_base_h) if tr.from_base_h is not None else None
 
     team_size = terr.technicians * terr.pooled
     home = [i // terr.technicians for i in range(team_size)]  # each territory's own technicians
@@ -89,6 +90,7 @@ def build(
             scenario.dispatch.record_decisions,
             deadline,
             rules,
+            from_base is not None or tr.idle_at_base,
         )
         team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
         first = k * team_size
@@ -109,15 +111,18 @@ def build(
     uptime_clock = customer if cal.breakdowns == "customer_hours" else None
     source: Fleet | ExponentialFleet | PoissonCalls
     if fleet.machines is not None and fleet.time_to_failure_h is not None:
+        counts = terr.machines_of(fleet.machines)  # per territory of a team
         life = from_spec(fleet.time_to_failure_h)
         if life.is_exponential:
             needs = [
-                CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts)
+                CallNeeds(
+                    travel, repair, shares, seed, replication, t, parts=scenario.parts, from_base=from_base
+                )
                 for t in territories
             ]
             source = ExponentialFleet(
                 env,
-                fleet.machines,
+                counts,
                 life.mean,
                 needs,
                 team_of_territory,
@@ -130,14 +135,18 @@ def build(
                 locations,
             )
         else:
-            machines = range(first * fleet.machines, territories.stop * fleet.machines)
+            start = (first // terr.pooled) * sum(counts) + sum(counts[: first % terr.pooled])
+            total = sum(counts[t % terr.pooled] for t in territories)
+            machines = range(start, start + total)
             needs = [
-                CallNeeds(travel, repair, shares, seed, replication, m, parts=scenario.parts)
+                CallNeeds(
+                    travel, repair, shares, seed, replication, m, parts=scenario.parts, from_base=from_base
+                )
                 for m in machines
             ]
             source = Fleet(
                 env,
-                fleet.machines,
+                counts,
                 life,
                 needs,
                 team_of_territory,
@@ -152,11 +161,12 @@ def build(
     else:
         assert fleet.calls_per_h is not None
         needs = [
-            CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts) for t in territories
+            CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts, from_base=from_base)
+            for t in territories
         ]
         source = PoissonCalls(
             env,
-            fleet.calls_per_h,
+            [fleet.calls_per_h * m for m in terr.multipliers],
             needs,
             team_of_territory,
             seed,

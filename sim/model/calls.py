@@ -16,6 +16,7 @@ class Call:
     """
 
     __slots__ = (
+        "base_travel_h",
         "dispatched_at",
         "due_at",
         "failed_at",
@@ -64,6 +65,9 @@ class Call:
         self.service_class = service_class
         self.travel_h = travel_h  # the current trip's duration (geometry: known at dispatch)
         self.noise_h = travel_h  # geometry mode: the drawn time added to every trip's drive
+        # time mode with travel.from_base_h: the trip if the technician was idle (then
+        # travel_h is set at dispatch, noise_h keeping the between-jobs draw)
+        self.base_travel_h = NAN
         self.repair_h = repair_h
         self.x = x  # km, team-local coordinates (geometry mode)
         self.y = y

@@ -16,6 +16,7 @@ territory in arrival order: staffing and dispatch never change them.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -38,28 +39,54 @@ def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
     return gen.random(size)
 
 
+class Layout:
+    """How many machines each territory of a block has, and how they are numbered.
+
+    Machines are numbered globally territory by territory, so a block's machines are the
+    contiguous numbers ``base``, ``base + 1``...; with equal territories territory ``t``
+    starts at ``t * machines``.
+    """
+
+    def __init__(self, per_team_territory: Sequence[int], pooled: int, first: int, territories: int) -> None:
+        team_total = sum(per_team_territory)
+        self.first = first
+        self.counts = [per_team_territory[t % pooled] for t in range(first, first + territories)]
+        self.base = (first // pooled) * team_total + sum(per_team_territory[: first % pooled])
+        self.starts = [0]  # block-local number of each territory's first machine
+        for c in self.counts[:-1]:
+            self.starts.append(self.starts[-1] + c)
+
+    @property
+    def machines(self) -> int:
+        return sum(self.counts)
+
+    def territory_of(self, machine: int) -> int:
+        """The block-local territory of a block-local machine number."""
+        return bisect.bisect_right(self.starts, machine) - 1
+
+
 def _locations(
     geometry: Geometry | None,
-    per_territory: int,
-    territories: int,
+    layout: Layout,
     pooled: int,
     seed: int,
     replication: int,
-    first: int = 0,
     given: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[float, float]] | None:
-    """Every machine's location (team-local km), territories ``first``, ``first + 1``...:
+    """Every machine's location (team-local km), in the block's territories in order:
     ``given`` (km within each territory, all territories in order), or uniform in its
     territory, drawn per territory in machine order."""
     if geometry is None:
         return None
     out: list[tuple[float, float]] = []
-    for t in range(first, first + territories):
+    for local, n in enumerate(layout.counts):
+        t = layout.first + local
         x0, y0 = geometry.origin(t % pooled)
         if given is not None:
-            out.extend((x0 + x, y0 + y) for x, y in given[t * per_territory : (t + 1) * per_territory])
+            start = layout.base + layout.starts[local]
+            out.extend((x0 + x, y0 + y) for x, y in given[start : start + n])
             continue
-        uv = streams.stream(seed, replication, "location", t).random((per_territory, 2))
+        uv = streams.stream(seed, replication, "location", t).random((n, 2))
         xs = (x0 + uv[:, 0] * geometry.width).tolist()
         ys = (y0 + uv[:, 1] * geometry.height).tolist()
         out.extend(zip(xs, ys, strict=True))
@@ -72,7 +99,17 @@ class CallNeeds:
     ``travel`` is the trip time, or in geometry mode the noise added to the trip.
     """
 
-    __slots__ = ("extras", "fix", "p_need", "part_draws", "quantity", "repair_h", "service_class", "travel_h")
+    __slots__ = (
+        "base_travel_h",
+        "extras",
+        "fix",
+        "p_need",
+        "part_draws",
+        "quantity",
+        "repair_h",
+        "service_class",
+        "travel_h",
+    )
 
     def __init__(
         self,
@@ -83,9 +120,15 @@ class CallNeeds:
         replication: int,
         *entity: int,
         parts: Any = None,
+        from_base: Distribution | None = None,
     ) -> None:
         self.service_class = classes(shares, seed, replication, *entity)
         self.travel_h = durations(travel, seed, replication, "travel", *entity)
+        self.base_travel_h = (
+            None
+            if from_base is None
+            else durations(from_base, seed, replication, "travel_from_base", *entity)
+        )
         self.repair_h = durations(repair, seed, replication, "repair", *entity)
         self.extras = parts is not None
         if parts is not None:
@@ -158,6 +201,8 @@ class CallSource:
             needs.repair_h.next(),
             self.env.now,
         )
+        if needs.base_travel_h is not None:
+            call.base_travel_h = needs.base_travel_h.next()
         if needs.extras:
             needs.draw_parts(call)
         return call
@@ -171,12 +216,15 @@ class CallSource:
 
 
 class Fleet(CallSource):
-    """The installed base: ``machines`` per territory, each a renewal process."""
+    """The installed base: ``machines`` per territory, each a renewal process.
+
+    ``machines`` is the count of every territory, or one count per territory of a team.
+    """
 
     def __init__(
         self,
         env: simpy.Environment,
-        machines_per_territory: int,
+        machines: int | Sequence[int],
         time_to_failure: Distribution,
         needs: Sequence[CallNeeds],
         teams_of_territory: Sequence[Team],
@@ -189,21 +237,13 @@ class Fleet(CallSource):
         locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
         super().__init__(env, needs, teams_of_territory, pooled, clock, first)
-        self.per_territory = machines_per_territory
-        self.locations = _locations(
-            geometry,
-            machines_per_territory,
-            len(teams_of_territory),
-            pooled,
-            seed,
-            replication,
-            first,
-            locations,
-        )
-        n = machines_per_territory * len(teams_of_territory)
-        base = first * machines_per_territory
+        counts = [machines] * pooled if isinstance(machines, int) else list(machines)
+        self.layout = Layout(counts, pooled, first, len(teams_of_territory))
+        self.locations = _locations(geometry, self.layout, pooled, seed, replication, locations)
+        base = self.layout.base
         self.uptimes = [
-            Variates(time_to_failure.sample, seed, replication, "failure", base + m) for m in range(n)
+            Variates(time_to_failure.sample, seed, replication, "failure", base + m)
+            for m in range(self.layout.machines)
         ]
         for m, uptime in enumerate(self.uptimes):
             # the first draw of a machine's stream is its residual life at time 0
@@ -212,15 +252,15 @@ class Fleet(CallSource):
 
     def _breaks_down(self, event: Event) -> None:
         machine: int = event.value  # within this block
-        local = machine // self.per_territory
-        call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine, local)
+        local = self.layout.territory_of(machine)
+        call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
         self._log(call, local)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine's next failure is scheduled."""
-        machine = call.machine - self.first * self.per_territory
+        machine = call.machine - self.layout.base
         self._fails_after(self.uptimes[machine].next(), machine)
 
     def _fails_after(self, uptime: float, machine: int) -> None:
@@ -243,7 +283,7 @@ class ExponentialFleet(CallSource):
     def __init__(
         self,
         env: simpy.Environment,
-        machines_per_territory: int,
+        machines: int | Sequence[int],
         mean_life_h: float,
         needs: Sequence[CallNeeds],
         teams_of_territory: Sequence[Team],
@@ -256,15 +296,15 @@ class ExponentialFleet(CallSource):
         locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
         super().__init__(env, needs, teams_of_territory, pooled, clock, first)
-        self.n = machines_per_territory
         territories = len(teams_of_territory)
-        self.up = bytearray(b"\x01") * (machines_per_territory * territories)
-        self.locations = _locations(
-            geometry, machines_per_territory, territories, pooled, seed, replication, first, locations
-        )
-        gap = Exponential(mean_life_h / machines_per_territory)
+        counts = [machines] * pooled if isinstance(machines, int) else list(machines)
+        self.layout = Layout(counts, pooled, first, territories)
+        self.up = bytearray(b"\x01") * self.layout.machines
+        self.locations = _locations(geometry, self.layout, pooled, seed, replication, locations)
+        # a territory of n machines: candidates at n / MTTF
         self.gaps = [
-            Variates(gap.sample, seed, replication, "failure", first + t) for t in range(territories)
+            Variates(Exponential(mean_life_h / n).sample, seed, replication, "failure", first + t)
+            for t, n in enumerate(self.layout.counts)
         ]
         self.picks = [
             Variates(_uniforms, seed, replication, "failure", first + t, 1) for t in range(territories)
@@ -279,10 +319,11 @@ class ExponentialFleet(CallSource):
     def _candidate(self, event: Event) -> None:
         local: int = event.value  # territory within this block
         self._next_candidate(local)
-        machine = local * self.n + int(self.picks[local].next() * self.n)
+        n = self.layout.counts[local]
+        machine = self.layout.starts[local] + int(self.picks[local].next() * n)
         # the needs are drawn for every candidate, so that the n-th candidate's needs are
         # the same in every design, whichever candidates become calls
-        call = self._draw_call(self.needs[local], self.first * self.n + machine, local)
+        call = self._draw_call(self.needs[local], self.layout.base + machine, local)
         if not self.up[machine]:
             return  # already broken: a working machine cannot fail twice
         self.up[machine] = 0
@@ -292,16 +333,17 @@ class ExponentialFleet(CallSource):
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine can fail again."""
-        self.up[call.machine - self.first * self.n] = 1
+        self.up[call.machine - self.layout.base] = 1
 
 
 class PoissonCalls(CallSource):
-    """Infinite source: Poisson calls at ``calls_per_h`` from each territory."""
+    """Infinite source: Poisson calls at ``calls_per_h`` from each territory (one rate for
+    all, or one per territory of a team)."""
 
     def __init__(
         self,
         env: simpy.Environment,
-        calls_per_h: float,
+        calls_per_h: float | Sequence[float],
         needs: Sequence[CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
@@ -317,8 +359,11 @@ class PoissonCalls(CallSource):
         self.where: list[Variates] = []
         if geometry is not None:
             self.where = [Variates(_uniforms, seed, replication, "location", t) for t in territories]
-        gap = Exponential(1.0 / calls_per_h)
-        self.gaps = [Variates(gap.sample, seed, replication, "arrival", t) for t in territories]
+        rates = [calls_per_h] * pooled if isinstance(calls_per_h, float | int) else list(calls_per_h)
+        self.gaps = [
+            Variates(Exponential(1.0 / rates[t % pooled]).sample, seed, replication, "arrival", t)
+            for t in territories
+        ]
         for local in range(len(self.gaps)):
             self._next_call(local)
 

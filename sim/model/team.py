@@ -68,6 +68,10 @@ class Team:
         A call's response deadline (its SLA), from the call; none by default.
     parts : PartsRules, optional
         Van stock and what to do when a part is missing; without it parts never run short.
+    first_trips : bool
+        A technician who was idle starts from base: in geometry mode from the base's
+        place, otherwise with the call's drawn trip from base (``base_travel_h``); one
+        who goes straight on from a job drives from there (the call's ``noise_h``).
     """
 
     def __init__(
@@ -82,8 +86,10 @@ class Team:
         record_decisions: bool = False,
         deadline: Callable[[Call], float] | None = None,
         parts: PartsRules | None = None,
+        first_trips: bool = False,
     ) -> None:
         self.env = env
+        self.first_trips = first_trips
         self.technicians = list(technicians)
         self.free: deque[int] = deque(self.technicians)
         self.line = policy
@@ -122,14 +128,20 @@ class Team:
         else:
             self.line.add(call)
 
-    def _send(self, technician: int, call: Call, candidates: int = 1) -> None:
-        """The technician takes the call and starts the trip."""
+    def _send(self, technician: int, call: Call, candidates: int = 1, busy: bool = False) -> None:
+        """The technician takes the call and starts the trip (``busy``: straight from a job)."""
         now = self.env.now
         call.technician = technician
         if call.visits == 0:
             call.dispatched_at = now
         call.job_started_at = now
         geo = self.geometry
+        if self.first_trips:
+            if geo is not None:
+                if not busy:  # idle technicians wait at base
+                    self.position[technician] = self.base[technician]
+            else:
+                call.travel_h = call.noise_h if busy else call.base_travel_h
         if geo is not None:
             # the trip depends on where the technician is now
             call.trip_km = self.distance_km(technician, call)
@@ -274,7 +286,7 @@ class Team:
         if following is None:
             self.free.append(technician)
         else:
-            self._send(technician, following, len(self.line) + 1)
+            self._send(technician, following, len(self.line) + 1, busy=True)
 
     #: technicians work around the clock unless a shift calendar says otherwise
     on_duty = True

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 
 from sim.stats import welch_moving_average
 
+from .approximations import approximation_table
 from .data import (
     ALL,
     CLASS_KPIS_PREFIX,
@@ -403,7 +404,7 @@ def validation_section(view: RunView) -> Section | None:
         "Validation: simulation against queueing formulas",
         intro,
         charts,
-        _failure_table(view),
+        _failure_table(view) + approximation_table(view),
         nav="Validation",
     )
 
