@@ -479,6 +479,12 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _write(out: dict[str, Any], path: Path | None) -> None:
+    """Every figure so far, as JSON (after each case: a long run stopped early keeps them)."""
+    if path is not None:
+        path.write_text(json.dumps(out, indent=1))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a tenth of the seeds (about 2 minutes)")
@@ -530,6 +536,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         res = run_case(case, max(2, math.ceil(case.seeds * scale)), share, args.seed, saved, replay)
         print(f"{case.name}: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
         out["cases"].append(res)
+        _write(out, args.json)
+        if saved:  # after every case: a long run stopped early keeps its replications
+            pd.concat(saved, ignore_index=True).to_parquet(args.save_replications)
     for name, batches, seeds in batch_cases:
         res = run_batch_case(
             by_name[name],
@@ -540,6 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"{name} batch means: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
         out["batches"].append(res)
+        _write(out, args.json)
     for name, rel, seeds in prec_cases:
         res = run_precision_case(
             by_name[name],
@@ -550,13 +560,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"{name} precision: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
         out["precision"].append(res)
+        _write(out, args.json)
     out["cpu_s"] = time.process_time() - t0
     print(f"total {out['cpu_s']:.0f} s CPU", file=sys.stderr)
     print(markdown(out))
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=1))
-    if saved:
-        pd.concat(saved, ignore_index=True).to_parquet(args.save_replications)
+    _write(out, args.json)
     return 0
 
 

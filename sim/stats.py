@@ -191,7 +191,8 @@ def summarize(
     replications and :data:`BATCH_INTERVAL` over the batches of one long run (a
     ``batch`` column).  The column ``interval`` says which interval was used:
     ``skew_t`` or ``t`` (``t`` also where fewer than 3 values, or identical
-    ones, leave no skewness to correct).
+    ones, leave no skewness to correct); ``skewness`` is the sample skewness
+    of the values (:func:`sample_skewness`), which :func:`interval_warnings` reads.
     """
     if method is None:
         method = BATCH_INTERVAL if "batch" in replications else SUMMARY_INTERVAL
@@ -215,9 +216,77 @@ def summarize(
                     "ci_high": ci.high,
                     "half_width": ci.half_width,
                     "interval": ci.method,
+                    "skewness": sample_skewness(group[kpi].to_numpy(dtype=float)),
                 }
             )
     return pd.DataFrame(rows)
+
+
+#: fewer replications than this: intervals covered too little on the coverage benchmark
+MIN_REPLICATIONS = 10
+
+
+def interval_warnings(summary: pd.DataFrame) -> list[str]:
+    """Where the summary's intervals may cover less than they claim, and what to do.
+
+    From the coverage benchmark (``bench/README.md``): intervals over fewer than
+    :data:`MIN_REPLICATIONS` replications fall short of their level; a KPI whose
+    replication means are far more skewed than a normal sample's (``|skewness|``
+    above 3 standard errors of a normal sample's, ``3 sqrt(6 / n)``) is only
+    partly corrected by :func:`skew_t_interval`; batch means that fail the lag-1
+    check are correlated, so their t interval is too short.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The output of :func:`summarize` (``batches_independent`` is read if present).
+
+    Returns
+    -------
+    list of str
+        One line per design point and problem, each with a suggestion.
+    """
+    if summary.empty or "n" not in summary:
+        return []
+    out: list[str] = []
+    few: dict[str, int] = {}  # design points with too few replications: one line for all
+    batch = "batches_independent" in summary
+    rows = summary[summary["class"] == "all"] if "class" in summary else summary
+    for dp, group in rows.groupby("design_point", sort=False):
+        n = int(group["n"].max())
+        if batch:
+            bad = group[group["batches_independent"].astype("boolean").eq(False).fillna(False)]
+            if not bad.empty:
+                out.append(
+                    f"{dp}: batch means of {_kpi_list(bad)} are correlated (lag-1 check failed), so "
+                    "their intervals are too short: use fewer, longer batches or a longer run.horizon_h"
+                )
+            continue
+        if 2 <= n < MIN_REPLICATIONS:
+            few[str(dp)] = n
+        if "skewness" in group and n >= 3:
+            limit = 3.0 * math.sqrt(6.0 / n)
+            skewed = group[group["skewness"].abs() > limit]
+            if not skewed.empty:
+                out.append(
+                    f"{dp}: replication means of {_kpi_list(skewed)} are strongly skewed (|skewness| > "
+                    f"{limit:.2g}): their intervals may cover less than they claim; lengthen "
+                    "run.horizon_h (or run more replications)"
+                )
+    if few:
+        names = list(few)
+        where = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        out.insert(
+            0,
+            f"{where}: intervals from {min(few.values())} replications cover less than they claim "
+            f"(coverage benchmark, bench/README.md): run at least {MIN_REPLICATIONS} (--replications)",
+        )
+    return out
+
+
+def _kpi_list(rows: pd.DataFrame, most: int = 4) -> str:
+    names = list(dict.fromkeys(rows["kpi"]))
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 # ---------------------------------------------------------------------------

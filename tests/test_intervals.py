@@ -16,6 +16,7 @@ import pytest
 
 from sim.stats import (
     ConfidenceInterval,
+    interval_warnings,
     mean_interval,
     sample_skewness,
     skew_t_interval,
@@ -130,3 +131,22 @@ def test_summary_names_its_interval() -> None:
     assert list(summarize(batches, ["wait_h"])["interval"]) == ["t"]  # batch means keep t
     with pytest.raises(ValueError):
         mean_interval([1.0, 2.0, 3.0], method="bootstrap")
+
+
+def test_warnings_name_the_problem_and_the_remedy() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(6)
+    few = pd.DataFrame({"design_point": "dp000", "class": "all", "wait_h": rng.normal(3, 0.3, 5)})
+    ok = pd.DataFrame({"design_point": "dp001", "class": "all", "wait_h": rng.normal(3, 0.3, 20)})
+    skewed = pd.DataFrame(
+        {"design_point": "dp002", "class": "all", "wait_h": [1.0] * 19 + [30.0]}  # one huge value
+    )
+    warnings = interval_warnings(summarize(pd.concat([few, ok, skewed]), ["wait_h"]))
+    assert len(warnings) == 2
+    assert "dp000" in warnings[0] and "5 replications" in warnings[0] and "--replications" in warnings[0]
+    assert "dp002" in warnings[1] and "wait_h" in warnings[1] and "horizon" in warnings[1]
+    assert interval_warnings(summarize(ok, ["wait_h"])) == []
+    batches = summarize(ok.assign(batch=range(20)), ["wait_h"]).assign(batches_independent=[False])
+    (line,) = interval_warnings(batches)
+    assert "correlated" in line and "longer" in line
