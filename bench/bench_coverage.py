@@ -595,6 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CPU minutes in all; a case stops adding seeds once its share is spent (default 20)",
     )
     ap.add_argument("--cases", nargs="*", help="only these cases (names as in the table)")
+    ap.add_argument("--no-cases", action="store_true", help="skip the replication cases")
     ap.add_argument("--no-batches", action="store_true", help="skip the batch-means check")
     ap.add_argument("--no-precision", action="store_true", help="skip the --precision check")
     ap.add_argument("--seed", type=int, default=1_000, help="first seed (default 1000)")
@@ -656,7 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     t0 = time.process_time()
     saved: list[pd.DataFrame] | None = [] if args.save_replications else None
-    for case in cases:
+    for case in [] if args.no_cases else cases:
         res = run_case(case, max(2, math.ceil(case.seeds * scale)), share, args.seed, saved, replay)
         print(f"{case.name}: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
         out["cases"].append(res)

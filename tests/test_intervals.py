@@ -150,3 +150,13 @@ def test_warnings_name_the_problem_and_the_remedy() -> None:
     batches = summarize(ok.assign(batch=range(20)), ["wait_h"]).assign(batches_independent=[False])
     (line,) = interval_warnings(batches)
     assert "correlated" in line and "longer" in line
+
+
+def test_a_wait_threshold_no_call_reached_is_flagged() -> None:
+    import pandas as pd
+
+    reps = pd.DataFrame(
+        {"design_point": "dp000", "class": "all", "wait_h": np.linspace(1, 2, 10), "p_wait_gt_8h": 0.0}
+    )
+    (line,) = interval_warnings(summarize(reps, ["wait_h", "p_wait_gt_8h"]))
+    assert "p_wait_gt_8h" in line and "too rare" in line and "horizon" in line
