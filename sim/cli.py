@@ -296,6 +296,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print("\n" + recommendation_text(recommend(exp.summary, scenario.targets), _labels(points)))
     for dp, why in exp.unstable.items():
         print(f"warning: {dp}: {why}", file=sys.stderr)
+    from sim.stats import interval_warnings
+
+    for line in interval_warnings(exp.summary):
+        print(f"warning: {line}", file=sys.stderr)
     if exp.precision:
         print(_precision_text(exp.precision, args.precision_kpi))
     if args.baseline:

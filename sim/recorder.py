@@ -6,7 +6,20 @@ SimPy.  :class:`KPIRecorder` keeps running sums only, so its memory does not
 grow with the number of calls, unless ``keep_calls`` asks for the per-call
 log.  Levels (calls waiting, machines down, technicians busy) are
 time-weighted; :meth:`KPIRecorder.reset` at the end of the warm-up clears
-every sum.  Calls logged before the warm-up ended are never tallied.
+every sum.
+
+The measured window is ``[end of warm-up, end of horizon)``.  A call is tallied
+when it is logged inside the window, and then followed until it is served: at
+the end of the horizon :meth:`KPIRecorder.close` freezes every time-average level
+and stops admitting new calls, and the model runs on (arrivals and dispatch go on
+as before) until every call of the window has been restored
+(:meth:`KPIRecorder.pending`).  So every call logged in the window counts once,
+with its whole wait, response and restore time, whichever calls came before or
+after it: the tallied calls are a stationary sample, with no end-of-run
+truncation of the long waits.  Calls logged during the warm-up are never
+tallied, nor calls logged after the horizon.  Counts of events (part demands,
+emergencies, overtime, dispatch decisions) are those inside the window; a part
+backorder is charged to the window of its demand.
 """
 
 from __future__ import annotations
@@ -42,6 +55,8 @@ class Recorder(Protocol):
     def part_demand(self, kind: str, filled: bool, now: float) -> None: ...
     def backorder_filled(self, kind: str, delay: float, now: float) -> None: ...
     def reset(self, now: float) -> None: ...
+    def close(self, now: float) -> None: ...
+    def pending(self) -> bool: ...
     def sample(self, now: float) -> None: ...
 
 
@@ -66,15 +81,21 @@ class CallLike(Protocol):
 
 
 class Level:
-    """A time-weighted level: its integral over time since the last reset."""
+    """A time-weighted level: its integral over time since the last reset.
 
-    __slots__ = ("area", "since", "start", "value")
+    :meth:`freeze` ends the measurement (at the end of the horizon): the level goes
+    on changing while the model runs on, but its time average and final value stay
+    those at the freeze.
+    """
+
+    __slots__ = ("area", "frozen", "since", "start", "value")
 
     def __init__(self) -> None:
         self.value = 0
         self.area = 0.0
         self.since = 0.0
         self.start = 0.0
+        self.frozen: tuple[float, int, float] | None = None  # (area, value, time) at the freeze
 
     def change(self, delta: int, now: float) -> None:
         self.area += self.value * (now - self.since)
@@ -85,11 +106,25 @@ class Level:
         """Start a new measurement at ``now``, keeping the current level."""
         self.area = 0.0
         self.since = self.start = now
+        self.frozen = None
+
+    def freeze(self, now: float) -> None:
+        """End the measurement at ``now``."""
+        self.change(0, now)
+        self.frozen = (self.area, self.value, now)
+
+    def closed(self, now: float) -> tuple[float, int]:
+        """Integral since the reset and current value, at ``now`` or at the freeze."""
+        if self.frozen is not None:
+            return self.frozen[0], self.frozen[1]
+        return self.area + self.value * (now - self.since), self.value
 
     def mean(self, now: float) -> float:
-        """Time average from the last reset to ``now``."""
+        """Time average from the last reset to ``now`` (or to the freeze)."""
+        if self.frozen is not None:
+            now = self.frozen[2]
         span = now - self.start
-        return (self.area + self.value * (now - self.since)) / span if span > 0 else NAN
+        return self.closed(now)[0] / span if span > 0 else NAN
 
 
 class _ClassTally:
@@ -188,7 +223,10 @@ class KPIRecorder:
         self.keep_calls = keep_calls
         self.calls: list[CallRecord] = []
         self.start = 0.0  # measurement start (end of warm-up or of the last batch)
-        self.warm_end = 0.0  # calls logged before this are never tallied
+        self.warm_end = 0.0  # calls logged before this are never tallied ...
+        self.end = math.inf  # ... nor calls logged from this on (the end of the horizon)
+        self._open = 0  # calls logged in the window and not yet restored
+        self._open_backorders = 0  # part backorders of the window not yet filled
         self.waiting = [Level() for _ in self.class_names]
         self.down = Level()
         self.busy = Level()
@@ -228,8 +266,9 @@ class KPIRecorder:
     def logged(self, call: CallLike, now: float) -> None:
         self.waiting[call.service_class].change(1, now)
         self.down.change(1, now)
-        if call.logged_at >= self.warm_end:
+        if self.warm_end <= call.logged_at < self.end:
             self.tally[call.service_class].logged += 1
+            self._open += 1
 
     def dispatched(self, call: CallLike, now: float) -> None:
         if call.visits:
@@ -237,7 +276,7 @@ class KPIRecorder:
         else:
             self.waiting[call.service_class].change(-1, now)
         self.busy.change(1, now)
-        if call.logged_at >= self.warm_end and call.visits == 0:
+        if self.warm_end <= call.logged_at < self.end and call.visits == 0:
             trips = self._trips
             trips[0] += 1
             trips[1] += call.trip_km
@@ -261,7 +300,7 @@ class KPIRecorder:
 
     def on_site(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(1, now)
-        if call.logged_at >= self.warm_end and call.visits == 0:
+        if self.warm_end <= call.logged_at < self.end and call.visits == 0:
             t = self.tally[call.service_class]
             response = now - call.logged_at
             t.responses += 1
@@ -272,7 +311,8 @@ class KPIRecorder:
     def restored(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(-1, now)
         self.down.change(-1, now)
-        if call.failed_at >= self.warm_end:
+        if self.warm_end <= call.logged_at < self.end:
+            self._open -= 1
             t = self.tally[call.service_class]
             t.restores += 1
             t.restore_sum += now - call.failed_at
@@ -309,11 +349,13 @@ class KPIRecorder:
         """The technician is done with the call (repair, and drive back if any)."""
         self.busy.change(-1, now)
         if call.technician < self.team_size:
-            self._tech_busy[call.technician] += now - max(call.job_started_at, self.start)
+            busy = min(now, self.end) - max(call.job_started_at, self.start)
+            if busy > 0.0:
+                self._tech_busy[call.technician] += busy
 
     def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None:
         """A dispatch decision: which rule chose which technician among how many candidates."""
-        if now >= self.start:
+        if self.start <= now < self.end:
             self.decisions.append((now, rule, call.number, candidates, technician))
 
     def sample(self, now: float) -> None:
@@ -333,11 +375,11 @@ class KPIRecorder:
         self.revisits_waiting.change(1, now)
 
     def part_used(self, unit_cost: float, now: float) -> None:
-        if now >= self.start:
+        if self.start <= now < self.end:
             self._parts_cost += unit_cost
 
     def emergency(self, now: float) -> None:
-        if now >= self.start:
+        if self.start <= now < self.end:
             self._emergencies += 1
 
     def stock(self, kind: str, on_hand: int, backorders: int, now: float) -> None:
@@ -347,16 +389,21 @@ class KPIRecorder:
             levels[0].change(on_hand, now)
         if backorders:
             levels[1].change(backorders, now)
+            if backorders > 0 and self.warm_end <= now < self.end:
+                self._open_backorders += backorders
 
     def part_demand(self, kind: str, filled: bool, now: float) -> None:
-        if now >= self.start:
+        if self.start <= now < self.end:
             counts = self._demands[kind]
             counts[0] += 1
             counts[1] += filled
 
     def backorder_filled(self, kind: str, delay: float, now: float) -> None:
-        if now >= self.start:
+        """A backorder is filled after ``delay`` hours: charged to the window of its demand
+        (like a call, followed past the horizon until it is filled)."""
+        if self.warm_end <= now - delay < self.end:
             self._delays[kind] += delay
+            self._open_backorders = max(0, self._open_backorders - 1)
 
     def duty(self, delta: int, now: float) -> None:
         """Technicians come on (delta > 0) or go off (delta < 0) shift."""
@@ -375,20 +422,38 @@ class KPIRecorder:
 
     def overtime(self, hours: float, now: float) -> None:
         """A job finished after its shift ended, taking ``hours`` beyond it."""
-        if now >= self.start:
+        if self.start <= now < self.end:
             self._overtime += hours
 
     def new_batch(self, now: float) -> None:
         """Start a new batch at ``now``: sums restart, but calls logged since the warm-up
         keep counting in whichever batch they finish (and stay in the call log)."""
-        warm_end, calls = self.warm_end, self.calls
+        kept = self.warm_end, self.calls, self._open, self._open_backorders
         self.reset(now)
-        self.warm_end, self.calls = warm_end, calls
+        self.warm_end, self.calls, self._open, self._open_backorders = kept
+
+    def close(self, now: float) -> None:
+        """End the measured window at ``now`` (the end of the horizon).
+
+        Time-average levels stop here; calls logged from now on are not tallied. The
+        model then runs on while :meth:`pending` is true, so that the calls of the
+        window are followed until they are served.
+        """
+        self.end = now
+        for level in self._levels().values():
+            level.freeze(now)
+
+    def pending(self) -> bool:
+        """Whether a call (or part backorder) of the closed window is still unserved."""
+        return self._open > 0 or self._open_backorders > 0
 
     def reset(self, now: float) -> None:
         """Forget everything before ``now`` (the end of the warm-up)."""
         self.start = now
         self.warm_end = now
+        self.end = math.inf
+        self._open = 0
+        self._open_backorders = 0
         self.calls = []
         self._queued_at_start = sum(level.value for level in self.waiting)
         self._overtime = 0.0
@@ -446,7 +511,7 @@ class KPIRecorder:
             off_territory_share=away / trips if trips else NAN,
             overtime_h_per_week=self._overtime / self.technicians / (span / 168.0) if span > 0 else NAN,
             # a stable queue ends about where it began; an unstable one grows linearly
-            queue_growth_per_h=(sum(lv.value for lv in self.waiting) - self._queued_at_start) / span
+            queue_growth_per_h=(sum(lv.closed(now)[1] for lv in self.waiting) - self._queued_at_start) / span
             if span > 0
             else NAN,
         )
@@ -489,8 +554,7 @@ class KPIRecorder:
         """Every running sum, closed at ``now``: plain numbers that :meth:`absorb` adds up."""
         levels = {}
         for name, lv in self._levels().items():
-            lv.change(0, now)  # brings the area up to now
-            levels[name] = [lv.area, lv.value]
+            levels[name] = list(lv.closed(now))  # the area up to now (or to the freeze)
         return {
             "start": self.start,
             "technicians": self.technicians,

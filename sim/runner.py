@@ -32,11 +32,11 @@ from sim.model import simulate
 from sim.recorder import CallRecord, KPIRecorder
 from sim.stats import (
     lag1_autocorrelation,
+    mean_interval,
     mser_time,
     precision_met,
     required_replications,
     summarize,
-    t_interval,
 )
 
 BACKENDS = ("serial", "process", "dask")
@@ -756,7 +756,7 @@ def run_experiment(
                 for row in replication(p, r).rows
                 if row["class"] == "all" and precision.kpi in row
             ]
-            ci = t_interval(values, precision.confidence)
+            ci = mean_interval(values, precision.confidence)  # the interval the summary reports
             met = precision.met(ci)
             reached[p.id] = {
                 "replications": counts[p.index],

@@ -1,8 +1,12 @@
 """Output analysis: confidence intervals over replications.
 
 Replication/deletion: each replication is run past its warm-up and gives one
-independent observation of every KPI; the t interval over replications is
-the confidence interval of the steady-state mean.
+independent observation of every KPI; an interval over replications is the
+confidence interval of the steady-state mean.  Replication means of short runs
+are skewed (the waits of one replication are strongly autocorrelated), and the
+Student-t interval then covers less than it says; :func:`mean_interval` is the
+interval the summary uses (see :data:`SUMMARY_INTERVAL`), chosen by the coverage
+benchmark ``bench/bench_coverage.py``.
 """
 
 from __future__ import annotations
@@ -17,24 +21,35 @@ import pandas as pd
 from scipy import optimize, special
 from scipy import stats as sps
 
+from sim.kpis import P_WAIT_GT
+
 
 @dataclass(frozen=True)
 class ConfidenceInterval:
-    """A t-based confidence interval of a mean."""
+    """A confidence interval of a mean.
+
+    Symmetric (``mean +- half_width``) unless ``lower`` and ``upper`` are given
+    (a skewness-corrected interval); then ``half_width`` is half its length.
+    ``method`` names the interval: ``"t"`` (Student) or ``"skew_t"``
+    (:func:`skew_t_interval`).
+    """
 
     n: int
     mean: float
     sd: float
     half_width: float
     confidence: float
+    method: str = "t"
+    lower: float | None = None
+    upper: float | None = None
 
     @property
     def low(self) -> float:
-        return self.mean - self.half_width
+        return self.mean - self.half_width if self.lower is None else self.lower
 
     @property
     def high(self) -> float:
-        return self.mean + self.half_width
+        return self.mean + self.half_width if self.upper is None else self.upper
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
@@ -42,6 +57,12 @@ class ConfidenceInterval:
     @property
     def rel_half_width(self) -> float:
         return self.half_width / abs(self.mean) if self.mean else math.inf
+
+
+@lru_cache(maxsize=1024)
+def _t_quantile(confidence: float, dof: int) -> float:
+    """The two-sided ``confidence`` quantile of Student's t (cached: intervals are many)."""
+    return float(sps.t.ppf(0.5 + confidence / 2, dof))
 
 
 def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> ConfidenceInterval:
@@ -55,8 +76,108 @@ def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -
     if n == 1:
         return ConfidenceInterval(1, mean, math.nan, math.nan, confidence)
     sd = float(x.std(ddof=1))
-    t = float(sps.t.ppf(0.5 + confidence / 2, n - 1))
+    t = _t_quantile(confidence, n - 1)
     return ConfidenceInterval(n, mean, sd, t * sd / math.sqrt(n), confidence)
+
+
+def sample_skewness(values: Sequence[float] | np.ndarray) -> float:
+    """Skewness ``k3 / s**3`` of a sample (NaNs dropped).
+
+    ``k3 = n / ((n - 1)(n - 2)) * sum (x - xbar)**3`` is the unbiased third
+    central moment and ``s`` the sample standard deviation, the estimates
+    Johnson (1978) uses.  NaN with fewer than 3 values; 0 for a constant sample.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n < 3:
+        return math.nan
+    dev = x - x.mean()
+    s2 = float(dev @ dev) / (n - 1)
+    if s2 <= 0.0:
+        return 0.0
+    k3 = n * float(np.sum(dev**3)) / ((n - 1) * (n - 2))
+    return k3 / s2**1.5
+
+
+def skew_t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> ConfidenceInterval:
+    """Skewness-corrected t interval of a mean: Hall's (1992) transformation of Johnson's t.
+
+    With ``T = (xbar - mu) / (s / sqrt(n))`` and the sample skewness ``g``
+    (:func:`sample_skewness`), Johnson's (1978) modified statistic is
+    ``T + a T**2 + a / 2`` with ``a = g / (3 sqrt(n))``: its Edgeworth expansion
+    has no ``n**-1/2`` skewness term, which is what makes the plain t interval
+    too short on the long-tailed side.  Hall (1992) adds ``a**2 T**3 / 3``,
+    which changes nothing at that order but makes the map monotone and
+    invertible,
+
+    ``g(T) = ((1 + a T)**3 - 1) / (3 a) + a / 2``,
+    ``g^-1(y) = ((1 + 3 a (y - a / 2))**(1/3) - 1) / a``,
+
+    so the interval is ``[xbar - g^-1(t_q) s / sqrt(n), xbar - g^-1(-t_q) s / sqrt(n)]``
+    with ``t_q`` the ``(1 + confidence) / 2`` quantile of Student's t with
+    ``n - 1`` degrees of freedom.  For right-skewed replication means (waits,
+    queue lengths, small proportions) both ends move right, the upper end the
+    most; for ``g = 0`` it is the t interval.
+
+    References
+    ----------
+    N. J. Johnson (1978), Modified t tests and confidence intervals for
+    asymmetrical populations, J. Amer. Statist. Assoc. 73, 536-544.
+    P. Hall (1992), On the removal of skewness by transformation, J. Roy.
+    Statist. Soc. B 54, 221-228.
+    J. P. C. Kleijnen, G. L. J. Kloppenburg, F. L. Meeuwsen (1986), Testing the
+    mean of an asymmetric population: Johnson's modified t test revisited,
+    Commun. Statist. Simul. Comput. 15, 715-732 (the correction applied to
+    simulation output).
+
+    Parameters
+    ----------
+    values : array_like
+        Independent observations (NaNs dropped); fewer than 3 give the t interval.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    ConfidenceInterval
+        ``method = "skew_t"``, with its (asymmetric) ``lower`` and ``upper`` ends.
+    """
+    ci = t_interval(values, confidence)
+    g = sample_skewness(values)
+    if ci.n < 3 or not math.isfinite(g) or ci.sd == 0.0:
+        return ci
+    n = ci.n
+    tq = _t_quantile(confidence, n - 1)
+    se = ci.sd / math.sqrt(n)
+    a = g / (3.0 * math.sqrt(n))
+    if abs(a) < 1e-12:
+        lo_q, hi_q = -tq, tq
+    else:
+
+        def inverse(y: float) -> float:
+            return (float(np.cbrt(1.0 + 3.0 * a * (y - a / 2.0))) - 1.0) / a
+
+        lo_q, hi_q = inverse(-tq), inverse(tq)
+    lower, upper = ci.mean - hi_q * se, ci.mean - lo_q * se
+    return ConfidenceInterval(n, ci.mean, ci.sd, (upper - lower) / 2.0, confidence, "skew_t", lower, upper)
+
+
+#: the interval of every mean in ``summary.csv``: "skew_t" or "t" (see :func:`mean_interval`)
+SUMMARY_INTERVAL = "skew_t"
+#: the interval of batch means (one long run): "t" or "skew_t"
+BATCH_INTERVAL = "t"
+
+
+def mean_interval(
+    values: Sequence[float] | np.ndarray, confidence: float = 0.95, method: str = SUMMARY_INTERVAL
+) -> ConfidenceInterval:
+    """The confidence interval the summary reports for a mean: ``method`` "t" or "skew_t"."""
+    if method == "t":
+        return t_interval(values, confidence)
+    if method == "skew_t":
+        return skew_t_interval(values, confidence)
+    raise ValueError(f"unknown interval method {method!r}; use 't' or 'skew_t'")
 
 
 def summarize(
@@ -64,15 +185,26 @@ def summarize(
     kpis: Sequence[str],
     by: Sequence[str] = ("design_point", "class"),
     confidence: float = 0.95,
+    method: str | None = None,
 ) -> pd.DataFrame:
-    """Tidy summary: one row per group and KPI with n, mean, CI and half-width."""
+    """Tidy summary: one row per group and KPI with n, mean, CI, half-width and interval.
+
+    ``method`` (:func:`mean_interval`) defaults to :data:`SUMMARY_INTERVAL` over
+    replications and :data:`BATCH_INTERVAL` over the batches of one long run (a
+    ``batch`` column).  The column ``interval`` says which interval was used:
+    ``skew_t`` or ``t`` (``t`` also where fewer than 3 values, or identical
+    ones, leave no skewness to correct); ``skewness`` is the sample skewness
+    of the values (:func:`sample_skewness`), which :func:`interval_warnings` reads.
+    """
+    if method is None:
+        method = BATCH_INTERVAL if "batch" in replications else SUMMARY_INTERVAL
     rows = []
     for key, group in replications.groupby(list(by), sort=False):
         key = key if isinstance(key, tuple) else (key,)
         for kpi in kpis:
             if kpi not in group:
                 continue
-            ci = t_interval(group[kpi].to_numpy(dtype=float), confidence)
+            ci = mean_interval(group[kpi].to_numpy(dtype=float), confidence, method)
             if ci.n == 0:
                 continue
             rows.append(
@@ -85,9 +217,89 @@ def summarize(
                     "ci_low": ci.low,
                     "ci_high": ci.high,
                     "half_width": ci.half_width,
+                    "interval": ci.method,
+                    "skewness": sample_skewness(group[kpi].to_numpy(dtype=float)),
                 }
             )
     return pd.DataFrame(rows)
+
+
+#: fewer replications than this: intervals covered too little on the coverage benchmark
+MIN_REPLICATIONS = 10
+
+
+def interval_warnings(summary: pd.DataFrame) -> list[str]:
+    """Where the summary's intervals may cover less than they claim, and what to do.
+
+    From the coverage benchmark (``bench/README.md``): intervals over fewer than
+    :data:`MIN_REPLICATIONS` replications fall short of their level; a KPI whose
+    replication means are far more skewed than a normal sample's (``|skewness|``
+    above 3 standard errors of a normal sample's, ``3 sqrt(6 / n)``) is only
+    partly corrected by :func:`skew_t_interval`; batch means that fail the lag-1
+    check are correlated, so their t interval is too short; a ``p_wait_gt_<x>h``
+    equal in every replication (no call waited that long) is a rare event the run
+    cannot estimate (on the benchmark's M/M/3, ``p_wait_gt_8h`` = 0.0014 covered
+    only 55-80 %).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The output of :func:`summarize` (``batches_independent`` is read if present).
+
+    Returns
+    -------
+    list of str
+        One line per design point and problem, each with a suggestion.
+    """
+    if summary.empty or "n" not in summary:
+        return []
+    out: list[str] = []
+    few: dict[str, int] = {}  # design points with too few replications: one line for all
+    batch = "batches_independent" in summary
+    rows = summary[summary["class"] == "all"] if "class" in summary else summary
+    for dp, group in rows.groupby("design_point", sort=False):
+        n = int(group["n"].max())
+        if batch:
+            bad = group[group["batches_independent"].astype("boolean").eq(False).fillna(False)]
+            if not bad.empty:
+                out.append(
+                    f"{dp}: batch means of {_kpi_list(bad)} are correlated (lag-1 check failed), so "
+                    "their intervals are too short: use fewer, longer batches or a longer run.horizon_h"
+                )
+            continue
+        if 2 <= n < MIN_REPLICATIONS:
+            few[str(dp)] = n
+        # a rare wait: no replication saw a call wait that long, so the interval is [0, 0]
+        threshold = np.array([P_WAIT_GT.matches(str(k)) for k in group["kpi"]], dtype=bool)
+        rare = group[threshold & (group["sd"] == 0.0).to_numpy()] if n >= 2 else group.iloc[:0]
+        if not rare.empty:
+            out.append(
+                f"{dp}: {_kpi_list(rare)} the same in every replication: the interval has no width "
+                "and the event is too rare to estimate with this run: lengthen run.horizon_h"
+            )
+        if "skewness" in group and n >= 3:
+            limit = 3.0 * math.sqrt(6.0 / n)
+            skewed = group[group["skewness"].abs() > limit]
+            if not skewed.empty:
+                out.append(
+                    f"{dp}: replication means of {_kpi_list(skewed)} are strongly skewed (|skewness| > "
+                    f"{limit:.2g}): their intervals may cover less than they claim; lengthen "
+                    "run.horizon_h (or run more replications)"
+                )
+    if few:
+        names = list(few)
+        where = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        out.insert(
+            0,
+            f"{where}: intervals from {min(few.values())} replications cover less than they claim "
+            f"(coverage benchmark, bench/README.md): run at least {MIN_REPLICATIONS} (--replications)",
+        )
+    return out
+
+
+def _kpi_list(rows: pd.DataFrame, most: int = 4) -> str:
+    names = list(dict.fromkeys(rows["kpi"]))
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 # ---------------------------------------------------------------------------

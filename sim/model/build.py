@@ -237,13 +237,21 @@ def simulate(
     teams_range: range | None = None,
     locations: Sequence[tuple[float, float]] | None = None,
 ) -> float:
-    """Run one replication: warm up, reset the recorder, run the horizon.
+    """Run one replication: warm up, reset the recorder, run the horizon, follow its calls.
 
     ``samples`` > 0 asks the recorder to note its levels at that many evenly
-    spaced instants over the whole run (warm-up included).  ``batches`` > 0
-    splits the horizon into that many equal batches and calls ``on_batch(now)``
-    at the end of each (for batch means).  Returns the simulated time at the
-    end (warm-up + horizon, in hours).
+    spaced instants over the whole run (warm-up included, the run-on after the
+    horizon not).  ``batches`` > 0 splits the horizon into that many equal
+    batches and calls ``on_batch(now)`` at the end of each (for batch means).
+
+    End of the run: at the end of the horizon the recorder is closed (its
+    time-average levels stop there and later calls are not tallied), and the model
+    runs on, arrivals and dispatch unchanged, until every call logged inside the
+    measured window has been served (``recorder.pending()`` is false), so that
+    the long waits still open at the horizon are not dropped.  The run-on stops
+    after at most one more horizon (only an unstable queue gets there; its calls
+    still open then are left out).  Returns the end of the horizon (warm-up +
+    horizon, in hours): the KPIs are measured up to it.
     """
     warmup = scenario.run.warmup_h
     if not isinstance(warmup, float | int):
@@ -252,22 +260,35 @@ def simulate(
     build(env, scenario, replication, recorder, teams_range, locations)
     end = warmup + scenario.run.horizon_h
     if samples > 0:
-        _sample_levels(env, recorder, end / samples)
+        _sample_levels(env, recorder, end / samples, end)
     if warmup > 0:
         env.run(until=warmup)
     recorder.reset(warmup)
-    if batches and on_batch is not None:
+    last = batches if batches and on_batch is not None else 0
+    if last:
         step = scenario.run.horizon_h / batches
-        for b in range(1, batches + 1):
+        for b in range(1, batches):
             env.run(until=warmup + b * step)
-            on_batch(env.now)
+            on_batch(env.now)  # type: ignore[misc]
     if env.now < end:
         env.run(until=end)
+    recorder.close(end)
+    _run_on(env, recorder, end + scenario.run.horizon_h)
+    if last:
+        on_batch(end)  # type: ignore[misc]
     return end
 
 
-def _sample_levels(env: simpy.Environment, recorder: Recorder, every: float) -> None:
+def _run_on(env: simpy.Environment, recorder: Recorder, limit: float) -> None:
+    """Go on past the horizon until the recorder has no call of its window left open."""
+    while recorder.pending() and env.peek() <= limit:
+        env.step()
+
+
+def _sample_levels(env: simpy.Environment, recorder: Recorder, every: float, end: float) -> None:
     def sample(event: Event) -> None:
+        if env.now >= end:  # the run-on after the horizon is not sampled
+            return
         recorder.sample(env.now)
         Timeout(env, every).callbacks.append(sample)
 

@@ -1,0 +1,697 @@
+"""Coverage of the confidence intervals the product prints, on cases with exact answers.
+
+A 95 % interval must contain the true value 95 % of the time.  For each case
+below the analytic layer knows the exact steady-state value of some KPIs
+(``analytic_exact`` in ``summary.csv``).  The benchmark runs many independent
+macro-replications of a case (one seed each) through the same code as
+``python run_sim.py run`` -- :func:`sim.runner.make_tasks`,
+:func:`sim.runner.run_tasks` (serial backend, one core),
+:func:`sim.runner.replications_table`, then :func:`sim.stats.summarize`, which
+``summary_table`` calls -- but writes no results folder.  It counts how often
+the 95 % interval (printed by ``run``) and the 99 % interval (used by
+``validate``) contain the exact value, with the binomial standard error
+``sqrt(p (1 - p) / M)`` of each coverage estimate over ``M`` intervals.
+
+Design.  Every macro-replication (one seed) runs 20 replications.  Their
+replications 0-4, 5-9, 10-14 and 15-19 give four independent intervals with 5
+replications, 0-9 and 10-19 two with 10, and all twenty one with 20 (the
+replications of one seed use disjoint random streams, so the groups are
+independent).  With ``M`` seeds a case gives ``4M``, ``2M`` and ``M`` intervals.
+
+Two more checks use the product's own loops:
+
+* batch means (``run.batches``): one long run per seed, the interval over its
+  batches, checked the same way;
+* the sequential-precision rule (``--precision``): :func:`sim.runner.run_experiment`
+  with a :class:`sim.runner.Precision`, one design point per seed; reports how
+  often the target was met, the replications it took, and the coverage of the
+  final interval.
+
+Run from the repository root::
+
+    python bench/bench_coverage.py --quick          # about 2 minutes
+    python bench/bench_coverage.py                  # about 15-20 minutes on one core
+    python bench/bench_coverage.py --budget-min 10  # stop adding seeds after 10 min in all
+
+The markdown table goes to stdout; ``--json`` writes every figure to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import itertools
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout without installing it
+    sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from sim import analytic  # noqa: E402
+from sim.config import DesignPoint, Scenario, validate_scenario  # noqa: E402
+from sim.runner import (  # noqa: E402
+    Precision,
+    kpi_names,
+    make_tasks,
+    replications_table,
+    run_experiment,
+    run_tasks,
+)
+from sim.stats import summarize  # noqa: E402
+
+LEVELS = (0.95, 0.99)
+SIZES = (5, 10, 20)
+POOL = 20  # replications per seed (a multiple of every size)
+
+
+@dataclass(frozen=True)
+class Case:
+    """An exact case: a scenario, the classes to check, how many seeds in a full run."""
+
+    name: str
+    title: str
+    raw: dict[str, Any]
+    seeds: int
+    classes: tuple[str, ...] = ("all",)
+    kpis: tuple[str, ...] = ()  # empty: every KPI with an exact analytic value
+
+
+def _scenario(name: str, horizon: float, warmup: float, **sections: Any) -> dict[str, Any]:
+    return {
+        "meta": {"name": name},
+        "run": {"horizon_h": horizon, "warmup_h": warmup, "replications": POOL, "seed": 1},
+        **sections,
+    }
+
+
+EXP1 = {"time_h": {"dist": "exponential", "mean": 1.0}}
+EXP2 = {"time_h": {"dist": "exponential", "mean": 2.0}}
+
+#: horizons of about 2,000-2,500 calls per replication: short runs, where skewed
+#: replication means make the t interval fragile (long runs are easier)
+CASES = (
+    Case(
+        "mm1_rho50",
+        "M/M/1, rho 0.5, 4,000 h",
+        _scenario("mm1-50", 4000.0, 200.0, fleet={"calls_per_h": 0.5}, repair=EXP1),
+        seeds=140,
+    ),
+    Case(
+        "mm1_rho75",
+        "M/M/1, rho 0.75, 3,000 h",
+        _scenario("mm1-75", 3000.0, 300.0, fleet={"calls_per_h": 0.75}, repair=EXP1),
+        seeds=140,
+    ),
+    Case(
+        "mm3_rho75",
+        "M/M/3, rho 0.75, 1,000 h",
+        _scenario(
+            "mm3-75", 1000.0, 100.0, fleet={"calls_per_h": 2.25}, territories={"technicians": 3}, repair=EXP1
+        ),
+        seeds=140,
+    ),
+    Case(
+        "mm2_finite",
+        "M/M/2//20 machine repair, 4,000 h",
+        _scenario(
+            "mm2-20",
+            4000.0,
+            200.0,
+            fleet={"machines": 20, "time_to_failure_h": {"dist": "exponential", "mean": 30.0}},
+            territories={"technicians": 2},
+            repair=EXP2,
+        ),
+        seeds=110,
+    ),
+    Case(
+        "priority_mm2",
+        "nonpreemptive priority M/M/2, 3 classes, rho 0.7, 3,000 h",
+        _scenario(
+            "prio",
+            3000.0,
+            300.0,
+            fleet={
+                "calls_per_h": 0.7,
+                "classes": [
+                    {"name": "critical", "share": 0.2, "priority": 1},
+                    {"name": "contract", "share": 0.3, "priority": 2},
+                    {"name": "warranty", "share": 0.5, "priority": 3},
+                ],
+            },
+            territories={"technicians": 2},
+            repair=EXP2,
+            dispatch={"policy": "priority"},
+        ),
+        seeds=110,
+        classes=("critical", "warranty"),
+        kpis=("wait_h",),
+    ),
+    Case(
+        "palm_van",
+        "Palm: van base stock S = 3, Poisson demand, 10,000 h",
+        _scenario(
+            "palm",
+            10000.0,
+            500.0,
+            fleet={"calls_per_h": 0.2},
+            repair=EXP1,
+            parts={
+                "shortage": "revisit",
+                "reservation": True,
+                "use_depot": False,
+                "supplier_lead_time_h": {"dist": "exponential", "mean": 10.0},
+                "types": [{"name": "kit", "p_need": 1.0, "van": {"S": 3}}],
+            },
+        ),
+        seeds=110,
+        kpis=("fill_rate_van", "van_backorders", "van_on_hand", "van_delay_per_demand_h"),
+    ),
+)
+
+#: batch means: one run of 20 batches per seed, 20 times the case's horizon
+BATCH_CASES = (("mm1_rho75", 20, 100), ("mm3_rho75", 20, 100))
+#: --precision: relative half-width 10 % on wait_h, starting at 10 replications
+PRECISION_CASES = (("mm1_rho75", 0.10, 80), ("mm3_rho75", 0.10, 80))
+
+
+def _points(sc: Scenario, seeds: Sequence[int], **run: Any) -> list[DesignPoint]:
+    out = []
+    for i, seed in enumerate(seeds):
+        r = sc.run.model_copy(update={"seed": seed, **run})
+        out.append(DesignPoint(i, {"run.seed": seed}, sc.model_copy(update={"run": r})))
+    return out
+
+
+def exact_values(case: Case, sc: Scenario) -> dict[tuple[str, str], float]:
+    """(class, KPI) -> exact value, for the KPIs the case checks."""
+    est = analytic.estimate(sc)
+    out = {}
+    for kpi in case.kpis or tuple(kpi_names(sc)):
+        for cls in case.classes:
+            e = est.get(kpi, cls)
+            if e is not None and e.exact and math.isfinite(e.value):
+                out[(cls, kpi)] = float(e.value)
+    return out
+
+
+#: None: the summary's own interval; "t" or "skew_t" to force one (--interval)
+INTERVAL: str | None = None
+#: the statistics code chooses among intervals (else: the t interval of before)
+NEW_STATS = "method" in inspect.signature(summarize).parameters
+#: batch means: both intervals are checked on the same runs
+BATCH_METHODS = ("t", "skew_t")
+
+
+def _summarize(reps: pd.DataFrame, kpis: list[str], confidence: float) -> pd.DataFrame:
+    extra = {"method": INTERVAL} if INTERVAL else {}
+    summ = summarize(reps, kpis, ("design_point", "class"), confidence, **extra)
+    if "interval" not in summ:  # the code before the skewness-corrected interval
+        summ["interval"] = "t"
+    return summ
+
+
+def _interval_rows(reps: pd.DataFrame, size: int, confidence: float, kpis: list[str]) -> pd.DataFrame:
+    """Intervals over disjoint groups of ``size`` replications of every seed."""
+    df = reps.copy()
+    df["design_point"] = df["design_point"].astype(str) + "-g" + (df["replication"] // size).astype(str)
+    summ = _summarize(df, kpis, confidence)
+    return summ
+
+
+@dataclass
+class Tally:
+    """Hits and trials of one (case, class, KPI, size, level)."""
+
+    hits: int = 0
+    trials: int = 0
+    methods: dict[str, int] = field(default_factory=dict)
+
+    def add(self, covered: Sequence[bool], methods: Sequence[str]) -> None:
+        self.hits += int(sum(covered))
+        self.trials += len(covered)
+        for m in methods:
+            self.methods[m] = self.methods.get(m, 0) + 1
+
+    @property
+    def coverage(self) -> float:
+        return self.hits / self.trials if self.trials else math.nan
+
+    @property
+    def se(self) -> float:
+        p = self.coverage
+        return math.sqrt(p * (1 - p) / self.trials) if self.trials else math.nan
+
+
+def _tally(
+    tallies: dict[tuple[str, str, int, float], Tally],
+    reps: pd.DataFrame,
+    exact: dict[tuple[str, str], float],
+    kpis: list[str],
+) -> None:
+    for size in SIZES:
+        for level in LEVELS:
+            summ = _interval_rows(reps, size, level, kpis)
+            for (cls, kpi), value in exact.items():
+                rows = summ[(summ["class"] == cls) & (summ["kpi"] == kpi)]
+                covered = [
+                    (lo <= value <= hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
+                ]
+                key = (cls, kpi, size, level)
+                tallies.setdefault(key, Tally()).add(covered, list(rows["interval"].astype(str)))
+
+
+def run_case(
+    case: Case,
+    seeds: int,
+    budget_s: float,
+    seed0: int,
+    save: list[pd.DataFrame] | None = None,
+    replay: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Replications of ``seeds`` seeds (in chunks, stopping when the budget is spent)."""
+    sc = validate_scenario(case.raw, case.name)
+    exact = exact_values(case, sc)
+    kpis = sorted({k for _, k in exact})
+    tallies: dict[tuple[str, str, int, float], Tally] = {}
+    t0 = time.process_time()
+    done = 0
+    chunk = 10
+    while replay is None and done < seeds and (done == 0 or time.process_time() - t0 < budget_s):
+        batch = list(range(seed0 + done, seed0 + min(seeds, done + chunk)))
+        results = run_tasks(make_tasks(_points(sc, batch)), backend="serial", progress=False)
+        failed = [r for r in results if r.error]
+        if failed:
+            raise RuntimeError(f"{case.name}: {failed[0].error}")
+        reps = replications_table(results)
+        reps = reps[reps["class"].isin(case.classes)]
+        if save is not None:
+            save.append(reps[["design_point", "replication", "class", *kpis]].assign(case=case.name))
+        _tally(tallies, reps, exact, kpis)
+        done += len(batch)
+    if replay is not None:
+        reps = replay[replay["case"] == case.name]
+        _tally(tallies, reps, exact, kpis)
+        done = reps["design_point"].nunique()
+    return {
+        "case": case.name,
+        "title": case.title,
+        "seeds": done,
+        "cpu_s": time.process_time() - t0,
+        "exact": {f"{c}/{k}": v for (c, k), v in exact.items()},
+        "rows": [
+            {
+                "class": cls,
+                "kpi": kpi,
+                "replications": size,
+                "level": level,
+                "intervals": t.trials,
+                "coverage": t.coverage,
+                "se": t.se,
+                "methods": t.methods,
+            }
+            for (cls, kpi, size, level), t in tallies.items()
+        ],
+    }
+
+
+def run_batch_case(case: Case, batches: int, seeds: int, budget_s: float, seed0: int) -> dict[str, Any]:
+    """Batch means: one long run per seed, an interval over its batches."""
+    sc = validate_scenario(case.raw, case.name)
+    exact = exact_values(case, sc)
+    kpis = sorted({k for _, k in exact})
+    horizon = sc.run.horizon_h * batches
+    tallies: dict[tuple[str, str, float, str], Tally] = {}
+    t0 = time.process_time()
+    done = 0
+    while done < seeds and (done == 0 or time.process_time() - t0 < budget_s):
+        batch = list(range(seed0 + done, seed0 + min(seeds, done + 10)))
+        points = _points(sc, batch, replications=1, batches=batches, horizon_h=horizon)
+        results = run_tasks(make_tasks(points), backend="serial", progress=False)
+        reps = replications_table(results)
+        reps = reps[reps["class"].isin(case.classes)]
+        for level, method in itertools.product(
+            LEVELS, BATCH_METHODS if NEW_STATS and not INTERVAL else [None]
+        ):
+            extra = {"method": method} if method else {}
+            summ = summarize(reps, kpis, ("design_point", "class"), level, **extra)
+            if "interval" not in summ:
+                summ["interval"] = "t"
+            for (cls, kpi), value in exact.items():
+                rows = summ[(summ["class"] == cls) & (summ["kpi"] == kpi)]
+                covered = [
+                    (lo <= value <= hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
+                ]
+                label = method or str(rows["interval"].iloc[0]) if len(rows) else "t"
+                tallies.setdefault((cls, kpi, level, label), Tally()).add(covered, [label])
+        done += len(batch)
+    return {
+        "case": case.name,
+        "batches": batches,
+        "horizon_h": horizon,
+        "seeds": done,
+        "cpu_s": time.process_time() - t0,
+        "rows": [
+            {
+                "class": c,
+                "kpi": k,
+                "level": lv,
+                "interval": m,
+                "intervals": t.trials,
+                "coverage": t.coverage,
+                "se": t.se,
+                "methods": t.methods,
+            }
+            for (c, k, lv, m), t in tallies.items()
+        ],
+    }
+
+
+def run_precision_case(
+    case: Case, relative: float, seeds: int, budget_s: float, seed0: int
+) -> dict[str, Any]:
+    """The ``--precision`` loop of :func:`run_experiment`, one design point per seed."""
+    sc = validate_scenario(case.raw, case.name)
+    exact = exact_values(case, sc)[("all", "wait_h")]
+    t0 = time.process_time()
+    rule = Precision("wait_h", relative, None, 200, 0.95)
+    hits = Tally()
+    reached: list[dict[str, Any]] = []
+    done = 0
+    while done < seeds and (done == 0 or time.process_time() - t0 < budget_s):
+        chunk = range(seed0 + done, seed0 + min(seeds, done + 10))
+        exp = run_experiment(
+            sc, _points(sc, chunk, replications=10), "serial", progress=False, precision=rule
+        )
+        rows = exp.summary[(exp.summary["class"] == "all") & (exp.summary["kpi"] == "wait_h")]
+        hits.add([(lo <= exact <= hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)], [])
+        reached += list(exp.precision.values())
+        done += len(chunk)
+    return {
+        "case": case.name,
+        "relative": relative,
+        "seeds": done,
+        "cpu_s": time.process_time() - t0,
+        "met": sum(r["met"] for r in reached) / len(reached),
+        "mean_replications": sum(r["replications"] for r in reached) / len(reached),
+        "max_replications": max(r["replications"] for r in reached),
+        "coverage": hits.coverage,
+        "se": hits.se,
+        "rel_error_within_target": sum(abs(r["mean"] - exact) <= relative * exact for r in reached)
+        / len(reached),
+    }
+
+
+def _pct(p: float, se: float) -> str:
+    return "-" if math.isnan(p) else f"{100 * p:.1f} ± {100 * se:.1f}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The tables of bench/README.md."""
+    lines = [
+        "| case | class | KPI | method | "
+        + " | ".join(f"{int(lv * 100)} %, n={n}" for lv in LEVELS for n in SIZES)
+        + " |",
+        "|---|---|---|---|" + "---:|" * (len(LEVELS) * len(SIZES)),
+    ]
+    for res in results["cases"]:
+        rows = {(r["class"], r["kpi"], r["replications"], r["level"]): r for r in res["rows"]}
+        for cls, kpi in dict.fromkeys((r["class"], r["kpi"]) for r in res["rows"]):
+            cells = []
+            methods: dict[str, int] = {}
+            for lv in LEVELS:
+                for n in SIZES:
+                    r = rows[(cls, kpi, n, lv)]
+                    cells.append(_pct(r["coverage"], r["se"]))
+                    if n == 10:
+                        for m, c in r["methods"].items():
+                            methods[m] = methods.get(m, 0) + c
+            total = sum(methods.values()) or 1
+            used = ", ".join(
+                f"{m} {100 * c / total:.0f} %" if len(methods) > 1 else m for m, c in methods.items()
+            )
+            lines.append(
+                f"| {res['case']} ({res['seeds']} seeds) | {cls} | {kpi} | {used} | "
+                + " | ".join(cells)
+                + " |"
+            )
+    if results.get("batches"):
+        lines += [
+            "",
+            "Batch means (one run per seed, `run.batches`):",
+            "",
+            "| case | batches x length | seeds | class | KPI | interval | 95 % | 99 % |",
+            "|---|---|---:|---|---|---|---:|---:|",
+        ]
+        for res in results["batches"]:
+            rows = {(r["class"], r["kpi"], r["level"], r.get("interval", "t")): r for r in res["rows"]}
+            for cls, kpi, m in dict.fromkeys((c, k, m) for c, k, _, m in rows):
+                cells = [
+                    _pct(rows[(cls, kpi, lv, m)]["coverage"], rows[(cls, kpi, lv, m)]["se"]) for lv in LEVELS
+                ]
+                lines.append(
+                    f"| {res['case']} | {res['batches']} x {res['horizon_h'] / res['batches']:g} h "
+                    f"| {res['seeds']} | {cls} | {kpi} | {m} | " + " | ".join(cells) + " |"
+                )
+    if results.get("precision"):
+        lines += [
+            "",
+            "Sequential precision (`--precision`, wait_h, start at 10 replications, at most 200):",
+            "",
+            "| case | target | seeds | target met | mean replications | max | coverage of 95 % |"
+            " rel. error within target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results["precision"]:
+            lines.append(
+                f"| {r['case']} | {r['relative']:.0%} | {r['seeds']} | {100 * r['met']:.0f} % "
+                f"| {r['mean_replications']:.1f} | {r['max_replications']} | {_pct(r['coverage'], r['se'])} "
+                f"| {100 * r['rel_error_within_target']:.1f} % |"
+            )
+    return "\n".join(lines)
+
+
+#: KPIs of the resampling check (where a case lists none of its own)
+RESAMPLE_KPIS = ("wait_h", "queue_len", "utilization", "p_wait_gt_8h")
+
+
+def resample_check(replay: pd.DataFrame, draws: int, seed: int) -> list[dict[str, Any]]:
+    """Coverage in the resampling world: the shape of the replication means, measured precisely.
+
+    For each case and KPI the pool of all saved replications is taken as the population:
+    ``draws`` groups of ``n`` are drawn from it with replacement, and each interval
+    (``t`` and ``skew_t``, :func:`sim.stats.mean_interval`) is checked against the pool's
+    mean, which is exactly the mean of that population.  This isolates what the
+    distribution of the replication means (skewness, tails) does to an interval, with
+    ``draws`` intervals per figure instead of a few hundred; the bias of the engine is
+    measured separately, as ``z = (pool mean - exact) / its standard error``.
+    """
+    import numpy as np
+
+    from sim.stats import mean_interval
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for case in CASES:
+        pool = replay[replay["case"] == case.name]
+        if pool.empty:
+            continue
+        sc = validate_scenario(case.raw, case.name)
+        exact = exact_values(case, sc)
+        for (cls, kpi), value in exact.items():
+            if kpi not in (case.kpis or RESAMPLE_KPIS):
+                continue
+            x = pool[pool["class"] == cls][kpi].to_numpy(dtype=float)
+            x = x[~np.isnan(x)]
+            mu, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
+            row: dict[str, Any] = {
+                "case": case.name,
+                "class": cls,
+                "kpi": kpi,
+                "pool": len(x),
+                "z": (mu - value) / se if se > 0 else math.nan,
+                "skewness": float(pd.Series(x).skew()),
+            }
+            for n in SIZES:
+                groups = rng.choice(x, size=(draws, n), replace=True)
+                for lv in LEVELS:
+                    for method in ("t", "skew_t"):
+                        hit = 0
+                        for g in groups:
+                            ci = mean_interval(g, lv, method)
+                            hit += ci.low <= mu <= ci.high
+                        row[f"{method}_{int(lv * 100)}_{n}"] = hit / draws
+            out.append(row)
+    return out
+
+
+def resample_markdown(rows: list[dict[str, Any]], draws: int) -> str:
+    se95 = 100 * math.sqrt(0.95 * 0.05 / draws)
+    se99 = 100 * math.sqrt(0.99 * 0.01 / draws)
+    head = " | ".join(f"{m} {lv} %, n={n}" for lv in (95, 99) for n in SIZES for m in ("t", "skew_t"))
+    lines = [
+        f"Resampling check ({draws} groups per figure; binomial SE about {se95:.1f} points at 95 %, "
+        f"{se99:.1f} at 99 %):",
+        "",
+        f"| case | class | KPI | pool | skewness | bias z | {head} |",
+        "|---|---|---|---:|---:|---:|" + "---:|" * (4 * len(SIZES)),
+    ]
+    for r in rows:
+        cells = [f"{100 * r[f'{m}_{lv}_{n}']:.1f}" for lv in (95, 99) for n in SIZES for m in ("t", "skew_t")]
+        lines.append(
+            f"| {r['case']} | {r['class']} | {r['kpi']} | {r['pool']} "
+            f"| {r['skewness']:.2f} | {r['z']:+.1f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+def comparison(before: dict[str, Any], after: dict[str, Any], label: tuple[str, str]) -> str:
+    """Coverage before and after, side by side, for every (case, class, KPI) in both."""
+    old = {
+        (c["case"], r["class"], r["kpi"], r["replications"], r["level"]): r
+        for c in before["cases"]
+        for r in c["rows"]
+    }
+    sizes = " | ".join(f"{int(lv * 100)} %, n={n}" for lv in LEVELS for n in SIZES)
+    lines = [
+        f"| case | class | KPI | {sizes.replace(' | ', ' | ')} |",
+        "|---|---|---|" + "---:|" * (len(LEVELS) * len(SIZES)),
+    ]
+    for res in after["cases"]:
+        rows = {(r["class"], r["kpi"], r["replications"], r["level"]): r for r in res["rows"]}
+        for cls, kpi in dict.fromkeys((r["class"], r["kpi"]) for r in res["rows"]):
+            cells = []
+            for lv in LEVELS:
+                for n in SIZES:
+                    a = rows[(cls, kpi, n, lv)]
+                    b = old.get((res["case"], cls, kpi, n, lv))
+                    was = f"{100 * b['coverage']:.1f}" if b else "-"
+                    cells.append(f"{was} → {100 * a['coverage']:.1f}")
+            lines.append(f"| {res['case']} | {cls} | {kpi} | " + " | ".join(cells) + " |")
+    return f"Coverage in %, {label[0]} → {label[1]}:\n\n" + "\n".join(lines)
+
+
+def _write(out: dict[str, Any], path: Path | None) -> None:
+    """Every figure so far, as JSON (after each case: a long run stopped early keeps them)."""
+    if path is not None:
+        path.write_text(json.dumps(out, indent=1))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a tenth of the seeds (about 2 minutes)")
+    ap.add_argument(
+        "--budget-min",
+        type=float,
+        default=20.0,
+        help="CPU minutes in all; a case stops adding seeds once its share is spent (default 20)",
+    )
+    ap.add_argument("--cases", nargs="*", help="only these cases (names as in the table)")
+    ap.add_argument("--no-cases", action="store_true", help="skip the replication cases")
+    ap.add_argument("--no-batches", action="store_true", help="skip the batch-means check")
+    ap.add_argument("--no-precision", action="store_true", help="skip the --precision check")
+    ap.add_argument("--seed", type=int, default=1_000, help="first seed (default 1000)")
+    ap.add_argument("--json", type=Path, help="write every figure to this file")
+    ap.add_argument("--save-replications", type=Path, help="write the replications' KPIs (parquet)")
+    ap.add_argument(
+        "--replay",
+        type=Path,
+        help="no simulation: the intervals of replications saved by --save-replications",
+    )
+    ap.add_argument(
+        "--interval", choices=("t", "skew_t"), help="force this interval (default: the summary's own)"
+    )
+    ap.add_argument(
+        "--resample",
+        type=int,
+        default=0,
+        metavar="DRAWS",
+        help="with --replay: the resampling check with this many groups per figure",
+    )
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE", "AFTER"),
+        help="no simulation: print two --json files' coverages side by side",
+    )
+    args = ap.parse_args(argv)
+
+    if args.compare:
+        before, after = (json.loads(p.read_text()) for p in args.compare)
+        print(comparison(before, after, (args.compare[0].stem, args.compare[1].stem)))
+        return 0
+    global INTERVAL
+    INTERVAL = args.interval
+    scale = 0.1 if args.quick else 1.0
+    replay = pd.read_parquet(args.replay) if args.replay else None
+    if replay is not None and args.resample:
+        rows = resample_check(replay, args.resample, args.seed)
+        print(resample_markdown(rows, args.resample))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return 0
+    if replay is not None:
+        args.no_batches = args.no_precision = True
+    cases = [c for c in CASES if not args.cases or c.name in args.cases]
+    by_name = {c.name: c for c in CASES}
+    batch_cases = [] if args.no_batches else [b for b in BATCH_CASES if b[0] in {c.name for c in cases}]
+    prec_cases = [] if args.no_precision else [p for p in PRECISION_CASES if p[0] in {c.name for c in cases}]
+    # budget shares: the replication cases get 65 %, batch means 15 %, precision 20 %
+    budget = args.budget_min * 60.0
+    share = 0.65 * budget / max(1, len(cases)) if (batch_cases or prec_cases) else budget / max(1, len(cases))
+    out: dict[str, Any] = {
+        "quick": args.quick,
+        "budget_min": args.budget_min,
+        "cases": [],
+        "batches": [],
+        "precision": [],
+    }
+    t0 = time.process_time()
+    saved: list[pd.DataFrame] | None = [] if args.save_replications else None
+    for case in [] if args.no_cases else cases:
+        res = run_case(case, max(2, math.ceil(case.seeds * scale)), share, args.seed, saved, replay)
+        print(f"{case.name}: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
+        out["cases"].append(res)
+        _write(out, args.json)
+        if saved:  # after every case: a long run stopped early keeps its replications
+            pd.concat(saved, ignore_index=True).to_parquet(args.save_replications)
+    for name, batches, seeds in batch_cases:
+        res = run_batch_case(
+            by_name[name],
+            batches,
+            max(2, math.ceil(seeds * scale)),
+            0.15 * budget / len(batch_cases),
+            args.seed + 10_000,  # seeds apart from the replication cases
+        )
+        print(f"{name} batch means: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
+        out["batches"].append(res)
+        _write(out, args.json)
+    for name, rel, seeds in prec_cases:
+        res = run_precision_case(
+            by_name[name],
+            rel,
+            max(2, math.ceil(seeds * scale)),
+            0.2 * budget / len(prec_cases),
+            args.seed + 20_000,
+        )
+        print(f"{name} precision: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
+        out["precision"].append(res)
+        _write(out, args.json)
+    out["cpu_s"] = time.process_time() - t0
+    print(f"total {out['cpu_s']:.0f} s CPU", file=sys.stderr)
+    print(markdown(out))
+    _write(out, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

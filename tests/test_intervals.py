@@ -1,0 +1,162 @@
+"""The interval code on samples whose mean is known: coverage, measured over seeded draws.
+
+Each check draws ``M`` seeded samples, builds an interval from each and counts how
+often it holds the true mean.  The coverage estimate has the binomial standard error
+``sqrt(c (1 - c) / M)``; a check allows the stated tolerance plus 3 of these, and
+``M = 3000`` makes that allowance about 1.2 points at 95 %, so a wrong interval fails.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from sim.stats import (
+    ConfidenceInterval,
+    interval_warnings,
+    mean_interval,
+    sample_skewness,
+    skew_t_interval,
+    summarize,
+    t_interval,
+)
+
+M = 3000
+
+
+def coverage(
+    draw: Callable[[np.random.Generator, tuple[int, int]], np.ndarray],
+    mean: float,
+    n: int,
+    confidence: float,
+    interval: Callable[[np.ndarray, float], ConfidenceInterval],
+    seed: int,
+) -> tuple[float, float]:
+    """Share of ``M`` intervals from samples of ``n`` that hold ``mean``, and its SE."""
+    samples = draw(np.random.default_rng(seed), (M, n))
+    hits = 0
+    for x in samples:
+        ci = interval(x, confidence)
+        hits += ci.low <= mean <= ci.high
+    c = hits / M
+    return c, math.sqrt(c * (1 - c) / M)
+
+
+def exponential(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.exponential(1.0, shape)  # skewness 2
+
+
+def gamma4(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.gamma(4.0, 1.0, shape)  # skewness 1, like replication means of short runs
+
+
+def normal(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.normal(0.0, 1.0, shape)
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.99])
+def test_both_intervals_cover_normal_samples(confidence: float) -> None:
+    for interval in (t_interval, skew_t_interval):
+        c, se = coverage(normal, 0.0, 10, confidence, interval, seed=1)
+        assert abs(c - confidence) <= 3 * se + 0.005, (interval.__name__, c)
+
+
+def test_skew_t_covers_moderately_skewed_samples() -> None:
+    # skewness 1 at n = 10: the t interval falls short, the corrected one is within 1.5 points
+    c_t, se_t = coverage(gamma4, 4.0, 10, 0.95, t_interval, seed=2)
+    c_s, se_s = coverage(gamma4, 4.0, 10, 0.95, skew_t_interval, seed=2)
+    assert abs(c_s - 0.95) <= 0.015 + 3 * se_s, c_s
+    assert c_t < 0.95 - 2 * se_t, c_t  # the plain t interval under-covers (power)
+    assert c_s > c_t + 0.005
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.99])
+def test_skew_t_repairs_most_of_the_shortfall_on_exponential_samples(confidence: float) -> None:
+    # skewness 2: t at n = 10 covers about 89.5 % (95 %) and 95.6 % (99 %)
+    c_t, _ = coverage(exponential, 1.0, 10, confidence, t_interval, seed=3)
+    c_s, se_s = coverage(exponential, 1.0, 10, confidence, skew_t_interval, seed=3)
+    assert c_t < confidence - 0.025  # known: the t interval is far too short here
+    assert c_s > c_t + 0.5 * (confidence - c_t)  # the correction closes most of the gap
+    assert c_s > confidence - 0.025 - 3 * se_s
+
+
+def test_skew_t_moves_right_for_right_skewed_data() -> None:
+    x = np.array([1.0, 1.1, 1.2, 1.3, 5.0])
+    t, s = t_interval(x), skew_t_interval(x)
+    assert sample_skewness(x) > 1
+    assert s.method == "skew_t" and t.method == "t"
+    assert s.low > t.low and s.high > t.high  # the long tail is on the right
+    assert s.high - s.mean > s.mean - s.low
+    assert s.half_width == pytest.approx((s.high - s.low) / 2)
+    # mirrored data: the mirrored interval
+    m = skew_t_interval(-x)
+    assert (m.low, m.high) == pytest.approx((-s.high, -s.low))
+
+
+def test_skew_t_is_t_for_symmetric_or_tiny_samples() -> None:
+    sym = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert sample_skewness(sym) == pytest.approx(0.0)
+    a, b = t_interval(sym), skew_t_interval(sym)
+    assert (b.low, b.high) == pytest.approx((a.low, a.high))
+    two = skew_t_interval([1.0, 3.0])  # no skewness from 2 values: the t interval
+    assert two.method == "t" and two.half_width == pytest.approx(t_interval([1.0, 3.0]).half_width)
+    const = skew_t_interval([2.0, 2.0, 2.0])
+    assert const.low == const.high == 2.0
+
+
+def test_sample_skewness_is_the_unbiased_moment_ratio() -> None:
+    x = np.array([0.0, 1.0, 5.0, 2.0])
+    n, dev = len(x), x - x.mean()
+    k3 = n * np.sum(dev**3) / ((n - 1) * (n - 2))
+    assert sample_skewness(x) == pytest.approx(k3 / np.std(x, ddof=1) ** 3)
+    assert math.isnan(sample_skewness([1.0, 2.0]))
+
+
+def test_summary_names_its_interval() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    reps = pd.DataFrame(
+        {"design_point": "dp000", "class": "all", "replication": range(10), "wait_h": rng.exponential(1, 10)}
+    )
+    summ = summarize(reps, ["wait_h"])
+    assert list(summ["interval"]) == ["skew_t"]
+    ci = mean_interval(reps["wait_h"].to_numpy())
+    assert (summ["ci_low"].iloc[0], summ["ci_high"].iloc[0]) == pytest.approx((ci.low, ci.high))
+    assert list(summarize(reps, ["wait_h"], method="t")["interval"]) == ["t"]
+    batches = reps.assign(batch=range(10))
+    assert list(summarize(batches, ["wait_h"])["interval"]) == ["t"]  # batch means keep t
+    with pytest.raises(ValueError):
+        mean_interval([1.0, 2.0, 3.0], method="bootstrap")
+
+
+def test_warnings_name_the_problem_and_the_remedy() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(6)
+    few = pd.DataFrame({"design_point": "dp000", "class": "all", "wait_h": rng.normal(3, 0.3, 5)})
+    ok = pd.DataFrame({"design_point": "dp001", "class": "all", "wait_h": rng.normal(3, 0.3, 20)})
+    skewed = pd.DataFrame(
+        {"design_point": "dp002", "class": "all", "wait_h": [1.0] * 19 + [30.0]}  # one huge value
+    )
+    warnings = interval_warnings(summarize(pd.concat([few, ok, skewed]), ["wait_h"]))
+    assert len(warnings) == 2
+    assert "dp000" in warnings[0] and "5 replications" in warnings[0] and "--replications" in warnings[0]
+    assert "dp002" in warnings[1] and "wait_h" in warnings[1] and "horizon" in warnings[1]
+    assert interval_warnings(summarize(ok, ["wait_h"])) == []
+    batches = summarize(ok.assign(batch=range(20)), ["wait_h"]).assign(batches_independent=[False])
+    (line,) = interval_warnings(batches)
+    assert "correlated" in line and "longer" in line
+
+
+def test_a_wait_threshold_no_call_reached_is_flagged() -> None:
+    import pandas as pd
+
+    reps = pd.DataFrame(
+        {"design_point": "dp000", "class": "all", "wait_h": np.linspace(1, 2, 10), "p_wait_gt_8h": 0.0}
+    )
+    (line,) = interval_warnings(summarize(reps, ["wait_h", "p_wait_gt_8h"]))
+    assert "p_wait_gt_8h" in line and "too rare" in line and "horizon" in line
