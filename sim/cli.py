@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--resume", metavar="RUN_DIR", help="complete a run that was killed")
     r.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only part K of N of the study (every N-th task) into a folder of its own, "
+        "e.g. one per batch array job; join the parts with: merge",
+    )
+    r.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -183,6 +189,13 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--out", default=str(DEFAULT_RESULTS))
     common(se)
 
+    m = sub.add_parser(
+        "merge", help="join the folders of a study's --shard runs into one run folder (as --resume would)"
+    )
+    m.add_argument("out", metavar="OUT", help="the run folder to create")
+    m.add_argument("shards", metavar="SHARD_DIR", nargs="+", help="every shard folder of the study")
+    common(m)
+
     rp = sub.add_parser("report", help="(re)build report.html of a run folder")
     rp.add_argument("run_dir", metavar="RUN_DIR")
 
@@ -210,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _optimize(args, argv)
         if args.command == "select":
             return _select(args, argv)
+        if args.command == "merge":
+            return _merge(args, argv)
         if args.command == "report":
             from sim.report import write_report
 
@@ -219,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sim.studies import study_module
 
             _check_counts(args)
+            _check_scheduler(args)
             return study_module(args.command).run_study(
                 Path(args.out),
                 args.backend,
@@ -248,7 +264,7 @@ def _check_counts(args: argparse.Namespace) -> None:
     if getattr(args, "workers", None) is not None and args.workers < 1:
         raise UsageError(f"--workers: must be at least 1 (got {args.workers})")
     if getattr(args, "dask_address", None):
-        from sim.runner import check_dask_address
+        from sim.backends import check_dask_address
 
         try:
             check_dask_address(args.dask_address)
@@ -256,6 +272,17 @@ def _check_counts(args: argparse.Namespace) -> None:
             raise UsageError(str(exc)) from None
         if args.backend != "dask":
             raise UsageError("--dask-address: only with --backend dask")
+
+
+def _check_scheduler(args: argparse.Namespace) -> None:
+    """With --dask-address, a scheduler must answer (within seconds) before anything is written."""
+    if getattr(args, "dask_address", None):
+        from sim.backends import check_scheduler
+
+        try:
+            check_scheduler(args.dask_address)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -273,6 +300,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     out = Path(args.out)
     if not args.resume:
         _check_writable(out)
+    _check_scheduler(args)
+    shard = _shard(args)
+    if shard is not None:
+        return _run_shard(args, argv, scenario, points, source, shard)
     print(f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}", file=sys.stderr)
     exp = execute(
         scenario,
@@ -350,6 +381,108 @@ def _load(file: str, overrides: Sequence[str] = ()) -> Any:
     scenario = load_scenario(file, overrides)
     check_target_kpis(scenario, kpi_names(scenario), file + (" (with --set)" if overrides else ""))
     return scenario
+
+
+def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
+    """``--shard K/N`` (or the shard of the folder given to ``--resume``), checked."""
+    shard = None
+    if args.shard is not None:
+        from sim.shards import parse_shard
+
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if args.resume:
+        man = json.loads((Path(args.resume) / "manifest.json").read_text(encoding="utf-8"))
+        own = man.get("shard") if isinstance(man, dict) else None
+        if isinstance(own, dict):
+            mine = (own.get("index"), own.get("count"))
+            if shard is not None and shard != mine:
+                raise UsageError(f"--shard: {args.resume} is shard {mine[0]}/{mine[1]}, not {args.shard}")
+            shard = (int(mine[0]), int(mine[1]))
+        elif shard is not None:
+            raise UsageError(f"--shard: {args.resume} is not a shard folder; resume it without --shard")
+    if shard is not None:
+        for option, given in (
+            ("--precision", args.precision is not None or args.precision_abs is not None),
+            ("--baseline", args.baseline is not None),
+        ):
+            if given:
+                raise UsageError(f"--shard: not with {option} (it needs every shard's results)")
+    return shard
+
+
+def _run_shard(
+    args: argparse.Namespace,
+    argv: Sequence[str],
+    scenario: Any,
+    points: list[Any],
+    source: str,
+    shard: tuple[int, int],
+) -> int:
+    from sim.shards import run_shard
+
+    k, n = shard
+    print(f"{_printable(scenario.meta.name)}: shard {k}/{n} of {_plan_text(points)}", file=sys.stderr)
+    res = run_shard(
+        scenario,
+        points,
+        Path(args.out),
+        argv,
+        source,
+        shard,
+        args.backend,
+        args.workers,
+        args.records,
+        progress=False if args.quiet else None,
+        resume=Path(args.resume) if args.resume else None,
+        dask_address=args.dask_address,
+    )
+    print(f"wrote shard {k}/{n} ({res.tasks} task(s)) in {res.path}")
+    print(
+        f"when all {n} shards are done: python run_sim.py merge OUT SHARD_DIR... (every shard's folder)",
+        file=sys.stderr,
+    )
+    if res.failed:
+        print(
+            f"error: {len(res.failed)} of {res.tasks} task(s) failed; merge runs them again", file=sys.stderr
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Join the shards into the folder --resume would produce, with its report."""
+    _check_counts(args)
+    out = Path(args.out)
+    _check_writable(out.parent)
+    _check_scheduler(args)
+    from sim.console import summary_text
+    from sim.report import write_report
+    from sim.runner import execute
+    from sim.shards import prepare_merge
+
+    scenario, points, folder, source = prepare_merge(out, [Path(d) for d in args.shards])
+    exp = execute(
+        scenario,
+        points,
+        out.parent,
+        argv,
+        source,
+        args.backend,
+        args.workers,
+        progress=False if args.quiet else None,
+        resume=folder,
+        dask_address=args.dask_address,
+    )
+    print(summary_text(exp.summary))
+    report = write_report(exp.path)
+    print(f"\nmerged {len(args.shards)} shard(s) into {exp.path}\nreport: {report}")
+    if exp.failures:
+        print(f"error: {len(exp.failures)} of {len(exp.results)} task(s) failed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
@@ -704,6 +837,7 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     _check_writable(Path(args.out))
+    _check_scheduler(args)
     cands = candidates(scenario, over, args.file)
     bracket(cands, args.minimize, constraints)
     kept = [c for c in cands if not c.pruned]
@@ -790,6 +924,7 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if scenario.run.replications < 2:
         raise UsageError("run.replications: Rinott's first stage needs at least 2 (10 or more is better)")
     _check_writable(Path(args.out))
+    _check_scheduler(args)
     from sim.console import fmt, table
     from sim.results import run_id, write_run
     from sim.runner import manifest_head

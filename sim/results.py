@@ -113,6 +113,13 @@ class RunFolder:
         (p / TASKS).mkdir(exist_ok=True)
         return cls(p), manifest
 
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace the manifest (atomically), e.g. to mark a shard finished."""
+        try:
+            _write_json(self.path / MANIFEST, manifest)
+        except OSError as exc:
+            raise ResultsError(f"{self.path / MANIFEST}: cannot write: {exc.strerror}") from None
+
     def save_task(self, key: str, record: dict[str, Any]) -> None:
         try:
             _write_json(self.tasks_dir / f"{key}.json", record)

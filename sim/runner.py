@@ -12,19 +12,17 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, astuple, dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from sim import analytic
+from sim import analytic, backends
+from sim.backends import MAX_ATTEMPTS, check_dask_address  # noqa: F401 - part of this module's API
 from sim.config import DesignPoint, Scenario, read_locations
 from sim.costs import cost_kpis
 from sim.kpis import Features, table_kpis
@@ -279,18 +277,23 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-#: a task whose worker process dies is tried this many times in all
-MAX_ATTEMPTS = 3
-_DASK_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ucx|inproc)://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+def run_chunk(tasks: list[Task]) -> list[TaskResult]:
+    """Run a chunk of tasks on one worker (see :mod:`sim.backends`): one round trip for many."""
+    return [_guarded(t) for t in tasks]
 
 
-def check_dask_address(address: str) -> str:
-    """Accept only a scheduler address such as ``tcp://10.0.0.5:8786``."""
-    if not _DASK_ADDRESS.match(address):
-        raise ValueError(
-            f"--dask-address: {address!r} is not a scheduler address (expected e.g. tcp://host:8786)"
-        )
-    return address
+def _failed(task: Task, reason: str) -> TaskResult:
+    return TaskResult(task.point.index, task.replication, block=task.block, error=reason)
+
+
+#: how the backends see a task
+JOB = backends.Job(
+    chunk_fn=run_chunk,
+    key=lambda t: _key(t),
+    group=lambda t: t.point.index,
+    wall_s=lambda r: r.wall_s,
+    fail=_failed,
+)
 
 
 def run_tasks(
@@ -336,12 +339,11 @@ def run_tasks(
     workers = workers or default_workers()
     try:
         if backend == "dask":
-            _run_dask(tasks, workers, dask_address, done)
+            backends.run_dask(JOB, tasks, workers, dask_address, done)
         elif backend == "serial" or workers == 1 or len(tasks) <= 1:
-            for task in tasks:
-                done(_guarded(task))
+            backends.run_serial(JOB, tasks, done)
         else:
-            _run_processes(tasks, workers, done)
+            backends.run_processes(JOB, tasks, workers, done)
     finally:
         bar.close()
     return [results[_key(t)] for t in tasks]
@@ -349,106 +351,6 @@ def run_tasks(
 
 def _key(task: Task) -> tuple[int, int, int]:
     return (task.point.index, task.replication, task.block)
-
-
-def _run_processes(tasks: Sequence[Task], workers: int, done: Callable[[TaskResult], None]) -> None:
-    """A process pool; if a worker process dies, the unfinished tasks go to a new pool.
-
-    A broken pool does not say which task killed it, so every unfinished task is
-    charged an attempt; a task charged twice is a suspect and runs alone in a pool
-    of its own, so that a task that always kills its worker fails by itself after
-    ``MAX_ATTEMPTS`` while the innocent tasks finish.
-    """
-    pending = {_key(t): t for t in tasks}
-    attempts = dict.fromkeys(pending, 0)
-
-    def run(batch: dict[tuple[int, int, int], Task], size: int) -> None:
-        pool = ProcessPoolExecutor(max_workers=size)
-        futures = {}
-        try:
-            for key, task in batch.items():
-                attempts[key] += 1
-                futures[pool.submit(_guarded, task)] = key
-            for fut in as_completed(futures):
-                res = fut.result()
-                del pending[futures[fut]]
-                done(res)
-        except BrokenProcessPool:
-            # a worker died (killed, out of memory)
-            for key in [k for k in batch if k in pending and attempts[k] >= MAX_ATTEMPTS]:
-                del pending[key]
-                done(
-                    TaskResult(
-                        key[0],
-                        key[1],
-                        block=key[2],
-                        error=f"worker process died {MAX_ATTEMPTS} times running this "
-                        "task (killed or out of memory)",
-                    )
-                )
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    while pending:
-        suspects = [k for k in pending if attempts[k] >= 2]
-        if suspects:
-            for key in suspects:
-                if key in pending:
-                    run({key: pending[key]}, 1)
-        else:
-            run(dict(pending), min(workers, len(pending)))
-
-
-def _run_dask(
-    tasks: Sequence[Task],
-    workers: int,
-    address: str | None,
-    done: Callable[[TaskResult], None],
-) -> None:
-    """Dask distributed: a LocalCluster, or an existing scheduler.
-
-    Dask itself reschedules the task of a worker that dies.
-    """
-    try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_as_completed
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise RuntimeError("the dask backend needs: pip install 'dask[distributed]'") from None
-    import logging
-
-    logging.getLogger("distributed").setLevel(logging.ERROR)
-    if address:
-        client = Client(check_dask_address(address), timeout="20s")
-        cluster = None
-    else:
-        import dask
-
-        # forked workers start in a tenth of a second with the simulator already imported
-        # (spawned ones take seconds to import it); fork is safe here: the parent has
-        # started no threads yet
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        with dask.config.set({"distributed.worker.multiprocessing-method": method}):
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-    try:
-        futures = client.map(_guarded, list(tasks), pure=False, retries=MAX_ATTEMPTS - 1)
-        keys = {f.key: _key(t) for f, t in zip(futures, tasks, strict=True)}
-        for fut in dask_as_completed(futures):
-            try:
-                done(fut.result())
-            except Exception as exc:
-                dp, rep, block = keys[fut.key]
-                done(TaskResult(dp, rep, block=block, error=f"{type(exc).__name__}: {exc}"))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def result_record(res: TaskResult) -> dict[str, Any]:

@@ -154,3 +154,62 @@ def test_a_dask_worker_that_dies_has_its_task_retried(tmp_path, monkeypatch):
     assert marker.exists()
     assert not dask.failures
     pd.testing.assert_frame_equal(serial.replications, dask.replications, check_exact=True)
+
+
+RUN = [sys.executable, "run_sim.py", "run"]
+
+
+def _forks(sid: int) -> list[int]:
+    """The session's processes that are the run or its forked workers (not e.g. git)."""
+    out = []
+    for pid in _session_members(sid):
+        try:
+            if b"run_sim.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                out.append(pid)
+        except OSError:
+            continue
+    return out
+
+
+def _session_members(sid: int) -> list[int]:
+    """Processes of session ``sid`` (Linux /proc): the run and everything it started."""
+    pids = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process just ended
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session
+            pids.append(int(Path(stat).parent.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_after_sigkill_of_the_parent_no_worker_survives(tmp_path):
+    """SIGKILL to the run (it cannot clean up): its pool workers notice that their parent
+    is gone and exit within a second or so, busy or idle, instead of living on."""
+    scen = scenario_file(tmp_path, horizon=300000.0, reps=6)  # tasks of several seconds
+    proc = subprocess.Popen(
+        [*RUN, str(scen), "--out", str(tmp_path / "r"), "--quiet", "--workers", "2", "--backend", "process"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own session: every process it starts is found by sid
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(_forks(proc.pid)) < 3:  # the run + 2 workers
+            time.sleep(0.1)
+        time.sleep(1.0)  # the workers are busy with their first tasks
+        workers = [p for p in _forks(proc.pid) if p != proc.pid]
+        assert len(workers) >= 2, "the pool did not start"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.time() + 20
+        while time.time() < deadline and _session_members(proc.pid):
+            time.sleep(0.1)
+        left = _session_members(proc.pid)
+        assert not left, f"worker process(es) {left} survived the parent's SIGKILL"
+    finally:
+        for pid in _session_members(proc.pid):  # (only if the test failed)
+            os.kill(pid, signal.SIGKILL)
