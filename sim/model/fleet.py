@@ -153,7 +153,7 @@ class CallSource:
             machine,
             territory,
             territory % self.pooled,
-            needs.service_class.next(),
+            needs.service_class.next(),  # type: ignore[arg-type]  # class draws are ints
             needs.travel_h.next(),
             needs.repair_h.next(),
             self.env.now,
@@ -211,7 +211,7 @@ class Fleet(CallSource):
             self._fails_after(residual, m)
 
     def _breaks_down(self, event: Event) -> None:
-        machine: int = event.value  # within this block
+        machine: int = event.value  # type: ignore[assignment]  # simpy: Any | None
         local = machine // self.per_territory
         call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine, local)
         if self.locations is not None:
@@ -277,7 +277,7 @@ class ExponentialFleet(CallSource):
         Timeout(self.env, gap, local).callbacks.append(self._candidate)
 
     def _candidate(self, event: Event) -> None:
-        local: int = event.value  # territory within this block
+        local: int = event.value  # type: ignore[assignment]  # territory within this block
         self._next_candidate(local)
         machine = local * self.n + int(self.picks[local].next() * self.n)
         # the needs are drawn for every candidate, so that the n-th candidate's needs are
@@ -327,7 +327,7 @@ class PoissonCalls(CallSource):
         Timeout(self.env, gap, local).callbacks.append(self._call_arrives)
 
     def _call_arrives(self, event: Event) -> None:
-        local: int = event.value  # territory within this block
+        local: int = event.value  # type: ignore[assignment]  # territory within this block
         self._next_call(local)
         call = self._draw_call(self.needs[local], -1, local)
         if self.geometry is not None:
