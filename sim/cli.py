@@ -13,16 +13,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim import __version__
+from sim.resources import scenario_path
 from sim.studies import DEFAULT as DEFAULT_STUDY
 from sim.studies import STUDIES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = Path("results")
-VALIDATION_DIR = ROOT / "scenarios" / "validation"
+VALIDATION_DIR = scenario_path("validation")  # shipped with the package (sim.resources)
 
 
 class UsageError(Exception):
@@ -30,7 +30,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, status 2 (argparse's own convention)
+    def error(self, message: str) -> NoReturn:  # one line, status 2 (argparse's own convention)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
@@ -208,7 +208,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv or [DEFAULT_STUDY])
+    # no command, or only options (``--out DIR``): the default study, with those options
+    default = not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"))
+    args = _parser().parse_args([DEFAULT_STUDY, *argv] if default else argv)
     from sim.config import ScenarioError
     from sim.errors import ResultsError
 
@@ -634,7 +636,7 @@ def _analytic(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.file, args.overrides)
     points = expand_sweep(scenario, args.file)
-    payload = []
+    payload: list[dict[str, Any]] = []
     for p in points:
         est = estimate(p.scenario)
         payload.append(
@@ -828,9 +830,9 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 "(or a [targets] require list in the scenario)"
             )
         constraints = [parse_constraint(c, known) for c in args.constraints]
-        for c in constraints:
-            if c.service_class != "all" and c.service_class not in [k.name for k in scenario.fleet.classes]:
-                raise ValueError(f"--subject-to: no service class {c.service_class!r}")
+        for cn in constraints:
+            if cn.service_class != "all" and cn.service_class not in [k.name for k in scenario.fleet.classes]:
+                raise ValueError(f"--subject-to: no service class {cn.service_class!r}")
         if not args.over:
             raise ValueError("--over: give at least one decision variable, e.g. territories.technicians=1..4")
         over = [parse_over(o) for o in args.over]

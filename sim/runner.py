@@ -323,7 +323,7 @@ def run_tasks(
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     disable = (not sys.stderr.isatty()) if progress is None else not progress
     bar = tqdm(total=len(tasks), unit="task", disable=disable, desc="simulating", leave=False)
-    results: dict[tuple[int, int], TaskResult] = {}
+    results: dict[tuple[int, int, int], TaskResult] = {}
     failures = 0
 
     def done(res: TaskResult) -> None:
@@ -641,10 +641,11 @@ def run_experiment(
 
     def replication(p: DesignPoint, r: int) -> TaskResult:
         blocks = auto_blocks(p.scenario)
-        parts = [have.get((p.index, r, b)) for b in range(blocks)]
-        if any(x is None for x in parts):
+        keys = [(p.index, r, b) for b in range(blocks)]
+        if any(k not in have for k in keys):
             return TaskResult(p.index, r, error="not run")
-        return parts[0] if blocks == 1 else merge_blocks(by_index[p.index], parts)  # type: ignore[arg-type]
+        parts = [have[k] for k in keys]
+        return parts[0] if blocks == 1 else merge_blocks(by_index[p.index], parts)
 
     counts = {p.index: p.scenario.run.replications for p in points}
     collect(make_tasks(points, keep_calls))

@@ -307,7 +307,9 @@ def _kpi_list(rows: pd.DataFrame, most: int = 4) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _as_series(values: Sequence[float] | np.ndarray, name: str = "series") -> np.ndarray:
+def _as_series(
+    values: Sequence[float] | Sequence[Sequence[float]] | np.ndarray, name: str = "series"
+) -> np.ndarray:
     """A 1-D float array of finite values; a 2-D input is averaged over its rows."""
     x = np.asarray(values, dtype=float)
     if x.ndim == 2:
@@ -408,7 +410,7 @@ def mser(series: Sequence[float] | np.ndarray, batch: int = 5) -> MserResult:
 
 def mser_time(
     times: Sequence[float] | np.ndarray,
-    values: Sequence[float] | np.ndarray,
+    values: Sequence[float] | Sequence[Sequence[float]] | np.ndarray,
     batch: int = 5,
     cap_fraction: float = 0.5,
     start: float = 0.0,
@@ -502,7 +504,8 @@ def welch_moving_average(replicated: Sequence[Sequence[float]] | np.ndarray, win
     i0 = np.arange(m - w)
     half = np.minimum(i0, w)
     lo, hi = i0 - half, i0 + half + 1
-    return (c[hi] - c[lo]) / (hi - lo)
+    smoothed: np.ndarray = (c[hi] - c[lo]) / (hi - lo)
+    return smoothed
 
 
 # ---------------------------------------------------------------------------

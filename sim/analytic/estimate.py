@@ -924,7 +924,8 @@ def _finite(
 ) -> Estimates:
     n, s = team.machines, team.servers
     mu = 1.0 / team.mean_service
-    res = finite_source(n, team.failure_rate, mu, s)
+    mmsn = finite_source(n, team.failure_rate, mu, s)
+    res: QueueResult = mmsn  # replaced below by the scaled or the exact M/G/1//N values
     # Insensitivity (Bunday & Scraton 1980, the G/M/s//N machine-interference model): with
     # exponential repairs and FIFO, the law of the number down, in time and as seen by a
     # breakdown, depends on the life law only through its mean, so M/M/s//N is exact for
@@ -934,7 +935,7 @@ def _finite(
     if team.exponential_service:
 
         def tail(t: float) -> float:
-            return float(finite_source_wait_tail(res, mu, t))
+            return float(finite_source_wait_tail(mmsn, mu, t))
 
     if exact and team.exponential_failures:
         note = "finite fleet, exponential failures and service, FIFO: M/M/s//N is exact"

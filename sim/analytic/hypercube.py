@@ -175,10 +175,10 @@ def _preferences(preference: Sequence[Sequence[int]], n_atoms: int) -> tuple[tup
             f"preference lists must name between 1 and {HYPERCUBE_MAX_UNITS} units "
             f"(exact solver over 2^N states), got {n}"
         )
-    for j, units in enumerate(lists):
-        if sorted(units) != list(range(n)):
+    for j, listed in enumerate(lists):
+        if sorted(listed) != list(range(n)):
             raise ValueError(
-                f"preference[{j}] must list every unit 0..{n - 1} exactly once, got {list(units)}"
+                f"preference[{j}] must list every unit 0..{n - 1} exactly once, got {list(listed)}"
             )
     return tuple(lists)
 

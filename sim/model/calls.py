@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.model.variates import Variates
+
 NAN = float("nan")
 
 
@@ -83,7 +88,7 @@ class Call:
         self.parts_ready = False  # the units are in hand (a revisit after a shortage)
         self.visits = 0  # visits finished so far
         self.part_wait = 0.0  # hours the call waited for missing parts
-        self.fix = None  # draws deciding whether a visit fixes the machine (other causes)
+        self.fix: Variates | None = None  # draws deciding whether a visit fixes the machine (other causes)
         self.missing = 0  # units still awaited after a shortage
         self.parts_since = NAN  # when the shortage was found
         # what awaits the missing parts: "site" (the technician, on site), "leaving" (a

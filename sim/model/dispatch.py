@@ -75,7 +75,7 @@ class NonpreemptivePriority(Fifo):
     __slots__ = ("_by_class", "_lines", "_n", "_revisits")
 
     def __init__(self, class_priorities: Sequence[int], revisit_priority: int | None = None) -> None:
-        levels = sorted(set(class_priorities) | ({revisit_priority} - {None}))
+        levels = sorted(set(class_priorities) | (set() if revisit_priority is None else {revisit_priority}))
         self._lines: list[deque[Call]] = [deque() for _ in levels]
         self._by_class = [self._lines[levels.index(p)] for p in class_priorities]
         # revisits wait at their own priority level (FIFO), if the scenario gives one

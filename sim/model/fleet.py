@@ -196,7 +196,7 @@ class CallSource:
             machine,
             territory,
             territory % self.pooled,
-            needs.service_class.next(),
+            needs.service_class.next(),  # type: ignore[arg-type]  # class draws are ints
             needs.travel_h.next(),
             needs.repair_h.next(),
             self.env.now,
@@ -254,6 +254,9 @@ class Fleet(CallSource):
         machine: int = event.value  # within this block
         local = self.layout.territory_of(machine)
         call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
+        machine: int = event.value  # type: ignore[assignment]  # simpy: Any | None
+        local = machine // self.per_territory
+        call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine, local)
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
         self._log(call, local)
@@ -317,7 +320,7 @@ class ExponentialFleet(CallSource):
         Timeout(self.env, gap, local).callbacks.append(self._candidate)
 
     def _candidate(self, event: Event) -> None:
-        local: int = event.value  # territory within this block
+        local: int = event.value  # type: ignore[assignment]  # territory within this block
         self._next_candidate(local)
         n = self.layout.counts[local]
         machine = self.layout.starts[local] + int(self.picks[local].next() * n)
@@ -372,7 +375,7 @@ class PoissonCalls(CallSource):
         Timeout(self.env, gap, local).callbacks.append(self._call_arrives)
 
     def _call_arrives(self, event: Event) -> None:
-        local: int = event.value  # territory within this block
+        local: int = event.value  # type: ignore[assignment]  # territory within this block
         self._next_call(local)
         call = self._draw_call(self.needs[local], -1, local)
         if self.geometry is not None:

@@ -168,7 +168,7 @@ class PartsSystem:
         self.vans: dict[int, list[StockPoint]] = {}
         for tech in range(teams.start * team_size, teams.stop * team_size):
             team = tech // team_size
-            row = []
+            van: list[StockPoint] = []
             for k, t in enumerate(parts.types):
                 if parts.use_depot:
                     source = self.depots[0 if parts.shared_depot else team][k].order
@@ -177,8 +177,8 @@ class PartsSystem:
                         env, variates(parts.supplier_lead_time_h, "lead_time", (2, tech, k))
                     ).order
                 level = t.van or _NONE
-                row.append(StockPoint(env, "van", level.S, level.s, source, recorder))
-            self.vans[tech] = row
+                van.append(StockPoint(env, "van", level.S, level.s, source, recorder))
+            self.vans[tech] = van
         self.n_types = n_types
 
 

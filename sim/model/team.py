@@ -156,7 +156,7 @@ class Team:
             self._start_repair(call, now)
 
     def _arrive(self, event: Event) -> None:
-        self._start_repair(event.value, self.env.now)
+        self._start_repair(event.value, self.env.now)  # type: ignore[arg-type]
 
     def _start_repair(self, call: Call, now: float) -> None:
         """On site: the repair begins, once the parts it needs are in hand."""
@@ -206,7 +206,7 @@ class Team:
         self._demand_parts(call, self.parts.system.vans[self.technicians[0]])
 
     def _emergency_arrives(self, event: Event) -> None:
-        call: Call = event.value
+        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
         while call.missing:
             self._part_arrives(call)
 
@@ -229,7 +229,7 @@ class Team:
 
     def _leave_site(self, event: Event) -> None:
         """After a visit without the parts, the technician leaves; the call will be revisited."""
-        call: Call = event.value
+        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
         self.recorder.left_site(call, self.env.now)
         call.visits += 1
         self._job_over(call)
@@ -253,7 +253,7 @@ class Team:
     def _repair_done(self, event: Event) -> None:
         """The machine works again (unless the fix failed); the technician heads back or
         takes the next call."""
-        call: Call = event.value
+        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
         rules = self.parts
         if rules is not None and call.fix is not None and call.fix.next() < rules.p_other_failure:
             # diagnosis or skills: the visit did not fix the machine
@@ -276,7 +276,7 @@ class Team:
             self._job_over(call)
 
     def _back_at_base(self, event: Event) -> None:
-        self._job_over(event.value)
+        self._job_over(event.value)  # type: ignore[arg-type]
 
     def _job_over(self, call: Call) -> None:
         """The technician is free: the policy gives the next call, if one waits."""

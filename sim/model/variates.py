@@ -67,14 +67,16 @@ class Constant:
         return self.value
 
 
-def durations(dist: Distribution, seed: int, replication: int, stream: str, *entity: int):
+def durations(
+    dist: Distribution, seed: int, replication: int, stream: str, *entity: int
+) -> Variates | Constant:
     """Draws of ``dist`` from the named stream (a constant when deterministic)."""
     if isinstance(dist, Deterministic):
         return Constant(dist.value)
     return Variates(dist.sample, seed, replication, stream, *entity)
 
 
-def classes(shares: list[float], seed: int, replication: int, *entity: int):
+def classes(shares: list[float], seed: int, replication: int, *entity: int) -> Variates | Constant:
     """Draws of a call's service-class index with the given shares."""
     if len(shares) == 1:
         return Constant(0)

@@ -408,7 +408,8 @@ def load_view(run: RunData) -> RunView:
             sc = None
         p.scenario = sc
         points.append(p)
-    study = m.get("study") if isinstance(m.get("study"), Mapping) else {}
+    raw_study = m.get("study")
+    study: Mapping[str, Any] = raw_study if isinstance(raw_study, Mapping) else {}
     titles = {**GROUP_TITLES, **(study.get("parts") or {})}
     groups = list(dict.fromkeys(p.group for p in points if p.group is not None))
     for p in points:

@@ -8,7 +8,7 @@ the run (names, labels, parameters) is HTML-escaped before it reaches plotly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +150,7 @@ def _has_class_rows(kpi: str) -> bool:
     return any(kpi == p or (p.endswith("_") and kpi.startswith(p)) for p in CLASS_KPIS_PREFIX)
 
 
-def _series_colors(names: Sequence[str]) -> dict[str, str]:
+def _series_colors(names: Iterable[str]) -> dict[str, str]:
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(dict.fromkeys(names))}
 
 
@@ -561,7 +561,7 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
         unpriced = [str(d.get("id")) for d in listed if not finite([d.get(key)])]
         note = f"Cost: <code>{key}</code> of each design point, from the manifest."
         if unpriced:
-            labels = [view.point(dp).label if view.point(dp) else dp for dp in unpriced]
+            labels = [pt.label if (pt := view.point(dp)) else dp for dp in unpriced]
             note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
             return nums, title, note
@@ -622,7 +622,7 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
     levels = sorted({round(float(v), 9) for v in x})
     grouped = len(levels) <= 6
     xs: list[Any] = [f"{v:,.4g}" for v in x] if grouped else list(x)
-    best: list[int] = []
+    best: list[np.intp] = []  # indices into x (numpy integers, as flatnonzero gives them)
     if feasible.any():
         cmin = x[feasible].min()
         best = [i for i in np.flatnonzero(feasible) if math.isclose(x[i], cmin, rel_tol=1e-9)]
@@ -652,11 +652,11 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
                 )
             )
     for name in dict.fromkeys(series):
-        idx = [i for i, s in enumerate(series) if s == name]
+        ix = [i for i, s in enumerate(series) if s == name]
         fig.add_trace(
             go.Scatter(
-                x=[xs[i] for i in idx],
-                y=mean[idx],
+                x=[xs[i] for i in ix],
+                y=mean[ix],
                 mode="markers",
                 name=name or "design points",
                 legendrank=100,
@@ -664,14 +664,14 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
                 marker=dict(
                     size=12,
                     color=colors.get(name, PALETTE[0]),
-                    symbol=["circle" if feasible[i] else "circle-open" for i in idx],
+                    symbol=["circle" if feasible[i] else "circle-open" for i in ix],
                     line=dict(width=2, color=colors.get(name, PALETTE[0])),
                 ),
-                error_y=dict(type="data", array=hi[idx] - mean[idx], arrayminus=mean[idx] - lo[idx], width=6),
+                error_y=dict(type="data", array=hi[ix] - mean[ix], arrayminus=mean[ix] - lo[ix], width=6),
                 hovertext=[
                     f"{pts[i].hover}<br>{esc(xtitle)}: {x[i]:,.4g}<br>mean wait "  # type: ignore[union-attr]
                     f"<b>{mean[i]:.3g} h</b> [{lo[i]:.3g}, {hi[i]:.3g}]<br>{verdicts[i]}"
-                    for i in idx
+                    for i in ix
                 ],
                 hoverinfo="text",
             )
@@ -945,7 +945,7 @@ def timeseries_section(view: RunView) -> Section | None:
                 )
         groups.append((start, len(fig.data)))
         warm = view.warmup_h(p) or 0.0
-        shapes = []
+        shapes: list[dict[str, Any]] = []
         if warm > 0:
             for yref in ("y domain", "y2 domain"):
                 shapes.append(
@@ -1065,11 +1065,11 @@ def teaching_figure(initial_rho: float = 0.75, service_h: float = 2.0) -> go.Fig
             )
         )
     points0 = [_wq_in_service_times(initial_rho, s) for s in SERVERS]
-    for s, color, y in zip(SERVERS, TEACH_COLORS, points0, strict=True):
+    for s, color, y0 in zip(SERVERS, TEACH_COLORS, points0, strict=True):
         fig.add_trace(
             go.Scatter(
                 x=[initial_rho],
-                y=[y],
+                y=[y0],
                 mode="markers",
                 showlegend=False,
                 legendgroup=str(s),
