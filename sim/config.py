@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -73,6 +74,7 @@ Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 MAX_MACHINES_TOTAL = 50_000_000  # beyond this a run cannot fit in memory on one machine
 MAX_REPLICATIONS = 100_000
 MAX_TECHNICIANS_TOTAL = 1_000_000
+MAX_UNITS_PER_CALL = 10_000  # mean units of one part a call needs
 
 
 class _Section(BaseModel):
@@ -106,41 +108,100 @@ def _name(max_length: int) -> Any:
 # Distributions (inline tables: { dist = "gamma", mean = 2.0, cv = 0.5 })
 
 
-class ExponentialSpec(_Section):
+class _DistSection(_Section):
+    """A distribution's table: its parameters are checked to give finite, representable
+    moments here, at load time, rather than an overflow or a division by zero in a worker."""
+
+    @model_validator(mode="after")
+    def _representable(self) -> _DistSection:
+        problem = distribution_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def distribution_problem(spec: Any) -> str | None:
+    """Why a distribution's numbers break the arithmetic (``None`` if they do not).
+
+    Every parameter, the mean, the variance, the second moment and the parameters the
+    sampler derives (rate, shape, scale, log-mean...) must be finite, and not subnormal
+    (below 2.2e-308, where precision is lost and 1/x overflows).
+    """
+    import warnings
+
+    from sim.distributions import Empirical, Gamma, Lognormal, Weibull, from_spec
+
+    tiny = 2.2250738585072014e-308  # sys.float_info.min: the smallest normal float
+    try:
+        with warnings.catch_warnings():  # numpy's overflow warnings: the message says it
+            warnings.simplefilter("ignore")
+            checks = _moments(spec, from_spec(spec), (Empirical, Gamma, Lognormal, Weibull))
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return (
+            "its parameters are too extreme to compute with (mean, variance or the sampler's "
+            "parameters overflow); use less extreme values"
+        )
+    for name, value in checks:
+        if not math.isfinite(value):
+            return f"its {name} is not a finite number (the parameters are too extreme)"
+        if value != 0 and abs(value) < tiny:
+            return f"its {name} ({value:g}) is too small to compute with (subnormal)"
+    return None
+
+
+def _moments(spec: Any, d: Any, kinds: tuple[type, ...]) -> list[tuple[str, float]]:
+    empirical, gamma, lognormal, weibull = kinds
+    checks = [("mean", d.mean), ("variance", d.variance), ("second moment", d.second_moment)]
+    if d.mean > 0:
+        checks.append(("1 / mean", 1.0 / d.mean))
+    if isinstance(d, gamma):
+        checks += [("shape 1/cv^2", d.shape), ("scale", d.scale)]
+    elif isinstance(d, lognormal):
+        checks += [("sigma", d.sigma), ("mu", d.mu)]
+    elif isinstance(d, weibull):
+        checks.append(("scale", d.scale))
+    elif isinstance(d, empirical):
+        checks.append(("sum of weights", math.fsum(spec.weights or [1.0] * len(spec.values))))
+    for name, value in spec.model_dump(exclude={"dist"}).items():
+        checks += [(name, v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, float)]
+    return checks
+
+
+class ExponentialSpec(_DistSection):
     dist: Literal["exponential"]
     mean: PosFloat
 
 
-class DeterministicSpec(_Section):
+class DeterministicSpec(_DistSection):
     dist: Literal["deterministic"]
     value: NonNegFloat
 
 
-class GammaSpec(_Section):
+class GammaSpec(_DistSection):
     dist: Literal["gamma"]
     mean: PosFloat
     cv: PosFloat
 
 
-class ErlangSpec(_Section):
+class ErlangSpec(_DistSection):
     dist: Literal["erlang"]
     mean: PosFloat
     k: Annotated[int, Field(ge=1, le=10_000)]
 
 
-class LognormalSpec(_Section):
+class LognormalSpec(_DistSection):
     dist: Literal["lognormal"]
     mean: PosFloat
     cv: PosFloat
 
 
-class WeibullSpec(_Section):
+class WeibullSpec(_DistSection):
     dist: Literal["weibull"]
     mean: PosFloat
     shape: Annotated[float, Field(gt=0.05, le=100, allow_inf_nan=False)]
 
 
-class UniformSpec(_Section):
+class UniformSpec(_DistSection):
     dist: Literal["uniform"]
     low: NonNegFloat
     high: PosFloat
@@ -152,7 +213,7 @@ class UniformSpec(_Section):
         return self
 
 
-class EmpiricalSpec(_Section):
+class EmpiricalSpec(_DistSection):
     dist: Literal["empirical"]
     values: Annotated[list[NonNegFloat], Field(min_length=1)]
     weights: list[PosFloat] | None = None
@@ -388,7 +449,7 @@ class Travel(_Section):
     # geometry mode
     metric: Literal["euclidean", "rectilinear"] = "euclidean"
     circuity: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.0
-    speed_kmh: PosFloat = 40.0
+    speed_kmh: Annotated[float, Field(ge=0.001, allow_inf_nan=False)] = 40.0  # (a slower one overflows trips)
     noise_h: DistSpec | None = None  # added to every trip (e.g. parking, finding the site)
     return_to_base: bool = False  # after each job the technician drives back to base (busy)
 
@@ -623,6 +684,12 @@ class Parts(_Section):
         for i, t in enumerate(self.types):
             if t.quantity is not None and spec_mean(t.quantity) <= 0:
                 raise _KeyedError(f"parts.types[{i}].quantity", "must have a positive mean")
+            if t.quantity is not None and spec_mean(t.quantity) > MAX_UNITS_PER_CALL:
+                raise _KeyedError(
+                    f"parts.types[{i}].quantity",
+                    f"a mean of {spec_mean(t.quantity):g} units per call is above the limit of "
+                    f"{MAX_UNITS_PER_CALL:,} (stock levels are at most 1,000,000)",
+                )
         return self
 
 
@@ -1008,18 +1075,61 @@ def _ran_with(label: Any, actual: Any) -> bool:
     return bool(label == actual)
 
 
+#: a scenario file larger than this is refused (the largest real ones are a few kB)
+MAX_SCENARIO_BYTES = 10_000_000
+
+
+def read_limited(path: str | Path, limit: int, source: str, key: str = "") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else :class:`ScenarioError`.
+
+    A device (``/dev/zero``), a FIFO or a socket is refused before it is opened, so
+    reading never blocks and never fills the memory; a symlink loop, a missing file
+    and a folder each get their own message.
+    """
+    import errno
+    import stat
+
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ScenarioError(source, key, f"{path}: no such file" if key else "no such file") from None
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        why = "a symbolic link loop (a link that leads back to itself)" if loop else "cannot read"
+        why += "" if loop else f": {exc.strerror}"
+        raise ScenarioError(source, key, f"{path}: {why}" if key else why) from None
+    what = (
+        "is a directory, not a file"
+        if stat.S_ISDIR(st.st_mode)
+        else None
+        if stat.S_ISREG(st.st_mode)
+        else "is not a regular file (a device, FIFO or socket); give a file"
+    )
+    if what:
+        if stat.S_ISDIR(st.st_mode) and not key:
+            what = "is a directory, not a scenario file"
+        raise ScenarioError(source, key, f"{path} {what}" if key else what)
+    if st.st_size > limit:
+        raise ScenarioError(
+            source, key, f"{path + ': ' if key else ''}{st.st_size:,} bytes is above the limit of {limit:,}"
+        )
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise ScenarioError(source, key, f"cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise ScenarioError(source, key, f"more than {limit:,} bytes")
+    return data
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into :class:`ScenarioError`."""
-    p = Path(path)
     source = str(path)
-    if not p.exists():
-        raise ScenarioError(source, "", "no such file")
-    if p.is_dir():
-        raise ScenarioError(source, "", "is a directory, not a scenario file")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(source, "", f"cannot read: {exc.strerror}") from None
+    data = read_limited(path, MAX_SCENARIO_BYTES, source)
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ScenarioError(source, "", "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -1128,11 +1238,12 @@ def read_locations(scenario: Scenario, source: str = "<scenario>") -> list[tuple
     key = "territories.locations_csv"
     assert path is not None and scenario.fleet.machines is not None
     assert terr.width_km is not None and terr.height_km is not None
+    # a row is a few dozen bytes: allow 200 per machine, so a wrong or endless file
+    # (/dev/zero, a FIFO, a huge log) is refused before it is read
+    limit = 200 * scenario.fleet.machines * terr.count + 10_000
+    data = read_limited(path, limit, source, key)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise ScenarioError(source, key, f"cannot read {path}: {exc.strerror}") from None
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ScenarioError(source, key, f"{path}: not a readable CSV ({exc})") from None
     n = scenario.fleet.machines

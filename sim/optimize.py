@@ -69,6 +69,13 @@ def parse_over(text: str) -> tuple[str, list[Any]]:
         low, high = int(m[1]), int(m[2])
         if high < low:
             raise ValueError(f"--over {key}: empty range {values}")
+        from sim.bounds import MAX_OVER_VALUES
+
+        if high - low + 1 > MAX_OVER_VALUES:  # before building the list
+            raise ValueError(
+                f"--over {key.strip()}: {values} has {high - low + 1:,} values, above the limit "
+                f"of {MAX_OVER_VALUES:,}"
+            )
         return key.strip(), list(range(low, high + 1))
     try:
         parsed = tomllib.loads(f"v = [{values}]")["v"]

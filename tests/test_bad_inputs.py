@@ -23,9 +23,11 @@ the suite: remove its entry then).
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +56,7 @@ UNREADABLE = {
     "gzip_compressed.toml": "-",  # a gzipped scenario
     "latin1_encoded.toml": "-",  # Latin-1 text (not UTF-8)
     "utf16_encoded.toml": "-",  # UTF-16 text with a byte-order mark
+    "bom_utf8.toml": "-",  # UTF-8 with a byte-order mark (Windows Notepad's habit)
 }
 
 # name -> reason, for corpus cases the code handles badly (strict xfails).  Empty: every
@@ -200,6 +203,64 @@ def test_bad_input_subprocess(name, subprocess_outcomes):
     rc, stdout, stderr = launched.wait()
     rel = (CORPUS / name).relative_to(ROOT).as_posix()
     assert_refused(rc, stdout, stderr, rel, CASES[name], launched.out)
+
+
+# ---------------------------------------------------------------------------
+# The command-line corpus (tests/bad_cli/cases.toml): options, sizes, special files
+
+CLI_CORPUS = ROOT / "tests" / "bad_cli"
+with open(CLI_CORPUS / "cases.toml", "rb") as _fh:
+    CLI_CASES = {c["name"]: c for c in tomllib.load(_fh)["case"]}
+WRITES = ("run", "optimize", "select", "dupit")
+
+
+@pytest.fixture
+def special_files(tmp_path) -> dict[str, str]:
+    """A FIFO (reading it would block), /dev/zero (endless) and a symlink loop."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    return {
+        "tiny": str(CLI_CORPUS / "tiny.toml"),
+        "finite": str(CLI_CORPUS / "finite.toml"),
+        "fifo": str(fifo),
+        "dev_zero": "/dev/zero",
+        "loop": str(loop),
+        "many": ",".join(str(i) for i in range(1, 102)),
+    }
+
+
+def test_cli_corpus_is_complete():
+    assert len(CLI_CASES) >= 15
+    for case in CLI_CASES.values():
+        assert set(case) <= {"name", "args", "expect", "names_file", "file", "reason"}, case
+
+
+@pytest.mark.parametrize("name", CLI_CASES)
+def test_bad_command_line(name, tmp_path, capsys, special_files, no_run):
+    """Each command is refused: exit 2, one line naming the key (and the file), nothing
+    written, and quickly (a FIFO must not block, /dev/zero must not fill the memory)."""
+    case = CLI_CASES[name]
+    args = [a.format(**special_files) for a in case["args"]]
+    out = tmp_path / "results"
+    if args[0] in WRITES:
+        args += ["--out", str(out)]
+    t0 = time.perf_counter()
+    rc = main(args)
+    elapsed = time.perf_counter() - t0
+    captured = capsys.readouterr()
+    if case.get("names_file", True):
+        file = case.get("file", "{tiny}").format(**special_files)
+        assert_refused(rc, captured.out, captured.err, file, case["expect"], out)
+    else:
+        assert rc == 2, (rc, captured.err)
+        lines = captured.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {case['expect']}"), captured.err
+        assert captured.out == ""
+        assert not out.exists()
+    assert case.get("reason", "") in captured.err
+    assert elapsed < 30, f"took {elapsed:.0f} s"
 
 
 # ---------------------------------------------------------------------------
