@@ -212,12 +212,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from sim.report import write_report
 
-            print(f"wrote {write_report(Path(args.run_dir))}")
+            try:
+                print(f"wrote {write_report(Path(args.run_dir))}")
+            except ResultsError:
+                raise  # a damaged or foreign folder: its own one-line message
+            except OSError as exc:
+                raise ResultsError(f"{args.run_dir}: cannot write the report: {exc.strerror}") from None
             return EXIT_OK
         if args.command in STUDIES:
             from sim.studies import study_module
 
             _check_counts(args)
+            _check_writable(Path(args.out))
             return study_module(args.command).run_study(
                 Path(args.out),
                 args.backend,
@@ -245,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_counts(args: argparse.Namespace) -> None:
     from sim.bounds import max_workers
+
+    out = getattr(args, "out", None)
+    if out is not None and not out.strip():
+        raise UsageError("--out: an empty folder name; give a folder, e.g. --out results")
 
     if getattr(args, "workers", None) is not None and args.workers < 1:
         raise UsageError(f"--workers: must be at least 1 (got {args.workers})")
@@ -282,7 +292,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     precision = _precision(args, scenario)
     if not args.resume:
         _check_work(points, source, args.force, precision)
-    print(f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}", file=sys.stderr)
+    banner = f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}"
     exp = execute(
         scenario,
         points,
@@ -296,6 +306,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         resume=args.resume,
         dask_address=args.dask_address,
         precision=precision,
+        announce=lambda: print(banner, file=sys.stderr),
     )
     print(summary_text(exp.summary, targets=scenario.targets))
     if scenario.targets is not None and scenario.targets.require:
@@ -309,9 +320,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(_precision_text(exp.precision, args.precision_kpi))
     if args.baseline:
         print(_comparisons(exp, args.baseline, args.compare_kpi or ["wait_h"]))
-    from sim.report import write_report
-
-    report = write_report(exp.path)
+    report = _report_after_tables(exp.path)
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     if exp.failures:
         print(
@@ -408,6 +417,22 @@ def _load(file: str, overrides: Sequence[str] = ()) -> Any:
     scenario = load_scenario(file, overrides)
     check_target_kpis(scenario, kpi_names(scenario), file + (" (with --set)" if overrides else ""))
     return scenario
+
+
+def _report_after_tables(run_dir: Path) -> Path:
+    """Write the report of a run whose tables are written; if that fails (a full disk, a
+    report bug), one line says that the tables are safe and how to retry."""
+    from sim.errors import ResultsError
+    from sim.report import write_report
+
+    try:
+        return write_report(run_dir)
+    except Exception as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise ResultsError(
+            f"{run_dir}: the report could not be written ({_printable(why.splitlines()[0])}); the "
+            f"tables are safe in that folder; rebuild it with: python run_sim.py report {run_dir}"
+        ) from None
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
@@ -613,6 +638,11 @@ def _validate(args: argparse.Namespace) -> int:
     files = [f for f in case_files(folder) if not args.case or any(c in f.stem for c in args.case)]
     if not files:
         raise UsageError(f"{folder}: no validation case matches")
+    from sim.config import load_scenario
+
+    for f in files:  # every case is checked before the first one runs (and prints)
+        if load_scenario(f).validation is None:
+            raise UsageError(f"{f}: not a validation case (no [validation] table)")
     rows, failed = [], 0
     for f in files:
         print(f"validating {f.stem} ...", file=sys.stderr, flush=True)
@@ -699,6 +729,9 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     cands = candidates(scenario, over, args.file)
     bracket(cands, args.minimize, constraints)
     kept = [c for c in cands if not c.pruned]
+    points = [DesignPoint(i, c.point.params, c.point.scenario) for i, c in enumerate(kept)]
+    if points:
+        _check_work(points, args.file, args.force)
     print(
         f"{len(cands)} candidate(s); {len(cands) - len(kept)} ruled out analytically; "
         f"{len(kept)} simulated with common random numbers",
@@ -706,10 +739,8 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     )
     best = None
     if kept:
-        points = [DesignPoint(i, c.point.params, c.point.scenario) for i, c in enumerate(kept)]
         for c, p in zip(kept, points, strict=True):
             c.point = p
-        _check_work(points, args.file, args.force)
         exp = execute(
             scenario,
             points,

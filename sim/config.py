@@ -132,6 +132,9 @@ def distribution_problem(spec: Any) -> str | None:
     from sim.distributions import Empirical, Gamma, Lognormal, Weibull, from_spec
 
     tiny = 2.2250738585072014e-308  # sys.float_info.min: the smallest normal float
+    weights = getattr(spec, "weights", None)
+    if weights is not None and len(weights) != len(spec.values):
+        return None  # the table's own check says what is wrong
     try:
         with warnings.catch_warnings():  # numpy's overflow warnings: the message says it
             warnings.simplefilter("ignore")
@@ -751,6 +754,12 @@ class Scenario(_Section):
                 "territories.locations_csv",
                 "needs travel.mode = 'geometry' and a finite fleet (fleet.machines)",
             )
+        if travel.mode == "geometry" and travel.time_h != Travel.model_fields["time_h"].default:
+            raise _KeyedError(
+                "travel.time_h",
+                "is not used in travel.mode = 'geometry' (trips take distance / speed_kmh); remove "
+                "it, or give the extra time per trip as travel.noise_h",
+            )
         if policy == "nearest" and travel.mode != "geometry":
             raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' (distances)")
         pref = self.dispatch.preference
@@ -1137,9 +1146,26 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, "", f"TOML syntax error: {exc}") from None
+        raise ScenarioError(source, "", f"TOML syntax error: {exc}{_syntax_hint(text, str(exc))}") from None
     except (RecursionError, ValueError) as exc:  # absurd nesting, or an integer too long
         raise ScenarioError(source, "", f"unreadable TOML: {type(exc).__name__}") from None
+
+
+def _syntax_hint(text: str, message: str) -> str:
+    """What a terse TOML error means, when we can tell: an empty list item."""
+    import re
+
+    m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if not m:
+        return ""
+    lines = text.splitlines()
+    row, col = int(m[1]) - 1, int(m[2]) - 1
+    if row >= len(lines):
+        return ""
+    before, here = lines[row][:col].rstrip(), lines[row][col : col + 1]
+    if here in (",", "]") and before.endswith((",", "[")) and not (here == "]" and before.endswith("[")):
+        return " (an empty list item: two commas, or a comma with no value before it)"
+    return ""
 
 
 def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -1168,7 +1194,7 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
             node = node[_list_index(node, part, key, source)]
         else:
             if part not in node:
-                node[part] = [] if nxt.isdigit() else {}
+                node[part] = [] if _is_index(nxt) else {}
             node = node[part]
         if not isinstance(node, dict | list):
             raise ScenarioError(source, key, f"{part!r} is a value, not a section")
@@ -1179,8 +1205,18 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
         node[last] = value
 
 
+def _is_index(part: str) -> bool:
+    """A list index in a dotted key: ASCII digits only (``int`` takes other digits too,
+    and ``str.isdigit`` takes superscripts that ``int`` refuses)."""
+    return part.isascii() and part.isdigit()
+
+
 def _list_index(node: list[Any], part: str, key: str, source: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not _is_index(part):
+        raise ScenarioError(
+            source, key, f"{part!r} is not a list index (use the digits 0-9: the item's number from 0)"
+        )
+    if int(part) >= len(node):
         raise ScenarioError(source, key, f"index {part!r} is out of range (list of {len(node)})")
     return int(part)
 
@@ -1369,7 +1405,15 @@ def apply_cli_sweeps(
         try:
             parsed = tomllib.loads(f"v = [{values}]")["v"]
         except tomllib.TOMLDecodeError:
-            parsed = [v.strip() for v in values.split(",") if v.strip()]
+            parsed = [v.strip() for v in values.split(",")]
+            if "" in parsed[:-1] or (not parsed[-1] and len(parsed) == 1):
+                raise ScenarioError(
+                    f"{source} (--sweep)", key, f"an empty list item in {values!r} (two commas?)"
+                ) from None
+            parsed = [v for v in parsed if v]  # (a trailing comma is allowed, as in TOML)
+        except (RecursionError, ValueError) as exc:
+            why = f"unreadable values ({type(exc).__name__})"
+            raise ScenarioError(f"{source} (--sweep)", key, why) from None
         raw.setdefault("sweep", {})[key] = parsed
     out = validate_scenario(raw, f"{source} (--sweep)")
     check_overrides(overrides, out, f"{source} (--sweep)")

@@ -80,7 +80,10 @@ def parse_over(text: str) -> tuple[str, list[Any]]:
     try:
         parsed = tomllib.loads(f"v = [{values}]")["v"]
     except tomllib.TOMLDecodeError:
-        parsed = [v.strip() for v in values.split(",") if v.strip()]
+        parsed = [v.strip() for v in values.split(",")]
+        if "" in parsed[:-1]:
+            raise ValueError(f"--over {key.strip()}: an empty list item in {values!r}") from None
+        parsed = [v for v in parsed if v]
     if not parsed:
         raise ValueError(f"--over {key.strip()}: no values in {values!r}")
     return key.strip(), parsed

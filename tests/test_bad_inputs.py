@@ -83,6 +83,9 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 _EXPECT = re.compile(r"^# expect: (\S+)\s*$")
 
 
+_REASON = re.compile(r"^# reason: (.+?)\s*$")
+
+
 def _expected_key(path: Path) -> str:
     if path.name in UNREADABLE:
         return UNREADABLE[path.name]
@@ -93,7 +96,17 @@ def _expected_key(path: Path) -> str:
     return m.group(1)
 
 
+def _expected_reason(path: Path) -> str:
+    """An optional second line ``# reason: TEXT``: words the message must hold."""
+    if path.name in UNREADABLE:
+        return ""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    m = _REASON.match(lines[1]) if len(lines) > 1 else None
+    return m.group(1) if m else ""
+
+
 CASES = {p.name: _expected_key(p) for p in sorted(CORPUS.iterdir())}
+REASONS = {p.name: _expected_reason(p) for p in sorted(CORPUS.iterdir())}
 
 
 def _params(names: Any) -> list[Any]:
@@ -154,6 +167,7 @@ def test_bad_input_in_process(name, tmp_path, capsys, no_run):
     rc = main(["run", str(file), "--out", str(out)])
     captured = capsys.readouterr()
     assert_refused(rc, captured.out, captured.err, str(file), CASES[name], out)
+    assert REASONS[name] in captured.err, captured.err
 
 
 @dataclass
@@ -221,7 +235,13 @@ def special_files(tmp_path) -> dict[str, str]:
     os.mkfifo(fifo)
     loop = tmp_path / "loop.toml"
     loop.symlink_to(loop)
+    cases = tmp_path / "cases"  # validation cases: a good one, then a broken one
+    cases.mkdir()
+    (cases / "a_good.toml").write_text((ROOT / MM1).read_text())
+    (cases / "b_broken.toml").write_text((ROOT / MM1).read_text() + "\n[repairs]\ntime_h = 1\n")
     return {
+        "cases": str(cases),
+        "broken_case": str(cases / "b_broken.toml"),
         "tiny": str(CLI_CORPUS / "tiny.toml"),
         "finite": str(CLI_CORPUS / "finite.toml"),
         "fifo": str(fifo),
@@ -234,7 +254,7 @@ def special_files(tmp_path) -> dict[str, str]:
 def test_cli_corpus_is_complete():
     assert len(CLI_CASES) >= 15
     for case in CLI_CASES.values():
-        assert set(case) <= {"name", "args", "expect", "names_file", "file", "reason"}, case
+        assert set(case) <= {"name", "args", "expect", "names_file", "file", "reason", "no_out"}, case
 
 
 @pytest.mark.parametrize("name", CLI_CASES)
@@ -244,7 +264,7 @@ def test_bad_command_line(name, tmp_path, capsys, special_files, no_run):
     case = CLI_CASES[name]
     args = [a.format(**special_files) for a in case["args"]]
     out = tmp_path / "results"
-    if args[0] in WRITES:
+    if args[0] in WRITES and not case.get("no_out"):
         args += ["--out", str(out)]
     t0 = time.perf_counter()
     rc = main(args)
