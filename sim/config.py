@@ -69,6 +69,8 @@ class _KeyedError(ValueError):
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# money: bounded so that a cost per day (rates x hours x technicians) stays a finite float
+Money = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 MAX_MACHINES_TOTAL = 50_000_000  # beyond this a run cannot fit in memory on one machine
@@ -375,7 +377,7 @@ class ServiceClass(_Section):
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
     priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     sla_h: PosFloat | None = None
-    penalty: NonNegFloat | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
+    penalty: Money | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
 
 
 def _default_classes() -> list[ServiceClass]:
@@ -506,14 +508,14 @@ class Costs(_Section):
 
     currency: Annotated[str, Field(max_length=12, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""  # e.g. "EUR", "¥"
 
-    technician_per_h: NonNegFloat = 0.0  # wage per working hour
-    technician_per_year: NonNegFloat = 0.0  # or per year (both add up)
-    added_technician_per_year: NonNegFloat = 0.0  # training, facilities... per technician-year
+    technician_per_h: Money = 0.0  # wage per working hour
+    technician_per_year: Money = 0.0  # or per year (both add up)
+    added_technician_per_year: Money = 0.0  # training, facilities... per technician-year
     working_days_per_year: Annotated[float, Field(gt=0, le=366)] = 250.0
-    travel_per_h: NonNegFloat = 0.0
-    sla_penalty: NonNegFloat = 0.0  # per call whose response broke its SLA
+    travel_per_h: Money = 0.0
+    sla_penalty: Money = 0.0  # per call whose response broke its SLA
     # lost production per machine-hour down (finite-source cost model: staff + downtime)
-    downtime_per_machine_h: NonNegFloat = 0.0
+    downtime_per_machine_h: Money = 0.0
 
 
 _TARGET = re.compile(
@@ -651,7 +653,7 @@ class PartType(_Section):
     name: _name(60)  # type: ignore[valid-type]
     p_need: Probability  # probability that a call needs this part (independent per type)
     quantity: DistSpec | None = None  # units when needed (rounded up, at least 1); default 1
-    unit_cost: NonNegFloat = 0.0
+    unit_cost: Money = 0.0
     van: StockPolicy | None = None  # default: no van stock (S = 0)
     depot: StockPolicy | None = None  # default: the depot carries none (S = 0)
 
@@ -666,7 +668,7 @@ class Parts(_Section):
     use_depot: bool = True  # False: vans are replenished straight from the supplier
     shared_depot: bool = False  # one depot for all teams instead of one per team
     emergency_h: DistSpec = DeterministicSpec(dist="deterministic", value=4.0)
-    emergency_cost: NonNegFloat = 0.0
+    emergency_cost: Money = 0.0
     failed_visit_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.5)
     revisit_first: bool = True  # a revisit goes to the front of the line
     # under dispatch.policy = "priority": the priority revisits wait at (1 = first), instead
@@ -677,7 +679,7 @@ class Parts(_Section):
     # per team (the van is then known)
     reservation: bool = False
     p_other_failure: Probability = 0.0  # per visit: diagnosis or skills, leading to a revisit
-    holding_cost_per_unit_year: NonNegFloat = 0.0
+    holding_cost_per_unit_year: Money = 0.0
 
     @model_validator(mode="after")
     def _unique(self) -> Parts:

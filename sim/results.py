@@ -81,7 +81,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     f = p / MANIFEST
     if not p.is_dir():
-        raise ResultsError(f"{p}: no such run folder")
+        raise ResultsError(f"{p}: not a run folder (no such folder)")
     if not f.is_file():
         raise ResultsError(f"{p}: not a run folder (no {MANIFEST})")
     try:
@@ -107,8 +107,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         if not isinstance(manifest.get(key), kind):
             raise ResultsError(f"{f}: no {key!r} ({kind.__name__}): not a run's manifest, or damaged")
     for i, d in enumerate(manifest["design_points"]):
+        # (a point's own scenario may be absent in older runs: the report does without)
         shaped = isinstance(d, dict) and isinstance(d.get("params"), dict)
-        if not (shaped and isinstance(d.get("scenario"), dict)):
+        if not (shaped and isinstance(d.get("scenario", {}), dict)):
             raise ResultsError(f"{f}: design_points[{i}] is not a design point (params and scenario)")
     return manifest
 

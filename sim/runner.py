@@ -913,6 +913,10 @@ def points_from_manifest(man: dict[str, Any], source: str) -> tuple[Scenario, li
     from sim.config import validate_scenario
 
     scenario = validate_scenario(man["scenario"], source)
+    if not all("scenario" in d for d in man["design_points"]):
+        from sim.errors import ResultsError
+
+        raise ResultsError(f"{source}: its design points have no scenarios (an older run): cannot resume it")
     points = [
         DesignPoint(i, dict(d["params"]), validate_scenario(d["scenario"], source))
         for i, d in enumerate(man["design_points"])

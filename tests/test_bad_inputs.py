@@ -5,8 +5,14 @@ first line of a text file says which key the error message must name::
 
     # expect: territories.technicians     (or "-" for file-level errors: syntax, binary...)
 
-Files whose first line cannot be read (binary, non-UTF-8, a directory) are listed in
+An optional second line ``# reason: WORDS`` gives words the message must hold too.  Files
+whose first line cannot be read (binary, non-UTF-8, a directory) are listed in
 ``UNREADABLE`` below instead.
+
+``tests/bad_cli/cases.toml`` is the command-line corpus beside it: options and sizes
+(``--workers``, ``--precision``, ``--delta``, ``--over``, the work and grid limits),
+special files made at test time (a FIFO, ``/dev/zero``, a symlink loop) and ``--out ''``.
+Damaged run folders (``report`` and ``--resume``) are in ``tests/test_faults.py``.
 
 For every file, ``run FILE --out TMP/results`` must exit with status 2, print nothing on
 stdout and exactly one line on stderr (``error: FILE: KEY: REASON``) that names the file and
@@ -279,7 +285,7 @@ def test_bad_command_line(name, tmp_path, capsys, special_files, no_run):
         assert len(lines) == 1 and lines[0].startswith(f"error: {case['expect']}"), captured.err
         assert captured.out == ""
         assert not out.exists()
-    assert case.get("reason", "") in captured.err
+    assert case.get("reason", "") in captured.err, captured.err
     assert elapsed < 30, f"took {elapsed:.0f} s"
 
 
