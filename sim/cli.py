@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
             help="scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
         )
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument(
+            "--force",
+            action="store_true",
+            help="run even beyond the size limits (simulated calls, design points, workers; "
+            "see docs/scenario_reference.md)",
+        )
 
     r = sub.add_parser("run", help="run a scenario file and write results/<run-id>/")
     r.add_argument("file", nargs="?", help="scenario TOML file (optional with --resume)")
@@ -121,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("file")
     a.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument("--force", action="store_true", help="even beyond the limit of design points")
 
     v = sub.add_parser("validate", help="every validation case: simulation vs exact formula")
     v.add_argument("--quick", action="store_true", help="quarter horizon, doubled half-width allowance")
@@ -230,13 +237,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from sim.report import write_report
 
-            print(f"wrote {write_report(Path(args.run_dir))}")
+            try:
+                print(f"wrote {write_report(Path(args.run_dir))}")
+            except ResultsError:
+                raise  # a damaged or foreign folder: its own one-line message
+            except OSError as exc:
+                raise ResultsError(f"{args.run_dir}: cannot write the report: {exc.strerror}") from None
             return EXIT_OK
         if args.command in STUDIES:
             from sim.studies import study_module
 
             _check_counts(args)
             _check_scheduler(args)
+            _check_writable(Path(args.out))
             return study_module(args.command).run_study(
                 Path(args.out),
                 args.backend,
@@ -263,8 +276,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_counts(args: argparse.Namespace) -> None:
+    from sim.bounds import max_workers
+
+    out = getattr(args, "out", None)
+    if out is not None and not out.strip():
+        raise UsageError("--out: an empty folder name; give a folder, e.g. --out results")
+
     if getattr(args, "workers", None) is not None and args.workers < 1:
         raise UsageError(f"--workers: must be at least 1 (got {args.workers})")
+    if getattr(args, "workers", None) is not None and args.workers > max_workers() and not args.force:
+        raise UsageError(
+            f"--workers: {args.workers:,} worker processes is above the limit of {max_workers()} "
+            f"(4 per core, at least 64) on this machine; use fewer, or add --force"
+        )
     if getattr(args, "dask_address", None):
         from sim.backends import check_dask_address
 
@@ -307,6 +331,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if shard is not None:
         return _run_shard(args, argv, scenario, points, source, shard)
     print(f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}", file=sys.stderr)
+    precision = _precision(args, scenario)
+    if not args.resume:
+        _check_work(points, source, args.force, precision)
+    banner = f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}"
     exp = execute(
         scenario,
         points,
@@ -319,7 +347,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress=False if args.quiet else None,
         resume=args.resume,
         dask_address=args.dask_address,
-        precision=_precision(args, scenario),
+        precision=precision,
+        announce=lambda: print(banner, file=sys.stderr),
     )
     print(summary_text(exp.summary, targets=scenario.targets))
     if scenario.targets is not None and scenario.targets.require:
@@ -337,9 +366,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(_precision_text(exp.precision, args.precision_kpi))
     if args.baseline:
         print(_comparisons(exp, args.baseline, args.compare_kpi or ["wait_h"]))
-    from sim.report import write_report
-
-    report = write_report(exp.path)
+    report = _report_after_tables(exp.path)
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     if exp.failures:
         print(
@@ -351,6 +378,59 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(first.strip().splitlines()[-1], file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _check_work(points: Sequence[Any], source: str, force: bool, precision: Any = None) -> None:
+    """Refuse a run that would simulate more calls than the limit (unless forced);
+    with ``--precision`` its worst case, every point at ``--max-replications``."""
+    from sim.bounds import estimate, too_much
+    from sim.config import ScenarioError
+
+    if force:
+        return
+    if precision is not None:
+        work = estimate(points, precision.max_replications, "--max-replications")
+    else:
+        work = estimate(points)
+    why = too_much(work)
+    if why:
+        raise ScenarioError(source, work.key, why)
+
+
+def _check_second_stage(plan: dict[str, int], points: Sequence[Any], args: argparse.Namespace) -> None:
+    """Rinott's stage 2 needs ``plan`` replications per point: refuse it when too many."""
+    from sim.bounds import MAX_POINT_REPLICATIONS, estimate, too_much
+
+    worst = max(plan.values())
+    why = None
+    if worst > MAX_POINT_REPLICATIONS:
+        why = (
+            f"Rinott's second stage needs up to {worst:,} replications of a design point, "
+            f"above the limit of {MAX_POINT_REPLICATIONS:,}"
+        )
+    else:
+        why = too_much(estimate(points, plan, "--delta"))
+    if why:
+        raise UsageError(
+            f"--delta: {args.delta:g} is too small for the variance stage 1 found: {why}; "
+            "use a larger --delta, or add --force"
+        )
+
+
+def _check_grid(scenario: Any, source: str, force: bool) -> None:
+    from sim.bounds import MAX_DESIGN_POINTS, grid_size
+    from sim.config import ScenarioError
+
+    n = grid_size(scenario)
+    if n > MAX_DESIGN_POINTS and not force:
+        sizes = [f"{len(scenario.variants)} variants"] if scenario.variants else []
+        sizes += [f"{len(v)} ({_printable(k)})" for k, v in scenario.sweep.items()]
+        raise ScenarioError(
+            source,
+            "sweep",
+            f"{n:,} design points ({' x '.join(sizes)}) is above the limit of "
+            f"{MAX_DESIGN_POINTS:,}; sweep fewer values, or add --force",
+        )
 
 
 def _plan_text(points: Sequence[Any]) -> str:
@@ -485,6 +565,20 @@ def _merge(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"error: {len(exp.failures)} of {len(exp.results)} task(s) failed", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+def _report_after_tables(run_dir: Path) -> Path:
+    """Write the report of a run whose tables are written; if that fails (a full disk, a
+    report bug), one line says that the tables are safe and how to retry."""
+    from sim.errors import ResultsError
+    from sim.report import write_report
+
+    try:
+        return write_report(run_dir)
+    except Exception as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise ResultsError(
+            f"{run_dir}: the report could not be written ({_printable(why.splitlines()[0])}); the "
+            f"tables are safe in that folder; rebuild it with: python run_sim.py report {run_dir}"
+        ) from None
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
@@ -499,9 +593,16 @@ def _precision(args: argparse.Namespace, scenario: Any) -> Any:
 
     if args.precision is None and args.precision_abs is None:
         return None
+    from sim.bounds import MAX_POINT_REPLICATIONS
+
     for name, value in (("--precision", args.precision), ("--precision-abs", args.precision_abs)):
-        if value is not None and not value > 0:
-            raise UsageError(f"{name}: must be positive (got {value})")
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise UsageError(f"{name}: must be a positive finite number (got {value})")
+    if args.max_replications > MAX_POINT_REPLICATIONS:
+        raise UsageError(
+            f"--max-replications: {args.max_replications:,} is above the limit of "
+            f"{MAX_POINT_REPLICATIONS:,} replications per design point"
+        )
     if args.precision_kpi not in kpi_names(scenario):
         raise UsageError(
             f"--precision-kpi: unknown KPI {args.precision_kpi!r}; known: {', '.join(kpi_names(scenario))}"
@@ -618,6 +719,7 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     scenario = _load(args.file, overrides)
     if args.sweeps:
         scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, overrides)
+    _check_grid(scenario, args.file, args.force)
     return scenario, expand_sweep(scenario, args.file), args.file
 
 
@@ -635,6 +737,7 @@ def _analytic(args: argparse.Namespace) -> int:
     from sim.console import exactness, fmt, table
 
     scenario = load_scenario(args.file, args.overrides)
+    _check_grid(scenario, args.file, args.force)
     points = expand_sweep(scenario, args.file)
     payload: list[dict[str, Any]] = []
     for p in points:
@@ -683,6 +786,11 @@ def _validate(args: argparse.Namespace) -> int:
     files = [f for f in case_files(folder) if not args.case or any(c in f.stem for c in args.case)]
     if not files:
         raise UsageError(f"{folder}: no validation case matches")
+    from sim.config import load_scenario
+
+    for f in files:  # every case is checked before the first one runs (and prints)
+        if load_scenario(f).validation is None:
+            raise UsageError(f"{f}: not a validation case (no [validation] table)")
     rows, failed = [], 0
     for f in files:
         print(f"validating {f.stem} ...", file=sys.stderr, flush=True)
@@ -840,9 +948,20 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError(str(exc)) from None
     _check_writable(Path(args.out))
     _check_scheduler(args)
+    n = math.prod(len(v) for _, v in over)
+    from sim.bounds import MAX_DESIGN_POINTS
+
+    if n > MAX_DESIGN_POINTS and not args.force:
+        raise UsageError(
+            f"--over: {n:,} candidates ({' x '.join(str(len(v)) for _, v in over)}) is above the "
+            f"limit of {MAX_DESIGN_POINTS:,}; narrow the ranges, or add --force"
+        )
     cands = candidates(scenario, over, args.file)
     bracket(cands, args.minimize, constraints)
     kept = [c for c in cands if not c.pruned]
+    points = [DesignPoint(i, c.point.params, c.point.scenario) for i, c in enumerate(kept)]
+    if points:
+        _check_work(points, args.file, args.force)
     print(
         f"{len(cands)} candidate(s); {len(cands) - len(kept)} ruled out analytically; "
         f"{len(kept)} simulated with common random numbers",
@@ -850,7 +969,6 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     )
     best = None
     if kept:
-        points = [DesignPoint(i, c.point.params, c.point.scenario) for i, c in enumerate(kept)]
         for c, p in zip(kept, points, strict=True):
             c.point = p
         exp = execute(
@@ -908,14 +1026,15 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scenario = _load(args.file, args.overrides)
     if args.sweeps:
         scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, args.overrides)
+    _check_grid(scenario, args.file, args.force)
     points = expand_sweep(scenario, args.file)
     if args.kpi is None:
         objective = scenario.targets.objective if scenario.targets is not None else None
         args.kpi, minimize = objective if objective is not None else ("wait_h", True)
         args.maximize = args.maximize or not minimize
     _known_kpi(args.kpi, scenario, "--kpi")
-    if not args.delta > 0:
-        raise UsageError(f"--delta: must be positive (got {args.delta})")
+    if not (args.delta > 0 and math.isfinite(args.delta)):
+        raise UsageError(f"--delta: must be a positive finite number (got {args.delta})")
     if not 0.5 < args.confidence < 1:
         raise UsageError(f"--confidence: must be in (0.5, 1) (got {args.confidence})")
     if len(points) < 2:
@@ -927,22 +1046,30 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("run.replications: Rinott's first stage needs at least 2 (10 or more is better)")
     _check_writable(Path(args.out))
     _check_scheduler(args)
+    _check_work(points, args.file, args.force)  # stage 1
     from sim.console import fmt, table
     from sim.results import run_id, write_run
     from sim.runner import manifest_head
     from sim.selection import select_best
 
-    sel = select_best(
-        scenario,
-        points,
-        args.kpi,
-        args.delta,
-        args.confidence,
-        not args.maximize,
-        args.backend,
-        args.workers,
-        progress=False if args.quiet else None,
-    )
+    try:
+        sel = select_best(
+            scenario,
+            points,
+            args.kpi,
+            args.delta,
+            args.confidence,
+            not args.maximize,
+            args.backend,
+            args.workers,
+            progress=False if args.quiet else None,
+            check_plan=None if args.force else lambda plan: _check_second_stage(plan, points, args),
+        )
+    except OverflowError:  # (h S / delta)^2 beyond any float: no stage 2 can be planned
+        raise UsageError(
+            f"--delta: {args.delta:g} is so small that Rinott's second stage needs more "
+            "replications than can be counted; use a larger --delta"
+        ) from None
     exp = sel.experiment
     head = manifest_head(scenario, exp.points, argv, args.file)
     head["selection"] = {

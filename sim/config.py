@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -68,11 +69,14 @@ class _KeyedError(ValueError):
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# money: bounded so that a cost per day (rates x hours x technicians) stays a finite float
+Money = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 MAX_MACHINES_TOTAL = 50_000_000  # beyond this a run cannot fit in memory on one machine
 MAX_REPLICATIONS = 100_000
 MAX_TECHNICIANS_TOTAL = 1_000_000
+MAX_UNITS_PER_CALL = 10_000  # mean units of one part a call needs
 
 
 class _Section(BaseModel):
@@ -106,41 +110,103 @@ def _name(max_length: int) -> Any:
 # Distributions (inline tables: { dist = "gamma", mean = 2.0, cv = 0.5 })
 
 
-class ExponentialSpec(_Section):
+class _DistSection(_Section):
+    """A distribution's table: its parameters are checked to give finite, representable
+    moments here, at load time, rather than an overflow or a division by zero in a worker."""
+
+    @model_validator(mode="after")
+    def _representable(self) -> _DistSection:
+        problem = distribution_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def distribution_problem(spec: Any) -> str | None:
+    """Why a distribution's numbers break the arithmetic (``None`` if they do not).
+
+    Every parameter, the mean, the variance, the second moment and the parameters the
+    sampler derives (rate, shape, scale, log-mean...) must be finite, and not subnormal
+    (below 2.2e-308, where precision is lost and 1/x overflows).
+    """
+    import warnings
+
+    from sim.distributions import Empirical, Gamma, Lognormal, Weibull, from_spec
+
+    tiny = 2.2250738585072014e-308  # sys.float_info.min: the smallest normal float
+    weights = getattr(spec, "weights", None)
+    if weights is not None and len(weights) != len(spec.values):
+        return None  # the table's own check says what is wrong
+    try:
+        with warnings.catch_warnings():  # numpy's overflow warnings: the message says it
+            warnings.simplefilter("ignore")
+            checks = _moments(spec, from_spec(spec), (Empirical, Gamma, Lognormal, Weibull))
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return (
+            "its parameters are too extreme to compute with (mean, variance or the sampler's "
+            "parameters overflow); use less extreme values"
+        )
+    for name, value in checks:
+        if not math.isfinite(value):
+            return f"its {name} is not a finite number (the parameters are too extreme)"
+        if value != 0 and abs(value) < tiny:
+            return f"its {name} ({value:g}) is too small to compute with (subnormal)"
+    return None
+
+
+def _moments(spec: Any, d: Any, kinds: tuple[type, ...]) -> list[tuple[str, float]]:
+    empirical, gamma, lognormal, weibull = kinds
+    checks = [("mean", d.mean), ("variance", d.variance), ("second moment", d.second_moment)]
+    if d.mean > 0:
+        checks.append(("1 / mean", 1.0 / d.mean))
+    if isinstance(d, gamma):
+        checks += [("shape 1/cv^2", d.shape), ("scale", d.scale)]
+    elif isinstance(d, lognormal):
+        checks += [("sigma", d.sigma), ("mu", d.mu)]
+    elif isinstance(d, weibull):
+        checks.append(("scale", d.scale))
+    elif isinstance(d, empirical):
+        checks.append(("sum of weights", math.fsum(spec.weights or [1.0] * len(spec.values))))
+    for name, value in spec.model_dump(exclude={"dist"}).items():
+        checks += [(name, v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, float)]
+    return checks
+
+
+class ExponentialSpec(_DistSection):
     dist: Literal["exponential"]
     mean: PosFloat
 
 
-class DeterministicSpec(_Section):
+class DeterministicSpec(_DistSection):
     dist: Literal["deterministic"]
     value: NonNegFloat
 
 
-class GammaSpec(_Section):
+class GammaSpec(_DistSection):
     dist: Literal["gamma"]
     mean: PosFloat
     cv: PosFloat
 
 
-class ErlangSpec(_Section):
+class ErlangSpec(_DistSection):
     dist: Literal["erlang"]
     mean: PosFloat
     k: Annotated[int, Field(ge=1, le=10_000)]
 
 
-class LognormalSpec(_Section):
+class LognormalSpec(_DistSection):
     dist: Literal["lognormal"]
     mean: PosFloat
     cv: PosFloat
 
 
-class WeibullSpec(_Section):
+class WeibullSpec(_DistSection):
     dist: Literal["weibull"]
     mean: PosFloat
     shape: Annotated[float, Field(gt=0.05, le=100, allow_inf_nan=False)]
 
 
-class UniformSpec(_Section):
+class UniformSpec(_DistSection):
     dist: Literal["uniform"]
     low: NonNegFloat
     high: PosFloat
@@ -152,7 +218,7 @@ class UniformSpec(_Section):
         return self
 
 
-class EmpiricalSpec(_Section):
+class EmpiricalSpec(_DistSection):
     dist: Literal["empirical"]
     values: Annotated[list[NonNegFloat], Field(min_length=1)]
     weights: list[PosFloat] | None = None
@@ -311,7 +377,7 @@ class ServiceClass(_Section):
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
     priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     sla_h: PosFloat | None = None
-    penalty: NonNegFloat | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
+    penalty: Money | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
 
 
 def _default_classes() -> list[ServiceClass]:
@@ -410,7 +476,7 @@ class Travel(_Section):
     # geometry mode
     metric: Literal["euclidean", "rectilinear"] = "euclidean"
     circuity: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.0
-    speed_kmh: PosFloat = 40.0
+    speed_kmh: Annotated[float, Field(ge=0.001, allow_inf_nan=False)] = 40.0  # (a slower one overflows trips)
     noise_h: DistSpec | None = None  # added to every trip (e.g. parking, finding the site)
     return_to_base: bool = False  # after each job the technician drives back to base (busy)
     # the trip of a technician who was idle, from base; time_h is then the trip of one who
@@ -480,14 +546,14 @@ class Costs(_Section):
 
     currency: Annotated[str, Field(max_length=12, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""  # e.g. "EUR", "¥"
 
-    technician_per_h: NonNegFloat = 0.0  # wage per working hour
-    technician_per_year: NonNegFloat = 0.0  # or per year (both add up)
-    added_technician_per_year: NonNegFloat = 0.0  # training, facilities... per technician-year
+    technician_per_h: Money = 0.0  # wage per working hour
+    technician_per_year: Money = 0.0  # or per year (both add up)
+    added_technician_per_year: Money = 0.0  # training, facilities... per technician-year
     working_days_per_year: Annotated[float, Field(gt=0, le=366)] = 250.0
-    travel_per_h: NonNegFloat = 0.0
-    sla_penalty: NonNegFloat = 0.0  # per call whose response broke its SLA
+    travel_per_h: Money = 0.0
+    sla_penalty: Money = 0.0  # per call whose response broke its SLA
     # lost production per machine-hour down (finite-source cost model: staff + downtime)
-    downtime_per_machine_h: NonNegFloat = 0.0
+    downtime_per_machine_h: Money = 0.0
 
 
 _TARGET = re.compile(
@@ -625,7 +691,7 @@ class PartType(_Section):
     name: _name(60)  # type: ignore[valid-type]
     p_need: Probability  # probability that a call needs this part (independent per type)
     quantity: DistSpec | None = None  # units when needed (rounded up, at least 1); default 1
-    unit_cost: NonNegFloat = 0.0
+    unit_cost: Money = 0.0
     van: StockPolicy | None = None  # default: no van stock (S = 0)
     depot: StockPolicy | None = None  # default: the depot carries none (S = 0)
 
@@ -640,7 +706,7 @@ class Parts(_Section):
     use_depot: bool = True  # False: vans are replenished straight from the supplier
     shared_depot: bool = False  # one depot for all teams instead of one per team
     emergency_h: DistSpec = DeterministicSpec(dist="deterministic", value=4.0)
-    emergency_cost: NonNegFloat = 0.0
+    emergency_cost: Money = 0.0
     failed_visit_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.5)
     revisit_first: bool = True  # a revisit goes to the front of the line
     # under dispatch.policy = "priority": the priority revisits wait at (1 = first), instead
@@ -651,7 +717,7 @@ class Parts(_Section):
     # per team (the van is then known)
     reservation: bool = False
     p_other_failure: Probability = 0.0  # per visit: diagnosis or skills, leading to a revisit
-    holding_cost_per_unit_year: NonNegFloat = 0.0
+    holding_cost_per_unit_year: Money = 0.0
 
     @model_validator(mode="after")
     def _unique(self) -> Parts:
@@ -661,6 +727,12 @@ class Parts(_Section):
         for i, t in enumerate(self.types):
             if t.quantity is not None and spec_mean(t.quantity) <= 0:
                 raise _KeyedError(f"parts.types[{i}].quantity", "must have a positive mean")
+            if t.quantity is not None and spec_mean(t.quantity) > MAX_UNITS_PER_CALL:
+                raise _KeyedError(
+                    f"parts.types[{i}].quantity",
+                    f"a mean of {spec_mean(t.quantity):g} units per call is above the limit of "
+                    f"{MAX_UNITS_PER_CALL:,} (stock levels are at most 1,000,000)",
+                )
         return self
 
 
@@ -733,6 +805,12 @@ class Scenario(_Section):
                 )
             if terr.locations_csv is not None:
                 raise _KeyedError("territories.weights", "not with locations_csv (equal territories only)")
+        if travel.mode == "geometry" and travel.time_h != Travel.model_fields["time_h"].default:
+            raise _KeyedError(
+                "travel.time_h",
+                "is not used in travel.mode = 'geometry' (trips take distance / speed_kmh); remove "
+                "it, or give the extra time per trip as travel.noise_h",
+            )
         if policy == "nearest" and travel.mode != "geometry":
             raise _KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' (distances)")
         pref = self.dispatch.preference
@@ -1057,18 +1135,61 @@ def _ran_with(label: Any, actual: Any) -> bool:
     return bool(label == actual)
 
 
+#: a scenario file larger than this is refused (the largest real ones are a few kB)
+MAX_SCENARIO_BYTES = 10_000_000
+
+
+def read_limited(path: str | Path, limit: int, source: str, key: str = "") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else :class:`ScenarioError`.
+
+    A device (``/dev/zero``), a FIFO or a socket is refused before it is opened, so
+    reading never blocks and never fills the memory; a symlink loop, a missing file
+    and a folder each get their own message.
+    """
+    import errno
+    import stat
+
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ScenarioError(source, key, f"{path}: no such file" if key else "no such file") from None
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        why = "a symbolic link loop (a link that leads back to itself)" if loop else "cannot read"
+        why += "" if loop else f": {exc.strerror}"
+        raise ScenarioError(source, key, f"{path}: {why}" if key else why) from None
+    what = (
+        "is a directory, not a file"
+        if stat.S_ISDIR(st.st_mode)
+        else None
+        if stat.S_ISREG(st.st_mode)
+        else "is not a regular file (a device, FIFO or socket); give a file"
+    )
+    if what:
+        if stat.S_ISDIR(st.st_mode) and not key:
+            what = "is a directory, not a scenario file"
+        raise ScenarioError(source, key, f"{path} {what}" if key else what)
+    if st.st_size > limit:
+        raise ScenarioError(
+            source, key, f"{path + ': ' if key else ''}{st.st_size:,} bytes is above the limit of {limit:,}"
+        )
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise ScenarioError(source, key, f"cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise ScenarioError(source, key, f"more than {limit:,} bytes")
+    return data
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into :class:`ScenarioError`."""
-    p = Path(path)
     source = str(path)
-    if not p.exists():
-        raise ScenarioError(source, "", "no such file")
-    if p.is_dir():
-        raise ScenarioError(source, "", "is a directory, not a scenario file")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(source, "", f"cannot read: {exc.strerror}") from None
+    data = read_limited(path, MAX_SCENARIO_BYTES, source)
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ScenarioError(source, "", "starts with a byte-order mark (BOM); save it as UTF-8 without BOM")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -1076,9 +1197,26 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, "", f"TOML syntax error: {exc}") from None
+        raise ScenarioError(source, "", f"TOML syntax error: {exc}{_syntax_hint(text, str(exc))}") from None
     except (RecursionError, ValueError) as exc:  # absurd nesting, or an integer too long
         raise ScenarioError(source, "", f"unreadable TOML: {type(exc).__name__}") from None
+
+
+def _syntax_hint(text: str, message: str) -> str:
+    """What a terse TOML error means, when we can tell: an empty list item."""
+    import re
+
+    m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if not m:
+        return ""
+    lines = text.splitlines()
+    row, col = int(m[1]) - 1, int(m[2]) - 1
+    if row >= len(lines):
+        return ""
+    before, here = lines[row][:col].rstrip(), lines[row][col : col + 1]
+    if here in (",", "]") and before.endswith((",", "[")) and not (here == "]" and before.endswith("[")):
+        return " (an empty list item: two commas, or a comma with no value before it)"
+    return ""
 
 
 def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -1107,7 +1245,7 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
             node = node[_list_index(node, part, key, source)]
         else:
             if part not in node:
-                node[part] = [] if nxt.isdigit() else {}
+                node[part] = [] if _is_index(nxt) else {}
             node = node[part]
         if not isinstance(node, dict | list):
             raise ScenarioError(source, key, f"{part!r} is a value, not a section")
@@ -1118,8 +1256,18 @@ def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
         node[last] = value
 
 
+def _is_index(part: str) -> bool:
+    """A list index in a dotted key: ASCII digits only (``int`` takes other digits too,
+    and ``str.isdigit`` takes superscripts that ``int`` refuses)."""
+    return part.isascii() and part.isdigit()
+
+
 def _list_index(node: list[Any], part: str, key: str, source: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not _is_index(part):
+        raise ScenarioError(
+            source, key, f"{part!r} is not a list index (use the digits 0-9: the item's number from 0)"
+        )
+    if int(part) >= len(node):
         raise ScenarioError(source, key, f"index {part!r} is out of range (list of {len(node)})")
     return int(part)
 
@@ -1177,11 +1325,12 @@ def read_locations(scenario: Scenario, source: str = "<scenario>") -> list[tuple
     key = "territories.locations_csv"
     assert path is not None and scenario.fleet.machines is not None
     assert terr.width_km is not None and terr.height_km is not None
+    # a row is a few dozen bytes: allow 200 per machine, so a wrong or endless file
+    # (/dev/zero, a FIFO, a huge log) is refused before it is read
+    limit = 200 * scenario.fleet.machines * terr.count + 10_000
+    data = read_limited(path, limit, source, key)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise ScenarioError(source, key, f"cannot read {path}: {exc.strerror}") from None
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ScenarioError(source, key, f"{path}: not a readable CSV ({exc})") from None
     n = scenario.fleet.machines
@@ -1307,7 +1456,15 @@ def apply_cli_sweeps(
         try:
             parsed = tomllib.loads(f"v = [{values}]")["v"]
         except tomllib.TOMLDecodeError:
-            parsed = [v.strip() for v in values.split(",") if v.strip()]
+            parsed = [v.strip() for v in values.split(",")]
+            if "" in parsed[:-1] or (not parsed[-1] and len(parsed) == 1):
+                raise ScenarioError(
+                    f"{source} (--sweep)", key, f"an empty list item in {values!r} (two commas?)"
+                ) from None
+            parsed = [v for v in parsed if v]  # (a trailing comma is allowed, as in TOML)
+        except (RecursionError, ValueError) as exc:
+            why = f"unreadable values ({type(exc).__name__})"
+            raise ScenarioError(f"{source} (--sweep)", key, why) from None
         raw.setdefault("sweep", {})[key] = parsed
     out = validate_scenario(raw, f"{source} (--sweep)")
     check_overrides(overrides, out, f"{source} (--sweep)")

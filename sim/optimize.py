@@ -69,11 +69,21 @@ def parse_over(text: str) -> tuple[str, list[Any]]:
         low, high = int(m[1]), int(m[2])
         if high < low:
             raise ValueError(f"--over {key}: empty range {values}")
+        from sim.bounds import MAX_OVER_VALUES
+
+        if high - low + 1 > MAX_OVER_VALUES:  # before building the list
+            raise ValueError(
+                f"--over {key.strip()}: {values} has {high - low + 1:,} values, above the limit "
+                f"of {MAX_OVER_VALUES:,}"
+            )
         return key.strip(), list(range(low, high + 1))
     try:
         parsed = tomllib.loads(f"v = [{values}]")["v"]
     except tomllib.TOMLDecodeError:
-        parsed = [v.strip() for v in values.split(",") if v.strip()]
+        parsed = [v.strip() for v in values.split(",")]
+        if "" in parsed[:-1]:
+            raise ValueError(f"--over {key.strip()}: an empty list item in {values!r}") from None
+        parsed = [v for v in parsed if v]
     if not parsed:
         raise ValueError(f"--over {key.strip()}: no values in {values!r}")
     return key.strip(), parsed

@@ -379,7 +379,7 @@ def result_from_record(rec: dict[str, Any]) -> TaskResult:
         calls,
         series,
         rec["wall_s"],
-        rec["error"],
+        rec.get("error"),
         rec.get("block", 0),
         rec.get("state"),
         [tuple(d) for d in rec["decisions"]] if rec.get("decisions") else None,
@@ -816,6 +816,10 @@ def points_from_manifest(man: dict[str, Any], source: str) -> tuple[Scenario, li
     from sim.config import validate_scenario
 
     scenario = validate_scenario(man["scenario"], source)
+    if not all("scenario" in d for d in man["design_points"]):
+        from sim.errors import ResultsError
+
+        raise ResultsError(f"{source}: its design points have no scenarios (an older run): cannot resume it")
     points = [
         DesignPoint(i, dict(d["params"]), validate_scenario(d["scenario"], source))
         for i, d in enumerate(man["design_points"])
@@ -837,12 +841,14 @@ def execute(
     dask_address: str | None = None,
     precision: Precision | None = None,
     extra: dict[str, Any] | None = None,
+    announce: Callable[[], None] | None = None,
 ) -> Experiment:
     """Run an experiment into a results folder, saving each task as it finishes.
 
     With ``resume`` (a run folder that did not finish), the tasks already saved
     are loaded instead of run again; the final files equal those of a run that
-    was never interrupted.
+    was never interrupted.  ``announce`` is called once every check has passed, just
+    before the first task (so a refused run prints nothing but its error).
     """
     from pathlib import Path
 
@@ -850,10 +856,16 @@ def execute(
 
     if resume is not None:
         folder, head = RunFolder.open_for_resume(resume)
-        finished = [result_from_record(r) for r in folder.load_tasks()]
+        finished = [result_from_record(r) for r in folder.load_tasks()]  # (checked first)
         keep_calls = bool(head.get("records", keep_calls))
         if head.get("precision"):
-            precision = Precision(**head["precision"])
+            try:
+                precision = Precision(**head["precision"])
+            except TypeError:
+                from sim.errors import ResultsError
+
+                raise ResultsError(f"{folder.path}/manifest.json: its 'precision' is damaged") from None
+        folder.lock()  # the first change to the folder, once all of it is known to be valid
     else:
         head = manifest_head(scenario, points, argv, source, keep_calls)
         for key, value in (extra or {}).items():  # e.g. a study's own notes and costs
@@ -871,6 +883,8 @@ def execute(
         key = f"{points[res.design_point].id}-r{res.replication:05d}-b{res.block:03d}"
         folder.save_task(key, result_record(res))
 
+    if announce is not None:  # every check passed: the run starts now
+        announce()
     try:
         exp = run_experiment(
             scenario,
@@ -884,9 +898,11 @@ def execute(
             dask_address=dask_address,
             precision=precision,
         )
+        exp.path = folder.finish(
+            manifest(exp, head), exp.replications, exp.summary, exp.calls, exp.series, exp.decisions
+        )
     except KeyboardInterrupt:
         raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
-    exp.path = folder.finish(
-        manifest(exp, head), exp.replications, exp.summary, exp.calls, exp.series, exp.decisions
-    )
+    finally:
+        folder.unlock()  # (a run that stops for any reason can be resumed at once)
     return exp

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim import config
+from sim import bounds, config
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "scenario_reference.md"
 
@@ -125,6 +125,28 @@ def markdown() -> str:
         f"not be named {', '.join(repr(n) for n in config.RESERVED_CLASS_NAMES)} (in any case):",
         "that is the `class` of the tables' overall rows. Wait thresholds must give distinct",
         "KPI names (`p_wait_gt_<x>h`, `x` to 6 significant digits).",
+        "",
+        "## Limits",
+        "",
+        "Checked before anything runs or is written (`sim/bounds.py`). `--force` goes past the",
+        "first five; the last two are hard limits.",
+        "",
+        "| what | limit |",
+        "|---|---|",
+        f"| simulated calls of a run (calls/h x (warm-up + horizon) x replications, summed over "
+        f"the design points; with `--precision`, at `--max-replications`) | {bounds.MAX_CALLS:.0e} "
+        f"(about {bounds.MAX_CALLS / bounds.CALLS_PER_S / 3600:.0f} h of one core) |",
+        f"| design points (variants x sweep grid), `optimize` candidates | {bounds.MAX_DESIGN_POINTS:,} |",
+        f"| values of one `optimize --over` range | {bounds.MAX_OVER_VALUES:,} |",
+        f"| replications of one point (`--max-replications`, Rinott's stage 2) | "
+        f"{bounds.MAX_POINT_REPLICATIONS:,} |",
+        "| `--workers` | 4 per core, at least 64 |",
+        f"| size of a scenario file | {config.MAX_SCENARIO_BYTES:,} bytes |",
+        f"| mean units of a part per call | {config.MAX_UNITS_PER_CALL:,} |",
+        "",
+        "A scenario file or `locations_csv` must be a regular file (not a device or a FIFO).",
+        "Every distribution's parameters, mean, variance and the sampler's parameters must be",
+        "finite and not subnormal (so `cv = 1e-200`, `mean = 5e-324` are refused).",
         "",
         "## Overrides and their precedence",
         "",

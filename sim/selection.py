@@ -12,7 +12,7 @@ numbers).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,8 +64,12 @@ def select_best(
     backend: str = "process",
     workers: int | None = None,
     progress: bool | None = None,
+    check_plan: Callable[[dict[str, int]], None] | None = None,
 ) -> Selection:
-    """Rinott's procedure over ``points``: stage 1 with ``run.replications`` each, then more."""
+    """Rinott's procedure over ``points``: stage 1 with ``run.replications`` each, then more.
+
+    ``check_plan`` sees the replications stage 2 needs per point before it starts (it may
+    raise to refuse a stage that cannot finish)."""
     if len(points) < 2:
         raise ValueError("selecting the best needs at least 2 design points (add a [sweep])")
     points = independent(points)
@@ -78,6 +82,8 @@ def select_best(
         )
     stage1 = {p.id: _values(first, kpi, p) for p in points}
     plan = rinott_select(stage1, delta, confidence, minimize)
+    if check_plan is not None:
+        check_plan(dict(plan.n_total))
     second = []
     for p in points:
         run = p.scenario.run.model_copy(update={"replications": plan.n_total[p.id]})

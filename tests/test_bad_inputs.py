@@ -5,8 +5,14 @@ first line of a text file says which key the error message must name::
 
     # expect: territories.technicians     (or "-" for file-level errors: syntax, binary...)
 
-Files whose first line cannot be read (binary, non-UTF-8, a directory) are listed in
+An optional second line ``# reason: WORDS`` gives words the message must hold too.  Files
+whose first line cannot be read (binary, non-UTF-8, a directory) are listed in
 ``UNREADABLE`` below instead.
+
+``tests/bad_cli/cases.toml`` is the command-line corpus beside it: options and sizes
+(``--workers``, ``--precision``, ``--delta``, ``--over``, the work and grid limits),
+special files made at test time (a FIFO, ``/dev/zero``, a symlink loop) and ``--out ''``.
+Damaged run folders (``report`` and ``--resume``) are in ``tests/test_faults.py``.
 
 For every file, ``run FILE --out TMP/results`` must exit with status 2, print nothing on
 stdout and exactly one line on stderr (``error: FILE: KEY: REASON``) that names the file and
@@ -23,9 +29,11 @@ the suite: remove its entry then).
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +62,7 @@ UNREADABLE = {
     "gzip_compressed.toml": "-",  # a gzipped scenario
     "latin1_encoded.toml": "-",  # Latin-1 text (not UTF-8)
     "utf16_encoded.toml": "-",  # UTF-16 text with a byte-order mark
+    "bom_utf8.toml": "-",  # UTF-8 with a byte-order mark (Windows Notepad's habit)
 }
 
 # name -> reason, for corpus cases the code handles badly (strict xfails).  Empty: every
@@ -80,6 +89,9 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 _EXPECT = re.compile(r"^# expect: (\S+)\s*$")
 
 
+_REASON = re.compile(r"^# reason: (.+?)\s*$")
+
+
 def _expected_key(path: Path) -> str:
     if path.name in UNREADABLE:
         return UNREADABLE[path.name]
@@ -90,7 +102,17 @@ def _expected_key(path: Path) -> str:
     return m.group(1)
 
 
+def _expected_reason(path: Path) -> str:
+    """An optional second line ``# reason: TEXT``: words the message must hold."""
+    if path.name in UNREADABLE:
+        return ""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    m = _REASON.match(lines[1]) if len(lines) > 1 else None
+    return m.group(1) if m else ""
+
+
 CASES = {p.name: _expected_key(p) for p in sorted(CORPUS.iterdir())}
+REASONS = {p.name: _expected_reason(p) for p in sorted(CORPUS.iterdir())}
 
 
 def _params(names: Any) -> list[Any]:
@@ -151,6 +173,7 @@ def test_bad_input_in_process(name, tmp_path, capsys, no_run):
     rc = main(["run", str(file), "--out", str(out)])
     captured = capsys.readouterr()
     assert_refused(rc, captured.out, captured.err, str(file), CASES[name], out)
+    assert REASONS[name] in captured.err, captured.err
 
 
 @dataclass
@@ -200,6 +223,70 @@ def test_bad_input_subprocess(name, subprocess_outcomes):
     rc, stdout, stderr = launched.wait()
     rel = (CORPUS / name).relative_to(ROOT).as_posix()
     assert_refused(rc, stdout, stderr, rel, CASES[name], launched.out)
+
+
+# ---------------------------------------------------------------------------
+# The command-line corpus (tests/bad_cli/cases.toml): options, sizes, special files
+
+CLI_CORPUS = ROOT / "tests" / "bad_cli"
+with open(CLI_CORPUS / "cases.toml", "rb") as _fh:
+    CLI_CASES = {c["name"]: c for c in tomllib.load(_fh)["case"]}
+WRITES = ("run", "optimize", "select", "dupit")
+
+
+@pytest.fixture
+def special_files(tmp_path) -> dict[str, str]:
+    """A FIFO (reading it would block), /dev/zero (endless) and a symlink loop."""
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    cases = tmp_path / "cases"  # validation cases: a good one, then a broken one
+    cases.mkdir()
+    (cases / "a_good.toml").write_text((ROOT / MM1).read_text())
+    (cases / "b_broken.toml").write_text((ROOT / MM1).read_text() + "\n[repairs]\ntime_h = 1\n")
+    return {
+        "cases": str(cases),
+        "broken_case": str(cases / "b_broken.toml"),
+        "tiny": str(CLI_CORPUS / "tiny.toml"),
+        "finite": str(CLI_CORPUS / "finite.toml"),
+        "fifo": str(fifo),
+        "dev_zero": "/dev/zero",
+        "loop": str(loop),
+        "many": ",".join(str(i) for i in range(1, 102)),
+    }
+
+
+def test_cli_corpus_is_complete():
+    assert len(CLI_CASES) >= 15
+    for case in CLI_CASES.values():
+        assert set(case) <= {"name", "args", "expect", "names_file", "file", "reason", "no_out"}, case
+
+
+@pytest.mark.parametrize("name", CLI_CASES)
+def test_bad_command_line(name, tmp_path, capsys, special_files, no_run):
+    """Each command is refused: exit 2, one line naming the key (and the file), nothing
+    written, and quickly (a FIFO must not block, /dev/zero must not fill the memory)."""
+    case = CLI_CASES[name]
+    args = [a.format(**special_files) for a in case["args"]]
+    out = tmp_path / "results"
+    if args[0] in WRITES and not case.get("no_out"):
+        args += ["--out", str(out)]
+    t0 = time.perf_counter()
+    rc = main(args)
+    elapsed = time.perf_counter() - t0
+    captured = capsys.readouterr()
+    if case.get("names_file", True):
+        file = case.get("file", "{tiny}").format(**special_files)
+        assert_refused(rc, captured.out, captured.err, file, case["expect"], out)
+    else:
+        assert rc == 2, (rc, captured.err)
+        lines = captured.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {case['expect']}"), captured.err
+        assert captured.out == ""
+        assert not out.exists()
+    assert case.get("reason", "") in captured.err, captured.err
+    assert elapsed < 30, f"took {elapsed:.0f} s"
 
 
 # ---------------------------------------------------------------------------

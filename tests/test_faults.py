@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -213,3 +214,278 @@ def test_after_sigkill_of_the_parent_no_worker_survives(tmp_path):
     finally:
         for pid in _session_members(proc.pid):  # (only if the test failed)
             os.kill(pid, signal.SIGKILL)
+# ---------------------------------------------------------------------------
+# Damaged or foreign run folders: one line naming the file, exit 2, nothing changed
+
+TINY = """
+[meta]
+name = "damaged"
+[run]
+horizon_h = 300.0
+warmup_h = 30.0
+replications = 2
+seed = 4
+[fleet]
+calls_per_h = 0.3
+[sweep]
+"territories.technicians" = [1, 2]
+"""
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path under the folder (folders as None) with its bytes."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.fixture(scope="module")
+def finished_runs(tmp_path_factory) -> dict[str, Path]:
+    """A complete run and an incomplete one (2 of its 4 tasks saved, as after a kill)."""
+    from sim.results import RunFolder
+
+    base = tmp_path_factory.mktemp("damaged")
+    scen = base / "damaged.toml"
+    scen.write_text(TINY)
+    assert (
+        cli.main(["run", str(scen), "--out", str(base / "complete"), "--quiet", "--backend", "serial"]) == 0
+    )
+    (complete,) = (base / "complete").iterdir()
+    scenario = validate_scenario(__import__("tomllib").loads(TINY))
+    points = expand_sweep(scenario)
+    head = runner.manifest_head(scenario, points, ["test"], str(scen))
+    folder = RunFolder.create(base / "incomplete", "run", head)
+    for res in runner.run_tasks(runner.make_tasks(points)[:2], "serial"):
+        folder.save_task(f"dp{res.design_point:03d}-r{res.replication:05d}-b000", runner.result_record(res))
+    folder.unlock()
+    return {"complete": complete, "incomplete": folder.path}
+
+
+def _truncate(f: Path) -> None:
+    f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2])
+
+
+DAMAGE = {
+    "manifest truncated": ("manifest.json", _truncate, "not valid JSON"),
+    "manifest empty": ("manifest.json", lambda f: f.write_bytes(b""), "empty"),
+    "manifest a list": ("manifest.json", lambda f: f.write_text("[1, 2]"), "not an object"),
+    "manifest latin-1": (
+        "manifest.json",
+        lambda f: f.write_bytes(
+            json.dumps({"scenario_file": "caf\u00e9"}, ensure_ascii=False).encode("latin-1")
+        ),
+        "not UTF-8",
+    ),
+    "manifest utf-16": (
+        "manifest.json",
+        lambda f: f.write_bytes(f.read_text().encode("utf-16")),
+        "not UTF-8",
+    ),
+    "manifest of something else": (
+        "manifest.json",
+        lambda f: f.write_text('{"name": "my notes", "status": "running"}'),
+        "no 'scenario'",
+    ),
+    "manifest design point damaged": (
+        "manifest.json",
+        lambda f: f.write_text(json.dumps({**json.loads(f.read_text()), "design_points": [1]})),
+        "design_points[0]",
+    ),
+    "manifest scenario invalid": (
+        "manifest.json",
+        lambda f: f.write_text(
+            json.dumps({**json.loads(f.read_text()), "scenario": {"fleet": {"calls_per_hour": 1}}})
+        ),
+        "fleet.calls_per_hour",
+    ),
+}
+REPORT_DAMAGE = {
+    **DAMAGE,
+    "replications truncated": ("replications.parquet", _truncate, "unreadable"),
+    "replications missing": ("replications.parquet", lambda f: f.unlink(), "missing"),
+    "summary missing": ("summary.csv", lambda f: f.unlink(), "missing"),
+    "summary of something else": ("summary.csv", lambda f: f.write_text("a,b\n1,2\n"), "no column"),
+}
+RESUME_DAMAGE = {
+    **DAMAGE,
+    "manifest class name with a terminal escape": (
+        "manifest.json",
+        lambda f: f.write_text(
+            json.dumps(
+                {
+                    **json.loads(f.read_text()),
+                    "scenario": {
+                        "fleet": {"calls_per_h": 1.0, "classes": [{"name": "\x1b[2Jx", "share": 1.0}]}
+                    },
+                }
+            )
+        ),
+        "\\x1b[2Jx",  # shown escaped, never sent to the terminal
+    ),
+    "task file a list": ("tasks/dp000-r00000-b000.json", lambda f: f.write_text("[]"), "not a task record"),
+    "task file wrong shape": (
+        "tasks/dp000-r00000-b000.json",
+        lambda f: f.write_text('{"design_point": "dp000", "rows": []}'),
+        "'design_point'",
+    ),
+}
+
+
+def _damaged_copy(source: Path, tmp_path: Path, file: str, damage: Any) -> tuple[Path, Path]:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(source, run)
+    damage(run / file)
+    return run, run / file
+
+
+def _assert_refused_unchanged(code: int, err: str, named: Path, reason: str, run: Path, before: Any) -> None:
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert "\x1b" not in err, "a raw terminal escape reached the terminal"
+    assert "Traceback" not in err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert str(named) in lines[0] or str(named.parent) in lines[0], lines[0]
+    assert reason in lines[0], lines[0]
+    assert _snapshot(run) == before, "the folder was changed"
+
+
+@pytest.mark.parametrize("name", REPORT_DAMAGE)
+def test_report_on_a_damaged_folder_is_one_line(name, finished_runs, tmp_path, capsys):
+    file, damage, reason = REPORT_DAMAGE[name]
+    run, named = _damaged_copy(finished_runs["complete"], tmp_path, file, damage)
+    before = _snapshot(run)
+    code = cli.main(["report", str(run)])
+    captured = capsys.readouterr()
+    if name == "manifest scenario invalid":  # report reads the tables, not the scenario
+        assert code == 0, captured.err
+        return
+    assert captured.out == ""
+    _assert_refused_unchanged(code, captured.err, named, reason, run, before)
+
+
+@pytest.mark.parametrize("name", RESUME_DAMAGE)
+def test_resume_of_a_damaged_folder_is_one_line_and_changes_nothing(name, finished_runs, tmp_path, capsys):
+    """In particular no tasks/ folder, lock or temporary file appears."""
+    file, damage, reason = RESUME_DAMAGE[name]
+    run, named = _damaged_copy(finished_runs["incomplete"], tmp_path, file, damage)
+    if file != "manifest.json" or name == "manifest scenario invalid":
+        pass
+    else:
+        import shutil
+
+        shutil.rmtree(run / "tasks")  # a folder whose tasks/ is gone: resume must not make it
+    before = _snapshot(run)
+    code = cli.main(["run", "--resume", str(run), "--quiet", "--backend", "serial"])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    _assert_refused_unchanged(code, captured.err, named, reason, run, before)
+
+
+def test_resume_of_the_undamaged_copy_completes(finished_runs, tmp_path, capsys):
+    """Control for the two tests above: the same copy, undamaged, resumes to completion."""
+    run, _ = _damaged_copy(finished_runs["incomplete"], tmp_path, "manifest.json", lambda f: None)
+    assert cli.main(["run", "--resume", str(run), "--quiet", "--backend", "serial"]) == 0
+    assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
+    assert not (run / ".lock").exists() and not (run / "tasks").exists()
+
+
+def test_a_second_resume_is_told_which_process_resumes(finished_runs, tmp_path, capsys):
+    """A live process holding the lock: the second resume names it and changes nothing; once
+    that process is gone the lock is stale and the resume goes ahead."""
+    run, _ = _damaged_copy(finished_runs["incomplete"], tmp_path, "manifest.json", lambda f: None)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        import socket
+
+        (run / ".lock").write_text(f"{holder.pid} {socket.gethostname()}")
+        before = _snapshot(run)
+        code = cli.main(["run", "--resume", str(run), "--quiet", "--backend", "serial"])
+        err = capsys.readouterr().err
+        _assert_refused_unchanged(code, err, run, f"being resumed by process {holder.pid}", run, before)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert cli.main(["run", "--resume", str(run), "--quiet", "--backend", "serial"]) == 0
+
+
+@pytest.mark.slow  # two interpreters and a real run: ~30 s on a busy machine
+def test_a_run_holds_its_lock_while_it_runs(tmp_path):
+    """A real run in another process: a resume of its folder meanwhile is refused by name."""
+    scen = scenario_file(tmp_path, horizon=300000.0, reps=6)
+    out = tmp_path / "results"
+    proc = subprocess.Popen(
+        [sys.executable, "run_sim.py", "run", str(scen), "--out", str(out), "--quiet", "--workers", "1"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not glob.glob(f"{out}/*/.lock"):
+            time.sleep(0.05)
+        (run_dir,) = glob.glob(f"{out}/*/")
+        second = subprocess.run(
+            [sys.executable, "run_sim.py", "run", "--resume", run_dir, "--quiet"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        proc.kill()
+        proc.wait()
+    assert second.returncode == 2, second.stderr
+    assert f"being resumed by process {proc.pid}" in second.stderr or f"process {proc.pid}" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+
+
+def test_a_full_disk_leaves_no_temporary_files(tmp_path, capsys, monkeypatch):
+    """The writer gets half-way through a table, then the disk is full: no .tmp file is
+    left, and when not even the manifest can be written, no run folder is left either."""
+    scen = scenario_file(tmp_path)
+    out = tmp_path / "results"
+    real = pd.DataFrame.to_parquet
+
+    def half_then_full(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half a table")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", half_then_full)
+    code = cli.main(["run", str(scen), "--out", str(out), "--quiet", "--backend", "serial"])
+    assert code == 2 and "No space left" in capsys.readouterr().err
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+
+    import sim.results
+
+    def full(path, data):
+        Path(path).with_name(f".{Path(path).name}.tmp").write_text("{")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(sim.results, "_write_json", full)
+    out2 = tmp_path / "results2"
+    code = cli.main(["run", str(scen), "--out", str(out2), "--quiet", "--backend", "serial"])
+    assert code == 2 and "No space left" in capsys.readouterr().err
+    assert list(out2.iterdir()) == []
+
+
+def test_a_report_that_cannot_be_written_says_the_tables_are_safe(tmp_path, capsys, monkeypatch):
+    import sim.report
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "report.html")
+
+    monkeypatch.setattr(sim.report, "write_report", no_space)
+    out = tmp_path / "results"
+    code = cli.main(
+        ["run", str(scenario_file(tmp_path)), "--out", str(out), "--quiet", "--backend", "serial"]
+    )
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert code == 2
+    assert len(err) == 1 and "tables are safe" in err[0] and "No space left" in err[0]
+    (run_dir,) = out.iterdir()
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "complete"
+    assert (run_dir / "summary.csv").is_file() and (run_dir / "replications.parquet").is_file()

@@ -1,0 +1,137 @@
+"""How much work a study asks for, and the limits above which it is refused unless forced.
+
+A run that cannot finish (a horizon of 1e12 h, a million design points, a Rinott second
+stage of 10^9 replications) should be refused in one line before anything is written,
+naming its size and the key that makes it so.  The limits are documented in
+``docs/scenario_reference.md`` ("Limits"); ``--force`` lets a user who means it go on.
+
+The work of a run is counted in simulated calls, the engine's unit of work.  One
+replication of ``scenarios/validation/mm1.toml`` (90,750 calls) took 13.4 s on one core of
+a busy 2-core machine, about 7,000 calls/s; an idle core does more, so ``CALLS_PER_S`` is
+taken as 10^4 and the limit of 2 x 10^8 calls is some 6 hours of one core.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: simulated calls (all design points and replications) above which a run is refused
+MAX_CALLS = 2e8
+#: design points of a sweep grid (variants x values of every swept key)
+MAX_DESIGN_POINTS = 10_000
+#: values of one ``optimize --over`` range
+MAX_OVER_VALUES = 10_000
+#: replications of one design point (``--max-replications``, Rinott's second stage)
+MAX_POINT_REPLICATIONS = 100_000
+#: calls the engine simulates per second on one core (measured order of magnitude)
+CALLS_PER_S = 1e4
+
+
+def max_workers() -> int:
+    """Worker processes allowed without ``--force``: 4 per core, at least 64."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
+def calls_per_h(scenario: Any) -> float:
+    """Calls per hour of the whole system: the Poisson rate, or for a finite fleet every
+    machine failing at its mean rate (an upper bound: broken machines do not fail)."""
+    fleet, count = scenario.fleet, scenario.territories.count
+    if fleet.calls_per_h is not None:
+        return float(fleet.calls_per_h) * count
+    from sim.config import spec_mean
+
+    mean = spec_mean(fleet.time_to_failure_h)
+    return math.inf if mean <= 0 else fleet.machines * count / mean
+
+
+def _hours(scenario: Any) -> float:
+    run = scenario.run
+    # an automatic warm-up is chosen by a pilot as long as the run (counted as such)
+    warmup = run.horizon_h if run.warmup_h == "auto" else float(run.warmup_h)
+    return warmup + run.horizon_h
+
+
+@dataclass(frozen=True)
+class Work:
+    """The calls a run simulates, and the factors of its largest design point."""
+
+    calls: float
+    points: int
+    rate: float  # calls per hour of the largest point
+    hours: float  # its warm-up + horizon
+    replications: int  # its replications
+    key: str  # the key whose factor is furthest above a typical study
+
+    def describe(self) -> str:
+        return (
+            f"about {self.calls:.2g} calls ({self.rate:,.4g} calls/h x {self.hours:,.0f} h x "
+            f"{self.replications:,} replication(s)"
+            + (f", {self.points:,} design points" if self.points > 1 else "")
+            + ")"
+        )
+
+
+def estimate(
+    points: Sequence[Any],
+    replications: Mapping[str, int] | int | None = None,
+    replications_key: str = "run.replications",
+) -> Work:
+    """The work of running ``points`` (each ``DesignPoint``), with their own replications or
+    the given ones (an int for all, or per design point id; ``replications_key`` names
+    where they come from, e.g. ``--max-replications``)."""
+
+    def reps(p: Any) -> int:
+        if replications is None:
+            return int(p.scenario.run.replications)
+        if isinstance(replications, int):
+            return replications
+        return int(replications.get(p.id, p.scenario.run.replications))
+
+    total, biggest, top = 0.0, None, -1.0
+    for p in points:
+        with_reps = calls_per_h(p.scenario) * _hours(p.scenario) * reps(p)
+        total += with_reps
+        if with_reps > top or biggest is None:
+            biggest, top = p, with_reps
+    assert biggest is not None, "no design points"
+    sc = biggest.scenario
+    rate, hours, n = calls_per_h(sc), _hours(sc), reps(biggest)
+    # each factor against a typical study (10 calls/h, 42,000 h, 10 replications, 10 points)
+    finite = sc.fleet.calls_per_h is None
+    run = sc.run
+    long_warmup = run.warmup_h != "auto" and float(run.warmup_h) > run.horizon_h
+    hours_key = "run.warmup_h" if long_warmup else "run.horizon_h"
+    factors = {
+        ("fleet.machines" if finite else "fleet.calls_per_h"): rate / 10.0,
+        hours_key: hours / 42_000.0,
+        replications_key: n / 10.0,
+        "sweep": len(points) / 10.0,
+    }
+    if finite and sc.territories.count > sc.fleet.machines:
+        factors["territories.count"] = factors.pop("fleet.machines")
+    key = max(factors, key=lambda k: factors[k] if math.isfinite(factors[k]) else math.inf)
+    return Work(total, len(points), rate, hours, n, key)
+
+
+def too_much(work: Work, limit: float = MAX_CALLS) -> str | None:
+    """Why ``work`` is refused (``None`` when it is within ``limit``); the key to name is
+    ``work.key``."""
+    if work.calls <= limit:
+        return None
+    hours = limit / CALLS_PER_S / 3600
+    return (
+        f"the run would simulate {work.describe()}, above the limit of {limit:.2g} "
+        f"(about {hours:.0f} h of one core); this key is the largest factor: lower it, or add --force"
+    )
+
+
+def grid_size(scenario: Any) -> int:
+    """Design points of a scenario's sweep grid and variants, without building them."""
+    n = max(1, len(scenario.variants))
+    for values in scenario.sweep.values():
+        n *= len(values)
+    return n
