@@ -166,6 +166,19 @@ STUDY = {
 }
 
 
+#: what a study module hands the report through the manifest: titles, tags, its targets
+STUDY_ENTRY = {
+    "name": "mini study",
+    "parts": {
+        "baseline": "Status quo",
+        "proposal1": {"title": "P1 fewer machines", "tag": "P1"},
+        "proposal3": {"title": "P3 pooled teams", "tag": "P3"},
+        "proposal4": "P4: priority",
+    },
+    "targets": {"require": ["wait_h <= 2"]},
+}
+
+
 def scenario(text: str, **meta: str) -> Any:
     raw = tomllib.loads(textwrap.dedent(text))
     raw.setdefault("meta", {}).update(meta)
@@ -222,6 +235,7 @@ def make_study(
     study = first.model_copy(update={"meta": first.meta.model_copy(update={"name": "mini-study"})})
     exp.scenario = study
     man = manifest(exp, manifest_head(study, points, ["dupit"], "<study>", records))
+    man["study"] = STUDY_ENTRY
     for d in man["design_points"]:
         if not point_scenarios:
             d.pop("scenario", None)
@@ -265,10 +279,11 @@ def sweep_report(sweep_run: Path) -> str:
 def test_report_is_written_with_local_plotly(sweep_run: Path, sweep_report: str) -> None:
     html = sweep_report
     assert (sweep_run / REPORT).is_file()
-    js = sweep_run / PLOTLY_JS
+    js = sweep_run.parent / PLOTLY_JS  # one copy in the results root, shared by its runs
     assert js.is_file() and js.stat().st_size > 1_000_000
+    assert not (sweep_run / PLOTLY_JS).exists()
     assert "plotly.js v" in js.read_text(encoding="utf-8")[:300]
-    assert f"<script src='{PLOTLY_JS}'></script>" in html
+    assert f"<script src='../{PLOTLY_JS}'></script>" in html
     assert "cdn.plot.ly" not in html
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html), "no network resources"
 
@@ -299,7 +314,10 @@ def test_summary_table_has_cis_and_analytic_values(sweep_report: str) -> None:
     assert "mean wait (h)" in table and "P(wait &gt; 8 h)" in table
     assert "M/M/1 exact" in table
     assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\]", table)
-    assert "meets 2 h?" in table
+    # no [targets] in the scenario: nothing is judged, against 2 h or anything else
+    body = sweep_report.split("<body>", 1)[1]
+    assert "meets" not in body and "standard" not in body and "Recommendation" not in body
+    assert "2 h" not in table.replace("P(wait &gt; 2 h)", "")
     # no travel here, so the response time (equal to the wait) is left out
     assert "mean response time" not in table
 
@@ -310,7 +328,7 @@ def test_sweep_axis_is_the_swept_number(sweep_run: Path) -> None:
 
     axis = sweep_axis(view)
     assert axis.numeric
-    assert axis.title == "calls per hour per territory (per h)"
+    assert axis.title == "calls per territory (per h)"
     assert [axis.x[p.id] for p in view.points] == [0.15, 0.25, 0.35]
     assert all(p.scenario is not None for p in view.points)  # rebuilt and checked
 
@@ -353,12 +371,12 @@ def test_evil_class_name_inside_charts_is_escaped(tmp_path: Path) -> None:
 
 
 def test_rewriting_a_report_is_harmless(sweep_run: Path, sweep_report: str) -> None:
-    js = sweep_run / PLOTLY_JS
+    js = sweep_run.parent / PLOTLY_JS
     before = js.stat().st_mtime_ns
     again = write_report(sweep_run).read_text(encoding="utf-8")
     assert section_ids(again) == section_ids(sweep_report)
     assert js.stat().st_mtime_ns == before  # plotly.js not rewritten when unchanged
-    assert not list(sweep_run.glob(".*.tmp"))
+    assert not list(sweep_run.glob(".*.tmp")) and not list(sweep_run.parent.glob(".*.tmp"))
 
 
 def test_missing_run_folder(tmp_path: Path) -> None:
@@ -411,7 +429,7 @@ def test_study_parts_label_points_and_tradeoff_uses_staffing(tmp_path: Path) -> 
         "Status quo",
         "P1 · 20 machines",
         "P3 · teams of 2",
-        "P4 · critical 30% / standard 70%, policy priority",
+        "P4 · critical 30% / standard 70%, dispatch policy priority",
     ]
     html = write_report(run).read_text(encoding="utf-8")
     assert section_ids(html) == ["summary", "validation", "tradeoffs", "timeseries", "teaching"]
@@ -419,7 +437,7 @@ def test_study_parts_label_points_and_tradeoff_uses_staffing(tmp_path: Path) -> 
     assert "No cost data in this run" in html
     # per-class rows for the priority part only
     table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
-    assert table.count("<td>critical</td>") == 1 and table.count("<td>standard</td>") == 1
+    assert table.count("<td class=c2>critical</td>") == 1 and table.count("<td class=c2>standard</td>") == 1
     assert "P1 fewer machines" in html  # the legend names the part
 
 
@@ -438,7 +456,7 @@ def test_study_without_point_scenarios_degrades(tmp_path: Path) -> None:
 def test_study_costs_from_manifest(tmp_path: Path) -> None:
     costs = {"baseline": 0.0, "proposal1": 3e8, "proposal3": 0.0, "proposal4": None}
     html = write_report(make_study(tmp_path, costs=costs)).read_text(encoding="utf-8")
-    assert "extra cost per year" in html
+    assert "extra cost (per year)" in html
     assert "Not priced, so not shown (1)" in html
 
 
@@ -493,7 +511,9 @@ def test_teaching_slider_moves_along_the_curves() -> None:
         ),
         ("territories.pooled", 3, "teams of 3"),
         ("territories.technicians", 1, "1 technician"),
-        ("fleet.calls_per_h", 0.25, "calls per h 0.25"),
+        ("fleet.calls_per_h", 0.25, "calls per territory 0.25 per h"),
+        ("territories.width_km", 5.0, "territory width 5 km"),
+        ("travel.speed_kmh", 30, "travel speed 30 km/h"),
     ],
 )
 def test_param_labels(key: str, value: Any, text: str) -> None:
@@ -517,8 +537,8 @@ def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
     )
     run = make_run(tmp_path, text, records=False)
     html = write_report(run).read_text(encoding="utf-8")
-    assert "cost per day (mean)" in html and "No cost data" not in html
-    assert "cheapest feasible" in html
+    assert "cost (per day), mean" in html and "No cost data" not in html
+    assert "no targets" in html and "Recommendation" not in html  # nothing to meet
 
 
 def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
@@ -536,7 +556,7 @@ def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
     view = load_view(run)
     sections = build_sections(view)
     assert [s.id for s in sections] == ["teaching"]
-    html = render(view, sections, "plotly.min.js", 2.0)
+    html = render(view, sections, "plotly.min.js")
     assert "1 of 1 tasks failed" in html
 
 
@@ -548,3 +568,153 @@ def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
     assert view.warmup_h(view.points[0]) == chosen.get("dp000")
     html = write_report(run).read_text(encoding="utf-8")
     assert "timeseries" in section_ids(html)
+
+
+# ---------------------------------------------------------------------------
+# Targets, trade-off axes, labels, sentences, plotly.js
+
+
+COSTED = (
+    SWEEP.replace(
+        '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [1, 2, 3]'
+    ).replace("calls_per_h = 0.2", "calls_per_h = 0.4")
+    + "\n[costs]\ntechnician_per_h = 30.0\n"
+)
+
+
+def set_targets(run: Path, require: list[dict[str, Any]], objective: dict[str, Any] | None) -> None:
+    """Give a run the manifest entry the runner writes for a scenario's [targets]."""
+    man = json.loads((run / "manifest.json").read_text())
+    man["targets"] = {"require": require, "objective": objective}
+    (run / "manifest.json").write_text(json.dumps(man))
+
+
+def chart(sections: list[Any], cid: str) -> Any:
+    return next(c.figure for s in sections for c in s.charts if c.id == cid)
+
+
+def test_targets_drive_the_table_the_lines_and_the_recommendation(tmp_path: Path) -> None:
+    from sim.report import build_sections
+
+    run = make_run(tmp_path, COSTED, records=False)
+    view = load_view(read_run(run))
+    w = view.rows("wait_h").set_index("design_point")
+    # a bound between the 1- and the 2-technician waits: 2 and 3 meet it, 1 does not
+    bound = round(float(w["ci_low"].iloc[0] + w["ci_high"].iloc[1]) / 2, 3)
+    assert w["ci_high"].iloc[1] < bound < w["ci_low"].iloc[0]
+    wait = {"kpi": "wait_h", "class": "all", "op": "<=", "bound": bound}
+    set_targets(run, [wait], {"kpi": "cost_per_day", "minimize": True})
+    view = load_view(read_run(run))
+    assert [t.text for t in view.targets.require] == [f"wait_h <= {bound:g}"]
+    assert view.verdicts() == {"dp000": "no", "dp001": "yes", "dp002": "yes"}
+    html = write_report(run).read_text(encoding="utf-8")
+    table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
+    assert f"meets ≤ {bound:g} h?" in table
+    assert table.count("<span class=yes>yes</span>") == 2 and table.count("<span class=no>no</span>") == 1
+    # the cheapest design that meets the target: 2 technicians
+    assert "Recommendation: 2 technicians" in html
+    fig = chart(build_sections(view), "tradeoff")
+    assert fig.layout.xaxis.type == "linear" and "cost (per day)" in fig.layout.xaxis.title.text
+    assert [s.y0 for s in fig.layout.shapes] == [bound]  # the target line, and only it
+    stars = [t for t in fig.data if t.marker.symbol == "star-open"]
+    assert len(stars) == 1 and len(stars[0].x) == 1
+    cost = view.rows("cost_per_day").set_index("design_point")["mean"]
+    assert stars[0].x[0] == pytest.approx(cost["dp001"])
+
+
+def test_a_class_target_and_a_share(tmp_path: Path) -> None:
+    text = (
+        STUDY["proposal4"]
+        + '\n[costs]\ntechnician_per_h = 30.0\n[sweep]\n"territories.technicians" = [1, 2]\n'
+    )
+    run = make_run(tmp_path, text, records=False)
+    set_targets(run, [{"kpi": "p_wait", "class": "critical", "op": "<=", "bound": 0.5}], None)
+    html = write_report(run).read_text(encoding="utf-8")
+    table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
+    assert "meets ≤ 50% (critical)?" in table
+    # judged on the critical rows only (one per design point)
+    verdicts = re.findall(r"<td class=meets>(.*?)</td>", table)
+    assert len([v for v in verdicts if v]) == 2
+
+
+def test_study_targets_come_from_its_manifest_entry(tmp_path: Path) -> None:
+    view = load_view(read_run(make_study(tmp_path)))
+    assert view.targets.source == "study" and [t.text for t in view.targets.require] == ["wait_h <= 2"]
+    assert [p.group_tag for p in view.points] == ["Status quo", "P1", "P3", "P4"]
+
+
+def test_no_dupit_words_in_the_generic_report() -> None:
+    for path in (ROOT / "sim" / "report").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "Dupit" not in text and "proposal" not in text, path
+
+
+def test_labels_name_list_items(sweep_run: Path) -> None:
+    from sim.report.data import key_title
+
+    raw = tomllib.loads((ROOT / "scenarios" / "parts_van_stock_sweep.toml").read_text())
+    assert key_title("parts.types.0.van.S", raw) == ("fuser van stock level S", "")
+    assert param_label("parts.types.0.van.S", 2, raw) == "fuser van stock level S 2"
+    assert key_title("parts.types.3.depot.S", raw) == ("type 4 depot stock level S", "")
+    assert key_title("fleet.classes.0.sla_h", {"fleet": {"classes": [{"name": "gold"}]}}) == ("gold SLA", "h")
+
+
+def test_dodge_sets_equal_points_side_by_side() -> None:
+    from sim.report.figures import dodge
+
+    x = np.array([1.0, 1.0, 1.0, 5.0])
+    y = np.array([2.0, 2.0, 2.01, 9.0])
+    off = dodge(x, y, 0.1)
+    assert sorted(off[:3]) == pytest.approx([-0.1, 0.0, 0.1]) and off[3] == 0
+    assert len(set(x + off)) == 4
+
+
+def test_exact_sentence_counts_the_run(tmp_path: Path, sweep_run: Path) -> None:
+    from sim.report.figures import exact_checks, exact_verdict
+
+    view = load_view(read_run(sweep_run))
+    n, fails, _ = exact_checks(view)
+    s = view.summary
+    s = s[s["class"] == "all"]  # one service class: its rows repeat the overall ones, not shown
+    assert n == int((s["analytic_exact"].astype("boolean").fillna(False) & s["analytic"].notna()).sum()) > 0
+    html = write_report(sweep_run).read_text(encoding="utf-8")
+    assert (f"All {n} exact values" in html) == (fails == 0)
+    assert "All 0" not in html
+    assert exact_verdict(0, 0, []).startswith("No formula is exact")
+    assert exact_verdict(1, 0, []).startswith("The one exact value")
+    assert "1 of 3</strong> exact values lies" in exact_verdict(3, 1, ["mean wait"])
+    # a finite fleet with gamma repairs: approximations only
+    gamma = SINGLE.replace('{ dist = "exponential", mean = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.5 }')
+    html = write_report(make_run(tmp_path, gamma, records=False)).read_text(encoding="utf-8")
+    assert "No formula is exact" in html and "All 0" not in html
+
+
+def test_missing_plotly_is_explained_and_self_contained_carries_it(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE, records=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "id=no-plotly class=warn hidden" in html and "--self-contained" in html
+    one = write_report(run, self_contained=True).read_text(encoding="utf-8")
+    assert "<script src=" not in one and "plotly.js v" in one[:10_000]
+    assert len(one) > len(html) + 1_000_000
+
+
+def test_results_root_shares_one_plotly(tmp_path: Path) -> None:
+    a = make_run(tmp_path, SINGLE, records=False, name="a")
+    b = make_run(tmp_path, SINGLE, records=False, name="b")
+    (a / PLOTLY_JS).write_text("old copy")  # an older report's own copy (not current): kept
+    for run in (a, b):
+        write_report(run)
+    assert (tmp_path / PLOTLY_JS).is_file()
+    assert not (b / PLOTLY_JS).exists() and (a / PLOTLY_JS).read_text() == "old copy"
+
+
+def test_report_command_self_contained(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE, records=False)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "report", str(run), "--self-contained"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "<script src=" not in (run / REPORT).read_text(encoding="utf-8")

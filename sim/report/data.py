@@ -12,7 +12,6 @@ import copy
 import html
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,19 +21,17 @@ import pandas as pd
 
 from sim.results import RunData
 
-GROUP_KEY = "study.part"  # the Dupit study's parameter that names the part of the study
+from .targets import Target, Targets, run_targets
+
+#: the parameter that names the part of a study, unless the study's manifest entry says
+#: otherwise (``study.group_key``); titles and tags of the parts come from that entry
+GROUP_KEY = "study.part"
 ALL = "all"
+#: the summary table's most design points (the full table is summary.csv)
+MAX_TABLE_POINTS = 200
 
-#: readable names of the Dupit study's parts (a run may override them in manifest["study"])
-GROUP_TITLES = {
-    "baseline": "Status quo",
-    "proposal1": "P1 fewer machines",
-    "proposal2": "P2 new equipment",
-    "proposal3": "P3 pooled teams",
-    "proposal4": "P4 priority",
-}
-
-# KPI name -> (title, unit); "share" KPIs are shown as percentages
+# KPI name -> (title, unit): the title says what, the unit how much, never both;
+# "share" KPIs are shown as percentages, "money" is the scenario's currency
 KPI_INFO: dict[str, tuple[str, str]] = {
     "wait_h": ("mean wait", "h"),
     "p_wait": ("P(wait > 0)", "share"),
@@ -44,28 +41,28 @@ KPI_INFO: dict[str, tuple[str, str]] = {
     "utilization": ("technician utilization", "share"),
     "utilization_onsite": ("on-site utilization", "share"),
     "travel_share": ("share of time travelling", "share"),
-    "queue_len": ("calls waiting (time average)", "calls"),
-    "machines_down": ("machines down (time average)", "machines"),
-    "calls_per_day": ("completed calls per working day", "calls/day"),
+    "queue_len": ("calls waiting, time average", ""),
+    "machines_down": ("machines down, time average", ""),
+    "calls_per_day": ("completed calls", "per working day"),
     "first_time_fix": ("first-time fix", "share"),
-    "visits_per_call": ("visits per call", "visits"),
+    "visits_per_call": ("visits per call", ""),
     "fill_rate_van": ("van fill rate", "share"),
     "fill_rate_depot": ("depot fill rate", "share"),
     "part_wait_h": ("delay for parts per call", "h"),
-    "van_on_hand": ("parts on hand per van (time average)", "parts"),
-    "van_backorders": ("van backorders (time average)", "parts"),
-    "depot_on_hand": ("parts on hand at the depot (time average)", "parts"),
-    "depot_backorders": ("depot backorders (time average)", "parts"),
-    "van_demand_per_h": ("van part demands per hour", "per h"),
-    "depot_demand_per_h": ("depot part demands per hour", "per h"),
+    "van_on_hand": ("parts on hand per van, time average", ""),
+    "van_backorders": ("van backorders, time average", ""),
+    "depot_on_hand": ("parts on hand at the depot, time average", ""),
+    "depot_backorders": ("depot backorders, time average", ""),
+    "van_demand_per_h": ("van part demands", "per h"),
+    "depot_demand_per_h": ("depot part demands", "per h"),
     "van_delay_per_demand_h": ("van delay per part demand", "h"),
     "depot_delay_per_demand_h": ("depot delay per part demand", "h"),
-    "emergency_per_day": ("emergency shipments per day", "per day"),
-    "parts_cost_per_day": ("parts cost per day", "money/day"),
-    "overtime_h_per_week": ("overtime per technician", "h/week"),
+    "emergency_per_day": ("emergency shipments", "per day"),
+    "parts_cost_per_day": ("parts cost", "money per day"),
+    "overtime_h_per_week": ("overtime per technician", "h per week"),
     "cost_per_call": ("cost per call", "money"),
-    "cost_per_day": ("cost per day", "money/day"),
-    "cost_downtime_per_day": ("downtime cost per day", "money/day"),
+    "cost_per_day": ("cost", "money per day"),
+    "cost_downtime_per_day": ("downtime cost", "money per day"),
     "trip_km": ("mean trip length", "km"),
     "trip_h": ("mean trip time", "h"),
     "off_territory_share": ("trips outside the home territory", "share"),
@@ -83,15 +80,43 @@ CLASS_KPIS_PREFIX = (
     "calls_per_day",
 )
 
-PARAM_TITLES = {
+#: scenario keys -> (title, unit) for axes, legends and design labels
+PARAM_TITLES: dict[str, tuple[str, str]] = {
+    "variant": ("variant", ""),
     "territories.technicians": ("technicians per territory", ""),
     "territories.pooled": ("territories per team", ""),
     "territories.count": ("territories", ""),
+    "territories.width_km": ("territory width", "km"),
+    "territories.height_km": ("territory height", "km"),
     "fleet.machines": ("machines per territory", ""),
-    "fleet.calls_per_h": ("calls per hour per territory", "per h"),
-    "calendar.hours_per_day": ("hours per working day", "h"),
+    "fleet.calls_per_h": ("calls per territory", "per h"),
+    "fleet.time_to_failure_h": ("time to failure", "h"),
+    "calendar.hours_per_day": ("working day", "h"),
     "run.warmup_h": ("warm-up", "h"),
+    "repair.time_h": ("repair time", "h"),
+    "travel.time_h": ("travel time", "h"),
+    "travel.speed_kmh": ("travel speed", "km/h"),
+    "travel.circuity": ("road circuity factor", ""),
+    "dispatch.policy": ("dispatch policy", ""),
 }
+#: the last word of a dotted key in words (the rest of the key names where it belongs)
+LEAF_TITLES = {
+    "S": "stock level S",
+    "s": "reorder point s",
+    "p_need": "share of calls needing it",
+    "unit_cost": "unit cost",
+    "share": "share",
+    "priority": "priority",
+    "sla_h": "SLA",
+}
+_UNITS = (
+    ("_per_year", "per year"),
+    ("_per_day", "per day"),
+    ("_per_h", "per h"),
+    ("_kmh", "km/h"),
+    ("_km", "km"),
+    ("_h", "h"),
+)
 
 
 def esc(text: Any) -> str:
@@ -99,29 +124,94 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def kpi_title(kpi: str, with_unit: bool = True) -> str:
+def kpi_unit(kpi: str, currency: str = "") -> str:
+    """The unit of a KPI in words ("" for counts and shares), money in ``currency``."""
+    if kpi.startswith("p_wait_gt_"):
+        return ""
+    unit = KPI_INFO.get(kpi, ("", ""))[1]
+    if unit == "share":
+        return ""
+    if unit.startswith("money"):
+        rest = unit[len("money") :].strip()
+        return " ".join(w for w in (currency, rest) if w)
+    if not unit and kpi not in KPI_INFO:
+        for suffix, u in _UNITS:
+            if kpi.endswith(suffix):
+                return u
+    return unit
+
+
+def kpi_title(kpi: str, with_unit: bool = True, currency: str = "") -> str:
+    """``mean wait (h)``, ``cost (EUR per day)``, ``P(wait > 2 h)``: title and unit once."""
     if kpi.startswith("p_wait_gt_") and kpi.endswith("h"):
         x = kpi[len("p_wait_gt_") : -1]
         return f"P(wait > {x} h)"
-    title, unit = KPI_INFO.get(kpi, (kpi.replace("_", " "), ""))
-    if not with_unit or unit in ("", "share"):
-        return title
-    return f"{title} ({unit})"
+    if kpi in KPI_INFO:
+        title = KPI_INFO[kpi][0]
+    else:
+        title = kpi
+        for suffix, _ in _UNITS:
+            if kpi.endswith(suffix):
+                title = kpi[: -len(suffix)]
+                break
+        title = title.replace("_", " ")
+    unit = kpi_unit(kpi, currency)
+    return f"{title} ({unit})" if with_unit and unit else title
 
 
 def is_share(kpi: str) -> bool:
     return kpi.startswith("p_wait_gt_") or KPI_INFO.get(kpi, ("", ""))[1] == "share"
 
 
-def param_title(key: str) -> str:
-    if key in PARAM_TITLES:
-        title, unit = PARAM_TITLES[key]
+def target_text(t: Target, currency: str = "") -> str:
+    """``≤ 2 h``, ``≥ 95% (contract)``: a target's bound in the KPI's unit."""
+    op = "≤" if t.op == "<=" else "≥"
+    if is_share(t.kpi):
+        value = f"{t.bound * 100:g}%"
     else:
-        title, unit = key, ""
-        for suffix, u in (("_per_h", "per h"), ("_per_day", "per day"), ("_h", "h")):
-            if key.endswith(suffix):
-                unit = u
-                break
+        unit = kpi_unit(t.kpi, currency)
+        value = f"{t.bound:g}{' ' + unit if unit else ''}"
+    return f"{op} {value}" + ("" if t.cls == ALL else f" ({t.cls})")
+
+
+def key_title(key: str, scenario: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """(title, unit) of a scenario key in words, never the raw dotted key.
+
+    List items are named by their ``name`` when the scenario has one
+    (``parts.types.0.van.S`` -> ``fuser van stock level S``), else numbered from 1.
+    """
+    if key in PARAM_TITLES:
+        return PARAM_TITLES[key]
+    parts = key.split(".")
+    words: list[str] = []
+    node: Any = scenario
+    unit = ""
+    for i, seg in enumerate(parts):
+        if seg.isascii() and seg.isdigit() and words:
+            idx = int(seg)
+            name = None
+            if isinstance(node, list) and idx < len(node) and isinstance(node[idx], Mapping):
+                name = node[idx].get("name")
+            words[-1] = str(name) if name else f"{words[-1].removesuffix('s')} {idx + 1}"
+            node = node[idx] if isinstance(node, list) and idx < len(node) else None
+            continue
+        node = node.get(seg) if isinstance(node, Mapping) else None
+        word = seg
+        if i == len(parts) - 1:
+            for suffix, u in _UNITS:
+                if word.endswith(suffix) and len(word) > len(suffix):
+                    word, unit = word[: -len(suffix)], u
+                    break
+            word = LEAF_TITLES.get(seg, word)
+        words.append(word.replace("_", " "))
+    if len(words) > 2:  # the section is clear from the rest: "parts fuser van S" -> "fuser van S"
+        words = words[1:]
+    return " ".join(words), unit
+
+
+def param_title(key: str, scenario: Mapping[str, Any] | None = None) -> str:
+    """A key's title with its unit in brackets, for axes."""
+    title, unit = key_title(key, scenario)
     return f"{title} ({unit})" if unit else title
 
 
@@ -157,14 +247,15 @@ def _parse(value: Any) -> Any:
     return value
 
 
-def param_label(key: str, value: Any) -> str:
+def param_label(key: str, value: Any, scenario: Mapping[str, Any] | None = None) -> str:
     """One parameter value in words (raw text: escape before display)."""
     value = _parse(value)
-    parts = key.split(".")
-    short = parts[-1]
-    if isinstance(value, Mapping) and "dist" in value:
-        name = parts[0] if short == "time_h" else short.removesuffix("_h").replace("_", " ")
+    title, unit = key_title(key, scenario)
+    if isinstance(value, Mapping) and "dist" in value:  # "repair exp mean 2 h"
+        name = key.split(".")[0] if key.endswith(".time_h") else title
         return f"{name} {dist_label(value)}"
+    if key == "variant":
+        return str(value)
     if key == "fleet.classes" and isinstance(value, list):
         shares = [f"{c.get('name', '?')} {c.get('share', 0):.0%}" for c in value if isinstance(c, Mapping)]
         return " / ".join(shares)
@@ -175,8 +266,8 @@ def param_label(key: str, value: Any) -> str:
     if key == "fleet.machines":
         return f"{value} machines"
     if isinstance(value, float | int) and not isinstance(value, bool):
-        return f"{short.replace('_', ' ')} {_num(value)}"
-    return f"{short.replace('_', ' ')} {value}"
+        return f"{title} {_num(value)}{' ' + unit if unit else ''}"
+    return f"{title} {value}"
 
 
 # ---------------------------------------------------------------------------
@@ -190,20 +281,20 @@ class Point:
     id: str
     index: int
     params: dict[str, Any]
-    group: str | None = None  # the study part (Dupit), else None
+    group: str | None = None  # the study part, else None
     label: str = ""  # short, unique among the run's points (raw text)
     scenario: Any = None  # sim.config.Scenario when known and checked, else None
     scenario_note: str = ""
     group_title: str = ""
-    group_tag: str = ""  # a short name of the group for axis labels ("P2")
+    group_tag: str = ""  # a short name of the group for labels
+    raw: Mapping[str, Any] | None = None  # the manifest's base scenario (names of list items)
 
     @property
     def hover(self) -> str:
         """Escaped hover text: id, group, parameters."""
         lines = [f"<b>{esc(self.id)}</b>" + (f" · {esc(self.group_title)}" if self.group else "")]
         for k, v in self.params.items():
-            if k != GROUP_KEY:
-                lines.append(f"{esc(k)} = {esc(param_label(k, v))}")
+            lines.append(esc(param_label(k, v, self.raw)))
         if self.scenario is not None:
             lines.append(esc(scenario_brief(self.scenario)))
         return "<br>".join(lines)
@@ -230,20 +321,82 @@ class RunView:
     points: list[Point]
     base: Any  # the manifest's scenario, validated (or None)
     groups: list[str] = field(default_factory=list)
+    targets: Targets = field(default_factory=Targets)
+    table_rule: str = ""  # which points the summary table shows when it cannot show all
 
     @property
     def manifest(self) -> dict[str, Any]:
         return self.run.manifest
 
     @property
+    def base_raw(self) -> Mapping[str, Any] | None:
+        """The manifest's scenario as written (names of list items, costs, targets)."""
+        raw = self.manifest.get("scenario")
+        return raw if isinstance(raw, Mapping) else None
+
+    @property
+    def currency(self) -> str:
+        """``[costs] currency`` of the run's scenario ("" when not given)."""
+        costs = (self.base_raw or {}).get("costs")
+        cur = costs.get("currency") if isinstance(costs, Mapping) else None
+        return str(cur) if cur else ""
+
+    @property
     def summary(self) -> pd.DataFrame:
         return self.run.summary
 
     def point(self, dp: str) -> Point | None:
+        return self._by_id.get(dp)
+
+    def __post_init__(self) -> None:
+        self._by_id = {p.id: p for p in self.points}
+        self._classes: dict[str, list[str]] | None = None
+        self._rows: dict[tuple[str, str], pd.DataFrame] = {}
+        self._by_kpi: dict[Any, pd.DataFrame] | None = None
+
+    def verdicts(self) -> dict[str, str]:
+        """Design point -> ``yes`` (meets every target with 95% confidence), ``no`` (misses
+        one), ``unclear``; empty without targets."""
+        req = self.targets.require
+        if not req or not self.usable:
+            return {}
+        out: dict[str, str] = {}
+        per = [self.rows(t.kpi, t.cls).set_index("design_point") for t in req]
         for p in self.points:
-            if p.id == dp:
-                return p
-        return None
+            vs = []
+            for t, rows in zip(req, per, strict=True):
+                if p.id in rows.index:
+                    vs.append(t.verdict(rows.at[p.id, "ci_low"], rows.at[p.id, "ci_high"]))
+                else:
+                    vs.append("unknown")
+            out[p.id] = "no" if "no" in vs else "yes" if all(v == "yes" for v in vs) else "unclear"
+        return out
+
+    def table_points(self) -> list[Point]:
+        """The points of the summary table: all of them up to ``MAX_TABLE_POINTS``; beyond,
+        those meeting every target first (best objective first), else the first ones."""
+        if len(self.points) <= MAX_TABLE_POINTS:
+            return list(self.points)
+        v = self.verdicts()
+        order = {"yes": 0, "unclear": 1, "no": 2}
+        obj = self.targets.objective
+        values: dict[str, float] = {}
+        if obj is not None and self.has_kpi(obj):
+            r = self.rows(obj)
+            sign = 1.0 if self.targets.minimize else -1.0
+            values = {dp: sign * float(m) for dp, m in zip(r["design_point"], r["mean"], strict=True)}
+        if v:
+            ranked = sorted(
+                self.points,
+                key=lambda p: (order.get(v.get(p.id, ""), 3), values.get(p.id, math.inf), p.index),
+            )
+            self.table_rule = "those meeting every target first" + (
+                f", by {kpi_title(obj, False)}" if values else ""
+            )
+        else:
+            ranked = list(self.points)
+            self.table_rule = "the first ones in design order"
+        return ranked[:MAX_TABLE_POINTS]
 
     @property
     def kpis(self) -> list[str]:
@@ -253,8 +406,7 @@ class RunView:
         """True when the summary has a KPI with at least one finite (nonzero) mean."""
         if not self.usable:
             return False
-        s = self.summary
-        vals = s.loc[s["kpi"] == kpi, "mean"].astype(float)
+        vals = self.rows(kpi)["mean"].astype(float)
         vals = vals[np.isfinite(vals)]
         return bool(len(vals)) and (not nonzero or bool((vals.abs() > 0).any()))
 
@@ -268,13 +420,16 @@ class RunView:
         """The service classes of a point worth showing (all, plus each class if several)."""
         if not self.usable:
             return [ALL]
-        s = self.summary
-        names = [c for c in dict.fromkeys(s.loc[s["design_point"] == dp, "class"]) if c != ALL]
-        return [ALL, *names] if len(names) > 1 else [ALL]
+        if self._classes is None:
+            self._classes = {}
+            s = self.summary
+            for point, names in s.groupby("design_point", sort=False)["class"]:
+                named = [c for c in dict.fromkeys(names) if c != ALL]
+                self._classes[str(point)] = [ALL, *named] if len(named) > 1 else [ALL]
+        return self._classes.get(dp, [ALL])
 
     def rows(self, kpi: str, cls: str = ALL) -> pd.DataFrame:
         """Summary rows of one KPI and class, in design-point order."""
-        s = self.summary
         if not self.usable:
             return pd.DataFrame(
                 columns=[
@@ -291,9 +446,14 @@ class RunView:
                     "analytic_exact",
                 ]
             )
-        out = s[(s["kpi"] == kpi) & (s["class"] == cls)]
-        order = {p.id: p.index for p in self.points}
-        return out.sort_values("design_point", key=lambda c: c.map(order))
+        key = (kpi, cls)
+        if key not in self._rows:
+            if self._by_kpi is None:
+                self._by_kpi = dict(iter(self.summary.groupby(["kpi", "class"], sort=False)))
+            out = self._by_kpi.get(key, self.summary.iloc[0:0])
+            order = {p.id: p.index for p in self.points}
+            self._rows[key] = out.sort_values("design_point", key=lambda c: c.map(order))
+        return self._rows[key]
 
     def warmup_h(self, p: Point | None = None) -> float | None:
         """The warm-up of a point: MSER-5's choice when ``auto``, else the scenario's."""
@@ -382,14 +542,17 @@ def load_view(run: RunData) -> RunView:
             base = validate_scenario({k: v for k, v in base_raw.items() if k != "sweep"}, "manifest")
         except Exception:
             base = None
+    study = m.get("study") if isinstance(m.get("study"), Mapping) else {}
+    group_key = str(study.get("group_key") or GROUP_KEY)
     listed = m.get("design_points") or []
     if not listed and "design_point" in run.summary:
         listed = [{"id": dp, "params": {}} for dp in dict.fromkeys(run.summary["design_point"])]
     points: list[Point] = []
     for i, dp in enumerate(listed):
         params = dict(dp.get("params") or {})
-        group = params.get(GROUP_KEY)
+        group = params.pop(group_key, None)
         p = Point(str(dp.get("id", f"dp{i:03d}")), i, params, None if group is None else str(group))
+        p.raw = base_raw if isinstance(base_raw, Mapping) else None
         sc = None
         try:
             if isinstance(dp.get("scenario"), Mapping):
@@ -408,26 +571,33 @@ def load_view(run: RunData) -> RunView:
             sc = None
         p.scenario = sc
         points.append(p)
-    study = m.get("study") if isinstance(m.get("study"), Mapping) else {}
-    titles = {**GROUP_TITLES, **(study.get("parts") or {})}
+    titles = study.get("parts") if isinstance(study.get("parts"), Mapping) else {}
     groups = list(dict.fromkeys(p.group for p in points if p.group is not None))
     for p in points:
         if p.group is not None:
-            t = titles.get(p.group, p.group)
-            p.group_title = t["title"] if isinstance(t, Mapping) else str(t)
-            tag = re.fullmatch(r"proposal(\d+)", p.group)
-            p.group_tag = f"P{tag.group(1)}" if tag else p.group_title
+            p.group_title, p.group_tag = _group_names(p.group, titles.get(p.group))
     _label_points(points, base)
-    return RunView(run, points, base, groups)
+    return RunView(run, points, base, groups, run_targets(m))
+
+
+def _group_names(key: str, entry: Any) -> tuple[str, str]:
+    """(title, short tag) of a study part from its manifest entry: a title, or
+    ``{"title", "tag"}``; the tag defaults to the title's words before a colon."""
+    if isinstance(entry, Mapping):
+        title = str(entry.get("title") or key)
+        tag = str(entry.get("tag") or "")
+    else:
+        title, tag = (str(entry), "") if entry else (key, "")
+    return title, tag or title.split(":", 1)[0].strip() or title
 
 
 def _label_points(points: Sequence[Point], base: Any) -> None:
     varying = varying_params(points)
     for p in points:
-        bits = [param_label(k, p.params[k]) for k in varying if k in p.params and k != GROUP_KEY]
+        bits = [param_label(k, p.params[k], p.raw) for k in varying if k in p.params]
         if not bits and base is not None and p.scenario is not None:
             diffs = _differences(base, p.scenario)
-            bits = [param_label(k, v) for k, v in list(diffs.items())[:2]]
+            bits = [param_label(k, v, p.raw) for k, v in list(diffs.items())[:2]]
         label = ", ".join(bits)
         if p.group is not None:
             label = f"{p.group_tag} · {label}" if label else p.group_title
@@ -468,7 +638,7 @@ class Axis:
 
 def sweep_axis(view: RunView) -> Axis:
     points = view.points
-    varying = [k for k in varying_params(points) if k != GROUP_KEY]
+    varying = varying_params(points)
     if view.groups:
         return Axis(
             False,
@@ -481,8 +651,9 @@ def sweep_axis(view: RunView) -> Axis:
     if numeric:
         key = numeric[0]
         others = [k for k in varying if k != key]
-        series = {p.id: esc(", ".join(param_label(k, p.params.get(k)) for k in others)) for p in points}
-        return Axis(True, param_title(key), {p.id: p.params[key] for p in points}, series)
+        raw = view.base_raw
+        series = {p.id: esc(", ".join(param_label(k, p.params.get(k), raw) for k in others)) for p in points}
+        return Axis(True, param_title(key, raw), {p.id: p.params[key] for p in points}, series)
     return Axis(
         False,
         "design point",

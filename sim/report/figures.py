@@ -30,6 +30,7 @@ from .data import (
     kpi_title,
     staffing,
     sweep_axis,
+    target_text,
     wait_tail,
 )
 
@@ -369,16 +370,8 @@ def validation_section(view: RunView) -> Section | None:
     built = sweep_figure(view, kpis, True, "Simulated (95% CI) against the closed form")
     if built is None:
         return None
-    fig, stats = built
-    checks = sum(c for c, _ in stats.values())
-    fails = sum(f for _, f in stats.values())
-    failing = [kpi_title(k, False) for k, (_, f) in stats.items() if f]
-    verdict = (
-        f"<strong>{fails} of {checks}</strong> exact values lie outside the simulated 95% "
-        f"confidence interval (red crosses; KPIs: {esc(', '.join(failing))})."
-        if fails
-        else f"All {checks} exact values lie inside the simulated 95% confidence intervals."
-    )
+    fig, _ = built
+    verdict = exact_verdict(*exact_checks(view))
     intro = (
         "Each dot is a simulated mean with its 95% confidence interval over replications. "
         "Black filled diamonds (solid lines) are formulas that are <em>exact</em> for the "
@@ -406,6 +399,36 @@ def validation_section(view: RunView) -> Section | None:
         _failure_table(view),
         nav="Validation",
     )
+
+
+def exact_checks(view: RunView) -> tuple[int, int, list[str]]:
+    """(exact values compared, how many lie outside their 95% CI, titles of those KPIs),
+    over every row of the summary the report shows (all design points, not only drawn ones)."""
+    s = view.summary
+    ana = s["analytic"].astype(float)
+    exact = s["analytic_exact"].astype("boolean").fillna(False).to_numpy(dtype=bool) & np.isfinite(ana)
+    shown = np.array(
+        [c in view.classes(str(dp)) for dp, c in zip(s["design_point"], s["class"], strict=True)], dtype=bool
+    )
+    ok = exact & shown
+    outside = ok & ((ana < s["ci_low"].astype(float)) | (ana > s["ci_high"].astype(float))).to_numpy()
+    failing = [kpi_title(k, False) for k in dict.fromkeys(s.loc[outside, "kpi"])]
+    return int(ok.sum()), int(outside.sum()), failing
+
+
+def exact_verdict(checks: int, fails: int, failing: Sequence[str]) -> str:
+    """The sentence on the exact checks, true for any count."""
+    if checks == 0:
+        return "No formula is exact for this scenario, so every comparison here is with an approximation."
+    if fails:
+        return (
+            f"<strong>{fails:,} of {checks:,}</strong> exact value{'s' if checks > 1 else ''} "
+            f"{'lie' if fails > 1 else 'lies'} outside the simulated 95% confidence interval "
+            f"(red crosses; KPIs: {esc(', '.join(failing))})."
+        )
+    if checks == 1:
+        return "The one exact value lies inside its simulated 95% confidence interval."
+    return f"All {checks:,} exact values lie inside the simulated 95% confidence intervals."
 
 
 def _failure_table(view: RunView) -> str:
@@ -540,20 +563,24 @@ def utilization_figure(view: RunView) -> go.Figure | None:
 
 
 def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
-    """Cost of each point, the axis title and a note on where the cost comes from."""
-    if view.has_kpi("cost_per_day"):
-        rows = view.rows("cost_per_day")
-        return (
-            {
-                dp: float(m)
-                for dp, m in zip(rows["design_point"], rows["mean"], strict=True)
-                if np.isfinite(float(m))
-            },
-            "cost per day (mean)",
-            "Cost: the run's cost model (<code>cost_per_day</code>).",
-        )
+    """Cost of each point, the axis title (with its unit) and where the cost comes from."""
+    cur = view.currency
+    obj = view.targets.objective
+    for kpi in ([obj] if obj else []) + ["cost_per_day"]:
+        if kpi is not None and view.has_kpi(kpi):
+            rows = view.rows(kpi)
+            return (
+                {
+                    dp: float(m)
+                    for dp, m in zip(rows["design_point"], rows["mean"], strict=True)
+                    if np.isfinite(float(m))
+                },
+                f"{kpi_title(kpi, currency=cur)}, mean",
+                f"Cost: the run's <code>{esc(kpi)}</code>"
+                + (" (the scenario's objective)." if kpi == obj else " (its cost model)."),
+            )
     listed = [d for d in view.manifest.get("design_points") or [] if isinstance(d, dict)]
-    for key, title in (("extra_cost_per_year", "extra cost per year"), ("cost_per_year", "cost per year")):
+    for key, title in (("extra_cost_per_year", "extra cost"), ("cost_per_year", "cost")):
         if not any(key in d for d in listed):
             continue
         nums = {str(d.get("id")): float(d[key]) for d in listed if finite([d.get(key)])}
@@ -563,7 +590,8 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
             labels = [view.point(dp).label if view.point(dp) else dp for dp in unpriced]
             note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
-            return nums, title, note
+            unit = " ".join(w for w in (cur, "per year") if w)
+            return nums, f"{title} ({unit})", note
     known = [p for p in view.points if p.scenario is not None]
     if not known:
         return None
@@ -590,135 +618,254 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
     return costs, title, note
 
 
-def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
-    if len(view.points) < 2 or not view.has_kpi("wait_h"):
+#: marker symbols of the trade-off chart's series, told apart without colour too
+SERIES_SYMBOLS = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "triangle-down",
+    "pentagon",
+    "hexagon",
+    "star-triangle-up",
+    "hourglass",
+    "cross",
+    "x",
+    "bowtie",
+)
+#: above this many points a chart drops error bars and long hover texts (page size)
+MANY_POINTS = 300
+
+
+def dodge(x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
+    """Offsets along x that set markers at the same (x, y) side by side.
+
+    Points whose x values are within ``width`` and whose y values are within 3 % of
+    the y range of each other form a cluster; each cluster is spread over
+    ``width`` per marker, centred on its mean x.  Hover texts keep the true x.
+    """
+    n = len(x)
+    out = np.zeros(n)
+    if n < 2 or width <= 0:
+        return out
+    yr = float(np.nanmax(y) - np.nanmin(y)) or 1.0
+    done = np.zeros(n, dtype=bool)
+    order = np.lexsort((y, x))
+    for i in order:
+        if done[i]:
+            continue
+        near = [j for j in order if not done[j] and abs(x[j] - x[i]) < width and abs(y[j] - y[i]) < 0.03 * yr]
+        if len(near) > 1:
+            for k, j in enumerate(near):
+                out[j] = (k - (len(near) - 1) / 2) * width
+        for j in near:
+            done[j] = True
+    return out
+
+
+def _best(view: RunView, ids: Sequence[str], cost: dict[str, float]) -> tuple[list[str], str]:
+    """The designs that meet every target and are best by the objective (else cheapest)."""
+    v = view.verdicts()
+    ok = [dp for dp in ids if v.get(dp) == "yes"]
+    if not ok:
+        return [], ""
+    obj = view.targets.objective
+    if obj is not None and view.has_kpi(obj):
+        r = view.rows(obj).set_index("design_point")["mean"].astype(float)
+        vals = {dp: float(r.get(dp, math.nan)) for dp in ok}
+        vals = {dp: x for dp, x in vals.items() if np.isfinite(x)}
+        by = "lowest" if view.targets.minimize else "highest"
+        what = f"{by} {kpi_title(obj, False)}"
+        if not view.targets.minimize:
+            vals = {dp: -x for dp, x in vals.items()}
+    else:
+        vals = {dp: cost[dp] for dp in ok}
+        what = "cheapest"
+    if not vals:
+        return [], ""
+    m = min(vals.values())
+    return [dp for dp, x in vals.items() if math.isclose(x, m, rel_tol=1e-9, abs_tol=1e-12)], what
+
+
+def tradeoff_section(view: RunView) -> Section | None:
+    targets = view.targets
+    ykpi, ycls = ("wait_h", ALL)
+    if targets.require:
+        ykpi, ycls = targets.require[0].kpi, targets.require[0].cls
+    if len(view.points) < 2 or not view.has_kpi(ykpi):
         return None
     costs = _costs(view)
     if costs is None:
         return None
     cost, xtitle, note = costs
-    w = view.rows("wait_h")
+    w = view.rows(ykpi, ycls)
     w = w[w["design_point"].isin(list(cost))]
     w = w[np.isfinite(w["mean"].astype(float))]
     if len(w) < 2:
         return None
+    cur = view.currency
+    share = is_share(ykpi)
+    yname = kpi_title(ykpi, False) + ("" if ycls == ALL else f" ({ycls} calls)")
+    ytitle = kpi_title(ykpi, currency=cur) + ("" if ycls == ALL else f", {ycls} calls")
     axis = sweep_axis(view)
-    colors = _series_colors(axis.series[p.id] for p in view.points)
-    fig = go.Figure()
-    pts = [view.point(dp) for dp in w["design_point"]]
+    ids = [str(dp) for dp in w["design_point"]]
+    pts = [view._by_id[dp] for dp in ids]
     mean = w["mean"].astype(float).to_numpy()
     lo = w["ci_low"].astype(float).to_numpy()
     hi = w["ci_high"].astype(float).to_numpy()
-    x = np.array([cost[p.id] for p in pts])  # type: ignore[union-attr]
-    feasible = hi <= standard_h
-    verdicts = np.where(
-        feasible,
-        "meets the standard",
-        np.where(lo > standard_h, "misses the standard", "not distinguishable from the standard"),
-    )
-    series = [axis.series[p.id] for p in pts]  # type: ignore[union-attr]
-    # few distinct costs (a staffing proxy): one category per cost, series side by side
-    levels = sorted({round(float(v), 9) for v in x})
-    grouped = len(levels) <= 6
-    xs: list[Any] = [f"{v:,.4g}" for v in x] if grouped else list(x)
-    best: list[int] = []
-    if feasible.any():
-        cmin = x[feasible].min()
-        best = [i for i in np.flatnonzero(feasible) if math.isclose(x[i], cmin, rel_tol=1e-9)]
-        for k, name in enumerate(dict.fromkeys(series[i] for i in best)):
-            idx = [i for i in best if series[i] == name]
-            fig.add_trace(
-                go.Scatter(  # under the design points, which stay visible on top
-                    x=[xs[i] for i in idx],
-                    y=mean[idx],
-                    mode="markers",
-                    name="cheapest feasible",
-                    legendgroup="best",
-                    showlegend=k == 0,
-                    legendrank=999,
-                    offsetgroup=name,
-                    marker=dict(
-                        symbol="star",
-                        size=30,
-                        color="rgba(242,197,0,0.75)",
-                        line=dict(width=1.5, color="#7a6200"),
-                    ),
-                    hovertext=[
-                        f"{pts[i].hover}<br><b>cheapest design that meets the standard</b>"  # type: ignore[union-attr]
-                        for i in idx
-                    ],
-                    hoverinfo="text",
-                )
-            )
-    for name in dict.fromkeys(series):
+    x = np.array([cost[dp] for dp in ids])
+    verdict = view.verdicts()
+    many = len(ids) > MANY_POINTS
+    xr = float(x.max() - x.min())
+    width = 0.012 * (xr if xr > 0 else max(abs(float(x.max())), 1.0))
+    xs = x + (dodge(x, mean, width) if not many else 0.0)
+    series = [axis.series.get(dp, "") for dp in ids]
+    names = list(dict.fromkeys(series))
+    colors = _series_colors(names)
+    symbols = {n: SERIES_SYMBOLS[i % len(SERIES_SYMBOLS)] for i, n in enumerate(names)}
+    best, best_by = _best(view, ids, cost)
+    fig = go.Figure()
+    words = {
+        "yes": "meets every target",
+        "no": "misses a target",
+        "unclear": "not distinguishable from a target",
+    }
+
+    def fx(v: float) -> str:
+        return f"{v:,.4g}"
+
+    def fy(v: float) -> str:
+        return _fmt(v, share)
+
+    for name in names:
         idx = [i for i, s in enumerate(series) if s == name]
+        if targets.require:
+            sym = [symbols[name] + ("" if verdict.get(ids[i]) == "yes" else "-open") for i in idx]
+        else:
+            sym = [symbols[name]] * len(idx)
+        if many:
+            hover = [f"{esc(pts[i].label)}<br>{fx(x[i])} · {fy(mean[i])}" for i in idx]
+        else:
+            hover = [
+                f"{pts[i].hover}<br>{esc(xtitle)}: <b>{fx(x[i])}</b><br>{esc(yname)} "
+                f"<b>{fy(mean[i])}</b> [{fy(lo[i])}, {fy(hi[i])}]"
+                + (f"<br>{words.get(verdict.get(ids[i], ''), '')}" if targets.require else "")
+                for i in idx
+            ]
         fig.add_trace(
             go.Scatter(
-                x=[xs[i] for i in idx],
+                x=xs[idx],
                 y=mean[idx],
                 mode="markers",
                 name=name or "design points",
                 legendrank=100,
-                offsetgroup=name,
                 marker=dict(
-                    size=12,
-                    color=colors.get(name, PALETTE[0]),
-                    symbol=["circle" if feasible[i] else "circle-open" for i in idx],
-                    line=dict(width=2, color=colors.get(name, PALETTE[0])),
+                    size=8 if many else 13,
+                    color=colors[name],
+                    symbol=sym,
+                    line=dict(width=2, color=colors[name]),
                 ),
-                error_y=dict(type="data", array=hi[idx] - mean[idx], arrayminus=mean[idx] - lo[idx], width=6),
-                hovertext=[
-                    f"{pts[i].hover}<br>{esc(xtitle)}: {x[i]:,.4g}<br>mean wait "  # type: ignore[union-attr]
-                    f"<b>{mean[i]:.3g} h</b> [{lo[i]:.3g}, {hi[i]:.3g}]<br>{verdicts[i]}"
-                    for i in idx
-                ],
+                error_y=None
+                if many
+                else dict(
+                    type="data",
+                    array=hi[idx] - mean[idx],
+                    arrayminus=mean[idx] - lo[idx],
+                    width=5,
+                    color=colors[name],
+                ),
+                hovertext=hover,
                 hoverinfo="text",
             )
         )
-    fig.add_hline(
-        y=standard_h,
-        line=dict(color=FAIL, dash="dash", width=2),
-        annotation_text=f"standard: mean wait ≤ {standard_h:g} h",
-        annotation_position="top right",
-    )
-    best_txt = "No design meets the standard at this precision."
     if best:
-        cmin = x[best[0]]
-        names = ", ".join(f"{pts[i].label} ({mean[i]:.2f} h)" for i in best)  # type: ignore[union-attr]
-        best_txt = (
-            f"Cheapest design{'s' if len(best) > 1 else ''} that meet"
-            f"{'' if len(best) > 1 else 's'} the standard (upper 95% limit ≤ "
-            f"{standard_h:g} h), marked with a star: <strong>{esc(names)}</strong> at "
-            f"{esc(xtitle)} = {cmin:,.4g}."
+        idx = [ids.index(dp) for dp in best]
+        fig.add_trace(
+            go.Scatter(  # drawn last, a ring around the design points so they stay visible
+                x=xs[idx],
+                y=mean[idx],
+                mode="markers",
+                name=f"best that meets the targets ({best_by})",
+                legendrank=999,
+                marker=dict(
+                    symbol="star-open", size=34, color="#b8860b", line=dict(width=3, color="#b8860b")
+                ),
+                hovertext=[f"{pts[i].hover}<br><b>best design that meets every target</b>" for i in idx],
+                hoverinfo="text",
+            )
         )
+    for t in targets.require:
+        if t.kpi == ykpi and t.cls == ycls:
+            fig.add_hline(
+                y=t.bound,
+                line=dict(color=FAIL, dash="dash", width=2),
+                annotation_text=f"target: {esc(yname)} {esc(target_text(t, cur))}",
+                annotation_position="top right",
+            )
+    yaxis = dict(title=dict(text=esc(ytitle)), rangemode="tozero", automargin=True)
+    if share:
+        yaxis["tickformat"] = ".0%"
     fig.update_layout(
         **base_layout(
-            title=dict(text=f"Cost against mean wait (standard {standard_h:g} h)", x=0.5, xanchor="center"),
+            title=dict(text=f"{esc(xtitle.split(' (')[0])} against {esc(yname)}", x=0.5, xanchor="center"),
             xaxis=dict(
                 title=dict(text=esc(xtitle)),
+                type="linear",
                 automargin=True,
-                **(
-                    {
-                        "type": "category",
-                        "categoryorder": "array",
-                        "categoryarray": [f"{v:,.4g}" for v in levels],
-                    }
-                    if grouped
-                    else {}
-                ),
+                separatethousands=True,
+                exponentformat="none",
+                rangemode="tozero",
+                zeroline=True,
             ),
-            yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
-            **({"scattermode": "group", "scattergap": 0.5} if grouped else {}),
+            yaxis=yaxis,
+            legend=dict(title=dict(text=esc(_legend_title(view))), font=dict(size=13)),
         )
     )
-    intro = (
-        "Every design point: its cost against its mean wait (95% CI). Filled markers meet "
-        f"the standard of a mean wait ≤ {standard_h:g} h with 95% confidence; open markers "
-        f"do not (or cannot be told apart at this precision). {note} {best_txt}"
-    )
+    intro = f"Every design point: {esc(xtitle.split(' (')[0])} against {esc(yname)}"
+    intro += " (95% CI)." if not many else f" ({len(ids):,} points; error bars left out at this size)."
+    if not many and np.any(dodge(x, mean, width) != 0):
+        intro += " Markers at the same place are set side by side; hover shows their exact values."
+    intro += f" {note} "
+    other = [t for t in targets.require if not (t.kpi == ykpi and t.cls == ycls)]
+    if targets.require:
+        intro += (
+            "Filled markers meet every target of the scenario with 95% confidence, open ones "
+            "do not (or cannot be told apart at this precision); the dashed line is the "
+            f"target on {esc(yname)}."
+        )
+        if other:
+            intro += (
+                " Other targets: " + esc(", ".join(target_text(t, cur) + f" on {t.kpi}" for t in other)) + "."
+            )
+        if best:
+            label = "; ".join(f"{view._by_id[dp].label}" for dp in best)
+            i = ids.index(best[0])
+            intro += (
+                f" <strong>Recommendation: {esc(label)}</strong> ({esc(best_by)} among the designs "
+                f"that meet every target; {esc(xtitle)} {fx(x[i])}, {esc(yname)} {fy(mean[i])}), "
+                "marked with a star."
+            )
+        else:
+            intro += " <strong>No design meets every target at this precision.</strong>"
+    else:
+        intro += (
+            "The scenario sets no targets (a <code>[targets]</code> section), so no design is "
+            "marked as meeting them and none is recommended."
+        )
     return Section(
-        "tradeoffs", "Trade-offs: cost against waiting", intro, [Chart("tradeoff", fig)], nav="Trade-offs"
+        "tradeoffs",
+        f"Trade-offs: {xtitle.split(' (')[0]} against {yname}",
+        intro,
+        [Chart("tradeoff", fig)],
+        nav="Trade-offs",
     )
+
+
+def _legend_title(view: RunView) -> str:
+    if view.groups:
+        return "study part"
+    axis = sweep_axis(view)
+    return "" if not any(axis.series.values()) else "series"
 
 
 # ---------------------------------------------------------------------------
@@ -1146,15 +1293,16 @@ def teaching_figure(initial_rho: float = 0.75, service_h: float = 2.0) -> go.Fig
     return fig
 
 
-def teaching_section() -> Section:
+def teaching_section(view: RunView | None = None) -> Section:
     intro = (
         "The M/M/s formula (Erlang C) at the same utilization for 1, 2, 3 and 4 technicians "
         "sharing one queue. Move the slider: the dots slide along their curves. With one "
         "technician the mean wait is ρ/(1−ρ) service times, so it doubles between 75% and 86% "
         "and grows without bound as ρ approaches 1. Pooling territories keeps each technician "
         "just as busy yet cuts the wait, because a call waits only when every technician of the "
-        "team is busy. Dupit's status quo is ρ = 0.75 with 2-h repairs: 3 service times = 6 h "
-        "for one rep per territory."
+        f"team is busy. At ρ = 0.75 one technician's calls wait {_wq_in_service_times(0.75, 1):.2g} "
+        f"service times on average, a team of two's {_wq_in_service_times(0.75, 2):.2g}, "
+        f"of four {_wq_in_service_times(0.75, 4):.2g}."
     )
     return Section(
         "teaching",
@@ -1209,3 +1357,7 @@ def _darker(hex_color: str, factor: float = 0.6) -> str:
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
+
+
+def map_section(view: RunView) -> Section | None:
+    return None
