@@ -7,6 +7,7 @@ under a few seconds.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -26,7 +27,7 @@ from sim.report import PLOTLY_JS, REPORT, write_report
 from sim.report.data import load_view, param_label, wait_tail
 from sim.report.figures import RHO_STEPS, teaching_figure
 from sim.results import ResultsError, read_run, run_id, write_run
-from sim.runner import manifest, manifest_head, run_experiment
+from sim.runner import machine_layout, manifest, manifest_head, run_experiment
 from sim.stats import welch_moving_average as welch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,14 +169,16 @@ STUDY = {
 
 #: what a study module hands the report through the manifest: titles, tags, its targets
 STUDY_ENTRY = {
-    "name": "mini study",
-    "parts": {
-        "baseline": "Status quo",
-        "proposal1": {"title": "P1 fewer machines", "tag": "P1"},
-        "proposal3": {"title": "P3 pooled teams", "tag": "P3"},
-        "proposal4": "P4: priority",
-    },
-    "targets": {"require": ["wait_h <= 2"]},
+    "name": "mini",
+    "title": "mini study",
+    "group_key": "study.part",
+    "groups": [
+        {"key": "baseline", "title": "Status quo", "short": "Status quo"},
+        {"key": "proposal1", "title": "P1 fewer machines", "short": "P1"},
+        {"key": "proposal3", "title": "P3 pooled teams", "short": "P3"},
+        {"key": "proposal4", "title": "P4 priority", "short": "P4"},
+    ],
+    "design_cost": {"key": "extra_cost_per_year", "title": "extra cost", "unit": "per year"},
 }
 
 
@@ -211,6 +214,7 @@ def make_run(
         exp.summary,
         exp.calls,
         exp.series if series else None,
+        machine_layout(points),
     )
 
 
@@ -236,6 +240,7 @@ def make_study(
     exp.scenario = study
     man = manifest(exp, manifest_head(study, points, ["dupit"], "<study>", records))
     man["study"] = STUDY_ENTRY
+    man["targets"] = {"require": [{"kpi": "wait_h", "class": "all", "op": "<=", "bound": 2.0}]}
     for d in man["design_points"]:
         if not point_scenarios:
             d.pop("scenario", None)
@@ -537,7 +542,7 @@ def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
     )
     run = make_run(tmp_path, text, records=False)
     html = write_report(run).read_text(encoding="utf-8")
-    assert "cost (per day), mean" in html and "No cost data" not in html
+    assert "cost per day, mean" in html and "No cost data" not in html
     assert "no targets" in html and "Recommendation" not in html  # nothing to meet
 
 
@@ -614,7 +619,7 @@ def test_targets_drive_the_table_the_lines_and_the_recommendation(tmp_path: Path
     # the cheapest design that meets the target: 2 technicians
     assert "Recommendation: 2 technicians" in html
     fig = chart(build_sections(view), "tradeoff")
-    assert fig.layout.xaxis.type == "linear" and "cost (per day)" in fig.layout.xaxis.title.text
+    assert fig.layout.xaxis.type == "linear" and fig.layout.xaxis.title.text == "cost per day, mean"
     assert [s.y0 for s in fig.layout.shapes] == [bound]  # the target line, and only it
     stars = [t for t in fig.data if t.marker.symbol == "star-open"]
     assert len(stars) == 1 and len(stars[0].x) == 1
@@ -637,16 +642,17 @@ def test_a_class_target_and_a_share(tmp_path: Path) -> None:
     assert len([v for v in verdicts if v]) == 2
 
 
-def test_study_targets_come_from_its_manifest_entry(tmp_path: Path) -> None:
+def test_study_titles_come_from_its_manifest_entry(tmp_path: Path) -> None:
     view = load_view(read_run(make_study(tmp_path)))
-    assert view.targets.source == "study" and [t.text for t in view.targets.require] == ["wait_h <= 2"]
+    assert [t.text for t in view.targets.require] == ["wait_h <= 2"]
     assert [p.group_tag for p in view.points] == ["Status quo", "P1", "P3", "P4"]
+    assert view.groups == ["baseline", "proposal1", "proposal3", "proposal4"]
 
 
 def test_no_dupit_words_in_the_generic_report() -> None:
     for path in (ROOT / "sim" / "report").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        assert "Dupit" not in text and "proposal" not in text, path
+        text = path.read_text(encoding="utf-8").lower()
+        assert "dupit" not in text and "proposal" not in text and "standard_h" not in text, path
 
 
 def test_labels_name_list_items(sweep_run: Path) -> None:
@@ -721,3 +727,156 @@ def test_report_command_self_contained(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "<script src=" not in (run / REPORT).read_text(encoding="utf-8")
+
+
+GEO_SWEEP = """
+[meta]
+name = "geo-sweep"
+
+[run]
+horizon_h = 800.0
+warmup_h = 50.0
+replications = 2
+seed = 4
+
+[fleet]
+machines = 15
+time_to_failure_h = { dist = "exponential", mean = 60.0 }
+
+[territories]
+count = 2
+width_km = 10.0
+height_km = 8.0
+
+[travel]
+mode = "geometry"
+speed_kmh = 30.0
+
+[repair]
+time_h = { dist = "exponential", mean = 1.5 }
+
+[sweep]
+"territories.pooled" = [2, 1]
+"""
+
+
+def test_map_of_a_geography_run(tmp_path: Path, sweep_report: str) -> None:
+    from sim.report import build_sections
+
+    run = make_run(tmp_path, GEO_SWEEP, records=False)
+    machines = pd.read_parquet(run / "machines.parquet")  # recorded by the run: 2 x 15 per point
+    assert machines.groupby("design_point").size().to_dict() == {"dp000": 30, "dp001": 30}
+    one = machines[machines["design_point"] == "dp001"]  # pooled = 1: two teams of one territory
+    assert sorted(one["team"].unique()) == [0, 1]
+    assert one["x_km"].between(0, 10).all() and one["y_km"].between(0, 8).all()
+    both = machines[machines["design_point"] == "dp000"]  # one team: territory 1 east of 0
+    assert both.loc[both["territory"] == 1, "x_km"].between(10, 20).all()
+    view = load_view(read_run(run))
+    sections = build_sections(view)
+    assert "map" in [s.id for s in sections]
+    fig = chart(sections, "map")
+    first = [t for t in fig.data if t.visible]
+    bases = next(t for t in first if t.name == "technician base")
+    assert list(zip(bases.x, bases.y, strict=True)) == [(5.0, 4.0), (15.0, 4.0)]  # territory centres
+    assert sum(len(t.x) for t in first if t.name.startswith("machines")) == 30
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert len(fig.layout.updatemenus[0].buttons) == 2  # one entry per layout
+    assert "id='map'" not in sweep_report  # no geometry, no map
+
+
+def test_map_shows_the_given_places_of_a_locations_csv(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "located_machines.toml").read_text()
+    csv_path = ROOT / "scenarios" / "data" / "clustered_machines.csv"
+    text = text.replace('"data/clustered_machines.csv"', json.dumps(str(csv_path)))
+    text = text.replace("horizon_h = 20000.0", "horizon_h = 500.0").replace(
+        "replications = 5", "replications = 2"
+    )
+    run = make_run(tmp_path, text, records=False)
+    given = pd.read_csv(csv_path)
+    rec = pd.read_parquet(run / "machines.parquet")
+    # team-local km: the second territory sits east of the first (teams of 2, side by side)
+    expect = given["x_km"] + 10.0 * given["territory"]
+    assert np.allclose(rec["x_km"], expect) and np.allclose(rec["y_km"], given["y_km"])
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "given places, locations CSV" in html
+
+
+def test_a_big_sweep_is_thinned_not_dropped(tmp_path: Path) -> None:
+    from sim.report import build_sections
+    from sim.report.data import MAX_SERIES, MAX_TABLE_POINTS
+
+    run = big_run(tmp_path, 400)  # 40 rates x 10 staffing levels
+    view = load_view(read_run(run))
+    sections = build_sections(view)
+    fig = chart(sections, "validation")
+    series = {t.name for t in fig.data if "technician" in t.name}
+    assert len(series) <= MAX_SERIES and "Drawn: 8 of 10 series" in sections[1].intro
+    table = next(s for s in sections if s.id == "summary").html
+    assert table.count("<tr>") == 1 + MAX_TABLE_POINTS and "Showing 200 of 400 design points" in table
+    ts = chart(sections, "timeseries")
+    assert len(ts.layout.updatemenus[0].buttons) == 12
+    # the sentence counts every exact value of the run, drawn or not
+    from sim.report.figures import exact_checks
+
+    assert exact_checks(view)[0] > 400
+    html = write_report(run).read_text(encoding="utf-8")
+    assert f"All {exact_checks(view)[0]:,} exact values" in html or "exact values lie outside" in html
+
+
+BIG_SEED = """
+[meta]
+name = "big-sweep"
+
+[run]
+horizon_h = 400.0
+warmup_h = 20.0
+replications = 2
+seed = 9
+
+[fleet]
+calls_per_h = 0.2
+
+[repair]
+time_h = { dist = "exponential", mean = 2.0 }
+
+[costs]
+technician_per_h = 30.0
+
+[sweep]
+"fleet.calls_per_h" = [0.1, 0.2, 0.3, 0.4]
+"territories.technicians" = [1, 2]
+"""
+
+
+def big_run(base: Path, n: int) -> Path:
+    """A run folder shaped like an ``n``-point sweep (40 call rates x n/40 staffing levels),
+    its rows tiled from an 8-point real run: the report sees what a real sweep gives it."""
+    real = read_run(make_run(base / "seed", BIG_SEED, records=False))
+    man = copy.deepcopy(real.manifest)
+    src = man["design_points"]
+    points, summ, reps, series = [], [], [], []
+    for i in range(n):
+        rate, tech = round(0.01 * (i % 40 + 1), 2), i // 40 + 1
+        s = src[i % len(src)]
+        dp = f"dp{i:04d}"
+        entry = copy.deepcopy(s)
+        entry["id"] = dp
+        entry["params"] = {"fleet.calls_per_h": rate, "territories.technicians": tech}
+        entry["scenario"]["fleet"]["calls_per_h"] = rate
+        entry["scenario"]["territories"]["technicians"] = tech
+        points.append(entry)
+        for table, out in ((real.summary, summ), (real.replications, reps), (real.series, series)):
+            rows = table[table["design_point"] == s["id"]].copy()
+            rows["design_point"] = dp
+            out.append(rows)
+    man["design_points"] = points
+    man["tasks"] = [{**t, "design_point": p["id"]} for p in points for t in man["tasks"][:2]]
+    return write_run(
+        base / "runs",
+        run_id(f"big-{n}", f"{n:08d}"),
+        man,
+        pd.concat(reps, ignore_index=True),
+        pd.concat(summ, ignore_index=True),
+        None,
+        pd.concat(series, ignore_index=True),
+    )

@@ -35,15 +35,15 @@ from .figures import (
     Section,
     distribution_section,
     geography_section,
-    map_section,
     parts_section,
     teaching_section,
     timeseries_section,
     tradeoff_section,
     validation_section,
 )
+from .map import map_section
 from .page import render, summary_section
-from .targets import Target, Targets
+from .targets import Targets
 
 REPORT = "report.html"
 PLOTLY_JS = "plotly.min.js"
@@ -108,7 +108,6 @@ def _place_plotly_js(run_dir: Path, js: str) -> str:
 
 def write_report(
     run_dir: str | Path,
-    standard_h: float | None = None,
     *,
     targets: Targets | None = None,
     self_contained: bool = False,
@@ -119,11 +118,9 @@ def write_report(
     ----------
     run_dir : path
         A run folder written by :func:`sim.results.write_run`.
-    standard_h : float, optional
-        Shorthand for the target ``wait_h <= standard_h`` (overrides the run's targets).
     targets : Targets, optional
         The targets to judge designs by; default the run's own (its scenario's
-        ``[targets]``, else its study's), none when it has none.
+        ``[targets]``), none when it has none.
     self_contained : bool
         Put plotly.js inside the page (about 4.5 MB more), for sending one file.
         Otherwise the page loads ``plotly.min.js`` from the results root (one copy
@@ -138,8 +135,6 @@ def write_report(
     view = load_view(run)
     if targets is not None:
         view.targets = targets
-    elif standard_h is not None:
-        view.targets = Targets((Target("wait_h", "<=", float(standard_h)),), source="caller")
     sections = build_sections(view)
     js = _plotly_js()
     if self_contained:

@@ -12,13 +12,16 @@ import copy
 import html
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim import kpis
 from sim.results import RunData
 
 from .targets import Target, Targets, run_targets
@@ -29,56 +32,6 @@ GROUP_KEY = "study.part"
 ALL = "all"
 #: the summary table's most design points (the full table is summary.csv)
 MAX_TABLE_POINTS = 200
-
-# KPI name -> (title, unit): the title says what, the unit how much, never both;
-# "share" KPIs are shown as percentages, "money" is the scenario's currency
-KPI_INFO: dict[str, tuple[str, str]] = {
-    "wait_h": ("mean wait", "h"),
-    "p_wait": ("P(wait > 0)", "share"),
-    "response_h": ("mean response time", "h"),
-    "restore_h": ("mean time to restore", "h"),
-    "sla_met": ("SLA met", "share"),
-    "utilization": ("technician utilization", "share"),
-    "utilization_onsite": ("on-site utilization", "share"),
-    "travel_share": ("share of time travelling", "share"),
-    "queue_len": ("calls waiting, time average", ""),
-    "machines_down": ("machines down, time average", ""),
-    "calls_per_day": ("completed calls", "per working day"),
-    "first_time_fix": ("first-time fix", "share"),
-    "visits_per_call": ("visits per call", ""),
-    "fill_rate_van": ("van fill rate", "share"),
-    "fill_rate_depot": ("depot fill rate", "share"),
-    "part_wait_h": ("delay for parts per call", "h"),
-    "van_on_hand": ("parts on hand per van, time average", ""),
-    "van_backorders": ("van backorders, time average", ""),
-    "depot_on_hand": ("parts on hand at the depot, time average", ""),
-    "depot_backorders": ("depot backorders, time average", ""),
-    "van_demand_per_h": ("van part demands", "per h"),
-    "depot_demand_per_h": ("depot part demands", "per h"),
-    "van_delay_per_demand_h": ("van delay per part demand", "h"),
-    "depot_delay_per_demand_h": ("depot delay per part demand", "h"),
-    "emergency_per_day": ("emergency shipments", "per day"),
-    "parts_cost_per_day": ("parts cost", "money per day"),
-    "overtime_h_per_week": ("overtime per technician", "h per week"),
-    "cost_per_call": ("cost per call", "money"),
-    "cost_per_day": ("cost", "money per day"),
-    "cost_downtime_per_day": ("downtime cost", "money per day"),
-    "trip_km": ("mean trip length", "km"),
-    "trip_h": ("mean trip time", "h"),
-    "off_territory_share": ("trips outside the home territory", "share"),
-}
-
-#: KPIs whose rows exist per service class (the rest are overall only)
-CLASS_KPIS_PREFIX = (
-    "wait_h",
-    "p_wait",
-    "response_h",
-    "restore_h",
-    "p_wait_gt_",
-    "sla_met",
-    "queue_len",
-    "calls_per_day",
-)
 
 #: scenario keys -> (title, unit) for axes, legends and design labels
 PARAM_TITLES: dict[str, tuple[str, str]] = {
@@ -124,43 +77,67 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def kpi_unit(kpi: str, currency: str = "") -> str:
-    """The unit of a KPI in words ("" for counts and shares), money in ``currency``."""
-    if kpi.startswith("p_wait_gt_"):
-        return ""
-    unit = KPI_INFO.get(kpi, ("", ""))[1]
-    if unit == "share":
-        return ""
-    if unit.startswith("money"):
-        rest = unit[len("money") :].strip()
-        return " ".join(w for w in (currency, rest) if w)
-    if not unit and kpi not in KPI_INFO:
+_ABBREV = {"h": "hour", "day": "day", "week": "week", "year": "year"}
+#: units that only count things the title names: no unit shown
+COUNTS = ("calls", "machines", "parts", "visits")
+
+
+def _catalogue(kpi: str) -> tuple[str, str]:
+    """(title, unit) from the KPI catalogue; for a name it lacks, words from the name."""
+    try:
+        entry = kpis.lookup(kpi)
+    except KeyError:
         for suffix, u in _UNITS:
             if kpi.endswith(suffix):
-                return u
-    return unit
+                return kpi[: -len(suffix)].replace("_", " "), u
+        return kpi.replace("_", " "), ""
+    return entry.title_for(kpi), entry.unit
+
+
+def _said(title: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", title) is not None
+
+
+def kpi_unit(kpi: str, currency: str = "") -> str:
+    """The unit a KPI's title does not already say ("" for shares), money in ``currency``.
+
+    ``cost per day`` in ``money/day`` is ``EUR`` (nothing without a currency),
+    ``completed calls per working day`` in ``calls/day`` needs none, ``mean wait`` is ``h``.
+    """
+    title, unit = _catalogue(kpi)
+    if unit in ("", "share"):
+        return ""
+    num, _, den = unit.partition("/")
+    if num.startswith("per "):
+        num, den = "", num[4:]
+    num = num.replace("money", currency).strip()
+    if num and (_said(title, num) or (num in COUNTS and not den)):
+        num = ""
+    if den and re.search(rf"\bper (working )?({re.escape(den)}|{_ABBREV.get(den, den)})\b", title):
+        den = ""
+    if num and den:
+        return f"{num}/{den}"
+    return num or (f"per {den}" if den else "")
 
 
 def kpi_title(kpi: str, with_unit: bool = True, currency: str = "") -> str:
-    """``mean wait (h)``, ``cost (EUR per day)``, ``P(wait > 2 h)``: title and unit once."""
-    if kpi.startswith("p_wait_gt_") and kpi.endswith("h"):
-        x = kpi[len("p_wait_gt_") : -1]
-        return f"P(wait > {x} h)"
-    if kpi in KPI_INFO:
-        title = KPI_INFO[kpi][0]
-    else:
-        title = kpi
-        for suffix, _ in _UNITS:
-            if kpi.endswith(suffix):
-                title = kpi[: -len(suffix)]
-                break
-        title = title.replace("_", " ")
+    """The catalogue's title with the unit it does not already say: ``mean wait (h)``,
+    ``cost per day (EUR)``, ``P(wait > 2 h)``."""
+    title = _catalogue(kpi)[0]
     unit = kpi_unit(kpi, currency)
     return f"{title} ({unit})" if with_unit and unit else title
 
 
 def is_share(kpi: str) -> bool:
-    return kpi.startswith("p_wait_gt_") or KPI_INFO.get(kpi, ("", ""))[1] == "share"
+    return _catalogue(kpi)[1] == "share"
+
+
+def per_class(kpi: str) -> bool:
+    """Does the KPI have a row per service class (the catalogue says)?"""
+    try:
+        return kpis.lookup(kpi).per_class
+    except KeyError:
+        return False
 
 
 def target_text(t: Target, currency: str = "") -> str:
@@ -289,7 +266,7 @@ class Point:
     group_tag: str = ""  # a short name of the group for labels
     raw: Mapping[str, Any] | None = None  # the manifest's base scenario (names of list items)
 
-    @property
+    @cached_property
     def hover(self) -> str:
         """Escaped hover text: id, group, parameters."""
         lines = [f"<b>{esc(self.id)}</b>" + (f" · {esc(self.group_title)}" if self.group else "")]
@@ -353,6 +330,7 @@ class RunView:
         self._classes: dict[str, list[str]] | None = None
         self._rows: dict[tuple[str, str], pd.DataFrame] = {}
         self._by_kpi: dict[Any, pd.DataFrame] | None = None
+        self._axis: Axis | None = None
 
     def verdicts(self) -> dict[str, str]:
         """Design point -> ``yes`` (meets every target with 95% confidence), ``no`` (misses
@@ -410,7 +388,7 @@ class RunView:
         vals = vals[np.isfinite(vals)]
         return bool(len(vals)) and (not nonzero or bool((vals.abs() > 0).any()))
 
-    @property
+    @cached_property
     def usable(self) -> bool:
         """Does the summary have rows and the columns the charts read?"""
         s = self.summary
@@ -571,24 +549,21 @@ def load_view(run: RunData) -> RunView:
             sc = None
         p.scenario = sc
         points.append(p)
-    titles = study.get("parts") if isinstance(study.get("parts"), Mapping) else {}
-    groups = list(dict.fromkeys(p.group for p in points if p.group is not None))
+    entries = {str(g["key"]): g for g in study.get("groups") or [] if isinstance(g, Mapping) and "key" in g}
+    groups = [g for g in entries if any(p.group == g for p in points)]
+    groups += [g for g in dict.fromkeys(p.group for p in points if p.group is not None) if g not in groups]
     for p in points:
         if p.group is not None:
-            p.group_title, p.group_tag = _group_names(p.group, titles.get(p.group))
+            p.group_title, p.group_tag = _group_names(p.group, entries.get(p.group))
     _label_points(points, base)
     return RunView(run, points, base, groups, run_targets(m))
 
 
-def _group_names(key: str, entry: Any) -> tuple[str, str]:
-    """(title, short tag) of a study part from its manifest entry: a title, or
-    ``{"title", "tag"}``; the tag defaults to the title's words before a colon."""
-    if isinstance(entry, Mapping):
-        title = str(entry.get("title") or key)
-        tag = str(entry.get("tag") or "")
-    else:
-        title, tag = (str(entry), "") if entry else (key, "")
-    return title, tag or title.split(":", 1)[0].strip() or title
+def _group_names(key: str, entry: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(title, short name) of a study's group from its manifest entry ``{"key", "title",
+    "short"}`` (see :mod:`sim.studies`); the key itself when the entry is missing."""
+    title = str((entry or {}).get("title") or key)
+    return title, str((entry or {}).get("short") or title)
 
 
 def _label_points(points: Sequence[Point], base: Any) -> None:
@@ -634,9 +609,59 @@ class Axis:
     x: dict[str, Any]  # design point id -> x value
     series: dict[str, str]  # design point id -> series name ("" when one series)
     categories: list[str] = field(default_factory=list)
+    drawn: set[str] = field(default_factory=set)  # the points the sweep charts draw
+    note: str = ""  # what was left out, for the caption (HTML)
+
+    @property
+    def compact(self) -> bool:
+        """Many points drawn: plotly's own short hover texts keep the page small."""
+        return len(self.drawn) > COMPACT_POINTS
+
+
+#: sweep charts draw at most this many series (evenly chosen); the tables keep them all
+MAX_SERIES = 8
+#: above this many points a chart drops error bars and long hover texts (page size)
+MANY_POINTS = 300
+#: above this many points the sweep charts' hover texts are plotly's short ones
+COMPACT_POINTS = 100
+
+
+def _evenly(items: Sequence[Any], k: int) -> list[Any]:
+    """``k`` items evenly spread over ``items`` (the first and the last among them)."""
+    if len(items) <= k:
+        return list(items)
+    idx = np.unique(np.linspace(0, len(items) - 1, k).round().astype(int))
+    return [items[i] for i in idx]
+
+
+def _thin(axis: Axis, points: Sequence[Point]) -> Axis:
+    """Keep a readable, small number of series and points in the sweep charts."""
+    names = list(dict.fromkeys(axis.series[p.id] for p in points))
+    keep = set(_evenly(names, MAX_SERIES))
+    drawn = [p for p in points if axis.series[p.id] in keep]
+    notes = []
+    if len(keep) < len(names):
+        shown = [n for n in names if n in keep]
+        notes.append(f"{len(keep)} of {len(names):,} series ({esc('; '.join(shown[:3]))}, ...)")
+    if not axis.numeric and len(drawn) > MANY_POINTS:
+        drawn = _evenly(drawn, MANY_POINTS)
+        notes.append(f"{len(drawn)} evenly spread design points")
+    axis.drawn = {p.id for p in drawn}
+    if notes:
+        axis.note = (
+            f"Drawn: {' and '.join(notes)} of the {len(points):,} design points; every point "
+            "is in the summary table's file <code>summary.csv</code>."
+        )
+    return axis
 
 
 def sweep_axis(view: RunView) -> Axis:
+    if view._axis is None:
+        view._axis = _thin(_sweep_axis(view), view.points)
+    return view._axis
+
+
+def _sweep_axis(view: RunView) -> Axis:
     points = view.points
     varying = varying_params(points)
     if view.groups:
@@ -726,6 +751,19 @@ def staffing(sc: Any) -> tuple[float, str]:
     if sc.fleet.machines is not None:
         return 1000.0 * techs / (sc.fleet.machines * terr.count), "technicians per 1,000 machines"
     return float(techs), "technicians (territories x technicians per territory)"
+
+
+#: how far outside its interval an exact value must lie to count as a miss: a rounding
+#: margin, so that a formula's 1e-30 against an interval [0, 0] (no call waited in any
+#: replication) is not reported as a disagreement
+OUTSIDE_TOL = 1e-9
+
+
+def outside_ci(value: Any, lo: Any, hi: Any) -> Any:
+    """Does ``value`` lie outside ``[lo, hi]`` by more than a rounding margin (arrays too)?"""
+    v, a, b = (np.asarray(x, dtype=float) for x in (value, lo, hi))
+    tol = OUTSIDE_TOL * np.maximum(1.0, np.abs(v))
+    return (v < a - tol) | (v > b + tol)
 
 
 def finite(values: Iterable[Any]) -> list[float]:

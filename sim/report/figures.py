@@ -20,14 +20,17 @@ from sim.stats import welch_moving_average
 
 from .data import (
     ALL,
-    CLASS_KPIS_PREFIX,
+    MANY_POINTS,
     Axis,
     Point,
     RunView,
+    _evenly,
     esc,
     finite,
     is_share,
     kpi_title,
+    outside_ci,
+    per_class,
     staffing,
     sweep_axis,
     target_text,
@@ -147,7 +150,7 @@ def _kpi_order(kpis: Sequence[str]) -> list[str]:
 
 
 def _has_class_rows(kpi: str) -> bool:
-    return any(kpi == p or (p.endswith("_") and kpi.startswith(p)) for p in CLASS_KPIS_PREFIX)
+    return per_class(kpi)
 
 
 def _series_colors(names: Sequence[str]) -> dict[str, str]:
@@ -179,6 +182,16 @@ def _dropdown(
     )
 
 
+def sig(values: Any, digits: int = 5) -> np.ndarray:
+    """Values rounded to ``digits`` significant digits: what a chart can show, and a
+    third of the JSON of full doubles."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0.0)
+    scale = 10.0 ** (digits - 1 - mag)
+    return np.where(np.isfinite(v), np.round(v * scale) / scale, v)
+
+
 def _fmt(x: float, share: bool = False) -> str:
     if x is None or not np.isfinite(x):
         return "-"
@@ -205,7 +218,7 @@ def _sweep_traces(
     shown_legend = {"exact": False, "approx": False}
     for cls in classes:
         rows = view.rows(kpi, cls)
-        rows = rows[[cls in view.classes(dp) for dp in rows["design_point"]]]
+        rows = rows[[dp in axis.drawn and cls in view.classes(dp) for dp in rows["design_point"]]]
         rows = rows[np.isfinite(rows["mean"].astype(float))]
         if rows.empty:
             continue
@@ -217,7 +230,8 @@ def _sweep_traces(
             cls_txt = "" if cls == ALL else f" · {esc(cls)} calls"
             label = (name or "simulated") + cls_txt
             hover = [
-                f"{p.hover}<br>{esc(kpi_title(kpi))}{cls_txt}: <b>{_fmt(m, share)}</b> "
+                f"{esc(p.label) if axis.compact else p.hover}<br>{esc(kpi_title(kpi))}{cls_txt}: "
+                f"<b>{_fmt(m, share)}</b> "
                 f"[{_fmt(lo, share)}, {_fmt(hi, share)}] (95% CI, n={int(n)})"
                 for p, m, lo, hi, n in zip(
                     pts, sub["mean"], sub["ci_low"], sub["ci_high"], sub["n"], strict=True
@@ -229,7 +243,7 @@ def _sweep_traces(
             color = colors.get(name, PALETTE[0])
             sim = go.Scatter(
                 x=x,
-                y=mean,
+                y=sig(mean),
                 mode="markers" + ("+lines" if axis.numeric else ""),
                 name=label,
                 legendgroup=label,
@@ -240,10 +254,15 @@ def _sweep_traces(
                 ),
                 line=dict(color=color, width=1.5),
                 error_y=dict(
-                    type="data", array=hi - mean, arrayminus=mean - lo, thickness=1.8, width=6, color=color
+                    type="data",
+                    array=sig(hi - mean),
+                    arrayminus=sig(mean - lo),
+                    thickness=1.8,
+                    width=6,
+                    color=color,
                 ),
-                hovertext=hover,
-                hoverinfo="text",
+                hovertext=None if axis.compact else hover,
+                hoverinfo="x+y+name" if axis.compact else "text",
             )
             if not with_analytic or "analytic" not in sub:
                 traces.append(sim)
@@ -261,7 +280,7 @@ def _sweep_traces(
                 traces.append(
                     go.Scatter(
                         x=[x[i] for i in idx],
-                        y=ana[idx],
+                        y=sig(ana[idx]),
                         mode="markers" + ("+lines" if axis.numeric else ""),
                         name="exact formula" if is_exact else "approximation",
                         legendgroup=kind,
@@ -275,20 +294,22 @@ def _sweep_traces(
                             line=dict(width=2, color=col),
                         ),
                         line=dict(color=col, width=2, dash="solid" if is_exact else "dash"),
-                        hovertext=[
+                        hovertext=None
+                        if axis.compact
+                        else [
                             f"{pts[i].hover}<br>{esc(models[i])} "
                             f"({'exact' if is_exact else 'approximation'}): "
                             f"<b>{_fmt(ana[i], share)}</b>{cls_txt}"
                             for i in idx
                         ],
-                        hoverinfo="text",
+                        hoverinfo="x+y+name" if axis.compact else "text",
                     )
                 )
                 shown_legend[kind] = True
             traces.append(sim)
             ok = exact & np.isfinite(ana)
             checks += int(ok.sum())
-            bad = ok & ((ana < lo) | (ana > hi))
+            bad = ok & outside_ci(ana, lo, hi)
             for i in np.flatnonzero(bad):
                 failures += 1
                 fail_x.append(x[i])
@@ -380,6 +401,8 @@ def validation_section(view: RunView) -> Section | None:
         f"{verdict} With 95% intervals about one exact check in twenty misses by chance; "
         "a miss that repeats across points or grows with the sweep is a real disagreement."
     )
+    if sweep_axis(view).note:
+        intro += " " + sweep_axis(view).note
     charts = [Chart("validation", fig, tall=True)]
     util = utilization_figure(view)
     if util is not None:
@@ -411,7 +434,7 @@ def exact_checks(view: RunView) -> tuple[int, int, list[str]]:
         [c in view.classes(str(dp)) for dp, c in zip(s["design_point"], s["class"], strict=True)], dtype=bool
     )
     ok = exact & shown
-    outside = ok & ((ana < s["ci_low"].astype(float)) | (ana > s["ci_high"].astype(float))).to_numpy()
+    outside = ok & outside_ci(ana, s["ci_low"], s["ci_high"])
     failing = [kpi_title(k, False) for k in dict.fromkeys(s.loc[outside, "kpi"])]
     return int(ok.sum()), int(outside.sum()), failing
 
@@ -438,12 +461,12 @@ def _failure_table(view: RunView) -> str:
     shown = np.array(
         [c in view.classes(dp) for dp, c in zip(s["design_point"], s["class"], strict=True)], dtype=bool
     )
-    outside = ((ana < s["ci_low"].astype(float)) | (ana > s["ci_high"].astype(float))).to_numpy()
+    outside = outside_ci(ana, s["ci_low"], s["ci_high"])
     bad = s[exact & outside & shown]
     if bad.empty:
         return ""
     rows = []
-    for _, r in bad.iterrows():
+    for _, r in bad.head(MAX_FAILURE_ROWS).iterrows():
         p = view.point(r["design_point"])
         share = is_share(r["kpi"])
         rows.append(
@@ -453,9 +476,15 @@ def _failure_table(view: RunView) -> str:
             f"<td class=num>{_fmt(r['mean'], share)} [{_fmt(r['ci_low'], share)}, "
             f"{_fmt(r['ci_high'], share)}]</td></tr>"
         )
+    more = (
+        f"<p class=caption>The first {len(rows)} of {len(bad):,}; every row is in "
+        "<code>summary.csv</code>.</p>"
+        if len(bad) > len(rows)
+        else ""
+    )
     return (
         "<details><summary>Exact values outside the 95% CI "
-        f"({len(rows)})</summary><div class=table-wrap><table class=data><thead><tr>"
+        f"({len(bad):,})</summary>{more}<div class=table-wrap><table class=data><thead><tr>"
         "<th>point</th><th>design</th><th>class</th><th>KPI</th><th>model</th>"
         "<th>exact</th><th>simulated [95% CI]</th></tr></thead><tbody>"
         + "".join(rows)
@@ -466,13 +495,13 @@ def _failure_table(view: RunView) -> str:
 def utilization_figure(view: RunView) -> go.Figure | None:
     w = view.rows("wait_h").set_index("design_point")
     u = view.rows("utilization").set_index("design_point")
-    common = [p for p in view.points if p.id in w.index and p.id in u.index]
+    axis = sweep_axis(view)
+    common = [p for p in view.points if p.id in w.index and p.id in u.index and p.id in axis.drawn]
     if len(common) < 3:
         return None
     um = u.loc[[p.id for p in common], "mean"].astype(float)
     if um.round(2).nunique() < 3 or not np.isfinite(um).all():
         return None
-    axis = sweep_axis(view)
     colors = _series_colors(axis.series[p.id] for p in view.points)
     fig = go.Figure()
     series = [axis.series[p.id] for p in common]
@@ -485,8 +514,8 @@ def utilization_figure(view: RunView) -> go.Figure | None:
         order = np.argsort(x)
         color = colors.get(name, PALETTE[0])
         sim = go.Scatter(
-            x=x,
-            y=y,
+            x=sig(x),
+            y=sig(y),
             mode="markers",
             name=name or "simulated",
             legendgroup=name,
@@ -505,7 +534,8 @@ def utilization_figure(view: RunView) -> go.Figure | None:
                 width=0,
             ),
             hovertext=[
-                f"{p.hover}<br>utilization {xi:.1%}, mean wait <b>{yi:.3g} h</b>"
+                f"{esc(p.label) if axis.compact else p.hover}<br>utilization {xi:.1%}, "
+                f"mean wait <b>{yi:.3g} h</b>"
                 for p, xi, yi in zip(pts, x, y, strict=True)
             ],
             hoverinfo="text",
@@ -522,8 +552,8 @@ def utilization_figure(view: RunView) -> go.Figure | None:
             col = EXACT if is_exact else APPROX
             fig.add_trace(
                 go.Scatter(
-                    x=ua[idx],
-                    y=wa[idx],
+                    x=sig(ua[idx]),
+                    y=sig(wa[idx]),
                     mode="markers+lines" if axis.numeric else "markers",
                     name="exact formula" if is_exact else "approximation",
                     legendgroup=kind,
@@ -537,7 +567,9 @@ def utilization_figure(view: RunView) -> go.Figure | None:
                     ),
                     line=dict(color=col, dash="solid" if is_exact else "dash"),
                     hovertext=[
-                        f"{pts[i].hover}<br>formula: utilization {ua[i]:.1%}, wait {wa[i]:.3g} h" for i in idx
+                        f"{esc(pts[i].label) if axis.compact else pts[i].hover}<br>formula: utilization "
+                        f"{ua[i]:.1%}, wait {wa[i]:.3g} h"
+                        for i in idx
                     ],
                     hoverinfo="text",
                 )
@@ -580,18 +612,20 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
                 + (" (the scenario's objective)." if kpi == obj else " (its cost model)."),
             )
     listed = [d for d in view.manifest.get("design_points") or [] if isinstance(d, dict)]
-    for key, title in (("extra_cost_per_year", "extra cost"), ("cost_per_year", "cost")):
-        if not any(key in d for d in listed):
-            continue
+    study = view.manifest.get("study")
+    dc = study.get("design_cost") if isinstance(study, dict) else None
+    if isinstance(dc, dict) and isinstance(dc.get("key"), str):
+        # a study's own cost of each design point (see sim.studies)
+        key, title, unit = dc["key"], str(dc.get("title") or dc["key"]), str(dc.get("unit") or "")
         nums = {str(d.get("id")): float(d[key]) for d in listed if finite([d.get(key)])}
         unpriced = [str(d.get("id")) for d in listed if not finite([d.get(key)])]
-        note = f"Cost: <code>{key}</code> of each design point, from the manifest."
+        note = f"Cost: the study's {esc(title)} of each design point, from the manifest."
         if unpriced:
             labels = [view.point(dp).label if view.point(dp) else dp for dp in unpriced]
             note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
-            unit = " ".join(w for w in (cur, "per year") if w)
-            return nums, f"{title} ({unit})", note
+            unit = " ".join(w for w in (cur, unit) if w)
+            return nums, f"{title} ({unit})" if unit else title, note
     known = [p for p in view.points if p.scenario is not None]
     if not known:
         return None
@@ -618,6 +652,11 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
     return costs, title, note
 
 
+#: rows of the table of exact values outside their interval (the rest: summary.csv)
+MAX_FAILURE_ROWS = 100
+#: design points in the time-series menu (evenly spread over the run's points)
+MAX_TS_POINTS = 12
+
 #: marker symbols of the trade-off chart's series, told apart without colour too
 SERIES_SYMBOLS = (
     "circle",
@@ -633,8 +672,6 @@ SERIES_SYMBOLS = (
     "x",
     "bowtie",
 )
-#: above this many points a chart drops error bars and long hover texts (page size)
-MANY_POINTS = 300
 
 
 def dodge(x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
@@ -754,8 +791,8 @@ def tradeoff_section(view: RunView) -> Section | None:
             ]
         fig.add_trace(
             go.Scatter(
-                x=xs[idx],
-                y=mean[idx],
+                x=sig(xs[idx]),
+                y=sig(mean[idx]),
                 mode="markers",
                 name=name or "design points",
                 legendrank=100,
@@ -769,8 +806,8 @@ def tradeoff_section(view: RunView) -> Section | None:
                 if many
                 else dict(
                     type="data",
-                    array=hi[idx] - mean[idx],
-                    arrayminus=mean[idx] - lo[idx],
+                    array=sig(hi[idx] - mean[idx]),
+                    arrayminus=sig(mean[idx] - lo[idx]),
                     width=5,
                     color=colors[name],
                 ),
@@ -1013,8 +1050,10 @@ def timeseries_section(view: RunView) -> Section | None:
     need = {"design_point", "replication", "t_h", "calls_waiting", "machines_down"}
     if series is None or series.empty or not need <= set(series.columns):
         return None
-    present = set(series["design_point"].astype(str))
-    pts = [p for p in view.points if p.id in present]
+    dp_str = series["design_point"].astype(str)
+    present = set(dp_str)
+    present_pts = [p for p in view.points if p.id in present]
+    pts = _evenly(present_pts, MAX_TS_POINTS)
     if not pts:
         return None
     fig = make_subplots(
@@ -1028,7 +1067,7 @@ def timeseries_section(view: RunView) -> Section | None:
     shapes_per: list[list[dict[str, Any]]] = []
     w_used = 1
     for k, p in enumerate(pts):
-        sub = series[series["design_point"].astype(str) == p.id]
+        sub = series[dp_str == p.id]
         avg = sub.groupby("t_h")[["calls_waiting", "machines_down"]].mean().sort_index()
         nrep = sub["replication"].nunique()
         t = avg.index.to_numpy(dtype=float)
@@ -1038,8 +1077,8 @@ def timeseries_section(view: RunView) -> Section | None:
             y = avg[col].to_numpy(dtype=float)
             fig.add_trace(
                 go.Scatter(
-                    x=t,
-                    y=y,
+                    x=sig(t),
+                    y=sig(y),
                     mode="lines",
                     name=f"mean of {nrep} replications",
                     legendgroup="raw",
@@ -1055,8 +1094,8 @@ def timeseries_section(view: RunView) -> Section | None:
             ma = welch_moving_average(y, w_used)  # Law's procedure: the last w points drop
             fig.add_trace(
                 go.Scatter(
-                    x=t[: len(ma)],
-                    y=ma,
+                    x=sig(t[: len(ma)]),
+                    y=sig(ma),
                     mode="lines",
                     name=f"Welch moving average (window {2 * w_used + 1})",
                     legendgroup="welch",
@@ -1169,6 +1208,8 @@ def timeseries_section(view: RunView) -> Section | None:
     )
     if len(pts) > 1:
         intro += " Choose the design point in the menu."
+    if len(pts) < len(present_pts):
+        intro += f" The menu offers {len(pts)} evenly spread of the {len(present_pts):,} design points."
     return Section(
         "timeseries",
         "Time series and warm-up",
@@ -1324,6 +1365,8 @@ def _kpi_section(view: RunView, sid: str, title: str, kpis: Sequence[str], intro
     built = sweep_figure(view, present, False, title)
     if built is None:
         return None
+    if sweep_axis(view).note:
+        intro += " " + sweep_axis(view).note
     return Section(sid, title, intro, [Chart(sid, built[0])], nav=title.split(" and ")[0])
 
 
@@ -1357,7 +1400,3 @@ def _darker(hex_color: str, factor: float = 0.6) -> str:
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"#{int(r * factor):02x}{int(g * factor):02x}{int(b * factor):02x}"
-
-
-def map_section(view: RunView) -> Section | None:
-    return None

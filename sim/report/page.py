@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import ALL, RunView, esc, is_share, kpi_title, target_text
+from .data import ALL, RunView, esc, is_share, kpi_title, outside_ci, target_text
 from .figures import Section
 
 PLOTLY_NAME = "plotly.min.js"
@@ -205,7 +205,7 @@ def _cell(r: Any, kpi: str) -> str:
         a = float(r.analytic)
         av = f"{a:.1%}" if share else fmt_num(a)
         ana = f"<span class=ana>{esc(r.analytic_model)} {'exact' if exact else 'approx.'}: {av}</span>"
-        if exact and not (r.ci_low <= a <= r.ci_high):
+        if exact and outside_ci(a, r.ci_low, r.ci_high):
             klass += " bad"
     return f"<td class='{klass}'>{txt}{ana}</td>"
 

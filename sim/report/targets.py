@@ -6,11 +6,11 @@ manifest's ``study`` entry).  A run without targets has none: no "meets?"
 column, no target line, no star, no recommendation.  Nothing here knows a
 particular study or standard.
 
-Read, in this order: the manifest's ``targets`` (``{"require": [{"kpi", "class",
-"op", "bound"}], "objective": {"kpi", "minimize"}}``, written by the runner), the
-scenario's ``[targets]`` section (``require = ["wait_h <= 2", "sla_met[contract] >=
-0.95"]``, ``minimize = "cost_per_day"`` or ``maximize``), then the study's entry
-(``study.targets`` in either form, or ``study.standard_wait_h``).
+Read from the manifest's ``targets`` (``{"require": [{"kpi", "class", "op",
+"bound"}], "objective": {"kpi", "minimize"}}``, see :func:`sim.runner.targets_manifest`),
+else from the scenario's ``[targets]`` section as written (``require = ["wait_h <= 2",
+"sla_met[contract] >= 0.95"]``, ``minimize = "cost_per_day"`` or ``maximize``).  A study
+sets its targets in its scenario files like any other scenario.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Targets:
     require: tuple[Target, ...] = ()
     objective: str | None = None
     minimize: bool = True
-    source: str = ""  # where they came from: "scenario" or "study"
+    source: str = ""  # where they came from: "scenario" or "caller"
 
     def __bool__(self) -> bool:
         return bool(self.require) or self.objective is not None
@@ -112,24 +112,9 @@ def parse_targets(section: Any, source: str) -> Targets:
 
 
 def run_targets(manifest: Mapping[str, Any]) -> Targets:
-    """The run's targets: the manifest's, the scenario's ``[targets]``, else the study's."""
+    """The run's targets: the manifest's, else its scenario's ``[targets]``; empty when none."""
     t = parse_targets(manifest.get("targets"), "scenario")
     if t:
         return t
     sc = manifest.get("scenario")
-    if isinstance(sc, Mapping):
-        t = parse_targets(sc.get("targets"), "scenario")
-        if t:
-            return t
-    study = manifest.get("study")
-    if isinstance(study, Mapping):
-        t = parse_targets(study.get("targets"), "study")
-        if t:
-            return t
-        try:
-            value = float(study.get("standard_wait_h"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return Targets()
-        if math.isfinite(value):
-            return Targets((Target("wait_h", "<=", value),), None, True, "study")
-    return Targets()
+    return parse_targets(sc.get("targets"), "scenario") if isinstance(sc, Mapping) else Targets()
