@@ -204,7 +204,12 @@ def _parser() -> argparse.ArgumentParser:
     common(m)
 
     rp = sub.add_parser("report", help="(re)build report.html of a run folder")
-    rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (results/<run-id>/)")
+    rp.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="put plotly.js inside report.html (about 4.5 MB more) so the one file can be sent alone",
+    )
 
     for name, (_, text) in STUDIES.items():
         d = sub.add_parser(name, help=text, description=text)
@@ -243,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise  # a damaged or foreign folder: its own one-line message
             except OSError as exc:
                 raise ResultsError(f"{args.run_dir}: cannot write the report: {exc.strerror}") from None
+            print(f"wrote {write_report(Path(args.run_dir), self_contained=args.self_contained)}")
             return EXIT_OK
         if args.command in STUDIES:
             from sim.studies import study_module

@@ -29,6 +29,7 @@ REPLICATIONS = "replications.parquet"
 SUMMARY = "summary.csv"
 CALLS = "calls.parquet"
 SERIES = "timeseries.parquet"
+MACHINES = "machines.parquet"  # where the machines stand (geometry scenarios, for the map)
 DECISIONS = "decisions.parquet"
 TASKS = "tasks"
 LOCK = ".lock"
@@ -55,6 +56,7 @@ class RunData:
     summary: pd.DataFrame
     calls: pd.DataFrame | None
     series: pd.DataFrame | None
+    machines: pd.DataFrame | None = None
 
 
 def _atomic_write(path: Path, write: Any) -> None:
@@ -271,6 +273,7 @@ class RunFolder:
         calls: pd.DataFrame | None = None,
         series: pd.DataFrame | None = None,
         decisions: pd.DataFrame | None = None,
+        machines: pd.DataFrame | None = None,
     ) -> Path:
         """Write the tables, then the manifest marked complete; drop the task files."""
         p = self.path
@@ -283,6 +286,8 @@ class RunFolder:
                 _atomic_write(p / SERIES, lambda f: series.to_parquet(f, index=False))
             if decisions is not None and not decisions.empty:
                 _atomic_write(p / DECISIONS, lambda f: decisions.to_parquet(f, index=False))
+            if machines is not None and not machines.empty:
+                _atomic_write(p / MACHINES, lambda f: machines.to_parquet(f, index=False))
             _write_json(p / MANIFEST, {**manifest, "status": "complete"})
         except OSError as exc:
             raise ResultsError(
@@ -323,10 +328,11 @@ def write_run(
     summary: pd.DataFrame,
     calls: pd.DataFrame | None = None,
     series: pd.DataFrame | None = None,
+    machines: pd.DataFrame | None = None,
 ) -> Path:
     """Write a complete run folder in one go (for tables already in memory)."""
     folder = RunFolder.create(base, rid, manifest)
-    return folder.finish(manifest, replications, summary, calls, series)
+    return folder.finish(manifest, replications, summary, calls, series, None, machines)
 
 
 def write_table(run_dir: Path, name: str, table: pd.DataFrame) -> Path:
@@ -354,6 +360,15 @@ def read_run(path: str | Path) -> RunData:
     calls = _read_table(p / CALLS, pd.read_parquet, ()) if (p / CALLS).is_file() else None
     series = _read_table(p / SERIES, pd.read_parquet, ()) if (p / SERIES).is_file() else None
     return RunData(p, manifest, replications, summary, calls, series)
+    replications = pd.read_parquet(p / REPLICATIONS)
+    try:
+        summary = pd.read_csv(p / SUMMARY)
+    except pd.errors.EmptyDataError:  # every task failed: nothing to summarise
+        summary = pd.DataFrame()
+    calls = pd.read_parquet(p / CALLS) if (p / CALLS).is_file() else None
+    series = pd.read_parquet(p / SERIES) if (p / SERIES).is_file() else None
+    machines = pd.read_parquet(p / MACHINES) if (p / MACHINES).is_file() else None
+    return RunData(p, manifest, replications, summary, calls, series, machines)
 
 
 def package_versions() -> dict[str, str]:

@@ -26,7 +26,7 @@ from sim.backends import MAX_ATTEMPTS, check_dask_address  # noqa: F401 - part o
 from sim.config import DesignPoint, Scenario, read_locations
 from sim.costs import cost_kpis
 from sim.kpis import Features, table_kpis
-from sim.model import simulate
+from sim.model import machine_places, simulate
 from sim.recorder import CallRecord, KPIRecorder
 from sim.stats import (
     lag1_autocorrelation,
@@ -779,6 +779,30 @@ def manifest_head(
     }
 
 
+#: the map's machine places: the first teams of each geometry design point, within a budget
+LAYOUT_TEAMS = 4
+LAYOUT_ROWS = 50_000
+
+
+def machine_layout(points: Sequence[DesignPoint]) -> pd.DataFrame | None:
+    """``machines.parquet``: where replication 0 puts the machines of the first
+    ``LAYOUT_TEAMS`` teams of each geometry design point (team-local km), for the report's
+    map; points past ``LAYOUT_ROWS`` rows are left out.  None without geometry."""
+    frames = []
+    rows = 0
+    for p in points:
+        sc = p.scenario
+        given = _machine_locations(sc) if sc.territories.locations_csv else None
+        places = machine_places(sc, 0, LAYOUT_TEAMS, given)
+        if not places or rows + len(places) > LAYOUT_ROWS:
+            continue
+        rows += len(places)
+        df = pd.DataFrame(places, columns=["team", "territory", "x_km", "y_km"])
+        df.insert(0, "design_point", p.id)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
 def manifest(exp: Experiment, head: dict[str, Any]) -> dict[str, Any]:
     """The head plus how the run went: wall time, precision reached, every task's status."""
     return {
@@ -905,4 +929,13 @@ def execute(
         raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
     finally:
         folder.unlock()  # (a run that stops for any reason can be resumed at once)
+    exp.path = folder.finish(
+        manifest(exp, head),
+        exp.replications,
+        exp.summary,
+        exp.calls,
+        exp.series,
+        exp.decisions,
+        machine_layout(points),
+    )
     return exp

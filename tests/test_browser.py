@@ -3,7 +3,11 @@
 Checks: no console errors or page errors, no network request, every chart has
 drawn data, the teaching slider moves the teaching chart's points, the page
 fits a projector (1920x1080) and a laptop (1366x768) window without
-sideways scrolling; writes ``tests/artifacts/report.png``.
+sideways scrolling; the trade-off chart's numeric axes, the map, the message
+when plotly.js is missing and a self-contained page; measures (prints) the size
+and load time of a 2,000-point report.  Writes ``tests/artifacts/report.png`` and
+the screenshots ``docs/report_tradeoff.png``, ``docs/report_map.png``,
+``docs/report_no_plotly.png``.
 
 Without Chromium (or the playwright package) the tests are skipped with the
 reason, unless ``REQUIRE_BROWSER=1`` (set by ``.ci/run``), which makes that a
@@ -15,12 +19,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report import STUDY, SWEEP, make_run, make_study  # tests/ is on sys.path
+from test_report import (  # tests/ is on sys.path
+    COSTED,
+    GEO_SWEEP,
+    STUDY,
+    SWEEP,
+    big_run,
+    make_run,
+    make_study,
+    set_targets,
+)
 
 from sim.report import write_report
 
@@ -230,3 +244,146 @@ def test_readable_in_projector_and_laptop_windows(
         assert p.errors == []
     finally:
         p.close()
+
+
+# ---------------------------------------------------------------------------
+# The trade-off axes, the map, a missing plotly.js, one self-contained file, a big sweep
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def _load(browser: Any, path: Path, width: int = 1366, height: int = 768) -> Page:
+    return Page(browser, path, width, height)
+
+
+@pytest.fixture(scope="module")
+def targeted_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three staffing levels with a cost model and a target on the mean wait."""
+    run = make_run(tmp_path_factory.mktemp("browser-targets"), COSTED, records=False)
+    set_targets(
+        run,
+        [{"kpi": "wait_h", "class": "all", "op": "<=", "bound": 1.0}],
+        {"kpi": "cost_per_day", "minimize": True},
+    )
+    return write_report(run)
+
+
+def test_tradeoff_axes_are_numbers_with_units(browser: Any, targeted_report: Path) -> None:
+    p = _load(browser, targeted_report)
+    try:
+        page = p.page
+        info = page.evaluate("""() => { const el = document.getElementById('chart-tradeoff');
+            const L = el._fullLayout;
+            const pts = Array.from(el.querySelectorAll('.scatterlayer .trace .point')).map(n => {
+                const r = n.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; });
+            return {xtype: L.xaxis.type, xtitle: L.xaxis.title.text, ytitle: L.yaxis.title.text,
+                    ticks: Array.from(el.querySelectorAll('.xtick text')).map(t => t.textContent),
+                    shapes: L.shapes.length, pts: pts,
+                    star: el.data.some(t => t.marker && t.marker.symbol === 'star-open')}; }""")
+        assert info["xtype"] == "linear"
+        assert info["xtitle"] == "cost per day, mean" and info["ytitle"] == "mean wait (h)"
+        nums = [float(t.replace(",", "").replace("\u2212", "-")) for t in info["ticks"] if t]
+        assert len(nums) >= 3 and nums == sorted(nums)  # a numeric scale, not categories
+        assert info["shapes"] == 1 and info["star"]  # the target line and the recommendation
+        pts = info["pts"]
+        assert len(pts) >= 3
+        for i, a in enumerate(pts):  # no two markers on the same spot
+            for b in pts[i + 1 :]:
+                assert abs(a[0] - b[0]) + abs(a[1] - b[1]) > 3, (a, b)
+        assert "Recommendation:" in page.inner_text("#tradeoffs")
+        DOCS.mkdir(exist_ok=True)
+        page.locator("#tradeoffs").screenshot(path=str(DOCS / "report_tradeoff.png"))
+        assert p.errors == [] and p.requests == []
+    finally:
+        p.close()
+
+
+@pytest.fixture(scope="module")
+def map_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(make_run(tmp_path_factory.mktemp("browser-map"), GEO_SWEEP, records=False))
+
+
+def test_map_shows_machines_bases_and_teams(browser: Any, map_report: Path) -> None:
+    p = _load(browser, map_report)
+    try:
+        page = p.page
+        info = page.evaluate("""() => { const el = document.getElementById('chart-map');
+            const vis = el._fullData.filter(t => t.visible === true);
+            const by = n => vis.filter(t => t.name.startsWith(n));
+            return {machines: by('machines').reduce((s, t) => s + t._length, 0),
+                    bases: by('technician base').reduce((s, t) => s + t._length, 0),
+                    teams: by('team boundary').length, menu: (el.layout.updatemenus || []).length,
+                    ratio: el._fullLayout.yaxis.scaleanchor,
+                    drawn: el.querySelectorAll('.scatterlayer .trace .point').length}; }""")
+        # the first design point: 2 territories of 15 machines, pooled into one team
+        assert info["machines"] == 30 and info["bases"] == 2 and info["teams"] == 1
+        assert info["drawn"] >= 32 and info["ratio"] == "x" and info["menu"] == 1
+        DOCS.mkdir(exist_ok=True)
+        page.locator("#map").screenshot(path=str(DOCS / "report_map.png"))
+        assert p.errors == [] and p.requests == []
+    finally:
+        p.close()
+
+
+def test_a_missing_plotly_says_what_is_wrong(browser: Any, reports: dict[str, Path], tmp_path: Path) -> None:
+    lonely = tmp_path / "mailed" / "report.html"  # the page alone, without ../plotly.min.js
+    lonely.parent.mkdir()
+    shutil.copy(reports["sweep"], lonely)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(lonely.as_uri(), wait_until="load")
+        note = page.locator("#no-plotly")
+        assert note.is_visible()
+        text = note.inner_text()
+        assert "plotly.min.js" in text and "--self-contained" in text
+        assert "chart not drawn" in page.inner_text("#chart-validation")
+        assert page.locator("#summary-table").is_visible()  # the numbers are still there
+        assert errors == []  # no ReferenceError: Plotly is not defined
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "report_no_plotly.png"))
+    finally:
+        ctx.close()
+
+
+def test_a_self_contained_report_works_alone(browser: Any, tmp_path: Path) -> None:
+    run = make_run(tmp_path / "runs", SWEEP, records=False)
+    alone = tmp_path / "mailed" / "report.html"
+    alone.parent.mkdir()
+    shutil.copy(write_report(run, self_contained=True), alone)
+    p = _load(browser, alone)
+    try:
+        _check_charts(p, BASIC)
+        assert not p.page.locator("#no-plotly").is_visible()
+    finally:
+        p.close()
+
+
+def test_a_2000_point_sweep_stays_small_and_fast(browser: Any, tmp_path: Path) -> None:
+    """Measure (not assert) page size and load time of a 2,000-point report; the
+    size must grow about as the points do, not faster."""
+    sizes: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for n in (500, 2000):
+        run = big_run(tmp_path / f"n{n}", n)
+        t0 = time.perf_counter()
+        path = write_report(run)
+        build_s = time.perf_counter() - t0
+        sizes[n] = path.stat().st_size
+        p = _load(browser, path)
+        try:
+            times[n] = p.page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+            charts_ms = p.page.evaluate("() => performance.now()")
+            _check_charts(p, {"chart-validation", "chart-tradeoff", "chart-timeseries"})
+            table_rows = p.page.evaluate("() => document.querySelectorAll('#summary-table tbody tr').length")
+        finally:
+            p.close()
+        print(
+            f"\n{n} design points: report.html {sizes[n] / 1e6:.2f} MB, written in {build_s:.1f} s, "
+            f"load event {times[n]:.0f} ms, charts drawn by {charts_ms:.0f} ms, {table_rows} table rows"
+        )
+        assert table_rows <= 200
+    assert sizes[2000] < 4 * sizes[500] * 1.1  # at most linear in the points
+    assert sizes[2000] < 5_000_000

@@ -142,7 +142,7 @@ def test_good_file_runs_and_writes_one_results_folder(outcomes):
     o = outcomes["good"]
     assert o.returncode == 0, o.stderr
     assert "Traceback" not in o.stderr
-    (run_dir,) = list(o.out.iterdir())
+    (run_dir,) = [p for p in o.out.iterdir() if p.is_dir()]  # (and the shared plotly.min.js)
     assert run_dir.name.endswith("_cli-test_" + run_dir.name.rsplit("_", 1)[-1])
     assert {"manifest.json", "replications.parquet", "summary.csv"} <= {p.name for p in run_dir.iterdir()}
 

@@ -108,7 +108,7 @@ def test_a_full_disk_keeps_earlier_results_and_the_finished_tasks(tmp_path, caps
     scen = scenario_file(tmp_path)
     out = tmp_path / "results"
     assert cli.main(["run", str(scen), "--out", str(out), "--quiet", "--backend", "serial"]) == 0
-    (earlier,) = out.iterdir()
+    (earlier,) = [p for p in out.iterdir() if p.is_dir()]  # (and the shared plotly.min.js)
     before = {p.name: p.read_bytes() for p in earlier.iterdir() if p.is_file()}
     capsys.readouterr()
 
@@ -122,7 +122,7 @@ def test_a_full_disk_keeps_earlier_results_and_the_finished_tasks(tmp_path, caps
     assert code == 2
     assert len(err) == 1 and "No space left on device" in err[0] and "tasks" in err[0]
     assert {p.name: p.read_bytes() for p in earlier.iterdir() if p.is_file()} == before
-    (new,) = [p for p in out.iterdir() if p != earlier]
+    (new,) = [p for p in out.iterdir() if p.is_dir() and p != earlier]
     assert len(list((new / "tasks").glob("*.json"))) == 6  # 2 points x 3 replications
     monkeypatch.undo()
     assert cli.main(["run", "--resume", str(new), "--quiet"]) == 0

@@ -7,6 +7,7 @@ under a few seconds.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -26,7 +27,7 @@ from sim.report import PLOTLY_JS, REPORT, write_report
 from sim.report.data import load_view, param_label, wait_tail
 from sim.report.figures import RHO_STEPS, teaching_figure
 from sim.results import ResultsError, read_run, run_id, write_run
-from sim.runner import manifest, manifest_head, run_experiment
+from sim.runner import machine_layout, manifest, manifest_head, run_experiment
 from sim.stats import welch_moving_average as welch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,6 +167,21 @@ STUDY = {
 }
 
 
+#: what a study module hands the report through the manifest: titles, tags, its targets
+STUDY_ENTRY = {
+    "name": "mini",
+    "title": "mini study",
+    "group_key": "study.part",
+    "groups": [
+        {"key": "baseline", "title": "Status quo", "short": "Status quo"},
+        {"key": "proposal1", "title": "P1 fewer machines", "short": "P1"},
+        {"key": "proposal3", "title": "P3 pooled teams", "short": "P3"},
+        {"key": "proposal4", "title": "P4 priority", "short": "P4"},
+    ],
+    "design_cost": {"key": "extra_cost_per_year", "title": "extra cost", "unit": "per year"},
+}
+
+
 def scenario(text: str, **meta: str) -> Any:
     raw = tomllib.loads(textwrap.dedent(text))
     raw.setdefault("meta", {}).update(meta)
@@ -198,6 +214,7 @@ def make_run(
         exp.summary,
         exp.calls,
         exp.series if series else None,
+        machine_layout(points),
     )
 
 
@@ -222,6 +239,8 @@ def make_study(
     study = first.model_copy(update={"meta": first.meta.model_copy(update={"name": "mini-study"})})
     exp.scenario = study
     man = manifest(exp, manifest_head(study, points, ["dupit"], "<study>", records))
+    man["study"] = STUDY_ENTRY
+    man["targets"] = {"require": [{"kpi": "wait_h", "class": "all", "op": "<=", "bound": 2.0}]}
     for d in man["design_points"]:
         if not point_scenarios:
             d.pop("scenario", None)
@@ -265,10 +284,11 @@ def sweep_report(sweep_run: Path) -> str:
 def test_report_is_written_with_local_plotly(sweep_run: Path, sweep_report: str) -> None:
     html = sweep_report
     assert (sweep_run / REPORT).is_file()
-    js = sweep_run / PLOTLY_JS
+    js = sweep_run.parent / PLOTLY_JS  # one copy in the results root, shared by its runs
     assert js.is_file() and js.stat().st_size > 1_000_000
+    assert not (sweep_run / PLOTLY_JS).exists()
     assert "plotly.js v" in js.read_text(encoding="utf-8")[:300]
-    assert f"<script src='{PLOTLY_JS}'></script>" in html
+    assert f"<script src='../{PLOTLY_JS}'></script>" in html
     assert "cdn.plot.ly" not in html
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html), "no network resources"
 
@@ -299,7 +319,10 @@ def test_summary_table_has_cis_and_analytic_values(sweep_report: str) -> None:
     assert "mean wait (h)" in table and "P(wait &gt; 8 h)" in table
     assert "M/M/1 exact" in table
     assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\]", table)
-    assert "meets 2 h?" in table
+    # no [targets] in the scenario: nothing is judged, against 2 h or anything else
+    body = sweep_report.split("<body>", 1)[1]
+    assert "meets" not in body and "standard" not in body and "Recommendation" not in body
+    assert "2 h" not in table.replace("P(wait &gt; 2 h)", "")
     # no travel here, so the response time (equal to the wait) is left out
     assert "mean response time" not in table
 
@@ -310,7 +333,7 @@ def test_sweep_axis_is_the_swept_number(sweep_run: Path) -> None:
 
     axis = sweep_axis(view)
     assert axis.numeric
-    assert axis.title == "calls per hour per territory (per h)"
+    assert axis.title == "calls per territory (per h)"
     assert [axis.x[p.id] for p in view.points] == [0.15, 0.25, 0.35]
     assert all(p.scenario is not None for p in view.points)  # rebuilt and checked
 
@@ -353,12 +376,12 @@ def test_evil_class_name_inside_charts_is_escaped(tmp_path: Path) -> None:
 
 
 def test_rewriting_a_report_is_harmless(sweep_run: Path, sweep_report: str) -> None:
-    js = sweep_run / PLOTLY_JS
+    js = sweep_run.parent / PLOTLY_JS
     before = js.stat().st_mtime_ns
     again = write_report(sweep_run).read_text(encoding="utf-8")
     assert section_ids(again) == section_ids(sweep_report)
     assert js.stat().st_mtime_ns == before  # plotly.js not rewritten when unchanged
-    assert not list(sweep_run.glob(".*.tmp"))
+    assert not list(sweep_run.glob(".*.tmp")) and not list(sweep_run.parent.glob(".*.tmp"))
 
 
 def test_missing_run_folder(tmp_path: Path) -> None:
@@ -411,7 +434,7 @@ def test_study_parts_label_points_and_tradeoff_uses_staffing(tmp_path: Path) -> 
         "Status quo",
         "P1 · 20 machines",
         "P3 · teams of 2",
-        "P4 · critical 30% / standard 70%, policy priority",
+        "P4 · critical 30% / standard 70%, dispatch policy priority",
     ]
     html = write_report(run).read_text(encoding="utf-8")
     assert section_ids(html) == ["summary", "validation", "tradeoffs", "timeseries", "teaching"]
@@ -419,7 +442,7 @@ def test_study_parts_label_points_and_tradeoff_uses_staffing(tmp_path: Path) -> 
     assert "No cost data in this run" in html
     # per-class rows for the priority part only
     table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
-    assert table.count("<td>critical</td>") == 1 and table.count("<td>standard</td>") == 1
+    assert table.count("<td class=c2>critical</td>") == 1 and table.count("<td class=c2>standard</td>") == 1
     assert "P1 fewer machines" in html  # the legend names the part
 
 
@@ -438,7 +461,7 @@ def test_study_without_point_scenarios_degrades(tmp_path: Path) -> None:
 def test_study_costs_from_manifest(tmp_path: Path) -> None:
     costs = {"baseline": 0.0, "proposal1": 3e8, "proposal3": 0.0, "proposal4": None}
     html = write_report(make_study(tmp_path, costs=costs)).read_text(encoding="utf-8")
-    assert "extra cost per year" in html
+    assert "extra cost (per year)" in html
     assert "Not priced, so not shown (1)" in html
 
 
@@ -493,7 +516,9 @@ def test_teaching_slider_moves_along_the_curves() -> None:
         ),
         ("territories.pooled", 3, "teams of 3"),
         ("territories.technicians", 1, "1 technician"),
-        ("fleet.calls_per_h", 0.25, "calls per h 0.25"),
+        ("fleet.calls_per_h", 0.25, "calls per territory 0.25 per h"),
+        ("territories.width_km", 5.0, "territory width 5 km"),
+        ("travel.speed_kmh", 30, "travel speed 30 km/h"),
     ],
 )
 def test_param_labels(key: str, value: Any, text: str) -> None:
@@ -517,8 +542,8 @@ def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
     )
     run = make_run(tmp_path, text, records=False)
     html = write_report(run).read_text(encoding="utf-8")
-    assert "cost per day (mean)" in html and "No cost data" not in html
-    assert "cheapest feasible" in html
+    assert "cost per day, mean" in html and "No cost data" not in html
+    assert "no targets" in html and "Recommendation" not in html  # nothing to meet
 
 
 def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
@@ -536,7 +561,7 @@ def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
     view = load_view(run)
     sections = build_sections(view)
     assert [s.id for s in sections] == ["teaching"]
-    html = render(view, sections, "plotly.min.js", 2.0)
+    html = render(view, sections, "plotly.min.js")
     assert "1 of 1 tasks failed" in html
 
 
@@ -548,3 +573,310 @@ def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
     assert view.warmup_h(view.points[0]) == chosen.get("dp000")
     html = write_report(run).read_text(encoding="utf-8")
     assert "timeseries" in section_ids(html)
+
+
+# ---------------------------------------------------------------------------
+# Targets, trade-off axes, labels, sentences, plotly.js
+
+
+COSTED = (
+    SWEEP.replace(
+        '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [1, 2, 3]'
+    ).replace("calls_per_h = 0.2", "calls_per_h = 0.4")
+    + "\n[costs]\ntechnician_per_h = 30.0\n"
+)
+
+
+def set_targets(run: Path, require: list[dict[str, Any]], objective: dict[str, Any] | None) -> None:
+    """Give a run the manifest entry the runner writes for a scenario's [targets]."""
+    man = json.loads((run / "manifest.json").read_text())
+    man["targets"] = {"require": require, "objective": objective}
+    (run / "manifest.json").write_text(json.dumps(man))
+
+
+def chart(sections: list[Any], cid: str) -> Any:
+    return next(c.figure for s in sections for c in s.charts if c.id == cid)
+
+
+def test_targets_drive_the_table_the_lines_and_the_recommendation(tmp_path: Path) -> None:
+    from sim.report import build_sections
+
+    run = make_run(tmp_path, COSTED, records=False)
+    view = load_view(read_run(run))
+    w = view.rows("wait_h").set_index("design_point")
+    # a bound between the 1- and the 2-technician waits: 2 and 3 meet it, 1 does not
+    bound = round(float(w["ci_low"].iloc[0] + w["ci_high"].iloc[1]) / 2, 3)
+    assert w["ci_high"].iloc[1] < bound < w["ci_low"].iloc[0]
+    wait = {"kpi": "wait_h", "class": "all", "op": "<=", "bound": bound}
+    set_targets(run, [wait], {"kpi": "cost_per_day", "minimize": True})
+    view = load_view(read_run(run))
+    assert [t.text for t in view.targets.require] == [f"wait_h <= {bound:g}"]
+    assert view.verdicts() == {"dp000": "no", "dp001": "yes", "dp002": "yes"}
+    html = write_report(run).read_text(encoding="utf-8")
+    table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
+    assert f"meets ≤ {bound:g} h?" in table
+    assert table.count("<span class=yes>yes</span>") == 2 and table.count("<span class=no>no</span>") == 1
+    # the cheapest design that meets the target: 2 technicians
+    assert "Recommendation: 2 technicians" in html
+    fig = chart(build_sections(view), "tradeoff")
+    assert fig.layout.xaxis.type == "linear" and fig.layout.xaxis.title.text == "cost per day, mean"
+    assert [s.y0 for s in fig.layout.shapes] == [bound]  # the target line, and only it
+    stars = [t for t in fig.data if t.marker.symbol == "star-open"]
+    assert len(stars) == 1 and len(stars[0].x) == 1
+    cost = view.rows("cost_per_day").set_index("design_point")["mean"]
+    assert stars[0].x[0] == pytest.approx(cost["dp001"])
+
+
+def test_a_class_target_and_a_share(tmp_path: Path) -> None:
+    text = (
+        STUDY["proposal4"]
+        + '\n[costs]\ntechnician_per_h = 30.0\n[sweep]\n"territories.technicians" = [1, 2]\n'
+    )
+    run = make_run(tmp_path, text, records=False)
+    set_targets(run, [{"kpi": "p_wait", "class": "critical", "op": "<=", "bound": 0.5}], None)
+    html = write_report(run).read_text(encoding="utf-8")
+    table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
+    assert "meets ≤ 50% (critical)?" in table
+    # judged on the critical rows only (one per design point)
+    verdicts = re.findall(r"<td class=meets>(.*?)</td>", table)
+    assert len([v for v in verdicts if v]) == 2
+
+
+def test_study_titles_come_from_its_manifest_entry(tmp_path: Path) -> None:
+    view = load_view(read_run(make_study(tmp_path)))
+    assert [t.text for t in view.targets.require] == ["wait_h <= 2"]
+    assert [p.group_tag for p in view.points] == ["Status quo", "P1", "P3", "P4"]
+    assert view.groups == ["baseline", "proposal1", "proposal3", "proposal4"]
+
+
+def test_no_dupit_words_in_the_generic_report() -> None:
+    for path in (ROOT / "sim" / "report").glob("*.py"):
+        text = path.read_text(encoding="utf-8").lower()
+        assert "dupit" not in text and "proposal" not in text and "standard_h" not in text, path
+
+
+def test_labels_name_list_items(sweep_run: Path) -> None:
+    from sim.report.data import key_title
+
+    raw = tomllib.loads((ROOT / "scenarios" / "parts_van_stock_sweep.toml").read_text())
+    assert key_title("parts.types.0.van.S", raw) == ("fuser van stock level S", "")
+    assert param_label("parts.types.0.van.S", 2, raw) == "fuser van stock level S 2"
+    assert key_title("parts.types.3.depot.S", raw) == ("type 4 depot stock level S", "")
+    assert key_title("fleet.classes.0.sla_h", {"fleet": {"classes": [{"name": "gold"}]}}) == ("gold SLA", "h")
+
+
+def test_dodge_sets_equal_points_side_by_side() -> None:
+    from sim.report.figures import dodge
+
+    x = np.array([1.0, 1.0, 1.0, 5.0])
+    y = np.array([2.0, 2.0, 2.01, 9.0])
+    off = dodge(x, y, 0.1)
+    assert sorted(off[:3]) == pytest.approx([-0.1, 0.0, 0.1]) and off[3] == 0
+    assert len(set(x + off)) == 4
+
+
+def test_exact_sentence_counts_the_run(tmp_path: Path, sweep_run: Path) -> None:
+    from sim.report.figures import exact_checks, exact_verdict
+
+    view = load_view(read_run(sweep_run))
+    n, fails, _ = exact_checks(view)
+    s = view.summary
+    s = s[s["class"] == "all"]  # one service class: its rows repeat the overall ones, not shown
+    assert n == int((s["analytic_exact"].astype("boolean").fillna(False) & s["analytic"].notna()).sum()) > 0
+    html = write_report(sweep_run).read_text(encoding="utf-8")
+    assert (f"All {n} exact values" in html) == (fails == 0)
+    assert "All 0" not in html
+    assert exact_verdict(0, 0, []).startswith("No formula is exact")
+    assert exact_verdict(1, 0, []).startswith("The one exact value")
+    assert "1 of 3</strong> exact values lies" in exact_verdict(3, 1, ["mean wait"])
+    # a run whose formulas are all approximations
+    run = make_run(tmp_path, SINGLE, records=False)
+    summ = pd.read_csv(run / "summary.csv")
+    summ["analytic_exact"] = False
+    summ.to_csv(run / "summary.csv", index=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "No formula is exact" in html and "All 0" not in html
+
+
+def test_missing_plotly_is_explained_and_self_contained_carries_it(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE, records=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "id=no-plotly class=warn hidden" in html and "--self-contained" in html
+    one = write_report(run, self_contained=True).read_text(encoding="utf-8")
+    assert "<script src=" not in one and "plotly.js v" in one[:10_000]
+    assert len(one) > len(html) + 1_000_000
+
+
+def test_results_root_shares_one_plotly(tmp_path: Path) -> None:
+    a = make_run(tmp_path, SINGLE, records=False, name="a")
+    b = make_run(tmp_path, SINGLE, records=False, name="b")
+    (a / PLOTLY_JS).write_text("old copy")  # an older report's own copy (not current): kept
+    for run in (a, b):
+        write_report(run)
+    assert (tmp_path / PLOTLY_JS).is_file()
+    assert not (b / PLOTLY_JS).exists() and (a / PLOTLY_JS).read_text() == "old copy"
+
+
+def test_report_command_self_contained(tmp_path: Path) -> None:
+    run = make_run(tmp_path, SINGLE, records=False)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "report", str(run), "--self-contained"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "<script src=" not in (run / REPORT).read_text(encoding="utf-8")
+
+
+GEO_SWEEP = """
+[meta]
+name = "geo-sweep"
+
+[run]
+horizon_h = 800.0
+warmup_h = 50.0
+replications = 2
+seed = 4
+
+[fleet]
+machines = 15
+time_to_failure_h = { dist = "exponential", mean = 60.0 }
+
+[territories]
+count = 2
+width_km = 10.0
+height_km = 8.0
+
+[travel]
+mode = "geometry"
+speed_kmh = 30.0
+
+[repair]
+time_h = { dist = "exponential", mean = 1.5 }
+
+[sweep]
+"territories.pooled" = [2, 1]
+"""
+
+
+def test_map_of_a_geography_run(tmp_path: Path, sweep_report: str) -> None:
+    from sim.report import build_sections
+
+    run = make_run(tmp_path, GEO_SWEEP, records=False)
+    machines = pd.read_parquet(run / "machines.parquet")  # recorded by the run: 2 x 15 per point
+    assert machines.groupby("design_point").size().to_dict() == {"dp000": 30, "dp001": 30}
+    one = machines[machines["design_point"] == "dp001"]  # pooled = 1: two teams of one territory
+    assert sorted(one["team"].unique()) == [0, 1]
+    assert one["x_km"].between(0, 10).all() and one["y_km"].between(0, 8).all()
+    both = machines[machines["design_point"] == "dp000"]  # one team: territory 1 east of 0
+    assert both.loc[both["territory"] == 1, "x_km"].between(10, 20).all()
+    view = load_view(read_run(run))
+    sections = build_sections(view)
+    assert "map" in [s.id for s in sections]
+    fig = chart(sections, "map")
+    first = [t for t in fig.data if t.visible]
+    bases = next(t for t in first if t.name == "technician base")
+    assert list(zip(bases.x, bases.y, strict=True)) == [(5.0, 4.0), (15.0, 4.0)]  # territory centres
+    assert sum(len(t.x) for t in first if t.name.startswith("machines")) == 30
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert len(fig.layout.updatemenus[0].buttons) == 2  # one entry per layout
+    assert "id='map'" not in sweep_report  # no geometry, no map
+
+
+def test_map_shows_the_given_places_of_a_locations_csv(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "located_machines.toml").read_text()
+    csv_path = ROOT / "scenarios" / "data" / "clustered_machines.csv"
+    text = text.replace('"data/clustered_machines.csv"', json.dumps(str(csv_path)))
+    text = text.replace("horizon_h = 20000.0", "horizon_h = 500.0").replace(
+        "replications = 5", "replications = 2"
+    )
+    run = make_run(tmp_path, text, records=False)
+    given = pd.read_csv(csv_path)
+    rec = pd.read_parquet(run / "machines.parquet")
+    # team-local km: the second territory sits east of the first (teams of 2, side by side)
+    expect = given["x_km"] + 10.0 * given["territory"]
+    assert np.allclose(rec["x_km"], expect) and np.allclose(rec["y_km"], given["y_km"])
+    html = write_report(run).read_text(encoding="utf-8")
+    assert "given places, locations CSV" in html
+
+
+def test_a_big_sweep_is_thinned_not_dropped(tmp_path: Path) -> None:
+    from sim.report import build_sections
+    from sim.report.data import MAX_SERIES, MAX_TABLE_POINTS
+
+    run = big_run(tmp_path, 400)  # 40 rates x 10 staffing levels
+    view = load_view(read_run(run))
+    sections = build_sections(view)
+    fig = chart(sections, "validation")
+    series = {t.name for t in fig.data if "technician" in t.name}
+    assert len(series) <= MAX_SERIES and "Drawn: 8 of 10 series" in sections[1].intro
+    table = next(s for s in sections if s.id == "summary").html
+    assert table.count("<tr>") == 1 + MAX_TABLE_POINTS and "Showing 200 of 400 design points" in table
+    ts = chart(sections, "timeseries")
+    assert len(ts.layout.updatemenus[0].buttons) == 12
+    # the sentence counts every exact value of the run, drawn or not
+    from sim.report.figures import exact_checks
+
+    assert exact_checks(view)[0] > 400
+    html = write_report(run).read_text(encoding="utf-8")
+    assert f"All {exact_checks(view)[0]:,} exact values" in html or "exact values lie outside" in html
+
+
+BIG_SEED = """
+[meta]
+name = "big-sweep"
+
+[run]
+horizon_h = 400.0
+warmup_h = 20.0
+replications = 2
+seed = 9
+
+[fleet]
+calls_per_h = 0.2
+
+[repair]
+time_h = { dist = "exponential", mean = 2.0 }
+
+[costs]
+technician_per_h = 30.0
+
+[sweep]
+"fleet.calls_per_h" = [0.1, 0.2, 0.3, 0.4]
+"territories.technicians" = [1, 2]
+"""
+
+
+def big_run(base: Path, n: int) -> Path:
+    """A run folder shaped like an ``n``-point sweep (40 call rates x n/40 staffing levels),
+    its rows tiled from an 8-point real run: the report sees what a real sweep gives it."""
+    real = read_run(make_run(base / "seed", BIG_SEED, records=False))
+    man = copy.deepcopy(real.manifest)
+    src = man["design_points"]
+    points, summ, reps, series = [], [], [], []
+    for i in range(n):
+        rate, tech = round(0.01 * (i % 40 + 1), 2), i // 40 + 1
+        s = src[i % len(src)]
+        dp = f"dp{i:04d}"
+        entry = copy.deepcopy(s)
+        entry["id"] = dp
+        entry["params"] = {"fleet.calls_per_h": rate, "territories.technicians": tech}
+        entry["scenario"]["fleet"]["calls_per_h"] = rate
+        entry["scenario"]["territories"]["technicians"] = tech
+        points.append(entry)
+        for table, out in ((real.summary, summ), (real.replications, reps), (real.series, series)):
+            rows = table[table["design_point"] == s["id"]].copy()
+            rows["design_point"] = dp
+            out.append(rows)
+    man["design_points"] = points
+    man["tasks"] = [{**t, "design_point": p["id"]} for p in points for t in man["tasks"][:2]]
+    return write_run(
+        base / "runs",
+        run_id(f"big-{n}", f"{n:08d}"),
+        man,
+        pd.concat(reps, ignore_index=True),
+        pd.concat(summ, ignore_index=True),
+        None,
+        pd.concat(series, ignore_index=True),
+    )

@@ -4,7 +4,7 @@ It has no file I/O, pandas or plotting: it turns a scenario and a
 replication number into reports to a :class:`sim.recorder.Recorder`.
 """
 
-from .build import FieldService, build, simulate
+from .build import FieldService, build, machine_places, simulate
 from .calls import Call
 from .dispatch import DispatchPolicy, Fifo, NonpreemptivePriority, make_policy
 
@@ -15,6 +15,7 @@ __all__ = [
     "Fifo",
     "NonpreemptivePriority",
     "build",
+    "machine_places",
     "make_policy",
     "simulate",
 ]

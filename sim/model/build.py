@@ -17,7 +17,7 @@ from sim.recorder import Recorder
 
 from .calls import Call
 from .dispatch import Fifo, make_policy
-from .fleet import CallNeeds, ExponentialFleet, Fleet, PoissonCalls
+from .fleet import CallNeeds, ExponentialFleet, Fleet, PoissonCalls, _locations
 from .geography import Geometry
 from .parts import PartsSystem
 from .shifts import ShiftTeam
@@ -293,3 +293,28 @@ def _sample_levels(env: simpy.Environment, recorder: Recorder, every: float, end
         Timeout(env, every).callbacks.append(sample)
 
     Timeout(env, every).callbacks.append(sample)
+
+
+def machine_places(
+    scenario: Scenario,
+    replication: int,
+    teams: int,
+    locations: Sequence[tuple[float, float]] | None = None,
+) -> list[tuple[int, int, float, float]]:
+    """(team, territory, x_km, y_km) of every machine of the first ``teams`` teams, in
+    team-local km, as :func:`build` places them (drawn per replication, or ``locations``);
+    empty unless the scenario has geometry and a finite fleet."""
+    terr = scenario.territories
+    machines = scenario.fleet.machines
+    if scenario.travel.mode != "geometry" or machines is None:
+        return []
+    assert terr.width_km is not None and terr.height_km is not None
+    tr = scenario.travel
+    geometry = Geometry(
+        terr.width_km, terr.height_km, terr.pooled, tr.metric == "rectilinear", tr.circuity, tr.speed_kmh
+    )
+    n = min(teams, terr.teams) * terr.pooled
+    places = (
+        _locations(geometry, machines, n, terr.pooled, scenario.run.seed, replication, 0, locations) or []
+    )
+    return [(i // machines // terr.pooled, i // machines, x, y) for i, (x, y) in enumerate(places)]

@@ -1,21 +1,23 @@
 """report.html for a run folder: DataFrames -> plotly figures -> one offline page.
 
 ``write_report(run_dir)`` reads ``results/<run-id>/`` with
-:func:`sim.results.read_run` and writes ``report.html`` with ``plotly.min.js``
-beside it, so the page needs no network.  Sections appear only when the run
-has their data:
+:func:`sim.results.read_run` and writes ``report.html``; plotly.js is one
+``plotly.min.js`` in the results root shared by its runs (or inside the page
+with ``self_contained``), so the page needs no network.  Sections appear only
+when the run has their data:
 
 1. summary table (design points x key KPIs, 95% CIs, analytic values);
 2. validation: simulated KPIs with CIs against exact / approximate formulas;
-3. trade-offs: cost (or a staffing proxy) against mean wait, the standard, the
-   cheapest feasible design;
+3. trade-offs: cost (or a staffing proxy) against the first targeted KPI (the
+   mean wait without targets), the targets and the best design that meets them;
 4. distributions: empirical CDF of waits against the analytic tail (needs
    ``calls.parquet``);
 5. time series: calls waiting and machines down, warm-up, Welch averages
    (needs ``timeseries.parquet``);
 6. teaching view: the M/M/s wait against utilization for 1-4 technicians with
    a slider (always);
-7. parts and geography views (only when their KPIs are in the run).
+7. parts and geography views (only when their KPIs are in the run);
+8. a map of territories, teams, bases and machines (geometry scenarios).
 
 Nothing here imports :mod:`sim.model`; closed forms come from :mod:`sim.analytic`.
 """
@@ -39,38 +41,30 @@ from .figures import (
     tradeoff_section,
     validation_section,
 )
+from .map import map_section
 from .page import render, summary_section
+from .targets import Targets
 
 REPORT = "report.html"
 PLOTLY_JS = "plotly.min.js"
-#: the service standard of the Dupit case: mean wait of at most 2 h
-DEFAULT_STANDARD_H = 2.0
 
-__all__ = ["DEFAULT_STANDARD_H", "PLOTLY_JS", "REPORT", "build_sections", "write_report"]
+__all__ = ["PLOTLY_JS", "REPORT", "build_sections", "write_report"]
 
 
-def build_sections(view: RunView, standard_h: float = DEFAULT_STANDARD_H) -> list[Section]:
+def build_sections(view: RunView) -> list[Section]:
     """The sections the run has data for, in page order."""
     builders = (
-        lambda: summary_section(view, standard_h),
+        lambda: summary_section(view),
         lambda: validation_section(view),
-        lambda: tradeoff_section(view, standard_h),
+        lambda: tradeoff_section(view),
         lambda: distribution_section(view),
         lambda: timeseries_section(view),
-        teaching_section,
+        lambda: teaching_section(view),
         lambda: parts_section(view),
         lambda: geography_section(view),
+        lambda: map_section(view),
     )
     return [s for s in (b() for b in builders) if s is not None]
-
-
-def _standard(manifest: dict, standard_h: float | None) -> float:
-    if standard_h is not None:
-        return float(standard_h)
-    study = manifest.get("study")
-    if isinstance(study, dict) and study.get("standard_wait_h") is not None:
-        return float(study["standard_wait_h"])
-    return DEFAULT_STANDARD_H
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -85,26 +79,52 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _write_plotly_js(folder: Path) -> None:
+def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
-    js = get_plotlyjs()
-    target = folder / PLOTLY_JS
-    if target.is_file() and target.stat().st_size == len(js.encode("utf-8")):
-        return
-    _write_atomic(target, js)
+    return str(get_plotlyjs())
 
 
-def write_report(run_dir: str | Path, standard_h: float | None = None) -> Path:
-    """Write ``run_dir/report.html`` (and ``plotly.min.js`` beside it); return the html path.
+def _same(path: Path, js: str) -> bool:
+    return path.is_file() and path.stat().st_size == len(js.encode("utf-8"))
+
+
+def _place_plotly_js(run_dir: Path, js: str) -> str:
+    """Where the page finds plotly.js: one copy shared by every run of a results root
+    (``../plotly.min.js``), or the run's own copy when the root cannot be written."""
+    shared = run_dir.parent / PLOTLY_JS
+    own = run_dir / PLOTLY_JS
+    try:
+        if not _same(shared, js):
+            _write_atomic(shared, js)
+    except OSError:
+        if not _same(own, js):
+            _write_atomic(own, js)
+        return PLOTLY_JS
+    if _same(own, js):  # a copy from an older report: the shared one replaces it
+        own.unlink(missing_ok=True)
+    return f"../{PLOTLY_JS}"
+
+
+def write_report(
+    run_dir: str | Path,
+    *,
+    targets: Targets | None = None,
+    self_contained: bool = False,
+) -> Path:
+    """Write ``run_dir/report.html``; return its path.
 
     Parameters
     ----------
     run_dir : path
         A run folder written by :func:`sim.results.write_run`.
-    standard_h : float, optional
-        The mean-wait standard for the trade-off chart and the table's
-        "meets" column; default ``manifest["study"]["standard_wait_h"]`` or 2 h.
+    targets : Targets, optional
+        The targets to judge designs by; default the run's own (its scenario's
+        ``[targets]``), none when it has none.
+    self_contained : bool
+        Put plotly.js inside the page (about 4.5 MB more), for sending one file.
+        Otherwise the page loads ``plotly.min.js`` from the results root (one copy
+        shared by the runs in it), or from the run folder when the root is read-only.
 
     Raises
     ------
@@ -113,9 +133,14 @@ def write_report(run_dir: str | Path, standard_h: float | None = None) -> Path:
     """
     run = read_run(run_dir)
     view = load_view(run)
-    std = _standard(run.manifest, standard_h)
-    html = render(view, build_sections(view, std), PLOTLY_JS, std)
-    _write_plotly_js(run.path)
+    if targets is not None:
+        view.targets = targets
+    sections = build_sections(view)
+    js = _plotly_js()
+    if self_contained:
+        html = render(view, sections, None, inline_js=js)
+    else:
+        html = render(view, sections, _place_plotly_js(run.path, js))
     out = run.path / REPORT
     _write_atomic(out, html)
     return out

@@ -15,83 +15,61 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim import kpis
 from sim.results import RunData
 
-GROUP_KEY = "study.part"  # the Dupit study's parameter that names the part of the study
+from .targets import Target, Targets, run_targets
+
+#: the parameter that names the part of a study, unless the study's manifest entry says
+#: otherwise (``study.group_key``); titles and tags of the parts come from that entry
+GROUP_KEY = "study.part"
 ALL = "all"
+#: the summary table's most design points (the full table is summary.csv)
+MAX_TABLE_POINTS = 200
 
-#: readable names of the Dupit study's parts (a run may override them in manifest["study"])
-GROUP_TITLES = {
-    "baseline": "Status quo",
-    "proposal1": "P1 fewer machines",
-    "proposal2": "P2 new equipment",
-    "proposal3": "P3 pooled teams",
-    "proposal4": "P4 priority",
-}
-
-# KPI name -> (title, unit); "share" KPIs are shown as percentages
-KPI_INFO: dict[str, tuple[str, str]] = {
-    "wait_h": ("mean wait", "h"),
-    "p_wait": ("P(wait > 0)", "share"),
-    "response_h": ("mean response time", "h"),
-    "restore_h": ("mean time to restore", "h"),
-    "sla_met": ("SLA met", "share"),
-    "utilization": ("technician utilization", "share"),
-    "utilization_onsite": ("on-site utilization", "share"),
-    "travel_share": ("share of time travelling", "share"),
-    "queue_len": ("calls waiting (time average)", "calls"),
-    "machines_down": ("machines down (time average)", "machines"),
-    "calls_per_day": ("completed calls per working day", "calls/day"),
-    "first_time_fix": ("first-time fix", "share"),
-    "visits_per_call": ("visits per call", "visits"),
-    "fill_rate_van": ("van fill rate", "share"),
-    "fill_rate_depot": ("depot fill rate", "share"),
-    "part_wait_h": ("delay for parts per call", "h"),
-    "van_on_hand": ("parts on hand per van (time average)", "parts"),
-    "van_backorders": ("van backorders (time average)", "parts"),
-    "depot_on_hand": ("parts on hand at the depot (time average)", "parts"),
-    "depot_backorders": ("depot backorders (time average)", "parts"),
-    "van_demand_per_h": ("van part demands per hour", "per h"),
-    "depot_demand_per_h": ("depot part demands per hour", "per h"),
-    "van_delay_per_demand_h": ("van delay per part demand", "h"),
-    "depot_delay_per_demand_h": ("depot delay per part demand", "h"),
-    "emergency_per_day": ("emergency shipments per day", "per day"),
-    "parts_cost_per_day": ("parts cost per day", "money/day"),
-    "overtime_h_per_week": ("overtime per technician", "h/week"),
-    "cost_per_call": ("cost per call", "money"),
-    "cost_per_day": ("cost per day", "money/day"),
-    "cost_downtime_per_day": ("downtime cost per day", "money/day"),
-    "trip_km": ("mean trip length", "km"),
-    "trip_h": ("mean trip time", "h"),
-    "off_territory_share": ("trips outside the home territory", "share"),
-}
-
-#: KPIs whose rows exist per service class (the rest are overall only)
-CLASS_KPIS_PREFIX = (
-    "wait_h",
-    "p_wait",
-    "response_h",
-    "restore_h",
-    "p_wait_gt_",
-    "sla_met",
-    "queue_len",
-    "calls_per_day",
-)
-
-PARAM_TITLES = {
+#: scenario keys -> (title, unit) for axes, legends and design labels
+PARAM_TITLES: dict[str, tuple[str, str]] = {
+    "variant": ("variant", ""),
     "territories.technicians": ("technicians per territory", ""),
     "territories.pooled": ("territories per team", ""),
     "territories.count": ("territories", ""),
+    "territories.width_km": ("territory width", "km"),
+    "territories.height_km": ("territory height", "km"),
     "fleet.machines": ("machines per territory", ""),
-    "fleet.calls_per_h": ("calls per hour per territory", "per h"),
-    "calendar.hours_per_day": ("hours per working day", "h"),
+    "fleet.calls_per_h": ("calls per territory", "per h"),
+    "fleet.time_to_failure_h": ("time to failure", "h"),
+    "calendar.hours_per_day": ("working day", "h"),
     "run.warmup_h": ("warm-up", "h"),
+    "repair.time_h": ("repair time", "h"),
+    "travel.time_h": ("travel time", "h"),
+    "travel.speed_kmh": ("travel speed", "km/h"),
+    "travel.circuity": ("road circuity factor", ""),
+    "dispatch.policy": ("dispatch policy", ""),
 }
+#: the last word of a dotted key in words (the rest of the key names where it belongs)
+LEAF_TITLES = {
+    "S": "stock level S",
+    "s": "reorder point s",
+    "p_need": "share of calls needing it",
+    "unit_cost": "unit cost",
+    "share": "share",
+    "priority": "priority",
+    "sla_h": "SLA",
+}
+_UNITS = (
+    ("_per_year", "per year"),
+    ("_per_day", "per day"),
+    ("_per_h", "per h"),
+    ("_kmh", "km/h"),
+    ("_km", "km"),
+    ("_h", "h"),
+)
 
 
 def esc(text: Any) -> str:
@@ -99,29 +77,118 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def kpi_title(kpi: str, with_unit: bool = True) -> str:
-    if kpi.startswith("p_wait_gt_") and kpi.endswith("h"):
-        x = kpi[len("p_wait_gt_") : -1]
-        return f"P(wait > {x} h)"
-    title, unit = KPI_INFO.get(kpi, (kpi.replace("_", " "), ""))
-    if not with_unit or unit in ("", "share"):
-        return title
-    return f"{title} ({unit})"
+_ABBREV = {"h": "hour", "day": "day", "week": "week", "year": "year"}
+#: units that only count things the title names: no unit shown
+COUNTS = ("calls", "machines", "parts", "visits")
+
+
+def _catalogue(kpi: str) -> tuple[str, str]:
+    """(title, unit) from the KPI catalogue; for a name it lacks, words from the name."""
+    try:
+        entry = kpis.lookup(kpi)
+    except KeyError:
+        for suffix, u in _UNITS:
+            if kpi.endswith(suffix):
+                return kpi[: -len(suffix)].replace("_", " "), u
+        return kpi.replace("_", " "), ""
+    return entry.title_for(kpi), entry.unit
+
+
+def _said(title: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", title) is not None
+
+
+def kpi_unit(kpi: str, currency: str = "") -> str:
+    """The unit a KPI's title does not already say ("" for shares), money in ``currency``.
+
+    ``cost per day`` in ``money/day`` is ``EUR`` (nothing without a currency),
+    ``completed calls per working day`` in ``calls/day`` needs none, ``mean wait`` is ``h``.
+    """
+    title, unit = _catalogue(kpi)
+    if unit in ("", "share"):
+        return ""
+    num, _, den = unit.partition("/")
+    if num.startswith("per "):
+        num, den = "", num[4:]
+    num = num.replace("money", currency).strip()
+    if num and (_said(title, num) or (num in COUNTS and not den)):
+        num = ""
+    if den and re.search(rf"\bper (working )?({re.escape(den)}|{_ABBREV.get(den, den)})\b", title):
+        den = ""
+    if num and den:
+        return f"{num}/{den}"
+    return num or (f"per {den}" if den else "")
+
+
+def kpi_title(kpi: str, with_unit: bool = True, currency: str = "") -> str:
+    """The catalogue's title with the unit it does not already say: ``mean wait (h)``,
+    ``cost per day (EUR)``, ``P(wait > 2 h)``."""
+    title = _catalogue(kpi)[0]
+    unit = kpi_unit(kpi, currency)
+    return f"{title} ({unit})" if with_unit and unit else title
 
 
 def is_share(kpi: str) -> bool:
-    return kpi.startswith("p_wait_gt_") or KPI_INFO.get(kpi, ("", ""))[1] == "share"
+    return _catalogue(kpi)[1] == "share"
 
 
-def param_title(key: str) -> str:
-    if key in PARAM_TITLES:
-        title, unit = PARAM_TITLES[key]
+def per_class(kpi: str) -> bool:
+    """Does the KPI have a row per service class (the catalogue says)?"""
+    try:
+        return kpis.lookup(kpi).per_class
+    except KeyError:
+        return False
+
+
+def target_text(t: Target, currency: str = "") -> str:
+    """``≤ 2 h``, ``≥ 95% (contract)``: a target's bound in the KPI's unit."""
+    op = "≤" if t.op == "<=" else "≥"
+    if is_share(t.kpi):
+        value = f"{t.bound * 100:g}%"
     else:
-        title, unit = key, ""
-        for suffix, u in (("_per_h", "per h"), ("_per_day", "per day"), ("_h", "h")):
-            if key.endswith(suffix):
-                unit = u
-                break
+        unit = kpi_unit(t.kpi, currency)
+        value = f"{t.bound:g}{' ' + unit if unit else ''}"
+    return f"{op} {value}" + ("" if t.cls == ALL else f" ({t.cls})")
+
+
+def key_title(key: str, scenario: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """(title, unit) of a scenario key in words, never the raw dotted key.
+
+    List items are named by their ``name`` when the scenario has one
+    (``parts.types.0.van.S`` -> ``fuser van stock level S``), else numbered from 1.
+    """
+    if key in PARAM_TITLES:
+        return PARAM_TITLES[key]
+    parts = key.split(".")
+    words: list[str] = []
+    node: Any = scenario
+    unit = ""
+    for i, seg in enumerate(parts):
+        if seg.isascii() and seg.isdigit() and words:
+            idx = int(seg)
+            name = None
+            if isinstance(node, list) and idx < len(node) and isinstance(node[idx], Mapping):
+                name = node[idx].get("name")
+            words[-1] = str(name) if name else f"{words[-1].removesuffix('s')} {idx + 1}"
+            node = node[idx] if isinstance(node, list) and idx < len(node) else None
+            continue
+        node = node.get(seg) if isinstance(node, Mapping) else None
+        word = seg
+        if i == len(parts) - 1:
+            for suffix, u in _UNITS:
+                if word.endswith(suffix) and len(word) > len(suffix):
+                    word, unit = word[: -len(suffix)], u
+                    break
+            word = LEAF_TITLES.get(seg, word)
+        words.append(word.replace("_", " "))
+    if len(words) > 2:  # the section is clear from the rest: "parts fuser van S" -> "fuser van S"
+        words = words[1:]
+    return " ".join(words), unit
+
+
+def param_title(key: str, scenario: Mapping[str, Any] | None = None) -> str:
+    """A key's title with its unit in brackets, for axes."""
+    title, unit = key_title(key, scenario)
     return f"{title} ({unit})" if unit else title
 
 
@@ -157,14 +224,15 @@ def _parse(value: Any) -> Any:
     return value
 
 
-def param_label(key: str, value: Any) -> str:
+def param_label(key: str, value: Any, scenario: Mapping[str, Any] | None = None) -> str:
     """One parameter value in words (raw text: escape before display)."""
     value = _parse(value)
-    parts = key.split(".")
-    short = parts[-1]
-    if isinstance(value, Mapping) and "dist" in value:
-        name = parts[0] if short == "time_h" else short.removesuffix("_h").replace("_", " ")
+    title, unit = key_title(key, scenario)
+    if isinstance(value, Mapping) and "dist" in value:  # "repair exp mean 2 h"
+        name = key.split(".")[0] if key.endswith(".time_h") else title
         return f"{name} {dist_label(value)}"
+    if key == "variant":
+        return str(value)
     if key == "fleet.classes" and isinstance(value, list):
         shares = [f"{c.get('name', '?')} {c.get('share', 0):.0%}" for c in value if isinstance(c, Mapping)]
         return " / ".join(shares)
@@ -175,8 +243,8 @@ def param_label(key: str, value: Any) -> str:
     if key == "fleet.machines":
         return f"{value} machines"
     if isinstance(value, float | int) and not isinstance(value, bool):
-        return f"{short.replace('_', ' ')} {_num(value)}"
-    return f"{short.replace('_', ' ')} {value}"
+        return f"{title} {_num(value)}{' ' + unit if unit else ''}"
+    return f"{title} {value}"
 
 
 # ---------------------------------------------------------------------------
@@ -190,20 +258,20 @@ class Point:
     id: str
     index: int
     params: dict[str, Any]
-    group: str | None = None  # the study part (Dupit), else None
+    group: str | None = None  # the study part, else None
     label: str = ""  # short, unique among the run's points (raw text)
     scenario: Any = None  # sim.config.Scenario when known and checked, else None
     scenario_note: str = ""
     group_title: str = ""
-    group_tag: str = ""  # a short name of the group for axis labels ("P2")
+    group_tag: str = ""  # a short name of the group for labels
+    raw: Mapping[str, Any] | None = None  # the manifest's base scenario (names of list items)
 
-    @property
+    @cached_property
     def hover(self) -> str:
         """Escaped hover text: id, group, parameters."""
         lines = [f"<b>{esc(self.id)}</b>" + (f" · {esc(self.group_title)}" if self.group else "")]
         for k, v in self.params.items():
-            if k != GROUP_KEY:
-                lines.append(f"{esc(k)} = {esc(param_label(k, v))}")
+            lines.append(esc(param_label(k, v, self.raw)))
         if self.scenario is not None:
             lines.append(esc(scenario_brief(self.scenario)))
         return "<br>".join(lines)
@@ -230,20 +298,83 @@ class RunView:
     points: list[Point]
     base: Any  # the manifest's scenario, validated (or None)
     groups: list[str] = field(default_factory=list)
+    targets: Targets = field(default_factory=Targets)
+    table_rule: str = ""  # which points the summary table shows when it cannot show all
 
     @property
     def manifest(self) -> dict[str, Any]:
         return self.run.manifest
 
     @property
+    def base_raw(self) -> Mapping[str, Any] | None:
+        """The manifest's scenario as written (names of list items, costs, targets)."""
+        raw = self.manifest.get("scenario")
+        return raw if isinstance(raw, Mapping) else None
+
+    @property
+    def currency(self) -> str:
+        """``[costs] currency`` of the run's scenario ("" when not given)."""
+        costs = (self.base_raw or {}).get("costs")
+        cur = costs.get("currency") if isinstance(costs, Mapping) else None
+        return str(cur) if cur else ""
+
+    @property
     def summary(self) -> pd.DataFrame:
         return self.run.summary
 
     def point(self, dp: str) -> Point | None:
+        return self._by_id.get(dp)
+
+    def __post_init__(self) -> None:
+        self._by_id = {p.id: p for p in self.points}
+        self._classes: dict[str, list[str]] | None = None
+        self._rows: dict[tuple[str, str], pd.DataFrame] = {}
+        self._by_kpi: dict[Any, pd.DataFrame] | None = None
+        self._axis: Axis | None = None
+
+    def verdicts(self) -> dict[str, str]:
+        """Design point -> ``yes`` (meets every target with 95% confidence), ``no`` (misses
+        one), ``unclear``; empty without targets."""
+        req = self.targets.require
+        if not req or not self.usable:
+            return {}
+        out: dict[str, str] = {}
+        per = [self.rows(t.kpi, t.cls).set_index("design_point") for t in req]
         for p in self.points:
-            if p.id == dp:
-                return p
-        return None
+            vs = []
+            for t, rows in zip(req, per, strict=True):
+                if p.id in rows.index:
+                    vs.append(t.verdict(rows.at[p.id, "ci_low"], rows.at[p.id, "ci_high"]))
+                else:
+                    vs.append("unknown")
+            out[p.id] = "no" if "no" in vs else "yes" if all(v == "yes" for v in vs) else "unclear"
+        return out
+
+    def table_points(self) -> list[Point]:
+        """The points of the summary table: all of them up to ``MAX_TABLE_POINTS``; beyond,
+        those meeting every target first (best objective first), else the first ones."""
+        if len(self.points) <= MAX_TABLE_POINTS:
+            return list(self.points)
+        v = self.verdicts()
+        order = {"yes": 0, "unclear": 1, "no": 2}
+        obj = self.targets.objective
+        values: dict[str, float] = {}
+        if obj is not None and self.has_kpi(obj):
+            r = self.rows(obj)
+            sign = 1.0 if self.targets.minimize else -1.0
+            values = {dp: sign * float(m) for dp, m in zip(r["design_point"], r["mean"], strict=True)}
+        if v:
+            ranked = sorted(
+                self.points,
+                key=lambda p: (order.get(v.get(p.id, ""), 3), values.get(p.id, math.inf), p.index),
+            )
+            self.table_rule = "those meeting every target first" + (
+                f", by {kpi_title(obj, False)}" if values else ""
+            )
+        else:
+            ranked = list(self.points)
+            self.table_rule = "the first ones in design order"
+        return ranked[:MAX_TABLE_POINTS]
 
     @property
     def kpis(self) -> list[str]:
@@ -253,12 +384,11 @@ class RunView:
         """True when the summary has a KPI with at least one finite (nonzero) mean."""
         if not self.usable:
             return False
-        s = self.summary
-        vals = s.loc[s["kpi"] == kpi, "mean"].astype(float)
+        vals = self.rows(kpi)["mean"].astype(float)
         vals = vals[np.isfinite(vals)]
         return bool(len(vals)) and (not nonzero or bool((vals.abs() > 0).any()))
 
-    @property
+    @cached_property
     def usable(self) -> bool:
         """Does the summary have rows and the columns the charts read?"""
         s = self.summary
@@ -268,13 +398,16 @@ class RunView:
         """The service classes of a point worth showing (all, plus each class if several)."""
         if not self.usable:
             return [ALL]
-        s = self.summary
-        names = [c for c in dict.fromkeys(s.loc[s["design_point"] == dp, "class"]) if c != ALL]
-        return [ALL, *names] if len(names) > 1 else [ALL]
+        if self._classes is None:
+            self._classes = {}
+            s = self.summary
+            for point, names in s.groupby("design_point", sort=False)["class"]:
+                named = [c for c in dict.fromkeys(names) if c != ALL]
+                self._classes[str(point)] = [ALL, *named] if len(named) > 1 else [ALL]
+        return self._classes.get(dp, [ALL])
 
     def rows(self, kpi: str, cls: str = ALL) -> pd.DataFrame:
         """Summary rows of one KPI and class, in design-point order."""
-        s = self.summary
         if not self.usable:
             return pd.DataFrame(
                 columns=[
@@ -291,9 +424,14 @@ class RunView:
                     "analytic_exact",
                 ]
             )
-        out = s[(s["kpi"] == kpi) & (s["class"] == cls)]
-        order = {p.id: p.index for p in self.points}
-        return out.sort_values("design_point", key=lambda c: c.map(order))
+        key = (kpi, cls)
+        if key not in self._rows:
+            if self._by_kpi is None:
+                self._by_kpi = dict(iter(self.summary.groupby(["kpi", "class"], sort=False)))
+            out = self._by_kpi.get(key, self.summary.iloc[0:0])
+            order = {p.id: p.index for p in self.points}
+            self._rows[key] = out.sort_values("design_point", key=lambda c: c.map(order))
+        return self._rows[key]
 
     def warmup_h(self, p: Point | None = None) -> float | None:
         """The warm-up of a point: MSER-5's choice when ``auto``, else the scenario's."""
@@ -382,14 +520,17 @@ def load_view(run: RunData) -> RunView:
             base = validate_scenario({k: v for k, v in base_raw.items() if k != "sweep"}, "manifest")
         except Exception:
             base = None
+    study = m.get("study") if isinstance(m.get("study"), Mapping) else {}
+    group_key = str(study.get("group_key") or GROUP_KEY)
     listed = m.get("design_points") or []
     if not listed and "design_point" in run.summary:
         listed = [{"id": dp, "params": {}} for dp in dict.fromkeys(run.summary["design_point"])]
     points: list[Point] = []
     for i, dp in enumerate(listed):
         params = dict(dp.get("params") or {})
-        group = params.get(GROUP_KEY)
+        group = params.pop(group_key, None)
         p = Point(str(dp.get("id", f"dp{i:03d}")), i, params, None if group is None else str(group))
+        p.raw = base_raw if isinstance(base_raw, Mapping) else None
         sc = None
         try:
             if isinstance(dp.get("scenario"), Mapping):
@@ -412,23 +553,30 @@ def load_view(run: RunData) -> RunView:
     study: Mapping[str, Any] = raw_study if isinstance(raw_study, Mapping) else {}
     titles = {**GROUP_TITLES, **(study.get("parts") or {})}
     groups = list(dict.fromkeys(p.group for p in points if p.group is not None))
+    entries = {str(g["key"]): g for g in study.get("groups") or [] if isinstance(g, Mapping) and "key" in g}
+    groups = [g for g in entries if any(p.group == g for p in points)]
+    groups += [g for g in dict.fromkeys(p.group for p in points if p.group is not None) if g not in groups]
     for p in points:
         if p.group is not None:
-            t = titles.get(p.group, p.group)
-            p.group_title = t["title"] if isinstance(t, Mapping) else str(t)
-            tag = re.fullmatch(r"proposal(\d+)", p.group)
-            p.group_tag = f"P{tag.group(1)}" if tag else p.group_title
+            p.group_title, p.group_tag = _group_names(p.group, entries.get(p.group))
     _label_points(points, base)
-    return RunView(run, points, base, groups)
+    return RunView(run, points, base, groups, run_targets(m))
+
+
+def _group_names(key: str, entry: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(title, short name) of a study's group from its manifest entry ``{"key", "title",
+    "short"}`` (see :mod:`sim.studies`); the key itself when the entry is missing."""
+    title = str((entry or {}).get("title") or key)
+    return title, str((entry or {}).get("short") or title)
 
 
 def _label_points(points: Sequence[Point], base: Any) -> None:
     varying = varying_params(points)
     for p in points:
-        bits = [param_label(k, p.params[k]) for k in varying if k in p.params and k != GROUP_KEY]
+        bits = [param_label(k, p.params[k], p.raw) for k in varying if k in p.params]
         if not bits and base is not None and p.scenario is not None:
             diffs = _differences(base, p.scenario)
-            bits = [param_label(k, v) for k, v in list(diffs.items())[:2]]
+            bits = [param_label(k, v, p.raw) for k, v in list(diffs.items())[:2]]
         label = ", ".join(bits)
         if p.group is not None:
             label = f"{p.group_tag} · {label}" if label else p.group_title
@@ -465,11 +613,61 @@ class Axis:
     x: dict[str, Any]  # design point id -> x value
     series: dict[str, str]  # design point id -> series name ("" when one series)
     categories: list[str] = field(default_factory=list)
+    drawn: set[str] = field(default_factory=set)  # the points the sweep charts draw
+    note: str = ""  # what was left out, for the caption (HTML)
+
+    @property
+    def compact(self) -> bool:
+        """Many points drawn: plotly's own short hover texts keep the page small."""
+        return len(self.drawn) > COMPACT_POINTS
+
+
+#: sweep charts draw at most this many series (evenly chosen); the tables keep them all
+MAX_SERIES = 8
+#: above this many points a chart drops error bars and long hover texts (page size)
+MANY_POINTS = 300
+#: above this many points the sweep charts' hover texts are plotly's short ones
+COMPACT_POINTS = 100
+
+
+def _evenly(items: Sequence[Any], k: int) -> list[Any]:
+    """``k`` items evenly spread over ``items`` (the first and the last among them)."""
+    if len(items) <= k:
+        return list(items)
+    idx = np.unique(np.linspace(0, len(items) - 1, k).round().astype(int))
+    return [items[i] for i in idx]
+
+
+def _thin(axis: Axis, points: Sequence[Point]) -> Axis:
+    """Keep a readable, small number of series and points in the sweep charts."""
+    names = list(dict.fromkeys(axis.series[p.id] for p in points))
+    keep = set(_evenly(names, MAX_SERIES))
+    drawn = [p for p in points if axis.series[p.id] in keep]
+    notes = []
+    if len(keep) < len(names):
+        shown = [n for n in names if n in keep]
+        notes.append(f"{len(keep)} of {len(names):,} series ({esc('; '.join(shown[:3]))}, ...)")
+    if not axis.numeric and len(drawn) > MANY_POINTS:
+        drawn = _evenly(drawn, MANY_POINTS)
+        notes.append(f"{len(drawn)} evenly spread design points")
+    axis.drawn = {p.id for p in drawn}
+    if notes:
+        axis.note = (
+            f"Drawn: {' and '.join(notes)} of the {len(points):,} design points; every point "
+            "is in the summary table's file <code>summary.csv</code>."
+        )
+    return axis
 
 
 def sweep_axis(view: RunView) -> Axis:
+    if view._axis is None:
+        view._axis = _thin(_sweep_axis(view), view.points)
+    return view._axis
+
+
+def _sweep_axis(view: RunView) -> Axis:
     points = view.points
-    varying = [k for k in varying_params(points) if k != GROUP_KEY]
+    varying = varying_params(points)
     if view.groups:
         return Axis(
             False,
@@ -482,8 +680,9 @@ def sweep_axis(view: RunView) -> Axis:
     if numeric:
         key = numeric[0]
         others = [k for k in varying if k != key]
-        series = {p.id: esc(", ".join(param_label(k, p.params.get(k)) for k in others)) for p in points}
-        return Axis(True, param_title(key), {p.id: p.params[key] for p in points}, series)
+        raw = view.base_raw
+        series = {p.id: esc(", ".join(param_label(k, p.params.get(k), raw) for k in others)) for p in points}
+        return Axis(True, param_title(key, raw), {p.id: p.params[key] for p in points}, series)
     return Axis(
         False,
         "design point",
@@ -556,6 +755,19 @@ def staffing(sc: Any) -> tuple[float, str]:
     if sc.fleet.machines is not None:
         return 1000.0 * techs / (sc.fleet.machines * terr.count), "technicians per 1,000 machines"
     return float(techs), "technicians (territories x technicians per territory)"
+
+
+#: how far outside its interval an exact value must lie to count as a miss: a rounding
+#: margin, so that a formula's 1e-30 against an interval [0, 0] (no call waited in any
+#: replication) is not reported as a disagreement
+OUTSIDE_TOL = 1e-9
+
+
+def outside_ci(value: Any, lo: Any, hi: Any) -> Any:
+    """Does ``value`` lie outside ``[lo, hi]`` by more than a rounding margin (arrays too)?"""
+    v, a, b = (np.asarray(x, dtype=float) for x in (value, lo, hi))
+    tol = OUTSIDE_TOL * np.maximum(1.0, np.abs(v))
+    return (v < a - tol) | (v > b + tol)
 
 
 def finite(values: Iterable[Any]) -> list[float]:

@@ -21,16 +21,20 @@ from sim.stats import welch_moving_average
 from .approximations import approximation_table
 from .data import (
     ALL,
-    CLASS_KPIS_PREFIX,
+    MANY_POINTS,
     Axis,
     Point,
     RunView,
+    _evenly,
     esc,
     finite,
     is_share,
     kpi_title,
+    outside_ci,
+    per_class,
     staffing,
     sweep_axis,
+    target_text,
     wait_tail,
 )
 
@@ -147,7 +151,7 @@ def _kpi_order(kpis: Sequence[str]) -> list[str]:
 
 
 def _has_class_rows(kpi: str) -> bool:
-    return any(kpi == p or (p.endswith("_") and kpi.startswith(p)) for p in CLASS_KPIS_PREFIX)
+    return per_class(kpi)
 
 
 def _series_colors(names: Iterable[str]) -> dict[str, str]:
@@ -179,6 +183,16 @@ def _dropdown(
     )
 
 
+def sig(values: Any, digits: int = 5) -> np.ndarray:
+    """Values rounded to ``digits`` significant digits: what a chart can show, and a
+    third of the JSON of full doubles."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0.0)
+    scale = 10.0 ** (digits - 1 - mag)
+    return np.where(np.isfinite(v), np.round(v * scale) / scale, v)
+
+
 def _fmt(x: float, share: bool = False) -> str:
     if x is None or not np.isfinite(x):
         return "-"
@@ -205,7 +219,7 @@ def _sweep_traces(
     shown_legend = {"exact": False, "approx": False}
     for cls in classes:
         rows = view.rows(kpi, cls)
-        rows = rows[[cls in view.classes(dp) for dp in rows["design_point"]]]
+        rows = rows[[dp in axis.drawn and cls in view.classes(dp) for dp in rows["design_point"]]]
         rows = rows[np.isfinite(rows["mean"].astype(float))]
         if rows.empty:
             continue
@@ -217,7 +231,8 @@ def _sweep_traces(
             cls_txt = "" if cls == ALL else f" · {esc(cls)} calls"
             label = (name or "simulated") + cls_txt
             hover = [
-                f"{p.hover}<br>{esc(kpi_title(kpi))}{cls_txt}: <b>{_fmt(m, share)}</b> "
+                f"{esc(p.label) if axis.compact else p.hover}<br>{esc(kpi_title(kpi))}{cls_txt}: "
+                f"<b>{_fmt(m, share)}</b> "
                 f"[{_fmt(lo, share)}, {_fmt(hi, share)}] (95% CI, n={int(n)})"
                 for p, m, lo, hi, n in zip(
                     pts, sub["mean"], sub["ci_low"], sub["ci_high"], sub["n"], strict=True
@@ -229,7 +244,7 @@ def _sweep_traces(
             color = colors.get(name, PALETTE[0])
             sim = go.Scatter(
                 x=x,
-                y=mean,
+                y=sig(mean),
                 mode="markers" + ("+lines" if axis.numeric else ""),
                 name=label,
                 legendgroup=label,
@@ -240,10 +255,15 @@ def _sweep_traces(
                 ),
                 line=dict(color=color, width=1.5),
                 error_y=dict(
-                    type="data", array=hi - mean, arrayminus=mean - lo, thickness=1.8, width=6, color=color
+                    type="data",
+                    array=sig(hi - mean),
+                    arrayminus=sig(mean - lo),
+                    thickness=1.8,
+                    width=6,
+                    color=color,
                 ),
-                hovertext=hover,
-                hoverinfo="text",
+                hovertext=None if axis.compact else hover,
+                hoverinfo="x+y+name" if axis.compact else "text",
             )
             if not with_analytic or "analytic" not in sub:
                 traces.append(sim)
@@ -261,7 +281,7 @@ def _sweep_traces(
                 traces.append(
                     go.Scatter(
                         x=[x[i] for i in idx],
-                        y=ana[idx],
+                        y=sig(ana[idx]),
                         mode="markers" + ("+lines" if axis.numeric else ""),
                         name="exact formula" if is_exact else "approximation",
                         legendgroup=kind,
@@ -275,20 +295,22 @@ def _sweep_traces(
                             line=dict(width=2, color=col),
                         ),
                         line=dict(color=col, width=2, dash="solid" if is_exact else "dash"),
-                        hovertext=[
+                        hovertext=None
+                        if axis.compact
+                        else [
                             f"{pts[i].hover}<br>{esc(models[i])} "
                             f"({'exact' if is_exact else 'approximation'}): "
                             f"<b>{_fmt(ana[i], share)}</b>{cls_txt}"
                             for i in idx
                         ],
-                        hoverinfo="text",
+                        hoverinfo="x+y+name" if axis.compact else "text",
                     )
                 )
                 shown_legend[kind] = True
             traces.append(sim)
             ok = exact & np.isfinite(ana)
             checks += int(ok.sum())
-            bad = ok & ((ana < lo) | (ana > hi))
+            bad = ok & outside_ci(ana, lo, hi)
             for i in np.flatnonzero(bad):
                 failures += 1
                 fail_x.append(x[i])
@@ -370,16 +392,8 @@ def validation_section(view: RunView) -> Section | None:
     built = sweep_figure(view, kpis, True, "Simulated (95% CI) against the closed form")
     if built is None:
         return None
-    fig, stats = built
-    checks = sum(c for c, _ in stats.values())
-    fails = sum(f for _, f in stats.values())
-    failing = [kpi_title(k, False) for k, (_, f) in stats.items() if f]
-    verdict = (
-        f"<strong>{fails} of {checks}</strong> exact values lie outside the simulated 95% "
-        f"confidence interval (red crosses; KPIs: {esc(', '.join(failing))})."
-        if fails
-        else f"All {checks} exact values lie inside the simulated 95% confidence intervals."
-    )
+    fig, _ = built
+    verdict = exact_verdict(*exact_checks(view))
     intro = (
         "Each dot is a simulated mean with its 95% confidence interval over replications. "
         "Black filled diamonds (solid lines) are formulas that are <em>exact</em> for the "
@@ -388,6 +402,8 @@ def validation_section(view: RunView) -> Section | None:
         f"{verdict} With 95% intervals about one exact check in twenty misses by chance; "
         "a miss that repeats across points or grows with the sweep is a real disagreement."
     )
+    if sweep_axis(view).note:
+        intro += " " + sweep_axis(view).note
     charts = [Chart("validation", fig, tall=True)]
     util = utilization_figure(view)
     if util is not None:
@@ -409,6 +425,36 @@ def validation_section(view: RunView) -> Section | None:
     )
 
 
+def exact_checks(view: RunView) -> tuple[int, int, list[str]]:
+    """(exact values compared, how many lie outside their 95% CI, titles of those KPIs),
+    over every row of the summary the report shows (all design points, not only drawn ones)."""
+    s = view.summary
+    ana = s["analytic"].astype(float)
+    exact = s["analytic_exact"].astype("boolean").fillna(False).to_numpy(dtype=bool) & np.isfinite(ana)
+    shown = np.array(
+        [c in view.classes(str(dp)) for dp, c in zip(s["design_point"], s["class"], strict=True)], dtype=bool
+    )
+    ok = exact & shown
+    outside = ok & outside_ci(ana, s["ci_low"], s["ci_high"])
+    failing = [kpi_title(k, False) for k in dict.fromkeys(s.loc[outside, "kpi"])]
+    return int(ok.sum()), int(outside.sum()), failing
+
+
+def exact_verdict(checks: int, fails: int, failing: Sequence[str]) -> str:
+    """The sentence on the exact checks, true for any count."""
+    if checks == 0:
+        return "No formula is exact for this scenario, so every comparison here is with an approximation."
+    if fails:
+        return (
+            f"<strong>{fails:,} of {checks:,}</strong> exact value{'s' if checks > 1 else ''} "
+            f"{'lie' if fails > 1 else 'lies'} outside the simulated 95% confidence interval "
+            f"(red crosses; KPIs: {esc(', '.join(failing))})."
+        )
+    if checks == 1:
+        return "The one exact value lies inside its simulated 95% confidence interval."
+    return f"All {checks:,} exact values lie inside the simulated 95% confidence intervals."
+
+
 def _failure_table(view: RunView) -> str:
     s = view.summary
     exact = s["analytic_exact"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -416,12 +462,12 @@ def _failure_table(view: RunView) -> str:
     shown = np.array(
         [c in view.classes(dp) for dp, c in zip(s["design_point"], s["class"], strict=True)], dtype=bool
     )
-    outside = ((ana < s["ci_low"].astype(float)) | (ana > s["ci_high"].astype(float))).to_numpy()
+    outside = outside_ci(ana, s["ci_low"], s["ci_high"])
     bad = s[exact & outside & shown]
     if bad.empty:
         return ""
     rows = []
-    for _, r in bad.iterrows():
+    for _, r in bad.head(MAX_FAILURE_ROWS).iterrows():
         p = view.point(r["design_point"])
         share = is_share(r["kpi"])
         rows.append(
@@ -431,9 +477,15 @@ def _failure_table(view: RunView) -> str:
             f"<td class=num>{_fmt(r['mean'], share)} [{_fmt(r['ci_low'], share)}, "
             f"{_fmt(r['ci_high'], share)}]</td></tr>"
         )
+    more = (
+        f"<p class=caption>The first {len(rows)} of {len(bad):,}; every row is in "
+        "<code>summary.csv</code>.</p>"
+        if len(bad) > len(rows)
+        else ""
+    )
     return (
         "<details><summary>Exact values outside the 95% CI "
-        f"({len(rows)})</summary><div class=table-wrap><table class=data><thead><tr>"
+        f"({len(bad):,})</summary>{more}<div class=table-wrap><table class=data><thead><tr>"
         "<th>point</th><th>design</th><th>class</th><th>KPI</th><th>model</th>"
         "<th>exact</th><th>simulated [95% CI]</th></tr></thead><tbody>"
         + "".join(rows)
@@ -444,13 +496,13 @@ def _failure_table(view: RunView) -> str:
 def utilization_figure(view: RunView) -> go.Figure | None:
     w = view.rows("wait_h").set_index("design_point")
     u = view.rows("utilization").set_index("design_point")
-    common = [p for p in view.points if p.id in w.index and p.id in u.index]
+    axis = sweep_axis(view)
+    common = [p for p in view.points if p.id in w.index and p.id in u.index and p.id in axis.drawn]
     if len(common) < 3:
         return None
     um = u.loc[[p.id for p in common], "mean"].astype(float)
     if um.round(2).nunique() < 3 or not np.isfinite(um).all():
         return None
-    axis = sweep_axis(view)
     colors = _series_colors(axis.series[p.id] for p in view.points)
     fig = go.Figure()
     series = [axis.series[p.id] for p in common]
@@ -463,8 +515,8 @@ def utilization_figure(view: RunView) -> go.Figure | None:
         order = np.argsort(x)
         color = colors.get(name, PALETTE[0])
         sim = go.Scatter(
-            x=x,
-            y=y,
+            x=sig(x),
+            y=sig(y),
             mode="markers",
             name=name or "simulated",
             legendgroup=name,
@@ -483,7 +535,8 @@ def utilization_figure(view: RunView) -> go.Figure | None:
                 width=0,
             ),
             hovertext=[
-                f"{p.hover}<br>utilization {xi:.1%}, mean wait <b>{yi:.3g} h</b>"
+                f"{esc(p.label) if axis.compact else p.hover}<br>utilization {xi:.1%}, "
+                f"mean wait <b>{yi:.3g} h</b>"
                 for p, xi, yi in zip(pts, x, y, strict=True)
             ],
             hoverinfo="text",
@@ -500,8 +553,8 @@ def utilization_figure(view: RunView) -> go.Figure | None:
             col = EXACT if is_exact else APPROX
             fig.add_trace(
                 go.Scatter(
-                    x=ua[idx],
-                    y=wa[idx],
+                    x=sig(ua[idx]),
+                    y=sig(wa[idx]),
                     mode="markers+lines" if axis.numeric else "markers",
                     name="exact formula" if is_exact else "approximation",
                     legendgroup=kind,
@@ -515,7 +568,9 @@ def utilization_figure(view: RunView) -> go.Figure | None:
                     ),
                     line=dict(color=col, dash="solid" if is_exact else "dash"),
                     hovertext=[
-                        f"{pts[i].hover}<br>formula: utilization {ua[i]:.1%}, wait {wa[i]:.3g} h" for i in idx
+                        f"{esc(pts[i].label) if axis.compact else pts[i].hover}<br>formula: utilization "
+                        f"{ua[i]:.1%}, wait {wa[i]:.3g} h"
+                        for i in idx
                     ],
                     hoverinfo="text",
                 )
@@ -541,30 +596,37 @@ def utilization_figure(view: RunView) -> go.Figure | None:
 
 
 def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
-    """Cost of each point, the axis title and a note on where the cost comes from."""
-    if view.has_kpi("cost_per_day"):
-        rows = view.rows("cost_per_day")
-        return (
-            {
-                dp: float(m)
-                for dp, m in zip(rows["design_point"], rows["mean"], strict=True)
-                if np.isfinite(float(m))
-            },
-            "cost per day (mean)",
-            "Cost: the run's cost model (<code>cost_per_day</code>).",
-        )
+    """Cost of each point, the axis title (with its unit) and where the cost comes from."""
+    cur = view.currency
+    obj = view.targets.objective
+    for kpi in ([obj] if obj else []) + ["cost_per_day"]:
+        if kpi is not None and view.has_kpi(kpi):
+            rows = view.rows(kpi)
+            return (
+                {
+                    dp: float(m)
+                    for dp, m in zip(rows["design_point"], rows["mean"], strict=True)
+                    if np.isfinite(float(m))
+                },
+                f"{kpi_title(kpi, currency=cur)}, mean",
+                f"Cost: the run's <code>{esc(kpi)}</code>"
+                + (" (the scenario's objective)." if kpi == obj else " (its cost model)."),
+            )
     listed = [d for d in view.manifest.get("design_points") or [] if isinstance(d, dict)]
-    for key, title in (("extra_cost_per_year", "extra cost per year"), ("cost_per_year", "cost per year")):
-        if not any(key in d for d in listed):
-            continue
+    study = view.manifest.get("study")
+    dc = study.get("design_cost") if isinstance(study, dict) else None
+    if isinstance(dc, dict) and isinstance(dc.get("key"), str):
+        # a study's own cost of each design point (see sim.studies)
+        key, title, unit = dc["key"], str(dc.get("title") or dc["key"]), str(dc.get("unit") or "")
         nums = {str(d.get("id")): float(d[key]) for d in listed if finite([d.get(key)])}
         unpriced = [str(d.get("id")) for d in listed if not finite([d.get(key)])]
-        note = f"Cost: <code>{key}</code> of each design point, from the manifest."
+        note = f"Cost: the study's {esc(title)} of each design point, from the manifest."
         if unpriced:
             labels = [pt.label if (pt := view.point(dp)) else dp for dp in unpriced]
             note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
-            return nums, title, note
+            unit = " ".join(w for w in (cur, unit) if w)
+            return nums, f"{title} ({unit})" if unit else title, note
     known = [p for p in view.points if p.scenario is not None]
     if not known:
         return None
@@ -591,22 +653,101 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
     return costs, title, note
 
 
-def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
-    if len(view.points) < 2 or not view.has_kpi("wait_h"):
+#: rows of the table of exact values outside their interval (the rest: summary.csv)
+MAX_FAILURE_ROWS = 100
+#: design points in the time-series menu (evenly spread over the run's points)
+MAX_TS_POINTS = 12
+
+#: marker symbols of the trade-off chart's series, told apart without colour too
+SERIES_SYMBOLS = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "triangle-down",
+    "pentagon",
+    "hexagon",
+    "star-triangle-up",
+    "hourglass",
+    "cross",
+    "x",
+    "bowtie",
+)
+
+
+def dodge(x: np.ndarray, y: np.ndarray, width: float) -> np.ndarray:
+    """Offsets along x that set markers at the same (x, y) side by side.
+
+    Points whose x values are within ``width`` and whose y values are within 3 % of
+    the y range of each other form a cluster; each cluster is spread over
+    ``width`` per marker, centred on its mean x.  Hover texts keep the true x.
+    """
+    n = len(x)
+    out = np.zeros(n)
+    if n < 2 or width <= 0:
+        return out
+    yr = float(np.nanmax(y) - np.nanmin(y)) or 1.0
+    done = np.zeros(n, dtype=bool)
+    order = np.lexsort((y, x))
+    for i in order:
+        if done[i]:
+            continue
+        near = [j for j in order if not done[j] and abs(x[j] - x[i]) < width and abs(y[j] - y[i]) < 0.03 * yr]
+        if len(near) > 1:
+            for k, j in enumerate(near):
+                out[j] = (k - (len(near) - 1) / 2) * width
+        for j in near:
+            done[j] = True
+    return out
+
+
+def _best(view: RunView, ids: Sequence[str], cost: dict[str, float]) -> tuple[list[str], str]:
+    """The designs that meet every target and are best by the objective (else cheapest)."""
+    v = view.verdicts()
+    ok = [dp for dp in ids if v.get(dp) == "yes"]
+    if not ok:
+        return [], ""
+    obj = view.targets.objective
+    if obj is not None and view.has_kpi(obj):
+        r = view.rows(obj).set_index("design_point")["mean"].astype(float)
+        vals = {dp: float(r.get(dp, math.nan)) for dp in ok}
+        vals = {dp: x for dp, x in vals.items() if np.isfinite(x)}
+        by = "lowest" if view.targets.minimize else "highest"
+        what = f"{by} {kpi_title(obj, False)}"
+        if not view.targets.minimize:
+            vals = {dp: -x for dp, x in vals.items()}
+    else:
+        vals = {dp: cost[dp] for dp in ok}
+        what = "cheapest"
+    if not vals:
+        return [], ""
+    m = min(vals.values())
+    return [dp for dp, x in vals.items() if math.isclose(x, m, rel_tol=1e-9, abs_tol=1e-12)], what
+
+
+def tradeoff_section(view: RunView) -> Section | None:
+    targets = view.targets
+    ykpi, ycls = ("wait_h", ALL)
+    if targets.require:
+        ykpi, ycls = targets.require[0].kpi, targets.require[0].cls
+    if len(view.points) < 2 or not view.has_kpi(ykpi):
         return None
     costs = _costs(view)
     if costs is None:
         return None
     cost, xtitle, note = costs
-    w = view.rows("wait_h")
+    w = view.rows(ykpi, ycls)
     w = w[w["design_point"].isin(list(cost))]
     w = w[np.isfinite(w["mean"].astype(float))]
     if len(w) < 2:
         return None
+    cur = view.currency
+    share = is_share(ykpi)
+    yname = kpi_title(ykpi, False) + ("" if ycls == ALL else f" ({ycls} calls)")
+    ytitle = kpi_title(ykpi, currency=cur) + ("" if ycls == ALL else f", {ycls} calls")
     axis = sweep_axis(view)
-    colors = _series_colors(axis.series[p.id] for p in view.points)
-    fig = go.Figure()
-    pts = [view.point(dp) for dp in w["design_point"]]
+    ids = [str(dp) for dp in w["design_point"]]
+    pts = [view._by_id[dp] for dp in ids]
     mean = w["mean"].astype(float).to_numpy()
     lo = w["ci_low"].astype(float).to_numpy()
     hi = w["ci_high"].astype(float).to_numpy()
@@ -657,10 +798,52 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
             go.Scatter(
                 x=[xs[i] for i in ix],
                 y=mean[ix],
+    x = np.array([cost[dp] for dp in ids])
+    verdict = view.verdicts()
+    many = len(ids) > MANY_POINTS
+    xr = float(x.max() - x.min())
+    width = 0.012 * (xr if xr > 0 else max(abs(float(x.max())), 1.0))
+    xs = x + (dodge(x, mean, width) if not many else 0.0)
+    series = [axis.series.get(dp, "") for dp in ids]
+    names = list(dict.fromkeys(series))
+    colors = _series_colors(names)
+    symbols = {n: SERIES_SYMBOLS[i % len(SERIES_SYMBOLS)] for i, n in enumerate(names)}
+    best, best_by = _best(view, ids, cost)
+    fig = go.Figure()
+    words = {
+        "yes": "meets every target",
+        "no": "misses a target",
+        "unclear": "not distinguishable from a target",
+    }
+
+    def fx(v: float) -> str:
+        return f"{v:,.4g}"
+
+    def fy(v: float) -> str:
+        return _fmt(v, share)
+
+    for name in names:
+        idx = [i for i, s in enumerate(series) if s == name]
+        if targets.require:
+            sym = [symbols[name] + ("" if verdict.get(ids[i]) == "yes" else "-open") for i in idx]
+        else:
+            sym = [symbols[name]] * len(idx)
+        if many:
+            hover = [f"{esc(pts[i].label)}<br>{fx(x[i])} · {fy(mean[i])}" for i in idx]
+        else:
+            hover = [
+                f"{pts[i].hover}<br>{esc(xtitle)}: <b>{fx(x[i])}</b><br>{esc(yname)} "
+                f"<b>{fy(mean[i])}</b> [{fy(lo[i])}, {fy(hi[i])}]"
+                + (f"<br>{words.get(verdict.get(ids[i], ''), '')}" if targets.require else "")
+                for i in idx
+            ]
+        fig.add_trace(
+            go.Scatter(
+                x=sig(xs[idx]),
+                y=sig(mean[idx]),
                 mode="markers",
                 name=name or "design points",
                 legendrank=100,
-                offsetgroup=name,
                 marker=dict(
                     size=12,
                     color=colors.get(name, PALETTE[0]),
@@ -673,53 +856,112 @@ def tradeoff_section(view: RunView, standard_h: float) -> Section | None:
                     f"<b>{mean[i]:.3g} h</b> [{lo[i]:.3g}, {hi[i]:.3g}]<br>{verdicts[i]}"
                     for i in ix
                 ],
+                    size=8 if many else 13,
+                    color=colors[name],
+                    symbol=sym,
+                    line=dict(width=2, color=colors[name]),
+                ),
+                error_y=None
+                if many
+                else dict(
+                    type="data",
+                    array=sig(hi[idx] - mean[idx]),
+                    arrayminus=sig(mean[idx] - lo[idx]),
+                    width=5,
+                    color=colors[name],
+                ),
+                hovertext=hover,
                 hoverinfo="text",
             )
         )
-    fig.add_hline(
-        y=standard_h,
-        line=dict(color=FAIL, dash="dash", width=2),
-        annotation_text=f"standard: mean wait ≤ {standard_h:g} h",
-        annotation_position="top right",
-    )
-    best_txt = "No design meets the standard at this precision."
     if best:
-        cmin = x[best[0]]
-        names = ", ".join(f"{pts[i].label} ({mean[i]:.2f} h)" for i in best)  # type: ignore[union-attr]
-        best_txt = (
-            f"Cheapest design{'s' if len(best) > 1 else ''} that meet"
-            f"{'' if len(best) > 1 else 's'} the standard (upper 95% limit ≤ "
-            f"{standard_h:g} h), marked with a star: <strong>{esc(names)}</strong> at "
-            f"{esc(xtitle)} = {cmin:,.4g}."
+        idx = [ids.index(dp) for dp in best]
+        fig.add_trace(
+            go.Scatter(  # drawn last, a ring around the design points so they stay visible
+                x=xs[idx],
+                y=mean[idx],
+                mode="markers",
+                name=f"best that meets the targets ({best_by})",
+                legendrank=999,
+                marker=dict(
+                    symbol="star-open", size=34, color="#b8860b", line=dict(width=3, color="#b8860b")
+                ),
+                hovertext=[f"{pts[i].hover}<br><b>best design that meets every target</b>" for i in idx],
+                hoverinfo="text",
+            )
         )
+    for t in targets.require:
+        if t.kpi == ykpi and t.cls == ycls:
+            fig.add_hline(
+                y=t.bound,
+                line=dict(color=FAIL, dash="dash", width=2),
+                annotation_text=f"target: {esc(yname)} {esc(target_text(t, cur))}",
+                annotation_position="top right",
+            )
+    yaxis = dict(title=dict(text=esc(ytitle)), rangemode="tozero", automargin=True)
+    if share:
+        yaxis["tickformat"] = ".0%"
     fig.update_layout(
         **base_layout(
-            title=dict(text=f"Cost against mean wait (standard {standard_h:g} h)", x=0.5, xanchor="center"),
+            title=dict(text=f"{esc(xtitle.split(' (')[0])} against {esc(yname)}", x=0.5, xanchor="center"),
             xaxis=dict(
                 title=dict(text=esc(xtitle)),
+                type="linear",
                 automargin=True,
-                **(
-                    {
-                        "type": "category",
-                        "categoryorder": "array",
-                        "categoryarray": [f"{v:,.4g}" for v in levels],
-                    }
-                    if grouped
-                    else {}
-                ),
+                separatethousands=True,
+                exponentformat="none",
+                rangemode="tozero",
+                zeroline=True,
             ),
-            yaxis=dict(title=dict(text="mean wait (h)"), rangemode="tozero", automargin=True),
-            **({"scattermode": "group", "scattergap": 0.5} if grouped else {}),
+            yaxis=yaxis,
+            legend=dict(title=dict(text=esc(_legend_title(view))), font=dict(size=13)),
         )
     )
-    intro = (
-        "Every design point: its cost against its mean wait (95% CI). Filled markers meet "
-        f"the standard of a mean wait ≤ {standard_h:g} h with 95% confidence; open markers "
-        f"do not (or cannot be told apart at this precision). {note} {best_txt}"
-    )
+    intro = f"Every design point: {esc(xtitle.split(' (')[0])} against {esc(yname)}"
+    intro += " (95% CI)." if not many else f" ({len(ids):,} points; error bars left out at this size)."
+    if not many and np.any(dodge(x, mean, width) != 0):
+        intro += " Markers at the same place are set side by side; hover shows their exact values."
+    intro += f" {note} "
+    other = [t for t in targets.require if not (t.kpi == ykpi and t.cls == ycls)]
+    if targets.require:
+        intro += (
+            "Filled markers meet every target of the scenario with 95% confidence, open ones "
+            "do not (or cannot be told apart at this precision); the dashed line is the "
+            f"target on {esc(yname)}."
+        )
+        if other:
+            intro += (
+                " Other targets: " + esc(", ".join(target_text(t, cur) + f" on {t.kpi}" for t in other)) + "."
+            )
+        if best:
+            label = "; ".join(f"{view._by_id[dp].label}" for dp in best)
+            i = ids.index(best[0])
+            intro += (
+                f" <strong>Recommendation: {esc(label)}</strong> ({esc(best_by)} among the designs "
+                f"that meet every target; {esc(xtitle)} {fx(x[i])}, {esc(yname)} {fy(mean[i])}), "
+                "marked with a star."
+            )
+        else:
+            intro += " <strong>No design meets every target at this precision.</strong>"
+    else:
+        intro += (
+            "The scenario sets no targets (a <code>[targets]</code> section), so no design is "
+            "marked as meeting them and none is recommended."
+        )
     return Section(
-        "tradeoffs", "Trade-offs: cost against waiting", intro, [Chart("tradeoff", fig)], nav="Trade-offs"
+        "tradeoffs",
+        f"Trade-offs: {xtitle.split(' (')[0]} against {yname}",
+        intro,
+        [Chart("tradeoff", fig)],
+        nav="Trade-offs",
     )
+
+
+def _legend_title(view: RunView) -> str:
+    if view.groups:
+        return "study part"
+    axis = sweep_axis(view)
+    return "" if not any(axis.series.values()) else "series"
 
 
 # ---------------------------------------------------------------------------
@@ -867,8 +1109,10 @@ def timeseries_section(view: RunView) -> Section | None:
     need = {"design_point", "replication", "t_h", "calls_waiting", "machines_down"}
     if series is None or series.empty or not need <= set(series.columns):
         return None
-    present = set(series["design_point"].astype(str))
-    pts = [p for p in view.points if p.id in present]
+    dp_str = series["design_point"].astype(str)
+    present = set(dp_str)
+    present_pts = [p for p in view.points if p.id in present]
+    pts = _evenly(present_pts, MAX_TS_POINTS)
     if not pts:
         return None
     fig = make_subplots(
@@ -882,7 +1126,7 @@ def timeseries_section(view: RunView) -> Section | None:
     shapes_per: list[list[dict[str, Any]]] = []
     w_used = 1
     for k, p in enumerate(pts):
-        sub = series[series["design_point"].astype(str) == p.id]
+        sub = series[dp_str == p.id]
         avg = sub.groupby("t_h")[["calls_waiting", "machines_down"]].mean().sort_index()
         nrep = sub["replication"].nunique()
         t = avg.index.to_numpy(dtype=float)
@@ -892,8 +1136,8 @@ def timeseries_section(view: RunView) -> Section | None:
             y = avg[col].to_numpy(dtype=float)
             fig.add_trace(
                 go.Scatter(
-                    x=t,
-                    y=y,
+                    x=sig(t),
+                    y=sig(y),
                     mode="lines",
                     name=f"mean of {nrep} replications",
                     legendgroup="raw",
@@ -909,8 +1153,8 @@ def timeseries_section(view: RunView) -> Section | None:
             ma = welch_moving_average(y, w_used)  # Law's procedure: the last w points drop
             fig.add_trace(
                 go.Scatter(
-                    x=t[: len(ma)],
-                    y=ma,
+                    x=sig(t[: len(ma)]),
+                    y=sig(ma),
                     mode="lines",
                     name=f"Welch moving average (window {2 * w_used + 1})",
                     legendgroup="welch",
@@ -1023,6 +1267,8 @@ def timeseries_section(view: RunView) -> Section | None:
     )
     if len(pts) > 1:
         intro += " Choose the design point in the menu."
+    if len(pts) < len(present_pts):
+        intro += f" The menu offers {len(pts)} evenly spread of the {len(present_pts):,} design points."
     return Section(
         "timeseries",
         "Time series and warm-up",
@@ -1147,15 +1393,16 @@ def teaching_figure(initial_rho: float = 0.75, service_h: float = 2.0) -> go.Fig
     return fig
 
 
-def teaching_section() -> Section:
+def teaching_section(view: RunView | None = None) -> Section:
     intro = (
         "The M/M/s formula (Erlang C) at the same utilization for 1, 2, 3 and 4 technicians "
         "sharing one queue. Move the slider: the dots slide along their curves. With one "
         "technician the mean wait is ρ/(1−ρ) service times, so it doubles between 75% and 86% "
         "and grows without bound as ρ approaches 1. Pooling territories keeps each technician "
         "just as busy yet cuts the wait, because a call waits only when every technician of the "
-        "team is busy. Dupit's status quo is ρ = 0.75 with 2-h repairs: 3 service times = 6 h "
-        "for one rep per territory."
+        f"team is busy. At ρ = 0.75 one technician's calls wait {_wq_in_service_times(0.75, 1):.2g} "
+        f"service times on average, a team of two's {_wq_in_service_times(0.75, 2):.2g}, "
+        f"of four {_wq_in_service_times(0.75, 4):.2g}."
     )
     return Section(
         "teaching",
@@ -1177,6 +1424,8 @@ def _kpi_section(view: RunView, sid: str, title: str, kpis: Sequence[str], intro
     built = sweep_figure(view, present, False, title)
     if built is None:
         return None
+    if sweep_axis(view).note:
+        intro += " " + sweep_axis(view).note
     return Section(sid, title, intro, [Chart(sid, built[0])], nav=title.split(" and ")[0])
 
 

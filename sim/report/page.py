@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .data import ALL, RunView, esc, is_share, kpi_title
+from .data import ALL, RunView, esc, is_share, kpi_title, outside_ci, target_text
 from .figures import Section
+
+PLOTLY_NAME = "plotly.min.js"
 
 #: the KPIs of the summary table (p_wait_gt_* follow wait_h; absent ones are skipped)
 TABLE_KPIS = (
@@ -53,16 +55,23 @@ section h2 { margin: .2rem 0 .5rem; font-size: 1.35rem; }
 .chart { width: 100%; height: clamp(420px, 62vh, 680px); }
 .chart.tall { height: clamp(500px, 74vh, 820px); }
 .table-wrap { overflow-x: auto; }
-table.data { border-collapse: collapse; font-size: .92rem; min-width: 60%; }
+.table-wrap.summary { overflow: auto; max-height: min(78vh, 60rem); border: 1px solid var(--line); }
+table.data { border-collapse: separate; border-spacing: 0; font-size: .92rem; min-width: 60%; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: .35rem .6rem;
-                               text-align: left; vertical-align: top; }
-table.data th { background: #eef2f6; position: sticky; top: 0; }
-table.data td.design { min-width: 14ch; max-width: 32ch; }
+                               text-align: left; vertical-align: top; background: var(--card); }
+table.data th { background: #eef2f6; position: sticky; top: 0; z-index: 2; }
+table.data .c1 { position: sticky; left: 0; z-index: 1; min-width: 16rem; max-width: 16rem;
+                 border-right: 1px solid var(--line); }
+table.data .c2 { position: sticky; left: 16rem; z-index: 1; border-right: 1px solid var(--line); }
+table.data th.c1, table.data th.c2 { z-index: 3; }
+table.data td.meets, table.data th.meets { white-space: nowrap; }
+table.data .id { color: var(--muted); font-size: .8rem; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.data td .ana { display: block; color: var(--muted); font-size: .82rem; white-space: normal;
                      max-width: 26ch; margin-left: auto; }
 table.data td.bad { color: var(--bad); }
 .yes { color: var(--ok); font-weight: 600; } .no { color: var(--bad); font-weight: 600; }
+.chart.missing { height: auto; padding: 1rem; color: var(--bad); border: 1px dashed var(--bad); }
 .warn { background: #fff4e5; border: 1px solid #f0b35a; padding: .6rem 1rem; border-radius: 6px; }
 details summary { cursor: pointer; color: var(--accent); margin: .5rem 0; }
 footer { color: var(--muted); font-size: .85rem; text-align: center; padding: 1rem; }
@@ -76,19 +85,28 @@ def _decimals(half_width: float) -> int:
     return int(min(4, max(0, 1 - math.floor(math.log10(half_width)))))
 
 
+def fmt_num(x: float, decimals: int | None = None) -> str:
+    """A number a manager reads: thousands separated, no scientific notation."""
+    if not np.isfinite(x):
+        return "-"
+    if decimals is None:  # four significant digits
+        decimals = 0 if x == 0 else int(min(4, max(0, 3 - math.floor(math.log10(abs(x))))))
+    return f"{x:,.{decimals}f}"
+
+
 def fmt_ci(mean: float, lo: float, hi: float, hw: float, share: bool) -> str:
     if not np.isfinite(mean):
         return "-"
     scale = 100.0 if share else 1.0
-    d = _decimals(hw * scale)
     unit = "%" if share else ""
-    if not np.isfinite(hw):
-        return f"{mean * scale:.{d}f}{unit}"
-    return f"{mean * scale:.{d}f}{unit} [{lo * scale:.{d}f}, {hi * scale:.{d}f}]"
+    if not np.isfinite(hw) or hw <= 0:
+        return f"{fmt_num(mean * scale)}{unit}"
+    d = _decimals(hw * scale)
+    return f"{fmt_num(mean * scale, d)}{unit} [{fmt_num(lo * scale, d)}, {fmt_num(hi * scale, d)}]"
 
 
 def _table_kpis(view: RunView) -> list[str]:
-    out = []
+    out: list[str] = []
     kpis = view.kpis
     if not view.has_kpi("travel_share", nonzero=True):  # no travel: response = wait
         kpis = [k for k in kpis if k != "response_h"]
@@ -96,14 +114,26 @@ def _table_kpis(view: RunView) -> list[str]:
         for k in kpis:
             if (k == prefix or (prefix.endswith("_") and k.startswith(prefix))) and view.has_kpi(k):
                 out.append(k)
+    for t in view.targets.require:  # a target's KPI is always in the table
+        if t.kpi not in out and view.has_kpi(t.kpi):
+            out.append(t.kpi)
     return out
 
 
-def summary_table(view: RunView, standard_h: float) -> str:
+VERDICT_HTML = {
+    "yes": "<span class=yes>yes</span>",
+    "no": "<span class=no>no</span>",
+    "unclear": "not distinguishable",
+    "unknown": "-",
+}
+
+
+def summary_table(view: RunView) -> str:
     s = view.summary
     if not view.usable:
         return ""
     kpis = _table_kpis(view)
+    cur = view.currency
     cols = [
         "design_point",
         "kpi",
@@ -119,77 +149,83 @@ def summary_table(view: RunView, standard_h: float) -> str:
     index = {
         (r.design_point, r.kpi, r.cls): r
         for r in s[cols].rename(columns={"class": "cls"}).itertuples(index=False)
+        if r.kpi in kpis
     }
     with_class = any(len(view.classes(p.id)) > 1 for p in view.points)
-    head = ["point", "design"] + (["class"] if with_class else []) + [esc(kpi_title(k)) for k in kpis]
-    has_wait = "wait_h" in kpis
-    if has_wait:  # the verdict right after the mean wait
-        head.insert(head.index(esc(kpi_title("wait_h"))) + 1, f"meets {standard_h:g} h?")
+    head = ["<th class=c1>design</th>"] + (["<th class=c2>class</th>"] if with_class else [])
+    for k in kpis:
+        head.append(f"<th>{esc(kpi_title(k, currency=cur))}</th>")
+        for t in view.targets.require:
+            if t.kpi == k:
+                head.append(f"<th class=meets>meets {esc(target_text(t, cur))}?</th>")
     body = []
     unstable = view.manifest.get("unstable") or {}
-    for p in view.points:
+    shown = view.table_points()
+    for p in shown:
         for cls in view.classes(p.id):
-            label = esc(p.label)
+            label = esc(p.label) + (f" <span class=id>{esc(p.id)}</span>" if p.label != p.id else "")
             if p.id in unstable and cls == ALL:
                 label += f"<br><span class=no>{esc(unstable[p.id])}</span>"
-            cells = [f"<td>{esc(p.id)}</td>", f"<td class=design>{label}</td>"]
+            cells = [f"<td class=c1>{label}</td>"]
             if with_class:
-                cells.append(f"<td>{esc(cls)}</td>")
+                cells.append(f"<td class=c2>{esc(cls)}</td>")
             for k in kpis:
                 r = index.get((p.id, k, cls))
-                if r is None:
-                    cells.append("<td class=num>-</td>")
-                    if k == "wait_h":
-                        cells.append("<td>-</td>")
-                    continue
-                share = is_share(k)
-                txt = fmt_ci(r.mean, r.ci_low, r.ci_high, r.half_width, share)
-                ana = ""
-                klass = "num"
-                if r.analytic is not None and np.isfinite(float(r.analytic)):
-                    exact = bool(r.analytic_exact) if r.analytic_exact == r.analytic_exact else False
-                    a = float(r.analytic)
-                    av = f"{a:.1%}" if share else f"{a:.4g}"
-                    ana = (
-                        f"<span class=ana>{esc(r.analytic_model)} "
-                        f"{'exact' if exact else 'approx.'}: {av}</span>"
-                    )
-                    if exact and not (r.ci_low <= a <= r.ci_high):
-                        klass += " bad"
-                cells.append(f"<td class='{klass}'>{txt}{ana}</td>")
-                if k == "wait_h":
-                    cells.append(f"<td>{_verdict(r, standard_h)}</td>")
+                cells.append(_cell(r, k))
+                for t in view.targets.require:
+                    if t.kpi == k:
+                        v = t.verdict(r.ci_low, r.ci_high) if r is not None and t.cls == cls else ""
+                        cells.append(f"<td class=meets>{VERDICT_HTML.get(v, '')}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
+    note = ""
+    if len(shown) < len(view.points):
+        note = (
+            f"<p class=caption>Showing {len(shown):,} of {len(view.points):,} design points "
+            f"({esc(view.table_rule)}); every point is in <code>summary.csv</code>.</p>"
+        )
     return (
-        "<div class=table-wrap><table class=data id=summary-table><thead><tr>"
-        + "".join(f"<th>{h}</th>" for h in head)
+        note
+        + "<div class='table-wrap summary'><table class=data id=summary-table><thead><tr>"
+        + "".join(head)
         + "</tr></thead><tbody>"
         + "".join(body)
         + "</tbody></table></div>"
     )
 
 
-def _verdict(r: Any, standard_h: float) -> str:
-    """Does the mean wait meet the standard at this precision?"""
-    if r is None or not np.isfinite(r.ci_high):
-        return "-"
-    if r.ci_high <= standard_h:
-        return "<span class=yes>yes</span>"
-    if r.ci_low > standard_h:
-        return "<span class=no>no</span>"
-    return "not distinguishable"
+def _cell(r: Any, kpi: str) -> str:
+    if r is None:
+        return "<td class=num>-</td>"
+    share = is_share(kpi)
+    txt = fmt_ci(r.mean, r.ci_low, r.ci_high, r.half_width, share)
+    ana = ""
+    klass = "num"
+    if r.analytic is not None and np.isfinite(float(r.analytic)):
+        exact = bool(r.analytic_exact) if r.analytic_exact == r.analytic_exact else False
+        a = float(r.analytic)
+        av = f"{a:.1%}" if share else fmt_num(a)
+        ana = f"<span class=ana>{esc(r.analytic_model)} {'exact' if exact else 'approx.'}: {av}</span>"
+        if exact and outside_ci(a, r.ci_low, r.ci_high):
+            klass += " bad"
+    return f"<td class='{klass}'>{txt}{ana}</td>"
 
 
-def summary_section(view: RunView, standard_h: float) -> Section | None:
-    table = summary_table(view, standard_h)
+def summary_section(view: RunView) -> Section | None:
+    table = summary_table(view)
     if not table:
         return None
     intro = (
         "Each cell: simulated mean with its 95% confidence interval over replications; "
         "below it, the closed-form value, its model and whether the formula is exact for "
         "the scenario or an approximation (red: an exact value outside the interval). "
-        f"Class <em>{ALL}</em> is every call. All times in hours."
+        f"Class <em>{ALL}</em> is every call."
     )
+    if view.targets.require:
+        intro += (
+            " A <em>meets?</em> column checks one of the scenario's targets: <em>yes</em> when "
+            "the whole interval meets it, <em>no</em> when none of it does, else not "
+            "distinguishable at this precision."
+        )
     return Section("summary", "Summary", intro, [], table)
 
 
@@ -199,7 +235,10 @@ def _script_json(obj: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_h: float) -> str:
+def render(
+    view: RunView, sections: Sequence[Section], plotly_js: str | None, inline_js: str | None = None
+) -> str:
+    """The page: ``plotly_js`` is the address of plotly.min.js, or ``inline_js`` its text."""
     m = view.manifest
     sc = m.get("scenario") or {}
     meta = sc.get("meta") or {} if isinstance(sc, dict) else {}
@@ -208,7 +247,7 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
     n_tasks = len(m.get("tasks") or [])
     failed = [t for t in (m.get("tasks") or []) if t.get("status") == "failed"]
     facts = [
-        f"{len(view.points)} design point{'s' if len(view.points) != 1 else ''}",
+        f"{len(view.points):,} design point{'s' if len(view.points) != 1 else ''}",
         f"{m.get('replications', '?')} replications each",
         f"seed {m.get('seed', '?')}",
     ]
@@ -216,13 +255,28 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
         facts.append(f"{float(m['wall_s']):.1f} s wall time")
     if m.get("git_commit"):
         facts.append(f"commit {str(m['git_commit'])[:10]}")
+    if inline_js is not None:
+        js_tag = f"<script>{inline_js}</script>"
+        js_note = "charts by plotly.js, inside this file (works offline, can be sent alone)"
+    else:
+        js_tag = f"<script src='{esc(plotly_js)}'></script>"
+        js_note = f"charts by plotly.js, loaded from <code>{esc(plotly_js)}</code> (works offline)"
+    missing = (
+        "<p id=no-plotly class=warn hidden><strong>The charts cannot be drawn: "
+        f"<code>{esc(plotly_js or PLOTLY_NAME)}</code> did not load.</strong> This page expects "
+        f"plotly.js at <code>{esc(plotly_js or PLOTLY_NAME)}</code> relative to this file (the "
+        "results folder holds one copy for all its runs). Rebuild the page where the run "
+        "folder is, with <code>python run_sim.py report RUN_DIR</code>, or write a page that "
+        "carries plotly.js inside it, to send alone, with <code>python run_sim.py report "
+        "RUN_DIR --self-contained</code>. The tables below are complete.</p>"
+    )
     parts = [
         "<!DOCTYPE html>",
         "<html lang=en><head><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width, initial-scale=1'>",
         f"<title>{esc(name)} — field-service simulation report</title>",
         f"<style>{CSS}</style>",
-        f"<script src='{esc(plotly_js)}'></script>",
+        js_tag,
         "</head><body>",
         "<header>",
         f"<h1>{esc(name)}</h1>",
@@ -233,6 +287,7 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
         "</header>",
         "<nav>" + "".join(f"<a href='#{s.id}'>{esc(s.nav or s.title)}</a>" for s in sections) + "</nav>",
         "<main>",
+        missing,
     ]
     if failed:
         parts.append(
@@ -251,17 +306,19 @@ def render(view: RunView, sections: Sequence[Section], plotly_js: str, standard_
             scripts.append(f"draw('{div}', {_script_json(c.figure.to_json())});")
         parts.append(s.html)
         parts.append("</section>")
-    parts.append(
-        "</main><footer>Written by <code>python run_sim.py report</code>; "
-        "charts by plotly.js, stored next to this file (works offline).</footer>"
-    )
+    parts.append(f"</main><footer>Written by <code>python run_sim.py report</code>; {js_note}.</footer>")
     parts.append(
         "<script>\n"
         "const CONFIG = {responsive: true, displaylogo: false, scrollZoom: false,\n"
         "  toImageButtonOptions: {format: 'png', scale: 2}};\n"
-        "function draw(id, fig) { Plotly.newPlot(id, fig.data, fig.layout, CONFIG); }\n"
-        + "\n".join(scripts)
-        + "\n</script>"
+        "const HAVE_PLOTLY = typeof Plotly !== 'undefined';\n"
+        "if (!HAVE_PLOTLY) { document.getElementById('no-plotly').hidden = false; }\n"
+        "function draw(id, fig) {\n"
+        "  const el = document.getElementById(id);\n"
+        "  if (!HAVE_PLOTLY) { el.className = 'chart missing';\n"
+        "    el.textContent = 'chart not drawn: plotly.js did not load (see the note at the top)';\n"
+        "    return; }\n"
+        "  Plotly.newPlot(el, fig.data, fig.layout, CONFIG); }\n" + "\n".join(scripts) + "\n</script>"
     )
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)
