@@ -103,6 +103,11 @@ def interval(kpi: str, low: Any, high: Any) -> str:
     )
 
 
+def bound(kpi: str, x: float) -> str:
+    """A target's bound as written (``2``, ``0.95`` -> ``95%`` for shares)."""
+    return f"{100 * x:g}%" if unit(kpi) == SHARE else f"{x:g}"
+
+
 def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """A fixed-width text table."""
     cells = [[str(h) for h in header]] + [[str(c) for c in r] for r in rows]
@@ -285,7 +290,7 @@ def summary_text(
             if cons:
                 v = verdict_for(judgements, dp, str(r.kpi), service_class)
                 mine = [t for t in cons if t.kpi == r.kpi and t.service_class == service_class]
-                bounds = [f"{t.op} {value(t.kpi, t.bound)}" for t in mine]
+                bounds = [f"{t.op} {bound(t.kpi, t.bound)}" for t in mine]
                 row.append(f"{' and '.join(bounds)}: {v}" if v is not None else "")
             body.append(row)
         out.append(table(body, header + (("target met?",) if cons else ())))
@@ -356,7 +361,7 @@ def recommendation_text(rec: Recommendation, labels: dict[str, str] | None = Non
     goal = (
         " and ".join(
             f"{t.kpi}{'' if t.service_class == 'all' else f'[{t.service_class}]'} {t.op} "
-            f"{value(t.kpi, t.bound)}"
+            f"{bound(t.kpi, t.bound)}"
             for t in rec.targets
         )
         or "(no requirement)"

@@ -81,7 +81,7 @@ def test_run_prints_per_class_rows_labels_and_the_recommendation(tmp_path, capsy
     sla = [line for line in out.splitlines() if line.startswith("sla_met (%)")]
     assert len(sla) == 3 and all("target: " in line for line in sla)
     assert "cost_per_day         EUR" in out
-    assert "overview (means)" in out and "Recommendation (targets: sla_met[contract] >= 80.0%" in out
+    assert "overview (means)" in out and "Recommendation (targets: sla_met[contract] >= 80%" in out
 
 
 def test_sweep_takes_integer_ranges(tmp_path, capsys) -> None:
