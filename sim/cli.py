@@ -585,9 +585,10 @@ def _analytic(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload, indent=2))
         return EXIT_OK
+    labels = _labels(points)
     for item in payload:
-        params = ", ".join(f"{k}={v}" for k, v in item["params"].items())
-        print(f"{item['design_point']}" + (f"  ({params})" if params else ""))
+        params = labels.get(item["design_point"], "")
+        print(f"{item['design_point']}" + (f"  {params}" if params else ""))
         if item["unstable"]:
             print(f"  unstable: {item['unstable']}")
             continue
@@ -816,10 +817,11 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
         exp.calls,
         exp.series,
     )
+    labels = _labels(exp.points)
     rows = [
         (
             p.id,
-            ", ".join(f"{k}={v}" for k, v in p.params.items()),
+            labels[p.id] or "-",
             sel.n0,
             sel.replications[p.id],
             fmt(sel.sds[p.id]),
@@ -828,10 +830,10 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         for p in exp.points
     ]
-    print(table(rows, ("point", "parameters", "n0", "replications", "stage-1 sd", f"mean {sel.kpi}", "")))
+    print(table(rows, ("point", "design", "n0", "replications", "stage-1 sd", f"mean {sel.kpi}", "")))
     best = next(p for p in exp.points if p.id == sel.best)
     print(
-        f"\nselected {sel.best} ({', '.join(f'{k}={v}' for k, v in best.params.items())}): "
+        f"\nselected {sel.best} ({labels[best.id] or '-'}): "
         f"with probability >= {sel.confidence:.0%} it is the best or within {sel.delta:g} of it "
         f"(Rinott h = {sel.h:.3f}, {sum(sel.replications.values())} replications in all)"
     )
