@@ -15,38 +15,39 @@ from typing import Any
 
 import pandas as pd
 
+from sim import kpis
 from sim.config import Targets
 from sim.targets import Recommendation, judge, verdict_for
 
-#: KPIs that are shares (printed as percentages)
-SHARE_KPIS = frozenset(
-    {
-        "p_wait",
-        "sla_met",
-        "utilization",
-        "utilization_onsite",
-        "travel_share",
-        "off_territory_share",
-        "first_time_fix",
-        "fill_rate_van",
-        "fill_rate_depot",
-    }
-)
 MONEY, SHARE = "money", "%"
 
 
 def unit(kpi: str) -> str:
-    """The unit of a KPI from its name: ``%``, ``money``, ``h``, ``per h``... or ``""``."""
-    if kpi in SHARE_KPIS or kpi.startswith(("p_wait_gt_", "workload_tech")):
-        return SHARE
-    if kpi.startswith("cost"):
-        return MONEY
-    for suffix, u in (("_per_h", "per h"), ("_per_day", "per day"), ("_per_week", "per week")):
-        if kpi.endswith(suffix):
-            return u
-    if kpi.endswith("_h") or "_h_" in kpi:
-        return "h"
-    return ""
+    """The unit of a KPI from the catalogue: ``%`` for shares, ``money`` (per call) or
+    ``money/day``..., ``h``, ``calls``... (``""`` for a name the catalogue does not know)."""
+    try:
+        u = kpis.lookup(kpi).unit
+    except KeyError:
+        return ""
+    return SHARE if u == "share" else u
+
+
+def is_money(kpi: str) -> bool:
+    return unit(kpi).startswith(MONEY)
+
+
+def unit_label(kpi: str, currency: str = "") -> str:
+    """The unit as printed: the currency in place of ``money`` (``EUR/day``)."""
+    u = unit(kpi)
+    return u.replace(MONEY, currency, 1) if currency and u.startswith(MONEY) else u
+
+
+def title(kpi: str) -> str:
+    """The catalogue's title (without the unit), or the name itself."""
+    try:
+        return kpis.title(kpi, with_unit=False)
+    except KeyError:
+        return kpi
 
 
 def _sig(x: float, digits: int = 4) -> str:
@@ -91,7 +92,7 @@ def value(kpi: str, x: Any, currency: str = "") -> str:
     u = unit(kpi)
     if u == SHARE and isinstance(x, int | float) and not math.isnan(x):
         return f"{100 * x:.1f}%"
-    if u == MONEY:
+    if is_money(kpi):
         return money(x, currency)
     return fmt(x)
 
@@ -99,7 +100,7 @@ def value(kpi: str, x: Any, currency: str = "") -> str:
 def interval(kpi: str, low: Any, high: Any) -> str:
     """``[low, high]`` in the KPI's format (the currency is left to the mean)."""
     return (
-        f"[{value(kpi, low)}, {value(kpi, high)}]" if unit(kpi) != MONEY else f"[{money(low)}, {money(high)}]"
+        f"[{value(kpi, low)}, {value(kpi, high)}]" if not is_money(kpi) else f"[{money(low)}, {money(high)}]"
     )
 
 
@@ -235,7 +236,8 @@ def class_text(
     kpis = list(dict.fromkeys(rows.loc[rows["class"] != "all", "kpi"]))
     body = []
     for kpi in kpis:
-        line = [f"{kpi} ({unit(kpi)})" if unit(kpi) and unit(kpi) != MONEY else kpi]
+        u = unit_label(kpi, currency)
+        line = [f"{title(kpi)} ({u})" if u else title(kpi)]
         for cls in classes:
             hit = rows[(rows["class"] == cls) & (rows["kpi"] == kpi)]
             if hit.empty:
@@ -276,10 +278,9 @@ def summary_text(
         out.append(dp + (f"  {label}" if label else ""))
         body = []
         for r in rows[rows["class"] == service_class].itertuples():
-            u = unit(str(r.kpi))
             row = [
                 r.kpi,
-                (currency or "money") if u == MONEY else u,
+                unit_label(str(r.kpi), currency),
                 value(str(r.kpi), r.mean),
                 interval(str(r.kpi), r.ci_low, r.ci_high),
                 value(str(r.kpi), r.analytic),
