@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=V1,V2,...",
-        help="sweep a key over values (adds to the file's [sweep])",
+        help="sweep a key over values or an integer range LOW..HIGH, e.g. territories.technicians=1..4 "
+        "(adds to the file's [sweep])",
     )
     r.add_argument("--resume", metavar="RUN_DIR", help="complete a run that was killed")
     r.add_argument(
@@ -124,8 +125,15 @@ def _parser() -> argparse.ArgumentParser:
     common(r)
 
     a = sub.add_parser("analytic", help="closed-form estimates only")
-    a.add_argument("file")
-    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    a.add_argument("file", help="scenario TOML file")
+    a.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set territories.technicians=2",
+    )
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("--force", action="store_true", help="even beyond the limit of design points")
 
@@ -148,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         help="cheapest design meeting a constraint (analytic bracket + "
         "simulation with common random numbers)",
     )
-    o.add_argument("file")
+    o.add_argument("file", help="scenario TOML file (with [costs] for cost objectives)")
     o.add_argument(
         "--minimize",
         default=None,
@@ -170,12 +178,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=LOW..HIGH",
         help="a decision variable: integer range or list, e.g. territories.technicians=1..6",
     )
-    o.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    o.add_argument("--out", default=str(DEFAULT_RESULTS))
+    o.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set territories.technicians=2",
+    )
+    o.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
     common(o)
 
     se = sub.add_parser("select", help="the best design point by Rinott's two-stage procedure")
-    se.add_argument("file")
+    se.add_argument("file", help="scenario TOML file with at least 2 design points")
     se.add_argument(
         "--kpi",
         default=None,
@@ -191,9 +206,23 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument(
         "--confidence", type=float, default=0.95, help="probability of a correct selection (default 0.95)"
     )
-    se.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    se.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="KEY=V1,V2,...")
-    se.add_argument("--out", default=str(DEFAULT_RESULTS))
+    se.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set territories.technicians=2",
+    )
+    se.add_argument(
+        "--sweep",
+        dest="sweeps",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="sweep a key over values or an integer range LOW..HIGH (adds to the file's [sweep])",
+    )
+    se.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
     common(se)
 
     m = sub.add_parser(
@@ -210,6 +239,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="put plotly.js inside report.html (about 4.5 MB more) so the one file can be sent alone",
     )
+    rp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder, e.g. results/<run-id>")
 
     for name, (_, text) in STUDIES.items():
         d = sub.add_parser(name, help=text, description=text)
@@ -223,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # no command, or only options (``--out DIR``): the default study, with those options
     default = not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"))
     args = _parser().parse_args([DEFAULT_STUDY, *argv] if default else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = [DEFAULT_STUDY, *argv]  # the default job takes its options without a command
+    args = _parser().parse_args(argv)
     from sim.config import ScenarioError
     from sim.errors import ResultsError
 
@@ -320,7 +353,6 @@ def _check_scheduler(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_counts(args)
     scenario, points, source = _resolve_run(args)  # (before the heavy imports: fast errors)
-    from sim.console import summary_text
     from sim.runner import execute
 
     if args.baseline and args.baseline not in [p.id for p in points]:
@@ -356,12 +388,13 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         precision=precision,
         announce=lambda: print(banner, file=sys.stderr),
     )
-    print(summary_text(exp.summary, targets=scenario.targets))
-    if scenario.targets is not None and scenario.targets.require:
-        from sim.console import recommendation_text
-        from sim.targets import recommend
+    study = _study_of(args.resume) if args.resume else None
+    if study is not None:  # a resumed study prints what the study prints
+        from sim.studies import study_module
 
-        print("\n" + recommendation_text(recommend(exp.summary, scenario.targets), _labels(points)))
+        study_module(study).print_results(exp, points)
+    else:
+        _print_summary(exp, scenario, points)
     for dp, why in exp.unstable.items():
         print(f"warning: {dp}: {why}", file=sys.stderr)
     from sim.stats import interval_warnings
@@ -458,7 +491,39 @@ def _printable(text: str) -> str:
 
 
 def _labels(points: Sequence[Any]) -> dict[str, str]:
-    return {p.id: ", ".join(f"{k}={v}" for k, v in p.params.items()) for p in points}
+    """Design points labelled by what differs between them (``technicians=2, pooled=3``)."""
+    from sim.console import design_labels
+
+    return design_labels({p.id: p.params for p in points})
+
+
+def _currency(scenario: Any) -> str:
+    return scenario.costs.currency if scenario.costs is not None else ""
+
+
+def _print_summary(exp: Any, scenario: Any, points: Sequence[Any]) -> None:
+    """Every design point's table, an overview of the points, and the recommendation."""
+    from sim.console import overview_text, recommendation_text, summary_text
+    from sim.targets import recommend
+
+    labels, currency = _labels(points), _currency(scenario)
+    print(summary_text(exp.summary, targets=scenario.targets, currency=currency, labels=labels))
+    if len(points) > 1:
+        print("\noverview (means)\n" + overview_text(exp.summary, scenario.targets, currency, labels))
+    if scenario.targets is not None and scenario.targets.require:
+        rec = recommend(exp.summary, scenario.targets)
+        print("\n" + recommendation_text(rec, labels, currency))
+
+
+def _study_of(run_dir: str) -> str | None:
+    """The study (``manifest["study"]["name"]``) a run folder belongs to, if any."""
+    try:
+        man = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    study = man.get("study") if isinstance(man, dict) else None
+    name = study.get("name") if isinstance(study, dict) else None
+    return name if name in STUDIES else None
 
 
 def _load(file: str, overrides: Sequence[str] = ()) -> Any:
@@ -726,7 +791,25 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
     if args.sweeps:
         scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, overrides)
     _check_grid(scenario, args.file, args.force)
+        scenario = apply_cli_sweeps(scenario, _sweep_ranges(args.sweeps), args.file, overrides)
     return scenario, expand_sweep(scenario, args.file), args.file
+
+
+def _sweep_ranges(sweeps: Sequence[str]) -> list[str]:
+    """``--sweep key=1..4`` -> ``key=1,2,3,4`` (the integer ranges of ``--over``)."""
+    from sim.optimize import RANGE, parse_over
+
+    out = []
+    for text in sweeps:
+        _, sep, values = text.partition("=")
+        if sep and RANGE.match(values):
+            try:
+                k, vals = parse_over(text)
+            except ValueError as exc:
+                raise UsageError(str(exc).replace("--over", "--sweep")) from None
+            text = f"{k}={','.join(map(str, vals))}"
+        out.append(text)
+    return out
 
 
 def _check_writable(out: Path) -> None:
@@ -761,9 +844,10 @@ def _analytic(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload, indent=2))
         return EXIT_OK
+    labels = _labels(points)
     for item in payload:
-        params = ", ".join(f"{k}={v}" for k, v in item["params"].items())
-        print(f"{item['design_point']}" + (f"  ({params})" if params else ""))
+        params = labels.get(item["design_point"], "")
+        print(f"{item['design_point']}" + (f"  {params}" if params else ""))
         if item["unstable"]:
             print(f"  unstable: {item['unstable']}")
             continue
@@ -1033,6 +1117,7 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.sweeps:
         scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, args.overrides)
     _check_grid(scenario, args.file, args.force)
+        scenario = apply_cli_sweeps(scenario, _sweep_ranges(args.sweeps), args.file, args.overrides)
     points = expand_sweep(scenario, args.file)
     if args.kpi is None:
         objective = scenario.targets.objective if scenario.targets is not None else None
@@ -1101,10 +1186,11 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
         exp.calls,
         exp.series,
     )
+    labels = _labels(exp.points)
     rows = [
         (
             p.id,
-            ", ".join(f"{k}={v}" for k, v in p.params.items()),
+            labels[p.id] or "-",
             sel.n0,
             sel.replications[p.id],
             fmt(sel.sds[p.id]),
@@ -1113,10 +1199,10 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         for p in exp.points
     ]
-    print(table(rows, ("point", "parameters", "n0", "replications", "stage-1 sd", f"mean {sel.kpi}", "")))
+    print(table(rows, ("point", "design", "n0", "replications", "stage-1 sd", f"mean {sel.kpi}", "")))
     best = next(p for p in exp.points if p.id == sel.best)
     print(
-        f"\nselected {sel.best} ({', '.join(f'{k}={v}' for k, v in best.params.items())}): "
+        f"\nselected {sel.best} ({labels[best.id] or '-'}): "
         f"with probability >= {sel.confidence:.0%} it is the best or within {sel.delta:g} of it "
         f"(Rinott h = {sel.h:.3f}, {sum(sel.replications.values())} replications in all)"
     )

@@ -1,6 +1,7 @@
 """Cheapest design that meets a service constraint: analytic bracketing, then simulation.
 
 1. Candidates: the Cartesian product of the ``--over`` ranges.
+   A grid point that is not a valid scenario is listed as invalid and skipped.
 2. Bracketing: the analytic layer evaluates every candidate; a candidate whose
    constraint KPI is clearly out of reach (an exact value beyond the bound by more
    than 10 %, an approximate one by more than 100 %, or no steady state) is
@@ -34,7 +35,7 @@ from sim.config import (
 )
 from sim.costs import cost_kpis
 
-_RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
+RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 EXACT_MARGIN, APPROX_MARGIN = 0.10, 1.00
 
 #: a constraint of the search is a scenario target (``wait_h <= 2``)
@@ -64,7 +65,7 @@ def parse_over(text: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     if not sep or not key.strip() or not values.strip():
         raise ValueError(f"--over: expected key=LOW..HIGH or key=v1,v2 (got {text!r})")
-    m = _RANGE.match(values)
+    m = RANGE.match(values)
     if m:
         low, high = int(m[1]), int(m[2])
         if high < low:
@@ -110,14 +111,23 @@ def candidates(scenario: Scenario, over: Sequence[tuple[str, list[Any]]], source
         try:
             sc = validate_scenario(raw, f"{source} (--over {params})")
         except ScenarioError as exc:
-            raise ScenarioError(source, "--over", f"{params}: {exc.reason}") from None
+            # a grid point the scenario cannot take (e.g. fewer technicians than a rule needs)
+            # is listed as such; the search goes on over the others
+            key = f"{exc.key}: " if exc.key else ""
+            out.append(Candidate(DesignPoint(i, params, scenario), pruned=f"invalid: {key}{exc.reason}"))
+            continue
         out.append(Candidate(DesignPoint(i, params, sc)))
+    if all(c.pruned for c in out):
+        first = out[0].pruned.removeprefix("invalid: ")
+        raise ScenarioError(source, "--over", f"no grid point is a valid scenario ({first})")
     return out
 
 
 def bracket(cands: Sequence[Candidate], objective: str, constraints: Sequence[Constraint]) -> None:
     """Analytic values of objective and constraints; drop hopeless candidates."""
     for c in cands:
+        if c.pruned:
+            continue
         est = estimate(c.point.scenario)
         if est.unstable:
             c.pruned = f"analytic: {est.unstable}"

@@ -24,6 +24,8 @@ import pandas as pd
 from sim import analytic, backends
 from sim.backends import MAX_ATTEMPTS, check_dask_address  # noqa: F401 - part of this module's API
 from sim.config import DesignPoint, Scenario, read_locations
+from sim import analytic
+from sim.config import DesignPoint, Scenario, read_locations, spec_mean
 from sim.costs import cost_kpis
 from sim.kpis import Features, table_kpis
 from sim.model import machine_places, simulate
@@ -296,6 +298,22 @@ JOB = backends.Job(
 )
 
 
+def task_work(task: Task) -> float:
+    """Expected work of a task, for the progress bar's estimate: the calls it simulates
+    (call rate x simulated hours) plus the machines it sets up, over its blocks."""
+    sc = task.point.scenario
+    warmup = sc.run.warmup_h if isinstance(sc.run.warmup_h, float) else 0.0
+    hours = sc.run.horizon_h + warmup
+    count = sc.territories.count
+    if sc.fleet.calls_per_h is not None:
+        rate, machines = sc.fleet.calls_per_h * count, 0
+    else:
+        machines = (sc.fleet.machines or 0) * count
+        ttf = spec_mean(sc.fleet.time_to_failure_h) if sc.fleet.time_to_failure_h is not None else math.inf
+        rate = machines / ttf if ttf > 0 else 0.0
+    return max(1.0, (rate * hours + machines) / task.blocks)
+
+
 def run_tasks(
     tasks: Sequence[Task],
     backend: str = "process",
@@ -324,6 +342,17 @@ def run_tasks(
     disable = (not sys.stderr.isatty()) if progress is None else not progress
     bar = tqdm(total=len(tasks), unit="task", disable=disable, desc="simulating", leave=False)
     results: dict[tuple[int, int, int], TaskResult] = {}
+    # the bar counts expected work (calls simulated), not tasks: a sweep's tasks differ in
+    # size by orders of magnitude, and a count of tasks would make the estimate meaningless
+    work = {_key(t): task_work(t) for t in tasks}
+    bar = tqdm(
+        total=sum(work.values()),
+        disable=disable,
+        desc=f"simulating 0/{len(tasks)} tasks",
+        leave=False,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
+    )
+    results: dict[tuple[int, int], TaskResult] = {}
     failures = 0
 
     def done(res: TaskResult) -> None:
@@ -332,9 +361,9 @@ def run_tasks(
         failures += res.error is not None
         if on_result is not None:
             on_result(res)
-        bar.update(1)
-        if failures:
-            bar.set_postfix(failed=failures)
+        failed = f", {failures} failed" if failures else ""
+        bar.set_description_str(f"simulating {len(results)}/{len(tasks)} tasks{failed}", refresh=False)
+        bar.update(work.get(res.key, 0.0))
 
     workers = workers or default_workers()
     try:
@@ -344,6 +373,8 @@ def run_tasks(
             backends.run_serial(JOB, tasks, done)
         else:
             backends.run_processes(JOB, tasks, workers, done)
+            # the largest first, so that no big task starts last and runs alone
+            _run_processes(sorted(tasks, key=lambda t: -work[_key(t)]), workers, done)
     finally:
         bar.close()
     return [results[_key(t)] for t in tasks]

@@ -130,7 +130,7 @@ def test_targets_drive_the_terminal_and_the_manifest(tmp_path, capsys) -> None:
     )
     wait = next(line for line in text.splitlines() if line.startswith("wait_h "))
     util = next(line for line in text.splitlines() if line.startswith("utilization "))
-    assert wait.endswith("<= 20: yes") and util.endswith(">= 0.99: no")
+    assert wait.endswith("<= 20: yes") and util.endswith(">= 99%: no")
     assert "No design meets every target" in text
     assert manifest["targets"] == {
         "require": [

@@ -302,6 +302,14 @@ def recommendation(options: list[dict[str, Any]], std: Target) -> str:
     return "\n".join(lines)
 
 
+def print_results(exp: Any, points: Sequence[DesignPoint]) -> None:
+    """The study's tables and recommendation (also after ``run --resume`` of a study run)."""
+    std = standard(exp.scenario)
+    text, options = study_tables(exp.summary, points, std)
+    print(text)
+    print(recommendation(options, std))
+
+
 def run_study(
     out: Path,
     backend: str = "process",
@@ -340,9 +348,7 @@ def run_study(
         dask_address=dask_address,
         extra=extra,
     )
-    text, options = study_tables(exp.summary, points, std)
-    print(text)
-    print(recommendation(options, std))
+    print_results(exp, points)
     report = write_report(exp.path)
     print(f"\nwrote {exp.path}  ({exp.wall_s:.1f} s)\nreport: {report}")
     return 1 if exp.failures else 0
