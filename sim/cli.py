@@ -636,6 +636,8 @@ def _merge(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"error: {len(exp.failures)} of {len(exp.results)} task(s) failed", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
 def _report_after_tables(run_dir: Path) -> Path:
     """Write the report of a run whose tables are written; if that fails (a full disk, a
     report bug), one line says that the tables are safe and how to retry."""
@@ -789,9 +791,8 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
         raise UsageError("run: give a scenario FILE (or --resume RUN_DIR)")
     scenario = _load(args.file, overrides)
     if args.sweeps:
-        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, overrides)
-    _check_grid(scenario, args.file, args.force)
         scenario = apply_cli_sweeps(scenario, _sweep_ranges(args.sweeps), args.file, overrides)
+    _check_grid(scenario, args.file, args.force)
     return scenario, expand_sweep(scenario, args.file), args.file
 
 
@@ -1115,9 +1116,8 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_counts(args)
     scenario = _load(args.file, args.overrides)
     if args.sweeps:
-        scenario = apply_cli_sweeps(scenario, args.sweeps, args.file, args.overrides)
-    _check_grid(scenario, args.file, args.force)
         scenario = apply_cli_sweeps(scenario, _sweep_ranges(args.sweeps), args.file, args.overrides)
+    _check_grid(scenario, args.file, args.force)
     points = expand_sweep(scenario, args.file)
     if args.kpi is None:
         objective = scenario.targets.objective if scenario.targets is not None else None

@@ -23,8 +23,6 @@ import pandas as pd
 
 from sim import analytic, backends
 from sim.backends import MAX_ATTEMPTS, check_dask_address  # noqa: F401 - part of this module's API
-from sim.config import DesignPoint, Scenario, read_locations
-from sim import analytic
 from sim.config import DesignPoint, Scenario, read_locations, spec_mean
 from sim.costs import cost_kpis
 from sim.kpis import Features, table_kpis
@@ -340,7 +338,6 @@ def run_tasks(
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     disable = (not sys.stderr.isatty()) if progress is None else not progress
-    bar = tqdm(total=len(tasks), unit="task", disable=disable, desc="simulating", leave=False)
     results: dict[tuple[int, int, int], TaskResult] = {}
     # the bar counts expected work (calls simulated), not tasks: a sweep's tasks differ in
     # size by orders of magnitude, and a count of tasks would make the estimate meaningless
@@ -352,7 +349,6 @@ def run_tasks(
         leave=False,
         bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
     )
-    results: dict[tuple[int, int], TaskResult] = {}
     failures = 0
 
     def done(res: TaskResult) -> None:
@@ -372,9 +368,8 @@ def run_tasks(
         elif backend == "serial" or workers == 1 or len(tasks) <= 1:
             backends.run_serial(JOB, tasks, done)
         else:
-            backends.run_processes(JOB, tasks, workers, done)
             # the largest first, so that no big task starts last and runs alone
-            _run_processes(sorted(tasks, key=lambda t: -work[_key(t)]), workers, done)
+            backends.run_processes(JOB, sorted(tasks, key=lambda t: -work[_key(t)]), workers, done)
     finally:
         bar.close()
     return [results[_key(t)] for t in tasks]

@@ -214,6 +214,8 @@ def test_after_sigkill_of_the_parent_no_worker_survives(tmp_path):
     finally:
         for pid in _session_members(proc.pid):  # (only if the test failed)
             os.kill(pid, signal.SIGKILL)
+
+
 # ---------------------------------------------------------------------------
 # Damaged or foreign run folders: one line naming the file, exit 2, nothing changed
 

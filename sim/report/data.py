@@ -549,10 +549,6 @@ def load_view(run: RunData) -> RunView:
             sc = None
         p.scenario = sc
         points.append(p)
-    raw_study = m.get("study")
-    study: Mapping[str, Any] = raw_study if isinstance(raw_study, Mapping) else {}
-    titles = {**GROUP_TITLES, **(study.get("parts") or {})}
-    groups = list(dict.fromkeys(p.group for p in points if p.group is not None))
     entries = {str(g["key"]): g for g in study.get("groups") or [] if isinstance(g, Mapping) and "key" in g}
     groups = [g for g in entries if any(p.group == g for p in points)]
     groups += [g for g in dict.fromkeys(p.group for p in points if p.group is not None) if g not in groups]

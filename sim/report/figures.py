@@ -8,7 +8,7 @@ the run (names, labels, parameters) is HTML-escaped before it reaches plotly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +154,7 @@ def _has_class_rows(kpi: str) -> bool:
     return per_class(kpi)
 
 
-def _series_colors(names: Iterable[str]) -> dict[str, str]:
+def _series_colors(names: Sequence[str]) -> dict[str, str]:
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(dict.fromkeys(names))}
 
 
@@ -622,7 +622,7 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
         unpriced = [str(d.get("id")) for d in listed if not finite([d.get(key)])]
         note = f"Cost: the study's {esc(title)} of each design point, from the manifest."
         if unpriced:
-            labels = [pt.label if (pt := view.point(dp)) else dp for dp in unpriced]
+            labels = [view.point(dp).label if view.point(dp) else dp for dp in unpriced]
             note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
             unit = " ".join(w for w in (cur, unit) if w)
@@ -751,53 +751,6 @@ def tradeoff_section(view: RunView) -> Section | None:
     mean = w["mean"].astype(float).to_numpy()
     lo = w["ci_low"].astype(float).to_numpy()
     hi = w["ci_high"].astype(float).to_numpy()
-    x = np.array([cost[p.id] for p in pts])  # type: ignore[union-attr]
-    feasible = hi <= standard_h
-    verdicts = np.where(
-        feasible,
-        "meets the standard",
-        np.where(lo > standard_h, "misses the standard", "not distinguishable from the standard"),
-    )
-    series = [axis.series[p.id] for p in pts]  # type: ignore[union-attr]
-    # few distinct costs (a staffing proxy): one category per cost, series side by side
-    levels = sorted({round(float(v), 9) for v in x})
-    grouped = len(levels) <= 6
-    xs: list[Any] = [f"{v:,.4g}" for v in x] if grouped else list(x)
-    best: list[np.intp] = []  # indices into x (numpy integers, as flatnonzero gives them)
-    if feasible.any():
-        cmin = x[feasible].min()
-        best = [i for i in np.flatnonzero(feasible) if math.isclose(x[i], cmin, rel_tol=1e-9)]
-        for k, name in enumerate(dict.fromkeys(series[i] for i in best)):
-            idx = [i for i in best if series[i] == name]
-            fig.add_trace(
-                go.Scatter(  # under the design points, which stay visible on top
-                    x=[xs[i] for i in idx],
-                    y=mean[idx],
-                    mode="markers",
-                    name="cheapest feasible",
-                    legendgroup="best",
-                    showlegend=k == 0,
-                    legendrank=999,
-                    offsetgroup=name,
-                    marker=dict(
-                        symbol="star",
-                        size=30,
-                        color="rgba(242,197,0,0.75)",
-                        line=dict(width=1.5, color="#7a6200"),
-                    ),
-                    hovertext=[
-                        f"{pts[i].hover}<br><b>cheapest design that meets the standard</b>"  # type: ignore[union-attr]
-                        for i in idx
-                    ],
-                    hoverinfo="text",
-                )
-            )
-    for name in dict.fromkeys(series):
-        ix = [i for i, s in enumerate(series) if s == name]
-        fig.add_trace(
-            go.Scatter(
-                x=[xs[i] for i in ix],
-                y=mean[ix],
     x = np.array([cost[dp] for dp in ids])
     verdict = view.verdicts()
     many = len(ids) > MANY_POINTS
@@ -845,17 +798,6 @@ def tradeoff_section(view: RunView) -> Section | None:
                 name=name or "design points",
                 legendrank=100,
                 marker=dict(
-                    size=12,
-                    color=colors.get(name, PALETTE[0]),
-                    symbol=["circle" if feasible[i] else "circle-open" for i in ix],
-                    line=dict(width=2, color=colors.get(name, PALETTE[0])),
-                ),
-                error_y=dict(type="data", array=hi[ix] - mean[ix], arrayminus=mean[ix] - lo[ix], width=6),
-                hovertext=[
-                    f"{pts[i].hover}<br>{esc(xtitle)}: {x[i]:,.4g}<br>mean wait "  # type: ignore[union-attr]
-                    f"<b>{mean[i]:.3g} h</b> [{lo[i]:.3g}, {hi[i]:.3g}]<br>{verdicts[i]}"
-                    for i in ix
-                ],
                     size=8 if many else 13,
                     color=colors[name],
                     symbol=sym,
@@ -1189,7 +1131,7 @@ def timeseries_section(view: RunView) -> Section | None:
                 )
         groups.append((start, len(fig.data)))
         warm = view.warmup_h(p) or 0.0
-        shapes: list[dict[str, Any]] = []
+        shapes = []
         if warm > 0:
             for yref in ("y domain", "y2 domain"):
                 shapes.append(
@@ -1311,11 +1253,11 @@ def teaching_figure(initial_rho: float = 0.75, service_h: float = 2.0) -> go.Fig
             )
         )
     points0 = [_wq_in_service_times(initial_rho, s) for s in SERVERS]
-    for s, color, y0 in zip(SERVERS, TEACH_COLORS, points0, strict=True):
+    for s, color, y in zip(SERVERS, TEACH_COLORS, points0, strict=True):
         fig.add_trace(
             go.Scatter(
                 x=[initial_rho],
-                y=[y0],
+                y=[y],
                 mode="markers",
                 showlegend=False,
                 legendgroup=str(s),
