@@ -368,7 +368,6 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     shard = _shard(args)
     if shard is not None:
         return _run_shard(args, argv, scenario, points, source, shard)
-    print(f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}", file=sys.stderr)
     precision = _precision(args, scenario)
     if not args.resume:
         _check_work(points, source, args.force, precision)
