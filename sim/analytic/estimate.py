@@ -834,10 +834,10 @@ def _first_trips(
     )
     p0 = res.p_idle
     outbound = p0 * t0 + (1.0 - p0) * t
-    out: list[Estimate] = []
+    rows: list[Estimate] = []
 
     def add(kpi: str, cls: str, value: float) -> None:
-        out.append(Estimate(kpi, cls, value, model, exact, note))
+        rows.append(Estimate(kpi, cls, value, model, exact, note))
 
     add("utilization", "all", res.utilization)
     add("utilization_onsite", "all", lam * r)
@@ -853,9 +853,9 @@ def _first_trips(
     if geometric:
         assert team.first_trip_km is not None and team.trip_km is not None
         km = p0 * team.first_trip_km + (1.0 - p0) * team.trip_km
-        out.append(Estimate("trip_km", "all", km, model, False, note))
-        out.append(Estimate("trip_h", "all", outbound, model, False, note))
-    return Estimates(primary=out)
+        rows.append(Estimate("trip_km", "all", km, model, False, note))
+        rows.append(Estimate("trip_h", "all", outbound, model, False, note))
+    return Estimates(primary=rows)
 
 
 def _priority(

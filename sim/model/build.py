@@ -17,7 +17,7 @@ from sim.recorder import Recorder
 
 from .calls import Call
 from .dispatch import Fifo, make_policy
-from .fleet import CallNeeds, ExponentialFleet, Fleet, PoissonCalls, _locations
+from .fleet import CallNeeds, ExponentialFleet, Fleet, Layout, PoissonCalls, _locations
 from .geography import Geometry
 from .parts import PartsSystem
 from .shifts import ShiftTeam
@@ -314,7 +314,10 @@ def machine_places(
         terr.width_km, terr.height_km, terr.pooled, tr.metric == "rectilinear", tr.circuity, tr.speed_kmh
     )
     n = min(teams, terr.teams) * terr.pooled
-    places = (
-        _locations(geometry, machines, n, terr.pooled, scenario.run.seed, replication, 0, locations) or []
-    )
-    return [(i // machines // terr.pooled, i // machines, x, y) for i, (x, y) in enumerate(places)]
+    layout = Layout(terr.machines_of(machines), terr.pooled, 0, n)
+    places = _locations(geometry, layout, terr.pooled, scenario.run.seed, replication, locations) or []
+    out = []
+    for i, (x, y) in enumerate(places):
+        territory = layout.territory_of(i)
+        out.append((territory // terr.pooled, territory, x, y))
+    return out

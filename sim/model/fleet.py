@@ -251,12 +251,9 @@ class Fleet(CallSource):
             self._fails_after(residual, m)
 
     def _breaks_down(self, event: Event) -> None:
-        machine: int = event.value  # within this block
+        machine: int = event.value  # type: ignore[assignment]  # within this block; simpy: Any | None
         local = self.layout.territory_of(machine)
         call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
-        machine: int = event.value  # type: ignore[assignment]  # simpy: Any | None
-        local = machine // self.per_territory
-        call = self._draw_call(self.needs[machine], self.first * self.per_territory + machine, local)
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
         self._log(call, local)
