@@ -552,7 +552,7 @@ def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
             mine = (own.get("index"), own.get("count"))
             if shard is not None and shard != mine:
                 raise UsageError(f"--shard: {args.resume} is shard {mine[0]}/{mine[1]}, not {args.shard}")
-            shard = (int(mine[0]), int(mine[1]))
+            shard = (int(str(mine[0])), int(str(mine[1])))
         elif shard is not None:
             raise UsageError(f"--shard: {args.resume} is not a shard folder; resume it without --shard")
     if shard is not None:

@@ -154,7 +154,7 @@ def distribution_problem(spec: Any) -> str | None:
     return None
 
 
-def _moments(spec: Any, d: Any, kinds: tuple[type, ...]) -> list[tuple[str, float]]:
+def _moments(spec: Any, d: Any, kinds: tuple[Any, ...]) -> list[tuple[str, float]]:
     empirical, gamma, lognormal, weibull = kinds
     checks = [("mean", d.mean), ("variance", d.variance), ("second moment", d.second_moment)]
     if d.mean > 0:
@@ -1172,7 +1172,7 @@ def read_limited(path: str | Path, limit: int, source: str, key: str = "") -> by
         raise ScenarioError(source, key, f"{path} {what}" if key else what)
     if st.st_size > limit:
         raise ScenarioError(
-            source, key, f"{path + ': ' if key else ''}{st.st_size:,} bytes is above the limit of {limit:,}"
+            source, key, f"{str(path) + ': ' if key else ''}{st.st_size:,} bytes is above the limit of {limit:,}"
         )
     try:
         with open(p, "rb") as fh:

@@ -105,9 +105,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         kind = type(manifest).__name__
         raise ResultsError(f"{f}: holds a JSON {kind}, not an object: not a run's manifest")
-    for key, kind in _MANIFEST_KEYS.items():
-        if not isinstance(manifest.get(key), kind):
-            raise ResultsError(f"{f}: no {key!r} ({kind.__name__}): not a run's manifest, or damaged")
+    for key, cls in _MANIFEST_KEYS.items():
+        if not isinstance(manifest.get(key), cls):
+            raise ResultsError(f"{f}: no {key!r} ({cls.__name__}): not a run's manifest, or damaged")
     for i, d in enumerate(manifest["design_points"]):
         # (a point's own scenario may be absent in older runs: the report does without)
         shaped = isinstance(d, dict) and isinstance(d.get("params"), dict)

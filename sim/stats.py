@@ -97,7 +97,7 @@ def sample_skewness(values: Sequence[float] | np.ndarray) -> float:
     if s2 <= 0.0:
         return 0.0
     k3 = n * float(np.sum(dev**3)) / ((n - 1) * (n - 2))
-    return k3 / s2**1.5
+    return float(k3 / s2**1.5)
 
 
 def skew_t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> ConfidenceInterval:

@@ -369,7 +369,7 @@ class RunView:
                 key=lambda p: (order.get(v.get(p.id, ""), 3), values.get(p.id, math.inf), p.index),
             )
             self.table_rule = "those meeting every target first" + (
-                f", by {kpi_title(obj, False)}" if values else ""
+                f", by {kpi_title(obj, False)}" if values and obj is not None else ""
             )
         else:
             ranked = list(self.points)
@@ -520,7 +520,8 @@ def load_view(run: RunData) -> RunView:
             base = validate_scenario({k: v for k, v in base_raw.items() if k != "sweep"}, "manifest")
         except Exception:
             base = None
-    study = m.get("study") if isinstance(m.get("study"), Mapping) else {}
+    raw_study = m.get("study")
+    study: Mapping[str, Any] = raw_study if isinstance(raw_study, Mapping) else {}
     group_key = str(study.get("group_key") or GROUP_KEY)
     listed = m.get("design_points") or []
     if not listed and "design_point" in run.summary:

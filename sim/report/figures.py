@@ -8,7 +8,7 @@ the run (names, labels, parameters) is HTML-escaped before it reaches plotly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +154,7 @@ def _has_class_rows(kpi: str) -> bool:
     return per_class(kpi)
 
 
-def _series_colors(names: Sequence[str]) -> dict[str, str]:
+def _series_colors(names: Iterable[str]) -> dict[str, str]:
     return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(dict.fromkeys(names))}
 
 
@@ -622,7 +622,7 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
         unpriced = [str(d.get("id")) for d in listed if not finite([d.get(key)])]
         note = f"Cost: the study's {esc(title)} of each design point, from the manifest."
         if unpriced:
-            labels = [view.point(dp).label if view.point(dp) else dp for dp in unpriced]
+            labels = [pt.label if (pt := view.point(dp)) else dp for dp in unpriced]
             note += f" Not priced, so not shown ({len(unpriced)}): {esc('; '.join(labels))}."
         if nums:
             unit = " ".join(w for w in (cur, unit) if w)
@@ -1131,7 +1131,7 @@ def timeseries_section(view: RunView) -> Section | None:
                 )
         groups.append((start, len(fig.data)))
         warm = view.warmup_h(p) or 0.0
-        shapes = []
+        shapes: list[dict[str, Any]] = []
         if warm > 0:
             for yref in ("y domain", "y2 domain"):
                 shapes.append(
@@ -1253,11 +1253,11 @@ def teaching_figure(initial_rho: float = 0.75, service_h: float = 2.0) -> go.Fig
             )
         )
     points0 = [_wq_in_service_times(initial_rho, s) for s in SERVERS]
-    for s, color, y in zip(SERVERS, TEACH_COLORS, points0, strict=True):
+    for s, color, y0 in zip(SERVERS, TEACH_COLORS, points0, strict=True):
         fig.add_trace(
             go.Scatter(
                 x=[initial_rho],
-                y=[y],
+                y=[y0],
                 mode="markers",
                 showlegend=False,
                 legendgroup=str(s),

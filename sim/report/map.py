@@ -71,8 +71,8 @@ def _machines(view: RunView, p: Point) -> tuple[pd.DataFrame | None, str]:
     if isinstance(table, pd.DataFrame) and not table.empty and "design_point" in table:
         sub = table[table["design_point"].astype(str) == p.id]
         if not sub.empty:
-            given = p.scenario.territories.locations_csv is not None
-            return sub, "machines (given places, locations CSV)" if given else "machines (replication 1)"
+            csv = p.scenario.territories.locations_csv is not None
+            return sub, "machines (given places, locations CSV)" if csv else "machines (replication 1)"
     given = _given_places(p.scenario)
     if given is not None:
         return given, "machines (given places, locations CSV)"
