@@ -1172,7 +1172,7 @@ def read_limited(path: str | Path, limit: int, source: str, key: str = "") -> by
         raise ScenarioError(source, key, f"{path} {what}" if key else what)
     if st.st_size > limit:
         raise ScenarioError(
-            source, key, f"{str(path) + ': ' if key else ''}{st.st_size:,} bytes is above the limit of {limit:,}"
+            source, key, f"{f'{path}: ' if key else ''}{st.st_size:,} bytes is above the limit of {limit:,}"
         )
     try:
         with open(p, "rb") as fh:
