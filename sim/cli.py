@@ -239,7 +239,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="put plotly.js inside report.html (about 4.5 MB more) so the one file can be sent alone",
     )
-    rp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder, e.g. results/<run-id>")
 
     for name, (_, text) in STUDIES.items():
         d = sub.add_parser(name, help=text, description=text)
