@@ -16,7 +16,7 @@ _SOURCE_TREE = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def scenarios_dir() -> Path:
-    """The folder of the shipped scenarios (``dupit/``, ``validation/``, ...)."""
+    """The folder of the shipped scenarios (``validation/``, a study's folder, ...)."""
     packaged = resources.files("sim") / "scenarios"
     if isinstance(packaged, Path) and packaged.is_dir():
         return packaged
@@ -24,5 +24,5 @@ def scenarios_dir() -> Path:
 
 
 def scenario_path(*parts: str) -> Path:
-    """A file or folder under the shipped scenarios, e.g. ``scenario_path("dupit")``."""
+    """A file or folder under the shipped scenarios, e.g. ``scenario_path("validation", "mm1.toml")``."""
     return scenarios_dir().joinpath(*parts)
