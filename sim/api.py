@@ -152,18 +152,21 @@ class Results:
             return None
         return recommend(self.summary, self._scenario.targets)
 
-    def report(self, path: str | Path | None = None) -> Path:
+    def report(self, path: str | Path | None = None, self_contained: bool = False) -> Path:
         """Write the interactive report; return the path of the html file.
 
         Parameters
         ----------
         path : path, optional
-            Where to put the report (a ``.html`` file, or a folder); ``plotly.min.js`` is
-            copied beside it.  Default: ``report.html`` in the results folder.
+            Where to put a copy of the report (a ``.html`` file, or a folder).  Such a copy
+            is self-contained (plotly inside, about 4.5 MB), so that it opens anywhere.
+            Default: ``report.html`` in the results folder only.
+        self_contained : bool, default False
+            Put plotly inside the page even without ``path`` (for sending one file).
         """
         from sim.report import write_report
 
-        html = Path(write_report(self.path))
+        html = Path(write_report(self.path, self_contained=self_contained or path is not None))
         if path is None:
             return html
         target = Path(path)
@@ -173,8 +176,6 @@ class Results:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(html, target)
-        for extra in html.parent.glob("*.js"):
-            shutil.copyfile(extra, target.parent / extra.name)
         return target
 
     def __repr__(self) -> str:

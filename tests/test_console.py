@@ -186,7 +186,7 @@ def test_resuming_a_study_prints_the_study(tmp_path, capsys, monkeypatch) -> Non
         run_study(tmp_path / "out", backend="serial", progress=False, folder=_small_study(tmp_path))
     monkeypatch.setattr(sim.runner, "run_experiment", real)
     capsys.readouterr()
-    (run,) = (tmp_path / "out").iterdir()
+    (run,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
     rc = main(["run", "--resume", str(run), "--backend", "serial", "--quiet"])
     out = capsys.readouterr().out
     assert rc == 0, out
