@@ -43,6 +43,8 @@ IN_FLIGHT_PER_WORKER = 2
 MAX_ATTEMPTS = 3
 #: seconds without any Dask worker before the terminal is warned
 NO_WORKERS_WARN_S = 30.0
+#: how often the Dask loop looks for finished chunks (they are fetched in the background)
+POLL_S = 0.02
 #: seconds to reach a Dask scheduler given with --dask-address
 CONNECT_TIMEOUT_S = 5.0
 
@@ -207,7 +209,7 @@ def run_processes(job: Job[T, R], tasks: Sequence[T], workers: int, done: Callab
                         )
                     else:
                         retry.append(t)
-                chunker.put_back(retry)
+                source.put_back(retry)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -217,7 +219,7 @@ def run_processes(job: Job[T, R], tasks: Sequence[T], workers: int, done: Callab
             for t in suspects:
                 alone: Chunker[T, R] = Chunker(job, [t])
                 pool_run(alone, 1)
-                chunker.put_back(list(alone.queue))  # (only if its pool broke again)
+                chunker.put_back(list(alone.queue))  # (only if its pool broke again, below the limit)
         else:
             pool_run(chunker, max(1, min(workers, len(chunker))))
 
@@ -312,7 +314,7 @@ def run_dask(
     """
     try:
         from distributed import LocalCluster
-        from distributed import wait as dask_wait
+        from distributed import as_completed as dask_as_completed
     except ImportError:  # pragma: no cover - depends on the installation
         raise RuntimeError("the dask backend needs: pip install 'dask[distributed]'") from None
     import logging
@@ -345,6 +347,9 @@ def run_dask(
     no_workers_since: float | None = None
     warned = False
     threads, asked = 0, -math.inf
+    # results are fetched in the background as chunks finish (a fetch per chunk in this
+    # loop would leave the workers idle for a round trip each time)
+    arrived = dask_as_completed([], with_results=True, raise_errors=False)
     try:
         while len(chunker) or inflight:
             if time.monotonic() - asked >= 1.0:  # the cluster may grow or shrink
@@ -355,15 +360,14 @@ def run_dask(
                 chunk = [chunker.queue.popleft()] if job.key(head) in singles else chunker.next()
                 fut = client.submit(job.chunk_fn, chunk, pure=False, retries=MAX_ATTEMPTS - 1)
                 inflight[fut] = chunk
-            try:
-                finished = dask_wait(list(inflight), timeout=1.0, return_when="FIRST_COMPLETED").done
-            except TimeoutError:
-                finished = set()
-            for fut in finished:
+                arrived.add(fut)
+            batch = arrived.next_batch(block=False)
+            if not batch:
+                time.sleep(POLL_S)
+            for fut, results in batch:
                 chunk = inflight.pop(fut)
-                try:
-                    results = fut.result()
-                except Exception as exc:
+                if fut.status != "finished":  # an error (results is its (type, value, traceback))
+                    exc = results[1] if isinstance(results, tuple) else results
                     if len(chunk) > 1:  # find the guilty task: each alone
                         singles.update(job.key(t) for t in chunk)
                         chunker.put_back(chunk)
