@@ -233,7 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     common(m)
 
     rp = sub.add_parser("report", help="(re)build report.html of a run folder")
-    rp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (results/<run-id>/)")
+    rp.add_argument("run_dir", metavar="RUN_DIR", help="a run folder, e.g. results/<run-id>")
     rp.add_argument(
         "--self-contained",
         action="store_true",
@@ -275,12 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from sim.report import write_report
 
             try:
-                print(f"wrote {write_report(Path(args.run_dir))}")
+                out = write_report(Path(args.run_dir), self_contained=args.self_contained)
             except ResultsError:
                 raise  # a damaged or foreign folder: its own one-line message
             except OSError as exc:
                 raise ResultsError(f"{args.run_dir}: cannot write the report: {exc.strerror}") from None
-            print(f"wrote {write_report(Path(args.run_dir), self_contained=args.self_contained)}")
+            print(f"wrote {out}")
             return EXIT_OK
         if args.command in STUDIES:
             from sim.studies import study_module

@@ -359,15 +359,7 @@ def read_run(path: str | Path) -> RunData:
     summary = _read_table(p / SUMMARY, pd.read_csv, ("design_point", "class", "kpi", "mean"))
     calls = _read_table(p / CALLS, pd.read_parquet, ()) if (p / CALLS).is_file() else None
     series = _read_table(p / SERIES, pd.read_parquet, ()) if (p / SERIES).is_file() else None
-    return RunData(p, manifest, replications, summary, calls, series)
-    replications = pd.read_parquet(p / REPLICATIONS)
-    try:
-        summary = pd.read_csv(p / SUMMARY)
-    except pd.errors.EmptyDataError:  # every task failed: nothing to summarise
-        summary = pd.DataFrame()
-    calls = pd.read_parquet(p / CALLS) if (p / CALLS).is_file() else None
-    series = pd.read_parquet(p / SERIES) if (p / SERIES).is_file() else None
-    machines = pd.read_parquet(p / MACHINES) if (p / MACHINES).is_file() else None
+    machines = _read_table(p / MACHINES, pd.read_parquet, ()) if (p / MACHINES).is_file() else None
     return RunData(p, manifest, replications, summary, calls, series, machines)
 
 

@@ -284,11 +284,11 @@ def sweep_report(sweep_run: Path) -> str:
 def test_report_is_written_with_local_plotly(sweep_run: Path, sweep_report: str) -> None:
     html = sweep_report
     assert (sweep_run / REPORT).is_file()
-    js = sweep_run.parent / PLOTLY_JS  # one copy in the results root, shared by its runs
+    js = sweep_run / PLOTLY_JS
     assert js.is_file() and js.stat().st_size > 1_000_000
-    assert not (sweep_run / PLOTLY_JS).exists()
+    assert [p.name for p in sweep_run.parent.iterdir()] == [sweep_run.name]  # run folders only
     assert "plotly.js v" in js.read_text(encoding="utf-8")[:300]
-    assert f"<script src='../{PLOTLY_JS}'></script>" in html
+    assert f"<script src='{PLOTLY_JS}'></script>" in html
     assert "cdn.plot.ly" not in html
     assert not re.search(r"""(src|href)=['"]?(https?:)?//""", html), "no network resources"
 
@@ -376,7 +376,7 @@ def test_evil_class_name_inside_charts_is_escaped(tmp_path: Path) -> None:
 
 
 def test_rewriting_a_report_is_harmless(sweep_run: Path, sweep_report: str) -> None:
-    js = sweep_run.parent / PLOTLY_JS
+    js = sweep_run / PLOTLY_JS
     before = js.stat().st_mtime_ns
     again = write_report(sweep_run).read_text(encoding="utf-8")
     assert section_ids(again) == section_ids(sweep_report)
@@ -581,7 +581,7 @@ def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
 
 COSTED = (
     SWEEP.replace(
-        '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [1, 2, 3]'
+        '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [2, 3, 4]'
     ).replace("calls_per_h = 0.2", "calls_per_h = 0.4")
     + "\n[costs]\ntechnician_per_h = 30.0\n"
 )
@@ -604,7 +604,7 @@ def test_targets_drive_the_table_the_lines_and_the_recommendation(tmp_path: Path
     run = make_run(tmp_path, COSTED, records=False)
     view = load_view(read_run(run))
     w = view.rows("wait_h").set_index("design_point")
-    # a bound between the 1- and the 2-technician waits: 2 and 3 meet it, 1 does not
+    # a bound between the 2- and the 3-technician waits: 3 and 4 meet it, 2 does not
     bound = round(float(w["ci_low"].iloc[0] + w["ci_high"].iloc[1]) / 2, 3)
     assert w["ci_high"].iloc[1] < bound < w["ci_low"].iloc[0]
     wait = {"kpi": "wait_h", "class": "all", "op": "<=", "bound": bound}
@@ -616,8 +616,8 @@ def test_targets_drive_the_table_the_lines_and_the_recommendation(tmp_path: Path
     table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
     assert f"meets ≤ {bound:g} h?" in table
     assert table.count("<span class=yes>yes</span>") == 2 and table.count("<span class=no>no</span>") == 1
-    # the cheapest design that meets the target: 2 technicians
-    assert "Recommendation: 2 technicians" in html
+    # the cheapest design that meets the target: 3 technicians
+    assert "Recommendation: 3 technicians" in html
     fig = chart(build_sections(view), "tradeoff")
     assert fig.layout.xaxis.type == "linear" and fig.layout.xaxis.title.text == "cost per day, mean"
     assert [s.y0 for s in fig.layout.shapes] == [bound]  # the target line, and only it
@@ -708,13 +708,17 @@ def test_missing_plotly_is_explained_and_self_contained_carries_it(tmp_path: Pat
 
 
 def test_results_root_shares_one_plotly(tmp_path: Path) -> None:
+    """Each run folder has its plotly.min.js (it can be moved whole), one file on disk."""
     a = make_run(tmp_path, SINGLE, records=False, name="a")
     b = make_run(tmp_path, SINGLE, records=False, name="b")
-    (a / PLOTLY_JS).write_text("old copy")  # an older report's own copy (not current): kept
+    (a / PLOTLY_JS).write_text("an older plotly")  # replaced by the current one
     for run in (a, b):
         write_report(run)
-    assert (tmp_path / PLOTLY_JS).is_file()
-    assert not (b / PLOTLY_JS).exists() and (a / PLOTLY_JS).read_text() == "old copy"
+    ja, jb = (run / PLOTLY_JS for run in (a, b))
+    assert ja.read_bytes() == jb.read_bytes() and ja.stat().st_size > 1_000_000
+    assert ja.stat().st_ino == jb.stat().st_ino and ja.stat().st_nlink == 2  # a hard link
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([a.name, b.name])
+    assert not list(tmp_path.glob("*/.*.tmp"))
 
 
 def test_report_command_self_contained(tmp_path: Path) -> None:

@@ -321,3 +321,10 @@ def machine_places(
         territory = layout.territory_of(i)
         out.append((territory // terr.pooled, territory, x, y))
     return out
+    counts = terr.machines_of(machines)  # per territory of a team
+    layout = Layout(counts, terr.pooled, 0, min(teams, terr.teams) * terr.pooled)
+    places = _locations(geometry, layout, terr.pooled, scenario.run.seed, replication, locations) or []
+    return [
+        (t // terr.pooled, t, x, y)
+        for (x, y), t in zip(places, (layout.territory_of(m) for m in range(len(places))), strict=True)
+    ]

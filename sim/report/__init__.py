@@ -1,9 +1,9 @@
 """report.html for a run folder: DataFrames -> plotly figures -> one offline page.
 
 ``write_report(run_dir)`` reads ``results/<run-id>/`` with
-:func:`sim.results.read_run` and writes ``report.html``; plotly.js is one
-``plotly.min.js`` in the results root shared by its runs (or inside the page
-with ``self_contained``), so the page needs no network.  Sections appear only
+:func:`sim.results.read_run` and writes ``report.html`` with ``plotly.min.js``
+beside it (hard-linked to one copy per results root; or plotly.js inside the
+page with ``self_contained``), so the page needs no network.  Sections appear only
 when the run has their data:
 
 1. summary table (design points x key KPIs, 95% CIs, analytic values);
@@ -47,6 +47,8 @@ from .targets import Targets
 
 REPORT = "report.html"
 PLOTLY_JS = "plotly.min.js"
+#: sibling run folders searched for a copy of plotly.min.js to link to (newest first)
+SIBLINGS_SEARCHED = 50
 
 __all__ = ["PLOTLY_JS", "REPORT", "build_sections", "write_report"]
 
@@ -85,25 +87,41 @@ def _plotly_js() -> str:
     return str(get_plotlyjs())
 
 
-def _same(path: Path, js: str) -> bool:
-    return path.is_file() and path.stat().st_size == len(js.encode("utf-8"))
+def _same(path: Path, js: bytes) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == len(js) and path.read_bytes() == js
+    except OSError:
+        return False
 
 
 def _place_plotly_js(run_dir: Path, js: str) -> str:
-    """Where the page finds plotly.js: one copy shared by every run of a results root
-    (``../plotly.min.js``), or the run's own copy when the root cannot be written."""
-    shared = run_dir.parent / PLOTLY_JS
+    """``plotly.min.js`` beside the page, as one copy per results root: a hard link to a
+    sibling run's identical copy when there is one (a copy where links are not possible).
+
+    Each run folder stays whole (it can be moved or mailed and still works offline) while
+    the disk holds the 4.5 MB once per results root, not once per run.
+    """
+    data = js.encode("utf-8")
     own = run_dir / PLOTLY_JS
-    try:
-        if not _same(shared, js):
-            _write_atomic(shared, js)
-    except OSError:
-        if not _same(own, js):
-            _write_atomic(own, js)
+    if _same(own, data):
         return PLOTLY_JS
-    if _same(own, js):  # a copy from an older report: the shared one replaces it
-        own.unlink(missing_ok=True)
-    return f"../{PLOTLY_JS}"
+    try:
+        siblings = sorted((d for d in run_dir.parent.iterdir() if d.is_dir() and d != run_dir), reverse=True)
+    except OSError:
+        siblings = []
+    for d in siblings[:SIBLINGS_SEARCHED]:
+        if _same(d / PLOTLY_JS, data):
+            tmp = run_dir / f".{PLOTLY_JS}.link.tmp"
+            try:
+                tmp.unlink(missing_ok=True)
+                os.link(d / PLOTLY_JS, tmp)
+                os.replace(tmp, own)
+                return PLOTLY_JS
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                break  # no hard links here (another device, a file system without them)
+    _write_atomic(own, js)
+    return PLOTLY_JS
 
 
 def write_report(
@@ -123,8 +141,8 @@ def write_report(
         ``[targets]``), none when it has none.
     self_contained : bool
         Put plotly.js inside the page (about 4.5 MB more), for sending one file.
-        Otherwise the page loads ``plotly.min.js`` from the results root (one copy
-        shared by the runs in it), or from the run folder when the root is read-only.
+        Otherwise the page loads ``plotly.min.js`` beside it, a hard link to the copy
+        of another run in the same results root when there is one.
 
     Raises
     ------

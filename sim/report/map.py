@@ -45,8 +45,8 @@ def _given_places(sc: Any) -> pd.DataFrame | None:
     from sim.config import ScenarioError, read_locations, team_grid
 
     terr = sc.territories
-    if terr.locations_csv is None or sc.fleet.machines is None:
-        return None
+    if terr.locations_csv is None or not isinstance(sc.fleet.machines, int):
+        return None  # (territories of different sizes: only a recorded layout is drawn)
     try:
         places = read_locations(sc, "manifest")
     except ScenarioError:

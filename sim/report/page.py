@@ -264,9 +264,9 @@ def render(
     missing = (
         "<p id=no-plotly class=warn hidden><strong>The charts cannot be drawn: "
         f"<code>{esc(plotly_js or PLOTLY_NAME)}</code> did not load.</strong> This page expects "
-        f"plotly.js at <code>{esc(plotly_js or PLOTLY_NAME)}</code> relative to this file (the "
-        "results folder holds one copy for all its runs). Rebuild the page where the run "
-        "folder is, with <code>python run_sim.py report RUN_DIR</code>, or write a page that "
+        f"plotly.js in <code>{esc(plotly_js or PLOTLY_NAME)}</code> next to it, in its run "
+        "folder; the page was moved without it, or the file is gone. Copy the whole run "
+        "folder, rebuild the page with <code>python run_sim.py report RUN_DIR</code>, or write a page that "
         "carries plotly.js inside it, to send alone, with <code>python run_sim.py report "
         "RUN_DIR --self-contained</code>. The tables below are complete.</p>"
     )
