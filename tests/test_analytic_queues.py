@@ -173,7 +173,7 @@ def test_allen_cunneen() -> None:
 
 
 def test_finite_source_worked_example() -> None:
-    # VALIDATION.md: N = 150, s = 1, one failure per 50 working days, mu = 4/day.
+    # The Dupit territory: N = 150, s = 1, one failure per 50 working days, mu = 4/day.
     r = finite_source(150, 1 / 50, 4.0, 1)
     assert isinstance(r, FiniteSourceResult)
     assert r.model == "M/M/1//150"

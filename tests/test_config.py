@@ -56,7 +56,7 @@ def test_minimal_file_gets_documented_defaults(write_scenario):
 
 
 def test_architecture_example_loads(write_scenario):
-    """The core-keys example of ARCHITECTURE.md is a valid scenario."""
+    """The example of the core scenario keys is a valid scenario."""
     sc = load_scenario(
         write_scenario("""
         [meta]

@@ -108,7 +108,7 @@ def test_deterministic_residual_life_is_uniform_on_zero_to_value():
 
 
 def test_weibull_scale_from_mean_and_shape():
-    """Weibull scale = mean / Gamma(1 + 1/shape) (VALIDATION.md, Breakdowns)."""
+    """Weibull scale = mean / Gamma(1 + 1/shape)."""
     d = from_spec({"dist": "weibull", "mean": 400.0, "shape": 1.5})
     assert isinstance(d, Weibull)
     assert d.scale == pytest.approx(400.0 / math.gamma(1.0 + 1.0 / 1.5), rel=1e-14)

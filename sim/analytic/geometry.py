@@ -1,7 +1,7 @@
 """Closed-form travel distances in a rectangular territory (Larson & Odoni).
 
-The geometric anchors of ``shared/VALIDATION.md``, section "Travel and
-geography": mean trip lengths when machine locations are uniform in a
+The geometric anchors (validation cases ``scenarios/validation/trips_*.toml``):
+mean trip lengths when machine locations are uniform in a
 rectangle, from a fixed base or between two random points, and the
 nearest-of-N-idle-units approximation.
 

@@ -1,7 +1,7 @@
 """Larson's hypercube queueing model: exact steady state for a few units.
 
-The anchor for ``preference`` dispatch (``shared/VALIDATION.md``, section
-"Travel and geography"): the region is split into *atoms* (areas), each
+The anchor for ``preference`` dispatch (validation case
+``scenarios/validation/hypercube_preference.toml``): the region is split into *atoms* (areas), each
 with its own Poisson call rate and an ordered preference list of units; a
 call goes to the first idle unit on its atom's list. The state is the
 busy/idle vector of the N units, a vertex of the N-dimensional unit

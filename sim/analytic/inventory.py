@@ -1,7 +1,7 @@
 """Closed-form spare-parts inventory results the simulator must reproduce.
 
-Every model here is a textbook anchor (see ``shared/VALIDATION.md``, section
-"Spare parts"):
+Every model here is a textbook anchor (validation cases
+``scenarios/validation/parts_*.toml``):
 
 * :func:`base_stock` -- Palm's theorem for one location with one-for-one
   (S-1, S) replenishment and backorders;

@@ -1,7 +1,7 @@
 """Closed-form steady-state results for the queueing models the simulator must reproduce.
 
-Every model here is a textbook anchor (see ``shared/VALIDATION.md``, section
-"Queues"): the simulator, run under the matching assumptions, must land inside
+Every model here is a textbook anchor (validation cases in
+``scenarios/validation/``): the simulator, run under the matching assumptions, must land inside
 its confidence interval around these numbers.
 
 All rates are per unit of time (whatever unit the caller uses consistently);
