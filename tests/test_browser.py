@@ -128,7 +128,7 @@ class Page:
                 r.abort()
 
         self.page.route("**/*", route)
-        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.goto(path.as_uri(), wait_until="load", timeout=120_000)  # a busy CI machine
         self.page.wait_for_function(
             "() => document.querySelectorAll('.chart').length > 0 && "
             "Array.from(document.querySelectorAll('.chart'))"
@@ -274,8 +274,13 @@ def test_tradeoff_axes_are_numbers_with_units(browser: Any, targeted_report: Pat
         page = p.page
         info = page.evaluate("""() => { const el = document.getElementById('chart-tradeoff');
             const L = el._fullLayout;
-            const pts = Array.from(el.querySelectorAll('.scatterlayer .trace .point')).map(n => {
-                const r = n.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; });
+            const pts = [];  // the design points' markers (the star rings one of them on purpose)
+            Array.from(el.querySelectorAll('.scatterlayer .trace')).forEach((tr, i) => {
+                if (el.data[i].marker && el.data[i].marker.symbol === 'star-open') return;
+                tr.querySelectorAll('.point').forEach(n => {
+                    const r = n.getBoundingClientRect();
+                    pts.push([r.x + r.width / 2, r.y + r.height / 2]); });
+            });
             return {xtype: L.xaxis.type, xtitle: L.xaxis.title.text, ytitle: L.yaxis.title.text,
                     ticks: Array.from(el.querySelectorAll('.xtick text')).map(t => t.textContent),
                     shapes: L.shapes.length, pts: pts,
@@ -334,7 +339,7 @@ def test_a_missing_plotly_says_what_is_wrong(browser: Any, reports: dict[str, Pa
         page = ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(lonely.as_uri(), wait_until="load")
+        page.goto(lonely.as_uri(), wait_until="load", timeout=120_000)
         note = page.locator("#no-plotly")
         assert note.is_visible()
         text = note.inner_text()
