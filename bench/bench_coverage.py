@@ -294,11 +294,15 @@ def run_case(
         reps = replications_table(results)
         reps = reps[reps["class"].isin(case.classes)]
         if save is not None:
-            save.append(reps[["design_point", "replication", "class", *kpis]].assign(case=case.name))
+            save.append(reps[["run.seed", "replication", "class", *kpis]].assign(case=case.name))
         _tally(tallies, reps, exact, kpis)
         done += len(batch)
     if replay is not None:
-        reps = replay[replay["case"] == case.name]
+        reps = replay[replay["case"] == case.name].copy()
+        if "run.seed" in reps:
+            reps["design_point"] = "s" + reps["run.seed"].astype(str)
+        else:  # files of the first version: rows are in run order, one block of rows per seed
+            reps["design_point"] = (reps["design_point"] != reps["design_point"].shift()).cumsum().astype(str)
         _tally(tallies, reps, exact, kpis)
         done = reps["design_point"].nunique()
     return {
