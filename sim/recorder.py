@@ -131,6 +131,7 @@ class _ClassTally:
     """Running sums for the calls of one service class."""
 
     __slots__ = (
+        "completed",
         "first_time",
         "logged",
         "part_wait",
@@ -148,6 +149,7 @@ class _ClassTally:
 
     def __init__(self, n_thresholds: int) -> None:
         self.logged = 0
+        self.completed = 0  # calls restored inside the window, whenever logged (throughput)
         self.waits = 0
         self.wait_sum = 0.0
         self.wait_gt = [0] * n_thresholds
@@ -311,6 +313,8 @@ class KPIRecorder:
     def restored(self, call: CallLike, now: float) -> None:
         self.busy_on_site.change(-1, now)
         self.down.change(-1, now)
+        if self.start <= now < self.end:
+            self.tally[call.service_class].completed += 1
         if self.warm_end <= call.logged_at < self.end:
             self._open -= 1
             t = self.tally[call.service_class]
@@ -639,7 +643,10 @@ class KPIRecorder:
             row[threshold_kpi(x)] = sum(t.wait_gt[i] for t in tallies) / waits if waits else NAN
         row["sla_met"] = sla_met / sla_n if sla_n else NAN
         row["queue_len"] = sum(level.mean(now) for level in waiting)
-        row["calls_per_day"] = restores / days if days > 0 else NAN
+        # throughput: restorations inside the window (the run-on serves the window's calls,
+        # which would overstate what an overloaded team completes in the horizon)
+        completed = sum(t.completed for t in tallies)
+        row["calls_per_day"] = completed / days if days > 0 else NAN
         row["calls_logged_per_h"] = sum(t.logged for t in tallies) / (days * self.hours_per_day)
         row["n_calls"] = float(waits)
         if self.parts:
