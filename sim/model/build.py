@@ -135,9 +135,8 @@ def build(
                 locations,
             )
         else:
-            start = (first // terr.pooled) * sum(counts) + sum(counts[: first % terr.pooled])
-            total = sum(counts[t % terr.pooled] for t in territories)
-            machines = range(start, start + total)
+            layout = Layout(counts, terr.pooled, first, len(territories))  # the fleet's own numbering
+            machines = range(layout.base, layout.base + layout.machines)
             needs = [
                 CallNeeds(
                     travel, repair, shares, seed, replication, m, parts=scenario.parts, from_base=from_base
