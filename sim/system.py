@@ -1,0 +1,705 @@
+"""The resolved service system: what a scenario describes, in the planner's terms.
+
+A :class:`~sim.config.Scenario` holds the user's words (keys, defaults, inline tables
+of distributions).  :meth:`ServiceSystem.from_scenario` resolves it once into frozen,
+typed objects that every layer reads: how many teams there are and what one team is
+(technicians, territories, who serves whom first), where calls come from (a finite
+fleet with a life distribution, or Poisson calls), travel, repair, the service classes,
+dispatch, the working calendar, spare parts, costs and the report's thresholds.  Every
+duration is a built :class:`sim.distributions.Distribution`, so no reader interprets a
+distribution table or keeps a second table of means.
+
+All teams of a scenario are alike, so the system holds one :class:`Team` and the
+number of teams (a scenario may have a million territories).
+
+Examples
+--------
+>>> from sim.config import validate_scenario
+>>> life = {"dist": "exponential", "mean": 400.0}
+>>> system = ServiceSystem.from_scenario(
+...     validate_scenario({"fleet": {"machines": 150, "time_to_failure_h": life}})
+... )
+>>> system.source.life.mean, system.team.technicians, system.teams
+(400.0, 1, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sim.calendar import WeeklyCalendar
+from sim.config import Scenario, team_grid
+from sim.distributions import Deterministic, Distribution, from_spec
+from sim.kpis import threshold_kpi
+
+Policy = Literal["fifo", "priority", "nearest", "earliest_due", "preference"]
+ShortageRule = Literal["wait", "revisit", "emergency"]
+
+
+def _build(spec: Any) -> Distribution:
+    """The distribution of a scenario's inline table."""
+    return from_spec(spec)
+
+
+def _build_optional(spec: Any) -> Distribution | None:
+    return None if spec is None else _build(spec)
+
+
+# ---------------------------------------------------------------------------
+# Run and calendar
+
+
+@dataclass(frozen=True)
+class Run:
+    """Length and replication of the runs (hours of the simulation clock).
+
+    ``warmup_h`` is ``"auto"`` until the experiment has chosen it (MSER-5 on a pilot).
+    """
+
+    horizon_h: float
+    warmup_h: float | Literal["auto"]
+    replications: int
+    batches: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working hours.
+
+    Attributes
+    ----------
+    hours_per_day : float
+        A working day on the continuous clock.
+    day_length_h : float
+        Clock hours per working day for ``calls_per_day`` (with shifts: a week over its
+        working days).
+    shifts : WeeklyCalendar or None
+        The technicians' working hours; ``None``: the continuous clock.
+    customer_hours : WeeklyCalendar or None
+        The customers' hours (default: the shifts).
+    wip : {"overtime", "resume"}
+        What happens to a job running at the end of a shift.
+    breakdowns : {"always", "customer_hours"}
+        Whether machines age (and calls arrive) all the time or in customer hours only.
+    sla_clock : {"wall", "business"}
+        Whether SLA deadlines count every hour or customer hours only.
+    """
+
+    hours_per_day: float
+    day_length_h: float
+    shifts: WeeklyCalendar | None
+    customer_hours: WeeklyCalendar | None
+    wip: Literal["overtime", "resume"]
+    breakdowns: Literal["always", "customer_hours"]
+    sla_clock: Literal["wall", "business"]
+
+    @property
+    def uptime_clock(self) -> WeeklyCalendar | None:
+        """The hours in which machines age and calls arrive; ``None``: all the time."""
+        return self.customer_hours if self.breakdowns == "customer_hours" else None
+
+    @property
+    def sla_calendar(self) -> WeeklyCalendar | None:
+        """The hours an SLA counts; ``None``: every hour (the wall clock)."""
+        return self.customer_hours if self.sla_clock == "business" else None
+
+    @property
+    def clock_share(self) -> float:
+        """Share of clock time in which machines fail (or Poisson calls arrive)."""
+        if self.breakdowns != "customer_hours":
+            return 1.0
+        assert self.customer_hours is not None  # (the scenario's check)
+        return float(self.customer_hours.hours_per_week) / (7 * 24.0)
+
+
+# ---------------------------------------------------------------------------
+# Territories and teams
+
+
+@dataclass(frozen=True)
+class Territories:
+    """The territories: a team pools ``pooled`` of them, all teams alike.
+
+    Attributes
+    ----------
+    count : int
+        Territories in all.
+    pooled : int
+        Territories per team.
+    technicians : int
+        Technicians based in each territory.
+    weights : tuple of float or None
+        The scenario's relative sizes of a team's territories (``None``: equal).
+    multipliers : tuple of float
+        Each territory's load relative to an equal split (mean 1), per territory of a team.
+    call_shares : tuple of float
+        Each territory's share of its team's calls (sum 1).
+    width_km, height_km : float or None
+        The size of a territory (geometry).
+    grid : tuple of int
+        (columns, rows) of a team's territories.
+    locations_csv : str or None
+        The machines' given places (an absolute path), else uniform in each territory.
+    """
+
+    count: int
+    pooled: int
+    technicians: int
+    weights: tuple[float, ...] | None
+    multipliers: tuple[float, ...]
+    call_shares: tuple[float, ...]
+    width_km: float | None
+    height_km: float | None
+    grid: tuple[int, int]
+    locations_csv: str | None
+
+    @property
+    def teams(self) -> int:
+        return self.count // self.pooled
+
+    @property
+    def unequal(self) -> bool:
+        """True when a team's territories carry different loads."""
+        return len(set(self.call_shares)) > 1
+
+
+@dataclass(frozen=True)
+class Team:
+    """One team (every team of the system is alike); technicians are numbered in the
+    team from 0, territory by territory.
+
+    Attributes
+    ----------
+    technicians : int
+        Technicians in the team.
+    territories : int
+        Territories the team serves.
+    home : tuple of int
+        Each technician's home territory (team-local number).
+    preference : tuple of tuple of int
+        For each territory of the team, the team's technicians in the order a new call
+        tries them (its own first, then by distance between territory centres, unless
+        the scenario lists them).
+    """
+
+    technicians: int
+    territories: int
+    home: tuple[int, ...]
+    preference: tuple[tuple[int, ...], ...]
+
+
+# ---------------------------------------------------------------------------
+# Where calls come from
+
+
+@dataclass(frozen=True)
+class FiniteFleet:
+    """A finite fleet: each machine breaks down after a life drawn from ``life``.
+
+    Attributes
+    ----------
+    machines : int
+        Machines per territory on average (the scenario's ``fleet.machines``).
+    per_territory : tuple of int
+        Machines in each territory of a team.
+    life : Distribution
+        Time to failure of a working machine (hours).
+    """
+
+    machines: int
+    per_territory: tuple[int, ...]
+    life: Distribution
+    finite: bool = field(default=True, init=False)
+
+    @property
+    def machines_per_team(self) -> int:
+        return self.machines * len(self.per_territory)
+
+
+@dataclass(frozen=True)
+class PoissonCalls:
+    """An infinite source: Poisson calls whatever the number of machines down.
+
+    Attributes
+    ----------
+    calls_per_h : float
+        Calls per hour per territory on average (the scenario's ``fleet.calls_per_h``).
+    per_territory : tuple of float
+        The call rate of each territory of a team.
+    """
+
+    calls_per_h: float
+    per_territory: tuple[float, ...]
+    finite: bool = field(default=False, init=False)
+
+    @property
+    def calls_per_team_h(self) -> float:
+        return self.calls_per_h * len(self.per_territory)
+
+
+Source = FiniteFleet | PoissonCalls
+
+
+# ---------------------------------------------------------------------------
+# Travel and repair
+
+
+@dataclass(frozen=True)
+class TimeTravel:
+    """Trips of a time drawn per call.
+
+    Attributes
+    ----------
+    time : Distribution
+        A trip's time (hours); with ``from_base``, the trip of a technician going
+        straight on from the last job.
+    from_base : Distribution or None
+        The trip of a technician who was idle, from base.
+    return_to_base : bool
+        After each job the technician drives back to base (busy).
+    """
+
+    time: Distribution
+    from_base: Distribution | None
+    return_to_base: bool
+    mode: Literal["time"] = field(default="time", init=False)
+
+    @property
+    def per_call(self) -> Distribution:
+        """The time each call draws for its trip."""
+        return self.time
+
+
+@dataclass(frozen=True)
+class GeometryTravel:
+    """Trips of distance / speed between places in the territories.
+
+    Attributes
+    ----------
+    metric : {"euclidean", "rectilinear"}
+    circuity : float
+        Road distance / straight distance.
+    speed_kmh : float
+    noise : Distribution or None
+        Time added to every trip (parking, finding the site).
+    return_to_base : bool
+        After each job the technician drives back to base (busy).
+    idle_at_base : bool
+        A technician left without work waits at base (the drive home is idle time).
+    """
+
+    metric: Literal["euclidean", "rectilinear"]
+    circuity: float
+    speed_kmh: float
+    noise: Distribution | None
+    return_to_base: bool
+    idle_at_base: bool
+    mode: Literal["geometry"] = field(default="geometry", init=False)
+
+    @property
+    def rectilinear(self) -> bool:
+        return self.metric == "rectilinear"
+
+    @property
+    def per_call(self) -> Distribution:
+        """The time each call draws for its trip: the noise added to distance / speed."""
+        return self.noise if self.noise is not None else Deterministic(0.0)
+
+
+Travel = TimeTravel | GeometryTravel
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Work on site.
+
+    Attributes
+    ----------
+    time : Distribution
+        The on-site repair time (hours).
+    p_other_failure : float
+        Per visit, the probability that a cause other than a missing part (diagnosis,
+        skills) fails the visit and calls for a revisit (``parts.p_other_failure``; 0
+        without parts).
+    """
+
+    time: Distribution
+    p_other_failure: float
+
+
+# ---------------------------------------------------------------------------
+# Classes and dispatch
+
+
+@dataclass(frozen=True)
+class ServiceClass:
+    """A class of calls (e.g. contract, warranty).
+
+    Attributes
+    ----------
+    name : str
+    share : float
+        Share of the calls in this class.
+    priority : int
+        1 is served first under the priority policy (1 when the scenario gives none).
+    sla_h : float or None
+        The response promise in hours.
+    sla_penalty : float
+        Money per call that breaks the SLA: the class's own, else ``costs.sla_penalty``
+        (0 without costs).
+    """
+
+    name: str
+    share: float
+    priority: int
+    sla_h: float | None
+    sla_penalty: float
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Which waiting call a free technician takes, and which free technician a new call
+    gets (the team's preference lists)."""
+
+    policy: Policy
+    record_decisions: bool
+
+    @property
+    def uses_distances(self) -> bool:
+        return self.policy == "nearest"
+
+
+# ---------------------------------------------------------------------------
+# Parts
+
+
+@dataclass(frozen=True)
+class StockPolicy:
+    """Replenishment of one part type at one location: base stock (S-1, S), or (s, S)."""
+
+    policy: Literal["base_stock", "sS"]
+    S: int
+    s: int | None
+
+
+@dataclass(frozen=True)
+class PartType:
+    """One part type.
+
+    Attributes
+    ----------
+    name : str
+    p_need : float
+        Probability that a call needs it (independent per type).
+    quantity : Distribution or None
+        Units when needed (rounded up, at least 1); ``None``: one.
+    unit_cost : float
+    van, depot : StockPolicy or None
+        Stock kept in each van and at the depot (``None``: none).
+    """
+
+    name: str
+    p_need: float
+    quantity: Distribution | None
+    unit_cost: float
+    van: StockPolicy | None
+    depot: StockPolicy | None
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Spare parts: what calls need, where stock is kept, what a shortage does.
+
+    Attributes
+    ----------
+    types : tuple of PartType
+    shortage : {"wait", "revisit", "emergency"}
+        The technician waits on site, leaves and comes back, or has the part rushed.
+    supplier_lead_time, depot_to_van, emergency, failed_visit : Distribution
+        Supplier's lead time, depot-to-van transit, an emergency shipment, the time on
+        site of a visit that fails for a missing part (hours).
+    use_depot : bool
+        False: vans are replenished straight from the supplier.
+    shared_depot : bool
+        One depot for all teams instead of one per team.
+    emergency_cost : float
+    revisit_first : bool
+        A revisit goes to the front of the line.
+    revisit_priority : int or None
+        Under the priority policy, the priority revisits wait at.
+    reservation : bool
+        Units are reserved from the van when the call is logged.
+    holding_cost_per_unit_year : float
+    """
+
+    types: tuple[PartType, ...]
+    shortage: ShortageRule
+    supplier_lead_time: Distribution
+    depot_to_van: Distribution
+    use_depot: bool
+    shared_depot: bool
+    emergency: Distribution
+    emergency_cost: float
+    failed_visit: Distribution
+    revisit_first: bool
+    revisit_priority: int | None
+    reservation: bool
+    holding_cost_per_unit_year: float
+
+    @property
+    def batches(self) -> bool:
+        """True when a call may need several units of a type."""
+        return any(t.quantity is not None for t in self.types)
+
+
+# ---------------------------------------------------------------------------
+# Money and report
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Money rates in one currency (``currency`` is a label only)."""
+
+    currency: str
+    technician_per_h: float
+    technician_per_year: float
+    added_technician_per_year: float
+    working_days_per_year: float
+    travel_per_h: float
+    sla_penalty: float
+    downtime_per_machine_h: float
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What the scenario asks the tables to report beyond the fixed KPIs."""
+
+    wait_thresholds_h: tuple[float, ...]
+
+    @property
+    def wait_kpi_names(self) -> tuple[str, ...]:
+        """``p_wait_gt_<x>h`` for every threshold."""
+        return tuple(threshold_kpi(t) for t in self.wait_thresholds_h)
+
+
+# ---------------------------------------------------------------------------
+# The system
+
+
+@dataclass(frozen=True)
+class ServiceSystem:
+    """The resolved service system of one scenario (one design point).
+
+    Attributes
+    ----------
+    name : str
+        The scenario's name.
+    run : Run
+    calendar : Calendar
+    territories : Territories
+    teams : int
+        Number of teams, all alike.
+    team : Team
+        What one team is.
+    source : FiniteFleet or PoissonCalls
+        Where each territory's calls come from.
+    travel : TimeTravel or GeometryTravel
+    repair : Repair
+    classes : tuple of ServiceClass
+    dispatch : Dispatch
+    parts : Parts or None
+    costs : Costs or None
+    report : ReportSettings
+    """
+
+    name: str
+    run: Run
+    calendar: Calendar
+    territories: Territories
+    teams: int
+    team: Team
+    source: Source
+    travel: Travel
+    repair: Repair
+    classes: tuple[ServiceClass, ...]
+    dispatch: Dispatch
+    parts: Parts | None
+    costs: Costs | None
+    report: ReportSettings
+
+    @property
+    def technicians(self) -> int:
+        """Technicians in all teams."""
+        return self.team.technicians * self.teams
+
+    @property
+    def geometry(self) -> bool:
+        return isinstance(self.travel, GeometryTravel)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> ServiceSystem:
+        """Resolve a validated scenario (one design point: its sweep is not expanded).
+
+        Parameters
+        ----------
+        scenario : sim.config.Scenario
+
+        Returns
+        -------
+        ServiceSystem
+        """
+        costs = _costs(scenario)
+        territories = _territories(scenario)
+        return cls(
+            name=scenario.meta.name,
+            run=_run(scenario),
+            calendar=_calendar(scenario),
+            territories=territories,
+            teams=territories.teams,
+            team=_team(scenario),
+            source=_source(scenario),
+            travel=_travel(scenario),
+            repair=Repair(
+                _build(scenario.repair.time_h),
+                scenario.parts.p_other_failure if scenario.parts is not None else 0.0,
+            ),
+            classes=tuple(
+                ServiceClass(
+                    c.name,
+                    c.share,
+                    c.priority if c.priority is not None else 1,
+                    c.sla_h,
+                    c.penalty if c.penalty is not None else costs.sla_penalty if costs is not None else 0.0,
+                )
+                for c in scenario.fleet.classes
+            ),
+            dispatch=Dispatch(scenario.dispatch.policy, scenario.dispatch.record_decisions),
+            parts=_parts(scenario),
+            costs=costs,
+            report=ReportSettings(tuple(scenario.report.wait_thresholds_h)),
+        )
+
+
+def _run(sc: Scenario) -> Run:
+    r = sc.run
+    return Run(r.horizon_h, r.warmup_h, r.replications, r.batches, r.seed)
+
+
+def _calendar(sc: Scenario) -> Calendar:
+    cal = sc.calendar
+    shifts: WeeklyCalendar | None = cal.technician_calendar()
+    customer: WeeklyCalendar | None = cal.customer_calendar()
+    return Calendar(
+        cal.hours_per_day, cal.day_length_h, shifts, customer, cal.wip, cal.breakdowns, cal.sla_clock
+    )
+
+
+def _territories(sc: Scenario) -> Territories:
+    t = sc.territories
+    weights = None if t.weights is None else tuple(t.weights)
+    # the shares as the formulas use them (w / sum), the multipliers as the model does
+    # (w x pooled / sum): the same arithmetic as before, so the numbers stay bit-identical
+    raw = list(weights) if weights is not None else [1.0] * t.pooled
+    total = math.fsum(raw)
+    return Territories(
+        t.count,
+        t.pooled,
+        t.technicians,
+        weights,
+        tuple(t.multipliers),
+        tuple(w / total for w in raw),
+        t.width_km,
+        t.height_km,
+        team_grid(t.pooled),
+        t.locations_csv,
+    )
+
+
+def _team(sc: Scenario) -> Team:
+    t = sc.territories
+    size = t.technicians * t.pooled
+    return Team(
+        size,
+        t.pooled,
+        tuple(i // t.technicians for i in range(size)),
+        _lists(sc.preference_lists),
+    )
+
+
+def _lists(lists: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(order) for order in lists)
+
+
+def _source(sc: Scenario) -> Source:
+    fleet, t = sc.fleet, sc.territories
+    if fleet.machines is not None:
+        assert fleet.time_to_failure_h is not None  # (the scenario's check)
+        return FiniteFleet(
+            fleet.machines, tuple(t.machines_of(fleet.machines)), _build(fleet.time_to_failure_h)
+        )
+    assert fleet.calls_per_h is not None
+    return PoissonCalls(fleet.calls_per_h, tuple(fleet.calls_per_h * m for m in t.multipliers))
+
+
+def _travel(sc: Scenario) -> Travel:
+    tr = sc.travel
+    if tr.mode == "geometry":
+        return GeometryTravel(
+            tr.metric,
+            tr.circuity,
+            tr.speed_kmh,
+            _build_optional(tr.noise_h),
+            tr.return_to_base,
+            tr.idle_at_base,
+        )
+    return TimeTravel(_build(tr.time_h), _build_optional(tr.from_base_h), tr.return_to_base)
+
+
+def _stock(policy: Any) -> StockPolicy | None:
+    return None if policy is None else StockPolicy(policy.policy, policy.S, policy.s)
+
+
+def _parts(sc: Scenario) -> Parts | None:
+    p = sc.parts
+    if p is None:
+        return None
+    return Parts(
+        tuple(
+            PartType(
+                t.name, t.p_need, _build_optional(t.quantity), t.unit_cost, _stock(t.van), _stock(t.depot)
+            )
+            for t in p.types
+        ),
+        p.shortage,
+        _build(p.supplier_lead_time_h),
+        _build(p.depot_to_van_h),
+        p.use_depot,
+        p.shared_depot,
+        _build(p.emergency_h),
+        p.emergency_cost,
+        _build(p.failed_visit_h),
+        p.revisit_first,
+        p.revisit_priority,
+        p.reservation,
+        p.holding_cost_per_unit_year,
+    )
+
+
+def _costs(sc: Scenario) -> Costs | None:
+    c = sc.costs
+    if c is None:
+        return None
+    return Costs(
+        c.currency,
+        c.technician_per_h,
+        c.technician_per_year,
+        c.added_technician_per_year,
+        c.working_days_per_year,
+        c.travel_per_h,
+        c.sla_penalty,
+        c.downtime_per_machine_h,
+    )
