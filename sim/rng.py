@@ -29,6 +29,7 @@ STREAMS: tuple[str, ...] = (
     "emergency",  # per technician: emergency shipment times
     "failed_visit",  # time on site of a visit that finds a part missing
     "travel_from_base",  # like travel: the trip time of a technician who was idle
+    "design_seed",  # per design point: its own root seed where designs must be independent (selection)
 )
 
 _STREAM_ID = {name: i for i, name in enumerate(STREAMS)}
@@ -59,3 +60,12 @@ def stream(seed: int, replication: int, name: str, *entity: int) -> np.random.Ge
     """
     ss = np.random.SeedSequence(seed, spawn_key=stream_key(replication, name, *entity))
     return np.random.Generator(np.random.PCG64(ss))
+
+
+def design_seed(seed: int, index: int) -> int:
+    """Root seed of design point ``index`` for a procedure that needs independent designs.
+
+    Drawn from the named stream ``design_seed`` (replication 0 of the run's seed) rather
+    than by seed arithmetic, which could hand one design another run's seed.
+    """
+    return int(stream(seed, 0, "design_seed", index).integers(2**63))

@@ -6,7 +6,7 @@ with Rinott's constant ``h`` for k designs, n0 and the confidence.  Stage 2 runs
 missing replications; the design with the best overall mean is selected, and with
 probability >= the confidence it is the best or within ``delta`` of it.  The procedure
 assumes independent designs, so every design gets its own seed here (no common random
-numbers).
+numbers): its seed comes from the named stream ``design_seed`` of the scenario's seed.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config import DesignPoint
+from sim.rng import design_seed
 from sim.runner import Experiment, run_experiment
 from sim.stats import rinott_choose, rinott_select
-
-#: design i's seed is the scenario's seed plus i times this (independent streams)
-SEED_STRIDE = 1_000_003
 
 
 @dataclass(frozen=True)
@@ -40,10 +38,10 @@ class Selection:
 
 
 def independent(points: Sequence[DesignPoint]) -> list[DesignPoint]:
-    """The design points, each with its own seed."""
+    """The design points, each with its own seed (no common random numbers between them)."""
     out = []
     for p in points:
-        run = p.scenario.run.model_copy(update={"seed": p.scenario.run.seed + SEED_STRIDE * p.index})
+        run = p.scenario.run.model_copy(update={"seed": design_seed(p.scenario.run.seed, p.index)})
         out.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
     return out
 
