@@ -102,7 +102,7 @@ def markdown() -> str:
     lines = [
         "# Scenario reference",
         "",
-        "Generated from the pydantic models in `sim/config.py` by `python -m sim.scenario_doc`;",
+        "Generated from the pydantic models in `sim/config/` by `python -m sim.scenario_doc`;",
         "a test keeps it in sync. Unknown keys are rejected. Times are hours.",
         "",
     ]

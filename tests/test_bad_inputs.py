@@ -68,7 +68,7 @@ UNREADABLE = {
 # name -> reason, for corpus cases the code handles badly (strict xfails).  Empty: every
 # defect this corpus found (list-item overrides crashing, unreadable TOML raising
 # RecursionError/ValueError, raw control characters in messages, keys named like a
-# distribution dropped from messages, 10^10 technicians accepted) is fixed in sim/config.py.
+# distribution dropped from messages, 10^10 technicians accepted) is fixed in sim/config/.
 DEFECTS: dict[str, str] = {}
 
 # checked through a real subprocess as well (the rest in-process only, to stay fast)
