@@ -66,7 +66,18 @@ def _t_quantile(confidence: float, dof: int) -> float:
 
 
 def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> ConfidenceInterval:
-    """Student-t interval of the mean of independent observations (NaNs dropped)."""
+    """Student-t interval of the mean of independent observations (NaNs dropped).
+
+    Examples
+    --------
+    Five values 1..5: mean 3, sd sqrt(2.5), and t(0.975, 4) = 2.776 in any t table.
+
+    >>> ci = t_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> ci.n, ci.mean, round(ci.half_width / (ci.sd / 5**0.5), 3)
+    (5, 3.0, 2.776)
+    >>> t_interval([4.0]).half_width  # one value gives no interval
+    nan
+    """
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     n = len(x)
@@ -914,6 +925,13 @@ def rinott_h(k: int, n0: int, confidence: float) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    The values quoted above (Law's table rounds 2.4525 to 2.453):
+
+    >>> round(rinott_h(2, 20, 0.95), 4), round(rinott_h(10, 51, 0.975), 3)
+    (2.4525, 4.045)
     """
     if int(k) != k or k < 2:
         raise ValueError("k must be an integer >= 2")
@@ -1053,6 +1071,13 @@ def little_check(L: float, lam: float, W: float) -> float:
     float
         ``|L - lam W| / max(|L|, |lam W|)``; 0 when both sides are 0, NaN if
         an input is NaN.
+
+    Examples
+    --------
+    >>> little_check(2.0, 0.5, 4.0)  # L = lambda W exactly
+    0.0
+    >>> round(little_check(2.0, 0.5, 4.4), 4)  # 0.2 off the larger side, 2.2
+    0.0909
     """
     rhs = lam * W
     scale = max(abs(L), abs(rhs))
