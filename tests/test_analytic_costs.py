@@ -39,7 +39,7 @@ def test_downtime_is_priced_per_machine_hour_down(make_scenario):
     cost = cost_kpis(sc, {"machines_down": 2.0, "calls_per_day": 4.0})
     assert cost["cost_downtime_per_day"] == pytest.approx(120.0 * 2.0 * 8.0)
     assert cost["cost_per_day"] == pytest.approx(3 * 45.0 * 8.0 + 120.0 * 2.0 * 8.0)
-    assert cost["cost_per_call"] == pytest.approx(cost["cost_per_day"] / 4.0)
+    assert cost["cost_per_call"] == pytest.approx((3 * 45.0 * 8.0 + 120.0 * 2.0 * 8.0) / 4.0)
 
 
 def test_without_a_downtime_rate_machines_down_costs_nothing(make_scenario):
@@ -56,7 +56,8 @@ def test_the_analytic_total_cost_is_the_classic_finite_source_formula(make_scena
     assert cost.exact and cost.model == "cost model"
     assert cost.value == pytest.approx(techs * 45.0 * 8.0 + 120.0 * 8.0 * ref.l, rel=1e-12)
     per_call = est.get("cost_per_call")
-    assert per_call.value == pytest.approx(cost.value / (ref.arrival_rate * 8.0), rel=1e-12)
+    # per call: hourly cost over calls per hour (the code divides the day's cost by calls per day)
+    assert per_call.value == pytest.approx((techs * 45.0 + 120.0 * ref.l) / ref.arrival_rate, rel=1e-12)
 
 
 def test_an_approximate_kpi_makes_the_cost_approximate(make_scenario):

@@ -45,7 +45,7 @@ def test_all_busy_is_erlang_c_whatever_the_preferences(seed: int, n: int, n_atom
     np.testing.assert_allclose(lam @ f / mu, r.workloads, rtol=1e-9, atol=1e-12)
     # M/M/N queue measures.
     assert r.lq == pytest.approx(erlang_c(n, a) * rho / (1 - rho), rel=1e-9)
-    assert r.wq == pytest.approx(r.lq / lam.sum(), rel=1e-12)
+    assert r.wq == pytest.approx(erlang_c(n, a) / (n * mu - lam.sum()), rel=1e-9)
 
 
 @pytest.mark.parametrize(("seed", "n", "n_atoms", "load"), [(6, 3, 4, 2.5), (7, 5, 7, 7.0)])

@@ -209,14 +209,19 @@ def test_ss_hand_values() -> None:
 
 
 @pytest.mark.parametrize(("s", "order_up_to"), [(-1, 4), (2, 9), (30, 80), (55, 70)])
-def test_ss_is_the_average_of_base_stocks(s: int, order_up_to: int) -> None:
+def test_ss_averages_the_poisson_measures_over_a_uniform_position(s: int, order_up_to: int) -> None:
+    # The inventory position is uniform on s+1..S; each measure is summed here straight from
+    # scipy's Poisson law (the code goes through its own stock measures, as base_stock does).
     lam, lead = 2.0, 25.0  # m = 50: the ranges straddle the mean
     r = s_S_policy(lam, lead, s, order_up_to)
-    levels = [base_stock(lam, lead, y) for y in range(s + 1, order_up_to + 1)]
-    q = order_up_to - s
-    assert r.fill_rate == pytest.approx(sum(b.fill_rate for b in levels) / q, rel=1e-12)
-    assert r.ready_rate == pytest.approx(sum(b.ready_rate for b in levels) / q, rel=1e-12)
-    assert r.expected_backorders == pytest.approx(sum(b.expected_backorders for b in levels) / q, rel=1e-12)
+    m, q = lam * lead, order_up_to - s
+    ys = np.arange(s + 1, order_up_to + 1)
+    d = np.arange(0, 400)  # P(D > 400) is below 1e-200 for m = 50
+    pmf = poisson.pmf(d, m)
+    assert r.fill_rate == pytest.approx(poisson.cdf(ys - 1, m).mean(), rel=1e-10)
+    assert r.ready_rate == pytest.approx(poisson.cdf(ys, m).mean(), rel=1e-10)
+    backorders = [pmf @ np.maximum(d - y, 0) for y in ys]
+    assert r.expected_backorders == pytest.approx(sum(backorders) / q, rel=1e-9, abs=1e-14)
     # E[net inventory] = E[IP] - m = (s + S + 1) / 2 - m.
     assert r.expected_on_hand - r.expected_backorders == pytest.approx(
         (s + order_up_to + 1) / 2 - lam * lead, abs=1e-10

@@ -115,9 +115,15 @@ def test_mms_published_value() -> None:
     assert r.model == "M/M/3"
     assert r.p_wait == pytest.approx(0.56776, abs=5e-6)
     assert r.wq == pytest.approx(0.18925, abs=5e-6)
-    assert r.w == pytest.approx(r.wq + 0.25)
-    assert r.lq == pytest.approx(9.0 * r.wq)  # Little
-    assert r.l == pytest.approx(r.lq + 9.0 / 4.0)
+    # L and Lq summed over the birth-death chain's stationary law (the code uses Erlang C
+    # and Little's law): p_n = p_0 a^n / n! for n <= 3, p_3 rho^(n - 3) beyond
+    a, rho = 9.0 / 4.0, 0.75
+    n = np.arange(0, 400)
+    p = np.array([a**k / math.factorial(k) if k <= 3 else a**3 / 6 * rho ** (k - 3) for k in n])
+    p /= p.sum()
+    assert r.l == pytest.approx(float(n @ p), rel=1e-9)
+    assert r.lq == pytest.approx(float(np.maximum(n - 3, 0) @ p), rel=1e-9)
+    assert r.w == pytest.approx(float(n @ p) / 9.0, rel=1e-9)
     assert r.utilization == pytest.approx(0.75)
 
 
@@ -180,9 +186,7 @@ def test_finite_source_worked_example() -> None:
     assert round(r.l, 3) == 2.636
     assert round(r.wq, 4) == 0.6445
     assert round(r.arrival_rate, 3) == 2.947
-    assert r.arrival_rate == pytest.approx(r.l / r.w)  # Little
-    assert r.lq == pytest.approx(r.arrival_rate * r.wq)
-    assert r.w == pytest.approx(r.wq + 0.25)
+    assert r.w == pytest.approx(r.wq + 0.25)  # L - Lq = busy repairers = lambda_eff / mu
     assert r.utilization == pytest.approx(1 - r.probabilities[0])  # single repairer busy
     assert len(r.probabilities) == len(r.arrival_probabilities) == 151
     assert sum(r.probabilities) == pytest.approx(1.0, abs=1e-12)

@@ -316,13 +316,14 @@ def test_rinott_select_sample_sizes() -> None:
     rng = np.random.default_rng(4)
     stage = {"a": rng.normal(0, 1, 20), "b": rng.normal(0, 4, 20), "c": np.full(20, 2.0)}
     plan = rinott_select(stage, delta=0.5, confidence=0.95)
-    h = rinott_h(3, 20, 0.95)
-    assert plan.h == pytest.approx(h)
+    assert plan.h == rinott_h(3, 20, 0.95)
     assert plan.n0 == 20
-    for name, values in stage.items():
-        s = np.std(values, ddof=1)
-        assert plan.sd[name] == pytest.approx(s)
-        assert plan.n_total[name] == max(20, math.ceil((h * s / 0.5) ** 2))
+    for name, n in plan.n_total.items():
+        # the smallest N >= n0 whose interval half-width h S / sqrt(N) is within delta
+        assert plan.h * plan.sd[name] / math.sqrt(n) <= 0.5
+        assert n == 20 or plan.h * plan.sd[name] / math.sqrt(n - 1) > 0.5
+        assert plan.additional[name] == n - 20
+    assert plan.sd["b"] == pytest.approx(4.0, rel=0.35)  # the sample sd of N(0, 4^2), 20 values
     assert plan.n_total["c"] == 20 and plan.additional["c"] == 0
     assert plan.n_total["b"] > plan.n_total["a"] > 20
     with pytest.raises(ValueError):
