@@ -6,6 +6,7 @@ repository match :mod:`sim.kpis`, so neither drifts from the code.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -23,11 +24,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _range(k: KPI) -> str:
+    """The KPI's range as the reference prints it: ``0 to 1``, ``>= 0``, ``any``."""
+    if k.high == math.inf:
+        return "any" if k.low == -math.inf else f"&gt;= {k.low:g}"
+    return f"{k.low:g} to {k.high:g}"
+
+
 def _row(k: KPI) -> str:
     cells = (
         f"`{k.name}`",
         k.title.replace("<", "&lt;").replace(">", "&gt;"),
         k.unit or "-",
+        _range(k),
         "yes" if k.per_class else "no",
         k.aggregation,
         CONDITIONS[k.when],
@@ -46,9 +55,12 @@ def markdown() -> str:
         "",
         "All times are in hours. Every KPI is measured per replication after the warm-up;",
         "`per class` KPIs have a row per service class as well as the overall row",
-        '(`class = "all"`), the others only the overall row. A `share` is a fraction between',
-        "0 and 1. `summary` says whether the KPI is summarised in `summary.csv` and the",
-        "terminal tables, or is a column of `replications.parquet` only.",
+        '(`class = "all"`), the others only the overall row. A `share` is a fraction (busy',
+        "time over on-duty time passes 1 with overtime after a shift end). `range` is the",
+        "values a KPI can take: the summary clips its confidence",
+        "intervals to it (a share's interval never passes 0 or 100 %). `summary` says",
+        "whether the KPI is summarised in `summary.csv` and the terminal tables, or is a",
+        "column of `replications.parquet` only.",
         "",
     ]
     for group, heading in GROUPS.items():
@@ -58,8 +70,8 @@ def markdown() -> str:
         lines += [
             f"## {heading}",
             "",
-            "| name | title | unit | per class | aggregation | reported | summary | meaning |",
-            "|---|---|---|---|---|---|---|---|",
+            "| name | title | unit | range | per class | aggregation | reported | summary | meaning |",
+            "|---|---|---|---|---|---|---|---|---|",
             *(_row(k) for k in kpis),
             "",
         ]

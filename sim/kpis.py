@@ -20,6 +20,7 @@ The catalogue's order is the order of the KPI columns in the tables.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -142,6 +143,10 @@ class KPI:
     summary : bool
         Summarised in ``summary.csv`` and the terminal tables; otherwise it is a
         column of ``replications.parquet`` only.
+    low, high : float
+        The values the KPI can take (:func:`value_range`): the summary clips its
+        confidence intervals to them.  By default a ``share`` lies in [0, 1] and
+        everything else is non-negative.
     """
 
     name: str
@@ -153,6 +158,8 @@ class KPI:
     aggregation: Aggregation
     when: Condition = "always"
     summary: bool = True
+    low: float = 0.0
+    high: float = math.inf
 
     @property
     def is_pattern(self) -> bool:
@@ -201,8 +208,12 @@ def _kpi(
     aggregation: Aggregation,
     when: Condition = "always",
     summary: bool = True,
+    low: float = 0.0,
+    high: float | None = None,
 ) -> KPI:
-    return KPI(name, title, unit, meaning, group, per_class, aggregation, when, summary)
+    if high is None:  # a share is a fraction; any other KPI is unbounded above
+        high = 1.0 if unit == "share" else math.inf
+    return KPI(name, title, unit, meaning, group, per_class, aggregation, when, summary, low, high)
 
 
 P_WAIT_GT = _kpi(
@@ -299,6 +310,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "technicians",
         False,
         "time_share",
+        high=math.inf,  # busy / on-duty hours: overtime after a shift end can pass 1
     ),
     _kpi(
         "utilization_onsite",
@@ -308,6 +320,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "technicians",
         False,
         "time_share",
+        high=math.inf,  # busy / on-duty hours: overtime after a shift end can pass 1
     ),
     _kpi(
         "travel_share",
@@ -317,6 +330,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "travel",
         False,
         "time_share",
+        high=math.inf,  # busy / on-duty hours: overtime after a shift end can pass 1
     ),
     _kpi(
         "machines_down",
@@ -362,6 +376,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "queue",
         False,
         "rate",
+        low=-math.inf,  # a queue can shrink
     ),
     _kpi(
         "cost_per_day",
@@ -582,6 +597,7 @@ CATALOGUE: tuple[KPI, ...] = (
         False,
         "derived",
         "ftf_identity",
+        low=-1.0,  # a difference of shares
     ),
     _kpi(
         "wait_h_territory_p95",
@@ -678,6 +694,19 @@ def lookup(name: str) -> KPI:
         if k.matches(name):
             return k
     raise KeyError(f"unknown KPI {name!r}")
+
+
+def value_range(name: str) -> tuple[float, float]:
+    """The values KPI ``name`` can take, ``(low, high)``; unbounded for a name not in the catalogue.
+
+    >>> value_range("sla_met"), value_range("wait_h"), value_range("queue_growth_per_h")
+    ((0.0, 1.0), (0.0, inf), (-inf, inf))
+    """
+    try:
+        kpi = lookup(name)
+    except KeyError:
+        return -math.inf, math.inf
+    return kpi.low, kpi.high
 
 
 def known(name: str) -> bool:

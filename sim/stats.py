@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import optimize, special
 from scipy import stats as sps
 
-from sim.kpis import P_WAIT_GT
+from sim.kpis import P_WAIT_GT, value_range
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,19 @@ class ConfidenceInterval:
     @property
     def rel_half_width(self) -> float:
         return self.half_width / abs(self.mean) if self.mean else math.inf
+
+    def clipped(self, low: float, high: float) -> ConfidenceInterval:
+        """The interval cut to ``[low, high]``, the values the quantity can take.
+
+        The true value lies in that range, so the cut never loses coverage: the
+        clipped interval holds it exactly when the original does.  ``half_width``
+        becomes half the clipped length; an interval without ends (NaN) is kept.
+        """
+        lo, hi = self.low, self.high
+        if math.isnan(lo) or math.isnan(hi) or (low <= lo and hi <= high):
+            return self
+        lo, hi = min(max(lo, low), high), max(min(hi, high), low)
+        return replace(self, half_width=(hi - lo) / 2.0, lower=lo, upper=hi)
 
 
 @lru_cache(maxsize=1024)
@@ -197,6 +210,7 @@ def summarize(
     by: Sequence[str] = ("design_point", "class"),
     confidence: float = 0.95,
     method: str | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """Tidy summary: one row per group and KPI with n, mean, CI, half-width and interval.
 
@@ -206,16 +220,23 @@ def summarize(
     ``skew_t`` or ``t`` (``t`` also where fewer than 3 values, or identical
     ones, leave no skewness to correct); ``skewness`` is the sample skewness
     of the values (:func:`sample_skewness`), which :func:`interval_warnings` reads.
+
+    Every interval is clipped to its KPI's range (:meth:`ConfidenceInterval.clipped`):
+    ``ranges`` maps a KPI to its ``(low, high)``; by default the KPI catalogue's
+    (:func:`sim.kpis.value_range`: a share's interval stays within [0, 1], a
+    non-negative KPI's above 0), and a column not in the catalogue is not clipped.
     """
     if method is None:
         method = BATCH_INTERVAL if "batch" in replications else SUMMARY_INTERVAL
+    unbounded = (-math.inf, math.inf)
+    span = {k: value_range(k) if ranges is None else ranges.get(k, unbounded) for k in kpis}
     rows = []
     for key, group in replications.groupby(list(by), sort=False):
         key = key if isinstance(key, tuple) else (key,)
         for kpi in kpis:
             if kpi not in group:
                 continue
-            ci = mean_interval(group[kpi].to_numpy(dtype=float), confidence, method)
+            ci = mean_interval(group[kpi].to_numpy(dtype=float), confidence, method).clipped(*span[kpi])
             if ci.n == 0:
                 continue
             rows.append(

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from sim.kpis import value_range
 from sim.stats import (
     ConfidenceInterval,
     interval_warnings,
@@ -160,3 +161,61 @@ def test_a_wait_threshold_no_call_reached_is_flagged() -> None:
     )
     (line,) = interval_warnings(summarize(reps, ["wait_h", "p_wait_gt_8h"]))
     assert "p_wait_gt_8h" in line and "too rare" in line and "horizon" in line
+
+
+def test_a_share_interval_stays_within_0_and_1() -> None:
+    import pandas as pd
+
+    share = np.array([0.99, 1.0, 0.80])  # three replications near 100 %: t and skew_t pass 1
+    wait = np.array([0.01, 0.02, 0.6])  # near 0: the t interval's lower end is negative
+    assert mean_interval(share).high > 1.0 and t_interval(wait).low < 0.0  # the cut has work to do
+    reps = pd.DataFrame({"design_point": "dp000", "class": "all", "sla_met": share, "wait_h": wait})
+    for method in ("t", "skew_t"):
+        summ = summarize(reps, ["sla_met", "wait_h"], method=method).set_index("kpi")
+        raw_share, raw_wait = mean_interval(share, method=method), mean_interval(wait, method=method)
+        assert summ.at["sla_met", "ci_high"] == 1.0
+        assert summ.at["sla_met", "ci_low"] == pytest.approx(raw_share.low)
+        assert summ.at["wait_h", "ci_low"] == (0.0 if raw_wait.low < 0 else pytest.approx(raw_wait.low))
+        assert summ.at["sla_met", "half_width"] == pytest.approx((1.0 - raw_share.low) / 2)
+        assert summ.at["sla_met", "interval"] == method
+    # ranges={} turns the cut off; the engine's own ranges are the catalogue's
+    off = summarize(reps, ["sla_met"], ranges={})
+    assert off["ci_high"].iloc[0] > 1.0
+
+
+def test_kpis_that_can_pass_1_or_0_are_not_cut_there() -> None:
+    import pandas as pd
+
+    # busy / on-duty hours passes 1 with overtime; the queue's growth can be negative
+    reps = pd.DataFrame(
+        {
+            "design_point": "dp000",
+            "class": "all",
+            "utilization": [0.95, 1.0, 1.4],
+            "queue_growth_per_h": [-0.2, 0.0, 0.05],
+        }
+    )
+    summ = summarize(reps, ["utilization", "queue_growth_per_h"]).set_index("kpi")
+    assert summ.at["utilization", "ci_high"] > 1.0
+    assert summ.at["queue_growth_per_h", "ci_low"] < 0.0
+    assert value_range("sla_met") == value_range("p_wait_gt_2h") == value_range("fill_rate_van") == (0, 1)
+    assert value_range("first_time_fix") == (0.0, 1.0)
+    assert value_range("wait_h") == (0.0, math.inf)
+    assert value_range("no_such_kpi") == (-math.inf, math.inf)
+
+
+def test_clipping_never_changes_whether_the_true_value_is_covered() -> None:
+    # small samples of a rare share (true p = 0.03): many t intervals pass 0
+    rng = np.random.default_rng(7)
+    p = 0.03
+    passed = 0
+    for x in rng.binomial(50, p, (2000, 4)) / 50:
+        for method in ("t", "skew_t"):
+            ci = mean_interval(x, 0.95, method)
+            cut = ci.clipped(0.0, 1.0)
+            passed += ci.low < 0.0
+            assert cut.contains(p) == ci.contains(p)
+            assert 0.0 <= cut.low <= cut.high <= 1.0 or math.isnan(cut.low)
+    assert passed > 500  # the cut was exercised
+    one = t_interval([0.5]).clipped(0.0, 1.0)  # no interval from one value: still none
+    assert math.isnan(one.low) and math.isnan(one.high)
