@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
-
-def technicians_total(scenario: Any) -> int:
-    return scenario.territories.technicians * scenario.territories.count
+if TYPE_CHECKING:  # the cost model reads the resolved system, never the scenario file's models
+    from sim.system import ServiceSystem
 
 
 def cost_kpis(
-    scenario: Any,
+    system: ServiceSystem,
     kpis: Mapping[str, float],
     by_class: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, float]:
@@ -32,17 +31,18 @@ def cost_kpis(
 
     Parameters
     ----------
-    scenario : sim.config.Scenario
+    system : sim.system.ServiceSystem
+        The resolved scenario (``ServiceSystem.from_scenario``).
     kpis : mapping
         The overall (``class = "all"``) KPIs of one replication.
     by_class : mapping, optional
         Each class's KPIs, for SLA penalties that differ by class.
     """
-    costs = scenario.costs
+    costs = system.costs
     if costs is None:
         return {}
-    hours_per_day = scenario.calendar.hours_per_day
-    techs = technicians_total(scenario)
+    hours_per_day = system.calendar.hours_per_day
+    techs = system.technicians
     per_tech_day = (
         costs.technician_per_h * hours_per_day
         + (costs.technician_per_year + costs.added_technician_per_year) / costs.working_days_per_year
@@ -52,18 +52,17 @@ def cost_kpis(
     travel = costs.travel_per_h * travel_hours_per_day
     calls = kpis.get("calls_per_day", math.nan)
     penalties = 0.0
-    for c in scenario.fleet.classes:
+    for c in system.classes:
         row = (by_class or {}).get(c.name)
         if c.sla_h is None or row is None:
             continue
         met = row.get("sla_met", math.nan)
         if not math.isnan(met):
-            rate = c.penalty if c.penalty is not None else costs.sla_penalty
-            penalties += rate * (1.0 - met) * row.get("calls_per_day", 0.0)
-    parts = _parts_per_day(scenario, kpis, costs.working_days_per_year)
+            penalties += c.sla_penalty * (1.0 - met) * row.get("calls_per_day", 0.0)
+    parts = _parts_per_day(system, kpis, costs.working_days_per_year)
     # machines down is a time average over the clock: a working day spans day_length_h of it
     downtime = (
-        costs.downtime_per_machine_h * kpis.get("machines_down", math.nan) * scenario.calendar.day_length_h
+        costs.downtime_per_machine_h * kpis.get("machines_down", math.nan) * system.calendar.day_length_h
         if costs.downtime_per_machine_h
         else 0.0
     )
@@ -79,13 +78,13 @@ def cost_kpis(
     }
 
 
-def kpis_priced(scenario: Any) -> list[tuple[str, bool]]:
-    """The KPIs the cost model reads for this scenario, and whether per class.
+def kpis_priced(system: ServiceSystem) -> list[tuple[str, bool]]:
+    """The KPIs the cost model reads for this system, and whether per class.
 
     A cost rate of zero makes its KPI irrelevant; the parts costs are not listed (they
     come from usage and stock KPIs that no formula prices).
     """
-    costs = scenario.costs
+    costs = system.costs
     if costs is None:
         return []
     used = [("calls_per_day", False)]
@@ -93,19 +92,15 @@ def kpis_priced(scenario: Any) -> list[tuple[str, bool]]:
         used.append(("travel_share", False))
     if costs.downtime_per_machine_h:
         used.append(("machines_down", False))
-    penalised = [
-        c
-        for c in scenario.fleet.classes
-        if c.sla_h is not None and (c.penalty if c.penalty is not None else costs.sla_penalty)
-    ]
+    penalised = [c for c in system.classes if c.sla_h is not None and c.sla_penalty]
     if penalised:
         used.append(("sla_met", True))
     return used
 
 
-def parts_priced(scenario: Any) -> bool:
-    """True when the scenario's parts cost anything (usage, emergencies or holding)."""
-    parts = scenario.parts
+def parts_priced(system: ServiceSystem) -> bool:
+    """True when the system's parts cost anything (usage, emergencies or holding)."""
+    parts = system.parts
     if parts is None:
         return False
     return bool(
@@ -113,9 +108,9 @@ def parts_priced(scenario: Any) -> bool:
     )
 
 
-def _parts_per_day(scenario: Any, kpis: Mapping[str, float], days_per_year: float) -> float:
+def _parts_per_day(system: ServiceSystem, kpis: Mapping[str, float], days_per_year: float) -> float:
     """Parts used, emergency shipments and the holding cost of the stock on the shelves."""
-    parts = scenario.parts
+    parts = system.parts
     if parts is None:
         return 0.0
     used = kpis.get("parts_cost_per_day", 0.0)

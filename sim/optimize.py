@@ -34,6 +34,7 @@ from sim.config import (
     validate_scenario,
 )
 from sim.costs import cost_kpis
+from sim.system import ServiceSystem
 
 RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 EXACT_MARGIN, APPROX_MARGIN = 0.10, 1.00
@@ -133,7 +134,8 @@ def bracket(cands: Sequence[Candidate], objective: str, constraints: Sequence[Co
             c.pruned = f"analytic: {est.unstable}"
             continue
         values = {e.kpi: (e.value, e.exact) for e in est.primary if e.service_class == "all"}
-        cost = cost_kpis(c.point.scenario, {k: v for k, (v, _) in values.items()})
+        system = ServiceSystem.from_scenario(c.point.scenario)
+        cost = cost_kpis(system, {k: v for k, (v, _) in values.items()})
         for k, v in cost.items():
             values.setdefault(k, (v, False))
         c.analytic = values

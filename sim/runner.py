@@ -36,6 +36,7 @@ from sim.stats import (
     required_replications,
     summarize,
 )
+from sim.system import ServiceSystem
 
 BACKENDS = ("serial", "process", "dask")
 #: evenly spaced samples of the levels per replication (for time-series charts)
@@ -182,9 +183,10 @@ def _rows(
 ) -> list[dict[str, Any]]:
     sc = point.scenario
     params = {k: _param_value(v) for k, v in point.params.items()}
+    system = ServiceSystem.from_scenario(sc)
     rows = []
     for b, kpis in enumerate(batches):
-        kpis["all"].update(cost_kpis(sc, kpis["all"], kpis))
+        kpis["all"].update(cost_kpis(system, kpis["all"], kpis))
         kpis["all"].update(_ftf_identity(sc, kpis["all"]))
         for name in ["all", *(c.name for c in sc.fleet.classes)]:
             rows.append(

@@ -12,6 +12,7 @@ import pytest
 from sim.analytic import estimate, finite_source
 from sim.config import load_scenario
 from sim.costs import cost_kpis
+from sim.system import ServiceSystem
 
 PLANT = """
 [fleet]
@@ -36,7 +37,7 @@ def plant(techs: int) -> str:
 
 def test_downtime_is_priced_per_machine_hour_down(make_scenario):
     sc = make_scenario(plant(3))
-    cost = cost_kpis(sc, {"machines_down": 2.0, "calls_per_day": 4.0})
+    cost = cost_kpis(ServiceSystem.from_scenario(sc), {"machines_down": 2.0, "calls_per_day": 4.0})
     assert cost["cost_downtime_per_day"] == pytest.approx(120.0 * 2.0 * 8.0)
     assert cost["cost_per_day"] == pytest.approx(3 * 45.0 * 8.0 + 120.0 * 2.0 * 8.0)
     assert cost["cost_per_call"] == pytest.approx((3 * 45.0 * 8.0 + 120.0 * 2.0 * 8.0) / 4.0)
@@ -44,7 +45,12 @@ def test_downtime_is_priced_per_machine_hour_down(make_scenario):
 
 def test_without_a_downtime_rate_machines_down_costs_nothing(make_scenario):
     sc = make_scenario(plant(3).replace("downtime_per_machine_h = 120.0", ""))
-    assert cost_kpis(sc, {"machines_down": 2.0, "calls_per_day": 4.0})["cost_downtime_per_day"] == 0.0
+    assert (
+        cost_kpis(ServiceSystem.from_scenario(sc), {"machines_down": 2.0, "calls_per_day": 4.0})[
+            "cost_downtime_per_day"
+        ]
+        == 0.0
+    )
 
 
 @pytest.mark.parametrize("techs", [2, 3, 5])

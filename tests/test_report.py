@@ -29,6 +29,7 @@ from sim.report.figures import RHO_STEPS, teaching_figure
 from sim.results import ResultsError, read_run, run_id, write_run
 from sim.runner import machine_layout, manifest, manifest_head, run_experiment
 from sim.stats import welch_moving_average as welch
+from sim.system import ServiceSystem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -480,7 +481,7 @@ def test_welch_average() -> None:
 
 def test_wait_tail_matches_mm1() -> None:
     sc = scenario(SWEEP.replace("[sweep]", "[x]").split("[x]")[0])
-    tail = wait_tail(sc)
+    tail = wait_tail(ServiceSystem.from_scenario(sc))
     assert tail is not None and tail.exact and tail.model == "M/M/1"
     lam, mu = 0.2, 0.5
     t = np.array([0.0, 1.0, 5.0])
@@ -488,7 +489,26 @@ def test_wait_tail_matches_mm1() -> None:
     gamma = scenario(
         SINGLE.replace('{ dist = "exponential", mean = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.5 }')
     )
-    assert wait_tail(gamma) is None  # no closed-form tail for non-exponential repairs
+    assert wait_tail(ServiceSystem.from_scenario(gamma)) is None  # non-exponential repairs
+
+
+def test_no_exponential_tail_when_trips_depend_on_places() -> None:
+    """Trips of distance / speed (or a different trip from base) are not part of an
+    exponential service time, even with exponential repairs: no M/M/s tail is drawn, as
+    the analytic layer gives none."""
+    plain = scenario(SINGLE)
+    assert wait_tail(ServiceSystem.from_scenario(plain)) is not None  # (the control)
+    raw = plain.model_dump(mode="json")
+    geometry = validate_scenario(
+        {
+            **raw,
+            "territories": {**raw["territories"], "width_km": 10.0, "height_km": 10.0},
+            "travel": {"mode": "geometry"},
+        }
+    )
+    assert wait_tail(ServiceSystem.from_scenario(geometry)) is None
+    from_base = validate_scenario({**raw, "travel": {"from_base_h": {"dist": "deterministic", "value": 0.5}}})
+    assert wait_tail(ServiceSystem.from_scenario(from_base)) is None
 
 
 def test_teaching_slider_moves_along_the_curves() -> None:

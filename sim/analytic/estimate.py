@@ -330,13 +330,15 @@ def _with_costs(est: Estimates, scenario: Any) -> Estimates:
     """``cost_per_day`` and ``cost_per_call``: the cost model applied to the formulas' KPIs,
     exact when every KPI it prices is (the staff cost is a constant)."""
     from sim.costs import cost_kpis, kpis_priced, parts_priced  # (the one cost model)
+    from sim.system import ServiceSystem
 
-    if parts_priced(scenario):
+    system = ServiceSystem.from_scenario(scenario)
+    if parts_priced(system):
         return est  # no formula prices parts used or held
     kpis: dict[str, float] = {}
     by_class: dict[str, dict[str, float]] = {}
     used: list[Estimate] = []
-    for kpi, per_class in kpis_priced(scenario):
+    for kpi, per_class in kpis_priced(system):
         for cls in [c.name for c in scenario.fleet.classes] if per_class else ["all"]:
             e = est.get(kpi, cls)
             if e is None:
@@ -353,7 +355,7 @@ def _with_costs(est: Estimates, scenario: Any) -> Estimates:
                 return est
             used.append(calls)
             by_class[c.name]["calls_per_day"] = calls.value
-    cost = cost_kpis(scenario, kpis, by_class)
+    cost = cost_kpis(system, kpis, by_class)
     exact = all(e.exact for e in used)
     parts = ", ".join(dict.fromkeys(f"{e.kpi} ({e.model})" for e in used))
     note = f"the cost model applied to {parts}"

@@ -196,8 +196,11 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def dist_label(d: Mapping[str, Any]) -> str:
-    """A distribution spec in a few words: ``exp mean 2 h``, ``fixed 1.5 h``."""
+def dist_label(d: Mapping[str, Any] | Any) -> str:
+    """A distribution (its scenario table, or a built one) in a few words: ``exp mean 2 h``,
+    ``fixed 1.5 h``."""
+    if not isinstance(d, Mapping):
+        d = _table_of(d)
     kind = d.get("dist", "?")
     if kind == "deterministic":
         return f"fixed {_num(d['value'])} h"
@@ -213,6 +216,28 @@ def dist_label(d: Mapping[str, Any]) -> str:
         return f"uniform {_num(d['low'])}-{_num(d['high'])} h"
     rest = ", ".join(f"{k}={v}" for k, v in d.items() if k != "dist")
     return f"{kind}({rest})"
+
+
+def _table_of(d: Any) -> dict[str, Any]:
+    """The parameters of a built :class:`sim.distributions.Distribution`, as its table."""
+    table: dict[str, Any] = {"dist": d.name}
+    for key, attr in (
+        ("value", "value"),
+        ("mean", "mean_"),
+        ("cv", "cv_"),
+        ("k", "k"),
+        ("shape", "shape"),
+        ("low", "low"),
+        ("high", "high"),
+        ("values", "values"),
+        ("weights", "weights"),
+    ):
+        if (d.name == "erlang" and key == "cv") or (d.name == "gamma" and key == "shape"):
+            continue  # (derived: the table gives k, or cv)
+        if hasattr(d, attr):
+            value = getattr(d, attr)
+            table[key] = list(value) if isinstance(value, tuple) else value
+    return table
 
 
 def _parse(value: Any) -> Any:
@@ -260,7 +285,8 @@ class Point:
     params: dict[str, Any]
     group: str | None = None  # the study part, else None
     label: str = ""  # short, unique among the run's points (raw text)
-    scenario: Any = None  # sim.config.Scenario when known and checked, else None
+    scenario: Any = None  # sim.config.Scenario when known and checked, else None (labels, files)
+    system: Any = None  # its sim.system.ServiceSystem: what the figures read
     scenario_note: str = ""
     group_title: str = ""
     group_tag: str = ""  # a short name of the group for labels
@@ -272,22 +298,22 @@ class Point:
         lines = [f"<b>{esc(self.id)}</b>" + (f" · {esc(self.group_title)}" if self.group else "")]
         for k, v in self.params.items():
             lines.append(esc(param_label(k, v, self.raw)))
-        if self.scenario is not None:
-            lines.append(esc(scenario_brief(self.scenario)))
+        if self.system is not None:
+            lines.append(esc(scenario_brief(self.system)))
         return "<br>".join(lines)
 
 
-def scenario_brief(sc: Any) -> str:
-    """Fleet, staffing and service in one line."""
-    terr = sc.territories
-    if sc.fleet.machines is not None:
-        load = f"{sc.fleet.machines} machines/territory"
+def scenario_brief(system: Any) -> str:
+    """Fleet, staffing and service of a :class:`sim.system.ServiceSystem` in one line."""
+    terr, source = system.territories, system.source
+    if source.finite:
+        load = f"{source.machines} machines/territory"
     else:
-        load = f"{sc.fleet.calls_per_h:g} calls/h/territory"
+        load = f"{source.calls_per_h:g} calls/h/territory"
     team = f"{terr.count} territor{'y' if terr.count == 1 else 'ies'}, {terr.technicians} tech each"
     if terr.pooled > 1:
         team += f", teams of {terr.pooled}"
-    return f"{load}; {team}; repair {dist_label(sc.repair.time_h.model_dump())}"
+    return f"{load}; {team}; repair {dist_label(system.repair.time)}"
 
 
 @dataclass
@@ -509,8 +535,10 @@ def _matches_summary(sc: Any, summary: pd.DataFrame, dp: str) -> bool:
 
 
 def load_view(run: RunData) -> RunView:
-    """Design points with labels, groups and (when they can be trusted) their scenarios."""
+    """Design points with labels, groups and (when they can be trusted) their scenarios,
+    resolved once into their service systems."""
     from sim.config import validate_scenario
+    from sim.system import ServiceSystem
 
     m = run.manifest
     base = None
@@ -549,6 +577,7 @@ def load_view(run: RunData) -> RunView:
             p.scenario_note = f"scenario not rebuilt: {exc}"
             sc = None
         p.scenario = sc
+        p.system = None if sc is None else ServiceSystem.from_scenario(sc)
         points.append(p)
     entries = {str(g["key"]): g for g in study.get("groups") or [] if isinstance(g, Mapping) and "key" in g}
     groups = [g for g in entries if any(p.group == g for p in points)]
@@ -702,13 +731,14 @@ class Tail:
     exact: bool
 
 
-def wait_tail(sc: Any) -> Tail | None:
-    """The FIFO waiting-time tail for exponential service, else None.
+def wait_tail(system: Any) -> Tail | None:
+    """The FIFO waiting-time tail of a :class:`sim.system.ServiceSystem` for exponential
+    service, else None.
 
     M/M/s for Poisson calls, M/M/s//N for a finite fleet (exact with
     exponential failures, an approximation otherwise).  None for priority
-    dispatch with several levels, other policies, non-exponential service, or
-    no steady state.
+    dispatch with several levels, other policies, non-exponential service
+    (trips of distance / speed, or a different trip from base), or no steady state.
     """
     from sim.analytic import (
         UnstableQueueError,
@@ -717,40 +747,40 @@ def wait_tail(sc: Any) -> Tail | None:
         mms,
         mms_wait_tail,
     )
-    from sim.distributions import from_spec
 
-    classes = sc.fleet.classes
-    levels = {c.priority for c in classes}
-    policy = sc.dispatch.policy
+    levels = {c.priority for c in system.classes}
+    policy = system.dispatch.policy
     if not (policy == "fifo" or (policy == "priority" and len(levels) == 1)):
         return None
-    travel, repair = from_spec(sc.travel.time_h), from_spec(sc.repair.time_h)
+    if system.travel.mode != "time" or system.travel.from_base is not None:
+        return None  # a trip's time depends on where the technician is: not exponential service
+    travel, repair = system.travel.time, system.repair.time
     exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
     if not exp_service:
         return None
-    terr = sc.territories
-    s = terr.technicians * terr.pooled
+    s = system.team.technicians
     mu = 1.0 / (travel.mean + repair.mean)
+    source = system.source
     try:
-        if sc.fleet.machines is not None:
-            ttf = from_spec(sc.fleet.time_to_failure_h)
-            res = finite_source(sc.fleet.machines * terr.pooled, 1.0 / ttf.mean, mu, s)
+        if source.finite:
+            ttf = source.life
+            res = finite_source(source.machines_per_team, 1.0 / ttf.mean, mu, s)
             return Tail(
                 lambda t: np.asarray(finite_source_wait_tail(res, mu, t)), res.model, ttf.is_exponential
             )
-        lam = sc.fleet.calls_per_h * terr.pooled
+        lam = source.calls_per_team_h
         r = mms(lam, mu, s)
         return Tail(lambda t: np.asarray(mms_wait_tail(lam, mu, s, t)), r.model, True)
     except (UnstableQueueError, ValueError):
         return None
 
 
-def staffing(sc: Any) -> tuple[float, str]:
+def staffing(system: Any) -> tuple[float, str]:
     """Technicians per 1,000 machines (finite fleet) or in total: a cost proxy."""
-    terr = sc.territories
-    techs = terr.technicians * terr.count
-    if sc.fleet.machines is not None:
-        return 1000.0 * techs / (sc.fleet.machines * terr.count), "technicians per 1,000 machines"
+    terr = system.territories
+    techs = system.technicians
+    if system.source.finite:
+        return 1000.0 * techs / (system.source.machines * terr.count), "technicians per 1,000 machines"
     return float(techs), "technicians (territories x technicians per territory)"
 
 

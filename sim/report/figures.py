@@ -627,24 +627,22 @@ def _costs(view: RunView) -> tuple[dict[str, float], str, str] | None:
         if nums:
             unit = " ".join(w for w in (cur, unit) if w)
             return nums, f"{title} ({unit})" if unit else title, note
-    known = [p for p in view.points if p.scenario is not None]
+    known = [p for p in view.points if p.system is not None]
     if not known:
         return None
-    units = {staffing(p.scenario)[1] for p in known}
+    units = {staffing(p.system)[1] for p in known}
     if len(units) > 1:  # mixed finite and Poisson fleets: count heads
-        costs = {
-            p.id: float(p.scenario.territories.technicians * p.scenario.territories.count) for p in known
-        }
+        costs = {p.id: float(p.system.technicians) for p in known}
         title = "technicians (territories x technicians per territory)"
     else:
-        costs = {p.id: staffing(p.scenario)[0] for p in known}
+        costs = {p.id: staffing(p.system)[0] for p in known}
         title = units.pop()
     note = (
         f"No cost data in this run: staffing ({esc(title)}) is the cost proxy. Equipment, "
         "travel, parts and training costs are not counted, so designs that change only "
         "those look free."
     )
-    missing = [p.id for p in view.points if p.scenario is None]
+    missing = [p.id for p in view.points if p.system is None]
     if missing:
         note += (
             f" Left out ({len(missing)}): {esc(', '.join(missing))}, whose scenario the "
@@ -983,11 +981,11 @@ def distribution_section(view: RunView) -> Section | None:
             row=1,
             col=2,
         )
-        an = wait_tail(p.scenario) if p.scenario is not None else None
+        an = wait_tail(p.system) if p.system is not None else None
         if an is None:
             why = (
                 "its scenario is not in the manifest"
-                if p.scenario is None
+                if p.system is None
                 else "no closed-form tail (non-exponential service or priority dispatch)"
             )
             notes.append(f"{esc(p.label)}: {why}")

@@ -29,30 +29,29 @@ MAP_LAYOUTS = 8
 TEAM_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 
-def _geometry(sc: Any) -> tuple[float, float, int, int, int, int] | None:
-    """(width, height, pooled, teams, columns, rows) of a geometry scenario, else None."""
-    from sim.config import team_grid
-
-    terr = sc.territories
-    if sc.travel.mode != "geometry" or terr.width_km is None or terr.height_km is None:
+def _geometry(system: Any) -> tuple[float, float, int, int, int, int] | None:
+    """(width, height, pooled, teams, columns, rows) of a geometry system, else None."""
+    terr = system.territories
+    if system.travel.mode != "geometry" or terr.width_km is None or terr.height_km is None:
         return None
-    cols, rows = team_grid(terr.pooled)
+    cols, rows = terr.grid
     return float(terr.width_km), float(terr.height_km), terr.pooled, terr.teams, cols, rows
 
 
-def _given_places(sc: Any) -> pd.DataFrame | None:
+def _given_places(p: Point) -> pd.DataFrame | None:
     """The locations CSV's places (team-local km), when the file can still be read."""
-    from sim.config import ScenarioError, read_locations, team_grid
+    from sim.config import ScenarioError, read_locations
 
-    terr = sc.territories
-    if terr.locations_csv is None or not isinstance(sc.fleet.machines, int):
-        return None  # (territories of different sizes: only a recorded layout is drawn)
+    system = p.system
+    terr = system.territories
+    if terr.locations_csv is None or not system.source.finite:
+        return None
     try:
-        places = read_locations(sc, "manifest")
+        places = read_locations(p.scenario, "manifest")  # (the file as the scenario names it)
     except ScenarioError:
         return None
-    cols, _ = team_grid(terr.pooled)
-    n = sc.fleet.machines
+    cols, _ = terr.grid
+    n = system.source.machines
     t = np.arange(len(places)) // n
     local = t % terr.pooled
     xy = np.asarray(places, dtype=float).reshape(-1, 2)
@@ -71,17 +70,17 @@ def _machines(view: RunView, p: Point) -> tuple[pd.DataFrame | None, str]:
     if isinstance(table, pd.DataFrame) and not table.empty and "design_point" in table:
         sub = table[table["design_point"].astype(str) == p.id]
         if not sub.empty:
-            csv = p.scenario.territories.locations_csv is not None
+            csv = p.system.territories.locations_csv is not None
             return sub, "machines (given places, locations CSV)" if csv else "machines (replication 1)"
-    given = _given_places(p.scenario)
+    given = _given_places(p)
     if given is not None:
         return given, "machines (given places, locations CSV)"
     return None, ""
 
 
 def _signature(p: Point) -> tuple[Any, ...]:
-    t = p.scenario.territories
-    return (t.width_km, t.height_km, t.pooled, t.count, t.technicians, t.locations_csv, p.scenario.run.seed)
+    t = p.system.territories
+    return (t.width_km, t.height_km, t.pooled, t.count, t.technicians, t.locations_csv, p.system.run.seed)
 
 
 def map_points(view: RunView) -> list[Point]:
@@ -89,7 +88,7 @@ def map_points(view: RunView) -> list[Point]:
     out: list[Point] = []
     seen: set[tuple[Any, ...]] = set()
     for p in view.points:
-        if p.scenario is None or _geometry(p.scenario) is None:
+        if p.system is None or _geometry(p.system) is None:
             continue
         sig = _signature(p)
         if sig not in seen:
@@ -106,13 +105,13 @@ def _rect(x0: float, y0: float, x1: float, y1: float) -> tuple[list[float | None
 
 def map_traces(view: RunView, p: Point) -> tuple[list[go.Scatter], str]:
     """The traces of one design point's map and a note on what is drawn."""
-    geo = _geometry(p.scenario)
+    geo = _geometry(p.system)
     assert geo is not None
     w, h, pooled, teams, cols, rows = geo
     shown = min(teams, MAP_TEAMS)
     gap = 0.15 * cols * w
     step = cols * w + gap
-    tech = p.scenario.territories.technicians
+    tech = p.system.territories.technicians
     traces: list[go.Scatter] = []
     machines, what = _machines(view, p)
     if machines is not None:
