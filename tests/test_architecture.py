@@ -103,7 +103,7 @@ def test_the_import_parser_sees_real_imports():
     """Control: the parser finds known imports, so the rules below are not vacuous."""
     build = {i.module for i in imports(SIM / "model" / "build.py")}
     assert {"simpy", "sim.config", "sim.recorder", "sim.model.dispatch"} <= build
-    est = imports(SIM / "analytic" / "estimate.py")
+    est = [i for f in ("queueing.py", "core.py") for i in imports(SIM / "analytic" / "estimate" / f)]
     assert any(i.module == "sim.analytic.queues" and i.top_level for i in est)
     assert any(i.module == "sim.distributions" and not i.top_level for i in est)
     variates = {i.module for i in imports(SIM / "model" / "variates.py")}

@@ -151,7 +151,7 @@ def test_large_audit_has_no_confirmed_failure(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Labels the audit found wrong (seed 2026), fixed in sim/analytic/estimate.py
+# Labels the audit found wrong (seed 2026), fixed in sim/analytic/estimate/
 
 
 def _labels(raw: dict) -> dict[tuple[str, str], bool]:

@@ -1,0 +1,123 @@
+"""Pick the closed-form model that matches a scenario and evaluate its KPIs.
+
+:func:`estimate` builds the team's queueing view, takes the matching queueing model,
+adjusts its labels to the dispatch rule and calendar, scales to the whole system and
+adds parts and costs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from sim.analytic.estimate.parts import with_parts
+from sim.analytic.estimate.policy import adjust_for_policy
+from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
+from sim.analytic.estimate.results import Estimate, Estimates
+from sim.analytic.estimate.team import clock_share, team_view
+from sim.analytic.queues import UnstableQueueError
+
+
+def estimate(scenario: Any, distribution: Any = None) -> Estimates:
+    """Analytic estimates of a scenario's KPIs.
+
+    Parameters
+    ----------
+    scenario : sim.config.Scenario
+        A validated scenario (read by attribute).
+    distribution : callable, optional
+        Builds a distribution object (with ``mean``, ``variance``,
+        ``is_exponential``, ``is_zero``) from a scenario distribution spec;
+        defaults to :func:`sim.distributions.from_spec`.
+    """
+    if distribution is None:  # imported here to keep this module free of project imports
+        from sim.distributions import from_spec as distribution
+    team = team_view(scenario, distribution)
+    classes = list(scenario.fleet.classes)
+    priorities = [c.priority if c.priority is not None else 1 for c in classes]
+    uses_priority = scenario.dispatch.policy == "priority" and len(set(priorities)) > 1
+    thresholds = list(scenario.report.wait_thresholds_h)
+    # calls_per_day counts calls per working day of the clock the simulation reports in
+    # (with shifts: a week over its working days), at the clock-average call rate
+    hours_per_day = scenario.calendar.day_length_h * clock_share(scenario)
+    try:
+        if team.first_travel is not None:
+            out = first_trips(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        elif team.finite:
+            out = finite_fleet(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+        else:
+            out = infinite_source(team, classes, priorities, uses_priority, thresholds, hours_per_day)
+    except UnstableQueueError as exc:
+        return Estimates(unstable=f"no steady state: {exc}")
+    out = adjust_for_policy(out, scenario, team)
+    out = whole_system(out, scenario.territories.teams)
+    if scenario.parts is not None:
+        out = with_parts(out, scenario, team, distribution)
+    if scenario.costs is not None:
+        out = with_costs(out, scenario)
+    return out
+
+
+def with_costs(est: Estimates, scenario: Any) -> Estimates:
+    """``cost_per_day`` and ``cost_per_call``: the cost model applied to the formulas' KPIs,
+    exact when every KPI it prices is (the staff cost is a constant)."""
+    from sim.costs import cost_kpis, kpis_priced, parts_priced  # (the one cost model)
+    from sim.system import ServiceSystem
+
+    system = ServiceSystem.from_scenario(scenario)
+    if parts_priced(system):
+        return est  # no formula prices parts used or held
+    kpis: dict[str, float] = {}
+    by_class: dict[str, dict[str, float]] = {}
+    used: list[Estimate] = []
+    for kpi, per_class in kpis_priced(system):
+        for cls in [c.name for c in scenario.fleet.classes] if per_class else ["all"]:
+            e = est.get(kpi, cls)
+            if e is None:
+                return est
+            used.append(e)
+            if per_class:
+                by_class.setdefault(cls, {})[kpi] = e.value
+            else:
+                kpis[kpi] = e.value
+    if by_class:
+        for c in scenario.fleet.classes:
+            calls = est.get("calls_per_day", c.name)
+            if calls is None:
+                return est
+            used.append(calls)
+            by_class[c.name]["calls_per_day"] = calls.value
+    cost = cost_kpis(system, kpis, by_class)
+    exact = all(e.exact for e in used)
+    parts = ", ".join(dict.fromkeys(f"{e.kpi} ({e.model})" for e in used))
+    note = f"the cost model applied to {parts}"
+    rows = [
+        Estimate(kpi, "all", cost[kpi], "cost model", exact, note)
+        for kpi in ("cost_per_day", "cost_per_call", "cost_downtime_per_day")
+        if kpi in cost and math.isfinite(cost[kpi])
+    ]
+    return replace(est, primary=[*est.primary, *rows])
+
+
+#: KPIs that the simulation reports for all teams together (the formulas are per team)
+_TOTALS = ("queue_len", "machines_down", "calls_per_day")
+
+
+def whole_system(est: Estimates, teams: int) -> Estimates:
+    """Scale per-team counts and rates to the whole system, as the simulation reports them."""
+    if teams == 1:
+        return est
+
+    def scale(e: Estimate) -> Estimate:
+        return replace(e, value=e.value * teams) if e.kpi in _TOTALS else e
+
+    return replace(
+        est, primary=[scale(e) for e in est.primary], alternatives=[scale(e) for e in est.alternatives]
+    )
+
+
+def relative_error(simulated: float, analytic: float) -> float:
+    if analytic == 0 or math.isnan(analytic):
+        return math.nan
+    return (simulated - analytic) / abs(analytic)
