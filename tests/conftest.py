@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 import textwrap
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sim import toml_writer  # noqa: E402
 from sim.config import Scenario, validate_scenario  # noqa: E402
 from sim.model import simulate  # noqa: E402
 from sim.recorder import KPIRecorder  # noqa: E402
@@ -25,23 +27,25 @@ from sim.recorder import KPIRecorder  # noqa: E402
 
 @pytest.fixture
 def write_scenario(tmp_path: Path) -> Callable[..., Path]:
-    """Write TOML text (dedented) to a file under ``tmp_path`` and return its path."""
+    """Write a scenario (a dict, or TOML text, dedented) to a file under ``tmp_path``."""
 
-    def write(text: str, name: str = "scenario.toml") -> Path:
+    def write(scenario: str | Mapping[str, Any], name: str = "scenario.toml") -> Path:
         path = tmp_path / name
+        text = scenario if isinstance(scenario, str) else toml_writer.dumps(scenario)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return path
 
     return write
 
 
-def _scenario_from(text: str, source: str = "<test>") -> Scenario:
-    return validate_scenario(tomllib.loads(textwrap.dedent(text)), source)
+def _scenario_from(scenario: str | Mapping[str, Any], source: str = "<test>") -> Scenario:
+    raw = tomllib.loads(textwrap.dedent(scenario)) if isinstance(scenario, str) else scenario
+    return validate_scenario(raw, source)
 
 
 @pytest.fixture
 def make_scenario() -> Callable[..., Scenario]:
-    """Build a validated :class:`Scenario` from TOML text."""
+    """Build a validated :class:`Scenario` from a dict (or TOML text)."""
     return _scenario_from
 
 

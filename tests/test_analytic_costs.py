@@ -7,20 +7,23 @@ cost".
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.analytic import estimate, finite_source
 from sim.config import load_scenario
 from sim.costs import cost_kpis
 from sim.system import ServiceSystem
 
-PLANT = """
+PLANT = toml_data("""
 [fleet]
 machines = 60
 time_to_failure_h = { dist = "exponential", mean = 100.0 }
 
 [territories]
-technicians = TECHS
+technicians = 3
 
 [repair]
 time_h = { dist = "exponential", mean = 3.0 }
@@ -28,11 +31,11 @@ time_h = { dist = "exponential", mean = 3.0 }
 [costs]
 technician_per_h = 45.0
 downtime_per_machine_h = 120.0
-"""
+""")
 
 
-def plant(techs: int) -> str:
-    return PLANT.replace("TECHS", str(techs))
+def plant(techs: int) -> dict[str, Any]:
+    return variant(PLANT, {"territories.technicians": techs})
 
 
 def test_downtime_is_priced_per_machine_hour_down(make_scenario):
@@ -51,6 +54,8 @@ def test_without_a_downtime_rate_machines_down_costs_nothing(make_scenario):
         ]
         == 0.0
     )
+    sc = make_scenario(variant(plant(3), drop=["costs.downtime_per_machine_h"]))
+    assert cost_kpis(sc, {"machines_down": 2.0, "calls_per_day": 4.0})["cost_downtime_per_day"] == 0.0
 
 
 @pytest.mark.parametrize("techs", [2, 3, 5])
@@ -67,17 +72,14 @@ def test_the_analytic_total_cost_is_the_classic_finite_source_formula(make_scena
 
 
 def test_an_approximate_kpi_makes_the_cost_approximate(make_scenario):
-    gamma = '{ dist = "gamma", mean = 3.0, cv = 0.5 }'
-    text = plant(3).replace('{ dist = "exponential", mean = 3.0 }', gamma)
-    cost = estimate(make_scenario(text)).get("cost_per_day")
+    raw = variant(plant(3), {"repair.time_h": {"dist": "gamma", "mean": 3.0, "cv": 0.5}})
+    cost = estimate(make_scenario(raw)).get("cost_per_day")
     assert cost is not None and not cost.exact
 
 
 def test_priced_parts_leave_the_cost_without_a_formula(make_scenario):
-    text = plant(3) + (
-        '\n[parts]\nshortage = "wait"\n\n[[parts.types]]\nname = "kit"\np_need = 0.5\nunit_cost = 80.0\n'
-    )
-    assert estimate(make_scenario(text)).get("cost_per_day") is None
+    parts = {"shortage": "wait", "types": [{"name": "kit", "p_need": 0.5, "unit_cost": 80.0}]}
+    assert estimate(make_scenario(variant(plant(3), {"parts": parts}))).get("cost_per_day") is None
 
 
 def test_the_example_answers_how_many_technicians_minimise_the_cost():

@@ -8,10 +8,12 @@ on a twelve-machine fleet, one and two technicians).
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scenario_data import toml_data, variant
 
 from sim.analytic import ctmc, erlang_b, estimate, finite_source
 from sim.analytic.ctmc import MAX_STATES, MODEL, StateSpaceTooLarge, finite_priority, finite_priority_states
@@ -88,9 +90,9 @@ def test_bad_shares_are_refused():
         finite_priority(10, 0.1, 0.5, 1, [0.3, 0.3])
 
 
-PRIORITY = """
+PRIORITY = toml_data("""
 [fleet]
-machines = MACHINES
+machines = 12
 time_to_failure_h = { dist = "exponential", mean = 20.0 }
 
 [[fleet.classes]]
@@ -104,15 +106,15 @@ share = 0.7
 priority = 2
 
 [repair]
-time_h = REPAIR
+time_h = { dist = "exponential", mean = 2.0 }
 
 [dispatch]
 policy = "priority"
-"""
+""")
 
 
-def priority(machines: int = 12, repair: str = '{ dist = "exponential", mean = 2.0 }') -> str:
-    return PRIORITY.replace("MACHINES", str(machines)).replace("REPAIR", repair)
+def priority(**changes: Any) -> dict[str, Any]:
+    return variant(PRIORITY, changes)
 
 
 def test_estimate_gives_exact_per_class_waits_on_a_finite_fleet(make_scenario):
@@ -129,14 +131,14 @@ def test_estimate_gives_exact_per_class_waits_on_a_finite_fleet(make_scenario):
 
 
 def test_a_fleet_too_big_for_the_chain_keeps_the_approximation_and_says_why(make_scenario):
-    est = estimate(make_scenario(priority(machines=600)))
+    est = estimate(make_scenario(priority(**{"fleet.machines": 600})))
     wait = est.get("wait_h", "critical")
     assert wait.model != MODEL and not wait.exact
     assert any("states" in n for n in est.notes)
 
 
 def test_non_exponential_repairs_do_not_use_the_chain(make_scenario):
-    est = estimate(make_scenario(priority(repair='{ dist = "gamma", mean = 2.0, cv = 0.5 }')))
+    est = estimate(make_scenario(priority(**{"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5}})))
     assert est.get("wait_h", "critical").model != MODEL
 
 

@@ -7,11 +7,14 @@ Issue 12's defects, one test each (the statistical evidence is in the validation
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.analytic import base_stock, estimate, finite_source, finite_source_wait_tail, mg1
 
-POISSON_PARTS = """
+POISSON_PARTS = toml_data("""
 [fleet]
 calls_per_h = 0.1
 
@@ -19,29 +22,24 @@ calls_per_h = 0.1
 time_h = { dist = "exponential", mean = 1.0 }
 
 [parts]
-shortage = "SHORTAGE"
-reservation = RESERVATION
+shortage = "wait"
+reservation = true
 use_depot = false
 supplier_lead_time_h = { dist = "gamma", mean = 20.0, cv = 0.5 }
 
 [[parts.types]]
 name = "kit"
 p_need = 0.8
-van = { S = STOCK }
-"""
+van = { S = 2 }
+""")
 
-SHIFTS = """
-[calendar]
-shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "08:00", end = "17:00" }]
-"""
+WEEKDAYS_8_TO_17 = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}
+SHIFTS = {"calendar.shifts": [WEEKDAYS_8_TO_17]}
 
 
-def parts(shortage: str = "wait", reservation: bool = True, stock: int = 2) -> str:
-    return (
-        POISSON_PARTS.replace("SHORTAGE", shortage)
-        .replace("RESERVATION", str(reservation).lower())
-        .replace("STOCK", str(stock))
-    )
+def parts(shortage: str = "wait", reservation: bool = True, stock: int = 2, **changes: Any) -> dict[str, Any]:
+    keys = {"parts.shortage": shortage, "parts.reservation": reservation, "parts.types.0.van.S": stock}
+    return variant(POISSON_PARTS, keys | changes)
 
 
 # (a) parts under a shift calendar ---------------------------------------------------
@@ -50,7 +48,7 @@ def parts(shortage: str = "wait", reservation: bool = True, stock: int = 2) -> s
 def test_parts_under_shifts_use_the_clock_demand_rate_and_stay_exact(make_scenario):
     """Breakdowns and deliveries run around the clock: the van sees Poisson demand at
     0.1 x 0.8 per clock hour, and Palm's theorem holds at that rate."""
-    est = estimate(make_scenario(SHIFTS + parts()))
+    est = estimate(make_scenario(parts(**SHIFTS)))
     palm = base_stock(0.1 * 0.8, 20.0, 2)
     fill = est.get("fill_rate_van")
     assert fill.value == pytest.approx(palm.fill_rate, rel=1e-12)
@@ -65,11 +63,8 @@ def test_parts_under_shifts_use_the_clock_demand_rate_and_stay_exact(make_scenar
 def test_breakdowns_in_customer_hours_make_every_formula_approximate(make_scenario):
     """A call rate that varies over the week is not the steady Poisson stream the formulas
     take, with or without shifts."""
-    hours = (
-        '\n[calendar]\nbreakdowns = "customer_hours"\n'
-        'customer_hours = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "08:00", end = "17:00" }]\n'
-    )
-    est = estimate(make_scenario(hours + parts()))
+    hours = {"calendar": {"breakdowns": "customer_hours", "customer_hours": [WEEKDAYS_8_TO_17]}}
+    est = estimate(make_scenario(parts(**hours)))
     assert est.primary
     # (first-time fix = 1 - p_other holds call by call, whatever the clock)
     wrong = [e for e in est.all if e.exact and e.kpi != "first_time_fix"]
@@ -123,12 +118,10 @@ def test_restore_time_ends_with_the_repair_not_the_drive_back(make_scenario):
 def test_parts_waits_and_revisits_leave_no_queueing_kpi_exact(make_scenario, shortage):
     """M/M/1 without parts is exact for every queueing KPI, tails and travel share included;
     with shortages that change the service process none of them is."""
-    text = parts(shortage, reservation=False).replace(
-        "[repair]", '[travel]\ntime_h = { dist = "deterministic", value = 0.0 }\n\n[repair]'
-    )
-    base = estimate(make_scenario(text.split("[parts]")[0]))
+    raw = parts(shortage, reservation=False, **{"travel.time_h": {"dist": "deterministic", "value": 0.0}})
+    base = estimate(make_scenario(variant(raw, drop=["parts"])))
     assert base.get("p_wait_gt_2h").exact and base.get("travel_share").exact
-    est = estimate(make_scenario(text))
+    est = estimate(make_scenario(raw))
     queue = {e.kpi for e in base.primary}
     wrong = [e for e in est.primary if e.kpi in queue and e.exact]
     assert not wrong, wrong
@@ -136,34 +129,34 @@ def test_parts_waits_and_revisits_leave_no_queueing_kpi_exact(make_scenario, sho
 
 # (d) insensitivity of the machine-interference model --------------------------------
 
-FINITE = """
+FINITE = toml_data("""
 [fleet]
 machines = 12
-time_to_failure_h = LIFE
+time_to_failure_h = { dist = "exponential", mean = 12.0 }
 
 [territories]
 technicians = 2
 
 [repair]
-time_h = REPAIR
+time_h = { dist = "exponential", mean = 2.0 }
 
 [report]
 wait_thresholds_h = [1.0]
-"""
+""")
 
 
 @pytest.mark.parametrize(
     "life",
     [
-        '{ dist = "weibull", mean = 12.0, shape = 2.0 }',
-        '{ dist = "deterministic", value = 12.0 }',
-        '{ dist = "lognormal", mean = 12.0, cv = 0.5 }',
+        {"dist": "weibull", "mean": 12.0, "shape": 2.0},
+        {"dist": "deterministic", "value": 12.0},
+        {"dist": "lognormal", "mean": 12.0, "cv": 0.5},
     ],
+    ids=["weibull", "deterministic", "lognormal"],
 )
 def test_mms_n_is_exact_for_any_life_law_with_exponential_repairs(make_scenario, life):
     """G/M/s//N insensitivity (Bunday & Scraton 1980): the M/M/2//12 values, labelled exact."""
-    text = FINITE.replace("LIFE", life).replace("REPAIR", '{ dist = "exponential", mean = 2.0 }')
-    est = estimate(make_scenario(text))
+    est = estimate(make_scenario(variant(FINITE, {"fleet.time_to_failure_h": life})))
     ref = finite_source(12, 1 / 12.0, 0.5, 2)
     expected = {
         "machines_down": ref.l,
@@ -180,10 +173,8 @@ def test_mms_n_is_exact_for_any_life_law_with_exponential_repairs(make_scenario,
 
 
 def test_non_exponential_repairs_with_several_technicians_stay_approximate(make_scenario):
-    text = FINITE.replace("LIFE", '{ dist = "exponential", mean = 12.0 }').replace(
-        "REPAIR", '{ dist = "gamma", mean = 2.0, cv = 0.5 }'
-    )
-    est = estimate(make_scenario(text))
+    raw = variant(FINITE, {"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5}})
+    est = estimate(make_scenario(raw))
     assert not est.get("wait_h").exact
 
 
@@ -212,7 +203,6 @@ def test_van_stock_without_reservation_keeps_palm_approximate(make_scenario):
 @pytest.mark.parametrize("shortage", ["wait", "emergency"])
 def test_first_time_fix_is_exact_when_shortages_are_waited_out(make_scenario, shortage):
     """The technician stays on site until the part comes: only other causes fail a visit."""
-    text = parts(shortage, reservation=False)
-    text = text.replace("[[parts.types]]", "p_other_failure = 0.15\n\n[[parts.types]]")
-    ftf = estimate(make_scenario(text)).get("first_time_fix")
+    raw = parts(shortage, reservation=False, **{"parts.p_other_failure": 0.15})
+    ftf = estimate(make_scenario(raw)).get("first_time_fix")
     assert ftf.exact and ftf.value == pytest.approx(0.85, rel=1e-12)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.analytic import estimate, finite_source
 from sim.analytic.quadrature import rule, sum_rule
@@ -87,21 +88,20 @@ def test_bad_inputs_are_refused():
         mg1_finite_source(3, 0.1, [0.0], [1.0])
 
 
-DUPIT_LIKE = """
+DUPIT_LIKE = toml_data("""
 [fleet]
-machines = MACHINES
-time_to_failure_h = LIFE
+machines = 150
+time_to_failure_h = { dist = "exponential", mean = 400.0 }
 
 [repair]
 time_h = { dist = "gamma", mean = 1.5, cv = 0.5 }
-"""
+""")
 
 
 def test_estimate_uses_the_exact_chain_for_one_technician(make_scenario):
     """Dupit's new-equipment proposal: M/G/1//150 by Takacs, exact; the old scaling is an
     alternative labelled approximate."""
-    text = DUPIT_LIKE.replace("MACHINES", "150").replace("LIFE", '{ dist = "exponential", mean = 400.0 }')
-    est = estimate(make_scenario(text))
+    est = estimate(make_scenario(DUPIT_LIKE))
     wait = est.get("wait_h")
     assert wait.exact and "Takacs" in wait.model
     law = from_spec({"dist": "gamma", "mean": 1.5, "cv": 0.5})
@@ -111,16 +111,12 @@ def test_estimate_uses_the_exact_chain_for_one_technician(make_scenario):
 
 
 def test_non_exponential_lives_make_the_chain_approximate(make_scenario):
-    text = DUPIT_LIKE.replace("MACHINES", "150").replace(
-        "LIFE", '{ dist = "weibull", mean = 400.0, shape = 2.0 }'
-    )
-    wait = estimate(make_scenario(text)).get("wait_h")
+    raw = variant(DUPIT_LIKE, {"fleet.time_to_failure_h": {"dist": "weibull", "mean": 400.0, "shape": 2.0}})
+    wait = estimate(make_scenario(raw)).get("wait_h")
     assert "Takacs" in wait.model and not wait.exact
 
 
 def test_a_fleet_beyond_the_chain_falls_back_to_the_labelled_approximation(make_scenario):
-    text = DUPIT_LIKE.replace("MACHINES", str(MAX_MACHINES + 1)).replace(
-        "LIFE", '{ dist = "exponential", mean = 4000.0 }'
-    )
-    wait = estimate(make_scenario(text)).get("wait_h")
+    raw = variant(DUPIT_LIKE, {"fleet.machines": MAX_MACHINES + 1, "fleet.time_to_failure_h.mean": 4000.0})
+    wait = estimate(make_scenario(raw)).get("wait_h")
     assert "Takacs" not in wait.model and not wait.exact
