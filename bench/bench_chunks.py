@@ -18,11 +18,13 @@ import argparse
 import json
 import time
 
-from sim import runner
 from sim.config import expand_sweep, validate_scenario
+from sim.experiment.execution import run_tasks
+from sim.experiment.plan import make_tasks
+from sim.experiment.tasks import Task
 
 
-def tiny_sweep(points: int, reps: int) -> list[runner.Task]:
+def tiny_sweep(points: int, reps: int) -> list[Task]:
     """``points`` x ``reps`` tasks of a few simulated hours each."""
     scenario = validate_scenario(
         {
@@ -33,7 +35,7 @@ def tiny_sweep(points: int, reps: int) -> list[runner.Task]:
             "sweep": {"run.seed": list(range(1, points + 1))},
         }
     )
-    return runner.make_tasks(expand_sweep(scenario))
+    return make_tasks(expand_sweep(scenario))
 
 
 def main() -> None:
@@ -46,7 +48,7 @@ def main() -> None:
     tasks = tiny_sweep(args.points, args.reps)
     for backend in args.backends.split(","):
         t0, c0 = time.perf_counter(), time.process_time()
-        results = runner.run_tasks(tasks, backend, args.workers, progress=False)
+        results = run_tasks(tasks, backend, args.workers, progress=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert len(results) == len(tasks) and not any(r.error for r in results)
         line = {

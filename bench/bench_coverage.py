@@ -4,9 +4,9 @@ A 95 % interval must contain the true value 95 % of the time.  For each case
 below the analytic layer knows the exact steady-state value of some KPIs
 (``analytic_exact`` in ``summary.csv``).  The benchmark runs many independent
 macro-replications of a case (one seed each) through the same code as
-``python run_sim.py run`` -- :func:`sim.runner.make_tasks`,
-:func:`sim.runner.run_tasks` (serial backend, one core),
-:func:`sim.runner.replications_table`, then :func:`sim.stats.summarize`, which
+``python run_sim.py run`` -- :func:`sim.experiment.plan.make_tasks`,
+:func:`sim.experiment.execution.run_tasks` (serial backend, one core),
+:func:`sim.experiment.tables.replications_table`, then :func:`sim.stats.summarize`, which
 ``summary_table`` calls -- but writes no results folder.  It counts how often
 the 95 % interval (printed by ``run``) and the 99 % interval (used by
 ``validate``) contain the exact value, with the binomial standard error
@@ -22,8 +22,8 @@ Two more checks use the product's own loops:
 
 * batch means (``run.batches``): one long run per seed, the interval over its
   batches, checked the same way;
-* the sequential-precision rule (``--precision``): :func:`sim.runner.run_experiment`
-  with a :class:`sim.runner.Precision`, one design point per seed; reports how
+* the sequential-precision rule (``--precision``): :func:`sim.experiment.experiment.run_experiment`
+  with a :class:`sim.experiment.precision.Precision`, one design point per seed; reports how
   often the target was met, the replications it took, and the coverage of the
   final interval.
 
@@ -58,14 +58,11 @@ import pandas as pd  # noqa: E402
 
 from sim import analytic  # noqa: E402
 from sim.config import DesignPoint, Scenario, validate_scenario  # noqa: E402
-from sim.runner import (  # noqa: E402
-    Precision,
-    kpi_names,
-    make_tasks,
-    replications_table,
-    run_experiment,
-    run_tasks,
-)
+from sim.experiment.execution import run_tasks  # noqa: E402
+from sim.experiment.experiment import run_experiment  # noqa: E402
+from sim.experiment.plan import make_tasks  # noqa: E402
+from sim.experiment.precision import Precision  # noqa: E402
+from sim.experiment.tables import kpi_names, replications_table  # noqa: E402
 from sim.stats import summarize  # noqa: E402
 
 LEVELS = (0.95, 0.99)

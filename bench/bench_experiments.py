@@ -53,8 +53,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.config import DesignPoint, expand_sweep, load_raw, validate_scenario  # noqa: E402
+from sim.experiment.experiment import run_experiment  # noqa: E402
 from sim.recorder import KPIRecorder  # noqa: E402
-from sim.runner import run_experiment  # noqa: E402
 from sim.stats import mser, paired_comparison, t_interval  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "experiments.json"

@@ -202,7 +202,7 @@ class Study:
         self.points = expand_sweep(self.scenario, str(self.path))
 
     def _scenario(self, overrides: Sequence[str]) -> Scenario:
-        from sim.runner import kpi_names
+        from sim.experiment.tables import kpi_names
 
         scenario = _load_scenario(self.path, overrides)
         source = str(self.path) + (" (with set=)" if overrides else "")
@@ -250,7 +250,7 @@ class Study:
         -------
         Results
         """
-        from sim.runner import execute
+        from sim.experiment.experiment import execute
 
         extra = []
         if replications is not None:
@@ -320,8 +320,8 @@ def open_run(run_dir: str | Path) -> Results:
     sim.errors.ResultsError
         If the folder is not a complete run.
     """
+    from sim.experiment.manifest import points_from_manifest
     from sim.results import read_run
-    from sim.runner import points_from_manifest
 
     run = read_run(run_dir)
     scenario, points = points_from_manifest(run.manifest, f"{run_dir}/manifest.json")

@@ -249,7 +249,7 @@ def _parts(rng: np.random.Generator, reservation_ok: bool) -> dict[str, Any]:
 
 def exact_kpis(raw: dict[str, Any]) -> list[str]:
     """The KPIs (in the simulation's output) that the analytic layer labels exact here."""
-    from sim.runner import kpi_names
+    from sim.experiment.tables import kpi_names
 
     scenario = validate_scenario(raw, "<audit>")
     est = estimate(scenario)

@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
-        if type(exc).__name__ != "RunInterrupted":  # (sim.runner is imported only when needed)
+        if type(exc).__name__ != "RunInterrupted":  # (sim.experiment is imported only when needed)
             raise
         print(str(exc), file=sys.stderr)
         return 130
@@ -328,7 +328,7 @@ def _check_counts(args: argparse.Namespace) -> None:
             f"(4 per core, at least 64) on this machine; use fewer, or add --force"
         )
     if getattr(args, "dask_address", None):
-        from sim.backends import check_dask_address
+        from sim.experiment.backends import check_dask_address
 
         try:
             check_dask_address(args.dask_address)
@@ -341,7 +341,7 @@ def _check_counts(args: argparse.Namespace) -> None:
 def _check_scheduler(args: argparse.Namespace) -> None:
     """With --dask-address, a scheduler must answer (within seconds) before anything is written."""
     if getattr(args, "dask_address", None):
-        from sim.backends import check_scheduler
+        from sim.experiment.backends import check_scheduler
 
         try:
             check_scheduler(args.dask_address)
@@ -352,7 +352,7 @@ def _check_scheduler(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_counts(args)
     scenario, points, source = _resolve_run(args)  # (before the heavy imports: fast errors)
-    from sim.runner import execute
+    from sim.experiment.experiment import execute
 
     if args.baseline and args.baseline not in [p.id for p in points]:
         raise UsageError(
@@ -473,7 +473,7 @@ def _check_grid(scenario: Any, source: str, force: bool) -> None:
 def _plan_text(points: Sequence[Any]) -> str:
     """``2 design point(s) x 10 replication(s) = 20 task(s)``; each point's own count when
     ``run.replications`` is swept."""
-    from sim.runner import planned_tasks
+    from sim.experiment.plan import planned_tasks
 
     reps = [p.scenario.run.replications for p in points]
     each = f"{reps[0]}" if len(set(reps)) == 1 else f"{min(reps)} to {max(reps)}"
@@ -527,7 +527,7 @@ def _study_of(run_dir: str) -> str | None:
 def _load(file: str, overrides: Sequence[str] = ()) -> Any:
     """Load a scenario and check that its ``[targets]`` name KPIs it produces."""
     from sim.config import check_target_kpis, load_scenario
-    from sim.runner import kpi_names
+    from sim.experiment.tables import kpi_names
 
     scenario = load_scenario(file, overrides)
     check_target_kpis(scenario, kpi_names(scenario), file + (" (with --set)" if overrides else ""))
@@ -538,7 +538,7 @@ def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
     """``--shard K/N`` (or the shard of the folder given to ``--resume``), checked."""
     shard = None
     if args.shard is not None:
-        from sim.shards import parse_shard
+        from sim.experiment.shards import parse_shard
 
         try:
             shard = parse_shard(args.shard)
@@ -572,7 +572,7 @@ def _run_shard(
     source: str,
     shard: tuple[int, int],
 ) -> int:
-    from sim.shards import run_shard
+    from sim.experiment.shards import run_shard
 
     k, n = shard
     print(f"{_printable(scenario.meta.name)}: shard {k}/{n} of {_plan_text(points)}", file=sys.stderr)
@@ -610,9 +610,9 @@ def _merge(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_writable(out.parent)
     _check_scheduler(args)
     from sim.console import summary_text
+    from sim.experiment.experiment import execute
+    from sim.experiment.shards import prepare_merge
     from sim.report import write_report
-    from sim.runner import execute
-    from sim.shards import prepare_merge
 
     scenario, points, folder, source = prepare_merge(out, [Path(d) for d in args.shards])
     exp = execute(
@@ -653,14 +653,15 @@ def _report_after_tables(run_dir: Path) -> Path:
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
-    from sim.runner import kpi_names
+    from sim.experiment.tables import kpi_names
 
     if kpi not in kpi_names(scenario):
         raise UsageError(f"{option}: unknown KPI {kpi!r}; known: {', '.join(kpi_names(scenario))}")
 
 
 def _precision(args: argparse.Namespace, scenario: Any) -> Any:
-    from sim.runner import Precision, kpi_names
+    from sim.experiment.precision import Precision
+    from sim.experiment.tables import kpi_names
 
     if args.precision is None and args.precision_abs is None:
         return None
@@ -771,8 +772,8 @@ def _resolve_run(args: argparse.Namespace) -> tuple[Any, list[Any], str]:
             raise UsageError(
                 "--resume: the run's own settings are used; drop --set, --sweep, --replications and --seed"
             )
+        from sim.experiment.manifest import points_from_manifest
         from sim.results import RunFolder
-        from sim.runner import points_from_manifest
 
         _, man = RunFolder.open_for_resume(args.resume)
         scenario, points = points_from_manifest(man, f"{args.resume}/manifest.json")
@@ -997,8 +998,9 @@ def _audit(args: argparse.Namespace) -> int:
 def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.config import DesignPoint
     from sim.console import fmt, table
+    from sim.experiment.experiment import execute
+    from sim.experiment.tables import kpi_names
     from sim.optimize import bracket, candidates, decide, parse_constraint, parse_over
-    from sim.runner import execute, kpi_names
 
     _check_counts(args)
     scenario = _load(args.file, args.overrides)
@@ -1137,8 +1139,8 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_scheduler(args)
     _check_work(points, args.file, args.force)  # stage 1
     from sim.console import fmt, table
+    from sim.experiment.manifest import manifest_head
     from sim.results import run_id, write_run
-    from sim.runner import manifest_head
     from sim.selection import select_best
 
     try:
@@ -1173,7 +1175,7 @@ def _select(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "means": sel.means,
         "best": sel.best,
     }
-    from sim.runner import manifest
+    from sim.experiment.manifest import manifest
 
     path = write_run(
         Path(args.out),

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config import DesignPoint
+from sim.experiment.experiment import Experiment, run_experiment
 from sim.rng import design_seed
-from sim.runner import Experiment, run_experiment
 from sim.stats import rinott_choose, rinott_select
 
 

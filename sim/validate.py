@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sim.analytic import estimate
 from sim.config import Scenario, expand_sweep, load_scenario
-from sim.runner import run_experiment
+from sim.experiment.experiment import run_experiment
 
 QUICK_HORIZON_FACTOR = 0.25  # --quick: a quarter of the horizon ...
 QUICK_TOLERANCE_FACTOR = 2.0  # ... so half-widths double; the allowance doubles with them

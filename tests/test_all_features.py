@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from sim.config import Scenario, expand_sweep, validate_scenario
-from sim.runner import Experiment, run_experiment
+from sim.experiment.experiment import Experiment, run_experiment
 
 ALL_FEATURES = """
 [meta]

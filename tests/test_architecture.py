@@ -3,7 +3,9 @@
 kpis (the KPI catalogue) imports no other project module; config,
 distributions, rng and analytic import none but kpis at module level; only
 sim/model/ imports simpy; the model does no file I/O and uses neither pandas
-nor plotly; the report never reaches into the model.
+nor plotly; the report never reaches into the model; the experiment layer
+(sim/experiment/) sits above the model, the recorder, the statistics and the results
+folder, and nothing below it imports it.
 """
 
 from __future__ import annotations
@@ -163,7 +165,7 @@ ALLOWED_FOR_MODEL = (
 @pytest.mark.parametrize("path", MODEL_FILES, ids=rel)
 def test_model_imports_only_config_distributions_rng_recorder(path):
     """The model depends downwards only (config, distributions, rng, calendar, recorder):
-    never on runner, stats, results, report or cli."""
+    never on the experiment layer, stats, results, report or cli."""
     bad = [
         i
         for i in imports(path)
@@ -198,6 +200,70 @@ def test_model_uses_no_pandas_plotly_or_files(path):
             f = node.func
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
             assert name not in FILE_CALLS, f"{rel(path)}:{node.lineno} calls {name}()"
+
+
+EXPERIMENT_FILES = py_files(SIM / "experiment")
+#: what the experiment layer builds on (the results folder, the statistics, the model, the
+#: recorder or the monitors that replace it, the resolved system, and the leaves)
+ALLOWED_FOR_EXPERIMENT = (
+    "sim.experiment",
+    "sim.model",
+    "sim.recorder",
+    "sim.monitors",
+    "sim.system",
+    "sim.stats",
+    "sim.results",
+    "sim.analytic",
+    "sim.costs",
+    "sim.config",
+    "sim.distributions",
+    "sim.rng",
+    "sim.kpis",
+    "sim.errors",
+)
+#: the layers below the experiment: none of them may import it, not even inside a function
+BELOW_EXPERIMENT = [
+    p
+    for p in ALL_FILES
+    if p not in EXPERIMENT_FILES
+    and rel(p).split("/")[1].removesuffix(".py")
+    in {"model", "recorder", "monitors", "system", "stats", "results", "analytic", "costs", "config"}
+    | {"distributions", "rng", "kpis", "calendar", "errors", "report"}
+]
+
+
+def test_the_experiment_rules_see_real_imports():
+    """Control: the experiment layer imports the model, and the files below are found."""
+    found = {".".join(i.module.split(".")[:2]) for p in EXPERIMENT_FILES for i in imports(p)}
+    assert {"sim.model", "sim.stats", "sim.results"} <= found
+    assert found & {"sim.recorder", "sim.monitors"}
+    assert {"model", "stats.py", "results.py", "report"} <= {rel(p).split("/")[1] for p in BELOW_EXPERIMENT}
+
+
+@pytest.mark.parametrize("path", EXPERIMENT_FILES, ids=rel)
+def test_experiment_imports_only_the_layers_below_it(path):
+    """Tasks, tables and manifests build on the model, recorder, stats and results: never
+    on the report, the CLI, the studies or the API."""
+    bad = [
+        i
+        for i in imports(path)
+        if is_project(i.module)
+        and not any(i.module == a or i.module.startswith(a + ".") for a in ALLOWED_FOR_EXPERIMENT)
+    ]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
+
+
+def test_the_backends_know_nothing_of_the_simulator():
+    """Backends are given a chunk function and how to name a task: no project import."""
+    bad = [i for i in imports(SIM / "experiment" / "backends.py") if is_project(i.module)]
+    assert not bad, f"sim/experiment/backends.py:{bad[0].line} imports {bad[0].module}"
+
+
+@pytest.mark.parametrize("path", BELOW_EXPERIMENT, ids=rel)
+def test_nothing_below_the_experiment_imports_it(path):
+    """The dependency runs one way: model, recorder, stats, results and report never reach up."""
+    bad = [i for i in imports(path) if i.module == "sim.experiment" or i.module.startswith("sim.experiment.")]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
 
 
 REPORT_FILES = [p for p in [SIM / "report.py"] if p.exists()] + py_files(SIM / "report")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import sim.runner
+import sim.analytic
 from sim import toml_writer
 from sim.analytic import estimate
 from sim.audit import describe, draw_scenario, exact_kpis, inside, run_audit, tight
@@ -96,7 +96,7 @@ def test_judging_rules() -> None:
 
 def test_the_audit_catches_a_wrong_exact_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Power: an exact value 15 % too high is an alarm, confirmed by the rerun."""
-    real = sim.runner.analytic.estimate
+    real = sim.analytic.estimate
 
     def biased(scenario):  # type: ignore[no-untyped-def]
         est = real(scenario)
@@ -105,7 +105,7 @@ def test_the_audit_catches_a_wrong_exact_label(tmp_path: Path, monkeypatch: pyte
         ]
         return dataclasses.replace(est, primary=wrong)
 
-    monkeypatch.setattr(sim.runner.analytic, "estimate", biased)
+    monkeypatch.setattr(sim.analytic, "estimate", biased)
     res = run_audit(1, 13, tmp_path, calls=20_000)  # seed 13: M/M/2//11, 13 exact KPIs
     (item,) = res.scenarios
     assert len(item.checks) >= 10

@@ -44,7 +44,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sim.runner
+import sim.experiment.experiment
 from sim.cli import main
 from sim.config import DIST_KINDS, Scenario, ScenarioError, expand_sweep, load_scenario
 
@@ -162,7 +162,7 @@ def no_run(monkeypatch):
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the input was accepted and the run started")
 
-    monkeypatch.setattr(sim.runner, "execute", refuse)
+    monkeypatch.setattr(sim.experiment.experiment, "execute", refuse)
 
 
 @pytest.mark.parametrize("name", _params(CASES))

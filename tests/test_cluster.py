@@ -26,9 +26,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sim import backends, runner
 from sim.cli import main
 from sim.config import DesignPoint, Scenario, expand_sweep, validate_scenario
+from sim.experiment import backends
+from sim.experiment.experiment import Experiment, run_experiment
+from sim.experiment.tasks import TaskResult
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -194,43 +196,41 @@ def study(replications: int = 4, horizon: float = 3000.0) -> tuple[Scenario, lis
 
 
 @pytest.fixture(scope="module")
-def pool_run() -> runner.Experiment:
+def pool_run() -> Experiment:
     scenario, points = study()
-    return runner.run_experiment(scenario, points, backend="process", workers=2, progress=False)
+    return run_experiment(scenario, points, backend="process", workers=2, progress=False)
 
 
-def assert_same_tables(a: runner.Experiment, b: runner.Experiment) -> None:
+def assert_same_tables(a: Experiment, b: Experiment) -> None:
     assert not a.failures and not b.failures
     pd.testing.assert_frame_equal(a.replications, b.replications, check_exact=True)
     pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
     pd.testing.assert_frame_equal(a.series, b.series, check_exact=True)
 
 
-def test_cluster_tables_equal_the_process_pool(cluster: Cluster, pool_run: runner.Experiment) -> None:
+def test_cluster_tables_equal_the_process_pool(cluster: Cluster, pool_run: Experiment) -> None:
     cluster.ensure(2)
     scenario, points = study()
     with cluster.deadline():
-        exp = runner.run_experiment(
-            scenario, points, backend="dask", dask_address=cluster.address, progress=False
-        )
+        exp = run_experiment(scenario, points, backend="dask", dask_address=cluster.address, progress=False)
     assert_same_tables(pool_run, exp)
 
 
-def test_a_worker_killed_mid_run_changes_nothing(cluster: Cluster, pool_run: runner.Experiment) -> None:
+def test_a_worker_killed_mid_run_changes_nothing(cluster: Cluster, pool_run: Experiment) -> None:
     """SIGKILL to one worker as soon as the first result is back: the scheduler gives its
     chunks to the other worker and the tables stay the same."""
     cluster.ensure(2)
     victim = cluster.alive()[0]
     seen: list[Any] = []
 
-    def kill_first(res: runner.TaskResult) -> None:
+    def kill_first(res: TaskResult) -> None:
         if not seen:
             victim.send_signal(signal.SIGKILL)
         seen.append(res)
 
     scenario, points = study()
     with cluster.deadline():
-        exp = runner.run_experiment(
+        exp = run_experiment(
             scenario, points, "dask", dask_address=cluster.address, progress=False, on_result=kill_first
         )
     assert victim.wait(timeout=10) == -signal.SIGKILL
@@ -238,7 +238,7 @@ def test_a_worker_killed_mid_run_changes_nothing(cluster: Cluster, pool_run: run
 
 
 def test_a_cluster_without_workers_is_reported_and_the_run_resumes_with_new_ones(
-    cluster: Cluster, pool_run: runner.Experiment, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    cluster: Cluster, pool_run: Experiment, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     """Every worker killed: a warning on the terminal after the timeout (not silence);
     a worker started later completes the run, with the same tables."""
@@ -246,7 +246,7 @@ def test_a_cluster_without_workers_is_reported_and_the_run_resumes_with_new_ones
     monkeypatch.setattr(backends, "NO_WORKERS_WARN_S", 2.0)
     seen: list[Any] = []
 
-    def kill_all_then_add_one_later(res: runner.TaskResult) -> None:
+    def kill_all_then_add_one_later(res: TaskResult) -> None:
         if not seen:
             for w in cluster.alive():
                 w.send_signal(signal.SIGKILL)
@@ -255,7 +255,7 @@ def test_a_cluster_without_workers_is_reported_and_the_run_resumes_with_new_ones
 
     scenario, points = study()
     with cluster.deadline():
-        exp = runner.run_experiment(
+        exp = run_experiment(
             scenario,
             points,
             backend="dask",

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-import sim.runner
+import sim.experiment.experiment
 from sim.cli import _parser, main
 from sim.config import expand_sweep, load_scenario
 from sim.console import design_labels, fmt, money, value
-from sim.runner import Task, task_work
+from sim.experiment.plan import task_work
+from sim.experiment.tasks import Task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,18 +174,18 @@ def _small_study(folder: Path) -> Path:
 
 
 def test_resuming_a_study_prints_the_study(tmp_path, capsys, monkeypatch) -> None:
-    from sim.runner import RunInterrupted
+    from sim.experiment.experiment import RunInterrupted
     from sim.studies.dupit import run_study
 
-    real = sim.runner.run_experiment
+    real = sim.experiment.experiment.run_experiment
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.runner, "run_experiment", interrupted)
+    monkeypatch.setattr(sim.experiment.experiment, "run_experiment", interrupted)
     with pytest.raises(RunInterrupted):
         run_study(tmp_path / "out", backend="serial", progress=False, folder=_small_study(tmp_path))
-    monkeypatch.setattr(sim.runner, "run_experiment", real)
+    monkeypatch.setattr(sim.experiment.experiment, "run_experiment", real)
     capsys.readouterr()
     (run,) = [p for p in (tmp_path / "out").iterdir() if p.is_dir()]
     rc = main(["run", "--resume", str(run), "--backend", "serial", "--quiet"])

@@ -17,12 +17,13 @@ import simpy
 
 from sim.analytic.geometry import mean_distance_two_points
 from sim.config import default_preference, expand_sweep
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 from sim.model import make_policy
 from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.team import Team
 from sim.recorder import CallRecord, KPIRecorder
-from sim.runner import Task, run_replication
 
 
 class Story:

@@ -17,8 +17,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sim import cli, runner
+import sim.experiment.replication
+from sim import cli
 from sim.config import expand_sweep, validate_scenario
+from sim.experiment.execution import run_tasks
+from sim.experiment.experiment import run_experiment
+from sim.experiment.manifest import manifest_head
+from sim.experiment.plan import make_tasks
+from sim.experiment.tasks import result_record
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,9 +146,9 @@ def test_a_dask_worker_that_dies_has_its_task_retried(tmp_path, monkeypatch):
         }
     )
     points = expand_sweep(scenario)
-    serial = runner.run_experiment(scenario, points, backend="serial")
+    serial = run_experiment(scenario, points, backend="serial")
     marker = tmp_path / "died-once"
-    real = runner.run_replication
+    real = sim.experiment.replication.run_replication
 
     def dies_once(task):
         if task.point.index == 1 and task.replication == 2 and not marker.exists():
@@ -150,8 +156,8 @@ def test_a_dask_worker_that_dies_has_its_task_retried(tmp_path, monkeypatch):
             os._exit(1)  # the worker process dies (forked workers share this patched module)
         return real(task)
 
-    monkeypatch.setattr(runner, "run_replication", dies_once)
-    dask = runner.run_experiment(scenario, points, backend="dask", workers=2)
+    monkeypatch.setattr(sim.experiment.replication, "run_replication", dies_once)
+    dask = run_experiment(scenario, points, backend="dask", workers=2)
     assert marker.exists()
     assert not dask.failures
     pd.testing.assert_frame_equal(serial.replications, dask.replications, check_exact=True)
@@ -256,10 +262,10 @@ def finished_runs(tmp_path_factory) -> dict[str, Path]:
     (complete,) = [p for p in (base / "complete").iterdir() if p.is_dir()]  # (and plotly.min.js)
     scenario = validate_scenario(__import__("tomllib").loads(TINY))
     points = expand_sweep(scenario)
-    head = runner.manifest_head(scenario, points, ["test"], str(scen))
+    head = manifest_head(scenario, points, ["test"], str(scen))
     folder = RunFolder.create(base / "incomplete", "run", head)
-    for res in runner.run_tasks(runner.make_tasks(points)[:2], "serial"):
-        folder.save_task(f"dp{res.design_point:03d}-r{res.replication:05d}-b000", runner.result_record(res))
+    for res in run_tasks(make_tasks(points)[:2], "serial"):
+        folder.save_task(f"dp{res.design_point:03d}-r{res.replication:05d}-b000", result_record(res))
     folder.unlock()
     return {"complete": complete, "incomplete": folder.path}
 

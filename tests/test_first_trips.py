@@ -11,7 +11,8 @@ from sim.analytic import estimate
 from sim.analytic.queues import UnstableQueueError, mg1
 from sim.analytic.welch import mg1_exceptional_first
 from sim.config import ScenarioError, expand_sweep, validate_scenario
-from sim.runner import Task, run_replication
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 
 
 def test_welch_reduces_to_pollaczek_khinchine() -> None:

@@ -18,13 +18,14 @@ import simpy
 
 from sim.analytic.geometry import mean_distance_from_point, mean_distance_two_points
 from sim.config import expand_sweep, team_grid
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 from sim.model import make_policy
 from sim.model.build import build
 from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.team import Team
 from sim.recorder import KPIRecorder
-from sim.runner import Task, run_replication
 from sim.stats import t_interval
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import pytest
 
 from sim import kpi_doc, kpis
 from sim.config import expand_sweep, validate_scenario
-from sim.runner import kpi_names, run_experiment
+from sim.experiment.experiment import run_experiment
+from sim.experiment.tables import kpi_names
 
 BASE: dict[str, Any] = {
     "meta": {"name": "kpi-catalogue"},

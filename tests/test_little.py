@@ -21,7 +21,8 @@ import pytest
 
 from sim.config import expand_sweep, validate_scenario
 from sim.distributions import from_spec
-from sim.runner import Task, run_replication
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 
 SCENARIOS = {
     "M/M/1": """

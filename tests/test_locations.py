@@ -6,7 +6,7 @@ import pytest
 
 from sim import cli
 from sim.config import ScenarioError, expand_sweep, load_scenario, validate_scenario
-from sim.runner import run_experiment
+from sim.experiment.experiment import run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "located_machines.toml"

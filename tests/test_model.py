@@ -17,11 +17,13 @@ import pytest
 import simpy
 
 from sim.config import expand_sweep
+from sim.experiment.experiment import run_experiment
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 from sim.model import make_policy
 from sim.model.calls import Call
 from sim.model.team import Team
 from sim.recorder import KPIRecorder
-from sim.runner import Task, run_experiment, run_replication
 
 # ---------------------------------------------------------------------------
 # Hand-driven team

@@ -23,6 +23,8 @@ import simpy
 from sim.analytic.queues import erlang_b
 from sim.config import Scenario, ScenarioError, expand_sweep, validate_scenario
 from sim.distributions import from_spec
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 from sim.model import make_policy
 from sim.model.build import _parts_rules
 from sim.model.calls import Call
@@ -31,7 +33,6 @@ from sim.model.parts import PartsSystem, StockPoint
 from sim.model.team import Team
 from sim.model.variates import durations
 from sim.recorder import CallRecord, KPIRecorder
-from sim.runner import Task, run_replication
 from sim.stats import t_interval
 
 # ---------------------------------------------------------------------------

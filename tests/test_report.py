@@ -23,11 +23,12 @@ import pandas as pd
 import pytest
 
 from sim.config import DesignPoint, expand_sweep, validate_scenario
+from sim.experiment.experiment import run_experiment
+from sim.experiment.manifest import machine_layout, manifest, manifest_head
 from sim.report import PLOTLY_JS, REPORT, write_report
 from sim.report.data import load_view, param_label, wait_tail
 from sim.report.figures import RHO_STEPS, teaching_figure
 from sim.results import ResultsError, read_run, run_id, write_run
-from sim.runner import machine_layout, manifest, manifest_head, run_experiment
 from sim.stats import welch_moving_average as welch
 from sim.system import ServiceSystem
 
@@ -394,7 +395,7 @@ def test_report_does_not_import_the_model() -> None:
     code = (
         "import sys; import sim.report; "
         "bad = sorted(m for m in sys.modules if m == 'simpy' or m.startswith('sim.model') "
-        "or m.startswith('sim.runner')); print(bad)"
+        "or m.startswith('sim.experiment')); print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

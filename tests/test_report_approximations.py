@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.config import expand_sweep, validate_scenario
+from sim.experiment.experiment import run_experiment
+from sim.experiment.manifest import manifest, manifest_head
 from sim.report import write_report
 from sim.report.approximations import FLAG_REL_ERROR
 from sim.results import run_id, write_run
-from sim.runner import manifest, manifest_head, run_experiment
 
 
 def _run(base: Path, raw: dict) -> Path:

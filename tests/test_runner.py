@@ -18,12 +18,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.runner as runner
+import sim.experiment.experiment
+import sim.experiment.recording
+import sim.experiment.replication
 from sim.cli import main
 from sim.config import DesignPoint, Scenario, expand_sweep, validate_scenario
+from sim.experiment.execution import run_tasks
+from sim.experiment.experiment import Experiment, run_experiment
+from sim.experiment.plan import make_tasks
+from sim.experiment.precision import Precision
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task, TaskResult
 from sim.recorder import KPIRecorder
 from sim.results import read_run
-from sim.runner import Task, TaskResult, make_tasks, run_experiment, run_replication, run_tasks
 
 # ---------------------------------------------------------------------------
 # Scenarios
@@ -52,7 +59,7 @@ def sweep() -> tuple[Scenario, list[DesignPoint]]:
 
 
 @pytest.fixture(scope="module")
-def serial_run(sweep: tuple[Scenario, list[DesignPoint]]) -> runner.Experiment:
+def serial_run(sweep: tuple[Scenario, list[DesignPoint]]) -> Experiment:
     scenario, points = sweep
     return run_experiment(scenario, points, backend="serial", progress=False)
 
@@ -83,7 +90,7 @@ time_h = { dist = "exponential", mean = 2.0 }
 """
 
 
-def assert_same_tables(a: runner.Experiment, b: runner.Experiment) -> None:
+def assert_same_tables(a: Experiment, b: Experiment) -> None:
     pd.testing.assert_frame_equal(a.replications, b.replications, check_exact=True)
     pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
     pd.testing.assert_frame_equal(a.series, b.series, check_exact=True)
@@ -99,7 +106,7 @@ def only_run(out: Path) -> Path:
 # Backends give bit-identical tables
 
 
-def test_sweep_has_two_factors_and_ten_replications(serial_run: runner.Experiment) -> None:
+def test_sweep_has_two_factors_and_ten_replications(serial_run: Experiment) -> None:
     reps = serial_run.replications
     assert len(serial_run.points) == 4
     assert not serial_run.failures
@@ -185,7 +192,7 @@ def logged_calls(monkeypatch: pytest.MonkeyPatch, point: DesignPoint, replicatio
         made.append(CallLog(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(runner, "KPIRecorder", recorder)
+    monkeypatch.setattr(sim.experiment.recording, "KPIRecorder", recorder)
     res = run_replication(Task(point, replication))
     assert res.error is None and len(made) == 1 and made[0].log
     return pd.DataFrame(made[0].log)
@@ -287,14 +294,14 @@ def test_crn_keep_calls_same_calls_whatever_the_staffing() -> None:
 
 def test_a_failing_task_is_recorded_and_the_others_finish(tmp_path, monkeypatch, capsys) -> None:
     scen = write_toml(tmp_path / "s.toml", SMALL_TOML)
-    real = runner.run_replication
+    real = run_replication
 
     def flaky(task: Task) -> TaskResult:
         if task.point.index == 1 and task.replication == 2:
             raise RuntimeError("injected failure in dp001 r2")
         return real(task)
 
-    monkeypatch.setattr(runner, "run_replication", flaky)
+    monkeypatch.setattr(sim.experiment.replication, "run_replication", flaky)
     out = tmp_path / "out"
     rc = main(["run", str(scen), "--backend", "serial", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
@@ -321,7 +328,7 @@ def test_task_error_carries_the_traceback(monkeypatch) -> None:
     def boom(task: Task) -> TaskResult:
         raise ValueError(f"bad task {task.replication}")
 
-    monkeypatch.setattr(runner, "run_replication", boom)
+    monkeypatch.setattr(sim.experiment.replication, "run_replication", boom)
     results = run_tasks(make_tasks(points)[:2], "serial", progress=False)
     assert [r.error is not None for r in results] == [True, True]
     assert results[1].error.startswith("Traceback (most recent call last)")
@@ -332,7 +339,7 @@ def test_task_error_carries_the_traceback(monkeypatch) -> None:
 def test_a_dead_worker_process_has_its_task_retried(sweep, serial_run, tmp_path, monkeypatch) -> None:
     scenario, points = sweep
     marker = tmp_path / "died-once"
-    real = runner.run_replication
+    real = run_replication
 
     def dies_once(task: Task) -> TaskResult:
         if task.point.index == 2 and task.replication == 4 and not marker.exists():
@@ -340,7 +347,9 @@ def test_a_dead_worker_process_has_its_task_retried(sweep, serial_run, tmp_path,
             os._exit(1)  # the worker process dies, as if killed or out of memory
         return real(task)
 
-    monkeypatch.setattr(runner, "run_replication", dies_once)  # inherited by forked workers
+    monkeypatch.setattr(
+        sim.experiment.replication, "run_replication", dies_once
+    )  # inherited by forked workers
     exp = run_experiment(scenario, points, backend="process", workers=2, progress=False)
     assert marker.exists(), "the worker was meant to die once"
     assert not exp.failures
@@ -350,7 +359,7 @@ def test_a_dead_worker_process_has_its_task_retried(sweep, serial_run, tmp_path,
 def test_a_poison_task_fails_alone(monkeypatch) -> None:
     """A task that always kills its worker fails by itself; the queued tasks still finish."""
     _, points = design(sweep_raw(replications=5))
-    real = runner.run_replication
+    real = run_replication
 
     def poison(task: Task) -> TaskResult:
         if task.point.index == 0 and task.replication == 1:
@@ -358,7 +367,7 @@ def test_a_poison_task_fails_alone(monkeypatch) -> None:
         time.sleep(0.05)  # the others take a while, so tasks are still queued at each death
         return real(task)
 
-    monkeypatch.setattr(runner, "run_replication", poison)
+    monkeypatch.setattr(sim.experiment.replication, "run_replication", poison)
     results = run_tasks(make_tasks(points), "process", workers=2, progress=False)
     failed = [(r.design_point, r.replication) for r in results if r.error]
     assert failed == [(0, 1)]
@@ -441,7 +450,7 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if ratio(mid) < 1.03 else (lo, mid)
     a = lo
-    real_run, real_tasks = runner.run_replication, runner.run_tasks
+    real_run, real_tasks = run_replication, run_tasks
     rounds = []
 
     def fake(task: Task) -> TaskResult:
@@ -457,8 +466,8 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
             raise PrecisionLoopStuck(f"{len(rounds)} rounds, tasks per round: {rounds[-5:]}")
         return real_tasks(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "run_replication", fake)
-    monkeypatch.setattr(runner, "run_tasks", guarded_tasks)
+    monkeypatch.setattr(sim.experiment.replication, "run_replication", fake)
+    monkeypatch.setattr(sim.experiment.experiment, "run_tasks", guarded_tasks)
     raw = sweep_raw(replications=10, horizon_h=50.0, warmup_h=0.0)
     raw.pop("sweep")
     scenario, points = design(raw)
@@ -467,7 +476,7 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
         points,
         backend="serial",
         progress=False,
-        precision=runner.Precision("wait_h", 0.05, None, 50),
+        precision=Precision("wait_h", 0.05, None, 50),
     )
     reached = exp.precision["dp000"]
     assert reached["met"] or reached["replications"] == 50

@@ -16,8 +16,8 @@ import pytest
 
 from sim.cli import main
 from sim.config import ScenarioError, expand_sweep, load_scenario, validate_scenario
+from sim.experiment.experiment import execute
 from sim.results import read_run
-from sim.runner import execute
 
 TINY = {
     "meta": {"name": "silent"},

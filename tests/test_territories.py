@@ -10,7 +10,8 @@ import pytest
 
 from sim.analytic import estimate
 from sim.config import ScenarioError, expand_sweep, validate_scenario
-from sim.runner import Task, run_replication
+from sim.experiment.replication import run_replication
+from sim.experiment.tasks import Task
 
 
 def _raw(**fleet: Any) -> dict[str, Any]:

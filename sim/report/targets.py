@@ -7,7 +7,7 @@ column, no target line, no star, no recommendation.  Nothing here knows a
 particular study or standard.
 
 Read from the manifest's ``targets`` (``{"require": [{"kpi", "class", "op",
-"bound"}], "objective": {"kpi", "minimize"}}``, see :func:`sim.runner.targets_manifest`),
+"bound"}], "objective": {"kpi", "minimize"}}``, see :func:`sim.experiment.manifest.targets_manifest`),
 else from the scenario's ``[targets]`` section as written (``require = ["wait_h <= 2",
 "sla_met[contract] >= 0.95"]``, ``minimize = "cost_per_day"`` or ``maximize``).  A study
 sets its targets in its scenario files like any other scenario.

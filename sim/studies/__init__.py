@@ -33,7 +33,7 @@ A study run's manifest carries, besides the usual keys::
     }
 
 and ``manifest["targets"]`` (written for every scenario with ``[targets]``, see
-:func:`sim.runner.targets_manifest`) holds the standard.  A reader that does not
+:func:`sim.experiment.manifest.targets_manifest`) holds the standard.  A reader that does not
 know the study shows the groups by their titles and the design cost as one more
 numeric column; nothing else is study-specific.
 """

@@ -30,9 +30,10 @@ import pandas as pd
 
 from sim.config import DesignPoint, Scenario, Target, check_target_kpis, expand_sweep, load_scenario
 from sim.console import exactness, fmt, table
+from sim.experiment.experiment import execute
+from sim.experiment.tables import kpi_names
 from sim.report import write_report
 from sim.resources import scenario_path
-from sim.runner import execute, kpi_names
 
 STUDY_DIR = scenario_path("dupit")  # shipped with the package (sim.resources)
 ONE_DAY_H = 8.0  # P(wait > 1 working day)

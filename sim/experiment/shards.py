@@ -21,18 +21,12 @@ from typing import Any
 
 from sim.config import DesignPoint, Scenario
 from sim.errors import ResultsError
+from sim.experiment.execution import run_tasks
+from sim.experiment.manifest import manifest_head, points_from_manifest
+from sim.experiment.plan import make_tasks
+from sim.experiment.tasks import Task, TaskResult, result_from_record, result_record, task_file
+from sim.experiment.warmup import resolve_warmups
 from sim.results import MANIFEST, TASKS, RunFolder, run_id
-from sim.runner import (
-    Task,
-    TaskResult,
-    make_tasks,
-    manifest_head,
-    points_from_manifest,
-    resolve_warmups,
-    result_from_record,
-    result_record,
-    run_tasks,
-)
 
 #: the status of a shard whose every task has been run
 SHARD_DONE = "shard-complete"
@@ -56,11 +50,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 def shard_tasks(tasks: Sequence[Task], index: int, count: int) -> list[Task]:
     """The tasks of shard ``index`` (1-based) of ``count``: every ``count``-th one."""
     return [t for i, t in enumerate(tasks) if i % count == index - 1]
-
-
-def _task_file(points: Sequence[DesignPoint], res: TaskResult) -> str:
-    # the name execute() gives a task file, so that a merged folder resumes like any run
-    return f"{points[res.design_point].id}-r{res.replication:05d}-b{res.block:03d}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,7 @@ def run_shard(
     todo = [t for t in mine if (t.point.index, t.replication, t.block) not in have]
 
     def save(res: TaskResult) -> None:
-        folder.save_task(_task_file(points, res), result_record(res))
+        folder.save_task(task_file(points, res), result_record(res))
 
     results = run_tasks(todo, backend, workers, progress, save, dask_address)
     failed = [r for r in results if r.error is not None]
@@ -171,7 +160,7 @@ def check_shards(dirs: Sequence[Path]) -> list[dict[str, Any]]:
 
 def prepare_merge(out: Path, dirs: Sequence[Path]) -> tuple[Scenario, list[DesignPoint], Path, str]:
     """A new run folder ``out`` holding every shard's task files, ready to be completed
-    with :func:`sim.runner.execute` ``(resume=out)``; nothing is written if a check fails."""
+    with :func:`sim.experiment.experiment.execute` ``(resume=out)``; nothing is written if a check fails."""
     mans = check_shards(dirs)
     if out.exists():
         raise ResultsError(f"{out}: already exists; not overwriting a run")

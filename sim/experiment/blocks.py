@@ -1,0 +1,60 @@
+"""A large fleet's replication as blocks of whole teams, run as separate tasks and merged.
+
+The number of blocks depends on the fleet's size only (never on the number of workers), so
+the tables do not depend on the machine; a block returns its recorder's running sums, and
+:func:`merge_blocks` adds them and computes the KPIs once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sim.config import DesignPoint, Scenario
+from sim.experiment.recording import make_recorder
+from sim.experiment.rows import replication_rows
+from sim.experiment.tasks import TaskResult
+
+#: a replication of a fleet bigger than this many machines runs as several tasks
+BLOCK_MACHINES = 50_000  # small blocks keep each process's working set in cache
+
+
+def block_teams(teams: int, blocks: int, block: int) -> range:
+    """The teams of one block: contiguous, as equal as possible."""
+    return range(block * teams // blocks, (block + 1) * teams // blocks)
+
+
+def auto_blocks(scenario: Scenario) -> int:
+    """Blocks of teams for one replication: from the fleet's size only (never from the
+    number of workers, so that the tables do not depend on the machine)."""
+    sc = scenario
+    if sc.run.batches or (sc.parts is not None and sc.parts.shared_depot):
+        return 1  # batch means need one run; a shared depot links all teams
+    machines = (sc.fleet.machines or 0) * sc.territories.count
+    if sc.fleet.calls_per_h is not None:
+        machines = sc.territories.count * 150  # Poisson territories: size by territory count
+    return max(1, min(sc.territories.teams, math.ceil(machines / BLOCK_MACHINES)))
+
+
+def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:
+    """One replication's result from its blocks: sums added, then KPIs computed once."""
+    sc = point.scenario
+    failed = [p for p in parts if p.error]
+    if failed:
+        return TaskResult(point.index, parts[0].replication, error=failed[0].error)
+    parts = sorted(parts, key=lambda p: p.block)
+    recorder = make_recorder(sc, False, 0, range(sc.territories.count))
+    recorder.on_duty.value = 0
+    end = float(sc.run.warmup_h) + sc.run.horizon_h
+    for p in parts:
+        assert p.state is not None
+        recorder.absorb(p.state, end)
+    series = None
+    if all(p.series for p in parts):
+        series = [
+            (samples[0][0], *(sum(col) for col in zip(*(s[1:] for s in samples), strict=True)))
+            for samples in zip(*(p.series for p in parts), strict=True)
+        ]
+    calls = [c for p in parts for c in (p.calls or [])] if any(p.calls for p in parts) else None
+    rows = replication_rows(point, parts[0].replication, [recorder.kpis(end)])
+    return TaskResult(point.index, parts[0].replication, rows, calls, series, sum(p.wall_s for p in parts))

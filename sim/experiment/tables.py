@@ -1,0 +1,132 @@
+"""The tables of an experiment: replications, summary (with CIs and analytic values),
+per-call records, dispatch decisions and level series; and the KPI columns they hold."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from sim import analytic
+from sim.config import DesignPoint, Scenario
+from sim.experiment.rows import ftf_identity_applies, param_value
+from sim.experiment.tasks import TaskResult
+from sim.kpis import Features, table_kpis
+from sim.stats import lag1_autocorrelation, summarize
+
+
+def kpi_names(scenario: Scenario) -> list[str]:
+    """All KPI columns of a scenario's tables, in the catalogue's order (:mod:`sim.kpis`)."""
+    terr = scenario.territories
+    features = Features(
+        costs=scenario.costs is not None,
+        downtime_cost=scenario.costs is not None and bool(scenario.costs.downtime_per_machine_h),
+        parts=scenario.parts is not None,
+        shifts=bool(scenario.calendar.shifts),
+        ftf_identity=ftf_identity_applies(scenario),
+        territories=terr.count,
+        team_size=terr.technicians * terr.pooled,
+    )
+    return table_kpis(features, scenario.report.wait_thresholds_h)
+
+
+def replications_table(results: Sequence[TaskResult]) -> pd.DataFrame:
+    """One row per (design point, replication, class)."""
+    rows = [row for res in results if res.error is None for row in res.rows]
+    return pd.DataFrame(rows)
+
+
+def calls_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -> pd.DataFrame:
+    """Per-call records of every task that kept them."""
+    frames = []
+    for res in results:
+        if not res.calls:
+            continue
+        df = pd.DataFrame(res.calls)
+        names = [c.name for c in points[res.design_point].scenario.fleet.classes]
+        df["service_class"] = pd.Categorical.from_codes(df["service_class"], names).astype(str)
+        df["wait_h"] = df["dispatched_at"] - df["logged_at"]
+        df.insert(0, "replication", res.replication)
+        df.insert(0, "design_point", points[res.design_point].id)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def decisions_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -> pd.DataFrame:
+    """Every recorded dispatch decision: when, by which rule, which call, among how many
+    free technicians (or waiting calls), and who took it."""
+    frames = []
+    for res in results:
+        if res.decisions:
+            df = pd.DataFrame(res.decisions, columns=["t_h", "rule", "call", "candidates", "technician"])
+            df.insert(0, "replication", res.replication)
+            df.insert(0, "design_point", points[res.design_point].id)
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def series_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -> pd.DataFrame:
+    """Levels over time: one row per (design point, replication, sample instant)."""
+    frames = []
+    for res in results:
+        if not res.series:
+            continue
+        df = pd.DataFrame(res.series, columns=["t_h", "calls_waiting", "machines_down", "technicians_busy"])
+        df.insert(0, "replication", res.replication)
+        df.insert(0, "design_point", points[res.design_point].id)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def summary_table(
+    replications: pd.DataFrame,
+    points: Sequence[DesignPoint],
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Tidy summary with CIs and the analytic value of the best-matching model."""
+    if replications.empty:
+        return pd.DataFrame()
+    # the union over the points, in order: a sweep may add KPIs (per-technician workloads,
+    # thresholds) that the first point does not have
+    kpis = list(dict.fromkeys(k for p in points for k in kpi_names(p.scenario)))
+    summ = summarize(replications, kpis, ("design_point", "class"), confidence)
+    by_id = {p.id: p for p in points}
+    estimates = {p.id: analytic.estimate(p.scenario) for p in points}
+    values, models, exacts, notes = [], [], [], []
+    for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
+        est = estimates[dp]
+        e = est.get(kpi, cls)
+        if e is None:
+            values.append(math.nan)
+            models.append("unstable" if est.unstable else "")
+            exacts.append(pd.NA)
+            notes.append(est.unstable or "")
+        else:
+            values.append(e.value)
+            models.append(e.model)
+            exacts.append(e.exact)
+            notes.append(e.note)
+    summ["analytic"] = values
+    summ["analytic_model"] = models
+    summ["analytic_exact"] = pd.array(exacts, dtype="boolean")
+    summ["rel_error"] = [
+        analytic.relative_error(m, a) for m, a in zip(summ["mean"], summ["analytic"], strict=True)
+    ]
+    summ["analytic_note"] = notes
+    if "batch" in replications:
+        # batch means: the batches must be nearly independent for the t interval to hold
+        lag1 = []
+        for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
+            rows = replications[(replications["design_point"] == dp) & (replications["class"] == cls)]
+            lag1.append(lag1_autocorrelation(rows[kpi].to_numpy(dtype=float)))
+        summ["lag1_autocorrelation"] = lag1
+        limit = [2.0 / math.sqrt(n) if n > 0 else math.nan for n in summ["n"]]
+        summ["batches_independent"] = [
+            abs(r) <= lim if not math.isnan(r) else pd.NA for r, lim in zip(lag1, limit, strict=True)
+        ]
+    # parameter columns right after the design point
+    params = list(dict.fromkeys(k for p in points for k in p.params))
+    for i, key in enumerate(params):
+        summ.insert(1 + i, key, [param_value(by_id[dp].params.get(key)) for dp in summ["design_point"]])
+    return summ
