@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 import simpy
+from scenario_data import toml_data, variant
 
 from sim.analytic import estimate
 from sim.calendar import WeeklyCalendar
@@ -262,7 +264,7 @@ def test_a_technician_waiting_on_site_for_a_part_at_shift_end_follows_the_wip_ru
 # ---------------------------------------------------------------------------
 # Whole scenarios on shifts
 
-SHIFTS = """
+SHIFTS = toml_data("""
 [run]
 horizon_h = 2016.0
 warmup_h = 168.0
@@ -270,7 +272,7 @@ seed = 101
 
 [calendar]
 shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", end = "17:00" }]
-wip = "WIP"
+wip = "overtime"
 
 [fleet]
 machines = 60
@@ -291,11 +293,12 @@ time_h = { dist = "uniform", low = 0.2, high = 0.6 }
 
 [repair]
 time_h = { dist = "gamma", mean = 1.5, cv = 0.7 }
-"""
+""")
 
 
-def shifts(wip: str = "overtime", extra: str = "") -> str:
-    return SHIFTS.replace("WIP", wip).replace('wip = "', extra + 'wip = "')
+def shifts(wip: str = "overtime", **calendar: Any) -> dict[str, Any]:
+    """The shift scenario with ``calendar.wip`` and further ``[calendar]`` keys."""
+    return variant(SHIFTS, {"calendar.wip": wip} | {f"calendar.{k}": v for k, v in calendar.items()})
 
 
 def test_no_dispatch_outside_shift_hours(make_scenario, run_one, nine_to_five):
@@ -322,9 +325,8 @@ def test_under_customer_hours_breakdowns_are_only_logged_in_customer_hours(make_
     """breakdowns = "customer_hours" (Mon-Sat 08:00-18:00 here): machines only run, and
     break down, while customers use them; no call is logged outside those hours."""
     text = shifts(
-        extra='customer_hours = [{ days = ["mon", "tue", "wed", "thu", "fri", '
-        '"sat"], start = "08:00", end = "18:00" }]\nbreakdowns = '
-        '"customer_hours"\n'
+        customer_hours=[{"days": [*WEEKDAYS, "sat"], "start": "08:00", "end": "18:00"}],
+        breakdowns="customer_hours",
     )
     rec, _ = run_one(make_scenario(text), keep_calls=True)
     customer = WeeklyCalendar.from_shifts([([*WEEKDAYS, "sat"], "08:00", "18:00")])
@@ -345,7 +347,7 @@ def test_sla_clock_decides_which_hours_count(make_scenario, run_one, nine_to_fiv
     after the call on the wall clock, or SLA business hours (Mon-Fri 09:00-17:00) after
     it.  Recomputed call by call from the call log, it matches the KPI exactly; the
     business clock forgives nights and weekends, so more calls meet it."""
-    text = shifts(extra=f'sla_clock = "{clock}"\n')
+    text = shifts(sla_clock=clock)
     rec, k = run_one(make_scenario(text), keep_calls=True)
     sla = (4.0, 12.0)
 
@@ -360,7 +362,7 @@ def test_sla_clock_decides_which_hours_count(make_scenario, run_one, nine_to_fiv
         # the KPI also counts calls on site but not yet restored at the end: a few more
         assert k[name]["sla_met"] == pytest.approx(sum(mine) / len(mine), abs=0.01)
     if clock == "business":
-        _, wall = run_one(make_scenario(shifts(extra='sla_clock = "wall"\n')))
+        _, wall = run_one(make_scenario(shifts(sla_clock="wall")))
         assert k["all"]["sla_met"] > wall["all"]["sla_met"] + 0.2
 
 
@@ -368,20 +370,19 @@ def test_sla_clock_decides_which_hours_count(make_scenario, run_one, nine_to_fiv
 # What the analytic layer says under shifts
 
 
-def continuous(text: str) -> str:
+def continuous(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """The scenario with exponential repairs and no travel (where M/M/1//N is exact)."""
-    return text.replace(
-        'time_h = { dist = "gamma", mean = 1.5, cv = 0.7 }', 'time_h = { dist = "exponential", mean = 1.5 }'
-    ).replace(
-        'time_h = { dist = "uniform", low = 0.2, high = 0.6 }',
-        'time_h = { dist = "deterministic", value = 0.0 }',
-    )
+    exact = {
+        "repair.time_h": {"dist": "exponential", "mean": 1.5},
+        "travel.time_h": {"dist": "deterministic", "value": 0.0},
+    }
+    return variant(raw, exact | changes)
 
 
 @pytest.mark.parametrize("policy", ["fifo", "earliest_due"])
 def test_the_analytic_layer_marks_everything_approximate_under_shifts(make_scenario, policy):
     """The formulas assume a continuous clock: with shifts, no estimate is exact."""
-    est = estimate(make_scenario(continuous(shifts()) + f'\n[dispatch]\npolicy = "{policy}"\n'))
+    est = estimate(make_scenario(continuous(shifts(), **{"dispatch.policy": policy})))
     assert est.unstable is None and est.primary
     assert not any(e.exact for e in est.all), [e for e in est.all if e.exact]
     says_why = [e for e in est.primary if "continuous clock" in e.note]
@@ -391,12 +392,8 @@ def test_the_analytic_layer_marks_everything_approximate_under_shifts(make_scena
 def test_under_shifts_even_the_alternatives_of_priority_are_approximate(make_scenario):
     """Priority dispatch, exponential repairs, no travel: the per-class FIFO figures kept
     as alternatives must be marked approximate under shifts too."""
-    text = (
-        continuous(shifts())
-        .replace("sla_h = 4.0", "sla_h = 4.0\npriority = 1")
-        .replace("sla_h = 12.0", "sla_h = 12.0\npriority = 2")
-    )
-    est = estimate(make_scenario(text + '\n[dispatch]\npolicy = "priority"\n'))
+    classes = {"fleet.classes.0.priority": 1, "fleet.classes.1.priority": 2}
+    est = estimate(make_scenario(continuous(shifts(), **classes, **{"dispatch.policy": "priority"})))
     assert est.alternatives
     assert not any(e.exact for e in est.all), [e for e in est.all if e.exact]
 
@@ -404,14 +401,7 @@ def test_under_shifts_even_the_alternatives_of_priority_are_approximate(make_sce
 def test_without_shifts_the_same_scenario_has_exact_formulas(make_scenario):
     """Control: the continuous clock makes M/M/1//N exact for this fleet, so the marks
     above come from the shifts."""
-    text = continuous(
-        SHIFTS.replace(
-            'shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "09:00", '
-            'end = "17:00" }]\nwip = "WIP"\n',
-            "",
-        )
-    )
-    assert "shifts" not in text
-    est = estimate(make_scenario(text))
+    raw = continuous(variant(SHIFTS, drop=["calendar"]))
+    est = estimate(make_scenario(raw))
     assert any(e.exact for e in est.primary)
     assert math.isfinite(est.get("wait_h").value)

@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pytest
 import simpy
+from scenario_data import toml_data, variant
 
 from sim.analytic.geometry import mean_distance_from_point, mean_distance_two_points
 from sim.config import expand_sweep, team_grid
@@ -81,14 +82,11 @@ def test_road_distance_is_euclidean_or_rectilinear_times_the_circuity():
 # ---------------------------------------------------------------------------
 # Where a scenario puts machines and calls
 
-LOCATIONS = """
+LOCATIONS = toml_data("""
 [run]
 horizon_h = 1000.0
 warmup_h = 0.0
 seed = 17
-
-[fleet]
-FLEET
 
 [territories]
 count = 12
@@ -102,22 +100,22 @@ mode = "geometry"
 
 [repair]
 time_h = { dist = "exponential", mean = 1.0 }
-"""
+""")
 
 
 @pytest.mark.parametrize(
     "fleet",
     [
-        'machines = 50\ntime_to_failure_h = { dist = "exponential", mean = 200.0 }',
-        'machines = 50\ntime_to_failure_h = { dist = "weibull", mean = 200.0, shape = 2.0 }',
-        "calls_per_h = 0.05",
+        {"machines": 50, "time_to_failure_h": {"dist": "exponential", "mean": 200.0}},
+        {"machines": 50, "time_to_failure_h": {"dist": "weibull", "mean": 200.0, "shape": 2.0}},
+        {"calls_per_h": 0.05},
     ],
     ids=["exponential fleet", "weibull fleet", "Poisson calls"],
 )
 def test_every_call_comes_from_inside_its_own_territory(make_scenario, fleet):
     """Two teams of six 10 x 6 km territories: every call's machine lies in its
     territory's rectangle (team-local km), and the points fill each rectangle evenly."""
-    sc = make_scenario(LOCATIONS.replace("FLEET", fleet))
+    sc = make_scenario(variant(LOCATIONS, {"fleet": fleet}))
     env = simpy.Environment()
     recorder = KPIRecorder(["standard"], [None], [1.0], 12, 8.0)
     model = build(env, sc, 0, recorder)
@@ -185,7 +183,7 @@ def test_return_to_base_keeps_the_technician_busy_for_the_drive_back():
 # ---------------------------------------------------------------------------
 # Mean trips against the closed forms
 
-TRIPS = """
+TRIPS = toml_data("""
 [run]
 horizon_h = 16000.0
 warmup_h = 100.0
@@ -201,21 +199,19 @@ height_km = 8.0
 
 [travel]
 mode = "geometry"
-metric = "METRIC"
 circuity = 1.25
 speed_kmh = 30.0
-return_to_base = RETURN
 
 [repair]
 time_h = { dist = "exponential", mean = 1.0 }
-"""
+""")
 
 
 def trip_interval(make_scenario, run_one, metric: str, back_to_base: bool):
     """99 % interval of the mean trip (km), from 20 batches of consecutive trips (trips
     between jobs share an end point, so single trips are not independent)."""
-    text = TRIPS.replace("METRIC", metric).replace("RETURN", str(back_to_base).lower())
-    rec, k = run_one(make_scenario(text), keep_calls=True)
+    raw = variant(TRIPS, {"travel.metric": metric, "travel.return_to_base": back_to_base})
+    rec, k = run_one(make_scenario(raw), keep_calls=True)
     trips = np.array([c.trip_km for c in sorted(rec.calls, key=lambda c: c.dispatched_at)])
     assert len(trips) > 4000
     batches = np.array_split(trips, 20)
@@ -262,7 +258,7 @@ def test_the_closed_forms_for_a_unit_square():
 # ---------------------------------------------------------------------------
 # Pooling
 
-POOLING = """
+POOLING = toml_data("""
 [run]
 horizon_h = 4000.0
 warmup_h = 100.0
@@ -274,7 +270,7 @@ calls_per_h = 0.25
 [territories]
 count = 4
 technicians = 1
-pooled = POOLED
+pooled = 1
 width_km = 10.0
 height_km = 10.0
 
@@ -284,7 +280,7 @@ speed_kmh = 30.0
 
 [repair]
 time_h = { dist = "exponential", mean = 1.0 }
-"""
+""")
 
 
 def test_a_bigger_region_makes_longer_trips(make_scenario):
@@ -294,7 +290,7 @@ def test_a_bigger_region_makes_longer_trips(make_scenario):
     that of one 10 x 10 km square."""
     trips = {}
     for pooled in (1, 2, 4):
-        (point,) = expand_sweep(make_scenario(POOLING.replace("POOLED", str(pooled))))
+        (point,) = expand_sweep(make_scenario(variant(POOLING, {"territories.pooled": pooled})))
         res = run_replication(Task(point, 0, samples=0))
         assert res.error is None, res.error
         trips[pooled] = next(r for r in res.rows if r["class"] == "all")["trip_km"]

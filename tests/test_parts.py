@@ -13,12 +13,13 @@ time fix and restore time.
 from __future__ import annotations
 
 import math
-import textwrap
 import tomllib
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 import simpy
+from scenario_data import toml_data, variant
 
 from sim.analytic.queues import erlang_b
 from sim.config import Scenario, ScenarioError, expand_sweep, validate_scenario
@@ -532,7 +533,7 @@ def test_the_depot_ships_to_the_van_after_the_transit_time(make_scenario):
 # ---------------------------------------------------------------------------
 # Whole scenarios
 
-REALISTIC = """
+REALISTIC = toml_data("""
 [run]
 horizon_h = 80000.0
 warmup_h = 500.0
@@ -561,9 +562,9 @@ depot_to_van_h = { dist = "deterministic", value = 24.0 }
 [[parts.types]]
 name = "fuser"
 p_need = 0.3
-van = { S = VAN }
+van = { S = 2 }
 depot = { S = 5 }
-"""
+""")
 P_NEED, P_OTHER_FAILURE = 0.3, 0.1
 
 
@@ -571,8 +572,7 @@ P_NEED, P_OTHER_FAILURE = 0.3, 0.1
 def realistic_rows() -> list[dict[str, float]]:
     """Three replications of a realistic field (4 territories x 60 machines, a depot, van
     S = 2, revisit rule): about 32,000 calls each."""
-    text = REALISTIC.replace("VAN", "2")
-    return overall_rows(validate_scenario(tomllib.loads(text), "<realistic>"), range(3))
+    return overall_rows(validate_scenario(REALISTIC, "<realistic>"), range(3))
 
 
 def test_first_time_fix_identity_holds_per_replication(realistic_rows):
@@ -609,8 +609,8 @@ def test_more_van_stock_fixes_more_at_the_first_visit_and_restores_sooner():
     (van_on_hand, what the stock costs) grows."""
     by_stock = {}
     for S in (0, 2, 5):
-        text = REALISTIC.replace("VAN", str(S)).replace("horizon_h = 80000.0", "horizon_h = 6000.0")
-        by_stock[S] = overall_rows(validate_scenario(tomllib.loads(text), "<sweep>"), range(3))
+        raw = variant(REALISTIC, {"parts.types.0.van.S": S, "run.horizon_h": 6000.0})
+        by_stock[S] = overall_rows(validate_scenario(raw, "<sweep>"), range(3))
     for r in range(3):
         ftf = [by_stock[S][r]["first_time_fix"] for S in (0, 2, 5)]
         restore = [by_stock[S][r]["restore_h"] for S in (0, 2, 5)]
@@ -733,7 +733,7 @@ def test_parts_that_are_never_short_give_the_foundation_results(make_scenario, r
     of its own ("parts", "part_quantity", "fix"), so the class, travel and repair draws
     are untouched; restocking events only move units and never touch a call."""
     plain = make_scenario(FOUNDATION[base])
-    with_parts = make_scenario(textwrap.dedent(FOUNDATION[base]) + textwrap.dedent(NEVER_SHORT[parts]))
+    with_parts = make_scenario(toml_data(FOUNDATION[base]) | toml_data(NEVER_SHORT[parts]))
     a, _ = run_one(plain, 1, keep_calls=True)
     b, _ = run_one(with_parts, 1, keep_calls=True)
     times = [(c.number, c.logged_at, c.dispatched_at, c.restored_at) for c in a.calls]
@@ -746,38 +746,36 @@ def test_parts_that_are_never_short_give_the_foundation_results(make_scenario, r
 # Bad input
 
 BAD_PARTS = {
-    "negative van stock": ("van = { S = -1 }", "parts.types[0].van.S"),
-    "negative depot stock": ("depot = { S = -2 }", "parts.types[0].depot.S"),
-    "s equal to S": ('van = { policy = "sS", s = 3, S = 3 }', "parts.types[0].van"),
-    "s above S": ('depot = { policy = "sS", s = 5, S = 2 }', "parts.types[0].depot"),
-    "p_need above 1": ("p_need = 1.5", "parts.types[0].p_need"),
-    "p_need below 0": ("p_need = -0.1", "parts.types[0].p_need"),
-    "unknown part field": ('colour = "black"', "parts.types[0].colour"),
-    "unknown stock field": ("van = { S = 2, size = 3 }", "parts.types[0].van.size"),
+    "negative van stock": ({"van": {"S": -1}}, "parts.types[0].van.S"),
+    "negative depot stock": ({"depot": {"S": -2}}, "parts.types[0].depot.S"),
+    "s equal to S": ({"van": {"policy": "sS", "s": 3, "S": 3}}, "parts.types[0].van"),
+    "s above S": ({"depot": {"policy": "sS", "s": 5, "S": 2}}, "parts.types[0].depot"),
+    "p_need above 1": ({"p_need": 1.5}, "parts.types[0].p_need"),
+    "p_need below 0": ({"p_need": -0.1}, "parts.types[0].p_need"),
+    "unknown part field": ({"colour": "black"}, "parts.types[0].colour"),
+    "unknown stock field": ({"van": {"S": 2, "size": 3}}, "parts.types[0].van.size"),
 }
 BAD_RULES = {
-    "p_other_failure above 1": ("p_other_failure = 1.2", "parts.p_other_failure"),
+    "p_other_failure above 1": ({"p_other_failure": 1.2}, "parts.p_other_failure"),
     "negative supplier lead time": (
-        'supplier_lead_time_h = { dist = "deterministic", value = -12.0 }',
+        {"supplier_lead_time_h": {"dist": "deterministic", "value": -12.0}},
         "parts.supplier_lead_time_h.value",
     ),
     "negative transit time": (
-        'depot_to_van_h = { dist = "uniform", low = -1.0, high = 2.0 }',
+        {"depot_to_van_h": {"dist": "uniform", "low": -1.0, "high": 2.0}},
         "parts.depot_to_van_h.low",
     ),
     "negative emergency time": (
-        'emergency_h = { dist = "empirical", values = [1.0, -2.0] }',
+        {"emergency_h": {"dist": "empirical", "values": [1.0, -2.0]}},
         "parts.emergency_h.values[1]",
     ),
 }
 
 
-def _bad_parts(rule_line: str, type_line: str) -> str:
-    p_need = "" if type_line.startswith("p_need") else "p_need = 0.5\n"
-    return (
-        f"[fleet]\ncalls_per_h = 0.375\n\n[parts]\n{rule_line}\n\n"
-        f'[[parts.types]]\nname = "drum"\n{p_need}{type_line}\n'
-    )
+def _bad_parts(rules: dict[str, Any], part_type: dict[str, Any]) -> dict[str, Any]:
+    """Poisson calls and one part type "drum" (p_need 0.5), with ``rules`` and ``part_type`` added."""
+    drum = {"name": "drum", "p_need": 0.5} | part_type
+    return {"fleet": {"calls_per_h": 0.375}, "parts": rules | {"types": [drum]}}
 
 
 @pytest.mark.parametrize(("line", "key"), list(BAD_PARTS.values()), ids=list(BAD_PARTS))
@@ -785,7 +783,7 @@ def test_a_bad_part_type_is_a_scenario_error_naming_the_key(line, key):
     """Negative stock, s >= S, p_need outside [0, 1], an unknown field: one line naming
     the file and the key."""
     with pytest.raises(ScenarioError) as err:
-        validate_scenario(tomllib.loads(_bad_parts("", line)), "bad.toml")
+        validate_scenario(_bad_parts({}, line), "bad.toml")
     assert err.value.key == key
     assert str(err.value).startswith(f"bad.toml: {key}: ")
     assert "\n" not in str(err.value)
@@ -795,7 +793,7 @@ def test_a_bad_part_type_is_a_scenario_error_naming_the_key(line, key):
 def test_bad_parts_rules_are_a_scenario_error_naming_the_key(line, key):
     """A probability above 1, lead or transit times that can be negative."""
     with pytest.raises(ScenarioError) as err:
-        validate_scenario(tomllib.loads(_bad_parts(line, "")), "bad.toml")
+        validate_scenario(_bad_parts(line, {}), "bad.toml")
     assert err.value.key == key
     assert str(err.value).startswith(f"bad.toml: {key}: ")
 

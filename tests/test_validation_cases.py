@@ -7,7 +7,9 @@ only when the exact value lies inside the simulated 99 % confidence interval
 AND the interval's relative half-width is within the case's allowance, so a
 pass is evidence, not luck with a wide interval; a KPI listed under
 ``approximate_kpis`` must be within the case's tolerance of its approximation.
-(ARCHITECTURE rule 4; this is the slow file of the suite.)
+The default suite runs every case in quick mode (``validate --quick``: a quarter of the
+horizon, the allowance doubled, the same checks); the full-length runs are the slow
+statistical studies (``pytest -m slow``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 
 from sim.analytic import estimate
 from sim.config import load_scenario, validate_scenario
-from sim.validate import run_case
+from sim.validate import quick, run_case
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "validation").glob("*.toml"))
 
@@ -31,14 +33,19 @@ def test_there_are_validation_cases():
     assert {"mm1", "mm3", "md1", "mm1_finite", "priority3"} <= names
 
 
+@pytest.mark.parametrize(
+    "is_quick", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["quick", "full"]
+)
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_validation_case_matches_its_exact_formula(path):
+def test_validation_case_matches_its_exact_formula(path, is_quick):
     """Every listed KPI passes: exact value inside the 99 % CI (or an approximation within
     tolerance) and relative half-width within the allowance."""
     scenario = load_scenario(path)
     assert scenario.validation is not None
     assert scenario.validation.confidence == pytest.approx(0.99)
-    checks = run_case(path, is_quick=False, backend="process")
+    checks = run_case(path, is_quick=is_quick, backend="process")
+    if is_quick:
+        scenario = quick(scenario)
     listed = set(scenario.validation.kpis) | set(getattr(scenario.validation, "approximate_kpis", []))
     assert {c.kpi for c in checks} == listed
     failed = [
