@@ -411,6 +411,77 @@ def run_precision_case(
     }
 
 
+def replay_precision(case: Case, replay: pd.DataFrame, relative: float, n0: int = 10) -> dict[str, Any]:
+    """The ``--precision`` rule on saved replications, taken in order as a stream.
+
+    Each run of the rule takes the next ``n0`` replications as its first stage,
+    asks :meth:`Precision.plan` how many in all, takes that many more from the
+    stream and builds the final interval with :meth:`Precision.interval` (the
+    code ``run_experiment`` calls); the other KPIs get the summary's interval over
+    the same replications (:func:`summarize`).  The replications of a case are
+    independent, so consecutive runs use disjoint, independent data, as separate
+    ``run --precision`` calls would, at no simulation cost.
+    """
+    sc = validate_scenario(case.raw, case.name)
+    exact = exact_values(case, sc)
+    kpis = [k for c, k in exact if c == "all"]
+    rule = Precision("wait_h", relative, None, 200, 0.95)
+    df = replay[(replay["case"] == case.name) & (replay["class"] == "all")]
+    df = df.sort_values(["run.seed", "replication"]).reset_index(drop=True)
+    tallies = {k: Tally() for k in kpis}
+    sizes: list[int] = []
+    met = rel_ok = 0
+    i = 0
+    while i + n0 <= len(df):
+        plan = rule.plan(df["wait_h"].iloc[i : i + n0].to_numpy())
+        if i + plan.total > len(df):
+            break
+        block = df.iloc[i : i + plan.total].assign(design_point="p")
+        ci = rule.interval(plan, block["wait_h"].to_numpy())
+        others = [k for k in kpis if k != "wait_h"]
+        summ = summarize(block, others, ("design_point", "class")).set_index("kpi")
+        for k in kpis:
+            lo, hi = (ci.low, ci.high) if k == "wait_h" else (summ.at[k, "ci_low"], summ.at[k, "ci_high"])
+            tallies[k].add([lo <= exact[("all", k)] <= hi], [])
+        sizes.append(plan.total)
+        met += plan.met
+        rel_ok += abs(ci.mean - exact[("all", "wait_h")]) <= relative * exact[("all", "wait_h")]
+        i += plan.total
+    runs = len(sizes)
+    return {
+        "case": case.name,
+        "relative": relative,
+        "first_stage": n0,
+        "runs": runs,
+        "replications_used": i,
+        "met": met / runs,
+        "mean_replications": sum(sizes) / runs,
+        "max_replications": max(sizes),
+        "rel_error_within_target": rel_ok / runs,
+        "coverage": {
+            k: {"coverage": t.coverage, "se": t.se, "intervals": t.trials} for k, t in tallies.items()
+        },
+    }
+
+
+def replay_precision_markdown(rows: list[dict[str, Any]]) -> str:
+    kpis = list(dict.fromkeys(k for r in rows for k in r["coverage"]))
+    lines = [
+        "| case | target | first stage | runs | target met | mean replications | max "
+        "| rel. error within target | " + " | ".join(f"{k} 95 %" for k in kpis) + " |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(kpis),
+    ]
+    for r in rows:
+        cov = r["coverage"]
+        cells = [_pct(cov[k]["coverage"], cov[k]["se"]) if k in cov else "-" for k in kpis]
+        lines.append(
+            f"| {r['case']} | {r['relative']:.0%} | {r['first_stage']} | {r['runs']} "
+            f"| {100 * r['met']:.0f} % | {r['mean_replications']:.1f} | {r['max_replications']} "
+            f"| {100 * r['rel_error_within_target']:.1f} % | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def _pct(p: float, se: float) -> str:
     return "-" if math.isnan(p) else f"{100 * p:.1f} ± {100 * se:.1f}"
 
@@ -618,6 +689,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --replay: the resampling check with this many groups per figure",
     )
     ap.add_argument(
+        "--replay-precision",
+        type=float,
+        nargs="+",
+        metavar="GAMMA",
+        help="with --replay: the --precision rule (relative precision GAMMA) on the saved replications",
+    )
+    ap.add_argument(
         "--compare",
         nargs=2,
         type=Path,
@@ -639,6 +717,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(resample_markdown(rows, args.resample))
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1))
+        return 0
+    if replay is not None and args.replay_precision:
+        prec = [
+            replay_precision(c, replay, rel)
+            for c in CASES
+            if c.name in set(replay["case"]) and (not args.cases or c.name in args.cases)
+            for rel in args.replay_precision
+        ]
+        print(replay_precision_markdown(prec))
+        if args.json:
+            args.json.write_text(json.dumps(prec, indent=1))
         return 0
     if replay is not None:
         args.no_batches = args.no_precision = True

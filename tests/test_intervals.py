@@ -21,6 +21,8 @@ from sim.stats import (
     mean_interval,
     sample_skewness,
     skew_t_interval,
+    stein_interval,
+    stein_plan,
     summarize,
     t_interval,
 )
@@ -219,3 +221,51 @@ def test_clipping_never_changes_whether_the_true_value_is_covered() -> None:
     assert passed > 500  # the cut was exercised
     one = t_interval([0.5]).clipped(0.0, 1.0)  # no interval from one value: still none
     assert math.isnan(one.low) and math.isnan(one.high)
+
+
+def _stein_coverage(
+    draw: Callable[[np.random.Generator, int], np.ndarray],
+    mean: float,
+    seed: int,
+    runs: int = M,
+    **target: float,
+) -> tuple[float, float, list[int], list[float]]:
+    """Coverage of Stein's final interval over ``runs`` two-stage runs (first stage 10)."""
+    rng = np.random.default_rng(seed)
+    hits, sizes, widths = 0, [], []
+    for _ in range(runs):
+        first = draw(rng, 10)
+        plan = stein_plan(first, confidence=0.95, max_total=10_000, **target)
+        ci = stein_interval(plan, np.concatenate([first, draw(rng, plan.total - 10)]))
+        hits += ci.low <= mean <= ci.high
+        sizes.append(plan.total)
+        widths.append(ci.half_width / plan.target)
+    c = hits / runs
+    return c, math.sqrt(c * (1 - c) / runs), sizes, widths
+
+
+def test_stein_rule_covers_normal_data_whatever_the_second_stage() -> None:
+    # exact for normal data with an absolute target: t with n0 - 1 degrees of freedom
+    c, se, sizes, widths = _stein_coverage(lambda g, k: g.normal(5.0, 1.0, k), 5.0, 11, abs_precision=0.3)
+    assert abs(c - 0.95) <= 3 * se + 0.005, c
+    assert max(widths) <= 1.0 + 1e-12  # the target half-width is reached every time
+    assert 40 < np.mean(sizes) < 80 and len(set(sizes)) > 10  # N varies from run to run
+    # a relative target (Law's gamma / (1 + gamma)) set from the first stage's mean
+    c, se, _, widths = _stein_coverage(lambda g, k: g.normal(5.0, 1.0, k), 5.0, 12, rel_precision=0.05)
+    assert abs(c - 0.95) <= 3 * se + 0.005, c
+    assert max(widths) <= 1.0 + 1e-12
+
+
+def test_stein_plan_edges() -> None:
+    x = 10 + np.sqrt(0.9) * np.array([-1.0, 1.0] * 5)  # mean 10, sd 1
+    plan = stein_plan(x, rel_precision=0.05)
+    assert plan.total == math.ceil((plan.quantile / (0.05 / 1.05 * 10)) ** 2) == 23 and plan.met
+    capped = stein_plan(x, rel_precision=0.05, max_total=15)
+    assert capped.total == 15 and not capped.met  # the cap cut N: the target is not reached
+    assert stein_interval(capped, np.full(15, 10.0)).half_width > capped.target
+    assert stein_plan(x, abs_precision=5.0).total == 10  # the first stage is enough
+    assert stein_plan(np.full(10, 3.0), rel_precision=0.01).total == 10  # no spread
+    zero = stein_plan(np.sqrt(0.9) * np.array([-1.0, 1.0] * 5), rel_precision=0.05, max_total=40)
+    assert zero.total == 40 and not zero.met  # a relative target around a zero mean: the most allowed
+    one = stein_plan([1.0], rel_precision=0.05, max_total=30)
+    assert one.total == 30 and not one.met

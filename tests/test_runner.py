@@ -8,13 +8,13 @@ about 15 s on 2 cores; the Dask part starts a 2-worker LocalCluster (~4 s).
 from __future__ import annotations
 
 import json
+import math
 import os
 import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -31,6 +31,7 @@ from sim.experiment.replication import run_replication
 from sim.experiment.tasks import Task, TaskResult
 from sim.recorder import KPIRecorder
 from sim.results import read_run
+from sim.stats import stein_plan
 
 # ---------------------------------------------------------------------------
 # Scenarios
@@ -420,13 +421,23 @@ def test_precision_adds_replications_until_the_target_is_met(tmp_path, capsys) -
     reached = run.manifest["precision_reached"]
     assert set(reached) == {"dp000", "dp001"}
     reps = run.replications[run.replications["class"] == "all"]
+    summ = run.summary[(run.summary["class"] == "all") & (run.summary["kpi"] == "wait_h")]
+    summ = summ.set_index("design_point")
     for dp, r in reached.items():
         assert r["met"], (dp, r)
         assert 3 < r["replications"] <= 100
-        assert r["half_width"] / abs(r["mean"]) <= 0.05 / 1.05
-        mine = reps[reps["design_point"] == dp]
-        assert sorted(mine["replication"]) == list(range(r["replications"]))
+        mine = reps[reps["design_point"] == dp].sort_values("replication")
+        assert list(mine["replication"]) == list(range(r["replications"]))
         assert mine["wait_h"].mean() == pytest.approx(r["mean"], rel=1e-12)
+        # Stein's rule: the total and the half-width come from the first stage's spread
+        first = stein_plan(mine["wait_h"].iloc[: r["first_stage"]], rel_precision=0.05, max_total=100)
+        assert r["replications"] == first.total
+        assert r["half_width"] == pytest.approx(first.quantile * first.sd / math.sqrt(first.total))
+        assert r["half_width"] <= r["target"] == pytest.approx(0.05 / 1.05 * abs(first.mean))
+        # the summary prints the rule's interval for the KPI
+        assert summ.at[dp, "interval"] == "stein"
+        assert summ.at[dp, "half_width"] == pytest.approx(r["half_width"])
+        assert summ.at[dp, "ci_low"] == pytest.approx(r["mean"] - r["half_width"])
     assert run.manifest["precision"]["relative"] == 0.05
 
 
@@ -435,21 +446,9 @@ class PrecisionLoopStuck(Exception):
 
 
 def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
-    from scipy import stats as sps
+    def wait(r: int) -> float:  # alternating values with a known spread
+        return 1.0 + 0.2 * (-1) ** r
 
-    def wait(r: int, a: float) -> float:  # alternating values with a known spread
-        return 1.0 + a * (-1) ** r
-
-    def ratio(a: float) -> float:  # half-width / target with replication 3 missing
-        v = np.array([wait(r, a) for r in range(10) if r != 3])
-        hw = sps.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-        return hw / (abs(v.mean()) * 0.05 / 1.05)
-
-    lo, hi = 1e-3, 1.0
-    for _ in range(60):  # the spread that leaves the interval 3 % too wide
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if ratio(mid) < 1.03 else (lo, mid)
-    a = lo
     real_run, real_tasks = run_replication, run_tasks
     rounds = []
 
@@ -457,7 +456,7 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
         if task.replication == 3:
             raise RuntimeError("injected failure")
         res = real_run(task)
-        res.rows[0]["wait_h"] = wait(task.replication, a)
+        res.rows[0]["wait_h"] = wait(task.replication)
         return res
 
     def guarded_tasks(*args: Any, **kwargs: Any) -> list[TaskResult]:
@@ -479,8 +478,11 @@ def test_precision_with_a_failed_task_still_ends(monkeypatch) -> None:
         precision=Precision("wait_h", 0.05, None, 50),
     )
     reached = exp.precision["dp000"]
-    assert reached["met"] or reached["replications"] == 50
-    assert reached["replications"] > 10
+    # the first stage is the 9 values there are; one second stage, planned from them
+    plan = stein_plan([wait(r) for r in range(10) if r != 3], rel_precision=0.05, max_total=50)
+    assert plan.total > 10 and rounds == [10, plan.total - 10]
+    assert reached["first_stage"] == 9 and reached["replications"] == plan.total - 1  # one task failed
+    assert reached["met"] == plan.met
     assert [(f.design_point, f.replication) for f in exp.failures] == [(0, 3)]
 
 

@@ -15,7 +15,7 @@ from sim.experiment.blocks import auto_blocks, merge_blocks
 from sim.experiment.execution import run_tasks
 from sim.experiment.manifest import machine_layout, manifest, manifest_head
 from sim.experiment.plan import make_tasks
-from sim.experiment.precision import Precision
+from sim.experiment.precision import Precision, precision_intervals
 from sim.experiment.stability import unstable_points
 from sim.experiment.tables import (
     calls_table,
@@ -26,7 +26,7 @@ from sim.experiment.tables import (
 )
 from sim.experiment.tasks import Task, TaskResult, result_from_record, result_record, task_file, task_key
 from sim.experiment.warmup import resolve_warmups
-from sim.stats import mean_interval
+from sim.stats import SteinPlan
 
 
 @dataclass
@@ -68,9 +68,10 @@ def run_experiment(
     """Run every replication of every design point and build the tables.
 
     ``finished`` results (from a resumed run) are kept and not run again.
-    With ``precision``, design points whose KPI interval is still too wide get
-    more replications (the same replication numbers, hence the same streams,
-    at every point) until it is tight enough or the maximum is reached.
+    With ``precision`` (:class:`Precision`), each design point gets the
+    replications its first stage says are needed (the same replication numbers,
+    hence the same streams, at every point), and the summary's interval of the
+    KPI is the rule's (``interval = "stein"``).
     """
     t0 = time.perf_counter()
     points, warmups = resolve_warmups(points, backend, workers, progress, dask_address)
@@ -93,34 +94,32 @@ def run_experiment(
     counts = {p.index: p.scenario.run.replications for p in points}
     collect(make_tasks(points, keep_calls))
     reached: dict[str, Any] = {}
-    while precision is not None:
+    plans: dict[int, SteinPlan] = {}
+
+    def kpi_values(p: DesignPoint, n: int) -> list[float]:
+        assert precision is not None
+        return [
+            row[precision.kpi]
+            for r in range(n)
+            for row in replication(p, r).rows
+            if row["class"] == "all" and precision.kpi in row
+        ]
+
+    if precision is not None:  # the second stage, planned from the first (the same on a resume)
         extra: dict[int, range] = {}
         for p in points:
-            values = [
-                row[precision.kpi]
-                for r in range(counts[p.index])
-                for row in replication(p, r).rows
-                if row["class"] == "all" and precision.kpi in row
-            ]
-            ci = mean_interval(values, precision.confidence)  # the interval the summary reports
-            met = precision.met(ci)
-            reached[p.id] = {
-                "replications": counts[p.index],
-                "mean": ci.mean,
-                "half_width": ci.half_width,
-                "met": met,
-            }
-            if not met and counts[p.index] < precision.max_replications:
-                # always at least one more (a failed task leaves one value fewer than runs)
-                want = min(precision.max_replications, max(precision.needed(values), counts[p.index] + 1))
-                extra[p.index] = range(counts[p.index], want)
-                counts[p.index] = want
-        if not extra:
-            break
-        collect(make_tasks([p for p in points if p.index in extra], keep_calls, extra))
+            plans[p.index] = plan = precision.plan(kpi_values(p, counts[p.index]))
+            if plan.total > counts[p.index]:
+                extra[p.index] = range(counts[p.index], plan.total)
+                counts[p.index] = plan.total
+        if extra:
+            collect(make_tasks([p for p in points if p.index in extra], keep_calls, extra))
     results = [replication(p, r) for p in points for r in range(counts[p.index])]
     reps = replications_table(results)
     summary = summary_table(reps, points, confidence)
+    if precision is not None:
+        values = {p.index: kpi_values(p, counts[p.index]) for p in points}
+        reached = precision_intervals(summary, points, plans, values, precision, confidence)
     calls = calls_table(results, points) if keep_calls else None
     exp = Experiment(
         scenario,
