@@ -64,6 +64,15 @@ from sim.experiment.plan import make_tasks  # noqa: E402
 from sim.experiment.precision import Precision  # noqa: E402
 from sim.experiment.tables import kpi_names, replications_table  # noqa: E402
 from sim.stats import summarize  # noqa: E402
+from sim.runner import (  # noqa: E402
+    Precision,
+    kpi_names,
+    make_tasks,
+    replications_table,
+    run_experiment,
+    run_tasks,
+)
+from sim.stats import MIN_REPLICATIONS, interval_warnings, summarize  # noqa: E402
 
 LEVELS = (0.95, 0.99)
 SIZES = (5, 10, 20)
@@ -231,10 +240,12 @@ class Tally:
     hits: int = 0
     trials: int = 0
     methods: dict[str, int] = field(default_factory=dict)
+    warned: int = 0  # intervals for which run prints a warning (sim.stats.interval_warnings)
 
-    def add(self, covered: Sequence[bool], methods: Sequence[str]) -> None:
+    def add(self, covered: Sequence[bool], methods: Sequence[str], warned: Sequence[bool] = ()) -> None:
         self.hits += int(sum(covered))
         self.trials += len(covered)
+        self.warned += int(sum(warned))
         for m in methods:
             self.methods[m] = self.methods.get(m, 0) + 1
 
@@ -263,7 +274,19 @@ def _tally(
                     (lo <= value <= hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
                 ]
                 key = (cls, kpi, size, level)
-                tallies.setdefault(key, Tally()).add(covered, list(rows["interval"].astype(str)))
+                tallies.setdefault(key, Tally()).add(
+                    covered, list(rows["interval"].astype(str)), _warned(rows)
+                )
+
+
+def _warned(rows: pd.DataFrame) -> list[bool]:
+    """For each interval (row of one KPI), whether ``run`` would print a warning about it."""
+    if rows.empty or "all" not in set(rows["class"]):
+        return []
+    lines = interval_warnings(rows)
+    named = {line.split(": ", 1)[0] for line in lines}
+    few = rows["n"] < MIN_REPLICATIONS
+    return [bool(f) or str(dp) in named for dp, f in zip(rows["design_point"], few, strict=True)]
 
 
 def run_case(
@@ -318,6 +341,7 @@ def run_case(
                 "coverage": t.coverage,
                 "se": t.se,
                 "methods": t.methods,
+                "warned": t.warned / t.trials if t.trials else math.nan,
             }
             for (cls, kpi, size, level), t in tallies.items()
         ],
@@ -491,8 +515,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "| case | class | KPI | method | "
         + " | ".join(f"{int(lv * 100)} %, n={n}" for lv in LEVELS for n in SIZES)
-        + " |",
-        "|---|---|---|---|" + "---:|" * (len(LEVELS) * len(SIZES)),
+        + " | warned, n=10 |",
+        "|---|---|---|---|" + "---:|" * (len(LEVELS) * len(SIZES) + 1),
     ]
     for res in results["cases"]:
         rows = {(r["class"], r["kpi"], r["replications"], r["level"]): r for r in res["rows"]}
@@ -510,9 +534,11 @@ def markdown(results: dict[str, Any]) -> str:
             used = ", ".join(
                 f"{m} {100 * c / total:.0f} %" if len(methods) > 1 else m for m, c in methods.items()
             )
+            warned = rows[(cls, kpi, 10, LEVELS[0])].get("warned", math.nan)
             lines.append(
                 f"| {res['case']} ({res['seeds']} seeds) | {cls} | {kpi} | {used} | "
                 + " | ".join(cells)
+                + (" | -" if math.isnan(warned) else f" | {100 * warned:.0f} %")
                 + " |"
             )
     if results.get("batches"):
@@ -732,6 +758,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if replay is not None:
         args.no_batches = args.no_precision = True
     cases = [c for c in CASES if not args.cases or c.name in args.cases]
+    if replay is not None:  # the cases the file holds
+        cases = [c for c in cases if c.name in set(replay["case"])]
     by_name = {c.name: c for c in CASES}
     batch_cases = [] if args.no_batches else [b for b in BATCH_CASES if b[0] in {c.name for c in cases}]
     prec_cases = [] if args.no_precision else [p for p in PRECISION_CASES if p[0] in {c.name for c in cases}]
