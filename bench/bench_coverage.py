@@ -63,15 +63,6 @@ from sim.experiment.experiment import run_experiment  # noqa: E402
 from sim.experiment.plan import make_tasks  # noqa: E402
 from sim.experiment.precision import Precision  # noqa: E402
 from sim.experiment.tables import kpi_names, replications_table  # noqa: E402
-from sim.stats import summarize  # noqa: E402
-from sim.runner import (  # noqa: E402
-    Precision,
-    kpi_names,
-    make_tasks,
-    replications_table,
-    run_experiment,
-    run_tasks,
-)
 from sim.stats import MIN_REPLICATIONS, interval_warnings, summarize  # noqa: E402
 
 LEVELS = (0.95, 0.99)
