@@ -12,15 +12,14 @@ LocalCluster) backends.
 
 from __future__ import annotations
 
-import tomllib
-
 import pandas as pd
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.config import Scenario, expand_sweep, validate_scenario
 from sim.experiment.experiment import Experiment, run_experiment
 
-ALL_FEATURES = """
+ALL_FEATURES = toml_data("""
 [meta]
 name = "all-features"
 
@@ -81,8 +80,8 @@ travel_per_h = 20.0
 sla_penalty = 40.0
 
 [parts]
-shortage = "SHORTAGE"
-p_other_failure = P_OTHER
+shortage = "revisit"
+p_other_failure = 0.05
 supplier_lead_time_h = { dist = "gamma", mean = 48.0, cv = 0.5 }
 depot_to_van_h = { dist = "deterministic", value = 16.0 }
 emergency_cost = 80.0
@@ -111,12 +110,12 @@ set = { "dispatch.policy" = "nearest", "calendar.wip" = "overtime" }
 
 [sweep]
 "territories.technicians" = [1, 2]
-"""
+""")
 
 
 def scenario(shortage: str = "revisit", p_other: float = 0.05) -> Scenario:
-    text = ALL_FEATURES.replace("SHORTAGE", shortage).replace("P_OTHER", str(p_other))
-    return validate_scenario(tomllib.loads(text), "<all features>")
+    raw = variant(ALL_FEATURES, {"parts.shortage": shortage, "parts.p_other_failure": p_other})
+    return validate_scenario(raw, "<all features>")
 
 
 def experiment(sc: Scenario, backend: str, workers: int = 1) -> Experiment:

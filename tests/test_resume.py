@@ -16,20 +16,21 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scenario_data import toml_data, variant
 
+from sim import toml_writer
 from sim.cli import main
 from sim.results import ResultsError, read_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("replications.parquet", "summary.csv", "timeseries.parquet")
 
-SCENARIO = """\
+SCENARIO = toml_data("""
 [meta]
 name = "resume-test"
 description = "24 tasks of a pooled Dupit-like fleet"
@@ -54,9 +55,9 @@ time_h = { dist = "exponential", mean = 2.0 }
 
 [sweep]
 "territories.technicians" = [1, 2]
-"""
+""")
 
-OTHER = SCENARIO.replace("seed = 99", "seed = 100")
+OTHER = variant(SCENARIO, {"run.seed": 100})
 
 
 def run_sim(*args: str, out: Path | None = None) -> subprocess.Popen[str]:
@@ -96,9 +97,9 @@ class Story:
 def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     base = tmp_path_factory.mktemp("resume")
     scen = base / "scenario.toml"
-    scen.write_text(textwrap.dedent(SCENARIO))
+    scen.write_text(toml_writer.dumps(SCENARIO))
     other = base / "other.toml"
-    other.write_text(textwrap.dedent(OTHER))
+    other.write_text(toml_writer.dumps(OTHER))
     common = ("--backend", "process", "--workers", "2", "--quiet")
 
     # the run to kill

@@ -14,11 +14,10 @@ statistical studies (``pytest -m slow``).
 
 from __future__ import annotations
 
-import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.analytic import estimate
 from sim.config import load_scenario, validate_scenario
@@ -66,7 +65,7 @@ def test_validation_case_matches_its_exact_formula(path, is_quick):
 # ---------------------------------------------------------------------------
 # Several teams: the analytic totals must be totals, like the simulated ones
 
-ONE_TEAM = """
+ONE_TEAM = toml_data("""
 [run]
 horizon_h = 20000.0
 warmup_h = 500.0
@@ -77,17 +76,17 @@ seed = 79
 calls_per_h = 0.375
 
 [territories]
-count = COUNT
+count = 1
 technicians = 1
 pooled = 1
 
 [repair]
 time_h = { dist = "exponential", mean = 2.0 }
-"""
+""")
 
 
 def _scenario(count: int):
-    return validate_scenario(tomllib.loads(ONE_TEAM.replace("COUNT", str(count))), "<test>")
+    return validate_scenario(variant(ONE_TEAM, {"territories.count": count}), "<test>")
 
 
 def test_simulated_levels_and_rates_are_totals_over_all_teams(run_one):
@@ -113,8 +112,8 @@ def test_analytic_totals_scale_with_the_number_of_teams(kpi):
 
 def test_pooling_all_territories_makes_one_team_at_the_combined_rate():
     """count = 2, pooled = 2 is one team of two: M/M/2 at twice the rate (control case)."""
-    text = textwrap.dedent(ONE_TEAM.replace("COUNT", "2").replace("pooled = 1", "pooled = 2"))
-    est = estimate(validate_scenario(tomllib.loads(text), "<test>"))
+    raw = variant(ONE_TEAM, {"territories.count": 2, "territories.pooled": 2})
+    est = estimate(validate_scenario(raw, "<test>"))
     assert est.get("calls_per_day").value == pytest.approx(2 * 0.375 * 8.0)
     assert est.get("wait_h").model == "M/M/2"
 
