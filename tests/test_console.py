@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_data import toml_data, variant
 
 import sim.experiment.experiment
+from sim import toml_writer
 from sim.cli import _parser, main
 from sim.config import expand_sweep, load_scenario
 from sim.console import design_labels, fmt, money, value
@@ -164,12 +166,9 @@ def _small_study(folder: Path) -> Path:
     """The Dupit scenario files with short runs (the study's code and structure unchanged)."""
     study = folder / "dupit"
     study.mkdir()
+    short = {"run.horizon_h": 800.0, "run.warmup_h": 100.0, "run.replications": 2}
     for f in (ROOT / "scenarios" / "dupit").glob("*.toml"):
-        text = f.read_text().replace("horizon_h = 40000.0", "horizon_h = 800.0")
-        text = text.replace("warmup_h = 2000.0", "warmup_h = 100.0").replace(
-            "replications = 10", "replications = 2"
-        )
-        (study / f.name).write_text(text)
+        (study / f.name).write_text(toml_writer.dumps(variant(toml_data(f.read_text()), short)))
     return study
 
 

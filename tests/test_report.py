@@ -13,7 +13,6 @@ import math
 import re
 import subprocess
 import sys
-import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.config import DesignPoint, expand_sweep, validate_scenario
 from sim.experiment.experiment import run_experiment
@@ -34,7 +34,7 @@ from sim.system import ServiceSystem
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SWEEP = """
+SWEEP = toml_data("""
 [meta]
 name = "report-sweep"
 description = "M/M/1 with a swept call rate"
@@ -53,9 +53,9 @@ time_h = { dist = "exponential", mean = 2.0 }
 
 [sweep]
 "fleet.calls_per_h" = [0.15, 0.25, 0.35]
-"""
+""")
 
-SINGLE = """
+SINGLE = toml_data("""
 [meta]
 name = "report-single"
 
@@ -71,7 +71,7 @@ time_to_failure_h = { dist = "exponential", mean = 60.0 }
 
 [repair]
 time_h = { dist = "exponential", mean = 2.0 }
-"""
+""")
 
 TRAVEL = """
 [meta]
@@ -184,15 +184,16 @@ STUDY_ENTRY = {
 }
 
 
-def scenario(text: str, **meta: str) -> Any:
-    raw = tomllib.loads(textwrap.dedent(text))
+def scenario(text: str | dict[str, Any], **meta: str) -> Any:
+    """A validated scenario from a dict (or TOML text), with ``meta`` keys set."""
+    raw = toml_data(text) if isinstance(text, str) else variant(text)
     raw.setdefault("meta", {}).update(meta)
     return validate_scenario(raw, "<test>")
 
 
 def make_run(
     base: Path,
-    text: str,
+    text: str | dict[str, Any],
     *,
     records: bool = True,
     series: bool = True,
@@ -370,8 +371,8 @@ def test_evil_names_are_escaped(tmp_path: Path) -> None:
 
 
 def test_evil_class_name_inside_charts_is_escaped(tmp_path: Path) -> None:
-    text = STUDY["proposal4"].replace('name = "critical"', 'name = "</script><b>x"')
-    run = make_run(tmp_path, text, records=False)
+    raw = variant(toml_data(STUDY["proposal4"]), {"fleet.classes.0.name": "</script><b>x"})
+    run = make_run(tmp_path, raw, records=False)
     html = write_report(run).read_text(encoding="utf-8")
     assert "</script><b>" not in html
     assert html.count("<script") == html.count("</script>") == 2
@@ -481,15 +482,13 @@ def test_welch_average() -> None:
 
 
 def test_wait_tail_matches_mm1() -> None:
-    sc = scenario(SWEEP.replace("[sweep]", "[x]").split("[x]")[0])
+    sc = scenario(variant(SWEEP, drop=["sweep"]))
     tail = wait_tail(ServiceSystem.from_scenario(sc))
     assert tail is not None and tail.exact and tail.model == "M/M/1"
     lam, mu = 0.2, 0.5
     t = np.array([0.0, 1.0, 5.0])
     assert np.allclose(tail.fn(t), (lam / mu) * np.exp(-(mu - lam) * t))
-    gamma = scenario(
-        SINGLE.replace('{ dist = "exponential", mean = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.5 }')
-    )
+    gamma = scenario(variant(SINGLE, {"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5}}))
     assert wait_tail(ServiceSystem.from_scenario(gamma)) is None  # non-exponential repairs
 
 
@@ -555,13 +554,8 @@ def test_report_of_a_run_with_nan_kpis(tmp_path: Path) -> None:
 
 
 def test_tradeoff_uses_the_cost_model(tmp_path: Path) -> None:
-    text = (
-        SWEEP.replace(
-            '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [1, 2]'
-        ).replace("calls_per_h = 0.2", "calls_per_h = 0.4")
-        + "\n[costs]\ntechnician_per_h = 30.0\n"
-    )
-    run = make_run(tmp_path, text, records=False)
+    raw = costed([1, 2])
+    run = make_run(tmp_path, raw, records=False)
     html = write_report(run).read_text(encoding="utf-8")
     assert "cost per day, mean" in html and "No cost data" not in html
     assert "no targets" in html and "Recommendation" not in html  # nothing to meet
@@ -587,7 +581,7 @@ def test_run_whose_tasks_all_failed(tmp_path: Path) -> None:
 
 
 def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
-    run = make_run(tmp_path, SINGLE.replace("warmup_h = 50.0", 'warmup_h = "auto"'), records=False)
+    run = make_run(tmp_path, variant(SINGLE, {"run.warmup_h": "auto"}), records=False)
     data = read_run(run)
     view = load_view(data)
     chosen = data.manifest.get("warmup_chosen_h") or {}
@@ -600,12 +594,17 @@ def test_automatic_warmup_is_read_from_the_manifest(tmp_path: Path) -> None:
 # Targets, trade-off axes, labels, sentences, plotly.js
 
 
-COSTED = (
-    SWEEP.replace(
-        '"fleet.calls_per_h" = [0.15, 0.25, 0.35]', '"territories.technicians" = [2, 3, 4]'
-    ).replace("calls_per_h = 0.2", "calls_per_h = 0.4")
-    + "\n[costs]\ntechnician_per_h = 30.0\n"
-)
+def costed(technicians: list[int]) -> dict[str, Any]:
+    """The M/M/s sweep at 0.4 calls/h over the staffing, with a wage."""
+    changes = {
+        "fleet.calls_per_h": 0.4,
+        "sweep": {"territories.technicians": technicians},
+        "costs": {"technician_per_h": 30.0},
+    }
+    return variant(SWEEP, changes)
+
+
+COSTED = costed([2, 3, 4])
 
 
 def set_targets(run: Path, require: list[dict[str, Any]], objective: dict[str, Any] | None) -> None:
@@ -649,11 +648,8 @@ def test_targets_drive_the_table_the_lines_and_the_recommendation(tmp_path: Path
 
 
 def test_a_class_target_and_a_share(tmp_path: Path) -> None:
-    text = (
-        STUDY["proposal4"]
-        + '\n[costs]\ntechnician_per_h = 30.0\n[sweep]\n"territories.technicians" = [1, 2]\n'
-    )
-    run = make_run(tmp_path, text, records=False)
+    changes = {"costs": {"technician_per_h": 30.0}, "sweep": {"territories.technicians": [1, 2]}}
+    run = make_run(tmp_path, variant(toml_data(STUDY["proposal4"]), changes), records=False)
     set_targets(run, [{"kpi": "p_wait", "class": "critical", "op": "<=", "bound": 0.5}], None)
     html = write_report(run).read_text(encoding="utf-8")
     table = html.split("id=summary-table", 1)[1].split("</table>", 1)[0]
@@ -810,13 +806,12 @@ def test_map_of_a_geography_run(tmp_path: Path, sweep_report: str) -> None:
 
 
 def test_map_shows_the_given_places_of_a_locations_csv(tmp_path: Path) -> None:
-    text = (ROOT / "scenarios" / "located_machines.toml").read_text()
     csv_path = ROOT / "scenarios" / "data" / "clustered_machines.csv"
-    text = text.replace('"data/clustered_machines.csv"', json.dumps(str(csv_path)))
-    text = text.replace("horizon_h = 20000.0", "horizon_h = 500.0").replace(
-        "replications = 5", "replications = 2"
+    raw = variant(
+        toml_data((ROOT / "scenarios" / "located_machines.toml").read_text()),
+        {"territories.locations_csv": str(csv_path), "run.horizon_h": 500.0, "run.replications": 2},
     )
-    run = make_run(tmp_path, text, records=False)
+    run = make_run(tmp_path, raw, records=False)
     given = pd.read_csv(csv_path)
     rec = pd.read_parquet(run / "machines.parquet")
     # team-local km: the second territory sits east of the first (teams of 2, side by side)
