@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import simpy
+from scenario_data import toml_data, variant
 
 from sim.config import expand_sweep
 from sim.experiment.experiment import run_experiment
@@ -216,7 +217,7 @@ def test_a_call_finished_during_the_warm_up_is_not_in_the_call_log():
 # ---------------------------------------------------------------------------
 # Whole scenarios with deterministic trips and repairs
 
-DETERMINISTIC = """
+DETERMINISTIC = toml_data("""
 [run]
 horizon_h = 2000.0
 warmup_h = 0.0
@@ -233,7 +234,7 @@ time_h = { dist = "deterministic", value = 0.5 }
 
 [repair]
 time_h = { dist = "deterministic", value = 1.5 }
-"""
+""")
 
 
 def test_one_technician_follows_the_lindley_recursion(make_scenario, run_one):
@@ -257,11 +258,7 @@ def test_one_technician_follows_the_lindley_recursion(make_scenario, run_one):
 def test_several_technicians_fifo(make_scenario, run_one):
     """With three technicians, calls still leave in the order they were logged, and a
     waiting call is taken at the very moment a technician finishes a repair."""
-    sc = make_scenario(
-        DETERMINISTIC.replace("technicians = 1", "technicians = 3").replace(
-            "calls_per_h = 0.3", "calls_per_h = 1.2"
-        )
-    )
+    sc = make_scenario(variant(DETERMINISTIC, {"territories.technicians": 3, "fleet.calls_per_h": 1.2}))
     rec, _ = run_one(sc, keep_calls=True)
     calls = sorted(rec.calls, key=lambda c: c.number)
     dispatched = [c.dispatched_at for c in calls]
@@ -273,7 +270,7 @@ def test_several_technicians_fifo(make_scenario, run_one):
     assert {c.technician for c in calls} == {0, 1, 2}
 
 
-PRIORITY = """
+PRIORITY = toml_data("""
 [run]
 horizon_h = 3000.0
 warmup_h = 0.0
@@ -297,7 +294,7 @@ time_h = { dist = "deterministic", value = 2.0 }
 
 [dispatch]
 policy = "priority"
-"""
+""")
 
 
 def test_priority_dispatch_on_a_whole_run(make_scenario, run_one):
@@ -316,7 +313,7 @@ def test_priority_dispatch_on_a_whole_run(make_scenario, run_one):
     assert k["critical"]["wait_h"] < k["routine"]["wait_h"]
 
 
-POOLED = """
+POOLED = toml_data("""
 [run]
 horizon_h = 3000.0
 warmup_h = 0.0
@@ -328,27 +325,27 @@ calls_per_h = 0.35
 [territories]
 count = 2
 technicians = 1
-pooled = POOLED
+pooled = 1
 
 [travel]
 time_h = { dist = "deterministic", value = 0.25 }
 
 [repair]
 time_h = { dist = "deterministic", value = 1.75 }
-"""
+""")
 
 
 def test_without_pooling_each_territory_has_its_own_technician(make_scenario, run_one):
     """count = 2, pooled = 1: two teams; territory t is served only by technician t."""
-    rec, _ = run_one(make_scenario(POOLED.replace("POOLED", "1")), keep_calls=True)
+    rec, _ = run_one(make_scenario(POOLED), keep_calls=True)
     assert {(c.territory, c.technician) for c in rec.calls} == {(0, 0), (1, 1)}
 
 
 def test_pooled_territories_share_their_technicians(make_scenario, run_one):
     """count = 2, pooled = 2: one team; a call from territory 1 can be served by the
     technician of territory 0 and vice versa, and the shared line cuts the wait."""
-    pooled, k_pooled = run_one(make_scenario(POOLED.replace("POOLED", "2")), keep_calls=True)
-    _, k_alone = run_one(make_scenario(POOLED.replace("POOLED", "1")))
+    pooled, k_pooled = run_one(make_scenario(variant(POOLED, {"territories.pooled": 2})), keep_calls=True)
+    _, k_alone = run_one(make_scenario(POOLED))
     assert {(c.territory, c.technician) for c in pooled.calls} == {(0, 0), (0, 1), (1, 0), (1, 1)}
     assert k_pooled["all"]["wait_h"] < 0.7 * k_alone["all"]["wait_h"]
 
@@ -356,7 +353,7 @@ def test_pooled_territories_share_their_technicians(make_scenario, run_one):
 def test_warm_up_calls_are_not_tallied(make_scenario, run_one):
     """With a 500-h warm-up the tallies count only calls logged after 500 h: about
     0.3 calls/h x 2000 h, not the ~150 calls of the warm-up as well."""
-    sc = make_scenario(DETERMINISTIC.replace("warmup_h = 0.0", "warmup_h = 500.0"))
+    sc = make_scenario(variant(DETERMINISTIC, {"run.warmup_h": 500.0}))
     rec, k = run_one(sc, keep_calls=True)
     after = [c for c in rec.calls if c.logged_at >= 500.0]
     assert k["all"]["n_calls"] == pytest.approx(len(after), abs=2)
@@ -369,7 +366,7 @@ def test_warm_up_calls_are_not_tallied(make_scenario, run_one):
 def test_warm_up_calls_are_not_in_the_call_log(make_scenario, run_one):
     """With a 500-h warm-up, every logged call record broke down after 500 h; the calls
     before were simulated (numbers do not start at 0) but are not in the log."""
-    sc = make_scenario(DETERMINISTIC.replace("warmup_h = 0.0", "warmup_h = 500.0"))
+    sc = make_scenario(variant(DETERMINISTIC, {"run.warmup_h": 500.0}))
     rec, _k = run_one(sc, keep_calls=True)
     assert min(c.number for c in rec.calls) > 100
     assert min(c.failed_at for c in rec.calls) >= 500.0
@@ -381,11 +378,7 @@ def test_warm_up_calls_are_not_in_the_call_log(make_scenario, run_one):
 
 def test_same_scenario_and_replication_gives_identical_kpis(make_scenario, run_one):
     """Golden rule: the same seed twice gives the same numbers, to the last bit."""
-    sc = make_scenario(
-        PRIORITY.replace(
-            '{ dist = "deterministic", value = 2.0 }', '{ dist = "gamma", mean = 2.0, cv = 0.7 }'
-        )
-    )
+    sc = make_scenario(variant(PRIORITY, {"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.7}}))
     _, a = run_one(sc, 3)
     _, b = run_one(sc, 3)
     np.testing.assert_equal(a, b)
