@@ -63,7 +63,14 @@ from sim.experiment.experiment import run_experiment  # noqa: E402
 from sim.experiment.plan import make_tasks  # noqa: E402
 from sim.experiment.precision import Precision  # noqa: E402
 from sim.experiment.tables import kpi_names, replications_table  # noqa: E402
-from sim.stats import MIN_REPLICATIONS, interval_warnings, summarize  # noqa: E402
+from sim.stats import (  # noqa: E402
+    MIN_REPLICATIONS,
+    interval_warnings,
+    mean_interval,
+    precision_met,
+    required_replications,
+    summarize,
+)
 
 LEVELS = (0.95, 0.99)
 SIZES = (5, 10, 20)
@@ -426,7 +433,28 @@ def run_precision_case(
     }
 
 
-def replay_precision(case: Case, replay: pd.DataFrame, relative: float, n0: int = 10) -> dict[str, Any]:
+def _sequential(wait: Any, i: int, n0: int, relative: float, cap: int) -> tuple[int, Any] | None:
+    """The rule ``--precision`` had before: more replications until the summary's interval of
+    all values so far is narrow enough (Law 2015, sec. 9.4.1); None past the stream's end."""
+    n = n0
+    while True:
+        ci = mean_interval(wait[i : i + n], 0.95)
+        if precision_met(ci, relative) or n >= cap:
+            return n, ci
+        n = min(cap, max(required_replications(wait[i : i + n], relative), n + 1))
+        if i + n > len(wait):
+            return None
+
+
+def replay_precision(
+    case: Case,
+    replay: pd.DataFrame,
+    relative: float,
+    n0: int = 10,
+    rule_name: str = "stein",
+    resample: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
     """The ``--precision`` rule on saved replications, taken in order as a stream.
 
     Each run of the rule takes the next ``n0`` replications as its first stage,
@@ -435,7 +463,12 @@ def replay_precision(case: Case, replay: pd.DataFrame, relative: float, n0: int 
     code ``run_experiment`` calls); the other KPIs get the summary's interval over
     the same replications (:func:`summarize`).  The replications of a case are
     independent, so consecutive runs use disjoint, independent data, as separate
-    ``run --precision`` calls would, at no simulation cost.
+    ``run --precision`` calls would, at no simulation cost.  ``rule_name =
+    "sequential"`` replays the rule of before (:func:`_sequential`) on the same data.
+
+    ``resample > 0``: the resampling world instead (as :func:`resample_check`): a stream
+    of ``resample`` rows drawn with replacement from all the case's replications, each
+    interval checked against the pool's mean, exactly the mean of that population.
     """
     sc = validate_scenario(case.raw, case.name)
     exact = exact_values(case, sc)
@@ -443,28 +476,45 @@ def replay_precision(case: Case, replay: pd.DataFrame, relative: float, n0: int 
     rule = Precision("wait_h", relative, None, 200, 0.95)
     df = replay[(replay["case"] == case.name) & (replay["class"] == "all")]
     df = df.sort_values(["run.seed", "replication"]).reset_index(drop=True)
+    if resample:
+        import numpy as np
+
+        pool_mean = df[kpis].mean()
+        exact = {("all", k): float(pool_mean[k]) for k in kpis}
+        rows = np.random.default_rng(seed).integers(0, len(df), resample)
+        df = df.iloc[rows].reset_index(drop=True)
     tallies = {k: Tally() for k in kpis}
     sizes: list[int] = []
     met = rel_ok = 0
     i = 0
+    wait = df["wait_h"].to_numpy()
     while i + n0 <= len(df):
-        plan = rule.plan(df["wait_h"].iloc[i : i + n0].to_numpy())
-        if i + plan.total > len(df):
-            break
-        block = df.iloc[i : i + plan.total].assign(design_point="p")
-        ci = rule.interval(plan, block["wait_h"].to_numpy())
+        if rule_name == "stein":
+            plan = rule.plan(wait[i : i + n0])
+            total, reached = plan.total, plan.met
+            if i + total > len(df):
+                break
+            ci = rule.interval(plan, wait[i : i + total])
+        else:
+            got = _sequential(wait, i, n0, relative, rule.max_replications)
+            if got is None:
+                break
+            total, ci = got
+            reached = precision_met(ci, relative)
+        block = df.iloc[i : i + total].assign(design_point="p")
         others = [k for k in kpis if k != "wait_h"]
         summ = summarize(block, others, ("design_point", "class")).set_index("kpi")
         for k in kpis:
             lo, hi = (ci.low, ci.high) if k == "wait_h" else (summ.at[k, "ci_low"], summ.at[k, "ci_high"])
             tallies[k].add([lo <= exact[("all", k)] <= hi], [])
-        sizes.append(plan.total)
-        met += plan.met
+        sizes.append(total)
+        met += reached
         rel_ok += abs(ci.mean - exact[("all", "wait_h")]) <= relative * exact[("all", "wait_h")]
-        i += plan.total
+        i += total
     runs = len(sizes)
     return {
-        "case": case.name,
+        "case": case.name + (" (resampled)" if resample else ""),
+        "rule": rule_name,
         "relative": relative,
         "first_stage": n0,
         "runs": runs,
@@ -482,15 +532,15 @@ def replay_precision(case: Case, replay: pd.DataFrame, relative: float, n0: int 
 def replay_precision_markdown(rows: list[dict[str, Any]]) -> str:
     kpis = list(dict.fromkeys(k for r in rows for k in r["coverage"]))
     lines = [
-        "| case | target | first stage | runs | target met | mean replications | max "
+        "| case | rule | target | first stage | runs | target met | mean replications | max "
         "| rel. error within target | " + " | ".join(f"{k} 95 %" for k in kpis) + " |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(kpis),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(kpis),
     ]
     for r in rows:
         cov = r["coverage"]
         cells = [_pct(cov[k]["coverage"], cov[k]["se"]) if k in cov else "-" for k in kpis]
         lines.append(
-            f"| {r['case']} | {r['relative']:.0%} | {r['first_stage']} | {r['runs']} "
+            f"| {r['case']} | {r['rule']} | {r['relative']:.0%} | {r['first_stage']} | {r['runs']} "
             f"| {100 * r['met']:.0f} % | {r['mean_replications']:.1f} | {r['max_replications']} "
             f"| {100 * r['rel_error_within_target']:.1f} % | " + " | ".join(cells) + " |"
         )
@@ -703,7 +753,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="DRAWS",
-        help="with --replay: the resampling check with this many groups per figure",
+        help="with --replay: the resampling check with this many groups per figure "
+        "(with --replay-precision: a resampled stream of this many replications)",
     )
     ap.add_argument(
         "--replay-precision",
@@ -729,7 +780,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     INTERVAL = args.interval
     scale = 0.1 if args.quick else 1.0
     replay = pd.read_parquet(args.replay) if args.replay else None
-    if replay is not None and args.resample:
+    if replay is not None and args.resample and not args.replay_precision:
         rows = resample_check(replay, args.resample, args.seed)
         print(resample_markdown(rows, args.resample))
         if args.json:
@@ -737,10 +788,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if replay is not None and args.replay_precision:
         prec = [
-            replay_precision(c, replay, rel)
+            replay_precision(c, replay, rel, rule_name=rule, resample=args.resample, seed=args.seed)
             for c in CASES
             if c.name in set(replay["case"]) and (not args.cases or c.name in args.cases)
             for rel in args.replay_precision
+            for rule in ("stein", "sequential")
         ]
         print(replay_precision_markdown(prec))
         if args.json:

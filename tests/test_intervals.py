@@ -269,3 +269,19 @@ def test_stein_plan_edges() -> None:
     assert zero.total == 40 and not zero.met  # a relative target around a zero mean: the most allowed
     one = stein_plan([1.0], rel_precision=0.05, max_total=30)
     assert one.total == 30 and not one.met
+
+
+def test_a_skewed_precision_interval_is_flagged() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(8)
+    skewed = rng.gamma(4.0, 1.0, 30)  # sample skewness 0.86: above 0.5, below the "strongly skewed" 1.34
+    symmetric = np.linspace(1.0, 2.0, 30)
+    reps = pd.DataFrame(
+        {"design_point": ["dp000"] * 30 + ["dp001"] * 30, "class": "all", "wait_h": np.r_[skewed, symmetric]}
+    )
+    summ = summarize(reps, ["wait_h"]).assign(interval="stein")
+    assert 0.5 < summ["skewness"].iloc[0] < 3 * math.sqrt(6 / 30)
+    (line,) = interval_warnings(summ)
+    assert line.startswith("dp000:") and "--precision" in line and "horizon" in line
+    assert interval_warnings(summ.assign(interval="skew_t")) == []  # only the rule's interval

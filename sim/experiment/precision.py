@@ -23,9 +23,9 @@ class Precision:
     reach the half-width asked (``relative``: half-width / |mean| <= relative /
     (1 + relative), Law's relative precision; ``absolute``: half-width <=
     absolute, for KPIs near zero; either when both), and the KPI's final
-    interval uses that spread.  Adding replications until the interval of all
-    values looks narrow enough stops when the spread happens to look small: that
-    interval covered 86 % at 95 % on the coverage benchmark.
+    interval uses that spread, which makes it exact for normal replication means
+    whatever the total turns out to be; the total is fixed once, so a resumed run
+    plans the same second stage.
     """
 
     kpi: str = "wait_h"
