@@ -54,7 +54,7 @@ import pandas as pd  # noqa: E402
 
 from sim.config import DesignPoint, expand_sweep, load_raw, validate_scenario  # noqa: E402
 from sim.experiment.experiment import run_experiment  # noqa: E402
-from sim.recorder import KPIRecorder  # noqa: E402
+from sim.monitors import MonitorSpec, Tally  # noqa: E402
 from sim.stats import mser, paired_comparison, t_interval  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "experiments.json"
@@ -269,15 +269,20 @@ EXACT_WQ = RHO / (MU - LAMBDA)  # 4.0 h
 EXACT_LQ = RHO * RHO / (1 - RHO)  # 3.2
 
 
-class WaitLog(KPIRecorder):
-    """The project's recorder, also keeping each call's wait (dispatch - logged)."""
+class WaitLog(Tally):
+    """Each call's wait (dispatch - logged), a tally added to the project's monitors."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    __slots__ = ("waits",)
+    name = "wait_log"
+
+    def __init__(self) -> None:
+        super().__init__()
         self.waits: list[float] = []
 
+    def handles(self) -> dict[str, Any]:
+        return {"dispatched": self.dispatched}
+
     def dispatched(self, call: Any, now: float) -> None:
-        super().dispatched(call, now)
         self.waits.append(now - call.logged_at)
 
     def reset(self, now: float) -> None:
@@ -309,7 +314,8 @@ def _run_mm1(sc: Any, replication: int, backlog: int, samples: int) -> tuple[np.
     from sim.model import build
     from sim.model.calls import Call
 
-    rec = WaitLog(["standard"], [None], [], technicians=1, hours_per_day=8.0)
+    log = WaitLog()
+    rec = MonitorSpec(["standard"], [None], [], technicians=1, hours_per_day=8.0).build([log])
     env = simpy.Environment()
     model = build(env, sc, replication, rec)
     if backlog:
@@ -328,7 +334,7 @@ def _run_mm1(sc: Any, replication: int, backlog: int, samples: int) -> tuple[np.
     rec.reset(0.0)
     env.run(until=end)
     queue = np.asarray([w for _, w, _, _ in rec.series[:samples]], dtype=float)
-    return np.asarray(rec.waits), queue, rec.kpis(end)["all"]["wait_h"]
+    return np.asarray(log.waits), queue, rec.kpis(end)["all"]["wait_h"]
 
 
 def _mser_macro(args: tuple[int, int, float, int, int]) -> dict[str, Any]:

@@ -25,9 +25,11 @@ dispatched.  Under FIFO with one team, dispatch order *is* arrival order; the
 recorder counts how often that fails (``out_of_order`` in the JSON line, always
 0 here).
 
-``--recorder kpi`` (not used by ``run_all.py``) also feeds the project's full
-``KPIRecorder`` (time-weighted levels, thresholds), to show the cost of the
-production recorder on top of the engine; its Wq is cross-checked.
+``--recorder kpi`` (run by ``run_all.py`` as ``project-kpi`` with ``--adapter
+"bench_project.py@project-kpi@--recorder kpi"``) runs the production recorder
+instead: the monitor set ``run`` builds for this scenario (``sim.monitors.monitors_for``:
+time-weighted levels, thresholds ...), with the adapter's wait list injected as one
+more tally; its Wq (``wait_h`` over every call) is cross-checked.
 """
 
 from __future__ import annotations
@@ -63,13 +65,13 @@ from common import MODELS, Timer, parse_args, report  # noqa: E402
 
 from sim.config import validate_scenario  # noqa: E402
 from sim.model import build  # noqa: E402
-from sim.recorder import KPIRecorder  # noqa: E402
+from sim.monitors import Tally, monitors_for  # noqa: E402
 
 
 class WaitRecorder:
-    """Implements ``sim.recorder.Recorder``; keeps the waits of calls W .. W+N-1."""
+    """Implements ``sim.monitors.Recorder``; keeps the waits of calls W .. W+N-1."""
 
-    __slots__ = ("done", "end", "expected", "first", "out_of_order", "remaining", "waits")
+    __slots__ = ("done", "end", "expected", "first", "kpis", "out_of_order", "remaining", "waits")
 
     def __init__(self, warmup: int, customers: int, done: simpy.Event) -> None:
         self.first = warmup
@@ -108,30 +110,18 @@ class WaitRecorder:
         pass
 
 
-class KPIWaitRecorder(WaitRecorder):
-    """The same, plus the project's full KPIRecorder (for ``--recorder kpi``)."""
+class WaitTally(Tally):
+    """The adapter's wait list as one more tally of the production monitor set."""
 
-    __slots__ = ("kpi",)
+    __slots__ = ("waits",)
+    name = "anchor_waits"
 
-    def __init__(self, warmup: int, customers: int, done: simpy.Event, c: int) -> None:
-        super().__init__(warmup, customers, done)
-        self.kpi = KPIRecorder(["standard"], [None], [2.0, 8.0], c, 1.0)
+    def __init__(self, waits: WaitRecorder) -> None:
+        super().__init__()
+        self.waits = waits
 
-    def logged(self, call, now: float) -> None:
-        self.kpi.logged(call, now)
-
-    def dispatched(self, call, now: float) -> None:
-        self.kpi.dispatched(call, now)
-        WaitRecorder.dispatched(self, call, now)
-
-    def on_site(self, call, now: float) -> None:
-        self.kpi.on_site(call, now)
-
-    def restored(self, call, now: float) -> None:
-        self.kpi.restored(call, now)
-
-    def released(self, call, now: float) -> None:
-        self.kpi.released(call, now)
+    def handles(self):
+        return {"dispatched": self.waits.dispatched}
 
 
 def scenario_for(model: str, seed: int):
@@ -154,14 +144,17 @@ def run(model: str, warmup: int, customers: int, seed: int, recorder_kind: str =
     scenario = scenario_for(model, seed)
     env = simpy.Environment()
     done = env.event()
+    rec = WaitRecorder(warmup, customers, done)
+    recorder = rec
     if recorder_kind == "kpi":
-        rec = KPIWaitRecorder(warmup, customers, done, MODELS[model][2])
-    else:
-        rec = WaitRecorder(warmup, customers, done)
-    build(env, scenario, replication=0, recorder=rec)
+        c = MODELS[model][2]
+        recorder = monitors_for(scenario, c, range(1), extra=[WaitTally(rec)])
+    build(env, scenario, replication=0, recorder=recorder)
     env.run(until=done)
     if rec.remaining:  # pragma: no cover - run() only returns once done fired
         raise SystemExit(f"project: {rec.remaining} calls never dispatched")
+    if recorder_kind == "kpi":
+        rec.kpis = recorder.kpis(env.now)["all"]
     return rec.waits, rec
 
 
@@ -171,7 +164,7 @@ def main() -> None:
             "--recorder",
             choices=("minimal", "kpi"),
             default="minimal",
-            help="minimal: waits only (default); kpi: also the full KPIRecorder",
+            help="minimal: waits only (default); kpi: the monitors run builds, plus the waits",
         )
 
     args = parse_args(__doc__, extra)
@@ -185,8 +178,7 @@ def main() -> None:
         "out_of_order": rec.out_of_order,
     }
     if args.recorder == "kpi":
-        tally = rec.kpi.tally[0]  # Wq over every dispatched call, warm-up included
-        info["kpi_wq_all_calls"] = tally.wait_sum / tally.waits
+        info["kpi_wq_all_calls"] = rec.kpis["wait_h"]  # every dispatched call, warm-up included
     name = "project" if args.recorder == "minimal" else "project-kpi"
     report(name, args, t.seconds, waits, info)
 

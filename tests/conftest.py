@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from sim import toml_writer  # noqa: E402
 from sim.config import Scenario, validate_scenario  # noqa: E402
 from sim.model import simulate  # noqa: E402
-from sim.recorder import KPIRecorder  # noqa: E402
+from sim.monitors import Monitors, monitors_for  # noqa: E402
 
 
 @pytest.fixture
@@ -49,32 +49,22 @@ def make_scenario() -> Callable[..., Scenario]:
     return _scenario_from
 
 
-def recorder_for(scenario: Scenario, keep_calls: bool = False) -> KPIRecorder:
-    """A KPI recorder set up the way the runner sets it up for ``scenario``."""
-    classes = scenario.fleet.classes
+def recorder_for(scenario: Scenario, keep_calls: bool = False) -> Monitors:
+    """The monitor set the runner builds for ``scenario`` (the whole fleet)."""
     terr = scenario.territories
-    return KPIRecorder(
-        [c.name for c in classes],
-        [c.sla_h for c in classes],
-        scenario.report.wait_thresholds_h,
-        technicians=terr.technicians * terr.count,
-        hours_per_day=scenario.calendar.day_length_h,
-        keep_calls=keep_calls,
-        technicians_per_territory=terr.technicians,
-        pooled=terr.pooled,
-    )
+    return monitors_for(scenario, terr.technicians * terr.count, range(terr.count), keep_calls)
 
 
 def _run_one(
     scenario: Scenario, replication: int = 0, keep_calls: bool = False
-) -> tuple[KPIRecorder, dict[str, dict[str, float]]]:
+) -> tuple[Monitors, dict[str, dict[str, float]]]:
     recorder = recorder_for(scenario, keep_calls)
     end = simulate(scenario, replication, recorder)
     return recorder, recorder.kpis(end)
 
 
 @pytest.fixture
-def run_one() -> Callable[..., tuple[KPIRecorder, dict[str, dict[str, float]]]]:
+def run_one() -> Callable[..., tuple[Monitors, dict[str, dict[str, float]]]]:
     """Simulate one replication; return ``(recorder, kpis)``.
 
     ``keep_calls=True`` makes the recorder keep every finished call (``recorder.calls``).

@@ -4,7 +4,7 @@ kpis (the KPI catalogue) imports no other project module; config,
 distributions, rng and analytic import none but kpis at module level; only
 sim/model/ imports simpy; the model does no file I/O and uses neither pandas
 nor plotly; the report never reaches into the model; the experiment layer
-(sim/experiment/) sits above the model, the recorder, the statistics and the results
+(sim/experiment/) sits above the model, the monitors, the statistics and the results
 folder, and nothing below it imports it.
 """
 
@@ -104,7 +104,7 @@ ANALYTIC_FILES = py_files(SIM / "analytic")
 def test_the_import_parser_sees_real_imports():
     """Control: the parser finds known imports, so the rules below are not vacuous."""
     build = {i.module for i in imports(SIM / "model" / "build.py")}
-    assert {"simpy", "sim.config", "sim.recorder", "sim.model.dispatch"} <= build
+    assert {"simpy", "sim.config", "sim.monitors.protocol", "sim.model.dispatch"} <= build
     est = [i for f in ("queueing.py", "core.py") for i in imports(SIM / "analytic" / "estimate" / f)]
     assert any(i.module == "sim.analytic.queues" and i.top_level for i in est)
     assert any(i.module == "sim.distributions" and not i.top_level for i in est)
@@ -156,22 +156,39 @@ ALLOWED_FOR_MODEL = (
     "sim.distributions",
     "sim.rng",
     "sim.calendar",
-    "sim.recorder",
+    "sim.monitors.protocol",
     "sim.kpis",
     "sim.model",
 )
 
 
 @pytest.mark.parametrize("path", MODEL_FILES, ids=rel)
-def test_model_imports_only_config_distributions_rng_recorder(path):
-    """The model depends downwards only (config, distributions, rng, calendar, recorder):
-    never on the experiment layer, stats, results, report or cli."""
+def test_model_imports_only_config_distributions_rng_monitor_protocol(path):
+    """The model depends downwards only (config, distributions, rng, calendar, and of the
+    monitors only the protocol it reports to): never on the tallies, the experiment
+    layer, stats, results, report or cli."""
     bad = [
         i
         for i in imports(path)
         if is_project(i.module)
         and not any(i.module == a or i.module.startswith(a + ".") for a in ALLOWED_FOR_MODEL)
     ]
+    assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
+
+
+MONITOR_FILES = py_files(SIM / "monitors")
+
+
+def test_the_monitor_protocol_imports_nothing_of_the_project():
+    """What the model reports to stands alone: the tallies may change without the model."""
+    bad = [i for i in imports(SIM / "monitors" / "protocol.py") if is_project(i.module)]
+    assert not bad, f"sim/monitors/protocol.py:{bad[0].line} imports {bad[0].module}"
+
+
+@pytest.mark.parametrize("path", MONITOR_FILES, ids=rel)
+def test_monitors_never_import_the_model(path):
+    """The monitors are told what happens; they never reach into the model."""
+    bad = [i for i in imports(path) if i.module == "sim.model" or i.module.startswith("sim.model.")]
     assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
 
 
@@ -204,11 +221,10 @@ def test_model_uses_no_pandas_plotly_or_files(path):
 
 EXPERIMENT_FILES = py_files(SIM / "experiment")
 #: what the experiment layer builds on (the results folder, the statistics, the model, the
-#: recorder or the monitors that replace it, the resolved system, and the leaves)
+#: monitors, the resolved system, and the leaves)
 ALLOWED_FOR_EXPERIMENT = (
     "sim.experiment",
     "sim.model",
-    "sim.recorder",
     "sim.monitors",
     "sim.system",
     "sim.stats",
@@ -227,7 +243,7 @@ BELOW_EXPERIMENT = [
     for p in ALL_FILES
     if p not in EXPERIMENT_FILES
     and rel(p).split("/")[1].removesuffix(".py")
-    in {"model", "recorder", "monitors", "system", "stats", "results", "analytic", "costs", "config"}
+    in {"model", "monitors", "system", "stats", "results", "analytic", "costs", "config"}
     | {"distributions", "rng", "kpis", "calendar", "errors", "report"}
 ]
 
@@ -236,13 +252,13 @@ def test_the_experiment_rules_see_real_imports():
     """Control: the experiment layer imports the model, and the files below are found."""
     found = {".".join(i.module.split(".")[:2]) for p in EXPERIMENT_FILES for i in imports(p)}
     assert {"sim.model", "sim.stats", "sim.results"} <= found
-    assert found & {"sim.recorder", "sim.monitors"}
+    assert "sim.monitors" in found
     assert {"model", "stats.py", "results.py", "report"} <= {rel(p).split("/")[1] for p in BELOW_EXPERIMENT}
 
 
 @pytest.mark.parametrize("path", EXPERIMENT_FILES, ids=rel)
 def test_experiment_imports_only_the_layers_below_it(path):
-    """Tasks, tables and manifests build on the model, recorder, stats and results: never
+    """Tasks, tables and manifests build on the model, monitors, stats and results: never
     on the report, the CLI, the studies or the API."""
     bad = [
         i
@@ -261,7 +277,7 @@ def test_the_backends_know_nothing_of_the_simulator():
 
 @pytest.mark.parametrize("path", BELOW_EXPERIMENT, ids=rel)
 def test_nothing_below_the_experiment_imports_it(path):
-    """The dependency runs one way: model, recorder, stats, results and report never reach up."""
+    """The dependency runs one way: model, monitors, stats, results and report never reach up."""
     bad = [i for i in imports(path) if i.module == "sim.experiment" or i.module.startswith("sim.experiment.")]
     assert not bad, f"{rel(path)}:{bad[0].line} imports {bad[0].module}"
 

@@ -23,7 +23,7 @@ from sim.model import make_policy
 from sim.model.build import _parts_rules
 from sim.model.calls import Call
 from sim.model.shifts import ShiftTeam
-from sim.recorder import CallRecord, KPIRecorder
+from sim.monitors import CallRecord, MonitorSpec
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 DAY = 24.0
@@ -141,9 +141,9 @@ class ShiftStory:
 
     def __init__(self, wip: str = "overtime", parts: Scenario | None = None) -> None:
         self.env = simpy.Environment()
-        self.recorder = KPIRecorder(
+        self.recorder = MonitorSpec(
             ["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=parts is not None
-        )
+        ).build()
         rules = _parts_rules(self.env, parts, 0, self.recorder, 1, range(1)) if parts is not None else None
         self.calendar = WeeklyCalendar.from_shifts([(WEEKDAYS, "09:00", "17:00")])
         self.team = ShiftTeam(

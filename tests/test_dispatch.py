@@ -23,7 +23,7 @@ from sim.model import make_policy
 from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.team import Team
-from sim.recorder import CallRecord, KPIRecorder
+from sim.monitors import CallRecord, MonitorSpec
 
 
 class Story:
@@ -48,7 +48,7 @@ class Story:
         names = [f"class{i}" for i in range(len(priorities))]
         team_size = technicians * pooled
         targets: list[float | None] = list(sla_h) if sla_h is not None else [None] * len(names)
-        self.recorder = KPIRecorder(
+        self.recorder = MonitorSpec(
             names,
             targets,
             [1.0],
@@ -57,7 +57,7 @@ class Story:
             keep_calls=True,
             technicians_per_territory=technicians,
             pooled=pooled,
-        )
+        ).build()
         geometry = Geometry(size_km, size_km, pooled, False, 1.0, speed_kmh) if speed_kmh else None
         deadline: Callable[[Call], float] | None = None
         if sla_h is not None:

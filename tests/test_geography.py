@@ -26,7 +26,7 @@ from sim.model.build import build
 from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.team import Team
-from sim.recorder import KPIRecorder
+from sim.monitors import MonitorSpec
 from sim.stats import t_interval
 
 # ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_every_call_comes_from_inside_its_own_territory(make_scenario, fleet):
     territory's rectangle (team-local km), and the points fill each rectangle evenly."""
     sc = make_scenario(variant(LOCATIONS, {"fleet": fleet}))
     env = simpy.Environment()
-    recorder = KPIRecorder(["standard"], [None], [1.0], 12, 8.0)
+    recorder = MonitorSpec(["standard"], [None], [1.0], 12, 8.0).build()
     model = build(env, sc, 0, recorder)
     seen: list[Call] = []
     for team in model.teams:
@@ -151,7 +151,7 @@ def test_return_to_base_keeps_the_technician_busy_for_the_drive_back():
     (logged at 0.1, at (5, 1)) leaves from the base at 2.0: 4 km, on site 2.4, restored
     3.4, back at 3.8.  Busy 3.8 h of 10: utilization 0.38, of which 2 h on site."""
     env = simpy.Environment()
-    recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, keep_calls=True)
+    recorder = MonitorSpec(["standard"], [None], [1.0], 1, 8.0, keep_calls=True).build()
     team = Team(
         env,
         [0],

@@ -24,7 +24,7 @@ from sim.experiment.tasks import Task
 from sim.model import make_policy
 from sim.model.calls import Call
 from sim.model.team import Team
-from sim.recorder import KPIRecorder
+from sim.monitors import MonitorSpec
 
 # ---------------------------------------------------------------------------
 # Hand-driven team
@@ -41,7 +41,9 @@ class Story:
     ) -> None:
         self.env = simpy.Environment()
         names = [f"class{i}" for i in range(len(priorities))]
-        self.recorder = KPIRecorder(names, [None] * len(names), [0.5], technicians, 8.0, keep_calls=True)
+        self.recorder = MonitorSpec(
+            names, [None] * len(names), [0.5], technicians, 8.0, keep_calls=True
+        ).build()
         self.team = Team(self.env, range(technicians), make_policy(policy, priorities), self.recorder)
         self.logged = 0
 

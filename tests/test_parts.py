@@ -33,7 +33,7 @@ from sim.model.geography import Geometry
 from sim.model.parts import PartsSystem, StockPoint
 from sim.model.team import Team
 from sim.model.variates import durations
-from sim.recorder import CallRecord, KPIRecorder
+from sim.monitors import CallRecord, MonitorSpec
 from sim.stats import t_interval
 
 # ---------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class PartsStory:
         )
         scenario = validate_scenario(tomllib.loads(text), "<story>")
         self.env = simpy.Environment()
-        self.recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=True)
+        self.recorder = MonitorSpec(["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=True).build()
         rules = _parts_rules(self.env, scenario, 0, self.recorder, 1, range(1))
         assert rules is not None
         self.rules = rules
@@ -497,7 +497,7 @@ def test_the_depot_ships_to_the_van_after_the_transit_time(make_scenario):
     (t = 72), then travels 24 h more: the van is full again at 96."""
     sc = make_scenario(DEPOT)
     env = simpy.Environment()
-    recorder = KPIRecorder(["standard"], [None], [1.0], 1, 8.0, parts=True)
+    recorder = MonitorSpec(["standard"], [None], [1.0], 1, 8.0, parts=True).build()
 
     def variates(spec, stream, entity):
         return durations(from_spec(spec), sc.run.seed, 0, stream, *entity)

@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 
 import sim.experiment.experiment
-import sim.experiment.recording
 import sim.experiment.replication
 from sim.cli import main
 from sim.config import DesignPoint, Scenario, expand_sweep, validate_scenario
@@ -29,7 +28,7 @@ from sim.experiment.plan import make_tasks
 from sim.experiment.precision import Precision
 from sim.experiment.replication import run_replication
 from sim.experiment.tasks import Task, TaskResult
-from sim.recorder import KPIRecorder
+from sim.monitors import Tally
 from sim.results import read_run
 from sim.stats import stein_plan
 
@@ -161,15 +160,20 @@ def test_every_task_rerun_alone_equals_its_rows_in_the_experiment(sweep, serial_
 # Common random numbers
 
 
-class CallLog(KPIRecorder):
-    """The runner's recorder, also noting every call it tallies as restored."""
+class CallLog(Tally):
+    """Our own tally, added to the task's monitors: every call restored after the warm-up."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    __slots__ = ("log",)
+    name = "restored_calls"
+
+    def __init__(self) -> None:
+        super().__init__()
         self.log: list[dict[str, Any]] = []
 
+    def handles(self) -> dict[str, Any]:
+        return {"restored": self.restored}
+
     def restored(self, call: Any, now: float) -> None:
-        super().restored(call, now)
         if call.failed_at >= self.start:
             self.log.append(
                 {
@@ -185,18 +189,12 @@ class CallLog(KPIRecorder):
             )
 
 
-def logged_calls(monkeypatch: pytest.MonkeyPatch, point: DesignPoint, replication: int) -> pd.DataFrame:
-    """Run one task through run_replication and return the calls its recorder saw."""
-    made: list[CallLog] = []
-
-    def recorder(*args: Any, **kwargs: Any) -> CallLog:
-        made.append(CallLog(*args, **kwargs))
-        return made[-1]
-
-    monkeypatch.setattr(sim.experiment.recording, "KPIRecorder", recorder)
-    res = run_replication(Task(point, replication))
-    assert res.error is None and len(made) == 1 and made[0].log
-    return pd.DataFrame(made[0].log)
+def logged_calls(point: DesignPoint, replication: int) -> pd.DataFrame:
+    """Run one task through run_replication, with our call log added to its monitors."""
+    log = CallLog()
+    res = run_replication(Task(point, replication), extra=[log])
+    assert res.error is None and log.log
+    return pd.DataFrame(log.log)
 
 
 def two_staffings(technicians: tuple[int, int]) -> tuple[DesignPoint, DesignPoint]:
@@ -224,16 +222,16 @@ def assert_same_calls(a: pd.DataFrame, b: pd.DataFrame, columns: tuple[str, ...]
     assert not a.loc[common, "dispatched_at"].equals(b.loc[common, "dispatched_at"])
 
 
-def test_crn_infinite_source_same_calls_whatever_the_staffing(monkeypatch) -> None:
+def test_crn_infinite_source_same_calls_whatever_the_staffing() -> None:
     one, three = two_staffings((1, 3))
     for r in (0, 5):
         assert_same_calls(
-            logged_calls(monkeypatch, one, r),
-            logged_calls(monkeypatch, three, r),
+            logged_calls(one, r),
+            logged_calls(three, r),
             ("logged_at", "repair_h", "travel_h", "service_class"),
         )
     # another replication is another sample
-    r0, r1 = logged_calls(monkeypatch, one, 0), logged_calls(monkeypatch, one, 1)
+    r0, r1 = logged_calls(one, 0), logged_calls(one, 1)
     assert r0["logged_at"].head(20).tolist() != r1["logged_at"].head(20).tolist()
 
 
@@ -250,11 +248,11 @@ def fleet_staffings(life: dict[str, Any]) -> tuple[DesignPoint, DesignPoint]:
     return one, two
 
 
-def test_crn_exponential_fleet_same_breakdowns_and_needs(monkeypatch) -> None:
+def test_crn_exponential_fleet_same_breakdowns_and_needs() -> None:
     """Exponential lives: breakdown candidates and their needs are drawn per territory in
     order, so a breakdown at the same instant hits the same machine with the same repair."""
     one, two = fleet_staffings({"dist": "exponential", "mean": 100.0})
-    a, b = logged_calls(monkeypatch, one, 0), logged_calls(monkeypatch, two, 0)
+    a, b = logged_calls(one, 0), logged_calls(two, 0)
     a, b = a.set_index("logged_at").sort_index(), b.set_index("logged_at").sort_index()
     assert a.index.is_unique and b.index.is_unique
     common = a.index.intersection(b.index)
@@ -264,11 +262,11 @@ def test_crn_exponential_fleet_same_breakdowns_and_needs(monkeypatch) -> None:
     assert not a.loc[common, "dispatched_at"].equals(b.loc[common, "dispatched_at"])
 
 
-def test_crn_weibull_fleet_kth_call_of_a_machine_keeps_its_draws(monkeypatch) -> None:
+def test_crn_weibull_fleet_kth_call_of_a_machine_keeps_its_draws() -> None:
     """Other lives: each machine has its own streams, so its first breakdown (residual life
     at time 0) and its k-th repair time do not depend on the staffing."""
     one, two = fleet_staffings({"dist": "weibull", "mean": 100.0, "shape": 1.5})
-    a, b = logged_calls(monkeypatch, one, 0), logged_calls(monkeypatch, two, 0)
+    a, b = logged_calls(one, 0), logged_calls(two, 0)
     compared = 0
     for machine, ga in a.groupby("machine"):
         ra = ga.sort_values("logged_at")

@@ -8,7 +8,6 @@ addressed by the replication number (common random numbers across design points)
 Modules, one concept each:
 
 * :mod:`~sim.experiment.tasks`: a task, its result, and its JSON record (task files)
-* :mod:`~sim.experiment.recording`: the recorder a task reports to
 * :mod:`~sim.experiment.rows`: a replication's KPIs as table rows (costs, FTF identity)
 * :mod:`~sim.experiment.replication`: running one task on a worker
 * :mod:`~sim.experiment.blocks`: a large fleet's replication as blocks of teams, merged

@@ -11,9 +11,9 @@ import math
 from collections.abc import Sequence
 
 from sim.config import DesignPoint, Scenario
-from sim.experiment.recording import make_recorder
 from sim.experiment.rows import replication_rows
 from sim.experiment.tasks import TaskResult
+from sim.monitors import monitors_for
 
 #: a replication of a fleet bigger than this many machines runs as several tasks
 BLOCK_MACHINES = 50_000  # small blocks keep each process's working set in cache
@@ -43,8 +43,7 @@ def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:
     if failed:
         return TaskResult(point.index, parts[0].replication, error=failed[0].error)
     parts = sorted(parts, key=lambda p: p.block)
-    recorder = make_recorder(sc, False, 0, range(sc.territories.count))
-    recorder.on_duty.value = 0
+    recorder = monitors_for(sc, 0, range(sc.territories.count))  # no technician until merged
     end = float(sc.run.warmup_h) + sc.run.horizon_h
     for p in parts:
         assert p.state is not None

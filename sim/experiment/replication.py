@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 from sim.config import Scenario, read_locations
 from sim.experiment.blocks import block_teams
-from sim.experiment.recording import make_recorder
 from sim.experiment.rows import replication_rows
 from sim.experiment.tasks import Task, TaskResult
 from sim.model import simulate
+from sim.monitors import Monitor, monitors_for
 
 _LOCATIONS: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
 
@@ -29,19 +30,20 @@ def machine_locations(sc: Scenario) -> list[tuple[float, float]]:
     return _LOCATIONS[key]
 
 
-def run_replication(task: Task) -> TaskResult:
+def run_replication(task: Task, extra: Sequence[Monitor[Any]] = ()) -> TaskResult:
     """Simulate one task and return its KPI rows (pure: same task, same rows).
 
     A block task (one of a large fleet's blocks of teams) returns its running sums
     instead; :func:`sim.experiment.blocks.merge_blocks` turns the blocks of a
-    replication into its rows.
+    replication into its rows.  ``extra`` tallies join the monitor set the scenario
+    needs (a test's own questions).
     """
     t0 = time.perf_counter()
     sc = task.point.scenario
     terr = sc.territories
     teams = block_teams(terr.teams, task.blocks, task.block) if task.blocks > 1 else None
     territories = range(teams.start * terr.pooled, teams.stop * terr.pooled) if teams else range(terr.count)
-    recorder = make_recorder(sc, task.keep_calls, terr.technicians * len(territories), territories)
+    recorder = monitors_for(sc, terr.technicians * len(territories), territories, task.keep_calls, extra)
     batches: list[dict[str, dict[str, float]]] = []
 
     def close_batch(now: float) -> None:
@@ -62,7 +64,7 @@ def run_replication(task: Task) -> TaskResult:
             recorder.series or None,
             time.perf_counter() - t0,
             block=task.block,
-            state=recorder.state(end),
+            state=recorder.snapshot(end),
         )
     rows = replication_rows(task.point, task.replication, batches or [recorder.kpis(end)])
     return TaskResult(

@@ -8,7 +8,8 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from sim.config import DesignPoint
-from sim.recorder import CallRecord
+from sim.monitors import CallRecord, MonitorsSnapshot, snapshot_from_record, snapshot_record
+from sim.results import TASK_SCHEMA
 
 #: evenly spaced samples of the levels per replication (for time-series charts)
 SERIES_SAMPLES = 200
@@ -38,7 +39,7 @@ class TaskResult:
     wall_s: float = 0.0
     error: str | None = None
     block: int = 0
-    state: dict[str, Any] | None = None  # a block's running sums, merged into the rows later
+    state: MonitorsSnapshot | None = None  # a block's running sums, merged into the rows later
     decisions: list[tuple[float, str, int, int, int]] | None = None  # dispatch.record_decisions
 
     @property
@@ -65,6 +66,7 @@ def task_file(points: Sequence[DesignPoint], res: TaskResult) -> str:
 def result_record(res: TaskResult) -> dict[str, Any]:
     """A task result as JSON-ready data (for the run folder's task files)."""
     return {
+        "schema": TASK_SCHEMA,
         "design_point": res.design_point,
         "replication": res.replication,
         "rows": res.rows,
@@ -73,7 +75,7 @@ def result_record(res: TaskResult) -> dict[str, Any]:
         "wall_s": res.wall_s,
         "error": res.error,
         "block": res.block,
-        "state": res.state,
+        "state": snapshot_record(res.state) if res.state is not None else None,
         "decisions": res.decisions,
     }
 
@@ -91,6 +93,6 @@ def result_from_record(rec: dict[str, Any]) -> TaskResult:
         rec["wall_s"],
         rec.get("error"),
         rec.get("block", 0),
-        rec.get("state"),
+        snapshot_from_record(rec["state"]) if rec.get("state") is not None else None,
         [tuple(d) for d in rec["decisions"]] if rec.get("decisions") else None,
     )

@@ -1,7 +1,7 @@
 """The SimPy field-service model: the only package that imports simpy.
 
 It has no file I/O, pandas or plotting: it turns a scenario and a
-replication number into reports to a :class:`sim.recorder.Recorder`.
+replication number into reports to a :class:`sim.monitors.protocol.Recorder`.
 """
 
 from .build import FieldService, build, machine_places, simulate

@@ -13,7 +13,7 @@ from simpy.events import Event, Timeout
 from sim.calendar import WeeklyCalendar
 from sim.config import Scenario
 from sim.distributions import Deterministic, Distribution, from_spec
-from sim.recorder import Recorder
+from sim.monitors.protocol import Recorder
 
 from .calls import Call
 from .dispatch import Fifo, make_policy

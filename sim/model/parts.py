@@ -21,7 +21,7 @@ from typing import Any
 import simpy
 from simpy.events import Timeout
 
-from sim.recorder import Recorder
+from sim.monitors.protocol import Recorder
 
 from .variates import Constant, Variates
 

@@ -23,7 +23,7 @@ from typing import Any
 import simpy
 from simpy.events import Event, Timeout
 
-from sim.recorder import Recorder
+from sim.monitors.protocol import Recorder
 
 from .calls import Call
 from .dispatch import DispatchPolicy

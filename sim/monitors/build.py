@@ -1,0 +1,143 @@
+"""The monitor set of a task: only the tallies that the scenario asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sim.config import Scenario
+from sim.distributions import Deterministic, from_spec
+
+from .calls import CallTally
+from .composite import Monitors
+from .levels import LevelTally
+from .logs import CallLog, DecisionLog, LevelSeries
+from .overtime import OvertimeTally
+from .parts import PartsTally
+from .protocol import Monitor
+from .spread import MIN_TERRITORIES, TerritorySpread
+from .trips import TripTally
+from .workloads import WorkloadTally
+
+#: workloads of single technicians are reported for teams of this many technicians
+WORKLOAD_TEAMS = range(2, 11)
+
+
+@dataclass(frozen=True)
+class MonitorSpec:
+    """What a task measures.  The defaults measure everything (as a hand-built model in a
+    test wants); :func:`monitors_for` turns off what the scenario cannot produce.
+
+    Parameters
+    ----------
+    class_names, sla_h
+        Names and response targets (``None``: no target) of the service classes.
+    thresholds_h
+        Waits for which ``P(wait > x)`` is reported.
+    technicians
+        Technicians of the task (for utilisation and overtime).
+    hours_per_day
+        Length of a working day (for the per-day KPIs).
+    keep_calls
+        Keep a record of every finished call.
+    technicians_per_territory, pooled
+        How technicians are numbered, for trips outside the home territory and for the
+        workloads of the first team.
+    parts
+        The scenario has spare parts (and so revisits): report the parts KPIs.
+    territories, territory_offset
+        Territories whose mean waits are compared (0: none), numbered from the offset.
+    travel
+        Trips may take time (otherwise the on-site level and the response are those of
+        the dispatch).
+    shifts
+        Technicians work shifts (overtime, technicians on and off duty).
+    """
+
+    class_names: Sequence[str]
+    sla_h: Sequence[float | None]
+    thresholds_h: Sequence[float]
+    technicians: int
+    hours_per_day: float
+    keep_calls: bool = False
+    technicians_per_territory: int = 1
+    pooled: int = 1
+    parts: bool = False
+    territories: int = 0
+    territory_offset: int = 0
+    travel: bool = True
+    shifts: bool = True
+    decisions: bool = True
+    series: bool = True
+
+    def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
+        """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
+        instant = not self.travel and not self.parts
+        calls = CallTally(
+            self.class_names,
+            self.sla_h,
+            self.thresholds_h,
+            self.hours_per_day,
+            revisits=self.parts,
+            responses=self.travel,
+        )
+        levels = LevelTally(self.technicians, instant_trips=instant)
+        tallies: list[Monitor[Any]] = [
+            calls,
+            levels,
+            TripTally(self.technicians_per_territory, self.pooled, timed=self.travel, calls=calls),
+            OvertimeTally(self.technicians, shifts=self.shifts),
+        ]
+        team_size = self.technicians_per_territory * self.pooled
+        if team_size in WORKLOAD_TEAMS:
+            tallies.append(WorkloadTally(team_size))
+        if self.parts:
+            tallies.append(PartsTally(self.hours_per_day))
+        if self.territories:
+            tallies.append(TerritorySpread(self.territories, self.territory_offset))
+        if self.keep_calls:
+            tallies.append(CallLog())
+        if self.decisions:
+            tallies.append(DecisionLog())
+        if self.series:
+            tallies.append(LevelSeries(calls.waiting, calls.down, levels.busy))
+        return Monitors([*tallies, *extra], self.class_names)
+
+
+def trips_take_time(scenario: Scenario) -> bool:
+    """Whether a trip can take time: geometry, or a travel time other than a fixed 0 h."""
+    tr = scenario.travel
+    if tr.mode != "time" or tr.from_base_h is not None:
+        return True
+    travel = from_spec(tr.time_h)
+    return not (isinstance(travel, Deterministic) and travel.value == 0.0)
+
+
+def monitors_for(
+    scenario: Scenario,
+    technicians: int,
+    territories: range,
+    keep_calls: bool = False,
+    extra: Sequence[Monitor[Any]] = (),
+) -> Monitors:
+    """The monitor set of a task of ``scenario`` whose teams hold ``technicians`` and
+    ``territories`` (the whole fleet, or a block of it), plus ``extra`` tallies."""
+    sc = scenario
+    classes = sc.fleet.classes
+    return MonitorSpec(
+        [c.name for c in classes],
+        [c.sla_h for c in classes],
+        sc.report.wait_thresholds_h,
+        technicians,
+        sc.calendar.day_length_h,
+        keep_calls=keep_calls,
+        technicians_per_territory=sc.territories.technicians,
+        pooled=sc.territories.pooled,
+        parts=sc.parts is not None,
+        territories=len(territories) if sc.territories.count >= MIN_TERRITORIES else 0,
+        territory_offset=territories.start,
+        travel=trips_take_time(sc),
+        shifts=bool(sc.calendar.shifts),
+        decisions=sc.dispatch.record_decisions,
+    ).build(extra)

@@ -1,0 +1,124 @@
+"""What the model reports to, and what every tally implements.
+
+The model calls a :class:`Recorder` explicitly at each step of a call's life
+(``logged``, ``dispatched``, ``on_site``, ``restored`` ...); nothing patches SimPy.
+:class:`sim.monitors.Monitors` is the recorder that runs use: it hands each report
+to the few tallies (:class:`Monitor`) that need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+S = TypeVar("S")
+
+
+class CallLike(Protocol):
+    """The fields of a call that the monitors read."""
+
+    number: int
+    machine: int
+    territory: int
+    local_territory: int
+    service_class: int
+    technician: int
+    travel_h: float
+    repair_h: float
+    trip_km: float
+    failed_at: float
+    logged_at: float
+    due_at: float
+    dispatched_at: float
+    job_started_at: float
+    on_site_at: float
+    visits: int
+    part_wait: float
+
+
+class Recorder(Protocol):
+    """The interface the model reports to."""
+
+    def logged(self, call: CallLike, now: float) -> None: ...
+    def dispatched(self, call: CallLike, now: float) -> None: ...
+    def on_site(self, call: CallLike, now: float) -> None: ...
+    def restored(self, call: CallLike, now: float) -> None: ...
+    def released(self, call: CallLike, now: float) -> None: ...
+    def decision(self, rule: str, call: CallLike, candidates: int, technician: int, now: float) -> None: ...
+    def duty(self, delta: int, now: float) -> None: ...
+    def paused(self, call: CallLike, now: float, on_site: bool) -> None: ...
+    def resumed(self, call: CallLike, now: float, on_site: bool) -> None: ...
+    def overtime(self, hours: float, now: float) -> None: ...
+    def left_site(self, call: CallLike, now: float) -> None: ...
+    def requeued(self, call: CallLike, now: float) -> None: ...
+    def part_used(self, unit_cost: float, now: float) -> None: ...
+    def emergency(self, now: float) -> None: ...
+    def stock(self, kind: str, on_hand: int, backorders: int, now: float) -> None: ...
+    def part_demand(self, kind: str, filled: bool, now: float) -> None: ...
+    def backorder_filled(self, kind: str, delay: float, now: float) -> None: ...
+    def reset(self, now: float) -> None: ...
+    def close(self, now: float) -> None: ...
+    def pending(self) -> bool: ...
+    def sample(self, now: float) -> None: ...
+
+
+#: the reports of :class:`Recorder` that a tally may handle (the others run the window)
+EVENTS = (
+    "logged",
+    "dispatched",
+    "on_site",
+    "restored",
+    "released",
+    "decision",
+    "duty",
+    "paused",
+    "resumed",
+    "overtime",
+    "left_site",
+    "requeued",
+    "part_used",
+    "emergency",
+    "stock",
+    "part_demand",
+    "backorder_filled",
+    "sample",
+)
+
+
+class Monitor(Protocol[S]):
+    """A tally: some running sums, the KPIs made from them, and a typed snapshot.
+
+    A tally handles the reports it names (methods called like those of
+    :class:`Recorder`, listed in :data:`EVENTS`); :class:`sim.monitors.Monitors` calls
+    only those.  ``kpis`` adds the tally's KPIs to the rows (``"all"`` and one per
+    class name), which the other tallies fill too.
+    """
+
+    #: a short name, unique in a monitor set (the key of its snapshot)
+    name: str
+    #: the start of the current measurement (set by a block merge)
+    start: float
+
+    def handles(self) -> dict[str, Callable[..., None]]:
+        """The reports this tally needs, as bound methods, by name (see :data:`EVENTS`)."""
+
+    def reset(self, now: float) -> None:
+        """Forget everything before ``now`` (the end of the warm-up)."""
+
+    def new_batch(self, now: float) -> None:
+        """Restart the sums at ``now`` for a new batch (calls of the window keep counting)."""
+
+    def close(self, now: float) -> None:
+        """End the measured window at ``now`` (the end of the horizon)."""
+
+    def pending(self) -> bool:
+        """Whether something of the closed window is still to be followed."""
+
+    def snapshot(self, now: float) -> S:
+        """The running sums, closed at ``now``, as a frozen dataclass (for block merges)."""
+
+    def absorb(self, snapshot: S, now: float) -> None:
+        """Add another block's snapshot (same scenario, same instants) into these sums."""
+
+    def kpis(self, now: float, rows: dict[str, dict[str, float]]) -> None:
+        """Add this tally's KPIs, measured from the reset to ``now``, to ``rows``."""
