@@ -33,6 +33,10 @@ MACHINES = "machines.parquet"  # where the machines stand (geometry scenarios, f
 DECISIONS = "decisions.parquet"
 TASKS = "tasks"
 LOCK = ".lock"
+#: the version of the task records under ``tasks/`` (2: typed monitor snapshots); a record
+#: without one is of version 1.  ``--resume`` refuses a folder of another version, whose
+#: block sums would otherwise be merged wrongly.
+TASK_SCHEMA = 2
 
 
 def safe_name(name: str) -> str:
@@ -259,6 +263,12 @@ class RunFolder:
                 continue  # a task file cut short by a crash: the task is simply run again
             except OSError as exc:
                 raise ResultsError(f"{f}: cannot read: {exc.strerror}") from None
+            schema = record.get("schema", 1) if isinstance(record, dict) else None
+            if schema is not None and schema != TASK_SCHEMA:
+                raise ResultsError(
+                    f"{f}: written by an incompatible version of the program (task schema "
+                    f"{schema}, this version reads {TASK_SCHEMA}); cannot resume this run, start it again"
+                )
             problem = _task_problem(record)
             if problem:
                 raise ResultsError(f"{f}: not a task record ({problem}); nothing was changed")

@@ -209,3 +209,22 @@ def test_resume_refuses_new_settings(story: Story, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--resume" in err[0]
     assert snapshot(story.pristine) == before
+
+
+def test_resume_of_task_files_from_an_incompatible_version_exits_2(
+    story: Story, tmp_path: Path, capsys
+) -> None:
+    """A task file written by another version (schema 1: no 'schema' key, block sums as a
+    loose dict) is refused in one line naming it, instead of merging wrong numbers."""
+    old = tmp_path / story.pristine.name
+    shutil.copytree(story.pristine, old)
+    victim = sorted((old / "tasks").glob("*.json"))[0]
+    record = json.loads(victim.read_text())
+    assert record.pop("schema") == 2  # what this version writes
+    victim.write_text(json.dumps(record))
+    before = snapshot(old)
+    assert main(["run", "--resume", str(old), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and victim.name in err[0]
+    assert "incompatible version" in err[0] and "task schema 1" in err[0]
+    assert snapshot(old) == before
