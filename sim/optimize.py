@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import re
@@ -30,8 +29,7 @@ from sim.config import (
     ScenarioError,
     Target,
     parse_target,
-    set_dotted,
-    validate_scenario,
+    with_overrides,
 )
 from sim.costs import cost_kpis
 from sim.system import ServiceSystem
@@ -101,16 +99,13 @@ class Candidate:
 
 
 def candidates(scenario: Scenario, over: Sequence[tuple[str, list[Any]]], source: str) -> list[Candidate]:
-    base = scenario.model_dump(mode="json", exclude={"sweep", "variants"})
     out = []
     for i, combo in enumerate(itertools.product(*(v for _, v in over))):
-        raw = copy.deepcopy(base)
-        params = {}
-        for (key, _), value in zip(over, combo, strict=True):
-            set_dotted(raw, key, value, source)
-            params[key] = value
+        params = {key: value for (key, _), value in zip(over, combo, strict=True)}
         try:
-            sc = validate_scenario(raw, f"{source} (--over {params})")
+            sc = with_overrides(
+                scenario, params, f"{source} (--over {params})", without=("sweep", "variants")
+            )
         except ScenarioError as exc:
             # a grid point the scenario cannot take (e.g. fewer technicians than a rule needs)
             # is listed as such; the search goes on over the others

@@ -18,6 +18,7 @@ from typing import Any
 
 from sim.config import DesignPoint
 from sim.experiment.experiment import Experiment, run_experiment
+from sim.config import DesignPoint, with_overrides
 from sim.rng import design_seed
 from sim.stats import rinott_choose, rinott_select
 
@@ -41,8 +42,10 @@ def independent(points: Sequence[DesignPoint]) -> list[DesignPoint]:
     """The design points, each with its own seed (no common random numbers between them)."""
     out = []
     for p in points:
-        run = p.scenario.run.model_copy(update={"seed": design_seed(p.scenario.run.seed, p.index)})
-        out.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
+        seed = design_seed(p.scenario.run.seed, p.index)
+        out.append(
+            DesignPoint(p.index, p.params, with_overrides(p.scenario, {"run.seed": seed}, f"select ({p.id})"))
+        )
     return out
 
 
@@ -84,8 +87,10 @@ def select_best(
         check_plan(dict(plan.n_total))
     second = []
     for p in points:
-        run = p.scenario.run.model_copy(update={"replications": plan.n_total[p.id]})
-        second.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
+        n = {"run.replications": plan.n_total[p.id]}
+        second.append(
+            DesignPoint(p.index, p.params, with_overrides(p.scenario, n, f"select, stage 2 ({p.id})"))
+        )
     final = run_experiment(scenario, second, backend, workers, progress=progress, finished=first.results)
     means = {p.id: sum(v := _values(final, kpi, p)) / len(v) for p in second}
     if any(math.isnan(m) for m in means.values()):

@@ -39,7 +39,13 @@ from sim.config.loading import (
     read_locations,
     read_toml,
 )
-from sim.config.overrides import check_overrides, parse_override, set_dotted, validate_scenario
+from sim.config.overrides import (
+    check_overrides,
+    parse_override,
+    set_dotted,
+    validate_scenario,
+    with_overrides,
+)
 from sim.config.schema import (
     Calendar,
     Costs,
@@ -140,4 +146,5 @@ __all__ = [
     "spec_mean",
     "team_grid",
     "validate_scenario",
+    "with_overrides",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.config.errors import ScenarioError
-from sim.config.overrides import check_overrides, get_dotted, set_dotted, validate_scenario
+from sim.config.overrides import check_overrides, get_dotted, validate_scenario, with_overrides
 from sim.config.schema import Scenario, Variant
 
 
@@ -38,24 +37,23 @@ def expand_sweep(scenario: Scenario, source: str = "<scenario>") -> list[DesignP
     the last key varying fastest, so they are stable for a given file.  The
     parameter columns are ``variant`` (when there are variants) and the swept keys.
     """
-    base = scenario.model_dump(mode="json", exclude={"sweep", "variants"})
     keys = list(scenario.sweep)
     variants: list[Variant | None] = list(scenario.variants) or [None]
     points: list[DesignPoint] = []
     for variant in variants:
         for combo in itertools.product(*(scenario.sweep[k] for k in keys)):
             i = len(points)
-            raw = copy.deepcopy(base)
             params: dict[str, Any] = {}
+            # the variant's keys first, then the swept ones (which may refine them)
+            changes: dict[str, Any] = {}
             if variant is not None:
                 params["variant"] = variant.name
-                for k, v in variant.set.items():
-                    set_dotted(raw, k, v, source)
+                changes.update(variant.set)
             for k, v in zip(keys, combo, strict=True):
-                set_dotted(raw, k, v, source)
+                changes[k] = v
                 params[k] = v
             where = f"{source} (design point dp{i:03d})"
-            sc = validate_scenario(raw, where)
+            sc = with_overrides(scenario, changes, where, without=("sweep", "variants"))
             ran = sc.model_dump(mode="json")
             for k in keys:  # every point is labelled by the values it really runs with
                 try:

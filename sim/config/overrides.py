@@ -2,14 +2,15 @@
 
 ``parse_override`` reads ``dotted.key=value``, ``set_dotted`` applies it to a raw
 scenario; :func:`validate_scenario` validates a raw scenario together with the changes
-it carries (its variants and sweep), and refuses changes that would undo each other.
+it carries (its variants and sweep), and refuses changes that would undo each other;
+:func:`with_overrides` is the one way to change a validated scenario.
 """
 
 from __future__ import annotations
 
 import copy
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -80,6 +81,40 @@ def get_dotted(node: Any, key: str) -> Any:
         else:
             raise KeyError(key)
     return node
+
+
+def with_overrides(
+    scenario: Scenario, changes: Mapping[str, Any], source: str, *, without: Iterable[str] = ()
+) -> Scenario:
+    """A new, validated scenario: ``scenario`` with each dotted key of ``changes`` set.
+
+    The one way the program changes a scenario (design points of sweeps and variants,
+    ``optimize`` candidates, ``select``'s seeds and replications, the warm-up pilot, the
+    report's rebuilt points): the scenario's data, the keys set in order, then the same
+    validation as a file's, so a change can never produce a scenario a file could not.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to start from (unchanged).
+    changes : mapping
+        Dotted keys (``"run.seed"``, ``"repair.time_h.cv"``, ``"fleet.classes.0.share"``)
+        and their values, applied in order: a later key may refine an earlier one.
+    source : str
+        Where the changes come from, for the one-line error.
+    without : iterable of str
+        Top-level sections to leave out first (``("sweep", "variants")`` for the scenario
+        of one design point).
+
+    Raises
+    ------
+    ScenarioError
+        If a key does not fit the scenario's structure or the result is not valid.
+    """
+    raw = scenario.model_dump(mode="json", exclude=set(without))
+    for key, value in changes.items():
+        set_dotted(raw, key, value, source)
+    return validate_scenario(raw, source)
 
 
 def validate_scenario(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sim.config import DesignPoint
+from sim.config import DesignPoint, with_overrides
 from sim.experiment.execution import run_tasks
 from sim.experiment.tasks import Task
 from sim.stats import mser_time
@@ -32,8 +32,8 @@ def resolve_warmups(
         return list(points), {}
     pilots = []
     for p in auto:
-        run = p.scenario.run.model_copy(update={"warmup_h": 0.0, "batches": 0})
-        pilots.append(DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run})))
+        pilot = with_overrides(p.scenario, {"run.warmup_h": 0.0, "run.batches": 0}, f"warm-up pilot ({p.id})")
+        pilots.append(DesignPoint(p.index, p.params, pilot))
     tasks = [
         Task(pp, r) for pp in pilots for r in range(min(PILOT_REPLICATIONS, pp.scenario.run.replications))
     ]
@@ -50,7 +50,7 @@ def resolve_warmups(
     out = []
     for p in points:
         if p.id in chosen:
-            run = p.scenario.run.model_copy(update={"warmup_h": chosen[p.id]})
-            p = DesignPoint(p.index, p.params, p.scenario.model_copy(update={"run": run}))
+            sc = with_overrides(p.scenario, {"run.warmup_h": chosen[p.id]}, f"warm-up ({p.id})")
+            p = DesignPoint(p.index, p.params, sc)
         out.append(p)
     return out, chosen

@@ -8,7 +8,6 @@ summary does not hold, such as the whole waiting-time distribution.
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import math
@@ -502,17 +501,16 @@ def _differences(base: Any, sc: Any) -> dict[str, Any]:
     return {k: v for k, v in b.items() if not k.startswith(_IGNORED_SECTIONS) and a.get(k) != v}
 
 
-def _rebuild(base_raw: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
-    """The scenario of a design point: the base scenario with its swept values set."""
-    from sim.config import Scenario, set_dotted, validate_scenario
+def _rebuild(base: Any, params: Mapping[str, Any]) -> Any:
+    """The scenario of a design point: the base scenario (without its sweep) with its
+    swept values set."""
+    from sim.config import Scenario, with_overrides
 
-    raw = copy.deepcopy(dict(base_raw))
-    raw.pop("sweep", None)
+    if base is None:
+        raise ValueError("the manifest's base scenario is not a valid scenario")
     sections = set(Scenario.model_fields)
-    for k, v in params.items():
-        if k.split(".")[0] in sections:
-            set_dotted(raw, k, _parse(v), "manifest")
-    return validate_scenario(raw, "manifest")
+    swept = {k: _parse(v) for k, v in params.items() if k.split(".")[0] in sections}
+    return with_overrides(base, swept, "manifest")
 
 
 def _matches_summary(sc: Any, summary: pd.DataFrame, dp: str) -> bool:
@@ -565,7 +563,7 @@ def load_view(run: RunData) -> RunView:
             if isinstance(dp.get("scenario"), Mapping):
                 sc = validate_scenario(dp["scenario"], "manifest")
             elif isinstance(base_raw, Mapping):
-                sc = _rebuild(base_raw, params)
+                sc = _rebuild(base, params)
                 if not _matches_summary(sc, run.summary, p.id):
                     p.scenario_note = (
                         "the manifest does not hold this point's scenario and the "

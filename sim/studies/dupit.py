@@ -28,7 +28,15 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import DesignPoint, Scenario, Target, check_target_kpis, expand_sweep, load_scenario
+from sim.config import (
+    DesignPoint,
+    Scenario,
+    Target,
+    check_target_kpis,
+    expand_sweep,
+    load_scenario,
+    with_overrides,
+)
 from sim.console import exactness, fmt, table
 from sim.experiment.experiment import execute
 from sim.experiment.tables import kpi_names
@@ -329,7 +337,7 @@ def run_study(
         f"(standard: mean wait <= {std.bound:g} h)",
         file=sys.stderr,
     )
-    study = baseline.model_copy(update={"meta": baseline.meta.model_copy(update={"name": "dupit-study"})})
+    study = with_overrides(baseline, {"meta.name": "dupit-study"}, "the Dupit study")
     costs = {p.id: extra_reps_per_year_cost(p.scenario, p.params[GROUP_KEY]) for p in points}
     extra = {
         "study": manifest_study(),
