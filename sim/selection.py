@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.config import DesignPoint
-from sim.experiment.experiment import Experiment, run_experiment
 from sim.config import DesignPoint, with_overrides
+from sim.experiment.experiment import Experiment, run_experiment
 from sim.rng import design_seed
 from sim.stats import rinott_choose, rinott_select
 
