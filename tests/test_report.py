@@ -27,7 +27,7 @@ from sim.experiment.experiment import run_experiment
 from sim.experiment.manifest import machine_layout, manifest, manifest_head
 from sim.report import PLOTLY_JS, REPORT, write_report
 from sim.report.data import load_view, param_label, wait_tail
-from sim.report.figures import RHO_STEPS, teaching_figure
+from sim.report.teaching import RHO_STEPS, teaching_figure
 from sim.results import ResultsError, read_run, run_id, write_run
 from sim.stats import welch_moving_average as welch
 from sim.system import ServiceSystem
@@ -683,7 +683,7 @@ def test_labels_name_list_items(sweep_run: Path) -> None:
 
 
 def test_dodge_sets_equal_points_side_by_side() -> None:
-    from sim.report.figures import dodge
+    from sim.report.tradeoff import dodge
 
     x = np.array([1.0, 1.0, 1.0, 5.0])
     y = np.array([2.0, 2.0, 2.01, 9.0])
@@ -693,7 +693,7 @@ def test_dodge_sets_equal_points_side_by_side() -> None:
 
 
 def test_exact_sentence_counts_the_run(tmp_path: Path, sweep_run: Path) -> None:
-    from sim.report.figures import exact_checks, exact_verdict
+    from sim.report.validation import exact_checks, exact_verdict
 
     view = load_view(read_run(sweep_run))
     n, fails, _ = exact_checks(view)
@@ -836,7 +836,7 @@ def test_a_big_sweep_is_thinned_not_dropped(tmp_path: Path) -> None:
     ts = chart(sections, "timeseries")
     assert len(ts.layout.updatemenus[0].buttons) == 12
     # the sentence counts every exact value of the run, drawn or not
-    from sim.report.figures import exact_checks
+    from sim.report.validation import exact_checks
 
     assert exact_checks(view)[0] > 400
     html = write_report(run).read_text(encoding="utf-8")

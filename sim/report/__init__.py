@@ -31,19 +31,17 @@ from pathlib import Path
 from sim.results import read_run
 
 from .data import RunView, load_view
-from .figures import (
-    Section,
-    distribution_section,
-    geography_section,
-    parts_section,
-    teaching_section,
-    timeseries_section,
-    tradeoff_section,
-    validation_section,
-)
+from .geography import geography_section
 from .map import map_section
 from .page import render, summary_section
+from .parts import parts_section
+from .section import Section
 from .targets import Targets
+from .teaching import teaching_section
+from .timeseries import timeseries_section
+from .tradeoff import tradeoff_section
+from .validation import validation_section
+from .wait_distribution import distribution_section
 
 REPORT = "report.html"
 PLOTLY_JS = "plotly.min.js"

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .data import Point, RunView, esc
-from .figures import Chart, Section
+from .section import Chart, Section
 
 #: teams drawn per design point (the rest repeat the same pattern)
 MAP_TEAMS = 4

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .data import ALL, RunView, esc, is_share, kpi_title, outside_ci, target_text
-from .figures import Section
+from .section import Section
 
 PLOTLY_NAME = "plotly.min.js"
 
