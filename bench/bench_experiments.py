@@ -317,7 +317,9 @@ def _run_mm1(sc: Any, replication: int, backlog: int, samples: int) -> tuple[np.
     log = WaitLog()
     rec = MonitorSpec(["standard"], [None], [], technicians=1, hours_per_day=8.0).build([log])
     env = simpy.Environment()
-    model = build(env, sc, replication, rec)
+    from sim.system import ServiceSystem
+
+    model = build(env, ServiceSystem.from_scenario(sc), replication, rec)
     if backlog:
         gen = np.random.default_rng([sc.run.seed, replication, 7])
         for i, repair in enumerate(gen.exponential(1.0 / MU, backlog)):

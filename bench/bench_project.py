@@ -66,6 +66,7 @@ from common import MODELS, Timer, parse_args, report  # noqa: E402
 from sim.config import validate_scenario  # noqa: E402
 from sim.model import build  # noqa: E402
 from sim.monitors import Tally, monitors_for  # noqa: E402
+from sim.system import ServiceSystem  # noqa: E402
 
 
 class WaitRecorder:
@@ -149,7 +150,7 @@ def run(model: str, warmup: int, customers: int, seed: int, recorder_kind: str =
     if recorder_kind == "kpi":
         c = MODELS[model][2]
         recorder = monitors_for(scenario, c, range(1), extra=[WaitTally(rec)])
-    build(env, scenario, replication=0, recorder=recorder)
+    build(env, ServiceSystem.from_scenario(scenario), replication=0, recorder=recorder)
     env.run(until=done)
     if rec.remaining:  # pragma: no cover - run() only returns once done fired
         raise SystemExit(f"project: {rec.remaining} calls never dispatched")

@@ -1,47 +1,103 @@
 """Named random streams.
 
 Every random draw in a run comes from a stream addressed by
-``SeedSequence(seed, spawn_key=(replication, stream_id, *entity))``.  The
-address does not depend on staffing, dispatch or the order in which events
+``SeedSequence(seed, spawn_key=(replication, stream_id, *prefix, *entity, *suffix))``.
+The address does not depend on staffing, dispatch or the order in which events
 happen, so replication ``r`` of every design point sees the same failures and
 the same call needs (common random numbers), and any single replication can
 be re-run alone with identical output.
 
-Stream names are append-only: adding a stream never renumbers existing ones.
+Each use of randomness has its own name (:data:`NAMED_STREAMS`): the model asks for
+``"depot_to_van"``, never for ``"lead_time"`` with a number in front.  Several uses
+share one stream number and are told apart by a fixed ``prefix`` or ``suffix``
+(kept from the releases where they were spelled with numbers, so that results stay
+reproducible); the test suite pins every name's spawn key.
+
+Stream numbers are append-only: adding a stream never renumbers existing ones.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-#: Stream names; the index is part of the address, so only ever append.
+#: Stream numbers; the index is part of the address, so only ever append.
 STREAMS: tuple[str, ...] = (
-    "failure",  # per machine: times to failure (and its initial residual life)
-    "arrival",  # per territory: Poisson call arrivals (infinite-source mode)
-    "repair",  # per machine, or per territory in infinite-source mode: on-site times
-    "travel",  # idem: travel times
-    "service_class",  # idem: class of each call
-    "location",  # per machine (or per territory in infinite-source mode): where it stands
-    "parts",  # idem: which part types a call needs (one uniform per type and call)
-    "part_quantity",  # idem, and part type: units needed
-    "fix",  # idem: whether a visit fixes the machine (causes other than parts)
-    "lead_time",  # per stock point and part type: replenishment lead times
-    "emergency",  # per technician: emergency shipment times
-    "failed_visit",  # time on site of a visit that finds a part missing
-    "travel_from_base",  # like travel: the trip time of a technician who was idle
-    "design_seed",  # per design point: its own root seed where designs must be independent (selection)
+    "failure",
+    "arrival",
+    "repair",
+    "travel",
+    "service_class",
+    "location",
+    "parts",
+    "part_quantity",
+    "fix",
+    "lead_time",
+    "emergency",
+    "failed_visit",
+    "travel_from_base",
+    "design_seed",
 )
 
-_STREAM_ID = {name: i for i, name in enumerate(STREAMS)}
+
+@dataclass(frozen=True)
+class NamedStream:
+    """One use of randomness and where its draws come from.
+
+    Attributes
+    ----------
+    name : str
+        What the model asks for.
+    number : str
+        The entry of :data:`STREAMS` whose index goes in the spawn key.
+    entity : str
+        What the entity numbers are (documentation).
+    prefix, suffix : tuple of int
+        Fixed parts of the address before and after the entity numbers.
+    """
+
+    name: str
+    number: str
+    entity: str
+    prefix: tuple[int, ...] = ()
+    suffix: tuple[int, ...] = ()
+
+
+#: "source": the machine (Weibull fleet), or the territory (exponential fleet, Poisson calls)
+NAMED_STREAMS: tuple[NamedStream, ...] = (
+    NamedStream("failure", "failure", "machine: residual life at 0, then times to failure"),
+    NamedStream("breakdown_gap", "failure", "territory: gaps between breakdown candidates"),
+    NamedStream("breakdown_machine", "failure", "territory: which machine a candidate hits", suffix=(1,)),
+    NamedStream("arrival", "arrival", "territory: gaps between Poisson calls"),
+    NamedStream("repair", "repair", "source: on-site times"),
+    NamedStream("travel", "travel", "source: travel times (geometry: noise added to the drive)"),
+    NamedStream("travel_from_base", "travel_from_base", "source: trip time of a technician who was idle"),
+    NamedStream("service_class", "service_class", "source: class of each call"),
+    NamedStream("machine_location", "location", "territory: where its machines stand, (x, y) pairs"),
+    NamedStream("call_location", "location", "territory: where each Poisson call is, x then y"),
+    NamedStream("parts", "parts", "source: which part types a call needs (a uniform per type)"),
+    NamedStream("part_quantity", "part_quantity", "source, part type: units needed"),
+    NamedStream("fix", "fix", "source: whether a visit fixes the machine (other causes)"),
+    NamedStream("supplier_to_depot", "lead_time", "depot, part type: supplier lead times", prefix=(0,)),
+    NamedStream("depot_to_van", "lead_time", "depot, part type: depot-to-van transit times", prefix=(1,)),
+    NamedStream("supplier_to_van", "lead_time", "technician, part type: lead times", prefix=(2,)),
+    NamedStream("emergency", "emergency", "technician: emergency shipment times"),
+    NamedStream("failed_visit", "failed_visit", "(none): time on site of a visit missing a part"),
+    NamedStream("design_seed", "design_seed", "design point: its own root seed (independent designs)"),
+)
+
+_BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}
 
 
 def stream_key(replication: int, name: str, *entity: int) -> tuple[int, ...]:
     """Spawn key of the named stream of one replication (and entity)."""
     try:
-        stream_id = _STREAM_ID[name]
+        number, prefix, suffix = _BY_NAME[name]
     except KeyError:
-        raise ValueError(f"unknown random stream {name!r}; known: {', '.join(STREAMS)}") from None
-    return (replication, stream_id, *entity)
+        known = ", ".join(s.name for s in NAMED_STREAMS)
+        raise ValueError(f"unknown random stream {name!r}; known: {known}") from None
+    return (replication, number, *prefix, *entity, *suffix)
 
 
 def stream(seed: int, replication: int, name: str, *entity: int) -> np.random.Generator:
@@ -54,7 +110,7 @@ def stream(seed: int, replication: int, name: str, *entity: int) -> np.random.Ge
     replication : int
         Replication number, from 0.
     name : str
-        One of :data:`STREAMS`.
+        One of :data:`NAMED_STREAMS`.
     *entity : int
         Further address, e.g. the territory and machine number.
     """

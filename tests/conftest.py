@@ -23,6 +23,7 @@ from sim import toml_writer  # noqa: E402
 from sim.config import Scenario, validate_scenario  # noqa: E402
 from sim.model import simulate  # noqa: E402
 from sim.monitors import Monitors, monitors_for  # noqa: E402
+from sim.system import ServiceSystem  # noqa: E402
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def _run_one(
     scenario: Scenario, replication: int = 0, keep_calls: bool = False
 ) -> tuple[Monitors, dict[str, dict[str, float]]]:
     recorder = recorder_for(scenario, keep_calls)
-    end = simulate(scenario, replication, recorder)
+    end = simulate(ServiceSystem.from_scenario(scenario), replication, recorder)
     return recorder, recorder.kpis(end)
 
 

@@ -104,7 +104,7 @@ ANALYTIC_FILES = py_files(SIM / "analytic")
 def test_the_import_parser_sees_real_imports():
     """Control: the parser finds known imports, so the rules below are not vacuous."""
     build = {i.module for i in imports(SIM / "model" / "build.py")}
-    assert {"simpy", "sim.config", "sim.monitors.protocol", "sim.model.dispatch"} <= build
+    assert {"simpy", "sim.system", "sim.monitors.protocol", "sim.model.dispatch"} <= build
     est = [i for f in ("queueing.py", "core.py") for i in imports(SIM / "analytic" / "estimate" / f)]
     assert any(i.module == "sim.analytic.queues" and i.top_level for i in est)
     assert any(i.module == "sim.distributions" and not i.top_level for i in est)
@@ -153,6 +153,7 @@ def test_analytic_imports_nothing_outside_itself_at_module_level(path):
 
 ALLOWED_FOR_MODEL = (
     "sim.config",
+    "sim.system",
     "sim.distributions",
     "sim.rng",
     "sim.calendar",
@@ -303,3 +304,41 @@ def test_run_sim_is_a_thin_shim():
     assert found <= {"sys", "sim.cli"}
     tree = ast.parse((ROOT / "run_sim.py").read_text(encoding="utf-8"))
     assert not [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+
+
+def test_the_model_is_built_in_order_with_nothing_wired_afterwards():
+    """sim/model/build.py builds positions, policies, teams and sources in that order, each
+    from constructor arguments: no function in it assigns an attribute of another object
+    (``team.line = ...``), and there is one call-source constructor call."""
+    tree = ast.parse((SIM / "model" / "build.py").read_text(encoding="utf-8"))
+    wired = [
+        f"line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute)
+    ]
+    assert not wired, f"sim/model/build.py assigns attributes after construction: {wired}"
+    names = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    assert names.count("call_source") == 1
+    assert not {"Fleet", "ExponentialFleet", "PoissonCalls"} & set(names)
+
+
+def test_no_scenario_object_reaches_the_model():
+    """The model reads the resolved ServiceSystem only: from sim.config it imports no name
+    but the pure grid function, and build, simulate and machine_places take a system."""
+    import importlib
+    import inspect
+
+    build_module = importlib.import_module("sim.model.build")
+    for path in MODEL_FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "sim.config":
+                names = {a.name for a in node.names}
+                assert names <= {"team_grid"}, f"{rel(path)}:{node.lineno} imports {names} from sim.config"
+            assert not (isinstance(node, ast.Import) and any(a.name == "sim.config" for a in node.names))
+    for name in ("build", "simulate", "machine_places"):
+        params = inspect.signature(getattr(build_module, name)).parameters
+        annotations = [p.annotation for p in params.values()]
+        assert "ServiceSystem" in annotations and "Scenario" not in annotations, (name, annotations)

@@ -22,8 +22,11 @@ from sim.config import Scenario, ScenarioError
 from sim.model import make_policy
 from sim.model.build import _parts_rules
 from sim.model.calls import Call
-from sim.model.shifts import ShiftTeam
+from sim.model.shifts import ShiftCalendar
+from sim.model.team import Team
+from sim.model.technician import crew
 from sim.monitors import CallRecord, MonitorSpec
+from sim.system import ServiceSystem
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 DAY = 24.0
@@ -144,17 +147,18 @@ class ShiftStory:
         self.recorder = MonitorSpec(
             ["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=parts is not None
         ).build()
-        rules = _parts_rules(self.env, parts, 0, self.recorder, 1, range(1)) if parts is not None else None
+        system = ServiceSystem.from_scenario(parts) if parts is not None else None
+        rules = _parts_rules(self.env, system, 0, self.recorder, 1, range(1)) if system is not None else None
         self.calendar = WeeklyCalendar.from_shifts([(WEEKDAYS, "09:00", "17:00")])
-        self.team = ShiftTeam(
+        self.team = Team(
             self.env,
-            [0],
+            crew([0], vans=rules.system.vans if rules is not None else None),
             make_policy("fifo", [1]),
             self.recorder,
             parts=rules,
-            calendar=self.calendar,
             wip=wip,
         )
+        self.shifts = ShiftCalendar(self.env, self.calendar, self.team)
         self.logged = 0
 
     def call(self, at: float, repair: float, travel: float = 0.0, parts: Sequence[int] = ()) -> int:

@@ -23,6 +23,7 @@ from sim.model import make_policy
 from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.team import Team
+from sim.model.technician import crew
 from sim.monitors import CallRecord, MonitorSpec
 
 
@@ -64,10 +65,9 @@ class Story:
             deadline = lambda call: call.logged_at + sla_h[call.service_class]  # noqa: E731
         self.team = Team(
             self.env,
-            range(team_size),
+            crew(range(team_size), [i // technicians for i in range(team_size)], geometry),
             make_policy("fifo", priorities),
             self.recorder,
-            home=[i // technicians for i in range(team_size)],
             geometry=geometry,
             record_decisions=True,
             deadline=deadline,

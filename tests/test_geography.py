@@ -26,8 +26,10 @@ from sim.model.build import build
 from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.team import Team
+from sim.model.technician import crew
 from sim.monitors import MonitorSpec
 from sim.stats import t_interval
+from sim.system import ServiceSystem
 
 # ---------------------------------------------------------------------------
 # The geometry on its own
@@ -118,7 +120,7 @@ def test_every_call_comes_from_inside_its_own_territory(make_scenario, fleet):
     sc = make_scenario(variant(LOCATIONS, {"fleet": fleet}))
     env = simpy.Environment()
     recorder = MonitorSpec(["standard"], [None], [1.0], 12, 8.0).build()
-    model = build(env, sc, 0, recorder)
+    model = build(env, ServiceSystem.from_scenario(sc), 0, recorder)
     seen: list[Call] = []
     for team in model.teams:
 
@@ -152,12 +154,13 @@ def test_return_to_base_keeps_the_technician_busy_for_the_drive_back():
     3.4, back at 3.8.  Busy 3.8 h of 10: utilization 0.38, of which 2 h on site."""
     env = simpy.Environment()
     recorder = MonitorSpec(["standard"], [None], [1.0], 1, 8.0, keep_calls=True).build()
+    geometry = Geometry(10.0, 10.0, 1, False, 1.0, 10.0)
     team = Team(
         env,
-        [0],
+        crew([0], geometry=geometry),
         make_policy("fifo", [1]),
         recorder,
-        geometry=Geometry(10.0, 10.0, 1, False, 1.0, 10.0),
+        geometry=geometry,
         return_to_base=True,
     )
 
@@ -177,7 +180,7 @@ def test_return_to_base_keeps_the_technician_busy_for_the_drive_back():
     assert k["utilization"] == pytest.approx(3.8 / 10.0)
     assert k["utilization_onsite"] == pytest.approx(2.0 / 10.0)
     assert k["travel_share"] == pytest.approx(1.8 / 10.0)
-    assert team.position[0] == (5.0, 5.0)
+    assert team.crew[0].position == (5.0, 5.0)
 
 
 # ---------------------------------------------------------------------------

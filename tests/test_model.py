@@ -24,6 +24,7 @@ from sim.experiment.tasks import Task
 from sim.model import make_policy
 from sim.model.calls import Call
 from sim.model.team import Team
+from sim.model.technician import crew
 from sim.monitors import MonitorSpec
 
 # ---------------------------------------------------------------------------
@@ -44,7 +45,7 @@ class Story:
         self.recorder = MonitorSpec(
             names, [None] * len(names), [0.5], technicians, 8.0, keep_calls=True
         ).build()
-        self.team = Team(self.env, range(technicians), make_policy(policy, priorities), self.recorder)
+        self.team = Team(self.env, crew(range(technicians)), make_policy(policy, priorities), self.recorder)
         self.logged = 0
 
     def call(self, at: float, repair: float, travel: float = 0.0, service_class: int = 0) -> int:

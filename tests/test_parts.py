@@ -23,7 +23,6 @@ from scenario_data import toml_data, variant
 
 from sim.analytic.queues import erlang_b
 from sim.config import Scenario, ScenarioError, expand_sweep, validate_scenario
-from sim.distributions import from_spec
 from sim.experiment.replication import run_replication
 from sim.experiment.tasks import Task
 from sim.model import make_policy
@@ -32,9 +31,11 @@ from sim.model.calls import Call
 from sim.model.geography import Geometry
 from sim.model.parts import PartsSystem, StockPoint
 from sim.model.team import Team
+from sim.model.technician import crew
 from sim.model.variates import durations
 from sim.monitors import CallRecord, MonitorSpec
 from sim.stats import t_interval
+from sim.system import ServiceSystem
 
 # ---------------------------------------------------------------------------
 # Hand-driven stories: one technician, one part type, deterministic lead times
@@ -90,11 +91,16 @@ class PartsStory:
         scenario = validate_scenario(tomllib.loads(text), "<story>")
         self.env = simpy.Environment()
         self.recorder = MonitorSpec(["standard"], [None], [1.0], 1, 8.0, keep_calls=True, parts=True).build()
-        rules = _parts_rules(self.env, scenario, 0, self.recorder, 1, range(1))
+        rules = _parts_rules(self.env, ServiceSystem.from_scenario(scenario), 0, self.recorder, 1, range(1))
         assert rules is not None
         self.rules = rules
         self.team = Team(
-            self.env, [0], make_policy("fifo", [1]), self.recorder, geometry=geometry, parts=self.rules
+            self.env,
+            crew([0], geometry=geometry, vans=self.rules.system.vans),
+            make_policy("fifo", [1]),
+            self.recorder,
+            geometry=geometry,
+            parts=self.rules,
         )
         self.van = self.rules.system.vans[0][0]
         self.logged = 0
@@ -499,10 +505,12 @@ def test_the_depot_ships_to_the_van_after_the_transit_time(make_scenario):
     env = simpy.Environment()
     recorder = MonitorSpec(["standard"], [None], [1.0], 1, 8.0, parts=True).build()
 
-    def variates(spec, stream, entity):
-        return durations(from_spec(spec), sc.run.seed, 0, stream, *entity)
+    def variates(dist, stream, entity):
+        return durations(dist, sc.run.seed, 0, stream, *entity)
 
-    system = PartsSystem(env, sc.parts, range(1), 1, recorder, variates)
+    parts = ServiceSystem.from_scenario(sc).parts
+    assert parts is not None
+    system = PartsSystem(env, parts, range(1), 1, recorder, variates)
     van, depot = system.vans[0][0], system.depots[0][0].stock
     seen: dict[float, tuple[int, int]] = {}
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from sim.rng import STREAMS, stream, stream_key
+from sim.rng import NAMED_STREAMS, STREAMS, stream, stream_key
 
 # ---------------------------------------------------------------------------
 # Streams
@@ -52,8 +52,78 @@ def test_stream_key_is_replication_then_stream_number_then_entity():
 
 def test_stream_numbers_are_append_only():
     """Existing streams keep their numbers (old results stay reproducible)."""
-    assert STREAMS[:5] == ("failure", "arrival", "repair", "travel", "service_class")
+    assert STREAMS[:14] == (
+        "failure",
+        "arrival",
+        "repair",
+        "travel",
+        "service_class",
+        "location",
+        "parts",
+        "part_quantity",
+        "fix",
+        "lead_time",
+        "emergency",
+        "failed_visit",
+        "travel_from_base",
+        "design_seed",
+    )
     assert len(set(STREAMS)) == len(STREAMS)
+
+
+#: every named stream's spawn key for replication 3 and entity (7, 5) (or none), written
+#: out by hand: the addresses the releases before the names used, so results stay the same
+PINNED_KEYS = {
+    "failure": ((7,), (3, 0, 7)),
+    "breakdown_gap": ((7,), (3, 0, 7)),
+    "breakdown_machine": ((7,), (3, 0, 7, 1)),
+    "arrival": ((7,), (3, 1, 7)),
+    "repair": ((7,), (3, 2, 7)),
+    "travel": ((7,), (3, 3, 7)),
+    "service_class": ((7,), (3, 4, 7)),
+    "machine_location": ((7,), (3, 5, 7)),
+    "call_location": ((7,), (3, 5, 7)),
+    "parts": ((7,), (3, 6, 7)),
+    "part_quantity": ((7, 5), (3, 7, 7, 5)),
+    "fix": ((7,), (3, 8, 7)),
+    "supplier_to_depot": ((7, 5), (3, 9, 0, 7, 5)),
+    "depot_to_van": ((7, 5), (3, 9, 1, 7, 5)),
+    "supplier_to_van": ((7, 5), (3, 9, 2, 7, 5)),
+    "emergency": ((7,), (3, 10, 7)),
+    "failed_visit": ((), (3, 11)),
+    "travel_from_base": ((7,), (3, 12, 7)),
+    "design_seed": ((7,), (3, 13, 7)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_KEYS))
+def test_every_named_stream_keeps_its_spawn_key(name):
+    """Each use of randomness maps to a fixed spawn key (a renamed or re-addressed stream
+    would change every result drawn from it)."""
+    entity, key = PINNED_KEYS[name]
+    assert stream_key(3, name, *entity) == key
+
+
+def test_every_named_stream_is_pinned():
+    """A new named stream must get its key pinned above; names are unique."""
+    names = [s.name for s in NAMED_STREAMS]
+    assert len(set(names)) == len(names)
+    assert set(names) == set(PINNED_KEYS)
+
+
+def test_the_numbered_parents_are_not_names_the_model_can_ask_for():
+    """'lead_time' and 'location' only number streams: each use has its own name."""
+    for parent in ("lead_time", "location"):
+        with pytest.raises(ValueError, match="unknown random stream"):
+            stream_key(0, parent, 1)
+
+
+def test_streams_sharing_a_number_are_told_apart_by_their_address():
+    """The three lead-time uses draw different numbers for the same depot/technician and type."""
+    draws = [
+        stream(5, 0, n, 2, 1).random(8) for n in ("supplier_to_depot", "depot_to_van", "supplier_to_van")
+    ]
+    assert not np.any(draws[0] == draws[1]) and not np.any(draws[1] == draws[2])
 
 
 def test_stream_is_the_documented_seed_sequence():

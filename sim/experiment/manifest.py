@@ -14,6 +14,7 @@ from sim.config import DesignPoint, Scenario
 from sim.experiment.plan import planned_tasks
 from sim.experiment.replication import machine_locations
 from sim.model import machine_places
+from sim.system import ServiceSystem
 
 if TYPE_CHECKING:
     from sim.experiment.experiment import Experiment
@@ -124,7 +125,7 @@ def machine_layout(points: Sequence[DesignPoint]) -> pd.DataFrame | None:
     for p in points:
         sc = p.scenario
         given = machine_locations(sc) if sc.territories.locations_csv else None
-        places = machine_places(sc, 0, LAYOUT_TEAMS, given)
+        places = machine_places(ServiceSystem.from_scenario(sc), 0, LAYOUT_TEAMS, given)
         if not places or rows + len(places) > LAYOUT_ROWS:
             continue
         rows += len(places)

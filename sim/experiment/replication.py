@@ -17,6 +17,7 @@ from sim.experiment.rows import replication_rows
 from sim.experiment.tasks import Task, TaskResult
 from sim.model import simulate
 from sim.monitors import Monitor, monitors_for
+from sim.system import ServiceSystem
 
 _LOCATIONS: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
 
@@ -52,7 +53,14 @@ def run_replication(task: Task, extra: Sequence[Monitor[Any]] = ()) -> TaskResul
 
     locations = machine_locations(sc) if sc.territories.locations_csv else None
     end = simulate(
-        sc, task.replication, recorder, task.samples, sc.run.batches, close_batch, teams, locations
+        ServiceSystem.from_scenario(sc),
+        task.replication,
+        recorder,
+        task.samples,
+        sc.run.batches,
+        close_batch,
+        teams,
+        locations,
     )
     calls = recorder.calls if task.keep_calls else None
     if teams is not None:

@@ -1,213 +1,181 @@
-"""Assemble a field-service model from a scenario and run one replication."""
+"""Assemble a field-service model from a resolved :class:`~sim.system.ServiceSystem` and run
+one replication (no scenario file object reaches the model)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import simpy
 from simpy.events import Event, Timeout
 
 from sim.calendar import WeeklyCalendar
-from sim.config import Scenario
-from sim.distributions import Deterministic, Distribution, from_spec
+from sim.distributions import Distribution
 from sim.monitors.protocol import Recorder
+from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 
 from .calls import Call
-from .dispatch import Fifo, make_policy
-from .fleet import CallNeeds, ExponentialFleet, Fleet, Layout, PoissonCalls, _locations
+from .dispatch import make_policy
+from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
 from .geography import Geometry
 from .parts import PartsSystem
-from .shifts import ShiftTeam
+from .shifts import ShiftCalendar
+from .shortage import Emergency, Revisit, ShortageRule, WaitOnSite
 from .team import PartsRules, Team
-from .variates import durations
+from .technician import crew, distance_km
+from .variates import Constant, Variates, durations
 
 
 @dataclass
 class FieldService:
-    """A built model: its clock, teams and call source."""
+    """A built model: its clock, teams, their shift calendars and the call source."""
 
     env: simpy.Environment
     teams: list[Team]
-    source: Fleet | ExponentialFleet | PoissonCalls
+    source: CallSource
+    calendars: list[ShiftCalendar]
 
 
 def build(
     env: simpy.Environment,
-    scenario: Scenario,
+    system: ServiceSystem,
     replication: int,
     recorder: Recorder,
     teams_range: range | None = None,
     locations: Sequence[tuple[float, float]] | None = None,
 ) -> FieldService:
-    """Build the model of one replication of ``scenario`` on ``env``.
+    """Build the model of one replication of ``system`` on ``env``.
 
     ``teams_range`` builds only those teams (a block of a large fleet whose teams are
     independent); every random stream is keyed by global team, territory and machine
     numbers, so a block gives exactly what the same teams give in the whole fleet.
     """
-    seed = scenario.run.seed
-    terr = scenario.territories
-    tr = scenario.travel
-    classes = scenario.fleet.classes
-    shares = [c.share for c in classes]
-    priorities = [c.priority if c.priority is not None else 1 for c in classes]
-    geometry: Geometry | None = None
-    if tr.mode == "geometry":
-        assert terr.width_km is not None and terr.height_km is not None
-        geometry = Geometry(
-            terr.width_km, terr.height_km, terr.pooled, tr.metric == "rectilinear", tr.circuity, tr.speed_kmh
-        )
-        # in geometry mode a call's drawn travel time is the noise added to its trip
-        travel: Distribution = from_spec(tr.noise_h) if tr.noise_h else Deterministic(0.0)
-    else:
-        travel = from_spec(tr.time_h)
-    repair: Distribution = from_spec(scenario.repair.time_h)
-    from_base = from_spec(tr.from_base_h) if tr.from_base_h is not None else None
+    seed = system.run.seed
+    terr = system.territories
+    tr = system.travel
+    shares = [c.share for c in system.classes]
+    priorities = [c.priority for c in system.classes]
+    geometry = _geometry(system)
+    # in geometry mode a call's drawn travel time is the noise added to its trip
+    travel = tr.per_call
+    repair = system.repair.time
+    from_base = tr.from_base if isinstance(tr, TimeTravel) else None
+    idle_at_base = isinstance(tr, GeometryTravel) and tr.idle_at_base
 
-    team_size = terr.technicians * terr.pooled
-    home = [i // terr.technicians for i in range(team_size)]  # each territory's own technicians
-    preference = scenario.preference_lists
-    cal = scenario.calendar
-    shifts = cal.technician_calendar()
-    customer = cal.customer_calendar()
-    deadline = _deadline([c.sla_h for c in classes], customer if cal.sla_clock == "business" else None)
-    block = teams_range if teams_range is not None else range(terr.teams)
-    rules = _parts_rules(env, scenario, replication, recorder, team_size, block)
+    team_size = system.team.technicians
+    home = system.team.home  # each territory's own technicians
+    cal = system.calendar
+    shifts = cal.shifts
+    deadline = _deadline([c.sla_h for c in system.classes], cal.sla_calendar)
+    block = teams_range if teams_range is not None else range(system.teams)
+    rules = _parts_rules(env, system, replication, recorder, team_size, block)
+    vans = rules.system.vans if rules is not None else None
+    revisit_priority = system.parts.revisit_priority if system.parts is not None else None
+    # technicians (placed at their bases), then their dispatch line, then the team
     teams: list[Team] = []
+    calendars: list[ShiftCalendar] = []
     for k in block:
-        members = range(k * team_size, (k + 1) * team_size)
-        args = (
+        first = k * team_size
+        members = crew(range(first, first + team_size), home, geometry, vans)
+        policy = make_policy(
+            system.dispatch.policy,
+            priorities,
+            distance_km(members, geometry) if geometry is not None else None,
+            [[first + i for i in order] for order in system.team.preference],
+            revisit_priority,
+        )
+        team = Team(
             env,
             members,
-            Fifo(),
+            policy,
             recorder,
-            home,
-            geometry,
-            tr.return_to_base,
-            scenario.dispatch.record_decisions,
-            deadline,
-            rules,
-            from_base is not None or tr.idle_at_base,
+            geometry=geometry,
+            return_to_base=tr.return_to_base,
+            record_decisions=system.dispatch.record_decisions,
+            deadline=deadline,
+            parts=rules,
+            first_trips=from_base is not None or idle_at_base,
+            wip=cal.wip if shifts else "overtime",
         )
-        team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
-        first = k * team_size
-        team.line = make_policy(
-            scenario.dispatch.policy,
-            priorities,
-            team.distance_km if geometry is not None else None,
-            [[first + i for i in order] for order in preference],
-            scenario.parts.revisit_priority if scenario.parts is not None else None,
-        )
+        if shifts:
+            calendars.append(ShiftCalendar(env, shifts, team))
         teams.append(team)
     first = block.start * terr.pooled  # first territory of the block
     territories = range(first, block.stop * terr.pooled)
     team_of_territory = [teams[i // terr.pooled] for i in range(len(territories))]
 
-    fleet = scenario.fleet
-    # machines age (and Poisson calls arrive) only in customer hours, if the scenario says so
-    uptime_clock = customer if cal.breakdowns == "customer_hours" else None
-    source: Fleet | ExponentialFleet | PoissonCalls
-    if fleet.machines is not None and fleet.time_to_failure_h is not None:
-        counts = terr.machines_of(fleet.machines)  # per territory of a team
-        life = from_spec(fleet.time_to_failure_h)
-        if life.is_exponential:
-            needs = [
-                CallNeeds(
-                    travel, repair, shares, seed, replication, t, parts=scenario.parts, from_base=from_base
-                )
-                for t in territories
-            ]
-            source = ExponentialFleet(
-                env,
-                counts,
-                life.mean,
-                needs,
-                team_of_territory,
-                seed,
-                replication,
-                terr.pooled,
-                geometry,
-                uptime_clock,
-                first,
-                locations,
-            )
-        else:
-            layout = Layout(counts, terr.pooled, first, len(territories))  # the fleet's own numbering
-            machines = range(layout.base, layout.base + layout.machines)
-            needs = [
-                CallNeeds(
-                    travel, repair, shares, seed, replication, m, parts=scenario.parts, from_base=from_base
-                )
-                for m in machines
-            ]
-            source = Fleet(
-                env,
-                counts,
-                life,
-                needs,
-                team_of_territory,
-                seed,
-                replication,
-                terr.pooled,
-                geometry,
-                uptime_clock,
-                first,
-                locations,
-            )
-    else:
-        assert fleet.calls_per_h is not None
-        needs = [
-            CallNeeds(travel, repair, shares, seed, replication, t, parts=scenario.parts, from_base=from_base)
-            for t in territories
-        ]
-        source = PoissonCalls(
-            env,
-            [fleet.calls_per_h * m for m in terr.multipliers],
-            needs,
-            team_of_territory,
+    p_other = system.repair.p_other_failure
+
+    def needs_of(entity: int) -> CallNeeds:
+        return CallNeeds(
+            travel,
+            repair,
+            shares,
             seed,
             replication,
-            terr.pooled,
-            geometry,
-            uptime_clock,
-            first,
+            entity,
+            parts=system.parts,
+            p_other_failure=p_other,
+            from_base=from_base,
         )
-    # the source learns of restored machines (a finite fleet schedules their next failure)
-    for team in teams:
-        team.machine_restored = source.machine_restored
-    return FieldService(env, teams, source)
+
+    src = system.source
+    finite = isinstance(src, FiniteFleet)
+    source = call_source(
+        env,
+        needs_of,
+        team_of_territory,
+        seed,
+        replication,
+        machines=list(src.per_territory) if isinstance(src, FiniteFleet) else None,  # per territory of a team
+        life=src.life if isinstance(src, FiniteFleet) else None,
+        calls_per_h=None if finite else list(src.per_territory),
+        pooled=terr.pooled,
+        geometry=geometry,
+        # machines age (and Poisson calls arrive) only in customer hours, if the scenario says so
+        clock=cal.uptime_clock,
+        first=first,
+        locations=locations,
+    )
+    return FieldService(env, teams, source, calendars)
+
+
+def _geometry(system: ServiceSystem) -> Geometry | None:
+    """Distances and trip times in a team's region, in geometry mode."""
+    tr, terr = system.travel, system.territories
+    if not isinstance(tr, GeometryTravel):
+        return None
+    assert terr.width_km is not None and terr.height_km is not None
+    return Geometry(terr.width_km, terr.height_km, terr.pooled, tr.rectilinear, tr.circuity, tr.speed_kmh)
 
 
 def _parts_rules(
     env: simpy.Environment,
-    scenario: Scenario,
+    system: ServiceSystem,
     replication: int,
     recorder: Recorder,
     team_size: int,
     block: range,
 ) -> PartsRules | None:
-    parts = scenario.parts
+    parts = system.parts
     if parts is None:
         return None
-    seed = scenario.run.seed
+    seed = system.run.seed
 
-    def variates(spec: Any, stream: str, entity: tuple[int, ...]) -> Any:
-        return durations(from_spec(spec), seed, replication, stream, *entity)
+    def variates(dist: Distribution, stream: str, entity: tuple[int, ...]) -> Variates | Constant:
+        return durations(dist, seed, replication, stream, *entity)
 
-    system = PartsSystem(env, parts, block, team_size, recorder, variates)
+    stock = PartsSystem(env, parts, block, team_size, recorder, variates)
     techs = range(block.start * team_size, block.stop * team_size)
-    return PartsRules(
-        system,
-        parts.shortage,
-        {t: variates(parts.emergency_h, "emergency", (t,)) for t in techs},
-        variates(parts.failed_visit_h, "failed_visit", ()),
-        parts.revisit_first,
-        parts.p_other_failure,
-        parts.reservation,
-    )
+    shortage: ShortageRule
+    if parts.shortage == "revisit":
+        shortage = Revisit(variates(parts.failed_visit, "failed_visit", ()))
+    elif parts.shortage == "emergency":
+        shortage = Emergency({t: variates(parts.emergency, "emergency", (t,)) for t in techs})
+    else:
+        shortage = WaitOnSite()
+    return PartsRules(stock, shortage, parts.revisit_first, system.repair.p_other_failure, parts.reservation)
 
 
 def _deadline(sla_h: list[float | None], business: WeeklyCalendar | None) -> Callable[[Call], float] | None:
@@ -227,7 +195,7 @@ def _deadline(sla_h: list[float | None], business: WeeklyCalendar | None) -> Cal
 
 
 def simulate(
-    scenario: Scenario,
+    system: ServiceSystem,
     replication: int,
     recorder: Recorder,
     samples: int = 0,
@@ -252,12 +220,13 @@ def simulate(
     still open then are left out).  Returns the end of the horizon (warm-up +
     horizon, in hours): the KPIs are measured up to it.
     """
-    warmup = scenario.run.warmup_h
+    warmup = system.run.warmup_h
     if not isinstance(warmup, float | int):
         raise ValueError("resolve run.warmup_h = 'auto' before simulating")
+    horizon = system.run.horizon_h
     env = simpy.Environment()
-    build(env, scenario, replication, recorder, teams_range, locations)
-    end = warmup + scenario.run.horizon_h
+    build(env, system, replication, recorder, teams_range, locations)
+    end = warmup + horizon
     if samples > 0:
         _sample_levels(env, recorder, end / samples, end)
     if warmup > 0:
@@ -265,14 +234,14 @@ def simulate(
     recorder.reset(warmup)
     last = batches if batches and on_batch is not None else 0
     if last:
-        step = scenario.run.horizon_h / batches
+        step = horizon / batches
         for b in range(1, batches):
             env.run(until=warmup + b * step)
             on_batch(env.now)  # type: ignore[misc]
     if env.now < end:
         env.run(until=end)
     recorder.close(end)
-    _run_on(env, recorder, end + scenario.run.horizon_h)
+    _run_on(env, recorder, end + horizon)
     if last:
         on_batch(end)  # type: ignore[misc]
     return end
@@ -295,35 +264,23 @@ def _sample_levels(env: simpy.Environment, recorder: Recorder, every: float, end
 
 
 def machine_places(
-    scenario: Scenario,
+    system: ServiceSystem,
     replication: int,
     teams: int,
     locations: Sequence[tuple[float, float]] | None = None,
 ) -> list[tuple[int, int, float, float]]:
     """(team, territory, x_km, y_km) of every machine of the first ``teams`` teams, in
     team-local km, as :func:`build` places them (drawn per replication, or ``locations``);
-    empty unless the scenario has geometry and a finite fleet."""
-    terr = scenario.territories
-    machines = scenario.fleet.machines
-    if scenario.travel.mode != "geometry" or machines is None:
+    empty unless the system has geometry and a finite fleet."""
+    terr = system.territories
+    geometry = _geometry(system)
+    if geometry is None or not isinstance(system.source, FiniteFleet):
         return []
-    assert terr.width_km is not None and terr.height_km is not None
-    tr = scenario.travel
-    geometry = Geometry(
-        terr.width_km, terr.height_km, terr.pooled, tr.metric == "rectilinear", tr.circuity, tr.speed_kmh
-    )
-    n = min(teams, terr.teams) * terr.pooled
-    layout = Layout(terr.machines_of(machines), terr.pooled, 0, n)
-    places = _locations(geometry, layout, terr.pooled, scenario.run.seed, replication, locations) or []
+    n = min(teams, system.teams) * terr.pooled
+    layout = Layout(list(system.source.per_territory), terr.pooled, 0, n)
+    places = _locations(geometry, layout, terr.pooled, system.run.seed, replication, locations) or []
     out = []
     for i, (x, y) in enumerate(places):
         territory = layout.territory_of(i)
         out.append((territory // terr.pooled, territory, x, y))
     return out
-    counts = terr.machines_of(machines)  # per territory of a team
-    layout = Layout(counts, terr.pooled, 0, min(teams, terr.teams) * terr.pooled)
-    places = _locations(geometry, layout, terr.pooled, scenario.run.seed, replication, locations) or []
-    return [
-        (t // terr.pooled, t, x, y)
-        for (x, y), t in zip(places, (layout.territory_of(m) for m in range(len(places))), strict=True)
-    ]

@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import IntEnum
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sim.model.variates import Variates
 
 NAN = float("nan")
+
+
+class Phase(IntEnum):
+    """Where a call is in its life; :class:`sim.model.team.Team` moves it on.
+
+    ::
+
+        WAITING -> TRAVELLING -> REPAIRING -> RETURNING -> DONE
+                                 (or DONE at once without a drive back to base)
+        REPAIRING -> WAITING                      the visit did not fix the machine
+        on site, a part missing (the shortage rule decides):
+            AWAITING_PART -> REPAIRING            the technician waits on site
+            LEAVING -> AWAY -> WAITING            leaves; back in line once the parts came
+            LEAVING -> WAITING                    the parts came before the technician left
+    """
+
+    WAITING = 0  # logged (or back for another visit): in the dispatch line
+    TRAVELLING = 1  # a technician drives to the machine
+    REPAIRING = 2  # on site, the repair running
+    AWAITING_PART = 3  # on site, the technician waits for a missing part
+    LEAVING = 4  # on site without the part, the technician about to leave
+    AWAY = 5  # the technician has left; the call waits for its parts
+    RETURNING = 6  # the machine works; the technician drives back to base
+    DONE = 7  # the machine works and the technician is released
+
+
+# module constants: an enum member read through its class costs a lookup per use
+WAITING, TRAVELLING, REPAIRING, AWAITING_PART, LEAVING, AWAY, RETURNING, DONE = Phase
+
+
+class Source(Protocol):
+    """Where a call came from: told when the call's machine works again."""
+
+    def machine_restored(self, call: Call) -> None: ...
+
+
+class _NoSource:
+    """The source of a call made by hand: nothing follows a repair."""
+
+    def machine_restored(self, call: Call) -> None:
+        pass
+
+
+#: the source of calls made outside a call source (tests, examples)
+NO_SOURCE: Source = _NoSource()
 
 
 class Call:
@@ -26,7 +72,6 @@ class Call:
         "due_at",
         "failed_at",
         "fix",
-        "hold",
         "job_started_at",
         "local_territory",
         "logged_at",
@@ -39,8 +84,10 @@ class Call:
         "parts",
         "parts_ready",
         "parts_since",
+        "phase",
         "repair_h",
         "service_class",
+        "source",
         "technician",
         "territory",
         "travel_h",
@@ -62,8 +109,10 @@ class Call:
         now: float,
         x: float = NAN,
         y: float = NAN,
+        source: Source = NO_SOURCE,
     ) -> None:
         self.number = number
+        self.source = source  # told when the machine works again
         self.machine = machine  # -1 in infinite-source mode
         self.territory = territory
         self.local_territory = local_territory  # index of the territory within its team
@@ -91,6 +140,4 @@ class Call:
         self.fix: Variates | None = None  # draws deciding whether a visit fixes the machine (other causes)
         self.missing = 0  # units still awaited after a shortage
         self.parts_since = NAN  # when the shortage was found
-        # what awaits the missing parts: "site" (the technician, on site), "leaving" (a
-        # technician about to leave), "away" (a revisit, once they come) or "" (nobody yet)
-        self.hold = ""
+        self.phase = WAITING

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
@@ -27,7 +26,8 @@ from simpy.events import Event, Timeout
 
 from sim import rng as streams
 from sim.calendar import WeeklyCalendar
-from sim.distributions import Distribution, Exponential, from_spec
+from sim.distributions import Distribution, Exponential
+from sim.system import Parts
 
 from .calls import Call
 from .geography import Geometry
@@ -86,7 +86,7 @@ def _locations(
             start = layout.base + layout.starts[local]
             out.extend((x0 + x, y0 + y) for x, y in given[start : start + n])
             continue
-        uv = streams.stream(seed, replication, "location", t).random((n, 2))
+        uv = streams.stream(seed, replication, "machine_location", t).random((n, 2))
         xs = (x0 + uv[:, 0] * geometry.width).tolist()
         ys = (y0 + uv[:, 1] * geometry.height).tolist()
         out.extend(zip(xs, ys, strict=True))
@@ -119,7 +119,8 @@ class CallNeeds:
         seed: int,
         replication: int,
         *entity: int,
-        parts: Any = None,
+        parts: Parts | None = None,
+        p_other_failure: float = 0.0,
         from_base: Distribution | None = None,
     ) -> None:
         self.service_class = classes(shares, seed, replication, *entity)
@@ -137,12 +138,10 @@ class CallNeeds:
             self.quantity = [
                 None
                 if t.quantity is None
-                else durations(from_spec(t.quantity), seed, replication, "part_quantity", *entity, k)
+                else durations(t.quantity, seed, replication, "part_quantity", *entity, k)
                 for k, t in enumerate(parts.types)
             ]
-            self.fix = (
-                Variates(_uniforms, seed, replication, "fix", *entity) if parts.p_other_failure > 0 else None
-            )
+            self.fix = Variates(_uniforms, seed, replication, "fix", *entity) if p_other_failure > 0 else None
 
     def draw_parts(self, call: Call) -> None:
         """Which units of which part types the repair will need (and the fix draws)."""
@@ -162,29 +161,50 @@ class CallSource:
 
     A source may cover a block of the territories (``first``, ``first + 1``...);
     calls carry global territory and machine numbers.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    needs_of : callable
+        The :class:`CallNeeds` of one stream entity (a machine or a territory, global
+        number): each source keys its calls' needs by what it draws them for.
+    teams_of_territory : sequence of Team
+        The team each territory of the block reports to.
+    seed, replication : int
+        The run's root seed and the replication (for the source's own streams).
+    pooled : int
+        Territories per team.
+    geometry : Geometry, optional
+        Where machines and calls are placed.
+    clock : WeeklyCalendar, optional
+        Machines age (and calls come) only in these hours.
+    first : int
+        Global number of the block's first territory.
     """
 
     def __init__(
         self,
         env: simpy.Environment,
-        needs: Sequence[CallNeeds],
+        needs_of: Callable[[int], CallNeeds],
         teams_of_territory: Sequence[Team],
-        pooled: int,
-        clock: WeeklyCalendar | None,
-        first: int,
+        seed: int,
+        replication: int,
+        pooled: int = 1,
+        geometry: Geometry | None = None,
+        clock: WeeklyCalendar | None = None,
+        first: int = 0,
     ) -> None:
         self.env = env
-        self.needs = needs
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
-        self.clock = clock  # machines age (and calls come) only in these hours, if given
-        self.first = first  # global number of the first territory
+        self.clock = clock
+        self.first = first
         self.calls = 0
 
     def _working_delay(self, hours: float) -> float:
-        """Clock time until ``hours`` of the machines' working time have passed."""
-        if self.clock is None:
-            return hours
+        """Clock time until ``hours`` of the machines' working time have passed (callers
+        skip it without a clock: one call fewer per event)."""
+        assert self.clock is not None
         now = self.env.now
         return self.clock.add_business_hours(now, hours) - now
 
@@ -200,6 +220,7 @@ class CallSource:
             needs.travel_h.next(),
             needs.repair_h.next(),
             self.env.now,
+            source=self,
         )
         if needs.base_travel_h is not None:
             call.base_travel_h = needs.base_travel_h.next()
@@ -207,26 +228,19 @@ class CallSource:
             needs.draw_parts(call)
         return call
 
-    def _log(self, call: Call, local: int) -> None:
-        self.calls += 1
-        self.team_of_territory[local].log_call(call)
-
     def machine_restored(self, call: Call) -> None:
         """A machine works again (what happens next depends on the source)."""
 
 
-class Fleet(CallSource):
-    """The installed base: ``machines`` per territory, each a renewal process.
-
-    ``machines`` is the count of every territory, or one count per territory of a team.
-    """
+class _Machines(CallSource):
+    """A finite fleet: ``machines`` per territory (one count for all, or one per territory
+    of a team), numbered territory by territory, placed in their territories."""
 
     def __init__(
         self,
         env: simpy.Environment,
         machines: int | Sequence[int],
-        time_to_failure: Distribution,
-        needs: Sequence[CallNeeds],
+        needs_of: Callable[[int], CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -236,11 +250,48 @@ class Fleet(CallSource):
         first: int = 0,
         locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
-        super().__init__(env, needs, teams_of_territory, pooled, clock, first)
+        super().__init__(env, needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
         counts = [machines] * pooled if isinstance(machines, int) else list(machines)
         self.layout = Layout(counts, pooled, first, len(teams_of_territory))
         self.locations = _locations(geometry, self.layout, pooled, seed, replication, locations)
+
+
+class Fleet(_Machines):
+    """The installed base, each machine a renewal process with lives ``time_to_failure``.
+
+    A call's needs are keyed by its machine.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        machines: int | Sequence[int],
+        time_to_failure: Distribution,
+        needs_of: Callable[[int], CallNeeds],
+        teams_of_territory: Sequence[Team],
+        seed: int,
+        replication: int,
+        pooled: int = 1,
+        geometry: Geometry | None = None,
+        clock: WeeklyCalendar | None = None,
+        first: int = 0,
+        locations: Sequence[tuple[float, float]] | None = None,
+    ) -> None:
+        super().__init__(
+            env,
+            machines,
+            needs_of,
+            teams_of_territory,
+            seed,
+            replication,
+            pooled,
+            geometry,
+            clock,
+            first,
+            locations,
+        )
         base = self.layout.base
+        self.needs = [needs_of(base + m) for m in range(self.layout.machines)]
         self.uptimes = [
             Variates(time_to_failure.sample, seed, replication, "failure", base + m)
             for m in range(self.layout.machines)
@@ -256,7 +307,8 @@ class Fleet(CallSource):
         call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
-        self._log(call, local)
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine's next failure is scheduled."""
@@ -264,11 +316,13 @@ class Fleet(CallSource):
         self._fails_after(self.uptimes[machine].next(), machine)
 
     def _fails_after(self, uptime: float, machine: int) -> None:
-        Timeout(self.env, self._working_delay(uptime), machine).callbacks.append(self._breaks_down)
+        delay = uptime if self.clock is None else self._working_delay(uptime)
+        Timeout(self.env, delay, machine).callbacks.append(self._breaks_down)
 
 
-class ExponentialFleet(CallSource):
-    """A fleet whose machines have exponential lives, as a thinned Poisson stream.
+class ExponentialFleet(_Machines):
+    """A fleet whose machines have exponential lives (mean ``mean_life_h``), as a thinned
+    Poisson stream.
 
     Each working machine fails at rate 1/MTTF, so a territory's breakdowns are a
     Poisson stream of rate N/MTTF *candidates*, each hitting a machine chosen
@@ -277,7 +331,7 @@ class ExponentialFleet(CallSource):
     drawn for each candidate, in order) the same whatever the staffing or the
     dispatch rule: much stronger common random numbers than per-machine clocks,
     whose cycles drift apart, and one random stream per territory instead of one
-    per machine.
+    per machine.  A call's needs are keyed by its territory.
     """
 
     def __init__(
@@ -285,7 +339,7 @@ class ExponentialFleet(CallSource):
         env: simpy.Environment,
         machines: int | Sequence[int],
         mean_life_h: float,
-        needs: Sequence[CallNeeds],
+        needs_of: Callable[[int], CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -295,25 +349,37 @@ class ExponentialFleet(CallSource):
         first: int = 0,
         locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
-        super().__init__(env, needs, teams_of_territory, pooled, clock, first)
+        super().__init__(
+            env,
+            machines,
+            needs_of,
+            teams_of_territory,
+            seed,
+            replication,
+            pooled,
+            geometry,
+            clock,
+            first,
+            locations,
+        )
         territories = len(teams_of_territory)
-        counts = [machines] * pooled if isinstance(machines, int) else list(machines)
-        self.layout = Layout(counts, pooled, first, territories)
+        self.needs = [needs_of(first + t) for t in range(territories)]
         self.up = bytearray(b"\x01") * self.layout.machines
-        self.locations = _locations(geometry, self.layout, pooled, seed, replication, locations)
         # a territory of n machines: candidates at n / MTTF
         self.gaps = [
-            Variates(Exponential(mean_life_h / n).sample, seed, replication, "failure", first + t)
+            Variates(Exponential(mean_life_h / n).sample, seed, replication, "breakdown_gap", first + t)
             for t, n in enumerate(self.layout.counts)
         ]
         self.picks = [
-            Variates(_uniforms, seed, replication, "failure", first + t, 1) for t in range(territories)
+            Variates(_uniforms, seed, replication, "breakdown_machine", first + t) for t in range(territories)
         ]
         for t in range(territories):
             self._next_candidate(t)
 
     def _next_candidate(self, local: int) -> None:
-        gap = self._working_delay(self.gaps[local].next())
+        gap = self.gaps[local].next()
+        if self.clock is not None:
+            gap = self._working_delay(gap)
         Timeout(self.env, gap, local).callbacks.append(self._candidate)
 
     def _candidate(self, event: Event) -> None:
@@ -329,7 +395,8 @@ class ExponentialFleet(CallSource):
         self.up[machine] = 0
         if self.locations is not None:
             call.x, call.y = self.locations[machine]
-        self._log(call, local)
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
 
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine can fail again."""
@@ -338,13 +405,13 @@ class ExponentialFleet(CallSource):
 
 class PoissonCalls(CallSource):
     """Infinite source: Poisson calls at ``calls_per_h`` from each territory (one rate for
-    all, or one per territory of a team)."""
+    all, or one per territory of a team).  A call's needs are keyed by its territory."""
 
     def __init__(
         self,
         env: simpy.Environment,
         calls_per_h: float | Sequence[float],
-        needs: Sequence[CallNeeds],
+        needs_of: Callable[[int], CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -353,12 +420,13 @@ class PoissonCalls(CallSource):
         clock: WeeklyCalendar | None = None,
         first: int = 0,
     ) -> None:
-        super().__init__(env, needs, teams_of_territory, pooled, clock, first)
+        super().__init__(env, needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
         self.geometry = geometry
         territories = range(first, first + len(teams_of_territory))
+        self.needs = [needs_of(t) for t in territories]
         self.where: list[Variates] = []
         if geometry is not None:
-            self.where = [Variates(_uniforms, seed, replication, "location", t) for t in territories]
+            self.where = [Variates(_uniforms, seed, replication, "call_location", t) for t in territories]
         rates = [calls_per_h] * pooled if isinstance(calls_per_h, float | int) else list(calls_per_h)
         self.gaps = [
             Variates(Exponential(1.0 / rates[t % pooled]).sample, seed, replication, "arrival", t)
@@ -368,7 +436,9 @@ class PoissonCalls(CallSource):
             self._next_call(local)
 
     def _next_call(self, local: int) -> None:
-        gap = self._working_delay(self.gaps[local].next())
+        gap = self.gaps[local].next()
+        if self.clock is not None:
+            gap = self._working_delay(gap)
         Timeout(self.env, gap, local).callbacks.append(self._call_arrives)
 
     def _call_arrives(self, event: Event) -> None:
@@ -380,4 +450,34 @@ class PoissonCalls(CallSource):
             where = self.where[local]
             call.x = x0 + where.next() * self.geometry.width
             call.y = y0 + where.next() * self.geometry.height
-        self._log(call, local)
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
+
+
+def call_source(
+    env: simpy.Environment,
+    needs_of: Callable[[int], CallNeeds],
+    teams_of_territory: Sequence[Team],
+    seed: int,
+    replication: int,
+    *,
+    machines: Sequence[int] | None = None,
+    life: Distribution | None = None,
+    calls_per_h: Sequence[float] | None = None,
+    pooled: int = 1,
+    geometry: Geometry | None = None,
+    clock: WeeklyCalendar | None = None,
+    first: int = 0,
+    locations: Sequence[tuple[float, float]] | None = None,
+) -> CallSource:
+    """The calls of a block of territories: a finite fleet of ``machines`` per territory
+    of a team with lives ``life`` (exponential lives: a thinned Poisson stream), or
+    Poisson calls at ``calls_per_h`` per territory of a team."""
+    args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
+    if machines is not None and life is not None:
+        if life.is_exponential:
+            return ExponentialFleet(env, machines, life.mean, *args, locations)
+        return Fleet(env, machines, life, *args, locations)
+    if calls_per_h is None:
+        raise ValueError("a call source needs machines and their life, or a call rate")
+    return PoissonCalls(env, calls_per_h, *args)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 import simpy
 from simpy.events import Timeout
 
+from sim.distributions import Distribution
 from sim.monitors.protocol import Recorder
+from sim.system import Parts
 
 from .variates import Constant, Variates
 
@@ -146,11 +147,11 @@ class PartsSystem:
     def __init__(
         self,
         env: simpy.Environment,
-        parts: Any,
+        parts: Parts,
         teams: range,
         team_size: int,
         recorder: Recorder,
-        variates: Callable[[Any, str, tuple[int, ...]], Variates | Constant],
+        variates: Callable[[Distribution, str, tuple[int, ...]], Variates | Constant],
     ) -> None:
         n_types = len(parts.types)
         depots = range(1) if parts.shared_depot else teams
@@ -159,10 +160,10 @@ class PartsSystem:
         for d in depots if parts.use_depot else ():
             row = []
             for k, t in enumerate(parts.types):
-                supplier = Supplier(env, variates(parts.supplier_lead_time_h, "lead_time", (0, d, k)))
+                supplier = Supplier(env, variates(parts.supplier_lead_time, "supplier_to_depot", (d, k)))
                 level = t.depot or _NONE
                 stock = StockPoint(env, "depot", level.S, level.s, supplier.order, recorder)
-                row.append(Depot(env, stock, variates(parts.depot_to_van_h, "lead_time", (1, d, k))))
+                row.append(Depot(env, stock, variates(parts.depot_to_van, "depot_to_van", (d, k))))
             self.depots[d] = row
         # keyed by global technician number (a block of a large fleet starts past 0)
         self.vans: dict[int, list[StockPoint]] = {}
@@ -174,7 +175,7 @@ class PartsSystem:
                     source = self.depots[0 if parts.shared_depot else team][k].order
                 else:
                     source = Supplier(
-                        env, variates(parts.supplier_lead_time_h, "lead_time", (2, tech, k))
+                        env, variates(parts.supplier_lead_time, "supplier_to_van", (tech, k))
                     ).order
                 level = t.van or _NONE
                 van.append(StockPoint(env, "van", level.S, level.s, source, recorder))

@@ -1,4 +1,4 @@
-"""A team of technicians and its dispatcher.
+"""A team of technicians and its dispatcher: the life of a call.
 
 A team serves the calls of its territories (one territory, or several pooled
 into one).  A call that finds a technician free is dispatched at once (the
@@ -6,11 +6,17 @@ policy says which technician); otherwise it waits in the policy's line.  The
 technician drives to the site, repairs the machine and, on finishing (and,
 if the scenario says so, after driving back to base), takes the next call
 the policy gives or becomes free.  The technician is busy for trips and
-repair.
+repair.  Each method below is one step of that process and moves the call to
+its next :class:`~sim.model.calls.Phase`.
 
 Each step is a SimPy timeout with a callback rather than a process per call:
 a call only ever waits for one thing at a time, and callbacks keep the
 per-call overhead low.
+
+Shift ends (:meth:`Team.end_shift`, driven by :mod:`sim.model.shifts`) stop
+dispatch; work in progress runs on as overtime, or (``wip="resume"``) every
+running step is paused and resumed with the time it still needed at the next
+:meth:`Team.start_shift`.
 """
 
 from __future__ import annotations
@@ -18,17 +24,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import simpy
 from simpy.events import Event, Timeout
 
 from sim.monitors.protocol import Recorder
 
-from .calls import Call
+from .calls import AWAITING_PART, AWAY, DONE, LEAVING, REPAIRING, RETURNING, TRAVELLING, WAITING, Call
 from .dispatch import DispatchPolicy
 from .geography import Geometry
-from .parts import PartsSystem
+from .parts import PartsSystem, StockPoint
+from .shortage import ShortageRule
+from .technician import Technician
+
+#: what happens when a step's time is up
+Then = Callable[[Event], None]
 
 
 @dataclass
@@ -36,9 +46,7 @@ class PartsRules:
     """What a team does about parts: the stock system, the shortage rule and its times."""
 
     system: PartsSystem
-    shortage: str  # "wait", "revisit" or "emergency"
-    emergency: dict[int, Any]  # per technician: emergency shipment times
-    failed_visit: Any  # time on site before leaving without the part
+    shortage: ShortageRule
     revisit_first: bool
     p_other_failure: float
     reservation: bool = False  # units taken from the van when the call is logged
@@ -50,14 +58,12 @@ class Team:
     Parameters
     ----------
     env : simpy.Environment
-    technicians : sequence of int
-        Identifiers of the team's technicians.
+    technicians : sequence of Technician
+        The team's technicians (see :func:`sim.model.technician.crew`).
     policy : DispatchPolicy
         The line of calls waiting for a technician, and the dispatch rules.
     recorder : Recorder
         Receives every step of every call.
-    home : sequence of int
-        Home territory (team-local index) of each technician.
     geometry : Geometry, optional
         Distances and trip times; without it a call's trip time is drawn.
     return_to_base : bool
@@ -72,50 +78,55 @@ class Team:
         A technician who was idle starts from base: in geometry mode from the base's
         place, otherwise with the call's drawn trip from base (``base_travel_h``); one
         who goes straight on from a job drives from there (the call's ``noise_h``).
+    wip : {"overtime", "resume"}
+        Work in progress at a shift end: finished as overtime, or paused until the next shift.
     """
 
     def __init__(
         self,
         env: simpy.Environment,
-        technicians: Sequence[int],
+        technicians: Sequence[Technician],
         policy: DispatchPolicy,
         recorder: Recorder,
-        home: Sequence[int] | None = None,
         geometry: Geometry | None = None,
         return_to_base: bool = False,
         record_decisions: bool = False,
         deadline: Callable[[Call], float] | None = None,
         parts: PartsRules | None = None,
         first_trips: bool = False,
+        wip: str = "overtime",
     ) -> None:
         self.env = env
         self.first_trips = first_trips
-        self.technicians = list(technicians)
+        self.crew = list(technicians)
+        self.technicians = [t.id for t in self.crew]
+        self._by_id = {t.id: t for t in self.crew}
         self.free: deque[int] = deque(self.technicians)
         self.line = policy
         self.recorder = recorder
-        self.machine_restored: Callable[[Call], None] = _nothing
-        self.home = dict(zip(self.technicians, home or [0] * len(self.technicians), strict=True))
         self.geometry = geometry
         self.return_to_base = return_to_base and geometry is not None
         self.record_decisions = record_decisions
         self.deadline = deadline
         self.parts = parts
-        self.waiting_on_site: dict[int, Call] = {}  # technicians waiting on site for a part
-        if geometry is not None:
-            self.base = {t: geometry.base(self.home[t]) for t in self.technicians}
-            self.position = dict(self.base)
+        # technicians work around the clock unless a shift calendar sends them off duty
+        self.on_duty = True
+        self.pauses = wip == "resume"
+        self._running: dict[int, Technician] = {}  # steps a shift end would pause, in start order
+        self._stopped: list[tuple[Call, Then, float]] = []  # paused: (call, then, hours left)
+        if self.pauses:
+            self._after = self._after_pausable  # type: ignore[method-assign]
 
     def distance_km(self, technician: int, call: Call) -> float:
         """Road distance from where the technician is to the call's machine."""
         assert self.geometry is not None
-        x, y = self.position[technician]
+        x, y = self._by_id[technician].position
         return self.geometry.road_km(x, y, call.x, call.y)
 
     # -- the service process ------------------------------------------------
 
     def log_call(self, call: Call) -> None:
-        """A customer reports a breakdown to this team's dispatcher."""
+        """A customer reports a breakdown to this team's dispatcher (the call is WAITING)."""
         if self.deadline is not None:
             call.due_at = self.deadline(call)
         self.recorder.logged(call, self.env.now)
@@ -129,9 +140,13 @@ class Team:
             self.line.add(call)
 
     def _send(self, technician: int, call: Call, candidates: int = 1, busy: bool = False) -> None:
-        """The technician takes the call and starts the trip (``busy``: straight from a job)."""
+        """WAITING -> TRAVELLING: the technician takes the call and starts the trip
+        (``busy``: straight from a job)."""
         now = self.env.now
+        tech = self._by_id[technician]
+        tech.call = call
         call.technician = technician
+        call.phase = TRAVELLING
         if call.visits == 0:
             call.dispatched_at = now
         call.job_started_at = now
@@ -139,14 +154,15 @@ class Team:
         if self.first_trips:
             if geo is not None:
                 if not busy:  # idle technicians wait at base
-                    self.position[technician] = self.base[technician]
+                    tech.position = tech.base
             else:
                 call.travel_h = call.noise_h if busy else call.base_travel_h
         if geo is not None:
             # the trip depends on where the technician is now
-            call.trip_km = self.distance_km(technician, call)
+            x, y = tech.position
+            call.trip_km = geo.road_km(x, y, call.x, call.y)
             call.travel_h = call.noise_h + geo.hours(call.trip_km)
-            self.position[technician] = (call.x, call.y)
+            tech.position = (call.x, call.y)
         self.recorder.dispatched(call, now)
         if self.record_decisions:
             self.recorder.decision(self.line.name, call, candidates, technician, now)
@@ -159,51 +175,60 @@ class Team:
         self._start_repair(event.value, self.env.now)  # type: ignore[arg-type]
 
     def _start_repair(self, call: Call, now: float) -> None:
-        """On site: the repair begins, once the parts it needs are in hand."""
+        """TRAVELLING -> REPAIRING on site, once the parts it needs are in hand; a part
+        missing -> AWAITING_PART or LEAVING, as the shortage rule says."""
         if call.visits == 0:
             call.on_site_at = now
         self.recorder.on_site(call, now)
-        if not call.parts or call.parts_ready or self.parts is None:
+        rules = self.parts
+        if not call.parts or call.parts_ready or rules is None:
+            call.phase = REPAIRING
             self._after(call.repair_h, call, self._repair_done)
             return
         if not call.missing:  # nothing reserved yet: take the units from the van now
-            self._demand_parts(call, self.parts.system.vans[call.technician])
+            van = self._by_id[call.technician].van
+            assert van is not None
+            self._demand_parts(call, van)
             if not call.missing:
+                call.phase = REPAIRING
                 self._after(call.repair_h, call, self._repair_done)
                 return
         # a shortage: wait on site for the parts, or leave and come back when they are here
         call.parts_since = now
-        if self.parts.shortage == "revisit":
-            call.hold = "leaving"
-            self._after(self.parts.failed_visit.next(), call, self._leave_site)
+        stay = rules.shortage.visit_h()
+        if stay is None:
+            call.phase = AWAITING_PART
         else:
-            call.hold = "site"
-            self.waiting_on_site[call.technician] = call
+            call.phase = LEAVING
+            self._after(stay, call, self._leave_site)
 
-    def _demand_parts(self, call: Call, van: Any) -> None:
+    def _demand_parts(self, call: Call, van: list[StockPoint]) -> None:
         """Ask the van for every unit the repair needs; note how many are missing."""
         rules = self.parts
         assert rules is not None
         now = self.env.now
-        emergency = rules.shortage == "emergency"  # the van does not re-order for these
+        shortage = rules.shortage
+        # a unit missing is backordered at the van, or (emergency) shipped from outside
+        backorder = None if shortage.ships else lambda: self._part_arrives(call)
         missing = 0
         for k in call.parts:
             self.recorder.part_used(rules.system.unit_cost[k], now)
-            if not van[k].demand(None if emergency else lambda c=call: self._part_arrives(c)):
+            if not van[k].demand(backorder):
                 missing += 1
         call.missing = missing
         call.parts_ready = not missing
-        if missing and emergency:
+        if missing and shortage.ships:
             self.recorder.emergency(now)
             # (a reserved part is shipped to the team's only technician)
             tech = call.technician if call.technician >= 0 else self.technicians[0]
-            delay = rules.emergency[tech].next()
+            delay = shortage.shipping_h(tech)
             Timeout(self.env, delay, call).callbacks.append(self._emergency_arrives)
 
     def reserve_parts(self, call: Call) -> None:
         """Reservation: the units are taken (or ordered) from the van when the call is logged."""
-        assert self.parts is not None
-        self._demand_parts(call, self.parts.system.vans[self.technicians[0]])
+        van = self.crew[0].van
+        assert self.parts is not None and van is not None
+        self._demand_parts(call, van)
 
     def _emergency_arrives(self, event: Event) -> None:
         call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
@@ -211,37 +236,41 @@ class Team:
             self._part_arrives(call)
 
     def _part_arrives(self, call: Call) -> None:
-        """A missing unit has arrived for the call."""
+        """A missing unit has arrived for the call; with the last one, AWAITING_PART ->
+        REPAIRING, AWAY -> WAITING (a revisit); LEAVING stays (the technician leaves)."""
         call.missing -= 1
         if call.missing:
             return
         call.parts_ready = True
-        hold, call.hold = call.hold, ""
-        if hold:
+        phase = call.phase
+        if phase is AWAITING_PART:
             call.part_wait += self.env.now - call.parts_since
-        if hold == "site":
-            del self.waiting_on_site[call.technician]
+            call.phase = REPAIRING
             self._after(call.repair_h, call, self._repair_done)
-        elif hold == "away":
+        elif phase is AWAY:
+            call.part_wait += self.env.now - call.parts_since
             self.requeue(call)
-        elif hold == "leaving":
-            call.hold = "leaving"  # _leave_site sends the call back into the line
+        elif phase is LEAVING:
+            call.part_wait += self.env.now - call.parts_since
+        # (otherwise the parts came before anyone was on site: a reservation)
 
     def _leave_site(self, event: Event) -> None:
-        """After a visit without the parts, the technician leaves; the call will be revisited."""
+        """LEAVING -> AWAY, or WAITING if the parts came meanwhile: after a visit without
+        the parts the technician leaves; the call will be revisited."""
         call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
-        self.recorder.left_site(call, self.env.now)
+        now = self.env.now
+        self.recorder.left_site(call, now)
         call.visits += 1
-        self._job_over(call)
+        self._job_over(call, now)
         if call.parts_ready:  # the parts came while the technician was still there
-            call.hold = ""
             self.requeue(call)
         else:
-            call.hold = "away"
+            call.phase = AWAY
 
     def requeue(self, call: Call) -> None:
-        """A call that needs another visit goes back to the dispatcher."""
+        """-> WAITING: a call that needs another visit goes back to the dispatcher."""
         self.recorder.requeued(call, self.env.now)
+        call.phase = WAITING
         if self.free and self.on_duty:
             candidates = len(self.free)
             self._send(self.line.pick_technician(call, self.free), call, candidates)
@@ -251,50 +280,120 @@ class Team:
             self.line.add(call)
 
     def _repair_done(self, event: Event) -> None:
-        """The machine works again (unless the fix failed); the technician heads back or
-        takes the next call."""
+        """REPAIRING -> RETURNING or DONE: the machine works again (unless the fix failed:
+        -> WAITING); the technician heads back or takes the next call."""
         call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
+        now = self.env.now
         rules = self.parts
         if rules is not None and call.fix is not None and call.fix.next() < rules.p_other_failure:
             # diagnosis or skills: the visit did not fix the machine
-            self.recorder.left_site(call, self.env.now)
+            self.recorder.left_site(call, now)
             call.visits += 1
-            self._job_over(call)
+            self._job_over(call, now)
             self.requeue(call)
             return
         call.visits += 1
-        self.recorder.restored(call, self.env.now)
-        self.machine_restored(call)
+        self.recorder.restored(call, now)
+        call.source.machine_restored(call)  # a finite fleet schedules the next failure
         if self.return_to_base:
             assert self.geometry is not None
-            tech = call.technician
-            bx, by = self.base[tech]
+            tech = self._by_id[call.technician]
+            bx, by = tech.base
             drive = self.geometry.hours(self.geometry.road_km(call.x, call.y, bx, by))
-            self.position[tech] = (bx, by)
+            tech.position = tech.base
+            call.phase = RETURNING
             self._after(drive, call, self._back_at_base)
         else:
-            self._job_over(call)
+            call.phase = DONE
+            self._job_over(call, now)
 
     def _back_at_base(self, event: Event) -> None:
-        self._job_over(event.value)  # type: ignore[arg-type]
+        """RETURNING -> DONE."""
+        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
+        call.phase = DONE
+        self._job_over(call, self.env.now)
 
-    def _job_over(self, call: Call) -> None:
-        """The technician is free: the policy gives the next call, if one waits."""
-        self.recorder.released(call, self.env.now)
+    def _job_over(self, call: Call, now: float) -> None:
+        """The technician is released: the policy gives the next call, if one waits."""
         technician = call.technician
+        tech = self._by_id[technician]
+        tech.call = None
+        since = tech.overtime_since
+        if since is not None:  # (set only off shift: each shift start settles them)
+            tech.overtime_since = None
+            self.recorder.overtime(now - since, now)
+        self.recorder.released(call, now)
         following = self.line.next_call(technician) if self.on_duty else None
         if following is None:
             self.free.append(technician)
         else:
             self._send(technician, following, len(self.line) + 1, busy=True)
 
-    #: technicians work around the clock unless a shift calendar says otherwise
-    on_duty = True
+    # -- steps in time, and shift ends that pause them ---------------------
 
-    def _after(self, delay: float, call: Call, then: Callable[[Event], None]) -> None:
+    def _after(self, delay: float, call: Call, then: Then) -> None:
         """Continue the call's service after ``delay`` hours."""
         Timeout(self.env, delay, call).callbacks.append(then)
 
+    def _after_pausable(self, delay: float, call: Call, then: Then) -> None:
+        """:meth:`_after` for a team whose work pauses at shift ends."""
+        if not self.on_duty:
+            # no work off shift: a step that becomes possible now (a part has come) waits
+            # for the next shift, in full
+            self._stopped.append((call, then, delay))
+            return
+        tech = self._by_id[call.technician]
+        generation = tech.generation
+        tech.step = (then, self.env.now + delay)
+        running = self._running
+        running[tech.id] = tech
 
-def _nothing(call: Call) -> None:
-    pass
+        def step(event: Event) -> None:
+            if tech.generation == generation:  # not paused meanwhile
+                del running[tech.id]
+                tech.step = None
+                then(event)
+
+        Timeout(self.env, delay, call).callbacks.append(step)
+
+    def end_shift(self) -> None:
+        """The shift ends: no more dispatch.  Everyone still at work (a step running, or
+        waiting on site for a part) works on as overtime, or their step is paused."""
+        now = self.env.now
+        self.on_duty = False
+        self.recorder.duty(-len(self.crew), now)
+        if not self.pauses:
+            for tech in self.crew:
+                if tech.call is not None:
+                    tech.overtime_since = now
+            return
+        for tech in self._running.values():
+            tech.generation += 1
+            assert tech.step is not None and tech.call is not None
+            then, end = tech.step
+            tech.step = None
+            self._stopped.append((tech.call, then, end - now))
+            self.recorder.paused(tech.call, now, tech.call.phase is REPAIRING)
+        self._running.clear()
+
+    def start_shift(self) -> None:
+        """The shift starts: overtime is settled, paused steps go on with the time they
+        still need, and free technicians take the calls that waited."""
+        now = self.env.now
+        self.on_duty = True
+        self.recorder.duty(len(self.crew), now)
+        # overtime still running into this shift is counted up to its start
+        for tech in self.crew:
+            since = tech.overtime_since
+            if since is not None:
+                tech.overtime_since = None
+                self.recorder.overtime(now - since, now)
+        stopped, self._stopped = self._stopped, []
+        for call, then, left in stopped:
+            self.recorder.resumed(call, now, call.phase is REPAIRING)
+            self._after(left, call, then)
+        while self.free:
+            following = self.line.next_call(self.free[0])
+            if following is None:
+                break
+            self._send(self.free.popleft(), following, len(self.line) + 1)
