@@ -24,6 +24,7 @@ from sim.monitors import (
     snapshot_record,
     trips_take_time,
 )
+from sim.system import ServiceSystem
 
 BASE: dict[str, Any] = {
     "meta": {"name": "monitors"},
@@ -91,7 +92,7 @@ def test_a_test_adds_its_own_tally_to_the_run_without_patching_anything():
     # We add our tally to the monitors the run builds for this scenario ...
     ours = CallsPerTechnician()
     monitors = whole(sc, extra=(ours,))
-    end = simulate(sc, 0, monitors)
+    end = simulate(ServiceSystem.from_scenario(sc), 0, monitors)
     kpis = monitors.kpis(end)
     # ... it saw every first visit after the warm-up, both technicians took calls ...
     assert set(ours.visits) == {0, 1}
@@ -99,7 +100,7 @@ def test_a_test_adds_its_own_tally_to_the_run_without_patching_anything():
     # ... its KPI comes last in the row, and the run's own KPIs did not change.
     assert list(kpis["all"])[-1] == "busiest_technician_calls"
     plain = whole(sc)
-    simulate(sc, 0, plain)
+    simulate(ServiceSystem.from_scenario(sc), 0, plain)
     without = {k: v for k, v in kpis["all"].items() if k != "busiest_technician_calls"}
     same_kpis({"all": without}, {"all": plain.kpis(end)["all"]})
 
@@ -173,8 +174,8 @@ def test_the_trimmed_set_measures_exactly_what_the_full_set_measures(changes):
         pooled=terr.pooled,
     ).build()
     trimmed = whole(sc)
-    end = simulate(sc, 1, full, samples=20)
-    simulate(sc, 1, trimmed, samples=20)
+    end = simulate(ServiceSystem.from_scenario(sc), 1, full, samples=20)
+    simulate(ServiceSystem.from_scenario(sc), 1, trimmed, samples=20)
     same_kpis(full.kpis(end), trimmed.kpis(end))
     assert full.series == trimmed.series
 
@@ -191,12 +192,12 @@ def test_blocks_of_teams_merge_into_the_whole_fleet():
         travel={"time_h": {"dist": "exponential", "mean": 0.3}},
     )
     total = whole(sc)
-    end = simulate(sc, 2, total)
+    end = simulate(ServiceSystem.from_scenario(sc), 2, total)
     merged = monitors_for(sc, 0, range(4))
     for teams in (range(1), range(1, 2)):
         territories = range(teams.start * 2, teams.stop * 2)
         block = monitors_for(sc, 2, territories)
-        simulate(sc, 2, block, teams_range=teams)
+        simulate(ServiceSystem.from_scenario(sc), 2, block, teams_range=teams)
         record = json.loads(json.dumps(snapshot_record(block.snapshot(end))))
         snap = snapshot_from_record(record)
         assert snap == block.snapshot(end) or math.isnan(snap.tallies["trips"].km)
@@ -211,7 +212,7 @@ def test_blocks_of_teams_merge_into_the_whole_fleet():
 def test_a_snapshot_names_its_types_and_refuses_unknown_ones():
     sc = scenario()
     monitors = whole(sc)
-    end = simulate(sc, 0, monitors)
+    end = simulate(ServiceSystem.from_scenario(sc), 0, monitors)
     record = snapshot_record(monitors.snapshot(end))
     assert record["tallies"]["calls"]["type"] == "CallsSnapshot"
     record["tallies"]["calls"]["type"] = "Mystery"
