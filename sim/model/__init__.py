@@ -6,11 +6,12 @@ replication number into reports to a :class:`sim.monitors.protocol.Recorder`.
 
 from .build import FieldService, build, machine_places, simulate
 from .calls import Call
-from .dispatch import DispatchPolicy, Fifo, NonpreemptivePriority, make_policy
+from .dispatch import Dispatcher, DispatchPolicy, Fifo, NonpreemptivePriority, make_policy
 
 __all__ = [
     "Call",
     "DispatchPolicy",
+    "Dispatcher",
     "FieldService",
     "Fifo",
     "NonpreemptivePriority",

@@ -18,6 +18,7 @@ from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 from .calls import Call
 from .dispatch import make_policy
 from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
+from .fleet import CallNeeds, ExponentialFleet, Fleet, Layout, PoissonCalls, _locations
 from .geography import Geometry
 from .parts import PartsSystem
 from .shifts import ShiftCalendar
@@ -89,6 +90,7 @@ def build(
             env,
             members,
             policy,
+            make_policy("fifo", priorities),  # replaced below, once the team can measure distances
             recorder,
             geometry=geometry,
             return_to_base=tr.return_to_base,

@@ -1,10 +1,21 @@
-"""Dispatch policies: which waiting call a free technician takes next, and which
-free technician a new call gets.
+"""Dispatch: two independent choices, as in Ciw.
 
-A policy is the team's waiting line plus its rules.  The team adds every
-call that finds no suitable free technician, asks ``next_call`` whenever a
-technician becomes free, and ``pick_technician`` when a call arrives while
-technicians are free.  New policies implement the same four methods.
+* The **queue discipline** orders the calls that wait: which one a newly free
+  technician takes (:class:`Fifo`, :class:`NonpreemptivePriority`,
+  :class:`EarliestDue`, :class:`NearestCall`).
+* The **technician choice** says which free technician a new call gets
+  (:class:`LongestIdle`, :class:`NearestTechnician`, :class:`PreferenceList`).
+
+:class:`Dispatcher` puts one of each together into the team's dispatch line.  The
+team adds every call that finds no suitable free technician, asks ``next_call``
+whenever a technician becomes free, and ``pick_technician`` when a call arrives
+while technicians are free.  The scenario's ``dispatch.policy`` names the usual
+pairs (:data:`POLICIES`); ``dispatch.discipline`` and ``dispatch.technician``
+choose any other.
+
+The team's ``free`` deque holds the free technicians in the order they became
+free (the longest idle first); a choice removes the one it picks and leaves the
+others in that order.
 """
 
 from __future__ import annotations
@@ -19,9 +30,20 @@ from .calls import Call
 #: distance from a technician to a call (km), supplied by the team
 Distance = Callable[[int, Call], float]
 
+#: the named pairs of ``dispatch.policy``: (queue discipline, technician choice)
+POLICIES: dict[str, tuple[str, str]] = {
+    "fifo": ("fifo", "longest_idle"),
+    "priority": ("priority", "longest_idle"),
+    "earliest_due": ("earliest_due", "longest_idle"),
+    "nearest": ("nearest", "nearest"),
+    "preference": ("fifo", "preference"),
+}
+DISCIPLINES = ("fifo", "priority", "earliest_due", "nearest")
+TECHNICIAN_CHOICES = ("longest_idle", "nearest", "preference")
+
 
 class DispatchPolicy(Protocol):
-    """The waiting line of one team and its rules."""
+    """The waiting line of one team and its rules (what the team calls)."""
 
     name: str
 
@@ -40,8 +62,34 @@ class DispatchPolicy(Protocol):
     def __len__(self) -> int: ...
 
 
+class Discipline(Protocol):
+    """A queue discipline: the order in which waiting calls are taken."""
+
+    name: str
+
+    def add(self, call: Call) -> None: ...
+
+    def add_front(self, call: Call) -> None: ...
+
+    def next_call(self, technician: int) -> Call | None: ...
+
+    def __len__(self) -> int: ...
+
+
+class TechnicianChoice(Protocol):
+    """A technician choice: which free technician a new call gets."""
+
+    name: str
+
+    def pick_technician(self, call: Call, free: deque[int]) -> int: ...
+
+
+# ---------------------------------------------------------------------------
+# queue disciplines
+
+
 class Fifo:
-    """First come, first served; a new call goes to the technician free the longest."""
+    """First come, first served; a revisit goes to the front of the line."""
 
     name = "fifo"
     __slots__ = ("_line",)
@@ -58,17 +106,15 @@ class Fifo:
     def next_call(self, technician: int) -> Call | None:
         return self._line.popleft() if self._line else None
 
-    def pick_technician(self, call: Call, free: deque[int]) -> int:
-        return free.popleft()
-
     def __len__(self) -> int:
         return len(self._line)
 
 
-class NonpreemptivePriority(Fifo):
+class NonpreemptivePriority:
     """Highest priority class first (1 before 2), FIFO within a class.
 
-    A repair in progress is never interrupted.
+    A repair in progress is never interrupted.  A revisit goes to the front of its
+    class's line or, with ``revisit_priority``, to the back of that level's line.
     """
 
     name = "priority"
@@ -106,8 +152,9 @@ class NonpreemptivePriority(Fifo):
         return self._n
 
 
-class EarliestDue(Fifo):
-    """The waiting call whose SLA deadline comes first (no SLA: after all with one)."""
+class EarliestDue:
+    """The waiting call whose SLA deadline comes first (no SLA: after all with one);
+    equal deadlines go by call number."""
 
     name = "earliest_due"
     __slots__ = ("_heap",)
@@ -128,9 +175,9 @@ class EarliestDue(Fifo):
         return len(self._heap)
 
 
-class Nearest(Fifo):
-    """A free technician takes the nearest waiting call; a new call gets the nearest
-    free technician.  Ties go to the older call / the technician free the longest."""
+class NearestCall:
+    """A free technician takes the nearest waiting call; ties go to the call that
+    joined the line first (a revisit joins at the back: distance ranks it anyway)."""
 
     name = "nearest"
     __slots__ = ("_calls", "_distance")
@@ -143,7 +190,7 @@ class Nearest(Fifo):
         self._calls.append(call)
 
     def add_front(self, call: Call) -> None:
-        self._calls.append(call)  # the nearest call goes first anyway
+        self._calls.append(call)
 
     def next_call(self, technician: int) -> Call | None:
         if not self._calls:
@@ -152,25 +199,48 @@ class Nearest(Fifo):
         best = min(range(len(self._calls)), key=lambda i: d(technician, self._calls[i]))
         return self._calls.pop(best)
 
+    def __len__(self) -> int:
+        return len(self._calls)
+
+
+# ---------------------------------------------------------------------------
+# technician choices
+
+
+class LongestIdle:
+    """The technician free the longest."""
+
+    name = "longest_idle"
+    __slots__ = ()
+
+    def pick_technician(self, call: Call, free: deque[int]) -> int:
+        return free.popleft()
+
+
+class NearestTechnician:
+    """The free technician nearest the call; ties go to the one free the longest."""
+
+    name = "nearest"
+    __slots__ = ("_distance",)
+
+    def __init__(self, distance: Distance) -> None:
+        self._distance = distance
+
     def pick_technician(self, call: Call, free: deque[int]) -> int:
         d = self._distance
         best = min(free, key=lambda t: d(t, call))
         free.remove(best)
         return best
 
-    def __len__(self) -> int:
-        return len(self._calls)
 
-
-class Preference(Fifo):
-    """Larson's hypercube dispatch: a call goes to the first free technician on its
-    territory's preference list; when all are busy it waits in one FIFO line."""
+class PreferenceList:
+    """Larson's hypercube dispatch: the first free technician on the call's territory's
+    preference list (team-local territory, global technician numbers)."""
 
     name = "preference"
     __slots__ = ("_lists",)
 
     def __init__(self, lists: Sequence[Sequence[int]]) -> None:
-        super().__init__()
         self._lists = [list(order) for order in lists]
 
     def pick_technician(self, call: Call, free: deque[int]) -> int:
@@ -181,26 +251,106 @@ class Preference(Fifo):
         raise AssertionError("no free technician on the list")  # pragma: no cover
 
 
+# ---------------------------------------------------------------------------
+# the dispatch line
+
+
+def pair_name(discipline: str, technician: str) -> str:
+    """The name of a pair: its ``dispatch.policy`` name if it has one, else
+    ``discipline+technician`` (e.g. ``priority+nearest``)."""
+    for name, pair in POLICIES.items():
+        if pair == (discipline, technician):
+            return name
+    return f"{discipline}+{technician}"
+
+
+class Dispatcher:
+    """A team's dispatch line: a queue discipline and a technician choice.
+
+    The team's calls go straight to the discipline's and the choice's own methods
+    (bound here once), so composing the two costs nothing per call.
+
+    Parameters
+    ----------
+    discipline : Discipline
+        Orders the waiting calls.
+    choice : TechnicianChoice
+        Picks the free technician for a new call.
+    """
+
+    __slots__ = ("add", "add_front", "choice", "discipline", "name", "next_call", "pick_technician")
+
+    add: Callable[[Call], None]
+    add_front: Callable[[Call], None]
+    next_call: Callable[[int], Call | None]
+    pick_technician: Callable[[Call, deque[int]], int]
+
+    def __init__(self, discipline: Discipline, choice: TechnicianChoice) -> None:
+        self.discipline = discipline
+        self.choice = choice
+        self.name = pair_name(discipline.name, choice.name)  # the rule in the decisions log
+        self.add = discipline.add
+        self.add_front = discipline.add_front
+        self.next_call = discipline.next_call
+        self.pick_technician = choice.pick_technician
+
+    def __len__(self) -> int:
+        return len(self.discipline)
+
+
 def make_policy(
-    name: str,
+    rule: str | tuple[str, str],
     class_priorities: Sequence[int],
     distance: Distance | None = None,
     preference: Sequence[Sequence[int]] | None = None,
     revisit_priority: int | None = None,
-) -> DispatchPolicy:
-    """Build the policy named in ``dispatch.policy``."""
-    if name == "fifo":
-        return Fifo()
-    if name == "priority":
-        return NonpreemptivePriority(class_priorities, revisit_priority)
-    if name == "earliest_due":
-        return EarliestDue()
-    if name == "nearest":
+) -> Dispatcher:
+    """Build a team's dispatch line.
+
+    Parameters
+    ----------
+    rule : str or (str, str)
+        A ``dispatch.policy`` name (see :data:`POLICIES`), or a pair
+        (queue discipline, technician choice).
+    class_priorities : sequence of int
+        Each class's priority level (the priority discipline).
+    distance : callable, optional
+        Technician-to-call distance (needed by the nearest discipline and choice).
+    preference : sequence of sequences of int, optional
+        Each territory's technicians in the order tried (the preference choice).
+    revisit_priority : int, optional
+        The priority level revisits wait at (the priority discipline).
+    """
+    if isinstance(rule, str):
+        if rule not in POLICIES:
+            raise ValueError(f"unknown dispatch policy {rule!r}")
+        rule = POLICIES[rule]
+    discipline_name, choice_name = rule
+    needs = "dispatch needs geometry (distances)"
+    discipline: Discipline
+    if discipline_name == "fifo":
+        discipline = Fifo()
+    elif discipline_name == "priority":
+        discipline = NonpreemptivePriority(class_priorities, revisit_priority)
+    elif discipline_name == "earliest_due":
+        discipline = EarliestDue()
+    elif discipline_name == "nearest":
         if distance is None:
-            raise ValueError("'nearest' dispatch needs geometry")
-        return Nearest(distance)
-    if name == "preference":
+            raise ValueError(f"nearest-call {needs}")
+        discipline = NearestCall(distance)
+    else:
+        raise ValueError(f"unknown queue discipline {discipline_name!r}")
+    choice: TechnicianChoice
+    if choice_name == "longest_idle":
+        choice = LongestIdle()
+    elif choice_name == "nearest":
+        if distance is None:
+            raise ValueError(f"nearest-technician {needs}")
+        choice = NearestTechnician(distance)
+    elif choice_name == "preference":
         if preference is None:
-            raise ValueError("'preference' dispatch needs preference lists")
-        return Preference(preference)
-    raise ValueError(f"unknown dispatch policy {name!r}")
+            raise ValueError("preference dispatch needs preference lists")
+        choice = PreferenceList(preference)
+    else:
+        raise ValueError(f"unknown technician choice {choice_name!r}")
+    return Dispatcher(discipline, choice)
