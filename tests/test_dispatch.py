@@ -4,7 +4,9 @@ Hand-driven stories first: calls logged at chosen times, places and classes, wit
 chosen trip and repair times, so each rule's choice is known exactly and contrasted
 with FIFO's.  Then whole scenarios: nearest-job dispatch against FIFO as the load
 grows and beyond FIFO's capacity, the decisions log, and pooling's dispatches outside
-a technician's own territory.
+a technician's own territory.  Last, dispatch as two choices (issue 10): a queue
+discipline and a technician choice combined freely, each half doing what it does
+alone, and a new pair checked against its exact formula.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class Story:
 
     def __init__(
         self,
-        policy: str = "fifo",
+        policy: str | tuple[str, str] = "fifo",
         technicians: int = 1,
         pooled: int = 1,
         priorities: Sequence[int] = (1,),
@@ -447,3 +449,82 @@ def test_pooling_sends_technicians_outside_their_own_territory(make_scenario):
         assert alone["off_territory_share"] == 0.0
     assert 0.0 < share["preference"] < share["fifo"]
     assert share["fifo"] == pytest.approx(0.5, abs=0.05)  # FIFO ignores where calls are
+
+
+# ---------------------------------------------------------------------------
+# two independent choices: a queue discipline and a technician choice
+
+
+def test_priority_order_with_the_nearest_technician():
+    """Priority discipline, nearest-technician choice: two pooled 10 x 10 km territories
+    side by side (bases (5, 5) and (15, 5)), 10 km/h.
+
+    At 1 a routine call at (14, 5) finds both technicians free: the nearest, technician 1
+    (1 km), takes it; the priority policy alone (technician free the longest) would send
+    technician 0 from 9 km away.  At 2 a routine call at (6, 5) goes to technician 0, the
+    only one free.  Both now repair until 6.1 (technician 1) and 7.1 (technician 0).  A
+    routine call (logged at 3) and then a critical one (at 4) wait: technician 1, freed
+    first, takes the critical call, and technician 0 the routine call after it."""
+    pair = ("priority", "nearest")
+    story = Story(pair, pooled=2, priorities=(1, 2), speed_kmh=10.0)
+    first = story.call(at=1.0, repair=5.0, where=(14.0, 5.0), territory=1, service_class=1)
+    second = story.call(at=2.0, repair=5.0, where=(6.0, 5.0), territory=0, service_class=1)
+    routine = story.call(at=3.0, repair=1.0, where=(9.0, 5.0), territory=0, service_class=1)
+    critical = story.call(at=4.0, repair=1.0, where=(19.0, 5.0), territory=1, service_class=0)
+    calls = story.run()
+    assert (calls[first].technician, calls[first].trip_km) == (1, pytest.approx(1.0))
+    assert calls[second].technician == 0
+    assert (calls[critical].technician, calls[critical].dispatched_at) == (1, pytest.approx(6.1))
+    assert (calls[routine].technician, calls[routine].dispatched_at) == (0, pytest.approx(7.1))
+    assert {d[1] for d in story.recorder.decisions} == {"priority+nearest"}
+
+    alone = Story("priority", pooled=2, priorities=(1, 2), speed_kmh=10.0)
+    n = alone.call(at=1.0, repair=5.0, where=(14.0, 5.0), territory=1, service_class=1)
+    assert (alone.run()[n].technician, alone.recorder.decisions[0][1]) == (0, "priority")
+
+
+def test_earliest_due_order_with_preference_lists():
+    """Earliest-due discipline, preference-list choice: two pooled territories with a
+    technician each, default lists [[0, 1], [1, 0]]; SLAs gold 2 h, bronze 24 h.
+
+    At 1 a call from territory 1 finds both technicians free: its own technician 1 takes
+    it (the head of its list).  At 2 another call from territory 1 gets technician 0, the
+    next on the list.  Both repair for 5 h.  A bronze call (logged at 3, due at 27) and a
+    gold one (logged at 4, due at 6) wait: technician 1, freed at 6, takes the gold call
+    though the bronze one waited longer; FIFO with the same lists takes the bronze one."""
+
+    def run(discipline: str) -> dict[int, CallRecord]:
+        story = Story((discipline, "preference"), pooled=2, priorities=(1, 2), sla_h=(2.0, 24.0))
+        story.call(at=1.0, repair=5.0, territory=1, service_class=1)
+        story.call(at=2.0, repair=5.0, territory=1, service_class=1)
+        story.call(at=3.0, repair=1.0, territory=0, service_class=1)  # bronze
+        story.call(at=4.0, repair=1.0, territory=0, service_class=0)  # gold
+        return story.run()
+
+    due = run("earliest_due")
+    assert (due[0].technician, due[1].technician) == (1, 0)
+    assert (due[3].dispatched_at, due[3].technician) == (6.0, 1)  # gold first
+    assert (due[2].dispatched_at, due[2].technician) == (7.0, 0)
+    fifo = run("fifo")
+    assert (fifo[0].technician, fifo[1].technician) == (1, 0)  # the same choice of technician
+    assert (fifo[2].dispatched_at, fifo[3].dispatched_at) == (6.0, 7.0)  # bronze first
+
+
+def test_the_policy_names_are_the_pairs_they_stand_for():
+    """Each ``dispatch.policy`` name builds the same discipline and choice as its pair,
+    and a pair without a name is called ``discipline+technician``."""
+    from sim.model.dispatch import POLICIES, make_policy
+
+    def distance(technician: int, call: Call) -> float:
+        return 0.0
+
+    for name, pair in POLICIES.items():
+        by_name = make_policy(name, [1], distance, [[0]])
+        by_pair = make_policy(pair, [1], distance, [[0]])
+        assert by_name.name == by_pair.name == name
+        assert (by_name.discipline.name, by_name.choice.name) == pair
+        assert type(by_name.discipline) is type(by_pair.discipline)
+        assert type(by_name.choice) is type(by_pair.choice)
+    assert make_policy(("nearest", "preference"), [1], distance, [[0]]).name == "nearest+preference"
+    with pytest.raises(ValueError, match="geometry"):
+        make_policy(("fifo", "nearest"), [1])
