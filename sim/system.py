@@ -367,10 +367,12 @@ class Dispatch:
 
     policy: Policy
     record_decisions: bool
+    discipline: str = "fifo"  # the queue discipline and technician choice of the policy,
+    technician: str = "longest_idle"  # or those given in their place
 
     @property
     def uses_distances(self) -> bool:
-        return self.policy == "nearest"
+        return "nearest" in (self.discipline, self.technician)
 
 
 # ---------------------------------------------------------------------------
@@ -577,7 +579,9 @@ class ServiceSystem:
                 )
                 for c in scenario.fleet.classes
             ),
-            dispatch=Dispatch(scenario.dispatch.policy, scenario.dispatch.record_decisions),
+            dispatch=Dispatch(
+                scenario.dispatch.policy, scenario.dispatch.record_decisions, *scenario.dispatch.pair
+            ),
             parts=_parts(scenario),
             costs=costs,
             report=ReportSettings(tuple(scenario.report.wait_thresholds_h)),

@@ -47,6 +47,7 @@ from sim.config.overrides import (
     with_overrides,
 )
 from sim.config.schema import (
+    DISPATCH_POLICIES,
     Calendar,
     Costs,
     Dispatch,
@@ -86,6 +87,7 @@ from sim.config.specs import (
 from sim.config.targets import Target, Targets, check_target_kpis, parse_target
 
 __all__ = [
+    "DISPATCH_POLICIES",
     "DIST_KINDS",
     "MAX_MACHINES_TOTAL",
     "MAX_REPLICATIONS",

@@ -11,7 +11,14 @@ import json
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from sim.config.errors import KeyedError
 from sim.config.fields import (
@@ -270,8 +277,29 @@ class Repair(Section):
         return self
 
 
+#: ``dispatch.policy`` names these pairs (queue discipline, technician choice)
+DISPATCH_POLICIES: dict[str, tuple[str, str]] = {
+    "fifo": ("fifo", "longest_idle"),
+    "priority": ("priority", "longest_idle"),
+    "earliest_due": ("earliest_due", "longest_idle"),
+    "nearest": ("nearest", "nearest"),
+    "preference": ("fifo", "preference"),
+}
+_HALVES = ("discipline", "technician")
+
+
 class Dispatch(Section):
-    """Which waiting call a free technician takes, and which free technician a new call gets.
+    """Dispatch is two choices: the queue discipline (which waiting call a newly free
+    technician takes: ``fifo``, ``priority`` by class, ``earliest_due`` SLA deadline,
+    ``nearest`` call) and the technician choice (which free technician a new call gets:
+    ``longest_idle``, ``nearest`` technician, ``preference`` list).
+
+    ``policy`` names the usual pairs: ``fifo`` = (fifo, longest_idle), ``priority`` =
+    (priority, longest_idle), ``earliest_due`` = (earliest_due, longest_idle), ``nearest`` =
+    (nearest, nearest), ``preference`` = (fifo, preference).  ``discipline`` and
+    ``technician`` choose any other pair (a half not given is fifo / longest_idle); under a
+    policy other than ``fifo`` they must agree with it.  The nearest discipline and choice
+    need distances (``travel.mode = 'geometry'``).
 
     ``preference``: for each territory of a team, the team's technicians in the order they
     are tried (Larson's hypercube); by default a territory's own technicians first, then
@@ -279,8 +307,50 @@ class Dispatch(Section):
     """
 
     policy: Literal["fifo", "priority", "nearest", "earliest_due", "preference"] = "fifo"
+    discipline: Literal["fifo", "priority", "earliest_due", "nearest"] | None = None
+    technician: Literal["longest_idle", "nearest", "preference"] | None = None
     preference: list[list[Annotated[int, Field(ge=0)]]] | None = None
     record_decisions: bool = False  # keep (rule, candidates, choice) of every dispatch
+
+    @model_validator(mode="after")
+    def _agrees_with_policy(self) -> Dispatch:
+        if self.policy != "fifo":  # (fifo is the default: halves given replace it)
+            named = DISPATCH_POLICIES[self.policy]
+            for half, key in enumerate(_HALVES):
+                value = getattr(self, key)
+                if value is not None and value != named[half]:
+                    raise KeyedError(
+                        f"dispatch.{key}",
+                        f"{value!r} contradicts dispatch.policy = {self.policy!r} "
+                        f"({named[0]}, {named[1]}); give dispatch.discipline and "
+                        "dispatch.technician without the policy",
+                    )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_halves(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # halves not given are not written, so a scenario without them dumps (and hashes,
+        # and resumes) exactly as before they existed
+        out: dict[str, Any] = handler(self)
+        for key in _HALVES:
+            if out.get(key, "") is None:
+                del out[key]
+        return out
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(queue discipline, technician choice)."""
+        named = DISPATCH_POLICIES[self.policy]
+        return (self.discipline or named[0], self.technician or named[1])
+
+    def key_of(self, half: str) -> str:
+        """The scenario key that chose the ``"discipline"`` or ``"technician"`` (for messages)."""
+        return f"dispatch.{half}" if getattr(self, half) is not None else "dispatch.policy"
+
+    def said(self, half: str) -> str:
+        """How the scenario chose that half, e.g. ``dispatch.policy = 'nearest'``."""
+        key = self.key_of(half)
+        return f"{key} = {getattr(self, key.split('.')[1])!r}"
 
 
 class Report(Section):
@@ -360,7 +430,7 @@ class Parts(Section):
     emergency_cost: Money = 0.0
     failed_visit_h: DistSpec = DeterministicSpec(dist="deterministic", value=0.5)
     revisit_first: bool = True  # a revisit goes to the front of the line
-    # under dispatch.policy = "priority": the priority revisits wait at (1 = first), instead
+    # under the priority discipline: the priority revisits wait at (1 = first), instead
     # of the front of their own class's line
     revisit_priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     # reserve (take, or backorder) the units from the van when the call is logged, so that a
@@ -433,7 +503,8 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        terr, travel, policy = self.territories, self.travel, self.dispatch.policy
+        terr, travel, dispatch = self.territories, self.travel, self.dispatch
+        discipline, technician = dispatch.pair
         if travel.mode == "geometry" and (terr.width_km is None or terr.height_km is None):
             missing = "width_km" if terr.width_km is None else "height_km"
             raise KeyedError(
@@ -462,12 +533,19 @@ class Scenario(Section):
                 "is not used in travel.mode = 'geometry' (trips take distance / speed_kmh); remove "
                 "it, or give the extra time per trip as travel.noise_h",
             )
-        if policy == "nearest" and travel.mode != "geometry":
-            raise KeyedError("dispatch.policy", "'nearest' needs travel.mode = 'geometry' (distances)")
-        pref = self.dispatch.preference
+        if travel.mode != "geometry":
+            for half, name in (("discipline", discipline), ("technician", technician)):
+                if name == "nearest":
+                    raise KeyedError(
+                        dispatch.key_of(half), "'nearest' needs travel.mode = 'geometry' (distances)"
+                    )
+        pref = dispatch.preference
         if pref is not None:
-            if policy != "preference":
-                raise KeyedError("dispatch.preference", "only with dispatch.policy = 'preference'")
+            if technician != "preference":
+                raise KeyedError(
+                    "dispatch.preference",
+                    "only with dispatch.policy = 'preference' (or dispatch.technician = 'preference')",
+                )
             team = terr.technicians * terr.pooled
             if len(pref) != terr.pooled:
                 raise KeyedError(
@@ -496,27 +574,28 @@ class Scenario(Section):
         if (
             self.parts is not None
             and self.parts.revisit_priority is not None
-            and (policy != "priority" or not self.parts.revisit_first)
+            and (discipline != "priority" or not self.parts.revisit_first)
         ):
             raise KeyedError(
                 "parts.revisit_priority",
-                "only with dispatch.policy = 'priority' (and revisit_first = true)",
+                "only with dispatch.policy = 'priority' or dispatch.discipline = 'priority' "
+                "(and revisit_first = true)",
             )
         if self.parts is not None and self.parts.reservation and terr.technicians * terr.pooled > 1:
             raise KeyedError(
                 "parts.reservation",
                 "needs one technician per team (whose van is known when the call is logged)",
             )
-        if policy == "earliest_due" and all(c.sla_h is None for c in self.fleet.classes):
+        if discipline == "earliest_due" and all(c.sla_h is None for c in self.fleet.classes):
             raise KeyedError(
-                "fleet.classes", "dispatch.policy = 'earliest_due' needs an sla_h on at least one class"
+                "fleet.classes", f"{dispatch.said('discipline')} needs an sla_h on at least one class"
             )
-        if self.dispatch.policy == "priority":
+        if discipline == "priority":
             for i, c in enumerate(self.fleet.classes):
                 if c.priority is None:
                     raise KeyedError(
                         f"fleet.classes[{i}].priority",
-                        f"class {c.name!r} needs a priority under dispatch.policy = 'priority'",
+                        f"class {c.name!r} needs a priority under {dispatch.said('discipline')}",
                     )
         if self.targets is not None:
             names = [c.name for c in self.fleet.classes]

@@ -99,6 +99,22 @@ def build(
             parts=rules,
             first_trips=from_base is not None or idle_at_base,
             wip=cal.wip if shifts else "overtime",
+            home,
+            geometry,
+            tr.return_to_base,
+            scenario.dispatch.record_decisions,
+            deadline,
+            rules,
+            from_base is not None or tr.idle_at_base,
+        )
+        team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
+        first = k * team_size
+        team.line = make_policy(
+            scenario.dispatch.pair,
+            priorities,
+            team.distance_km if geometry is not None else None,
+            [[first + i for i in order] for order in preference],
+            scenario.parts.revisit_priority if scenario.parts is not None else None,
         )
         if shifts:
             calendars.append(ShiftCalendar(env, shifts, team))

@@ -25,21 +25,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from sim.config import DISPATCH_POLICIES
+
 from .calls import Call
 
 #: distance from a technician to a call (km), supplied by the team
 Distance = Callable[[int, Call], float]
 
 #: the named pairs of ``dispatch.policy``: (queue discipline, technician choice)
-POLICIES: dict[str, tuple[str, str]] = {
-    "fifo": ("fifo", "longest_idle"),
-    "priority": ("priority", "longest_idle"),
-    "earliest_due": ("earliest_due", "longest_idle"),
-    "nearest": ("nearest", "nearest"),
-    "preference": ("fifo", "preference"),
-}
-DISCIPLINES = ("fifo", "priority", "earliest_due", "nearest")
-TECHNICIAN_CHOICES = ("longest_idle", "nearest", "preference")
+POLICIES = DISPATCH_POLICIES
 
 
 class DispatchPolicy(Protocol):
