@@ -522,9 +522,8 @@ def test_the_policy_names_are_the_pairs_they_stand_for():
         by_name = make_policy(name, [1], distance, [[0]])
         by_pair = make_policy(pair, [1], distance, [[0]])
         assert by_name.name == by_pair.name == name
-        assert (by_name.discipline.name, by_name.choice.name) == pair
-        assert type(by_name.discipline) is type(by_pair.discipline)
-        assert type(by_name.choice) is type(by_pair.choice)
+        assert by_name.pair == by_pair.pair == pair
+        assert type(by_name) is type(by_pair)
     assert make_policy(("nearest", "preference"), [1], distance, [[0]]).name == "nearest+preference"
     with pytest.raises(ValueError, match="geometry"):
         make_policy(("fifo", "nearest"), [1])

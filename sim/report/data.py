@@ -50,6 +50,8 @@ PARAM_TITLES: dict[str, tuple[str, str]] = {
     "travel.speed_kmh": ("travel speed", "km/h"),
     "travel.circuity": ("road circuity factor", ""),
     "dispatch.policy": ("dispatch policy", ""),
+    "dispatch.discipline": ("queue discipline", ""),
+    "dispatch.technician": ("technician choice", ""),
 }
 #: the last word of a dotted key in words (the rest of the key names where it belongs)
 LEAF_TITLES = {
@@ -749,6 +751,12 @@ def wait_tail(system: Any) -> Tail | None:
     levels = {c.priority for c in system.classes}
     policy = system.dispatch.policy
     if not (policy == "fifo" or (policy == "priority" and len(levels) == 1)):
+    classes = sc.fleet.classes
+    levels = {c.priority for c in classes}
+    discipline, technician = sc.dispatch.pair
+    if technician != "longest_idle" or not (
+        discipline == "fifo" or (discipline == "priority" and len(levels) == 1)
+    ):
         return None
     if system.travel.mode != "time" or system.travel.from_base is not None:
         return None  # a trip's time depends on where the technician is: not exponential service
