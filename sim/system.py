@@ -371,8 +371,13 @@ class Dispatch:
     technician: str = "longest_idle"  # or those given in their place
 
     @property
+    def pair(self) -> tuple[str, str]:
+        """(queue discipline, technician choice)."""
+        return (self.discipline, self.technician)
+
+    @property
     def uses_distances(self) -> bool:
-        return "nearest" in (self.discipline, self.technician)
+        return "nearest" in self.pair
 
 
 # ---------------------------------------------------------------------------

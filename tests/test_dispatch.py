@@ -674,3 +674,88 @@ def test_priority_with_preference_lists_matches_its_exact_formulas(tmp_path):
     assert by["all", "wait_h"].exact == pytest.approx(mms(0.6, 0.5, 2).wq, rel=1e-9)
     assert by["critical", "wait_h"].exact < 0.5 * by["standard", "wait_h"].exact
     assert by["all", "workload_tech0"].exact > 1.2 * by["all", "workload_tech1"].exact
+
+
+
+LABELS = """
+[fleet]
+calls_per_h = 0.3
+
+[[fleet.classes]]
+name = "critical"
+share = 0.3
+priority = 1
+sla_h = 4.0
+
+[[fleet.classes]]
+name = "standard"
+share = 0.7
+priority = 2
+sla_h = 24.0
+
+[territories]
+count = POOLED
+pooled = POOLED
+GEOMETRY
+
+[repair]
+time_h = { dist = "exponential", mean = 2.0 }
+
+[dispatch]
+discipline = "DISCIPLINE"
+technician = "CHOICE"
+"""
+GEOMETRY = """width_km = 10.0
+height_km = 10.0
+
+[travel]
+mode = "geometry"
+speed_kmh = 40.0
+"""
+
+
+def primary(make_scenario, discipline: str, choice: str, geometry: bool = False, pooled: int = 2):
+    """The analytic layer's primary values of a pair: {(kpi, class): (value, exact, model)}."""
+    from sim.analytic import estimate
+
+    text = (
+        LABELS.replace("DISCIPLINE", discipline)
+        .replace("CHOICE", choice)
+        .replace("POOLED", str(pooled))
+        .replace("GEOMETRY", GEOMETRY if geometry else "")
+    )
+    est = estimate(make_scenario(text)).primary
+    return {(e.kpi, e.service_class): (e.value, e.exact, e.model) for e in est}
+
+
+def test_the_nearest_technician_leaves_no_formula_exact(make_scenario):
+    """Geometry, two pooled territories with a technician each: with the technician free
+    the longest, FIFO's trip length is exact (a trip joins two uniform points whoever
+    drives).  Choosing the nearest free technician shortens the trips, so
+    no value stays exact, under FIFO or priority order.  With one technician per team
+    (nothing to choose) the values and labels are the longest-idle ones."""
+    blind = primary(make_scenario, "fifo", "longest_idle", geometry=True)
+    assert blind["trip_km", "all"][1] and blind["trip_h", "all"][1]
+    for discipline in ("fifo", "priority"):
+        near = primary(make_scenario, discipline, "nearest", geometry=True)
+        assert near and not any(exact for _, exact, _ in near.values()), discipline
+    alone = primary(make_scenario, "fifo", "longest_idle", geometry=True, pooled=1)
+    assert any(exact for _, exact, _ in alone.values())
+    assert primary(make_scenario, "fifo", "nearest", geometry=True, pooled=1) == alone
+
+
+def test_preference_lists_keep_the_discipline_formulas_exact(make_scenario):
+    """Without geometry the technicians are alike, so the choice changes who works, not
+    the queue: priority order with preference lists keeps the exact priority M/M/2 waits
+    per class (the same values as priority with the technician free the longest) and gains
+    the exact hypercube workloads; earliest-due order keeps only the overall wait."""
+    pref = primary(make_scenario, "priority", "preference")
+    blind = primary(make_scenario, "priority", "longest_idle")
+    for cls in ("critical", "standard"):
+        assert pref["wait_h", cls] == blind["wait_h", cls]
+        assert pref["wait_h", cls][1] and "priority" in pref["wait_h", cls][2]
+    assert pref["wait_h", "critical"][0] < pref["wait_h", "standard"][0]
+    assert pref["workload_tech0", "all"][1] and ("workload_tech0", "all") not in blind
+    due = primary(make_scenario, "earliest_due", "preference")
+    assert due["wait_h", "all"][1] and due["workload_tech1", "all"][1]
+    assert ("wait_h", "critical") not in due

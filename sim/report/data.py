@@ -749,11 +749,7 @@ def wait_tail(system: Any) -> Tail | None:
     )
 
     levels = {c.priority for c in system.classes}
-    policy = system.dispatch.policy
-    if not (policy == "fifo" or (policy == "priority" and len(levels) == 1)):
-    classes = sc.fleet.classes
-    levels = {c.priority for c in classes}
-    discipline, technician = sc.dispatch.pair
+    discipline, technician = system.dispatch.pair
     if technician != "longest_idle" or not (
         discipline == "fifo" or (discipline == "priority" and len(levels) == 1)
     ):

@@ -36,7 +36,7 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     team = team_view(scenario, distribution)
     classes = list(scenario.fleet.classes)
     priorities = [c.priority if c.priority is not None else 1 for c in classes]
-    uses_priority = scenario.dispatch.policy == "priority" and len(set(priorities)) > 1
+    uses_priority = scenario.dispatch.pair[0] == "priority" and len(set(priorities)) > 1
     thresholds = list(scenario.report.wait_thresholds_h)
     # calls_per_day counts calls per working day of the clock the simulation reports in
     # (with shifts: a week over its working days), at the clock-average call rate

@@ -14,8 +14,9 @@ _CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
 
 
 def adjust_for_policy(est: Estimates, scenario: Any, team: TeamView) -> Estimates:
-    """What the FIFO/priority formulas still say under the other dispatch rules."""
-    policy = scenario.dispatch.policy
+    """What the FIFO/priority formulas still say under the other dispatch rules: each half
+    of the pair (queue discipline, technician choice) in turn."""
+    discipline, technician = scenario.dispatch.pair
     primary = list(est.primary)
     alternatives = list(est.alternatives)
     if scenario.territories.locations_csv is not None:
@@ -40,10 +41,10 @@ def adjust_for_policy(est: Estimates, scenario: Any, team: TeamView) -> Estimate
     elif cal.sla_clock == "business":
         note = "the SLA counts business hours only: the wait tail in clock hours does not give it"
         primary = [replace(e, exact=False, note=note) if e.kpi == "sla_met" else e for e in primary]
-    if policy == "nearest":
+    if discipline == "nearest":
         note = "FIFO formula: nearest-job dispatch shortens trips as the backlog grows"
         primary = [replace(e, exact=False, note=note) for e in primary]
-    elif policy == "earliest_due":
+    elif discipline == "earliest_due":
         # reordering classes leaves the overall mean wait of a work-conserving order
         # unchanged (exactly for M/M/s and M/G/1), but the per-class split is unknown
         # (a class's share of the line is unknown too)
@@ -60,7 +61,13 @@ def adjust_for_policy(est: Estimates, scenario: Any, team: TeamView) -> Estimate
             else e  # (an earlier reason, e.g. shifts, is kept)
             for e in primary
         ]
-    elif policy == "preference":
+    if technician == "nearest" and team.servers > 1:
+        # the trip (part of the technician's time) depends on which technicians are free,
+        # so the service times are neither independent of the state nor of each other
+        note = "formula for a location-blind choice: the nearest free technician shortens trips"
+        primary = [replace(e, exact=False, note=note) if e.exact else e for e in primary]
+    elif technician == "preference":
+        # who serves a call changes its trip, not the queue: the technicians are alike
         primary = [
             replace(e, exact=False, note="trips depend on who serves whom")
             if e.kpi in ("trip_km", "trip_h")
