@@ -676,7 +676,6 @@ def test_priority_with_preference_lists_matches_its_exact_formulas(tmp_path):
     assert by["all", "workload_tech0"].exact > 1.2 * by["all", "workload_tech1"].exact
 
 
-
 LABELS = """
 [fleet]
 calls_per_h = 0.3
