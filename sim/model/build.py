@@ -18,7 +18,6 @@ from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 from .calls import Call
 from .dispatch import make_policy
 from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
-from .fleet import CallNeeds, ExponentialFleet, Fleet, Layout, PoissonCalls, _locations
 from .geography import Geometry
 from .parts import PartsSystem
 from .shifts import ShiftCalendar
@@ -80,7 +79,7 @@ def build(
         first = k * team_size
         members = crew(range(first, first + team_size), home, geometry, vans)
         policy = make_policy(
-            system.dispatch.policy,
+            system.dispatch.pair,
             priorities,
             distance_km(members, geometry) if geometry is not None else None,
             [[first + i for i in order] for order in system.team.preference],
@@ -90,7 +89,6 @@ def build(
             env,
             members,
             policy,
-            make_policy("fifo", priorities),  # replaced below, once the team can measure distances
             recorder,
             geometry=geometry,
             return_to_base=tr.return_to_base,
@@ -99,22 +97,6 @@ def build(
             parts=rules,
             first_trips=from_base is not None or idle_at_base,
             wip=cal.wip if shifts else "overtime",
-            home,
-            geometry,
-            tr.return_to_base,
-            scenario.dispatch.record_decisions,
-            deadline,
-            rules,
-            from_base is not None or tr.idle_at_base,
-        )
-        team = ShiftTeam(*args, calendar=shifts, wip=cal.wip) if shifts else Team(*args)
-        first = k * team_size
-        team.line = make_policy(
-            scenario.dispatch.pair,
-            priorities,
-            team.distance_km if geometry is not None else None,
-            [[first + i for i in order] for order in preference],
-            scenario.parts.revisit_priority if scenario.parts is not None else None,
         )
         if shifts:
             calendars.append(ShiftCalendar(env, shifts, team))
