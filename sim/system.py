@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.calendar import WeeklyCalendar
-from sim.config import Scenario, team_grid
+from sim.config import DISPATCH_POLICIES, Scenario, team_grid
 from sim.distributions import Deterministic, Distribution, from_spec
 from sim.kpis import threshold_kpi
 
@@ -358,6 +358,10 @@ class ServiceClass:
     priority: int
     sla_h: float | None
     sla_penalty: float
+
+
+#: the pairs (queue discipline, technician choice) that ``dispatch.policy`` names
+POLICY_PAIRS: dict[str, tuple[str, str]] = DISPATCH_POLICIES
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sim.config import DISPATCH_POLICIES
+from sim.system import POLICY_PAIRS
 
 from .calls import Call
 
@@ -34,7 +34,7 @@ from .calls import Call
 Distance = Callable[[int, Call], float]
 
 #: the named pairs of ``dispatch.policy``: (queue discipline, technician choice)
-POLICIES = DISPATCH_POLICIES
+POLICIES = POLICY_PAIRS
 
 
 class DispatchPolicy(Protocol):
