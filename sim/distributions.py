@@ -5,9 +5,8 @@ the analytic layer), draws vectorised samples from a generator that is
 passed in, and can draw the *equilibrium residual life* (density
 ``R(t) / mean``) used to start a machine part-way through its life.
 
-Distributions are built from the scenario's inline tables with
-:func:`from_spec`; the pydantic models in :mod:`sim.config` have already
-checked the parameters.
+A validated table of :mod:`sim.config` (whose models have checked the parameters)
+builds its distribution with its ``build()``; :func:`from_spec` also takes a raw table.
 """
 
 from __future__ import annotations
@@ -297,12 +296,16 @@ class Empirical(Distribution):
 
 
 def from_spec(spec: Mapping[str, Any] | Any) -> Distribution:
-    """Build a distribution from its scenario table (dict or pydantic model).
+    """Build a distribution from its scenario table (a dict, or a validated spec of
+    :mod:`sim.config`, which builds itself with its ``build()``).
 
     >>> from_spec({"dist": "gamma", "mean": 2.0, "cv": 0.5}).variance
     1.0
     """
-    d = spec if isinstance(spec, Mapping) else spec.model_dump()
+    if not isinstance(spec, Mapping):
+        built: Distribution = spec.build()
+        return built
+    d = spec
     kind = d["dist"]
     if kind == "exponential":
         return Exponential(float(d["mean"]))

@@ -33,19 +33,16 @@ from typing import Any, Literal
 from sim.calendar import WeeklyCalendar
 from sim.config import DISPATCH_POLICIES, Scenario, team_grid
 from sim.distributions import Deterministic, Distribution, from_spec
+from sim.config import DistSpec, Scenario, team_grid
+from sim.distributions import Deterministic, Distribution
 from sim.kpis import threshold_kpi
 
 Policy = Literal["fifo", "priority", "nearest", "earliest_due", "preference"]
 ShortageRule = Literal["wait", "revisit", "emergency"]
 
 
-def _build(spec: Any) -> Distribution:
-    """The distribution of a scenario's inline table."""
-    return from_spec(spec)
-
-
-def _build_optional(spec: Any) -> Distribution | None:
-    return None if spec is None else _build(spec)
+def _build_optional(spec: DistSpec | None) -> Distribution | None:
+    return None if spec is None else spec.build()
 
 
 # ---------------------------------------------------------------------------
@@ -575,7 +572,7 @@ class ServiceSystem:
             source=_source(scenario),
             travel=_travel(scenario),
             repair=Repair(
-                _build(scenario.repair.time_h),
+                scenario.repair.time_h.build(),
                 scenario.parts.p_other_failure if scenario.parts is not None else 0.0,
             ),
             classes=tuple(
@@ -652,7 +649,7 @@ def _source(sc: Scenario) -> Source:
     if fleet.machines is not None:
         assert fleet.time_to_failure_h is not None  # (the scenario's check)
         return FiniteFleet(
-            fleet.machines, tuple(t.machines_of(fleet.machines)), _build(fleet.time_to_failure_h)
+            fleet.machines, tuple(t.machines_of(fleet.machines)), fleet.time_to_failure_h.build()
         )
     assert fleet.calls_per_h is not None
     return PoissonCalls(fleet.calls_per_h, tuple(fleet.calls_per_h * m for m in t.multipliers))
@@ -669,7 +666,7 @@ def _travel(sc: Scenario) -> Travel:
             tr.return_to_base,
             tr.idle_at_base,
         )
-    return TimeTravel(_build(tr.time_h), _build_optional(tr.from_base_h), tr.return_to_base)
+    return TimeTravel(tr.time_h.build(), _build_optional(tr.from_base_h), tr.return_to_base)
 
 
 def _stock(policy: Any) -> StockPolicy | None:
@@ -688,13 +685,13 @@ def _parts(sc: Scenario) -> Parts | None:
             for t in p.types
         ),
         p.shortage,
-        _build(p.supplier_lead_time_h),
-        _build(p.depot_to_van_h),
+        p.supplier_lead_time_h.build(),
+        p.depot_to_van_h.build(),
         p.use_depot,
         p.shared_depot,
-        _build(p.emergency_h),
+        p.emergency_h.build(),
         p.emergency_cost,
-        _build(p.failed_visit_h),
+        p.failed_visit_h.build(),
         p.revisit_first,
         p.revisit_priority,
         p.reservation,

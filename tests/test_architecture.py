@@ -23,7 +23,9 @@ SIM = ROOT / "sim"
 @dataclass(frozen=True)
 class Import:
     module: str  # absolute dotted name ("sim.config", "simpy", "numpy.random")
-    top_level: bool  # executed when the module is imported (not inside a function)
+    # executed when the module is imported (not inside a function, nor a type checker's
+    # ``if TYPE_CHECKING:`` block, which only names types for annotations)
+    top_level: bool
     line: int
 
 
@@ -62,6 +64,13 @@ def imports(path: Path) -> list[Import]:
 
     def visit(node: ast.AST, top: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if _type_checking(child):
+                assert isinstance(child, ast.If)
+                for item in child.body:
+                    visit(ast.Module(body=[item], type_ignores=[]), False)
+                for item in child.orelse:
+                    visit(ast.Module(body=[item], type_ignores=[]), top)
+                continue
             inner = top and not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
             if isinstance(child, ast.Import):
                 found.extend(Import(a.name, top, child.lineno) for a in child.names)
@@ -71,6 +80,16 @@ def imports(path: Path) -> list[Import]:
 
     visit(tree, True)
     return found
+
+
+def _type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def py_files(folder: Path) -> list[Path]:
@@ -110,6 +129,25 @@ def test_the_import_parser_sees_real_imports():
     assert any(i.module == "sim.distributions" and not i.top_level for i in est)
     variates = {i.module for i in imports(SIM / "model" / "variates.py")}
     assert "sim.rng" in variates  # from sim import rng as streams
+
+
+def test_type_checking_imports_do_not_run_at_import_time(tmp_path):
+    """Control: an ``if TYPE_CHECKING:`` block's import is seen but is not top-level; its
+    ``else`` branch and the code around it still are."""
+    path = tmp_path / "example.py"
+    path.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "import numpy\n"
+        "if TYPE_CHECKING:\n"
+        "    from sim.system import ServiceSystem\n"
+        "else:\n"
+        "    import sim.rng\n"
+        "if numpy:\n"
+        "    import sim.stats\n",
+        encoding="utf-8",
+    )
+    found = {i.module: i.top_level for i in imports(path)}
+    assert found == {"typing": True, "numpy": True, "sim.system": False, "sim.rng": True, "sim.stats": True}
 
 
 @pytest.mark.parametrize("path", [p for p in ALL_FILES if p not in MODEL_FILES], ids=rel)

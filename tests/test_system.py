@@ -374,3 +374,21 @@ def test_each_kind_builds_with_its_mean_and_variance(kind):
         assert built is not None and built.name == kind, key
         assert math.isclose(built.mean, spec_mean(spec), rel_tol=1e-12), key
     assert system.repair.time.variance > 0 or kind == "deterministic"
+
+
+@pytest.mark.parametrize("kind", sorted(EVERY_KIND))
+def test_a_spec_builds_what_its_table_describes(kind):
+    """``spec.build()`` (what the system holds) gives the distribution that the raw table
+    gives, and draws the same numbers from the same generator."""
+    import numpy as np
+
+    from sim.distributions import from_spec
+
+    spec = validate_scenario(
+        {"fleet": {"calls_per_h": 1.0}, "repair": {"time_h": EVERY_KIND[kind]}}
+    ).repair.time_h
+    built, from_table = spec.build(), from_spec(dict(EVERY_KIND[kind]))
+    assert type(built) is type(from_table) and built == from_table
+    a = built.sample(np.random.default_rng(5), 50)
+    b = from_table.sample(np.random.default_rng(5), 50)
+    assert a.tobytes() == b.tobytes()

@@ -1,17 +1,22 @@
 """Distribution specs: the inline tables ``{ dist = "gamma", mean = 2.0, cv = 0.5 }``.
 
 Each kind is a pydantic model; its parameters are checked at load time to give finite,
-representable moments (:func:`distribution_problem`).
+representable moments (:func:`distribution_problem`), and ``build()`` gives the
+:class:`sim.distributions.Distribution` it describes (what :class:`sim.system.ServiceSystem`
+holds, so that no other layer reads the table).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from sim.config.fields import NonNegFloat, PosFloat, Section
+
+if TYPE_CHECKING:  # (config sits below distributions at run time: built lazily)
+    from sim.distributions import Distribution
 
 
 class _DistSection(Section):
@@ -24,6 +29,10 @@ class _DistSection(Section):
         if problem:
             raise ValueError(problem)
         return self
+
+    def build(self) -> Distribution:
+        """The distribution this table describes."""
+        raise NotImplementedError
 
 
 def distribution_problem(spec: Any) -> str | None:
@@ -80,10 +89,20 @@ class ExponentialSpec(_DistSection):
     dist: Literal["exponential"]
     mean: PosFloat
 
+    def build(self) -> Distribution:
+        from sim.distributions import Exponential
+
+        return Exponential(float(self.mean))
+
 
 class DeterministicSpec(_DistSection):
     dist: Literal["deterministic"]
     value: NonNegFloat
+
+    def build(self) -> Distribution:
+        from sim.distributions import Deterministic
+
+        return Deterministic(float(self.value))
 
 
 class GammaSpec(_DistSection):
@@ -91,11 +110,21 @@ class GammaSpec(_DistSection):
     mean: PosFloat
     cv: PosFloat
 
+    def build(self) -> Distribution:
+        from sim.distributions import Gamma
+
+        return Gamma(float(self.mean), float(self.cv))
+
 
 class ErlangSpec(_DistSection):
     dist: Literal["erlang"]
     mean: PosFloat
     k: Annotated[int, Field(ge=1, le=10_000)]
+
+    def build(self) -> Distribution:
+        from sim.distributions import Erlang
+
+        return Erlang(float(self.mean), int(self.k))
 
 
 class LognormalSpec(_DistSection):
@@ -103,17 +132,32 @@ class LognormalSpec(_DistSection):
     mean: PosFloat
     cv: PosFloat
 
+    def build(self) -> Distribution:
+        from sim.distributions import Lognormal
+
+        return Lognormal(float(self.mean), float(self.cv))
+
 
 class WeibullSpec(_DistSection):
     dist: Literal["weibull"]
     mean: PosFloat
     shape: Annotated[float, Field(gt=0.05, le=100, allow_inf_nan=False)]
 
+    def build(self) -> Distribution:
+        from sim.distributions import Weibull
+
+        return Weibull(float(self.mean), float(self.shape))
+
 
 class UniformSpec(_DistSection):
     dist: Literal["uniform"]
     low: NonNegFloat
     high: PosFloat
+
+    def build(self) -> Distribution:
+        from sim.distributions import Uniform
+
+        return Uniform(float(self.low), float(self.high))
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformSpec:
@@ -132,6 +176,12 @@ class EmpiricalSpec(_DistSection):
         if self.weights is not None and len(self.weights) != len(self.values):
             raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
         return self
+
+    def build(self) -> Distribution:
+        from sim.distributions import Empirical
+
+        weights = self.weights or [1.0] * len(self.values)
+        return Empirical(tuple(map(float, self.values)), tuple(map(float, weights)))
 
 
 DistSpec = Annotated[
