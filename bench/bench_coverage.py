@@ -71,6 +71,7 @@ from sim.stats import (  # noqa: E402
     required_replications,
     summarize,
 )
+from sim.system import ServiceSystem  # noqa: E402
 
 LEVELS = (0.95, 0.99)
 SIZES = (5, 10, 20)
@@ -197,7 +198,7 @@ def _points(sc: Scenario, seeds: Sequence[int], **run: Any) -> list[DesignPoint]
 
 def exact_values(case: Case, sc: Scenario) -> dict[tuple[str, str], float]:
     """(class, KPI) -> exact value, for the KPIs the case checks."""
-    est = analytic.estimate(sc)
+    est = analytic.estimate(ServiceSystem.from_scenario(sc))
     out = {}
     for kpi in case.kpis or tuple(kpi_names(sc)):
         for cls in case.classes:

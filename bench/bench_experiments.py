@@ -208,6 +208,7 @@ def bench_dask_long(repeats: int, horizon_h: float, quiet_s: float = 0.0) -> dic
 
 def bench_crn(replications: int, workers: int) -> dict[str, Any]:
     from sim.analytic import estimate
+    from sim.system import ServiceSystem
 
     raw = load_raw(BASELINE)
     raw["run"]["replications"] = replications
@@ -239,7 +240,10 @@ def bench_crn(replications: int, workers: int) -> dict[str, Any]:
         "scenario": str(BASELINE.relative_to(REPO)),
         "kpis": {},
     }
-    exact = {sc_id: estimate(sc).get("wait_h", "all") for sc_id, sc in (("base", base), ("cut", cut))}
+    exact = {
+        sc_id: estimate(ServiceSystem.from_scenario(sc)).get("wait_h", "all")
+        for sc_id, sc in (("base", base), ("cut", cut))
+    }
     out["exact_wait_h"] = {k: (v.value if v else None) for k, v in exact.items()}
     for name in ("wait_h", "queue_len", "restore_h"):
         a, b, c = kpi("dp000", name), kpi("dp001", name), kpi("dp002", name)

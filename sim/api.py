@@ -66,10 +66,11 @@ def analytic_table(points: Sequence[DesignPoint]) -> pd.DataFrame:
     the reason in ``note``.
     """
     from sim.analytic import estimate
+    from sim.system import ServiceSystem
 
     rows: list[dict[str, Any]] = []
     for p in points:
-        est = estimate(p.scenario)
+        est = estimate(ServiceSystem.from_scenario(p.scenario))
         if est.unstable:
             rows.append({"design_point": p.id, "kpi": "", "note": est.unstable})
             continue

@@ -26,6 +26,7 @@ import numpy as np
 from sim import toml_writer
 from sim.analytic import estimate
 from sim.config import ScenarioError, validate_scenario
+from sim.system import ServiceSystem
 from sim.validate import Check, run_case
 
 #: relative half-width (99 %) within which a check counts as having power
@@ -252,7 +253,7 @@ def exact_kpis(raw: dict[str, Any]) -> list[str]:
     from sim.experiment.tables import kpi_names
 
     scenario = validate_scenario(raw, "<audit>")
-    est = estimate(scenario)
+    est = estimate(ServiceSystem.from_scenario(scenario))
     simulated = set(kpi_names(scenario))
     return sorted({e.kpi for e in est.primary if e.exact and e.kpi in simulated})
 

@@ -824,13 +824,14 @@ def _analytic(args: argparse.Namespace) -> int:
     from sim.analytic import estimate
     from sim.config import expand_sweep, load_scenario
     from sim.console import exactness, fmt, table
+    from sim.system import ServiceSystem
 
     scenario = load_scenario(args.file, args.overrides)
     _check_grid(scenario, args.file, args.force)
     points = expand_sweep(scenario, args.file)
     payload: list[dict[str, Any]] = []
     for p in points:
-        est = estimate(p.scenario)
+        est = estimate(ServiceSystem.from_scenario(p.scenario))
         payload.append(
             {
                 "design_point": p.id,

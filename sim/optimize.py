@@ -124,12 +124,12 @@ def bracket(cands: Sequence[Candidate], objective: str, constraints: Sequence[Co
     for c in cands:
         if c.pruned:
             continue
-        est = estimate(c.point.scenario)
+        system = ServiceSystem.from_scenario(c.point.scenario)
+        est = estimate(system)
         if est.unstable:
             c.pruned = f"analytic: {est.unstable}"
             continue
         values = {e.kpi: (e.value, e.exact) for e in est.primary if e.service_class == "all"}
-        system = ServiceSystem.from_scenario(c.point.scenario)
         cost = cost_kpis(system, {k: v for k, (v, _) in values.items()})
         for k, v in cost.items():
             values.setdefault(k, (v, False))

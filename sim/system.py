@@ -210,7 +210,7 @@ class FiniteFleet:
     machines: int
     per_territory: tuple[int, ...]
     life: Distribution
-    finite: bool = field(default=True, init=False)
+    finite: Literal[True] = field(default=True, init=False)
 
     @property
     def machines_per_team(self) -> int:
@@ -231,7 +231,7 @@ class PoissonCalls:
 
     calls_per_h: float
     per_territory: tuple[float, ...]
-    finite: bool = field(default=False, init=False)
+    finite: Literal[False] = field(default=False, init=False)
 
     @property
     def calls_per_team_h(self) -> float:

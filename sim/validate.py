@@ -16,6 +16,7 @@ from pathlib import Path
 from sim.analytic import estimate
 from sim.config import Scenario, expand_sweep, load_scenario
 from sim.experiment.experiment import run_experiment
+from sim.system import ServiceSystem
 
 QUICK_HORIZON_FACTOR = 0.25  # --quick: a quarter of the horizon ...
 QUICK_TOLERANCE_FACTOR = 2.0  # ... so half-widths double; the allowance doubles with them
@@ -134,7 +135,7 @@ def run_case(
         if not exact:  # show the other formulas for the same KPI, e.g. METRIC's bias
             for r in rows.to_dict("records"):
                 point = next(p for p in points if p.id == r["design_point"])
-                for alt in estimate(point.scenario).alternatives:
+                for alt in estimate(ServiceSystem.from_scenario(point.scenario)).alternatives:
                     if alt.kpi == kpi and alt.service_class == r["class"]:
                         checks.append(
                             Check(

@@ -55,7 +55,7 @@ def test_without_a_downtime_rate_machines_down_costs_nothing(make_scenario):
 @pytest.mark.parametrize("techs", [2, 3, 5])
 def test_the_analytic_total_cost_is_the_classic_finite_source_formula(make_scenario, techs):
     """cost/day = s x 45 x 8 + 120 x 8 x L(M/M/s//60), exact because L is."""
-    est = estimate(make_scenario(plant(techs)))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(plant(techs))))
     ref = finite_source(60, 0.01, 1 / 3.0, techs)
     cost = est.get("cost_per_day")
     assert cost.exact and cost.model == "cost model"
@@ -67,13 +67,18 @@ def test_the_analytic_total_cost_is_the_classic_finite_source_formula(make_scena
 
 def test_an_approximate_kpi_makes_the_cost_approximate(make_scenario):
     raw = variant(plant(3), {"repair.time_h": {"dist": "gamma", "mean": 3.0, "cv": 0.5}})
-    cost = estimate(make_scenario(raw)).get("cost_per_day")
+    cost = estimate(ServiceSystem.from_scenario(make_scenario(raw))).get("cost_per_day")
     assert cost is not None and not cost.exact
 
 
 def test_priced_parts_leave_the_cost_without_a_formula(make_scenario):
     parts = {"shortage": "wait", "types": [{"name": "kit", "p_need": 0.5, "unit_cost": 80.0}]}
-    assert estimate(make_scenario(variant(plant(3), {"parts": parts}))).get("cost_per_day") is None
+    assert (
+        estimate(ServiceSystem.from_scenario(make_scenario(variant(plant(3), {"parts": parts})))).get(
+            "cost_per_day"
+        )
+        is None
+    )
 
 
 def test_the_example_answers_how_many_technicians_minimise_the_cost():
@@ -84,7 +89,12 @@ def test_the_example_answers_how_many_technicians_minimise_the_cost():
 
     path = Path(__file__).resolve().parents[1] / "scenarios" / "staffing_downtime_cost.toml"
     points = expand_sweep(load_scenario(path), str(path))
-    costs = {p.params["territories.technicians"]: estimate(p.scenario).get("cost_per_day") for p in points}
+    costs = {
+        p.params["territories.technicians"]: estimate(ServiceSystem.from_scenario(p.scenario)).get(
+            "cost_per_day"
+        )
+        for p in points
+    }
     assert all(c.exact for c in costs.values())
     best = min(costs, key=lambda s: costs[s].value)
     assert best == 3

@@ -17,6 +17,7 @@ from scenario_data import toml_data, variant
 
 from sim.analytic import ctmc, erlang_b, estimate, finite_source
 from sim.analytic.ctmc import MAX_STATES, MODEL, StateSpaceTooLarge, finite_priority, finite_priority_states
+from sim.system import ServiceSystem
 
 
 def test_stationary_solves_a_birth_death_chain():
@@ -118,7 +119,7 @@ def priority(**changes: Any) -> dict[str, Any]:
 
 
 def test_estimate_gives_exact_per_class_waits_on_a_finite_fleet(make_scenario):
-    est = estimate(make_scenario(priority()))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(priority())))
     r = finite_priority(12, 1 / 20.0, 0.5, 1, [0.3, 0.7])
     for cls, k in (("critical", 0), ("standard", 1)):
         wait = est.get("wait_h", cls)
@@ -131,14 +132,18 @@ def test_estimate_gives_exact_per_class_waits_on_a_finite_fleet(make_scenario):
 
 
 def test_a_fleet_too_big_for_the_chain_keeps_the_approximation_and_says_why(make_scenario):
-    est = estimate(make_scenario(priority(**{"fleet.machines": 600})))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(priority(**{"fleet.machines": 600}))))
     wait = est.get("wait_h", "critical")
     assert wait.model != MODEL and not wait.exact
     assert any("states" in n for n in est.notes)
 
 
 def test_non_exponential_repairs_do_not_use_the_chain(make_scenario):
-    est = estimate(make_scenario(priority(**{"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5}})))
+    est = estimate(
+        ServiceSystem.from_scenario(
+            make_scenario(priority(**{"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5}}))
+        )
+    )
     assert est.get("wait_h", "critical").model != MODEL
 
 

@@ -13,6 +13,7 @@ import pytest
 from scenario_data import toml_data, variant
 
 from sim.analytic import base_stock, estimate, finite_source, finite_source_wait_tail, mg1
+from sim.system import ServiceSystem
 
 POISSON_PARTS = toml_data("""
 [fleet]
@@ -48,7 +49,7 @@ def parts(shortage: str = "wait", reservation: bool = True, stock: int = 2, **ch
 def test_parts_under_shifts_use_the_clock_demand_rate_and_stay_exact(make_scenario):
     """Breakdowns and deliveries run around the clock: the van sees Poisson demand at
     0.1 x 0.8 per clock hour, and Palm's theorem holds at that rate."""
-    est = estimate(make_scenario(parts(**SHIFTS)))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(parts(**SHIFTS))))
     palm = base_stock(0.1 * 0.8, 20.0, 2)
     fill = est.get("fill_rate_van")
     assert fill.value == pytest.approx(palm.fill_rate, rel=1e-12)
@@ -64,7 +65,7 @@ def test_breakdowns_in_customer_hours_make_every_formula_approximate(make_scenar
     """A call rate that varies over the week is not the steady Poisson stream the formulas
     take, with or without shifts."""
     hours = {"calendar": {"breakdowns": "customer_hours", "customer_hours": [WEEKDAYS_8_TO_17]}}
-    est = estimate(make_scenario(parts(**hours)))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(parts(**hours))))
     assert est.primary
     # (first-time fix = 1 - p_other holds call by call, whatever the clock)
     wrong = [e for e in est.all if e.exact and e.kpi != "first_time_fix"]
@@ -97,7 +98,7 @@ time_h = { dist = "exponential", mean = 1.5 }
 def test_restore_time_ends_with_the_repair_not_the_drive_back(make_scenario):
     """Rectilinear trips from the centre of a 10 km square: 5 km = 1/6 h each way. The
     technician is busy for both legs (the wait), the machine only until the repair ends."""
-    est = estimate(make_scenario(RETURN))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(RETURN)))
     leg = 5.0 / 30.0
     wq = est.get("wait_h").value
     # the wait is Pollaczek-Khinchine with both legs in the service time
@@ -119,9 +120,9 @@ def test_parts_waits_and_revisits_leave_no_queueing_kpi_exact(make_scenario, sho
     """M/M/1 without parts is exact for every queueing KPI, tails and travel share included;
     with shortages that change the service process none of them is."""
     raw = parts(shortage, reservation=False, **{"travel.time_h": {"dist": "deterministic", "value": 0.0}})
-    base = estimate(make_scenario(variant(raw, drop=["parts"])))
+    base = estimate(ServiceSystem.from_scenario(make_scenario(variant(raw, drop=["parts"]))))
     assert base.get("p_wait_gt_2h").exact and base.get("travel_share").exact
-    est = estimate(make_scenario(raw))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(raw)))
     queue = {e.kpi for e in base.primary}
     wrong = [e for e in est.primary if e.kpi in queue and e.exact]
     assert not wrong, wrong
@@ -156,7 +157,9 @@ wait_thresholds_h = [1.0]
 )
 def test_mms_n_is_exact_for_any_life_law_with_exponential_repairs(make_scenario, life):
     """G/M/s//N insensitivity (Bunday & Scraton 1980): the M/M/2//12 values, labelled exact."""
-    est = estimate(make_scenario(variant(FINITE, {"fleet.time_to_failure_h": life})))
+    est = estimate(
+        ServiceSystem.from_scenario(make_scenario(variant(FINITE, {"fleet.time_to_failure_h": life})))
+    )
     ref = finite_source(12, 1 / 12.0, 0.5, 2)
     expected = {
         "machines_down": ref.l,
@@ -174,7 +177,7 @@ def test_mms_n_is_exact_for_any_life_law_with_exponential_repairs(make_scenario,
 
 def test_non_exponential_repairs_with_several_technicians_stay_approximate(make_scenario):
     raw = variant(FINITE, {"repair.time_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5}})
-    est = estimate(make_scenario(raw))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(raw)))
     assert not est.get("wait_h").exact
 
 
@@ -184,7 +187,7 @@ def test_non_exponential_repairs_with_several_technicians_stay_approximate(make_
 def test_a_van_without_stock_is_exact_whatever_the_demand(make_scenario):
     """S = 0: nothing filled from the shelf, nothing on it, the pipeline is all backorders,
     and a needed part is always missing on the first visit."""
-    est = estimate(make_scenario(parts("revisit", reservation=False, stock=0)))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(parts("revisit", reservation=False, stock=0))))
     assert est.get("fill_rate_van").exact and est.get("fill_rate_van").value == 0.0
     assert est.get("van_on_hand").exact and est.get("van_on_hand").value == 0.0
     ebo = est.get("van_backorders")
@@ -195,7 +198,7 @@ def test_a_van_without_stock_is_exact_whatever_the_demand(make_scenario):
 
 def test_van_stock_without_reservation_keeps_palm_approximate(make_scenario):
     """Control: with stock on the van and the units taken on site, demand is not Poisson."""
-    est = estimate(make_scenario(parts("revisit", reservation=False, stock=2)))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(parts("revisit", reservation=False, stock=2))))
     assert not est.get("fill_rate_van").exact
     assert not est.get("first_time_fix").exact
 
@@ -204,5 +207,5 @@ def test_van_stock_without_reservation_keeps_palm_approximate(make_scenario):
 def test_first_time_fix_is_exact_when_shortages_are_waited_out(make_scenario, shortage):
     """The technician stays on site until the part comes: only other causes fail a visit."""
     raw = parts(shortage, reservation=False, **{"parts.p_other_failure": 0.15})
-    ftf = estimate(make_scenario(raw)).get("first_time_fix")
+    ftf = estimate(ServiceSystem.from_scenario(make_scenario(raw))).get("first_time_fix")
     assert ftf.exact and ftf.value == pytest.approx(0.85, rel=1e-12)

@@ -17,6 +17,7 @@ from sim.analytic import estimate, finite_source
 from sim.analytic.quadrature import rule, sum_rule
 from sim.analytic.takacs import MAX_MACHINES, mg1_finite_source
 from sim.distributions import from_spec
+from sim.system import ServiceSystem
 
 
 @pytest.mark.parametrize(("machines", "rate", "mean"), [(1, 0.2, 1.0), (5, 0.1, 2.0), (150, 1 / 400, 2.0)])
@@ -101,7 +102,7 @@ time_h = { dist = "gamma", mean = 1.5, cv = 0.5 }
 def test_estimate_uses_the_exact_chain_for_one_technician(make_scenario):
     """Dupit's new-equipment proposal: M/G/1//150 by Takacs, exact; the old scaling is an
     alternative labelled approximate."""
-    est = estimate(make_scenario(DUPIT_LIKE))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(DUPIT_LIKE)))
     wait = est.get("wait_h")
     assert wait.exact and "Takacs" in wait.model
     law = from_spec({"dist": "gamma", "mean": 1.5, "cv": 0.5})
@@ -112,11 +113,11 @@ def test_estimate_uses_the_exact_chain_for_one_technician(make_scenario):
 
 def test_non_exponential_lives_make_the_chain_approximate(make_scenario):
     raw = variant(DUPIT_LIKE, {"fleet.time_to_failure_h": {"dist": "weibull", "mean": 400.0, "shape": 2.0}})
-    wait = estimate(make_scenario(raw)).get("wait_h")
+    wait = estimate(ServiceSystem.from_scenario(make_scenario(raw))).get("wait_h")
     assert "Takacs" in wait.model and not wait.exact
 
 
 def test_a_fleet_beyond_the_chain_falls_back_to_the_labelled_approximation(make_scenario):
     raw = variant(DUPIT_LIKE, {"fleet.machines": MAX_MACHINES + 1, "fleet.time_to_failure_h.mean": 4000.0})
-    wait = estimate(make_scenario(raw)).get("wait_h")
+    wait = estimate(ServiceSystem.from_scenario(make_scenario(raw))).get("wait_h")
     assert "Takacs" not in wait.model and not wait.exact

@@ -20,6 +20,7 @@ from sim.analytic import estimate
 from sim.audit import describe, draw_scenario, exact_kpis, inside, run_audit, tight
 from sim.cli import main
 from sim.config import load_scenario, validate_scenario
+from sim.system import ServiceSystem
 from sim.validate import Check
 
 
@@ -66,7 +67,7 @@ def test_exact_kpis_are_the_exact_labels_of_the_analytic_layer() -> None:
     raw = {"fleet": {"calls_per_h": 0.3}, "repair": {"time_h": {"dist": "exponential", "mean": 2.0}}}
     kpis = exact_kpis(raw)
     assert {"wait_h", "utilization", "queue_len", "p_wait_gt_2h"} <= set(kpis)
-    est = estimate(validate_scenario(raw))
+    est = estimate(ServiceSystem.from_scenario(validate_scenario(raw)))
     assert all(est.get(k) is not None and est.get(k).exact for k in kpis)
     # M/G/2: Allen-Cunneen, approximate: the waits are not checked
     gamma = {"dist": "gamma", "mean": 2.0, "cv": 0.5}
@@ -155,7 +156,10 @@ def test_large_audit_has_no_confirmed_failure(tmp_path: Path) -> None:
 
 
 def _labels(raw: dict) -> dict[tuple[str, str], bool]:
-    return {(e.kpi, e.service_class): e.exact for e in estimate(validate_scenario(raw)).primary}
+    return {
+        (e.kpi, e.service_class): e.exact
+        for e in estimate(ServiceSystem.from_scenario(validate_scenario(raw))).primary
+    }
 
 
 CLASSES = [

@@ -386,7 +386,9 @@ def continuous(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("policy", ["fifo", "earliest_due"])
 def test_the_analytic_layer_marks_everything_approximate_under_shifts(make_scenario, policy):
     """The formulas assume a continuous clock: with shifts, no estimate is exact."""
-    est = estimate(make_scenario(continuous(shifts(), **{"dispatch.policy": policy})))
+    est = estimate(
+        ServiceSystem.from_scenario(make_scenario(continuous(shifts(), **{"dispatch.policy": policy})))
+    )
     assert est.unstable is None and est.primary
     assert not any(e.exact for e in est.all), [e for e in est.all if e.exact]
     says_why = [e for e in est.primary if "continuous clock" in e.note]
@@ -397,7 +399,11 @@ def test_under_shifts_even_the_alternatives_of_priority_are_approximate(make_sce
     """Priority dispatch, exponential repairs, no travel: the per-class FIFO figures kept
     as alternatives must be marked approximate under shifts too."""
     classes = {"fleet.classes.0.priority": 1, "fleet.classes.1.priority": 2}
-    est = estimate(make_scenario(continuous(shifts(), **classes, **{"dispatch.policy": "priority"})))
+    est = estimate(
+        ServiceSystem.from_scenario(
+            make_scenario(continuous(shifts(), **classes, **{"dispatch.policy": "priority"}))
+        )
+    )
     assert est.alternatives
     assert not any(e.exact for e in est.all), [e for e in est.all if e.exact]
 
@@ -406,6 +412,6 @@ def test_without_shifts_the_same_scenario_has_exact_formulas(make_scenario):
     """Control: the continuous clock makes M/M/1//N exact for this fleet, so the marks
     above come from the shifts."""
     raw = continuous(variant(SHIFTS, drop=["calendar"]))
-    est = estimate(make_scenario(raw))
+    est = estimate(ServiceSystem.from_scenario(make_scenario(raw)))
     assert any(e.exact for e in est.primary)
     assert math.isfinite(est.get("wait_h").value)

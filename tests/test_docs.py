@@ -12,6 +12,7 @@ import pytest
 from sim.analytic import estimate
 from sim.cli import main
 from sim.studies.dupit import load_study
+from sim.system import ServiceSystem
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -47,7 +48,7 @@ def study_formulas() -> set[tuple[str, str, bool]]:
     _, points = load_study()
     out = {("6.0000", "M/M/1", False)}  # the textbook row the study prints beside them
     for p in points:
-        e = estimate(p.scenario).get("wait_h", "all")
+        e = estimate(ServiceSystem.from_scenario(p.scenario)).get("wait_h", "all")
         assert e is not None
         out.add((f"{e.value:.4f}", e.model, bool(e.exact)))
     return out

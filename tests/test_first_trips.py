@@ -13,6 +13,7 @@ from sim.analytic.welch import mg1_exceptional_first
 from sim.config import ScenarioError, expand_sweep, validate_scenario
 from sim.experiment.replication import run_replication
 from sim.experiment.tasks import Task
+from sim.system import ServiceSystem
 
 
 def test_welch_reduces_to_pollaczek_khinchine() -> None:
@@ -77,19 +78,19 @@ def test_an_idle_technician_drives_from_base() -> None:
 
 
 def test_labels() -> None:
-    one = estimate(validate_scenario(_raw(TIME)))
+    one = estimate(ServiceSystem.from_scenario(validate_scenario(_raw(TIME))))
     assert one.get("wait_h").exact and "Welch" in one.get("wait_h").model
-    two = estimate(validate_scenario(_raw(TIME, territories={"technicians": 2})))
+    two = estimate(ServiceSystem.from_scenario(validate_scenario(_raw(TIME, territories={"technicians": 2}))))
     assert two.get("wait_h") is not None and not two.get("wait_h").exact
     finite = _raw(TIME) | {
         "fleet": {"machines": 10, "time_to_failure_h": {"dist": "exponential", "mean": 30.0}}
     }
-    assert not estimate(validate_scenario(finite)).get("wait_h").exact
+    assert not estimate(ServiceSystem.from_scenario(validate_scenario(finite))).get("wait_h").exact
     geo = _raw(
         {"mode": "geometry", "idle_at_base": True, "speed_kmh": 20.0},
         territories={"width_km": 10.0, "height_km": 10.0},
     )
-    g = estimate(validate_scenario(geo))
+    g = estimate(ServiceSystem.from_scenario(validate_scenario(geo)))
     assert not g.get("wait_h").exact and not g.get("trip_km").exact
     # the trip is between the trip from the centre (0.3826 a) and between two points (0.5214 a)
     assert 3.826 < g.get("trip_km").value < 5.214

@@ -12,6 +12,7 @@ from sim.analytic import estimate
 from sim.config import ScenarioError, expand_sweep, validate_scenario
 from sim.experiment.replication import run_replication
 from sim.experiment.tasks import Task
+from sim.system import ServiceSystem
 
 
 def _raw(**fleet: Any) -> dict[str, Any]:
@@ -100,8 +101,12 @@ def test_calls_come_in_the_weights_proportions(fleet: dict[str, Any]) -> None:
 
 def test_unequal_atoms_in_the_hypercube_and_the_trip_labels() -> None:
     raw = _with(_raw(calls_per_h=0.3), weights=[1.0, 2.0, 3.0]) | {"dispatch": {"policy": "preference"}}
-    unequal = estimate(validate_scenario(raw))
-    equal = estimate(validate_scenario(_raw(calls_per_h=0.3) | {"dispatch": {"policy": "preference"}}))
+    unequal = estimate(ServiceSystem.from_scenario(validate_scenario(raw)))
+    equal = estimate(
+        ServiceSystem.from_scenario(
+            validate_scenario(_raw(calls_per_h=0.3) | {"dispatch": {"policy": "preference"}})
+        )
+    )
     w = [unequal.get(f"workload_tech{i}") for i in range(3)]
     assert all(e is not None and e.exact and "unequal atoms" in e.model for e in w)
     assert w[0].value < w[1].value < w[2].value  # the busier territory's own technician works most
@@ -114,8 +119,12 @@ def test_unequal_atoms_in_the_hypercube_and_the_trip_labels() -> None:
     geo = {"mode": "geometry"}
     size = {"width_km": 5.0, "height_km": 5.0}
     trips = estimate(
-        validate_scenario(_with(_raw(calls_per_h=0.3), weights=[1.0, 2.0, 3.0], **size) | {"travel": geo})
+        ServiceSystem.from_scenario(
+            validate_scenario(_with(_raw(calls_per_h=0.3), weights=[1.0, 2.0, 3.0], **size) | {"travel": geo})
+        )
     )
     assert trips.get("trip_km").exact is False
-    same = estimate(validate_scenario(_with(_raw(calls_per_h=0.3), **size) | {"travel": geo}))
+    same = estimate(
+        ServiceSystem.from_scenario(validate_scenario(_with(_raw(calls_per_h=0.3), **size) | {"travel": geo}))
+    )
     assert same.get("trip_km").exact is True

@@ -21,6 +21,7 @@ from scenario_data import toml_data, variant
 
 from sim.analytic import estimate
 from sim.config import load_scenario, validate_scenario
+from sim.system import ServiceSystem
 from sim.validate import quick, run_case
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "validation").glob("*.toml"))
@@ -104,7 +105,10 @@ def test_simulated_levels_and_rates_are_totals_over_all_teams(run_one):
 def test_analytic_totals_scale_with_the_number_of_teams(kpi):
     """Two identical, independent territories: twice the machines down, calls waiting and
     calls per day of one; the wait and the utilisation stay the same."""
-    one, two = estimate(_scenario(1)), estimate(_scenario(2))
+    one, two = (
+        estimate(ServiceSystem.from_scenario(_scenario(1))),
+        estimate(ServiceSystem.from_scenario(_scenario(2))),
+    )
     assert two.get("wait_h").value == pytest.approx(one.get("wait_h").value)
     assert two.get("utilization").value == pytest.approx(one.get("utilization").value)
     assert two.get(kpi).value == pytest.approx(2 * one.get(kpi).value)
@@ -113,7 +117,7 @@ def test_analytic_totals_scale_with_the_number_of_teams(kpi):
 def test_pooling_all_territories_makes_one_team_at_the_combined_rate():
     """count = 2, pooled = 2 is one team of two: M/M/2 at twice the rate (control case)."""
     raw = variant(ONE_TEAM, {"territories.count": 2, "territories.pooled": 2})
-    est = estimate(validate_scenario(raw, "<test>"))
+    est = estimate(ServiceSystem.from_scenario(validate_scenario(raw, "<test>")))
     assert est.get("calls_per_day").value == pytest.approx(2 * 0.375 * 8.0)
     assert est.get("wait_h").model == "M/M/2"
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sim import analytic
 from sim.config import DesignPoint
+from sim.system import ServiceSystem
 
 
 def unstable_points(summary: pd.DataFrame, points: Sequence[DesignPoint]) -> dict[str, str]:
@@ -26,7 +27,7 @@ def unstable_points(summary: pd.DataFrame, points: Sequence[DesignPoint]) -> dic
     )
     growth = {r["design_point"]: r for r in rows.to_dict("records")}
     for p in points:
-        est = analytic.estimate(p.scenario)
+        est = analytic.estimate(ServiceSystem.from_scenario(p.scenario))
         g = growth.get(p.id)
         rate = float(g["mean"]) if g is not None else math.nan
         grows = g is not None and float(g["ci_low"]) > 0 and rate * p.scenario.run.horizon_h > 10

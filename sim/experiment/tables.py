@@ -14,6 +14,7 @@ from sim.experiment.rows import ftf_identity_applies, param_value
 from sim.experiment.tasks import TaskResult
 from sim.kpis import Features, table_kpis
 from sim.stats import lag1_autocorrelation, summarize
+from sim.system import ServiceSystem
 
 
 def kpi_names(scenario: Scenario) -> list[str]:
@@ -92,7 +93,7 @@ def summary_table(
     kpis = list(dict.fromkeys(k for p in points for k in kpi_names(p.scenario)))
     summ = summarize(replications, kpis, ("design_point", "class"), confidence)
     by_id = {p.id: p for p in points}
-    estimates = {p.id: analytic.estimate(p.scenario) for p in points}
+    estimates = {p.id: analytic.estimate(ServiceSystem.from_scenario(p.scenario)) for p in points}
     values, models, exacts, notes = [], [], [], []
     for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
         est = estimates[dp]

@@ -515,13 +515,14 @@ def _rebuild(base: Any, params: Mapping[str, Any]) -> Any:
     return with_overrides(base, swept, "manifest")
 
 
-def _matches_summary(sc: Any, summary: pd.DataFrame, dp: str) -> bool:
-    """Do the closed forms of a rebuilt scenario give the summary's analytic values?"""
+def _matches_summary(system: Any, summary: pd.DataFrame, dp: str) -> bool:
+    """Do the closed forms of a rebuilt scenario (its :class:`sim.system.ServiceSystem`)
+    give the summary's analytic values?"""
     from sim.analytic import estimate
 
     if not {"design_point", "kpi", "class", "analytic"} <= set(summary.columns):
         return False
-    est = estimate(sc)
+    est = estimate(system)
     rows = summary[summary["design_point"] == dp]
     checked = 0
     for kpi, cls, value in zip(rows["kpi"], rows["class"], rows["analytic"], strict=True):
@@ -560,13 +561,14 @@ def load_view(run: RunData) -> RunView:
         group = params.pop(group_key, None)
         p = Point(str(dp.get("id", f"dp{i:03d}")), i, params, None if group is None else str(group))
         p.raw = base_raw if isinstance(base_raw, Mapping) else None
-        sc = None
+        sc = system = None
         try:
             if isinstance(dp.get("scenario"), Mapping):
                 sc = validate_scenario(dp["scenario"], "manifest")
             elif isinstance(base_raw, Mapping):
                 sc = _rebuild(base, params)
-                if not _matches_summary(sc, run.summary, p.id):
+                system = ServiceSystem.from_scenario(sc)
+                if not _matches_summary(system, run.summary, p.id):
                     p.scenario_note = (
                         "the manifest does not hold this point's scenario and the "
                         "base scenario with its swept values does not reproduce "
@@ -577,7 +579,7 @@ def load_view(run: RunData) -> RunView:
             p.scenario_note = f"scenario not rebuilt: {exc}"
             sc = None
         p.scenario = sc
-        p.system = None if sc is None else ServiceSystem.from_scenario(sc)
+        p.system = None if sc is None else system or ServiceSystem.from_scenario(sc)
         points.append(p)
     entries = {str(g["key"]): g for g in study.get("groups") or [] if isinstance(g, Mapping) and "key" in g}
     groups = [g for g in entries if any(p.group == g for p in points)]

@@ -6,8 +6,10 @@ approximation (with the reason).  One model is primary (the best match);
 others are kept as alternatives, e.g. the textbook's infinite-source M/M/1
 next to the exact finite-fleet M/M/1//N.
 
-The scenario is read by attribute only (duck typing), so this package imports
-no other project module (but lazily, inside functions).
+It reads the resolved service system (:class:`sim.system.ServiceSystem`, built by the
+caller with ``ServiceSystem.from_scenario``), never the pydantic scenario; the system is
+passed in, so this package imports no other project module at run time (the cost model
+lazily, inside a function; the system's types for the type checker only).
 
 ``results``   :class:`Estimate` and :class:`Estimates`
 ``team``      the queueing view of one team: service moments, trip geometry

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.parts import with_parts
 from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
 from sim.analytic.estimate.results import Estimate, Estimates
-from sim.analytic.estimate.team import clock_share, team_view
+from sim.analytic.estimate.team import team_view
 from sim.analytic.queues import UnstableQueueError
 
+if TYPE_CHECKING:  # (the system is passed in: no project import runs here)
+    from sim.system import ServiceSystem
 
-def estimate(scenario: Any, distribution: Any = None) -> Estimates:
-    """Analytic estimates of a scenario's KPIs.
+
+def estimate(system: ServiceSystem) -> Estimates:
+    """Analytic estimates of a service system's KPIs.
 
     Parameters
     ----------
-    scenario : sim.config.Scenario
-        A validated scenario (read by attribute).
-    distribution : callable, optional
-        Builds a distribution object (with ``mean``, ``variance``,
-        ``is_exponential``, ``is_zero``) from a scenario distribution spec;
-        defaults to :func:`sim.distributions.from_spec`.
+    system : sim.system.ServiceSystem
+        The resolved scenario (``ServiceSystem.from_scenario(scenario)``): its
+        distributions are built, its teams, sources and classes resolved.
     """
     if distribution is None:  # imported here to keep this module free of project imports
         from sim.distributions import from_spec as distribution
@@ -38,9 +38,14 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
     priorities = [c.priority if c.priority is not None else 1 for c in classes]
     uses_priority = scenario.dispatch.pair[0] == "priority" and len(set(priorities)) > 1
     thresholds = list(scenario.report.wait_thresholds_h)
+    team = team_view(system)
+    classes = list(system.classes)
+    priorities = [c.priority for c in classes]
+    uses_priority = system.dispatch.policy == "priority" and len(set(priorities)) > 1
+    thresholds = list(system.report.wait_thresholds_h)
     # calls_per_day counts calls per working day of the clock the simulation reports in
     # (with shifts: a week over its working days), at the clock-average call rate
-    hours_per_day = scenario.calendar.day_length_h * clock_share(scenario)
+    hours_per_day = system.calendar.day_length_h * system.calendar.clock_share
     try:
         if team.first_travel is not None:
             out = first_trips(team, classes, priorities, uses_priority, thresholds, hours_per_day)
@@ -50,29 +55,27 @@ def estimate(scenario: Any, distribution: Any = None) -> Estimates:
             out = infinite_source(team, classes, priorities, uses_priority, thresholds, hours_per_day)
     except UnstableQueueError as exc:
         return Estimates(unstable=f"no steady state: {exc}")
-    out = adjust_for_policy(out, scenario, team)
-    out = whole_system(out, scenario.territories.teams)
-    if scenario.parts is not None:
-        out = with_parts(out, scenario, team, distribution)
-    if scenario.costs is not None:
-        out = with_costs(out, scenario)
+    out = adjust_for_policy(out, system, team)
+    out = whole_system(out, system.teams)
+    if system.parts is not None:
+        out = with_parts(out, system, team)
+    if system.costs is not None:
+        out = with_costs(out, system)
     return out
 
 
-def with_costs(est: Estimates, scenario: Any) -> Estimates:
+def with_costs(est: Estimates, system: ServiceSystem) -> Estimates:
     """``cost_per_day`` and ``cost_per_call``: the cost model applied to the formulas' KPIs,
     exact when every KPI it prices is (the staff cost is a constant)."""
     from sim.costs import cost_kpis, kpis_priced, parts_priced  # (the one cost model)
-    from sim.system import ServiceSystem
 
-    system = ServiceSystem.from_scenario(scenario)
     if parts_priced(system):
         return est  # no formula prices parts used or held
     kpis: dict[str, float] = {}
     by_class: dict[str, dict[str, float]] = {}
     used: list[Estimate] = []
     for kpi, per_class in kpis_priced(system):
-        for cls in [c.name for c in scenario.fleet.classes] if per_class else ["all"]:
+        for cls in [c.name for c in system.classes] if per_class else ["all"]:
             e = est.get(kpi, cls)
             if e is None:
                 return est
@@ -82,7 +85,7 @@ def with_costs(est: Estimates, scenario: Any) -> Estimates:
             else:
                 kpis[kpi] = e.value
     if by_class:
-        for c in scenario.fleet.classes:
+        for c in system.classes:
             calls = est.get("calls_per_day", c.name)
             if calls is None:
                 return est

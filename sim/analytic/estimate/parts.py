@@ -4,30 +4,34 @@ queueing figures (waits and revisits change the service time)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sim.analytic import inventory
 from sim.analytic.estimate.results import Estimate, Estimates
-from sim.analytic.estimate.team import TeamView, clock_share
+from sim.analytic.estimate.team import TeamView
+
+if TYPE_CHECKING:
+    from sim.system import ServiceSystem
 
 
-def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Estimates:
+def with_parts(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimates:
     """Spare-parts KPIs from inventory theory, and what parts do to the queueing figures."""
-    parts = scenario.parts
-    terr = scenario.territories
+    parts = system.parts
+    assert parts is not None
+    terr = system.territories
     techs = terr.technicians * terr.count
     calls = est.get("calls_per_day")
     util = est.get("utilization")
     if calls is None and util is not None:  # priority dispatch: the same rate from the utilisation
-        value = util.value / team.mean_service * techs * scenario.calendar.day_length_h
+        value = util.value / team.mean_service * techs * system.calendar.day_length_h
         calls = replace(util, kpi="calls_per_day", value=value)
     if calls is None:
         return est
-    lam_tech = calls.value / scenario.calendar.day_length_h / techs
+    lam_tech = calls.value / system.calendar.day_length_h / techs
     # Palm's theorem needs Poisson demand at the van: Poisson calls, and the units taken when
     # the call is logged (reservation) so that queueing does not reshape the stream
     # (breakdowns in customer hours only: a Poisson stream whose rate varies over the week)
-    steady_rate = not team.finite and clock_share(scenario) == 1.0
+    steady_rate = not team.finite and system.calendar.clock_share == 1.0
     poisson = steady_rate and parts.reservation and team.servers == 1
     why = (
         "Poisson calls with reservation at a one-technician van"
@@ -35,10 +39,10 @@ def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Esti
         else "demand at the van is not Poisson (finite fleet, queueing, no reservation or "
         "breakdowns in customer hours only)"
     )
-    supplier = dist(parts.supplier_lead_time_h).mean
-    transit = dist(parts.depot_to_van_h).mean
-    rates = [lam_tech * t.p_need * (dist(t.quantity).mean if t.quantity else 1.0) for t in parts.types]
-    batches = any(t.quantity is not None for t in parts.types)
+    supplier = parts.supplier_lead_time.mean
+    transit = parts.depot_to_van.mean
+    rates = [lam_tech * t.p_need * (t.quantity.mean if t.quantity else 1.0) for t in parts.types]
+    batches = parts.batches
     out: list[Estimate] = []
     alts: list[Estimate] = []
     emergency = parts.shortage == "emergency"
@@ -82,6 +86,7 @@ def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Esti
             S0 = t.depot.S if t.depot else 0
             lam0 = lam * per_depot
             if t.depot is not None and t.depot.policy == "sS":
+                assert t.depot.s is not None  # (an (s, S) policy has its reorder point)
                 d = inventory.s_S_policy(lam0, supplier, t.depot.s, t.depot.S)
                 d_fill.append(d.fill_rate)
                 d_ebo += d.expected_backorders
@@ -114,9 +119,7 @@ def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Esti
             and not batches
             and not emergency
             and all(
-                t.depot is None
-                or t.depot.policy == "base_stock"
-                or dist(parts.supplier_lead_time_h).variance == 0
+                t.depot is None or t.depot.policy == "base_stock" or parts.supplier_lead_time.variance == 0
                 for t in parts.types
             )
         )
@@ -168,7 +171,7 @@ def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Esti
             add("van_backorders", techs * ebo, model, ebo_exact, ebo_note)
             add("van_delay_per_demand_h", ebo / sum(rates), model, ebo_exact, ebo_note + "; Little's law")
         else:
-            per_day = techs * emerg * scenario.calendar.day_length_h
+            per_day = techs * emerg * system.calendar.day_length_h
             add("emergency_per_day", per_day, model, ebo_exact, ebo_note)
         # first-time fix: a visit fails if a needed part is missing, or for other causes
         missing = 1.0
@@ -194,14 +197,14 @@ def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Esti
             # each with probability p_other, independently of everything else
             add(
                 "first_time_fix",
-                1.0 - parts.p_other_failure,
+                1.0 - system.repair.p_other_failure,
                 "first-time-fix identity",
                 True,
                 "shortages are waited out on site: 1 - FTF = p_other",
             )
         elif not parts.reservation:  # (with reservation a part may come before the visit)
             q = 1.0 - missing
-            ftf = 1.0 - (q + (1.0 - q) * parts.p_other_failure)
+            ftf = 1.0 - (q + (1.0 - q) * system.repair.p_other_failure)
             add(
                 "first_time_fix",
                 ftf,
@@ -212,7 +215,9 @@ def with_parts(est: Estimates, scenario: Any, team: TeamView, dist: Any) -> Esti
             )
     # parts waits and revisits lengthen the technician's time per call and revisits add
     # trips: no queueing formula above holds exactly any more (waits, tails, travel, trips)
-    changes_service = parts.shortage != "emergency" or (fills and min(fills) < 1) or parts.p_other_failure > 0
+    changes_service = (
+        parts.shortage != "emergency" or (fills and min(fills) < 1) or system.repair.p_other_failure > 0
+    )
     queue = [
         replace(e, exact=False, note="parts waits and revisits change the service time")
         if changes_service

@@ -4,11 +4,14 @@ calendar and machine places; Larson's hypercube for preference lists."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sim.analytic import hypercube
 from sim.analytic.estimate.results import Estimate, Estimates
-from sim.analytic.estimate.team import TeamView, call_shares
+from sim.analytic.estimate.team import TeamView
+
+if TYPE_CHECKING:
+    from sim.system import ServiceSystem
 
 _CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
 
@@ -17,22 +20,26 @@ def adjust_for_policy(est: Estimates, scenario: Any, team: TeamView) -> Estimate
     """What the FIFO/priority formulas still say under the other dispatch rules: each half
     of the pair (queue discipline, technician choice) in turn."""
     discipline, technician = scenario.dispatch.pair
+def adjust_for_policy(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimates:
+    """What the FIFO/priority formulas still say under the other dispatch rules."""
+    policy = system.dispatch.policy
     primary = list(est.primary)
     alternatives = list(est.alternatives)
-    if scenario.territories.locations_csv is not None:
+    if system.territories.locations_csv is not None:
         note = "machines at given places, not uniform: the distance formulas do not hold"
         primary = [
             replace(e, exact=False, note=note) if e.kpi in ("trip_km", "trip_h") else e for e in primary
         ]
-    cal = scenario.calendar
+    cal = system.calendar
+    shifts = cal.shifts is not None
     clock_note = (
         "the formulas assume a continuous clock; shifts stop work outside working "
         "hours, so waits in clock hours are longer"
     )
-    if cal.shifts or cal.breakdowns == "customer_hours":
+    if shifts or cal.breakdowns == "customer_hours":
         note = (
             clock_note
-            if cal.shifts
+            if shifts
             else "the formulas assume a continuous clock; breakdowns only in customer hours "
             "make the call rate vary over the week"
         )
@@ -74,21 +81,21 @@ def adjust_for_policy(est: Estimates, scenario: Any, team: TeamView) -> Estimate
             else e
             for e in primary
         ]
-        workloads = _hypercube_workloads(scenario, team)
-        if cal.shifts or cal.breakdowns == "customer_hours":  # (added after the clock's downgrade)
+        workloads = _hypercube_workloads(system, team)
+        if shifts or cal.breakdowns == "customer_hours":  # (added after the clock's downgrade)
             workloads = [replace(e, exact=False, note=clock_note) for e in workloads]
         primary += workloads
     return replace(est, primary=primary, alternatives=alternatives)
 
 
-def _hypercube_workloads(scenario: Any, team: TeamView) -> list[Estimate]:
+def _hypercube_workloads(system: ServiceSystem, team: TeamView) -> list[Estimate]:
     """Per-technician workloads of the first team from Larson's hypercube model."""
-    terr = scenario.territories
-    if team.servers > hypercube.HYPERCUBE_MAX_UNITS or team.finite:
+    terr, source = system.territories, system.source
+    if team.servers > hypercube.HYPERCUBE_MAX_UNITS or source.finite:
         return []
-    unequal = len(set(call_shares(terr))) > 1
-    rates = [scenario.fleet.calls_per_h * terr.pooled * p for p in call_shares(terr)]
-    res = hypercube.hypercube(rates, scenario.preference_lists, 1.0 / team.mean_service)
+    unequal = terr.unequal
+    rates = [source.calls_per_h * terr.pooled * p for p in terr.call_shares]
+    res = hypercube.hypercube(rates, system.team.preference, 1.0 / team.mean_service)
     exact = team.exponential_service
     note = (
         "hypercube model: Poisson calls, exponential service, first free technician on the "

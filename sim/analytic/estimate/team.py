@@ -1,17 +1,20 @@
-"""The queueing view of one team, read from a scenario: servers, call source, service
-time moments and the trip geometry (all teams of a scenario are alike).
+"""The queueing view of one team, read from the resolved service system: servers, call
+source, service time moments and the trip geometry (all teams of a system are alike).
 
-The scenario is read by attribute only (duck typing).
+The system (:class:`sim.system.ServiceSystem`) is passed in; this package imports it for
+type checking only.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.analytic import geometry
+
+if TYPE_CHECKING:
+    from sim.system import ServiceSystem, Territories
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,6 @@ class TeamView:
         return self.mean_outbound + self.mean_repair
 
 
-def _team_grid(pooled: int) -> tuple[int, int]:
-    # the model's layout of a team's territories (sim.config.team_grid), repeated here
-    # because the analytic layer imports no other project module
-    rows = max(d for d in range(1, math.isqrt(pooled) + 1) if pooled % d == 0)
-    return pooled // rows, rows
-
-
 def _uniform_abs_moments(length: float, at: float) -> tuple[float, float]:
     """E|U - at| and E(U - at)^2 for U uniform on [0, length] (``at`` anywhere)."""
 
@@ -79,14 +75,7 @@ def _uniform_abs_moments(length: float, at: float) -> tuple[float, float]:
     return m1, m2
 
 
-def call_shares(terr: Any) -> list[float]:
-    """Each territory's share of its team's calls (``territories.weights``; equal by default)."""
-    weights = getattr(terr, "weights", None) or [1.0] * terr.pooled
-    total = math.fsum(weights)
-    return [w / total for w in weights]
-
-
-def _unequal_trips_from_base(terr: Any, shares: Sequence[float], rect: bool) -> tuple[float, float]:
+def _unequal_trips_from_base(terr: Territories, shares: Sequence[float], rect: bool) -> tuple[float, float]:
     """Mean and second moment of a trip from a base to a call, territory k sending the
     share ``shares[k]`` of the team's calls (uniform in the territory).
 
@@ -95,8 +84,9 @@ def _unequal_trips_from_base(terr: Any, shares: Sequence[float], rect: bool) -> 
     longest); but a technician based nearer the calls is free again sooner and takes more
     of them, so the mean trip is a little shorter than this.
     """
-    cols, _ = _team_grid(terr.pooled)
+    cols, _ = terr.grid
     w, h = terr.width_km, terr.height_km
+    assert w is not None and h is not None  # (geometry)
     mean = second = 0.0
     for j in range(terr.pooled):
         bx, by = (j % cols + 0.5) * w, (j // cols + 0.5) * h
@@ -111,15 +101,16 @@ def _unequal_trips_from_base(terr: Any, shares: Sequence[float], rect: bool) -> 
     return mean / terr.pooled, second / terr.pooled
 
 
-def _trip_moments(scenario: Any, from_base: bool | None = None) -> tuple[float, float, bool, str]:
+def _trip_moments(system: ServiceSystem, from_base: bool | None = None) -> tuple[float, float, bool, str]:
     """Mean and second moment of the outbound trip distance (km, road), and whether the
     trips are independent from job to job; ``from_base`` (default: return_to_base) asks
     for the trip from base rather than from the previous job."""
-    terr, tr = scenario.territories, scenario.travel
+    terr, tr = system.territories, system.travel
+    assert tr.mode == "geometry" and terr.width_km is not None and terr.height_km is not None
     if from_base is None:
         from_base = tr.return_to_base
-    shares = call_shares(terr)
-    cols, rows = _team_grid(terr.pooled)
+    shares = terr.call_shares
+    cols, rows = terr.grid
     a, b = cols * terr.width_km, rows * terr.height_km
     rect = tr.metric == "rectilinear"
     c = tr.circuity
@@ -146,18 +137,20 @@ def _trip_moments(scenario: Any, from_base: bool | None = None) -> tuple[float, 
     return c * mean, c**2 * second, False, note
 
 
-def team_view(scenario: Any, dist: Any) -> TeamView:
-    terr = scenario.territories
-    tr = scenario.travel
-    repair = dist(scenario.repair.time_h)
-    s = terr.technicians * terr.pooled
+def team_view(system: ServiceSystem) -> TeamView:
+    """The queueing view of one team of ``system``."""
+    terr = system.territories
+    tr = system.travel
+    repair = system.repair.time
+    s = system.team.technicians
     trip_km = None
     iid, note = True, ""
+    travel: Any = None
     if tr.mode == "geometry":
-        noise = dist(tr.noise_h) if tr.noise_h is not None else None
+        noise = tr.noise
         n_mean = noise.mean if noise else 0.0
         n_var = noise.variance if noise else 0.0
-        km, km2, iid, note = _trip_moments(scenario)
+        km, km2, iid, note = _trip_moments(system)
         legs = 2 if tr.return_to_base else 1
         mean_outbound = km / tr.speed_kmh + n_mean
         mean_travel = legs * km / tr.speed_kmh + n_mean
@@ -165,27 +158,27 @@ def team_view(scenario: Any, dist: Any) -> TeamView:
         trip_km = km
         exp_service = False
         first_travel, first_km = None, None
-        if getattr(tr, "idle_at_base", False):
-            km0, km0_2, _, _ = _trip_moments(scenario, from_base=True)
+        if tr.idle_at_base:
+            km0, km0_2, _, _ = _trip_moments(system, from_base=True)
             first_travel = (km0 / tr.speed_kmh + n_mean, (km0_2 - km0**2) / tr.speed_kmh**2 + n_var)
             first_km = km0
     else:
-        travel = dist(tr.time_h)
+        travel = tr.time
         mean_travel = mean_outbound = travel.mean
         var_travel = travel.variance
         # exponential service: the technician's whole time per call (travel + repair)
         exp_service = (travel.is_zero and repair.is_exponential) or (repair.is_zero and travel.is_exponential)
         first_travel, first_km = None, None
-        if getattr(tr, "from_base_h", None) is not None:
-            base = dist(tr.from_base_h)
+        if tr.from_base is not None:
+            base = tr.from_base
             first_travel = (base.mean, base.variance)
             exp_service = False
-    equal = len(set(call_shares(terr))) == 1
-    cols, rows = _team_grid(terr.pooled)
+    equal = not terr.unequal
+    cols, rows = terr.grid
     # from base: the technicians' shares of the calls depend on where their bases are,
     # unless the bases are alike (a 1x1, 2x1 or 2x2 grid by symmetry, equal territories)
     uniform = (equal and cols <= 2 and rows <= 2) if tr.return_to_base else equal
-    common = dict(
+    common: dict[str, Any] = dict(
         mean_outbound=mean_outbound,
         trip_km=trip_km,
         iid_service=iid,
@@ -195,13 +188,13 @@ def team_view(scenario: Any, dist: Any) -> TeamView:
         first_travel=first_travel,
         first_trip_km=first_km,
     )
-    fleet = scenario.fleet
-    if fleet.machines is not None:
-        ttf = dist(fleet.time_to_failure_h)
+    source = system.source
+    if source.finite:
+        ttf = source.life
         return TeamView(
             s,
             True,
-            fleet.machines * terr.pooled,
+            source.machines_per_team,
             1.0 / ttf.mean,
             0.0,
             mean_travel,
@@ -217,7 +210,7 @@ def team_view(scenario: Any, dist: Any) -> TeamView:
         False,
         0,
         0.0,
-        fleet.calls_per_h * terr.pooled,
+        source.calls_per_team_h,
         mean_travel,
         var_travel,
         repair.mean,
@@ -226,11 +219,3 @@ def team_view(scenario: Any, dist: Any) -> TeamView:
         True,
         **common,
     )
-
-
-def clock_share(scenario: Any) -> float:
-    """Share of clock time in which machines fail (or Poisson calls arrive)."""
-    cal = scenario.calendar
-    if cal.breakdowns != "customer_hours":
-        return 1.0
-    return float(cal.customer_calendar().hours_per_week) / (7 * 24.0)
