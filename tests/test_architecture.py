@@ -126,7 +126,8 @@ def test_the_import_parser_sees_real_imports():
     assert {"simpy", "sim.system", "sim.monitors.protocol", "sim.model.dispatch"} <= build
     est = [i for f in ("queueing.py", "core.py") for i in imports(SIM / "analytic" / "estimate" / f)]
     assert any(i.module == "sim.analytic.queues" and i.top_level for i in est)
-    assert any(i.module == "sim.distributions" and not i.top_level for i in est)
+    assert any(i.module == "sim.costs" and not i.top_level for i in est)  # (lazy, in a function)
+    assert any(i.module == "sim.system" and not i.top_level for i in est)  # (type checking only)
     variates = {i.module for i in imports(SIM / "model" / "variates.py")}
     assert "sim.rng" in variates  # from sim import rng as streams
 
@@ -380,3 +381,95 @@ def test_no_scenario_object_reaches_the_model():
         params = inspect.signature(getattr(build_module, name)).parameters
         annotations = [p.annotation for p in params.values()]
         assert "ServiceSystem" in annotations and "Scenario" not in annotations, (name, annotations)
+# ---------------------------------------------------------------------------
+# One resolved system: below the scenario, the analytic layer, the cost model and the
+# report read sim.system.ServiceSystem (built once by their callers), not the pydantic
+# Scenario.  The model's port is checked once it lands (sim/model/ still reads it).
+
+SYSTEM_READERS = [*ANALYTIC_FILES, SIM / "costs.py", *REPORT_FILES]
+#: what the report may take from sim.config: rebuilding a design point's scenario from the
+#: manifest (then converted with ServiceSystem.from_scenario) and reading its locations file
+REPORT_CONVERTS = {"sim.config"}
+REPORT_CONFIG_NAMES = {"Scenario", "ScenarioError", "read_locations", "set_dotted", "validate_scenario"}
+#: functions of the report that work on the scenario as written: its keys for labels, and
+#: the rebuilding of a design point's scenario before its conversion
+REPORT_SCENARIO_FUNCTIONS = {"_differences", "_rebuild"}
+
+
+def _scenario_only_names() -> set[str]:
+    """Attribute names that only the pydantic scenario has: its sections the system does
+    not keep, its distribution tables, its helpers, and pydantic's own methods."""
+    import dataclasses
+    import typing
+
+    from pydantic import BaseModel
+
+    import sim.system
+    from sim.config import Scenario
+    from sim.config.specs import _DistSection
+
+    system: set[str] = set()
+    for obj in vars(sim.system).values():
+        if isinstance(obj, type) and dataclasses.is_dataclass(obj):
+            system |= {f.name for f in dataclasses.fields(obj)} | {
+                n for n in dir(obj) if not n.startswith("_")
+            }
+
+    def kinds(tp: object) -> list[object]:
+        args = typing.get_args(tp)
+        return [k for a in args for k in kinds(a)] if args else [tp]
+
+    names = {"model_dump", "model_fields", "model_copy", "model_validate"}
+    names |= set(Scenario.model_fields) - {"targets"}  # (the report's targets read the manifest)
+    todo, seen = [Scenario], set()
+    while todo:
+        model = todo.pop()
+        if model in seen or model.__name__ == "Targets":
+            continue
+        seen.add(model)
+        names |= {n for n, v in vars(model).items() if isinstance(v, property) or callable(v)} - {
+            "model_config"
+        }
+        for field, info in model.model_fields.items():
+            for kind in kinds(info.annotation):
+                if isinstance(kind, type) and issubclass(kind, _DistSection):
+                    names.add(field)
+                elif isinstance(kind, type) and issubclass(kind, BaseModel):
+                    todo.append(kind)
+    return {n for n in names if not n.startswith("_")} - system
+
+
+SCENARIO_ONLY = _scenario_only_names()
+
+
+def test_the_scenario_only_names_are_the_ones_a_reader_would_misuse():
+    """Control: the derived names hold the scenario's distribution tables and helpers (so
+    the rule below can fail), and none that the system also has."""
+    assert {"fleet", "time_h", "time_to_failure_h", "preference_lists", "model_dump"} <= SCENARIO_ONLY
+    assert not {"territories", "travel", "repair", "classes", "parts", "costs"} & SCENARIO_ONLY
+
+
+@pytest.mark.parametrize("path", SYSTEM_READERS, ids=rel)
+def test_readers_of_the_system_do_not_interpret_the_scenario(path):
+    """The analytic layer, the costs and the report read ServiceSystem: they import nothing
+    of sim.config (the report: only to rebuild and convert a manifest's scenario) and use
+    no attribute that only the pydantic scenario has."""
+    report = path in REPORT_FILES
+    for i in imports(path):
+        if i.module == "sim.config" or i.module.startswith("sim.config."):
+            assert report and i.module in REPORT_CONVERTS, f"{rel(path)}:{i.line} imports {i.module}"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim.config"):
+            names = {a.name for a in node.names}
+            assert names <= REPORT_CONFIG_NAMES, (
+                f"{rel(path)}:{node.lineno} imports {names - REPORT_CONFIG_NAMES}"
+            )
+    allowed: set[int] = set()
+    if report:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in REPORT_SCENARIO_FUNCTIONS:
+                allowed |= {id(n) for n in ast.walk(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in SCENARIO_ONLY and id(node) not in allowed:
+            raise AssertionError(f"{rel(path)}:{node.lineno} reads .{node.attr} of the pydantic scenario")
