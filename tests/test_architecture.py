@@ -381,6 +381,8 @@ def test_no_scenario_object_reaches_the_model():
         params = inspect.signature(getattr(build_module, name)).parameters
         annotations = [p.annotation for p in params.values()]
         assert "ServiceSystem" in annotations and "Scenario" not in annotations, (name, annotations)
+
+
 # ---------------------------------------------------------------------------
 # One resolved system: below the scenario, the analytic layer, the cost model and the
 # report read sim.system.ServiceSystem (built once by their callers), not the pydantic
@@ -390,7 +392,14 @@ SYSTEM_READERS = [*ANALYTIC_FILES, SIM / "costs.py", *REPORT_FILES]
 #: what the report may take from sim.config: rebuilding a design point's scenario from the
 #: manifest (then converted with ServiceSystem.from_scenario) and reading its locations file
 REPORT_CONVERTS = {"sim.config"}
-REPORT_CONFIG_NAMES = {"Scenario", "ScenarioError", "read_locations", "set_dotted", "validate_scenario"}
+REPORT_CONFIG_NAMES = {
+    "Scenario",
+    "ScenarioError",
+    "read_locations",
+    "set_dotted",
+    "validate_scenario",
+    "with_overrides",
+}
 #: functions of the report that work on the scenario as written: its keys for labels, and
 #: the rebuilding of a design point's scenario before its conversion
 REPORT_SCENARIO_FUNCTIONS = {"_differences", "_rebuild"}
