@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.calendar import WeeklyCalendar
-from sim.config import DISPATCH_POLICIES, Scenario, team_grid
-from sim.distributions import Deterministic, Distribution, from_spec
-from sim.config import DistSpec, Scenario, team_grid
+from sim.config import DISPATCH_POLICIES, DistSpec, Scenario, team_grid
 from sim.distributions import Deterministic, Distribution
 from sim.kpis import threshold_kpi
 

@@ -31,17 +31,10 @@ def estimate(system: ServiceSystem) -> Estimates:
         The resolved scenario (``ServiceSystem.from_scenario(scenario)``): its
         distributions are built, its teams, sources and classes resolved.
     """
-    if distribution is None:  # imported here to keep this module free of project imports
-        from sim.distributions import from_spec as distribution
-    team = team_view(scenario, distribution)
-    classes = list(scenario.fleet.classes)
-    priorities = [c.priority if c.priority is not None else 1 for c in classes]
-    uses_priority = scenario.dispatch.pair[0] == "priority" and len(set(priorities)) > 1
-    thresholds = list(scenario.report.wait_thresholds_h)
     team = team_view(system)
     classes = list(system.classes)
     priorities = [c.priority for c in classes]
-    uses_priority = system.dispatch.policy == "priority" and len(set(priorities)) > 1
+    uses_priority = system.dispatch.pair[0] == "priority" and len(set(priorities)) > 1
     thresholds = list(system.report.wait_thresholds_h)
     # calls_per_day counts calls per working day of the clock the simulation reports in
     # (with shifts: a week over its working days), at the clock-average call rate

@@ -16,13 +16,10 @@ if TYPE_CHECKING:
 _CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
 
 
-def adjust_for_policy(est: Estimates, scenario: Any, team: TeamView) -> Estimates:
+def adjust_for_policy(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimates:
     """What the FIFO/priority formulas still say under the other dispatch rules: each half
     of the pair (queue discipline, technician choice) in turn."""
-    discipline, technician = scenario.dispatch.pair
-def adjust_for_policy(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimates:
-    """What the FIFO/priority formulas still say under the other dispatch rules."""
-    policy = system.dispatch.policy
+    discipline, technician = system.dispatch.pair
     primary = list(est.primary)
     alternatives = list(est.alternatives)
     if system.territories.locations_csv is not None:
@@ -91,9 +88,11 @@ def adjust_for_policy(est: Estimates, system: ServiceSystem, team: TeamView) -> 
 def _hypercube_workloads(system: ServiceSystem, team: TeamView) -> list[Estimate]:
     """Per-technician workloads of the first team from Larson's hypercube model."""
     terr, source = system.territories, system.source
-    if team.servers > hypercube.HYPERCUBE_MAX_UNITS or source.finite:
+    if team.servers > hypercube.HYPERCUBE_MAX_UNITS or team.finite:
         return []
     unequal = terr.unequal
+    if source.finite:
+        return []
     rates = [source.calls_per_h * terr.pooled * p for p in terr.call_shares]
     res = hypercube.hypercube(rates, system.team.preference, 1.0 / team.mean_service)
     exact = team.exponential_service
