@@ -27,6 +27,7 @@ from sim.model.geography import Geometry
 from sim.model.team import Team
 from sim.model.technician import crew
 from sim.monitors import CallRecord, MonitorSpec
+from sim.system import ServiceSystem
 
 
 class Story:
@@ -723,7 +724,7 @@ def primary(make_scenario, discipline: str, choice: str, geometry: bool = False,
         .replace("POOLED", str(pooled))
         .replace("GEOMETRY", GEOMETRY if geometry else "")
     )
-    est = estimate(make_scenario(text)).primary
+    est = estimate(ServiceSystem.from_scenario(make_scenario(text))).primary
     return {(e.kpi, e.service_class): (e.value, e.exact, e.model) for e in est}
 
 
