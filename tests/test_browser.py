@@ -6,8 +6,9 @@ fits a projector (1920x1080) and a laptop (1366x768) window without
 sideways scrolling; the trade-off chart's numeric axes, the map, the message
 when plotly.js is missing and a self-contained page; measures (prints) the size
 and load time of a 2,000-point report.  Writes ``tests/artifacts/report.png`` and
-the screenshots ``docs/report_tradeoff.png``, ``docs/report_map.png``,
-``docs/report_no_plotly.png``.
+the screenshots ``report_tradeoff.png``, ``report_map.png`` and ``report_no_plotly.png``
+to ``tests/artifacts/``; with ``UPDATE_SCREENSHOTS=1`` to ``docs/`` instead (a test run
+must not change tracked files).
 
 Without Chromium (or the playwright package) the tests are skipped with the
 reason, unless ``REQUIRE_BROWSER=1`` (set by ``.ci/run``), which makes that a
@@ -249,7 +250,12 @@ def test_readable_in_projector_and_laptop_windows(
 # ---------------------------------------------------------------------------
 # The trade-off axes, the map, a missing plotly.js, one self-contained file, a big sweep
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+# screenshots go to docs/ only when asked: a test run must leave tracked files alone
+DOCS = (
+    Path(__file__).resolve().parent.parent / "docs"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(__file__).resolve().parent / "artifacts"
+)
 
 
 def _load(browser: Any, path: Path, width: int = 1366, height: int = 768) -> Page:

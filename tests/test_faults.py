@@ -25,6 +25,7 @@ from sim.experiment.experiment import run_experiment
 from sim.experiment.manifest import manifest_head
 from sim.experiment.plan import make_tasks
 from sim.experiment.tasks import result_record
+from sim.results import TASK_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -334,7 +335,7 @@ RESUME_DAMAGE = {
     "task file a list": ("tasks/dp000-r00000-b000.json", lambda f: f.write_text("[]"), "not a task record"),
     "task file wrong shape": (
         "tasks/dp000-r00000-b000.json",
-        lambda f: f.write_text('{"design_point": "dp000", "rows": []}'),
+        lambda f: f.write_text(json.dumps({"schema": TASK_SCHEMA, "design_point": "dp000", "rows": []})),
         "'design_point'",
     ),
 }
