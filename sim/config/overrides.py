@@ -147,26 +147,33 @@ def _covers(outer: str, inner: str) -> bool:
     return inner == outer or inner.startswith(outer + ".")
 
 
-def _check_no_undoing(scenario: Scenario, source: str) -> None:
-    keys = list(scenario.sweep)
+def _overlap(keys: Sequence[str]) -> tuple[str, str] | None:
+    """The first pair ``(a, b)``, ``a`` before ``b``, where one key replaces the other."""
     for i, a in enumerate(keys):
         for b in keys[i + 1 :]:
             if _covers(a, b) or _covers(b, a):
-                raise ScenarioError(
-                    source,
-                    f"sweep.{b}",
-                    f"overlaps sweep.{a}: one would overwrite the other; sweep one of them",
-                )
+                return a, b
+    return None
+
+
+def _check_no_undoing(scenario: Scenario, source: str) -> None:
+    keys = list(scenario.sweep)
+    if pair := _overlap(keys):
+        a, b = pair
+        raise ScenarioError(
+            source,
+            f"sweep.{b}",
+            f"overlaps sweep.{a}: one would overwrite the other; sweep one of them",
+        )
     for i, variant in enumerate(scenario.variants):
         vkeys = list(variant.set)
-        for j, a in enumerate(vkeys):
-            for b in vkeys[j + 1 :]:
-                if _covers(a, b) or _covers(b, a):
-                    raise ScenarioError(
-                        source,
-                        f"variants[{i}].set.{b}",
-                        f"overlaps {a} in the same variant; set the value once",
-                    )
+        if pair := _overlap(vkeys):
+            a, b = pair
+            raise ScenarioError(
+                source,
+                f"variants[{i}].set.{b}",
+                f"overlaps {a} in the same variant; set the value once",
+            )
         for a in vkeys:
             for b in keys:
                 if _covers(b, a):
