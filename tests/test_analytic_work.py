@@ -69,21 +69,22 @@ def _vacation_queue(
     end). Returns the waits, the time on tasks, the tasks and the horizon.
     """
     arrivals = np.cumsum(rng.exponential(1.0 / lam, calls))
-    work = service(rng, calls)
-    tasks = vacation(rng, 4 * calls + 1000)
+    work = service(rng, calls).tolist()
+    tasks = vacation(rng, 4 * calls + 1000).tolist()
     used = 0
-    ready = np.zeros(servers)  # end of the last task generated (or of the last service)
+    ready = [0.0] * servers  # end of the last task generated (or of the last service)
     on_tasks = 0.0
     waits = np.empty(calls)
-    for i, a in enumerate(arrivals):
+    for i, a in enumerate(arrivals.tolist()):
         for j in range(servers):
             while ready[j] < a:  # on tasks when the call arrives: to the end of the current one
                 ready[j] += tasks[used]
                 on_tasks += tasks[used]
                 used += 1
-        j = int(np.argmin(ready))
-        waits[i] = ready[j] - a
-        ready[j] += work[i]
+        start = min(ready)
+        j = ready.index(start)
+        waits[i] = start - a
+        ready[j] = start + work[i]
     return waits, on_tasks, used, float(arrivals[-1])
 
 
@@ -194,7 +195,7 @@ def _brute_force_fleet(n: int, lam: float, mu: float, s: int, p: float, theta: f
     }
 
 
-@pytest.mark.parametrize(("n", "s"), [(4, 1), (5, 2)])
+@pytest.mark.parametrize(("n", "s"), [(4, 1), (4, 2), (5, 3)])
 def test_repeat_chain_against_brute_force(n, s):
     lam, mu, p, theta = 0.15, 0.9, 0.35, 1.7
     r = repeat_fleet(n, lam, mu, s, p, theta)
@@ -214,7 +215,16 @@ def test_repeat_chain_without_repeats_is_mmsn(n, s):
     assert r.repeat_share == 0.0 and math.isnan(r.wq_repeat)
 
 
-@pytest.mark.parametrize(("p", "mean_repeat"), [(0.3, 0.5), (0.6, 20.0), (1.0, 3.0)])
+def test_every_repair_leaving_the_cause_is_the_fleet_on_repeat_delays():
+    """p = 1: fresh lives never return (a chain with transient states), M/M/s//N at rate theta."""
+    for n, s in ((1, 1), (12, 2)):
+        r = repeat_fleet(n, 0.1, 0.8, s, 1.0, 1 / 3)
+        ref = finite_source(n, 1 / 3, 0.8, s)
+        assert r.wq == pytest.approx(ref.wq, rel=1e-9, abs=1e-15) and r.l == pytest.approx(ref.l, rel=1e-9)
+        assert r.repeat_share == pytest.approx(1.0) and math.isnan(r.wq_first)
+
+
+@pytest.mark.parametrize(("p", "mean_repeat"), [(0.3, 0.5), (0.6, 20.0), (0.95, 3.0)])
 def test_effective_rate_model_is_exact_with_exponential_repairs(p, mean_repeat):
     """Insensitivity: the one-rate M/M/s//N reproduces the chain although the up time is
     hyperexponential, and first and repeat calls wait alike under FIFO."""
@@ -236,30 +246,30 @@ def _repeat_fleet_simulation(
     rng: np.random.Generator, n: int, lam: float, mu: float, s: int, p: float, repeat_after: float, calls: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Event simulation: exponential lives and repairs, deterministic repeat delay, FIFO."""
-    events: list[tuple[float, int, int]] = [(rng.exponential(1 / lam), 0, m) for m in range(n)]
+    lives = iter(rng.exponential(1 / lam, 2 * calls + n).tolist())
+    repairs = iter(rng.exponential(1 / mu, 2 * calls).tolist())
+    leaves = iter((rng.random(2 * calls) < p).tolist())
+    events: list[tuple[float, int, int]] = [(next(lives), 0, m) for m in range(n)]
     heapq.heapify(events)  # (time, kind 0 failure / 1 repair end, machine)
-    queue: deque[tuple[float, int, int]] = deque()  # (arrival, machine, is repeat)
-    repeat_next = np.zeros(n, dtype=bool)
+    queue: deque[tuple[float, int, bool]] = deque()  # (arrival, machine, is repeat)
+    repeat_next = [False] * n
     free = s
     waits, kinds = np.empty(calls), np.empty(calls, dtype=bool)
     k = 0
     while k < calls:
         t, kind, m = heapq.heappop(events)
         if kind == 0:
-            queue.append((t, m, int(repeat_next[m])))
+            queue.append((t, m, repeat_next[m]))
         else:
             free += 1
-            repeat_next[m] = rng.random() < p
-            up = repeat_after if repeat_next[m] else rng.exponential(1 / lam)
-            heapq.heappush(events, (t + up, 0, m))
-        while free and queue:
+            repeat_next[m] = next(leaves)
+            heapq.heappush(events, (t + (repeat_after if repeat_next[m] else next(lives)), 0, m))
+        while free and queue and k < calls:
             arrived, machine, rep = queue.popleft()
-            waits[k], kinds[k] = t - arrived, bool(rep)
+            waits[k], kinds[k] = t - arrived, rep
             k += 1
             free -= 1
-            heapq.heappush(events, (t + rng.exponential(1 / mu), 1, machine))
-            if k == calls:
-                break
+            heapq.heappush(events, (t + next(repairs), 1, machine))
     return waits, kinds
 
 

@@ -420,7 +420,13 @@ def repeat_fleet(
     cols = np.concatenate([target[rate > 0] for target, rate in moves])
     vals = np.concatenate([rate[rate > 0] for _, rate in moves])
     off = sp.csr_matrix((vals, (rows, cols)), shape=(size, size))
-    pi = stationary(off - sp.diags(np.asarray(off.sum(axis=1)).ravel()))
+    generator = (off - sp.diags(np.asarray(off.sum(axis=1)).ravel())).tocsr()
+    # with p = 1 no machine is ever fresh again: only the states without fresh machines
+    # recur (the others would make the balance equations singular); with p < 1 the chain
+    # is irreducible on the states it reaches and transient states get probability 0
+    recurrent = (n - d_arr - k_arr == 0) if p == 1.0 else np.ones(size, dtype=bool)
+    pi = np.zeros(size)
+    pi[recurrent] = stationary(generator[recurrent][:, recurrent])
 
     first_rate = float(pi @ fresh)
     repeat_rate_total = float(pi @ pending)
