@@ -198,9 +198,10 @@ def _points(sc: Scenario, seeds: Sequence[int], **run: Any) -> list[DesignPoint]
 
 def exact_values(case: Case, sc: Scenario) -> dict[tuple[str, str], float]:
     """(class, KPI) -> exact value, for the KPIs the case checks."""
-    est = analytic.estimate(ServiceSystem.from_scenario(sc))
+    system = ServiceSystem.from_scenario(sc)
+    est = analytic.estimate(system)
     out = {}
-    for kpi in case.kpis or tuple(kpi_names(sc)):
+    for kpi in case.kpis or tuple(kpi_names(system)):
         for cls in case.classes:
             e = est.get(kpi, cls)
             if e is not None and e.exact and math.isfinite(e.value):

@@ -142,15 +142,15 @@ def scenario_for(model: str, seed: int):
 
 def run(model: str, warmup: int, customers: int, seed: int, recorder_kind: str = "minimal"):
     """Build and run the model; return (waits of calls W..W+N-1, recorder)."""
-    scenario = scenario_for(model, seed)
+    system = ServiceSystem.from_scenario(scenario_for(model, seed))
     env = simpy.Environment()
     done = env.event()
     rec = WaitRecorder(warmup, customers, done)
     recorder = rec
     if recorder_kind == "kpi":
         c = MODELS[model][2]
-        recorder = monitors_for(scenario, c, range(1), extra=[WaitTally(rec)])
-    build(env, ServiceSystem.from_scenario(scenario), replication=0, recorder=recorder)
+        recorder = monitors_for(system, c, range(1), extra=[WaitTally(rec)])
+    build(env, system, replication=0, recorder=recorder)
     env.run(until=done)
     if rec.remaining:  # pragma: no cover - run() only returns once done fired
         raise SystemExit(f"project: {rec.remaining} calls never dispatched")

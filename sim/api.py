@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.config import DesignPoint, Scenario, ScenarioError, apply_cli_sweeps, check_target_kpis, expand_sweep
 from sim.config import load_scenario as _load_scenario
+from sim.system import ServiceSystem
 from sim.targets import Recommendation, recommend
 
 __all__ = ["Results", "Study", "load", "open_run"]
@@ -66,7 +67,6 @@ def analytic_table(points: Sequence[DesignPoint]) -> pd.DataFrame:
     the reason in ``note``.
     """
     from sim.analytic import estimate
-    from sim.system import ServiceSystem
 
     rows: list[dict[str, Any]] = []
     for p in points:
@@ -149,9 +149,10 @@ class Results:
     def recommendation(self) -> Recommendation | None:
         """The designs that meet the scenario's ``[targets]`` and the best of them
         (``None`` when the scenario has no targets)."""
-        if self._scenario is None or self._scenario.targets is None:
+        if self._scenario is None:
             return None
-        return recommend(self.summary, self._scenario.targets)
+        targets = ServiceSystem.from_scenario(self._scenario).targets
+        return None if targets is None else recommend(self.summary, targets)
 
     def report(self, path: str | Path | None = None, self_contained: bool = False) -> Path:
         """Write the interactive report; return the path of the html file.
@@ -207,7 +208,7 @@ class Study:
 
         scenario = _load_scenario(self.path, overrides)
         source = str(self.path) + (" (with set=)" if overrides else "")
-        check_target_kpis(scenario, kpi_names(scenario), source)
+        check_target_kpis(scenario, kpi_names(ServiceSystem.from_scenario(scenario)), source)
         if self._sweeps:
             scenario = apply_cli_sweeps(scenario, self._sweeps, str(self.path), list(overrides))
         return scenario

@@ -252,9 +252,9 @@ def exact_kpis(raw: dict[str, Any]) -> list[str]:
     """The KPIs (in the simulation's output) that the analytic layer labels exact here."""
     from sim.experiment.tables import kpi_names
 
-    scenario = validate_scenario(raw, "<audit>")
-    est = estimate(ServiceSystem.from_scenario(scenario))
-    simulated = set(kpi_names(scenario))
+    system = ServiceSystem.from_scenario(validate_scenario(raw, "<audit>"))
+    est = estimate(system)
+    simulated = set(kpi_names(system))
     return sorted({e.kpi for e in est.primary if e.exact and e.kpi in simulated})
 
 

@@ -9,15 +9,23 @@ The work of a run is counted in simulated calls, the engine's unit of work.  One
 replication of ``scenarios/validation/mm1.toml`` (90,750 calls) took 13.4 s on one core of
 a busy 2-core machine, about 7,000 calls/s; an idle core does more, so ``CALLS_PER_S`` is
 taken as 10^4 and the limit of 2 x 10^8 calls is some 6 hours of one core.
+
+The work is read from each design point's :class:`sim.system.ServiceSystem`; only
+:func:`grid_size` reads the scenario as written (its sweep and variants, which no single
+design point's system holds).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config import Scenario
+    from sim.system import ServiceSystem
 
 #: simulated calls (all design points and replications) above which a run is refused
 MAX_CALLS = 2e8
@@ -36,20 +44,18 @@ def max_workers() -> int:
     return max(64, 4 * (os.cpu_count() or 1))
 
 
-def calls_per_h(scenario: Any) -> float:
+def calls_per_h(system: ServiceSystem) -> float:
     """Calls per hour of the whole system: the Poisson rate, or for a finite fleet every
     machine failing at its mean rate (an upper bound: broken machines do not fail)."""
-    fleet, count = scenario.fleet, scenario.territories.count
-    if fleet.calls_per_h is not None:
-        return float(fleet.calls_per_h) * count
-    from sim.config import spec_mean
-
-    mean = spec_mean(fleet.time_to_failure_h)
-    return math.inf if mean <= 0 else fleet.machines * count / mean
+    source, count = system.source, system.territories.count
+    if not source.finite:
+        return float(source.calls_per_h) * count
+    mean = source.life.mean
+    return math.inf if mean <= 0 else source.machines * count / mean
 
 
-def _hours(scenario: Any) -> float:
-    run = scenario.run
+def _hours(system: ServiceSystem) -> float:
+    run = system.run
     # an automatic warm-up is chosen by a pilot as long as the run (counted as such)
     warmup = run.horizon_h if run.warmup_h == "auto" else float(run.warmup_h)
     return warmup + run.horizon_h
@@ -76,32 +82,33 @@ class Work:
 
 
 def estimate(
-    points: Sequence[Any],
+    points: Mapping[str, ServiceSystem],
     replications: Mapping[str, int] | int | None = None,
     replications_key: str = "run.replications",
 ) -> Work:
-    """The work of running ``points`` (each ``DesignPoint``), with their own replications or
-    the given ones (an int for all, or per design point id; ``replications_key`` names
-    where they come from, e.g. ``--max-replications``)."""
+    """The work of running ``points`` (each design point's system by its id), with their
+    own replications or the given ones (an int for all, or per design point id;
+    ``replications_key`` names where they come from, e.g. ``--max-replications``)."""
 
-    def reps(p: Any) -> int:
+    def reps(dp: str) -> int:
+        own = points[dp].run.replications
         if replications is None:
-            return int(p.scenario.run.replications)
+            return own
         if isinstance(replications, int):
             return replications
-        return int(replications.get(p.id, p.scenario.run.replications))
+        return int(replications.get(dp, own))
 
     total, biggest, top = 0.0, None, -1.0
-    for p in points:
-        with_reps = calls_per_h(p.scenario) * _hours(p.scenario) * reps(p)
+    for dp, system in points.items():
+        with_reps = calls_per_h(system) * _hours(system) * reps(dp)
         total += with_reps
         if with_reps > top or biggest is None:
-            biggest, top = p, with_reps
+            biggest, top = dp, with_reps
     assert biggest is not None, "no design points"
-    sc = biggest.scenario
+    sc = points[biggest]
     rate, hours, n = calls_per_h(sc), _hours(sc), reps(biggest)
     # each factor against a typical study (10 calls/h, 42,000 h, 10 replications, 10 points)
-    finite = sc.fleet.calls_per_h is None
+    finite = sc.source.finite
     run = sc.run
     long_warmup = run.warmup_h != "auto" and float(run.warmup_h) > run.horizon_h
     hours_key = "run.warmup_h" if long_warmup else "run.horizon_h"
@@ -111,7 +118,7 @@ def estimate(
         replications_key: n / 10.0,
         "sweep": len(points) / 10.0,
     }
-    if finite and sc.territories.count > sc.fleet.machines:
+    if sc.source.finite and sc.territories.count > sc.source.machines:
         factors["territories.count"] = factors.pop("fleet.machines")
     key = max(factors, key=lambda k: factors[k] if math.isfinite(factors[k]) else math.inf)
     return Work(total, len(points), rate, hours, n, key)
@@ -129,8 +136,9 @@ def too_much(work: Work, limit: float = MAX_CALLS) -> str | None:
     )
 
 
-def grid_size(scenario: Any) -> int:
-    """Design points of a scenario's sweep grid and variants, without building them."""
+def grid_size(scenario: Scenario) -> int:
+    """Design points of a scenario's sweep grid and variants, without building them (the
+    one count read from the scenario as written: a system is one design point)."""
     n = max(1, len(scenario.variants))
     for values in scenario.sweep.values():
         n *= len(values)

@@ -426,12 +426,19 @@ def _check_work(points: Sequence[Any], source: str, force: bool, precision: Any 
     if force:
         return
     if precision is not None:
-        work = estimate(points, precision.max_replications, "--max-replications")
+        work = estimate(_systems(points), precision.max_replications, "--max-replications")
     else:
-        work = estimate(points)
+        work = estimate(_systems(points))
     why = too_much(work)
     if why:
         raise ScenarioError(source, work.key, why)
+
+
+def _systems(points: Sequence[Any]) -> dict[str, Any]:
+    """Each design point's resolved system, by id."""
+    from sim.system import ServiceSystem
+
+    return {p.id: ServiceSystem.from_scenario(p.scenario) for p in points}
 
 
 def _check_second_stage(plan: dict[str, int], points: Sequence[Any], args: argparse.Namespace) -> None:
@@ -446,7 +453,7 @@ def _check_second_stage(plan: dict[str, int], points: Sequence[Any], args: argpa
             f"above the limit of {MAX_POINT_REPLICATIONS:,}"
         )
     else:
-        why = too_much(estimate(points, plan, "--delta"))
+        why = too_much(estimate(_systems(points), plan, "--delta"))
     if why:
         raise UsageError(
             f"--delta: {args.delta:g} is too small for the variance stage 1 found: {why}; "
@@ -502,14 +509,16 @@ def _currency(scenario: Any) -> str:
 def _print_summary(exp: Any, scenario: Any, points: Sequence[Any]) -> None:
     """Every design point's table, an overview of the points, and the recommendation."""
     from sim.console import overview_text, recommendation_text, summary_text
+    from sim.system import ServiceSystem
     from sim.targets import recommend
 
     labels, currency = _labels(points), _currency(scenario)
     print(summary_text(exp.summary, targets=scenario.targets, currency=currency, labels=labels))
     if len(points) > 1:
         print("\noverview (means)\n" + overview_text(exp.summary, scenario.targets, currency, labels))
-    if scenario.targets is not None and scenario.targets.require:
-        rec = recommend(exp.summary, scenario.targets)
+    targets = ServiceSystem.from_scenario(scenario).targets
+    if targets is not None and targets.constraints:
+        rec = recommend(exp.summary, targets)
         print("\n" + recommendation_text(rec, labels, currency))
 
 
@@ -527,11 +536,18 @@ def _study_of(run_dir: str) -> str | None:
 def _load(file: str, overrides: Sequence[str] = ()) -> Any:
     """Load a scenario and check that its ``[targets]`` name KPIs it produces."""
     from sim.config import check_target_kpis, load_scenario
-    from sim.experiment.tables import kpi_names
 
     scenario = load_scenario(file, overrides)
-    check_target_kpis(scenario, kpi_names(scenario), file + (" (with --set)" if overrides else ""))
+    check_target_kpis(scenario, _kpi_names(scenario), file + (" (with --set)" if overrides else ""))
     return scenario
+
+
+def _kpi_names(scenario: Any) -> list[str]:
+    """The KPI columns of a scenario's tables (read from its resolved system)."""
+    from sim.experiment.tables import kpi_names
+    from sim.system import ServiceSystem
+
+    return kpi_names(ServiceSystem.from_scenario(scenario))
 
 
 def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
@@ -653,15 +669,13 @@ def _report_after_tables(run_dir: Path) -> Path:
 
 
 def _known_kpi(kpi: str, scenario: Any, option: str) -> None:
-    from sim.experiment.tables import kpi_names
-
-    if kpi not in kpi_names(scenario):
-        raise UsageError(f"{option}: unknown KPI {kpi!r}; known: {', '.join(kpi_names(scenario))}")
+    known = _kpi_names(scenario)
+    if kpi not in known:
+        raise UsageError(f"{option}: unknown KPI {kpi!r}; known: {', '.join(known)}")
 
 
 def _precision(args: argparse.Namespace, scenario: Any) -> Any:
     from sim.experiment.precision import Precision
-    from sim.experiment.tables import kpi_names
 
     if args.precision is None and args.precision_abs is None:
         return None
@@ -675,10 +689,9 @@ def _precision(args: argparse.Namespace, scenario: Any) -> Any:
             f"--max-replications: {args.max_replications:,} is above the limit of "
             f"{MAX_POINT_REPLICATIONS:,} replications per design point"
         )
-    if args.precision_kpi not in kpi_names(scenario):
-        raise UsageError(
-            f"--precision-kpi: unknown KPI {args.precision_kpi!r}; known: {', '.join(kpi_names(scenario))}"
-        )
+    known = _kpi_names(scenario)
+    if args.precision_kpi not in known:
+        raise UsageError(f"--precision-kpi: unknown KPI {args.precision_kpi!r}; known: {', '.join(known)}")
     if args.max_replications < scenario.run.replications:
         raise UsageError(
             f"--max-replications: {args.max_replications} is below run.replications "
@@ -1000,12 +1013,11 @@ def _optimize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from sim.config import DesignPoint
     from sim.console import fmt, table
     from sim.experiment.experiment import execute
-    from sim.experiment.tables import kpi_names
     from sim.optimize import bracket, candidates, decide, parse_constraint, parse_over
 
     _check_counts(args)
     scenario = _load(args.file, args.overrides)
-    known = kpi_names(scenario)
+    known = _kpi_names(scenario)
     targets = scenario.targets
     if args.minimize is None:
         objective = targets.objective if targets is not None else None

@@ -5,7 +5,8 @@ of distributions).  :meth:`ServiceSystem.from_scenario` resolves it once into fr
 typed objects that every layer reads: how many teams there are and what one team is
 (technicians, territories, who serves whom first), where calls come from (a finite
 fleet with a life distribution, or Poisson calls), travel, repair, the service classes,
-dispatch, the working calendar, spare parts, costs and the report's thresholds.  Every
+dispatch, the working calendar, spare parts, costs, the report's thresholds and the
+targets the results are judged against.  Every
 duration is a built :class:`sim.distributions.Distribution`, so no reader interprets a
 distribution table or keeps a second table of means.
 
@@ -32,6 +33,7 @@ from typing import Any, Literal
 
 from sim.calendar import WeeklyCalendar
 from sim.config import DISPATCH_POLICIES, DistSpec, Scenario, team_grid
+from sim.config import Target as Target  # (re-exported: the system's targets hold them)
 from sim.distributions import Deterministic, Distribution
 from sim.kpis import threshold_kpi
 
@@ -492,6 +494,23 @@ class ReportSettings:
         return tuple(threshold_kpi(t) for t in self.wait_thresholds_h)
 
 
+@dataclass(frozen=True)
+class Targets:
+    """The service organisation's targets: bounds on KPIs and the objective that ranks
+    the designs meeting them (the scenario's ``[targets]``, parsed).
+
+    Attributes
+    ----------
+    constraints : tuple of sim.config.Target
+        ``wait_h <= 2``, ``sla_met[contract] >= 0.95`` ...
+    objective : (str, bool) or None
+        ``(kpi, minimize)``; ``None``: every design meeting the bounds is listed.
+    """
+
+    constraints: tuple[Target, ...]
+    objective: tuple[str, bool] | None
+
+
 # ---------------------------------------------------------------------------
 # The system
 
@@ -520,6 +539,8 @@ class ServiceSystem:
     parts : Parts or None
     costs : Costs or None
     report : ReportSettings
+    targets : Targets or None
+        ``None``: the scenario has no ``[targets]``.
     """
 
     name: str
@@ -536,6 +557,7 @@ class ServiceSystem:
     parts: Parts | None
     costs: Costs | None
     report: ReportSettings
+    targets: Targets | None
 
     @property
     def technicians(self) -> int:
@@ -589,6 +611,9 @@ class ServiceSystem:
             parts=_parts(scenario),
             costs=costs,
             report=ReportSettings(tuple(scenario.report.wait_thresholds_h)),
+            targets=None
+            if scenario.targets is None
+            else Targets(tuple(scenario.targets.constraints), scenario.targets.objective),
         )
 
 

@@ -6,6 +6,7 @@ interval lies on the wrong side, and is *not distinguishable* otherwise.  The
 recommended design is the one that meets every target with the best mean of the
 objective (``targets.minimize`` / ``maximize``); without an objective, every design
 that meets the targets is listed.  A scenario without ``[targets]`` gets no verdicts.
+The targets are read from the resolved system (:attr:`sim.system.ServiceSystem.targets`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.config import Target, Targets
+if TYPE_CHECKING:
+    from sim.system import Target, Targets
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,8 @@ def make_scenario() -> Callable[..., Scenario]:
 
 def recorder_for(scenario: Scenario, keep_calls: bool = False) -> Monitors:
     """The monitor set the runner builds for ``scenario`` (the whole fleet)."""
-    terr = scenario.territories
-    return monitors_for(scenario, terr.technicians * terr.count, range(terr.count), keep_calls)
+    system = ServiceSystem.from_scenario(scenario)
+    return monitors_for(system, system.technicians, range(system.territories.count), keep_calls)
 
 
 def _run_one(

@@ -384,11 +384,28 @@ def test_no_scenario_object_reaches_the_model():
 
 
 # ---------------------------------------------------------------------------
-# One resolved system: below the scenario, the analytic layer, the cost model and the
-# report read sim.system.ServiceSystem (built once by their callers), not the pydantic
-# Scenario.  The model's port is checked once it lands (sim/model/ still reads it).
+# One resolved system: below the scenario, the analytic layer, the cost model, the report,
+# the monitor set, the work estimate and the targets read sim.system.ServiceSystem (built
+# once by their callers), not the pydantic Scenario (the model: see above).
 
-SYSTEM_READERS = [*ANALYTIC_FILES, SIM / "costs.py", *REPORT_FILES]
+SYSTEM_READERS = [
+    *ANALYTIC_FILES,
+    SIM / "costs.py",
+    *REPORT_FILES,
+    SIM / "monitors" / "build.py",
+    SIM / "bounds.py",
+    SIM / "targets.py",
+]
+#: functions in files that also work on the scenario as written, which read the system
+#: only (their bodies are checked like the readers above)
+SYSTEM_READER_FUNCTIONS = {
+    SIM / "experiment" / "tables.py": {"kpi_names"},
+    SIM / "experiment" / "rows.py": {"ftf_identity_applies", "ftf_identity_gap"},
+    SIM / "experiment" / "manifest.py": {"targets_manifest", "machine_layout"},
+}
+#: the one count read from the scenario as written: the design points of its sweep and
+#: variants (a system is one design point), with the type it names for annotations
+BOUNDS_SCENARIO_FUNCTIONS = {"grid_size"}
 #: what the report may take from sim.config: rebuilding a design point's scenario from the
 #: manifest (then converted with ServiceSystem.from_scenario) and reading its locations file
 REPORT_CONVERTS = {"sim.config"}
@@ -458,27 +475,88 @@ def test_the_scenario_only_names_are_the_ones_a_reader_would_misuse():
     assert not {"territories", "travel", "repair", "classes", "parts", "costs"} & SCENARIO_ONLY
 
 
+def _scenario_attribute(path: Path, nodes: list[ast.AST], allowed: set[int] | None = None) -> str | None:
+    """Where in ``nodes`` an attribute only the pydantic scenario has is read (outside the
+    nodes ``allowed``)."""
+    allowed = allowed or set()
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Attribute) and node.attr in SCENARIO_ONLY and id(node) not in allowed:
+                return f"{rel(path)}:{node.lineno} reads .{node.attr} of the pydantic scenario"
+    return None
+
+
+def _function_nodes(tree: ast.AST, names: set[str]) -> list[ast.FunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in names]
+
+
 @pytest.mark.parametrize("path", SYSTEM_READERS, ids=rel)
 def test_readers_of_the_system_do_not_interpret_the_scenario(path):
-    """The analytic layer, the costs and the report read ServiceSystem: they import nothing
-    of sim.config (the report: only to rebuild and convert a manifest's scenario) and use
-    no attribute that only the pydantic scenario has."""
-    report = path in REPORT_FILES
+    """The analytic layer, the costs, the report, the monitor set, the bounds and the
+    targets read ServiceSystem: they import nothing of sim.config (the report: only to
+    rebuild and convert a manifest's scenario; the bounds: the type of the scenario whose
+    sweep grid they count) and use no attribute that only the pydantic scenario has."""
+    report, bounds = path in REPORT_FILES, path == SIM / "bounds.py"
     for i in imports(path):
         if i.module == "sim.config" or i.module.startswith("sim.config."):
-            assert report and i.module in REPORT_CONVERTS, f"{rel(path)}:{i.line} imports {i.module}"
+            typed = bounds and not i.top_level
+            assert (report and i.module in REPORT_CONVERTS) or typed, (
+                f"{rel(path)}:{i.line} imports {i.module}"
+            )
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim.config"):
             names = {a.name for a in node.names}
-            assert names <= REPORT_CONFIG_NAMES, (
-                f"{rel(path)}:{node.lineno} imports {names - REPORT_CONFIG_NAMES}"
-            )
-    allowed: set[int] = set()
-    if report:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name in REPORT_SCENARIO_FUNCTIONS:
-                allowed |= {id(n) for n in ast.walk(node)}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in SCENARIO_ONLY and id(node) not in allowed:
-            raise AssertionError(f"{rel(path)}:{node.lineno} reads .{node.attr} of the pydantic scenario")
+            permitted = REPORT_CONFIG_NAMES if report else {"Scenario"}
+            assert names <= permitted, f"{rel(path)}:{node.lineno} imports {names - permitted}"
+    exempt = REPORT_SCENARIO_FUNCTIONS if report else BOUNDS_SCENARIO_FUNCTIONS if bounds else set()
+    allowed = {id(n) for f in _function_nodes(tree, exempt) for n in ast.walk(f)}
+    found = _scenario_attribute(path, [tree], allowed)
+    assert found is None, found
+
+
+@pytest.mark.parametrize("path", list(SYSTEM_READER_FUNCTIONS), ids=rel)
+def test_functions_that_read_the_system_do_not_interpret_the_scenario(path):
+    """kpi_names, the first-time-fix identity and the manifest's targets and map read the
+    ServiceSystem, though their files also handle the scenario as written."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = _function_nodes(tree, SYSTEM_READER_FUNCTIONS[path])
+    assert {f.name for f in functions} == SYSTEM_READER_FUNCTIONS[path]
+    found = _scenario_attribute(path, list(functions))
+    assert found is None, found
+
+
+def test_the_readers_take_a_system():
+    """The monitor set, the tables' KPI names, the work estimate, the recommendation and the
+    manifest's targets are called with a ServiceSystem (or its targets), not a Scenario."""
+    import inspect
+
+    import sim.bounds
+    import sim.experiment.manifest
+    import sim.experiment.tables
+    import sim.monitors.build
+    import sim.targets
+
+    readers = {
+        sim.monitors.build.monitors_for: "ServiceSystem",
+        sim.monitors.build.trips_take_time: "ServiceSystem",
+        sim.experiment.tables.kpi_names: "ServiceSystem",
+        sim.bounds.calls_per_h: "ServiceSystem",
+        sim.bounds.estimate: "Mapping[str, ServiceSystem]",
+        sim.targets.recommend: "Targets",
+        sim.experiment.manifest.targets_manifest: "ServiceSystem",
+    }
+    for function, kind in readers.items():
+        annotations = [p.annotation for p in inspect.signature(function).parameters.values()]
+        assert kind in annotations, (function.__name__, annotations)
+        assert not any("Scenario" in str(a) and "ServiceSystem" not in str(a) for a in annotations)
+
+
+def test_the_scenario_attribute_check_finds_a_misuse():
+    """Control: a function reading the scenario's distribution table is caught; the same
+    read inside an exempt function is not."""
+    path = ROOT / "sim" / "example.py"
+    tree = ast.parse("def f(sc):\n    return sc.fleet.time_to_failure_h\n\ndef g(sc):\n    return sc.fleet\n")
+    assert _scenario_attribute(path, [tree]) is not None
+    exempt = {id(n) for f in _function_nodes(tree, {"f", "g"}) for n in ast.walk(f)}
+    assert _scenario_attribute(path, [tree], exempt) is None

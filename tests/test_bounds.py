@@ -9,15 +9,21 @@ import pytest
 from sim import bounds
 from sim.cli import main
 from sim.config import ScenarioError, expand_sweep, load_scenario, validate_scenario
+from sim.system import ServiceSystem
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "bad_cli" / "tiny.toml"
 
 
+def systems(points):
+    """Each design point's resolved system, by id (what the CLI hands to the estimate)."""
+    return {p.id: ServiceSystem.from_scenario(p.scenario) for p in points}
+
+
 def test_the_estimate_is_calls_per_hour_times_hours_times_replications():
     """M/M/1 of mm1.toml: 0.375 calls/h x (2,000 + 240,000) h x 12 replications."""
     sc = load_scenario(ROOT / "scenarios" / "validation" / "mm1.toml")
-    work = bounds.estimate(expand_sweep(sc))
+    work = bounds.estimate(systems(expand_sweep(sc)))
     run = sc.run
     assert work.calls == pytest.approx(0.375 * (run.warmup_h + run.horizon_h) * run.replications)
     assert bounds.too_much(work) is None
@@ -30,7 +36,7 @@ def test_a_finite_fleet_counts_every_machine_failing_at_its_mean_rate():
         "territories": {"count": 4},
         "sweep": {"territories.technicians": [1, 2, 3]},
     }
-    points = expand_sweep(validate_scenario(raw))
+    points = systems(expand_sweep(validate_scenario(raw)))
     work = bounds.estimate(points)
     assert work.calls == pytest.approx(150 * 4 / 400.0 * 1000.0 * 2 * 3)
     assert work.points == 3

@@ -44,8 +44,10 @@ def scenario(**changes: Any) -> Any:
 
 
 def whole(sc: Any, keep_calls: bool = False, extra: tuple[Any, ...] = ()) -> Any:
-    terr = sc.territories
-    return monitors_for(sc, terr.technicians * terr.count, range(terr.count), keep_calls, extra)
+    """The monitor set of the whole fleet of the scenario's system."""
+    system = ServiceSystem.from_scenario(sc)
+    terr = system.territories
+    return monitors_for(system, system.technicians, range(terr.count), keep_calls, extra)
 
 
 def same_kpis(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> None:
@@ -131,9 +133,17 @@ def test_the_set_holds_only_the_tallies_the_scenario_needs():
 
 
 def test_trips_take_time_unless_they_are_a_fixed_zero():
-    assert not trips_take_time(scenario())
-    assert trips_take_time(scenario(travel={"time_h": {"dist": "exponential", "mean": 0.5}}))
-    assert trips_take_time(scenario(travel={"time_h": {"dist": "deterministic", "value": 0.25}}))
+    def takes_time(**changes: Any) -> bool:
+        return trips_take_time(ServiceSystem.from_scenario(scenario(**changes)))
+
+    assert not takes_time()
+    assert not takes_time(travel={"time_h": {"dist": "deterministic", "value": 0.0}})
+    assert takes_time(travel={"time_h": {"dist": "exponential", "mean": 0.5}})
+    assert takes_time(travel={"time_h": {"dist": "deterministic", "value": 0.25}})
+    zero = {"dist": "deterministic", "value": 0.0}
+    assert takes_time(travel={"time_h": zero, "from_base_h": {"dist": "exponential", "mean": 0.5}})
+    geometry = {"mode": "geometry", "speed_kmh": 40.0}
+    assert takes_time(travel=geometry, territories={"width_km": 10.0, "height_km": 10.0})
 
 
 def test_a_report_no_tally_needs_costs_nothing_and_one_tally_gets_it_directly():
@@ -191,13 +201,14 @@ def test_blocks_of_teams_merge_into_the_whole_fleet():
         territories={"count": 4, "technicians": 1, "pooled": 2},
         travel={"time_h": {"dist": "exponential", "mean": 0.3}},
     )
+    system = ServiceSystem.from_scenario(sc)
     total = whole(sc)
-    end = simulate(ServiceSystem.from_scenario(sc), 2, total)
-    merged = monitors_for(sc, 0, range(4))
+    end = simulate(system, 2, total)
+    merged = monitors_for(system, 0, range(4))
     for teams in (range(1), range(1, 2)):
         territories = range(teams.start * 2, teams.stop * 2)
-        block = monitors_for(sc, 2, territories)
-        simulate(ServiceSystem.from_scenario(sc), 2, block, teams_range=teams)
+        block = monitors_for(system, 2, territories)
+        simulate(system, 2, block, teams_range=teams)
         record = json.loads(json.dumps(snapshot_record(block.snapshot(end))))
         snap = snapshot_from_record(record)
         assert snap == block.snapshot(end) or math.isnan(snap.tallies["trips"].km)

@@ -7,12 +7,14 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.config import Target, Targets, parse_target, validate_scenario
+from sim.config import Target, parse_target, validate_scenario
+from sim.system import ServiceSystem
 from sim.targets import judge, recommend
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,16 +73,26 @@ def test_recommend_picks_the_best_design_that_meets_every_target() -> None:
             ("dp003", "all", "cost_per_day", 150.0, 140.0, 160.0),
         ]
     )
-    targets = Targets(require=["wait_h <= 2", "sla_met[gold] >= 0.95"], minimize="cost_per_day")
+
+    def resolved(**targets: Any) -> Any:
+        """The system's targets of a scenario with these ``[targets]``."""
+        raw = {"fleet": {"calls_per_h": 0.3, "classes": [{"name": "gold", "share": 1.0}]}, "targets": targets}
+        out = ServiceSystem.from_scenario(validate_scenario(raw, "<targets>")).targets
+        assert out is not None
+        return out
+
+    targets = resolved(require=["wait_h <= 2", "sla_met[gold] >= 0.95"], minimize="cost_per_day")
+    assert targets.constraints == (Target("wait_h", "all", "<=", 2.0), Target("sla_met", "gold", ">=", 0.95))
+    assert targets.objective == ("cost_per_day", True)
     rec = recommend(summary, targets)
     assert rec.meets == ("dp001", "dp002")
     assert rec.undecided == ("dp003",)
     assert rec.best == "dp002" and rec.best_objective == (200.0, 190.0, 210.0)
     verdicts = {(j.design_point, j.target.kpi): j.verdict for j in judge(summary, targets.constraints)}
     assert verdicts[("dp000", "wait_h")] == "no" and verdicts[("dp003", "sla_met")] == "not distinguishable"
-    maximize = recommend(summary, Targets(require=["wait_h <= 2"], maximize="cost_per_day"))
+    maximize = recommend(summary, resolved(require=["wait_h <= 2"], maximize="cost_per_day"))
     assert maximize.best == "dp001"  # the dearest of dp001..dp003, all meeting wait_h <= 2
-    none = recommend(summary, Targets(require=["wait_h <= 0.5"], minimize="cost_per_day"))
+    none = recommend(summary, resolved(require=["wait_h <= 0.5"], minimize="cost_per_day"))
     assert none.meets == () and none.best is None
 
 

@@ -14,6 +14,7 @@ from sim.config import DesignPoint, Scenario
 from sim.experiment.rows import replication_rows
 from sim.experiment.tasks import TaskResult
 from sim.monitors import monitors_for
+from sim.system import ServiceSystem
 
 #: a replication of a fleet bigger than this many machines runs as several tasks
 BLOCK_MACHINES = 50_000  # small blocks keep each process's working set in cache
@@ -38,13 +39,13 @@ def auto_blocks(scenario: Scenario) -> int:
 
 def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:
     """One replication's result from its blocks: sums added, then KPIs computed once."""
-    sc = point.scenario
     failed = [p for p in parts if p.error]
     if failed:
         return TaskResult(point.index, parts[0].replication, error=failed[0].error)
     parts = sorted(parts, key=lambda p: p.block)
-    recorder = monitors_for(sc, 0, range(sc.territories.count))  # no technician until merged
-    end = float(sc.run.warmup_h) + sc.run.horizon_h
+    system = ServiceSystem.from_scenario(point.scenario)
+    recorder = monitors_for(system, 0, range(system.territories.count))  # no technician until merged
+    end = float(system.run.warmup_h) + system.run.horizon_h
     for p in parts:
         assert p.state is not None
         recorder.absorb(p.state, end)

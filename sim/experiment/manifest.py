@@ -1,6 +1,12 @@
 """What a run folder's ``manifest.json`` says: the head written before the first task
 (enough to repeat or resume the run), how the run went, and the design points rebuilt
-from it; and ``machines.parquet``, the map's machine places."""
+from it; and ``machines.parquet``, the map's machine places.
+
+The manifest records the scenario as written (its TOML keys, hash, sweep and every design
+point's scenario), so that a run can be repeated, resumed and labelled from it; what it
+derives (the parsed targets, the seed, the map's places) it reads from the resolved
+:class:`sim.system.ServiceSystem`.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +26,14 @@ if TYPE_CHECKING:
     from sim.experiment.experiment import Experiment
 
 
-def targets_manifest(scenario: Scenario) -> dict[str, Any]:
-    """``manifest["targets"]``: the scenario's ``[targets]``, parsed for readers of the run.
+def targets_manifest(system: ServiceSystem) -> dict[str, Any]:
+    """``manifest["targets"]``: the system's targets (the scenario's ``[targets]``, parsed)
+    for readers of the run.
 
     ``{"require": [{"kpi", "class", "op", "bound", "text"}, ...],
     "objective": {"kpi", "minimize"} | None}``.
     """
-    t = scenario.targets
+    t = system.targets
     assert t is not None
     objective = t.objective
     return {
@@ -45,6 +52,7 @@ def manifest_head(
     """What a run is: enough to repeat it, or to resume it, from the manifest alone."""
     from sim.results import git_commit, package_versions
 
+    system = ServiceSystem.from_scenario(scenario)
     return {
         "scenario_file": source,
         "scenario": scenario.model_dump(mode="json"),
@@ -60,8 +68,8 @@ def manifest_head(
             }
             for p in points
         ],
-        **({"targets": targets_manifest(scenario)} if scenario.targets is not None else {}),
-        "seed": scenario.run.seed,
+        **({"targets": targets_manifest(system)} if system.targets is not None else {}),
+        "seed": system.run.seed,
         # the points' own counts (a sweep of run.replications gives each point its own)
         "replications": scenario.run.replications
         if len({p.scenario.run.replications for p in points}) <= 1
@@ -123,9 +131,9 @@ def machine_layout(points: Sequence[DesignPoint]) -> pd.DataFrame | None:
     frames = []
     rows = 0
     for p in points:
-        sc = p.scenario
-        given = machine_locations(sc) if sc.territories.locations_csv else None
-        places = machine_places(ServiceSystem.from_scenario(sc), 0, LAYOUT_TEAMS, given)
+        system = ServiceSystem.from_scenario(p.scenario)
+        given = machine_locations(p.scenario) if system.territories.locations_csv else None
+        places = machine_places(system, 0, LAYOUT_TEAMS, given)
         if not places or rows + len(places) > LAYOUT_ROWS:
             continue
         rows += len(places)

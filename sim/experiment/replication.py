@@ -23,7 +23,10 @@ _LOCATIONS: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
 
 
 def machine_locations(sc: Scenario) -> list[tuple[float, float]]:
-    """The CSV's machine locations, read once per process (and file and fleet)."""
+    """The CSV's machine locations, read once per process (and file and fleet).
+
+    The file is read, and checked, against the scenario as written
+    (:func:`sim.config.read_locations` names its keys in the one-line errors)."""
     t = sc.territories
     key = (t.locations_csv, t.count, sc.fleet.machines, t.width_km, t.height_km)
     if key not in _LOCATIONS:
@@ -41,23 +44,24 @@ def run_replication(task: Task, extra: Sequence[Monitor[Any]] = ()) -> TaskResul
     """
     t0 = time.perf_counter()
     sc = task.point.scenario
-    terr = sc.territories
-    teams = block_teams(terr.teams, task.blocks, task.block) if task.blocks > 1 else None
+    system = ServiceSystem.from_scenario(sc)
+    terr = system.territories
+    teams = block_teams(system.teams, task.blocks, task.block) if task.blocks > 1 else None
     territories = range(teams.start * terr.pooled, teams.stop * terr.pooled) if teams else range(terr.count)
-    recorder = monitors_for(sc, terr.technicians * len(territories), territories, task.keep_calls, extra)
+    recorder = monitors_for(system, terr.technicians * len(territories), territories, task.keep_calls, extra)
     batches: list[dict[str, dict[str, float]]] = []
 
     def close_batch(now: float) -> None:
         batches.append(recorder.kpis(now))
         recorder.new_batch(now)
 
-    locations = machine_locations(sc) if sc.territories.locations_csv else None
+    locations = machine_locations(sc) if terr.locations_csv else None
     end = simulate(
-        ServiceSystem.from_scenario(sc),
+        system,
         task.replication,
         recorder,
         task.samples,
-        sc.run.batches,
+        system.run.batches,
         close_batch,
         teams,
         locations,
@@ -82,7 +86,7 @@ def run_replication(task: Task, extra: Sequence[Monitor[Any]] = ()) -> TaskResul
         calls,
         recorder.series or None,
         time.perf_counter() - t0,
-        decisions=recorder.decisions if sc.dispatch.record_decisions else None,
+        decisions=recorder.decisions if system.dispatch.record_decisions else None,
     )
 
 

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from sim.config import DesignPoint, Scenario
+from sim.config import DesignPoint
 from sim.costs import cost_kpis
 from sim.system import ServiceSystem
 
@@ -23,19 +23,18 @@ def replication_rows(
     point: DesignPoint, replication: int, batches: list[dict[str, dict[str, float]]]
 ) -> list[dict[str, Any]]:
     """The rows of one replication (or of each of its batches, for batch means)."""
-    sc = point.scenario
     params = {k: param_value(v) for k, v in point.params.items()}
-    system = ServiceSystem.from_scenario(sc)
+    system = ServiceSystem.from_scenario(point.scenario)
     rows = []
     for b, kpis in enumerate(batches):
         kpis["all"].update(cost_kpis(system, kpis["all"], kpis))
-        kpis["all"].update(ftf_identity_gap(sc, kpis["all"]))
-        for name in ["all", *(c.name for c in sc.fleet.classes)]:
+        kpis["all"].update(ftf_identity_gap(system, kpis["all"]))
+        for name in ["all", *(c.name for c in system.classes)]:
             rows.append(
                 {
                     "design_point": point.id,
                     "replication": replication,
-                    **({"batch": b} if len(batches) > 1 or sc.run.batches else {}),
+                    **({"batch": b} if len(batches) > 1 or system.run.batches else {}),
                     "class": name,
                     **params,
                     **kpis[name],
@@ -44,10 +43,10 @@ def replication_rows(
     return rows
 
 
-def ftf_identity_applies(sc: Scenario) -> bool:
+def ftf_identity_applies(system: ServiceSystem) -> bool:
     """One part type, one unit per call, revisits, parts taken on site: the first-time-fix
     identity can be checked on every replication."""
-    p = sc.parts
+    p = system.parts
     return (
         p is not None
         and len(p.types) == 1
@@ -57,13 +56,12 @@ def ftf_identity_applies(sc: Scenario) -> bool:
     )
 
 
-def ftf_identity_gap(sc: Scenario, kpis: dict[str, float]) -> dict[str, float]:
+def ftf_identity_gap(system: ServiceSystem, kpis: dict[str, float]) -> dict[str, float]:
     """``ftf_identity_gap`` = (1 - FTF) - [q + (1 - q) p_other], q = share of calls that met a
     missing part on the first visit (from this replication's own van demands and fill)."""
-    if not ftf_identity_applies(sc):
+    if not ftf_identity_applies(system):
         return {}
-    assert sc.parts is not None
     calls = kpis.get("calls_logged_per_h", math.nan)
     q = kpis["van_demand_per_h"] * (1.0 - kpis["fill_rate_van"]) / calls if calls else math.nan
-    p_other = sc.parts.p_other_failure
+    p_other = system.repair.p_other_failure
     return {"ftf_identity_gap": (1.0 - kpis["first_time_fix"]) - (q + (1.0 - q) * p_other)}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from sim import analytic
-from sim.config import DesignPoint, Scenario
+from sim.config import DesignPoint
 from sim.experiment.rows import ftf_identity_applies, param_value
 from sim.experiment.tasks import TaskResult
 from sim.kpis import Features, table_kpis
@@ -17,19 +17,18 @@ from sim.stats import lag1_autocorrelation, summarize
 from sim.system import ServiceSystem
 
 
-def kpi_names(scenario: Scenario) -> list[str]:
-    """All KPI columns of a scenario's tables, in the catalogue's order (:mod:`sim.kpis`)."""
-    terr = scenario.territories
+def kpi_names(system: ServiceSystem) -> list[str]:
+    """All KPI columns of a system's tables, in the catalogue's order (:mod:`sim.kpis`)."""
     features = Features(
-        costs=scenario.costs is not None,
-        downtime_cost=scenario.costs is not None and bool(scenario.costs.downtime_per_machine_h),
-        parts=scenario.parts is not None,
-        shifts=bool(scenario.calendar.shifts),
-        ftf_identity=ftf_identity_applies(scenario),
-        territories=terr.count,
-        team_size=terr.technicians * terr.pooled,
+        costs=system.costs is not None,
+        downtime_cost=system.costs is not None and bool(system.costs.downtime_per_machine_h),
+        parts=system.parts is not None,
+        shifts=system.calendar.shifts is not None,
+        ftf_identity=ftf_identity_applies(system),
+        territories=system.territories.count,
+        team_size=system.team.technicians,
     )
-    return table_kpis(features, scenario.report.wait_thresholds_h)
+    return table_kpis(features, system.report.wait_thresholds_h)
 
 
 def replications_table(results: Sequence[TaskResult]) -> pd.DataFrame:
@@ -90,10 +89,11 @@ def summary_table(
         return pd.DataFrame()
     # the union over the points, in order: a sweep may add KPIs (per-technician workloads,
     # thresholds) that the first point does not have
-    kpis = list(dict.fromkeys(k for p in points for k in kpi_names(p.scenario)))
+    systems = {p.id: ServiceSystem.from_scenario(p.scenario) for p in points}
+    kpis = list(dict.fromkeys(k for system in systems.values() for k in kpi_names(system)))
     summ = summarize(replications, kpis, ("design_point", "class"), confidence)
     by_id = {p.id: p for p in points}
-    estimates = {p.id: analytic.estimate(ServiceSystem.from_scenario(p.scenario)) for p in points}
+    estimates = {dp: analytic.estimate(system) for dp, system in systems.items()}
     values, models, exacts, notes = [], [], [], []
     for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
         est = estimates[dp]

@@ -1,13 +1,12 @@
-"""The monitor set of a task: only the tallies that the scenario asks for."""
+"""The monitor set of a task: only the tallies that the system's scenario asks for."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.config import Scenario
-from sim.distributions import Deterministic, from_spec
+from sim.distributions import Deterministic
 
 from .calls import CallTally
 from .composite import Monitors
@@ -19,6 +18,9 @@ from .protocol import Monitor
 from .spread import MIN_TERRITORIES, TerritorySpread
 from .trips import TripTally
 from .workloads import WorkloadTally
+
+if TYPE_CHECKING:
+    from sim.system import ServiceSystem
 
 #: workloads of single technicians are reported for teams of this many technicians
 WORKLOAD_TEAMS = range(2, 11)
@@ -105,39 +107,38 @@ class MonitorSpec:
         return Monitors([*tallies, *extra], self.class_names)
 
 
-def trips_take_time(scenario: Scenario) -> bool:
-    """Whether a trip can take time: geometry, or a travel time other than a fixed 0 h."""
-    tr = scenario.travel
-    if tr.mode != "time" or tr.from_base_h is not None:
+def trips_take_time(system: ServiceSystem) -> bool:
+    """Whether a trip can take time: geometry, a trip from base, or a travel time other
+    than a fixed 0 h."""
+    tr = system.travel
+    if tr.mode != "time" or tr.from_base is not None:
         return True
-    travel = from_spec(tr.time_h)
-    return not (isinstance(travel, Deterministic) and travel.value == 0.0)
+    return not (isinstance(tr.time, Deterministic) and tr.time.value == 0.0)
 
 
 def monitors_for(
-    scenario: Scenario,
+    system: ServiceSystem,
     technicians: int,
     territories: range,
     keep_calls: bool = False,
     extra: Sequence[Monitor[Any]] = (),
 ) -> Monitors:
-    """The monitor set of a task of ``scenario`` whose teams hold ``technicians`` and
+    """The monitor set of a task of ``system`` whose teams hold ``technicians`` and
     ``territories`` (the whole fleet, or a block of it), plus ``extra`` tallies."""
-    sc = scenario
-    classes = sc.fleet.classes
+    terr = system.territories
     return MonitorSpec(
-        [c.name for c in classes],
-        [c.sla_h for c in classes],
-        sc.report.wait_thresholds_h,
+        [c.name for c in system.classes],
+        [c.sla_h for c in system.classes],
+        system.report.wait_thresholds_h,
         technicians,
-        sc.calendar.day_length_h,
+        system.calendar.day_length_h,
         keep_calls=keep_calls,
-        technicians_per_territory=sc.territories.technicians,
-        pooled=sc.territories.pooled,
-        parts=sc.parts is not None,
-        territories=len(territories) if sc.territories.count >= MIN_TERRITORIES else 0,
+        technicians_per_territory=terr.technicians,
+        pooled=terr.pooled,
+        parts=system.parts is not None,
+        territories=len(territories) if terr.count >= MIN_TERRITORIES else 0,
         territory_offset=territories.start,
-        travel=trips_take_time(sc),
-        shifts=bool(sc.calendar.shifts),
-        decisions=sc.dispatch.record_decisions,
+        travel=trips_take_time(system),
+        shifts=system.calendar.shifts is not None,
+        decisions=system.dispatch.record_decisions,
     ).build(extra)

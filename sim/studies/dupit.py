@@ -42,6 +42,7 @@ from sim.experiment.experiment import execute
 from sim.experiment.tables import kpi_names
 from sim.report import write_report
 from sim.resources import scenario_path
+from sim.system import ServiceSystem
 
 STUDY_DIR = scenario_path("dupit")  # shipped with the package (sim.resources)
 ONE_DAY_H = 8.0  # P(wait > 1 working day)
@@ -122,7 +123,7 @@ def load_study(folder: Path = STUDY_DIR) -> tuple[Scenario, list[DesignPoint]]:
     for part in PARTS:
         path = folder / part.file
         scenario = load_scenario(path)
-        check_target_kpis(scenario, kpi_names(scenario), str(path))
+        check_target_kpis(scenario, kpi_names(ServiceSystem.from_scenario(scenario)), str(path))
         baseline = baseline or scenario
         for p in expand_sweep(scenario, str(path)):
             params = {GROUP_KEY: part.key, **p.params}
