@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.analytic import estimate
-from sim.config import Scenario, expand_sweep, load_scenario
+from sim.config import Scenario, expand_sweep, load_scenario, with_overrides
 from sim.experiment.experiment import run_experiment
 from sim.system import ServiceSystem
 
 QUICK_HORIZON_FACTOR = 0.25  # --quick: a quarter of the horizon ...
 QUICK_TOLERANCE_FACTOR = 2.0  # ... so half-widths double; the allowance doubles with them
+MAX_REL_HALF_WIDTH = 1.0  # the limit of validation.max_rel_half_width
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,20 @@ def case_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.toml"))
 
 
-def quick(scenario: Scenario) -> Scenario:
-    """The same case with a shorter horizon and a proportionally wider allowance."""
+def quick(scenario: Scenario, source: str = "<validation case>") -> Scenario:
+    """The same case with a shorter horizon and a proportionally wider allowance (changed
+    with :func:`sim.config.with_overrides`, so validated like a file).
+
+    The allowance stays within its key's limit (a half-width as large as the value): a
+    case allowing more than half of that gets the limit in quick mode.
+    """
     assert scenario.validation is not None
-    run = scenario.run.model_copy(update={"horizon_h": scenario.run.horizon_h * QUICK_HORIZON_FACTOR})
-    val = scenario.validation.model_copy(
-        update={"max_rel_half_width": scenario.validation.max_rel_half_width * QUICK_TOLERANCE_FACTOR}
-    )
-    return scenario.model_copy(update={"run": run, "validation": val})
+    wider = scenario.validation.max_rel_half_width * QUICK_TOLERANCE_FACTOR
+    changes = {
+        "run.horizon_h": scenario.run.horizon_h * QUICK_HORIZON_FACTOR,
+        "validation.max_rel_half_width": min(wider, MAX_REL_HALF_WIDTH),
+    }
+    return with_overrides(scenario, changes, f"{source} (--quick)")
 
 
 def run_case(
@@ -95,7 +102,7 @@ def run_case(
     if scenario.validation is None:
         raise ValueError(f"{path}: not a validation case (no [validation] table)")
     if is_quick:
-        scenario = quick(scenario)
+        scenario = quick(scenario, str(path))
     val = scenario.validation
     assert val is not None
     points = expand_sweep(scenario, str(path))

@@ -20,9 +20,9 @@ import pytest
 from scenario_data import toml_data, variant
 
 from sim.analytic import estimate
-from sim.config import load_scenario, validate_scenario
+from sim.config import ScenarioError, load_scenario, validate_scenario
 from sim.system import ServiceSystem
-from sim.validate import quick, run_case
+from sim.validate import MAX_REL_HALF_WIDTH, QUICK_HORIZON_FACTOR, QUICK_TOLERANCE_FACTOR, quick, run_case
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "validation").glob("*.toml"))
 
@@ -61,6 +61,32 @@ def test_validation_case_matches_its_exact_formula(path, is_quick):
             continue
         assert c.inside and c.tight
         assert c.max_rel_half_width == scenario.validation.max_rel_half_width
+
+
+def test_quick_mode_shortens_the_horizon_and_widens_the_allowance_only():
+    """``--quick`` changes two keys through the one override mechanism: a quarter of the
+    horizon, twice the allowance (at most its key's limit); the rest is the case as written."""
+    path = next(p for p in CASES if p.stem == "mm1")
+    case = load_scenario(path)
+    assert case.validation is not None
+    short = quick(case, str(path))
+    assert short.validation is not None
+    assert short.run.horizon_h == case.run.horizon_h * QUICK_HORIZON_FACTOR
+    assert short.validation.max_rel_half_width == case.validation.max_rel_half_width * QUICK_TOLERANCE_FACTOR
+    before, after = case.model_dump(mode="json"), short.model_dump(mode="json")
+    for raw in (before, after):
+        del raw["run"]["horizon_h"], raw["validation"]["max_rel_half_width"]
+    assert before == after
+    loose = validate_scenario(variant(case.model_dump(mode="json"), {"validation.max_rel_half_width": 0.8}))
+    widened = quick(loose).validation
+    assert widened is not None and widened.max_rel_half_width == MAX_REL_HALF_WIDTH
+
+
+def test_the_quick_allowance_limit_is_the_keys_limit():
+    raw = variant(load_scenario(CASES[0]).model_dump(mode="json"))
+    validate_scenario(variant(raw, {"validation.max_rel_half_width": MAX_REL_HALF_WIDTH}))
+    with pytest.raises(ScenarioError, match=r"validation\.max_rel_half_width"):
+        validate_scenario(variant(raw, {"validation.max_rel_half_width": MAX_REL_HALF_WIDTH * 1.001}))
 
 
 # ---------------------------------------------------------------------------
