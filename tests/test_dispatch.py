@@ -12,10 +12,12 @@ alone, and a new pair checked against its exact formula.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pytest
 import simpy
+from scenario_data import toml_data, variant
 
 from sim.analytic.geometry import mean_distance_two_points
 from sim.config import default_preference, expand_sweep
@@ -182,7 +184,7 @@ def test_earliest_due_follows_the_deadline_not_the_class():
     assert (calls[g].dispatched_at, calls[b].dispatched_at) == (5.0, 7.0)
 
 
-EARLIEST_DUE = """
+EARLIEST_DUE = toml_data("""
 [run]
 horizon_h = 2000.0
 warmup_h = 0.0
@@ -210,7 +212,7 @@ time_h = { dist = "deterministic", value = 2.0 }
 
 [dispatch]
 policy = "earliest_due"
-"""
+""")
 
 
 def test_earliest_due_on_a_whole_run(make_scenario, run_one):
@@ -278,14 +280,14 @@ def test_a_new_call_goes_to_the_nearest_free_technician():
         assert (c.technician, c.trip_km) == (technician, pytest.approx(km)), policy
 
 
-NEAREST = """
+NEAREST = toml_data("""
 [run]
 horizon_h = 4000.0
 warmup_h = 200.0
 seed = 7
 
 [fleet]
-calls_per_h = RATE
+calls_per_h = 0.8
 
 [territories]
 technicians = 2
@@ -300,24 +302,24 @@ speed_kmh = 20.0
 time_h = { dist = "deterministic", value = 1.0 }
 
 [dispatch]
-policy = "POLICY"
-"""
+policy = "fifo"
+""")
 #: mean trip between two uniform points of the 20 x 20 km square (FIFO's trip)
 FIFO_TRIP_KM = mean_distance_two_points(20.0, 20.0)
 
 
-def overall(make_scenario, text: str, replication: int = 0) -> dict[str, float]:
-    (point,) = expand_sweep(make_scenario(text))
+def overall(make_scenario, raw: Mapping[str, Any], replication: int = 0) -> dict[str, float]:
+    (point,) = expand_sweep(make_scenario(raw))
     res = run_replication(Task(point, replication, samples=0))
     assert res.error is None, res.error
     return next(row for row in res.rows if row["class"] == "all")
 
 
 def nearest_and_fifo(make_scenario, rate: float, horizon: float = 4000.0):
-    text = NEAREST.replace("RATE", str(rate)).replace("4000.0", str(horizon))
+    load = {"fleet.calls_per_h": rate, "run.horizon_h": horizon}
     return (
-        overall(make_scenario, text.replace("POLICY", "nearest")),
-        overall(make_scenario, text.replace("POLICY", "fifo")),
+        overall(make_scenario, variant(NEAREST, {**load, "dispatch.policy": "nearest"})),
+        overall(make_scenario, variant(NEAREST, {**load, "dispatch.policy": "fifo"})),
     )
 
 
@@ -386,7 +388,7 @@ def test_a_preference_list_can_send_a_call_away_from_home_first():
     assert story.recorder.decisions[0][1:] == ("preference", n, 2, 1)
 
 
-PREFERENCE = """
+PREFERENCE = toml_data("""
 [run]
 horizon_h = 2000.0
 warmup_h = 100.0
@@ -407,9 +409,9 @@ time_h = { dist = "uniform", low = 0.2, high = 0.6 }
 time_h = { dist = "exponential", mean = 1.5 }
 
 [dispatch]
-policy = "POLICY"
-record_decisions = RECORD
-"""
+policy = "preference"
+record_decisions = false
+""")
 
 
 def test_record_decisions_keeps_every_dispatch_of_a_run(make_scenario, run_one):
@@ -417,8 +419,7 @@ def test_record_decisions_keeps_every_dispatch_of_a_run(make_scenario, run_one):
     dispatch after the warm-up.  A call that finds both technicians free goes to its own
     territory's technician (the head of its list); a call that finds one free goes to
     that one.  Without the option nothing is kept."""
-    text = PREFERENCE.replace("POLICY", "preference")
-    rec, _ = run_one(make_scenario(text.replace("RECORD", "true")), keep_calls=True)
+    rec, _ = run_one(make_scenario(variant(PREFERENCE, {"dispatch.record_decisions": True})), keep_calls=True)
     by_number = {c.number: c for c in rec.calls}
     decisions = [d for d in rec.decisions if d[2] in by_number]
     assert len(decisions) > 900
@@ -431,7 +432,7 @@ def test_record_decisions_keeps_every_dispatch_of_a_run(make_scenario, run_one):
         assert (time, technician) == (c.dispatched_at, c.technician)
         if candidates == 2:
             assert technician == c.territory  # its own technician
-    quiet, _ = run_one(make_scenario(text.replace("RECORD", "false")))
+    quiet, _ = run_one(make_scenario(variant(PREFERENCE, {"dispatch.record_decisions": False})))
     assert quiet.decisions == []
 
 
@@ -441,11 +442,11 @@ def test_pooling_sends_technicians_outside_their_own_territory(make_scenario):
     dispatch than under FIFO; not pooled, none ever are."""
     share = {}
     for policy in ("fifo", "preference"):
-        text = PREFERENCE.replace("POLICY", policy).replace("RECORD", "false")
-        share[policy] = overall(make_scenario, text)["off_territory_share"]
+        share[policy] = overall(make_scenario, variant(PREFERENCE, {"dispatch.policy": policy}))[
+            "off_territory_share"
+        ]
         alone = overall(
-            make_scenario,
-            text.replace("pooled = 2", "pooled = 1").replace('policy = "preference"', 'policy = "fifo"'),
+            make_scenario, variant(PREFERENCE, {"territories.pooled": 1, "dispatch.policy": "fifo"})
         )
         assert alone["off_territory_share"] == 0.0
     assert 0.0 < share["preference"] < share["fifo"]
@@ -530,7 +531,7 @@ def test_the_policy_names_are_the_pairs_they_stand_for():
         make_policy(("fifo", "nearest"), [1])
 
 
-GEOMETRY_PAIR = """
+GEOMETRY_PAIR = toml_data("""
 [run]
 horizon_h = 600.0
 warmup_h = 50.0
@@ -552,24 +553,20 @@ speed_kmh = 30.0
 
 [repair]
 time_h = { dist = "exponential", mean = 1.5 }
-
-[dispatch]
-DISPATCH
-"""
+""")
 
 
 def test_a_policy_name_and_its_pair_run_the_same_replication(make_scenario):
     """``policy = "nearest"`` and ``discipline = "nearest"``, ``technician = "nearest"`` are
     one rule: the same seed gives the same KPIs to the last bit, and differs from FIFO."""
-    rows = {
-        text: overall(make_scenario, GEOMETRY_PAIR.replace("DISPATCH", text))
-        for text in (
-            'policy = "nearest"',
-            'discipline = "nearest"\ntechnician = "nearest"',
-            'policy = "fifo"',
+    named, pair, fifo = (
+        overall(make_scenario, variant(GEOMETRY_PAIR, {"dispatch": dispatch}))
+        for dispatch in (
+            {"policy": "nearest"},
+            {"discipline": "nearest", "technician": "nearest"},
+            {"policy": "fifo"},
         )
-    }
-    named, pair, fifo = rows.values()
+    )
     assert named == pair
     assert named["trip_km"] < fifo["trip_km"]
 
@@ -583,10 +580,10 @@ def test_each_half_changes_only_what_it_decides(make_scenario):
     trip = {}
     for discipline in ("fifo", "nearest"):
         for technician in ("longest_idle", "nearest"):
-            text = f'discipline = "{discipline}"\ntechnician = "{technician}"'
-            trip[discipline, technician] = overall(make_scenario, GEOMETRY_PAIR.replace("DISPATCH", text))[
-                "trip_km"
-            ]
+            dispatch = {"discipline": discipline, "technician": technician}
+            trip[discipline, technician] = overall(
+                make_scenario, variant(GEOMETRY_PAIR, {"dispatch": dispatch})
+            )["trip_km"]
     assert len(set(trip.values())) == 4
     assert trip["fifo", "nearest"] < trip["fifo", "longest_idle"]
     assert trip["nearest", "longest_idle"] < trip["fifo", "longest_idle"]
@@ -677,7 +674,7 @@ def test_priority_with_preference_lists_matches_its_exact_formulas(tmp_path):
     assert by["all", "workload_tech0"].exact > 1.2 * by["all", "workload_tech1"].exact
 
 
-LABELS = """
+LABELS = toml_data("""
 [fleet]
 calls_per_h = 0.3
 
@@ -694,37 +691,36 @@ priority = 2
 sla_h = 24.0
 
 [territories]
-count = POOLED
-pooled = POOLED
-GEOMETRY
+count = 2
+pooled = 2
 
 [repair]
 time_h = { dist = "exponential", mean = 2.0 }
 
 [dispatch]
-discipline = "DISCIPLINE"
-technician = "CHOICE"
-"""
-GEOMETRY = """width_km = 10.0
-height_km = 10.0
-
-[travel]
-mode = "geometry"
-speed_kmh = 40.0
-"""
+discipline = "fifo"
+technician = "longest_idle"
+""")
+#: the keys that put LABELS on a 10 x 10 km map
+GEOMETRY = {
+    "territories.width_km": 10.0,
+    "territories.height_km": 10.0,
+    "travel": {"mode": "geometry", "speed_kmh": 40.0},
+}
 
 
 def primary(make_scenario, discipline: str, choice: str, geometry: bool = False, pooled: int = 2):
     """The analytic layer's primary values of a pair: {(kpi, class): (value, exact, model)}."""
     from sim.analytic import estimate
 
-    text = (
-        LABELS.replace("DISCIPLINE", discipline)
-        .replace("CHOICE", choice)
-        .replace("POOLED", str(pooled))
-        .replace("GEOMETRY", GEOMETRY if geometry else "")
-    )
-    est = estimate(ServiceSystem.from_scenario(make_scenario(text))).primary
+    changes = {
+        "dispatch.discipline": discipline,
+        "dispatch.technician": choice,
+        "territories.count": pooled,
+        "territories.pooled": pooled,
+        **(GEOMETRY if geometry else {}),
+    }
+    est = estimate(ServiceSystem.from_scenario(make_scenario(variant(LABELS, changes)))).primary
     return {(e.kpi, e.service_class): (e.value, e.exact, e.model) for e in est}
 
 

@@ -9,9 +9,11 @@ not shift any other draw.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pytest
+from scenario_data import toml_data, variant
 
 from sim.rng import NAMED_STREAMS, STREAMS, stream, stream_key
 
@@ -154,7 +156,7 @@ def test_streams_ignore_numpy_global_state():
 # Every finished call is logged by the recorder (keep_calls=True), and the
 # runs are matched by call number, by machine, or by breakdown instant.
 
-POISSON_CALLS = """
+POISSON_CALLS = toml_data("""
 [run]
 horizon_h = 3000.0
 warmup_h = 0.0
@@ -168,16 +170,16 @@ classes = [
 ]
 
 [territories]
-technicians = TECHNICIANS
+technicians = 1
 
 [travel]
 time_h = { dist = "uniform", low = 0.1, high = 0.5 }
 
 [repair]
 time_h = { dist = "exponential", mean = 2.0 }
-"""
+""")
 
-FINITE_FLEET = """
+FINITE_FLEET = toml_data("""
 [run]
 horizon_h = 3000.0
 warmup_h = 0.0
@@ -188,15 +190,16 @@ machines = 20
 time_to_failure_h = { dist = "weibull", mean = 40.0, shape = 1.5 }
 
 [territories]
-technicians = TECHNICIANS
+technicians = 1
 
 [repair]
 time_h = { dist = "gamma", mean = 2.0, cv = 0.8 }
-"""
+""")
 
 
-def staffed(text: str, technicians: int) -> str:
-    return text.replace("TECHNICIANS", str(technicians))
+def staffed(base: dict[str, Any], technicians: int) -> dict[str, Any]:
+    """The scenario ``base`` with ``technicians`` per territory."""
+    return variant(base, {"territories.technicians": technicians})
 
 
 def test_poisson_calls_are_the_same_whatever_the_staffing(make_scenario, run_one):
@@ -262,9 +265,7 @@ def test_finite_fleet_first_breakdowns_do_not_depend_on_staffing(make_scenario, 
     assert first(one.calls) == first(two.calls)
 
 
-EXPONENTIAL_FLEET = FINITE_FLEET.replace(
-    '{ dist = "weibull", mean = 40.0, shape = 1.5 }', '{ dist = "exponential", mean = 40.0 }'
-)
+EXPONENTIAL_FLEET = variant(FINITE_FLEET, {"fleet.time_to_failure_h": {"dist": "exponential", "mean": 40.0}})
 
 
 def test_exponential_fleet_breakdowns_keep_their_needs_whatever_the_staffing(make_scenario, run_one):
