@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from sim.model.variates import Variates
 
 NAN = float("nan")
+INF = float("inf")
 
 
 class Phase(IntEnum):
@@ -43,17 +44,6 @@ class Source(Protocol):
     """Where a call came from: told when the call's machine works again."""
 
     def machine_restored(self, call: Call) -> None: ...
-
-
-class _NoSource:
-    """The source of a call made by hand: nothing follows a repair."""
-
-    def machine_restored(self, call: Call) -> None:
-        pass
-
-
-#: the source of calls made outside a call source (tests, examples)
-NO_SOURCE: Source = _NoSource()
 
 
 class Call:
@@ -109,10 +99,10 @@ class Call:
         now: float,
         x: float = NAN,
         y: float = NAN,
-        source: Source = NO_SOURCE,
+        source: Source | None = None,
     ) -> None:
         self.number = number
-        self.source = source  # told when the machine works again
+        self.source = source  # told when the machine works again (None: nothing follows)
         self.machine = machine  # -1 in infinite-source mode
         self.territory = territory
         self.local_territory = local_territory  # index of the territory within its team
@@ -128,7 +118,7 @@ class Call:
         self.trip_km = NAN
         self.failed_at = now
         self.logged_at = now
-        self.due_at = float("inf")  # response deadline (SLA), set when the call is logged
+        self.due_at = INF  # response deadline (SLA), set when the call is logged
         self.dispatched_at = NAN  # the first dispatch (the wait ends)
         self.job_started_at = NAN  # the current visit's dispatch
         self.on_site_at = NAN

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
-from simpy.events import Event, Timeout
+from simpy.events import NORMAL
 
 from sim import rng as streams
 from sim.calendar import WeeklyCalendar
@@ -31,6 +31,7 @@ from sim.system import Parts
 
 from .calls import Call
 from .geography import Geometry
+from .steps import Step, scheduler
 from .team import Team
 from .variates import Variates, classes, durations
 
@@ -195,6 +196,7 @@ class CallSource:
         first: int = 0,
     ) -> None:
         self.env = env
+        self._schedule = scheduler(env)
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
         self.clock = clock
@@ -220,13 +222,17 @@ class CallSource:
             needs.travel_h.next(),
             needs.repair_h.next(),
             self.env.now,
-            source=self,
+            source=self if self.follows_repairs else None,
         )
         if needs.base_travel_h is not None:
             call.base_travel_h = needs.base_travel_h.next()
         if needs.extras:
             needs.draw_parts(call)
         return call
+
+    #: whether a call's repair changes what the source does next (a finite fleet's machine
+    #: can fail again); Poisson calls do not depend on repairs, so they are not told
+    follows_repairs = True
 
     def machine_restored(self, call: Call) -> None:
         """A machine works again (what happens next depends on the source)."""
@@ -301,8 +307,8 @@ class Fleet(_Machines):
             residual = float(time_to_failure.sample_residual(uptime.generator, 1)[0])
             self._fails_after(residual, m)
 
-    def _breaks_down(self, event: Event) -> None:
-        machine: int = event.value  # type: ignore[assignment]  # within this block; simpy: Any | None
+    def _breaks_down(self, step: Step[int]) -> None:
+        machine = step.value  # within this block
         local = self.layout.territory_of(machine)
         call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
         if self.locations is not None:
@@ -317,7 +323,7 @@ class Fleet(_Machines):
 
     def _fails_after(self, uptime: float, machine: int) -> None:
         delay = uptime if self.clock is None else self._working_delay(uptime)
-        Timeout(self.env, delay, machine).callbacks.append(self._breaks_down)
+        self._schedule(Step(machine, self._breaks_down), NORMAL, delay)
 
 
 class ExponentialFleet(_Machines):
@@ -380,10 +386,10 @@ class ExponentialFleet(_Machines):
         gap = self.gaps[local].next()
         if self.clock is not None:
             gap = self._working_delay(gap)
-        Timeout(self.env, gap, local).callbacks.append(self._candidate)
+        self._schedule(Step(local, self._candidate), NORMAL, gap)
 
-    def _candidate(self, event: Event) -> None:
-        local: int = event.value  # type: ignore[assignment]  # territory within this block
+    def _candidate(self, step: Step[int]) -> None:
+        local = step.value  # territory within this block
         self._next_candidate(local)
         n = self.layout.counts[local]
         machine = self.layout.starts[local] + int(self.picks[local].next() * n)
@@ -406,6 +412,8 @@ class ExponentialFleet(_Machines):
 class PoissonCalls(CallSource):
     """Infinite source: Poisson calls at ``calls_per_h`` from each territory (one rate for
     all, or one per territory of a team).  A call's needs are keyed by its territory."""
+
+    follows_repairs = False
 
     def __init__(
         self,
@@ -439,10 +447,10 @@ class PoissonCalls(CallSource):
         gap = self.gaps[local].next()
         if self.clock is not None:
             gap = self._working_delay(gap)
-        Timeout(self.env, gap, local).callbacks.append(self._call_arrives)
+        self._schedule(Step(local, self._call_arrives), NORMAL, gap)
 
-    def _call_arrives(self, event: Event) -> None:
-        local: int = event.value  # type: ignore[assignment]  # territory within this block
+    def _call_arrives(self, step: Step[int]) -> None:
+        local = step.value  # territory within this block
         self._next_call(local)
         call = self._draw_call(self.needs[local], -1, local)
         if self.geometry is not None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import simpy
-from simpy.events import Event, Timeout
+from simpy.events import NORMAL
 
 from sim.monitors.protocol import Recorder
 
@@ -35,10 +35,11 @@ from .dispatch import DispatchPolicy
 from .geography import Geometry
 from .parts import PartsSystem, StockPoint
 from .shortage import ShortageRule
+from .steps import Step, scheduler
 from .technician import Technician
 
 #: what happens when a step's time is up
-Then = Callable[[Event], None]
+Then = Callable[[Step[Call]], None]
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Team:
         wip: str = "overtime",
     ) -> None:
         self.env = env
+        self._schedule = scheduler(env)
         self.first_trips = first_trips
         self.crew = list(technicians)
         self.technicians = [t.id for t in self.crew]
@@ -127,22 +129,22 @@ class Team:
 
     def log_call(self, call: Call) -> None:
         """A customer reports a breakdown to this team's dispatcher (the call is WAITING)."""
+        now = self.env.now
         if self.deadline is not None:
             call.due_at = self.deadline(call)
-        self.recorder.logged(call, self.env.now)
+        self.recorder.logged(call, now)
         if call.parts and self.parts is not None and self.parts.reservation:
             self.reserve_parts(call)
         if self.free and self.on_duty:
             candidates = len(self.free)
             technician = self.line.pick_technician(call, self.free)
-            self._send(technician, call, candidates)
+            self._send(technician, call, now, candidates)
         else:
             self.line.add(call)
 
-    def _send(self, technician: int, call: Call, candidates: int = 1, busy: bool = False) -> None:
-        """WAITING -> TRAVELLING: the technician takes the call and starts the trip
-        (``busy``: straight from a job)."""
-        now = self.env.now
+    def _send(self, technician: int, call: Call, now: float, candidates: int = 1, busy: bool = False) -> None:
+        """WAITING -> TRAVELLING at ``now``: the technician takes the call and starts the
+        trip (``busy``: straight from a job)."""
         tech = self._by_id[technician]
         tech.call = call
         call.technician = technician
@@ -171,8 +173,8 @@ class Team:
         else:
             self._start_repair(call, now)
 
-    def _arrive(self, event: Event) -> None:
-        self._start_repair(event.value, self.env.now)  # type: ignore[arg-type]
+    def _arrive(self, step: Step[Call]) -> None:
+        self._start_repair(step.value, self.env.now)
 
     def _start_repair(self, call: Call, now: float) -> None:
         """TRAVELLING -> REPAIRING on site, once the parts it needs are in hand; a part
@@ -222,7 +224,7 @@ class Team:
             # (a reserved part is shipped to the team's only technician)
             tech = call.technician if call.technician >= 0 else self.technicians[0]
             delay = shortage.shipping_h(tech)
-            Timeout(self.env, delay, call).callbacks.append(self._emergency_arrives)
+            self._schedule(Step(call, self._emergency_arrives), NORMAL, delay)
 
     def reserve_parts(self, call: Call) -> None:
         """Reservation: the units are taken (or ordered) from the van when the call is logged."""
@@ -230,8 +232,8 @@ class Team:
         assert self.parts is not None and van is not None
         self._demand_parts(call, van)
 
-    def _emergency_arrives(self, event: Event) -> None:
-        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
+    def _emergency_arrives(self, step: Step[Call]) -> None:
+        call = step.value
         while call.missing:
             self._part_arrives(call)
 
@@ -254,10 +256,10 @@ class Team:
             call.part_wait += self.env.now - call.parts_since
         # (otherwise the parts came before anyone was on site: a reservation)
 
-    def _leave_site(self, event: Event) -> None:
+    def _leave_site(self, step: Step[Call]) -> None:
         """LEAVING -> AWAY, or WAITING if the parts came meanwhile: after a visit without
         the parts the technician leaves; the call will be revisited."""
-        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
+        call = step.value
         now = self.env.now
         self.recorder.left_site(call, now)
         call.visits += 1
@@ -269,20 +271,21 @@ class Team:
 
     def requeue(self, call: Call) -> None:
         """-> WAITING: a call that needs another visit goes back to the dispatcher."""
-        self.recorder.requeued(call, self.env.now)
+        now = self.env.now
+        self.recorder.requeued(call, now)
         call.phase = WAITING
         if self.free and self.on_duty:
             candidates = len(self.free)
-            self._send(self.line.pick_technician(call, self.free), call, candidates)
+            self._send(self.line.pick_technician(call, self.free), call, now, candidates)
         elif self.parts is not None and self.parts.revisit_first:
             self.line.add_front(call)
         else:
             self.line.add(call)
 
-    def _repair_done(self, event: Event) -> None:
+    def _repair_done(self, step: Step[Call]) -> None:
         """REPAIRING -> RETURNING or DONE: the machine works again (unless the fix failed:
         -> WAITING); the technician heads back or takes the next call."""
-        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
+        call = step.value
         now = self.env.now
         rules = self.parts
         if rules is not None and call.fix is not None and call.fix.next() < rules.p_other_failure:
@@ -294,7 +297,8 @@ class Team:
             return
         call.visits += 1
         self.recorder.restored(call, now)
-        call.source.machine_restored(call)  # a finite fleet schedules the next failure
+        if call.source is not None:  # a finite fleet schedules the next failure
+            call.source.machine_restored(call)
         if self.return_to_base:
             assert self.geometry is not None
             tech = self._by_id[call.technician]
@@ -307,9 +311,9 @@ class Team:
             call.phase = DONE
             self._job_over(call, now)
 
-    def _back_at_base(self, event: Event) -> None:
+    def _back_at_base(self, step: Step[Call]) -> None:
         """RETURNING -> DONE."""
-        call: Call = event.value  # type: ignore[assignment]  # simpy types it Any | None
+        call = step.value
         call.phase = DONE
         self._job_over(call, self.env.now)
 
@@ -327,13 +331,13 @@ class Team:
         if following is None:
             self.free.append(technician)
         else:
-            self._send(technician, following, len(self.line) + 1, busy=True)
+            self._send(technician, following, now, len(self.line) + 1, busy=True)
 
     # -- steps in time, and shift ends that pause them ---------------------
 
     def _after(self, delay: float, call: Call, then: Then) -> None:
         """Continue the call's service after ``delay`` hours."""
-        Timeout(self.env, delay, call).callbacks.append(then)
+        self._schedule(Step(call, then), NORMAL, delay)
 
     def _after_pausable(self, delay: float, call: Call, then: Then) -> None:
         """:meth:`_after` for a team whose work pauses at shift ends."""
@@ -348,13 +352,13 @@ class Team:
         running = self._running
         running[tech.id] = tech
 
-        def step(event: Event) -> None:
+        def unless_paused(step: Step[Call]) -> None:
             if tech.generation == generation:  # not paused meanwhile
                 del running[tech.id]
                 tech.step = None
-                then(event)
+                then(step)
 
-        Timeout(self.env, delay, call).callbacks.append(step)
+        self._schedule(Step(call, unless_paused), NORMAL, delay)
 
     def end_shift(self) -> None:
         """The shift ends: no more dispatch.  Everyone still at work (a step running, or
@@ -396,4 +400,4 @@ class Team:
             following = self.line.next_call(self.free[0])
             if following is None:
                 break
-            self._send(self.free.popleft(), following, len(self.line) + 1)
+            self._send(self.free.popleft(), following, now, len(self.line) + 1)
