@@ -51,6 +51,8 @@ def calls_per_h(system: ServiceSystem) -> float:
     if not source.finite:
         return float(source.calls_per_h) * count
     mean = source.life.mean
+    if system.repeats is not None:  # a repair that leaves the cause: a shorter up time
+        mean = (1.0 - system.repeats.p) * mean + system.repeats.p * system.repeats.after.mean
     return math.inf if mean <= 0 else source.machines * count / mean
 
 

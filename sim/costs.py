@@ -7,6 +7,9 @@ prices the analytic values of those KPIs (:func:`sim.analytic.estimate`), so
 the formula column of ``cost_per_day`` is the cost model applied to the
 formulas, exact when every KPI it uses is.
 
+With repeat repairs, ``cost_repeat_per_day`` prices the repeat calls at the average
+cost of a call (``repeat_share x cost_per_day``: what a service report charges them).
+
 With ``downtime_per_machine_h`` this is the classic finite-source cost model
 (technicians + machines down): cost per day = s x cost per technician-day +
 downtime cost x L x hours per day, L the mean number of machines down.
@@ -67,15 +70,21 @@ def cost_kpis(
         else 0.0
     )
     per_day = staff + travel + penalties + parts + downtime
-    return {
+    per_call = per_day / calls if calls and not math.isnan(calls) else math.nan
+    out = {
         "cost_per_day": per_day,
-        "cost_per_call": per_day / calls if calls and not math.isnan(calls) else math.nan,
+        "cost_per_call": per_call,
         "cost_staff_per_day": staff,
         "cost_travel_per_day": travel,
         "cost_penalty_per_day": penalties,
         "cost_parts_per_day": parts,
         "cost_downtime_per_day": downtime,
     }
+    if system.repeats is not None:
+        # repeat calls priced at the average cost of a call, as a service report counts
+        # them: repeat calls per day x cost per call (= repeat_share x cost_per_day)
+        out["cost_repeat_per_day"] = kpis.get("repeat_share", math.nan) * calls * per_call
+    return out
 
 
 def kpis_priced(system: ServiceSystem) -> list[tuple[str, bool]]:
@@ -88,6 +97,8 @@ def kpis_priced(system: ServiceSystem) -> list[tuple[str, bool]]:
     if costs is None:
         return []
     used = [("calls_per_day", False)]
+    if system.repeats is not None:
+        used.append(("repeat_share", False))
     if costs.travel_per_h:
         used.append(("travel_share", False))
     if costs.downtime_per_machine_h:

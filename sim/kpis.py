@@ -35,6 +35,7 @@ Group = Literal[
     "fleet",
     "shifts",
     "parts",
+    "repeats",
     "cost",
     "spread",
     "workload",
@@ -51,6 +52,7 @@ GROUPS: dict[Group, str] = {
     "fleet": "Machines",
     "shifts": "Shifts",
     "parts": "Spare parts and revisits",
+    "repeats": "Repeat repairs",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -97,6 +99,8 @@ Condition = Literal[
     "ftf_identity",
     "territories_20",
     "team_2_to_10",
+    "repeats",
+    "costs_and_repeats",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -110,6 +114,8 @@ CONDITIONS: dict[Condition, str] = {
     "ftf_identity": 'one part type, one unit per call, `shortage = "revisit"`, no reservation',
     "territories_20": "with 20 territories or more",
     "team_2_to_10": "teams of 2 to 10 technicians",
+    "repeats": "with `[repair.repeat]`",
+    "costs_and_repeats": "with `[costs]` and `[repair.repeat]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -419,6 +425,16 @@ CATALOGUE: tuple[KPI, ...] = (
         "costs_and_parts",
     ),
     _kpi(
+        "cost_repeat_per_day",
+        "cost of repeat calls per day",
+        "money/day",
+        "repeat calls per working day x cost_per_call (= repeat_share x cost_per_day)",
+        "cost",
+        False,
+        "derived",
+        "costs_and_repeats",
+    ),
+    _kpi(
         "overtime_h_per_week",
         "overtime per technician",
         "h/week",
@@ -589,6 +605,27 @@ CATALOGUE: tuple[KPI, ...] = (
         "parts",
     ),
     _kpi(
+        "repeat_share",
+        "repeat calls",
+        "share",
+        "share of the calls logged that are repeats of a fault a repair left (`[repair.repeat]`)",
+        "repeats",
+        False,
+        "calls",
+        "repeats",
+    ),
+    _kpi(
+        "repeat_within_window",
+        "repeat-call rate within the window",
+        "share",
+        "share of restorations followed by a repeat call of the same machine within "
+        "`repair.repeat.window_h` (repeat calls within the window / restorations)",
+        "repeats",
+        False,
+        "calls",
+        "repeats",
+    ),
+    _kpi(
         "ftf_identity_gap",
         "first-time-fix identity gap",
         "share",
@@ -748,6 +785,7 @@ class Features:
     ftf_identity: bool = False
     territories: int = 1
     team_size: int = 1
+    repeats: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -761,6 +799,8 @@ class Features:
             "ftf_identity": self.ftf_identity,
             "territories_20": self.territories >= 20,
             "team_2_to_10": 1 < self.team_size <= 10,
+            "repeats": self.repeats,
+            "costs_and_repeats": self.costs and self.repeats,
         }[when]
 
 

@@ -38,6 +38,8 @@ STREAMS: tuple[str, ...] = (
     "failed_visit",
     "travel_from_base",
     "design_seed",
+    "repeat",
+    "repeat_after",
 )
 
 
@@ -64,7 +66,8 @@ class NamedStream:
     suffix: tuple[int, ...] = ()
 
 
-#: "source": the machine (Weibull fleet), or the territory (exponential fleet, Poisson calls)
+#: "source": the machine (Weibull fleet), or the territory (exponential fleet, Poisson calls);
+#: the repeat calls of an exponential fleet draw their needs by machine, as (machine, 1)
 NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("failure", "failure", "machine: residual life at 0, then times to failure"),
     NamedStream("breakdown_gap", "failure", "territory: gaps between breakdown candidates"),
@@ -85,6 +88,8 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("emergency", "emergency", "technician: emergency shipment times"),
     NamedStream("failed_visit", "failed_visit", "(none): time on site of a visit missing a part"),
     NamedStream("design_seed", "design_seed", "design point: its own root seed (independent designs)"),
+    NamedStream("repeat", "repeat", "machine: whether each repair leaves the cause (a uniform per repair)"),
+    NamedStream("repeat_after", "repeat_after", "machine: working time from a repair to its repeat failure"),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

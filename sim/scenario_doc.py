@@ -30,6 +30,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("territories", config.Territories),
     ("travel", config.Travel),
     ("repair", config.Repair),
+    ("repair.repeat", config.RepeatRepairs),
     ("dispatch", config.Dispatch),
     ("report", config.Report),
     ("costs", config.Costs),

@@ -5,8 +5,8 @@ of distributions).  :meth:`ServiceSystem.from_scenario` resolves it once into fr
 typed objects that every layer reads: how many teams there are and what one team is
 (technicians, territories, who serves whom first), where calls come from (a finite
 fleet with a life distribution, or Poisson calls), travel, repair, the service classes,
-dispatch, the working calendar, spare parts, costs, the report's thresholds and the
-targets the results are judged against.  Every
+dispatch, the working calendar, spare parts, costs, the report's thresholds, the
+targets the results are judged against, and repeat repairs.  Every
 duration is a built :class:`sim.distributions.Distribution`, so no reader interprets a
 distribution table or keeps a second table of means.
 
@@ -328,6 +328,27 @@ class Repair:
     p_other_failure: float
 
 
+@dataclass(frozen=True)
+class RepeatRepairs:
+    """Repairs that leave the cause (``[repair.repeat]``): after each repair, independently
+    with probability ``p``, the machine works for a time drawn from ``after`` (instead of
+    a fresh life) and fails again with the same fault, a repeat call.
+
+    Attributes
+    ----------
+    p : float
+        Chance that a repair leaves the cause.
+    after : Distribution
+        Working time from the repair to the repeat failure (hours).
+    window_h : float
+        The window of ``repeat_within_window`` (wall-clock hours from the restoration).
+    """
+
+    p: float
+    after: Distribution
+    window_h: float
+
+
 # ---------------------------------------------------------------------------
 # Classes and dispatch
 
@@ -541,6 +562,8 @@ class ServiceSystem:
     report : ReportSettings
     targets : Targets or None
         ``None``: the scenario has no ``[targets]``.
+    repeats : RepeatRepairs or None
+        Repeat repairs of a finite fleet; ``None``: every repair removes the cause.
     """
 
     name: str
@@ -558,6 +581,7 @@ class ServiceSystem:
     costs: Costs | None
     report: ReportSettings
     targets: Targets | None
+    repeats: RepeatRepairs | None = None
 
     @property
     def technicians(self) -> int:
@@ -614,6 +638,7 @@ class ServiceSystem:
             targets=None
             if scenario.targets is None
             else Targets(tuple(scenario.targets.constraints), scenario.targets.objective),
+            repeats=_repeats(scenario),
         )
 
 
@@ -676,6 +701,11 @@ def _source(sc: Scenario) -> Source:
         )
     assert fleet.calls_per_h is not None
     return PoissonCalls(fleet.calls_per_h, tuple(fleet.calls_per_h * m for m in t.multipliers))
+
+
+def _repeats(sc: Scenario) -> RepeatRepairs | None:
+    r = sc.repair.repeat
+    return None if r is None else RepeatRepairs(r.p, r.after_h.build(), r.window_h)
 
 
 def _travel(sc: Scenario) -> Travel:

@@ -2,7 +2,7 @@
 
 Three short feature-rich scenarios (built as data) together turn on every
 condition under which a KPI is reported: shifts, costs, two part types with
-revisits, pooled geometry and small teams (workloads); the first-time-fix
+revisits, pooled geometry and small teams (workloads), repeat repairs; the first-time-fix
 identity (one part type, revisits); and 20 territories (the spread across
 territories).
 """
@@ -42,7 +42,7 @@ BASE: dict[str, Any] = {
 
 
 def _everything() -> dict[str, Any]:
-    """Shifts, costs, geometry, two part types with revisits, a team of two."""
+    """Shifts, costs, geometry, two part types with revisits, a team of two, repeat repairs."""
     d = copy.deepcopy(BASE)
     d["calendar"] = {
         "shifts": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}],
@@ -66,6 +66,7 @@ def _everything() -> dict[str, Any]:
             {"name": "roller", "p_need": 0.2, "unit_cost": 20.0, "van": {"S": 1}, "depot": {"S": 2}},
         ],
     }
+    d["repair"]["repeat"] = {"p": 0.2, "after_h": {"dist": "exponential", "mean": 24.0}}
     return d
 
 

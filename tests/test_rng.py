@@ -54,7 +54,7 @@ def test_stream_key_is_replication_then_stream_number_then_entity():
 
 def test_stream_numbers_are_append_only():
     """Existing streams keep their numbers (old results stay reproducible)."""
-    assert STREAMS[:14] == (
+    assert STREAMS[:16] == (
         "failure",
         "arrival",
         "repair",
@@ -69,6 +69,8 @@ def test_stream_numbers_are_append_only():
         "failed_visit",
         "travel_from_base",
         "design_seed",
+        "repeat",
+        "repeat_after",
     )
     assert len(set(STREAMS)) == len(STREAMS)
 
@@ -95,6 +97,8 @@ PINNED_KEYS = {
     "failed_visit": ((), (3, 11)),
     "travel_from_base": ((7,), (3, 12, 7)),
     "design_seed": ((7,), (3, 13, 7)),
+    "repeat": ((7,), (3, 14, 7)),
+    "repeat_after": ((7,), (3, 15, 7)),
 }
 
 

@@ -252,6 +252,8 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
         "travel.from_base_h": travel.from_base if isinstance(travel, TimeTravel) else None,
         "travel.noise_h": travel.noise if isinstance(travel, GeometryTravel) else None,
     }
+    if system.repeats is not None:
+        table["repair.repeat.after_h"] = system.repeats.after
     if parts is not None:
         table |= {
             "parts.supplier_lead_time_h": parts.supplier_lead_time,

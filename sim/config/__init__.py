@@ -12,6 +12,7 @@ catalogue):
 ``fields``     field types, limits, the base of every section
 ``specs``      distribution specs (``DIST_KINDS``, :func:`spec_mean`)
 ``targets``    ``[targets]``: bounds on KPIs and the objective
+``repeats``    ``[repair.repeat]``: repairs that leave the cause
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
 ``loading``    files: size limits, TOML, locations CSV, :func:`load_scenario`
@@ -46,6 +47,7 @@ from sim.config.overrides import (
     validate_scenario,
     with_overrides,
 )
+from sim.config.repeats import RepeatRepairs
 from sim.config.schema import (
     DISPATCH_POLICIES,
     Calendar,
@@ -115,6 +117,7 @@ __all__ = [
     "PosFloat",
     "Probability",
     "Repair",
+    "RepeatRepairs",
     "Report",
     "Run",
     "Scenario",

@@ -34,6 +34,7 @@ from sim.config.fields import (
     name_type,
     not_reserved,
 )
+from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
 from sim.kpis import threshold_kpi
@@ -269,12 +270,21 @@ class Travel(Section):
 
 class Repair(Section):
     time_h: DistSpec = ExponentialSpec(dist="exponential", mean=2.0)
+    repeat: RepeatRepairs | None = None  # repairs that leave the cause (sim/config/repeats.py)
 
     @model_validator(mode="after")
     def _positive(self) -> Repair:
         if spec_mean(self.time_h) <= 0:
             raise ValueError("time_h must have a positive mean")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_repeat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a scenario without [repair.repeat] dumps (and hashes, and resumes) as before it existed
+        out: dict[str, Any] = handler(self)
+        if out.get("repeat", "") is None:
+            del out["repeat"]
+        return out
 
 
 #: ``dispatch.policy`` names these pairs (queue discipline, technician choice)
@@ -564,6 +574,12 @@ class Scenario(Section):
                         f"dispatch.preference[{i}]",
                         f"must list each of the team's {team} technicians once, got {order}",
                     )
+        if self.repair.repeat is not None and self.fleet.machines is None:
+            raise KeyedError(
+                "repair.repeat",
+                "needs a finite fleet (fleet.machines + time_to_failure_h): Poisson calls "
+                "(fleet.calls_per_h) have no machine to fail again",
+            )
         if self.run.batches and self.run.batches < 10:
             raise KeyedError("run.batches", "use at least 10 batches (or 0 for none)")
         if self.run.batches and self.run.replications != 1:

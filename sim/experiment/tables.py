@@ -27,6 +27,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         ftf_identity=ftf_identity_applies(system),
         territories=system.territories.count,
         team_size=system.team.technicians,
+        repeats=system.repeats is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

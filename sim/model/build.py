@@ -107,14 +107,14 @@ def build(
 
     p_other = system.repair.p_other_failure
 
-    def needs_of(entity: int) -> CallNeeds:
+    def needs_of(*entity: int) -> CallNeeds:
         return CallNeeds(
             travel,
             repair,
             shares,
             seed,
             replication,
-            entity,
+            *entity,
             parts=system.parts,
             p_other_failure=p_other,
             from_base=from_base,
@@ -137,6 +137,7 @@ def build(
         clock=cal.uptime_clock,
         first=first,
         locations=locations,
+        repeats=system.repeats,
     )
     return FieldService(env, teams, source, calendars)
 

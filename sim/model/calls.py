@@ -131,3 +131,18 @@ class Call:
         self.missing = 0  # units still awaited after a shortage
         self.parts_since = NAN  # when the shortage was found
         self.phase = WAITING
+
+    #: a repeat call (:class:`RepeatCall`): the repair before it left the cause.  A class
+    #: attribute, so that calls of a fleet without repeats set no field for it
+    repeat = False
+
+
+class RepeatCall(Call):
+    """A repeat call: the machine failed again with the fault a repair left.
+
+    The call of a repeat failure is drawn as a :class:`Call` and then given this class
+    (``call.__class__ = RepeatCall``: the same slots, only ``repeat`` differs).
+    """
+
+    __slots__ = ()
+    repeat = True

@@ -12,6 +12,14 @@ Infinite source (for validation).  Each territory sends Poisson calls at
 A call's needs are drawn from streams keyed by its machine (the k-th call of
 machine m always gets the k-th draws), or, for Poisson calls, by the
 territory in arrival order: staffing and dispatch never change them.
+
+Repeat repairs (finite fleets, ``[repair.repeat]``).  After each repair, with
+probability p the cause is left: the machine works for a repeat delay R instead of
+a fresh life and fails again, a call marked ``repeat``.  Whether the k-th repair
+of machine m leaves the cause, and its R, are the k-th draws of streams keyed by
+the machine, so staffing and dispatch do not change them.  A fleet without
+repeats runs exactly the code it ran before (the repeat steps are chosen when the
+fleet is built).
 """
 
 from __future__ import annotations
@@ -27,13 +35,13 @@ from simpy.events import NORMAL
 from sim import rng as streams
 from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution, Exponential
-from sim.system import Parts
+from sim.system import Parts, RepeatRepairs
 
-from .calls import Call
+from .calls import Call, RepeatCall
 from .geography import Geometry
 from .steps import Step, scheduler
 from .team import Team
-from .variates import Variates, classes, durations
+from .variates import Constant, Variates, classes, durations
 
 
 def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
@@ -156,6 +164,37 @@ class CallNeeds:
         call.fix = self.fix
 
 
+class RepeatDraws:
+    """Per machine (global number): whether each repair leaves the cause, and the repeat
+    delay; each machine's streams are made when its first repair ends."""
+
+    __slots__ = ("_after", "_decide", "p", "replication", "seed", "spec")
+
+    def __init__(self, repeats: RepeatRepairs, seed: int, replication: int) -> None:
+        self.p = repeats.p
+        self.spec = repeats.after
+        self.seed = seed
+        self.replication = replication
+        self._decide: dict[int, Variates] = {}
+        self._after: dict[int, Variates | Constant] = {}
+
+    def delay(self, machine: int) -> float | None:
+        """The repeat delay after this repair of ``machine``, or ``None``: the cause is removed."""
+        decide = self._decide.get(machine)
+        if decide is None:
+            decide = self._decide[machine] = Variates(
+                _uniforms, self.seed, self.replication, "repeat", machine
+            )
+        if decide.next() >= self.p:
+            return None
+        after = self._after.get(machine)
+        if after is None:
+            after = self._after[machine] = durations(
+                self.spec, self.seed, self.replication, "repeat_after", machine
+            )
+        return after.next()
+
+
 class CallSource:
     """What every source of calls shares: the teams its territories report to, the
     clock its machines age by, and how a call is drawn and logged.
@@ -168,7 +207,8 @@ class CallSource:
     env : simpy.Environment
     needs_of : callable
         The :class:`CallNeeds` of one stream entity (a machine or a territory, global
-        number): each source keys its calls' needs by what it draws them for.
+        number; a repeat call of an exponential fleet: (machine, 1)): each source keys
+        its calls' needs by what it draws them for.
     teams_of_territory : sequence of Team
         The team each territory of the block reports to.
     seed, replication : int
@@ -186,7 +226,7 @@ class CallSource:
     def __init__(
         self,
         env: simpy.Environment,
-        needs_of: Callable[[int], CallNeeds],
+        needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -246,7 +286,7 @@ class _Machines(CallSource):
         self,
         env: simpy.Environment,
         machines: int | Sequence[int],
-        needs_of: Callable[[int], CallNeeds],
+        needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -265,7 +305,9 @@ class _Machines(CallSource):
 class Fleet(_Machines):
     """The installed base, each machine a renewal process with lives ``time_to_failure``.
 
-    A call's needs are keyed by its machine.
+    A call's needs are keyed by its machine.  With ``repeats``, a repair that leaves the
+    cause is followed by a repeat delay instead of the machine's next life (the lives
+    drawn stay in order: the k-th fresh life is the k-th draw).
     """
 
     def __init__(
@@ -273,7 +315,7 @@ class Fleet(_Machines):
         env: simpy.Environment,
         machines: int | Sequence[int],
         time_to_failure: Distribution,
-        needs_of: Callable[[int], CallNeeds],
+        needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -282,6 +324,7 @@ class Fleet(_Machines):
         clock: WeeklyCalendar | None = None,
         first: int = 0,
         locations: Sequence[tuple[float, float]] | None = None,
+        repeats: RepeatRepairs | None = None,
     ) -> None:
         super().__init__(
             env,
@@ -297,6 +340,9 @@ class Fleet(_Machines):
             locations,
         )
         base = self.layout.base
+        if repeats is not None:
+            self.repeats = RepeatDraws(repeats, seed, replication)
+            self.machine_restored = self._restored_or_repeat  # type: ignore[method-assign]
         self.needs = [needs_of(base + m) for m in range(self.layout.machines)]
         self.uptimes = [
             Variates(time_to_failure.sample, seed, replication, "failure", base + m)
@@ -325,6 +371,30 @@ class Fleet(_Machines):
         delay = uptime if self.clock is None else self._working_delay(uptime)
         self._schedule(Step(machine, self._breaks_down), NORMAL, delay)
 
+    # -- repeat repairs (chosen at construction) ------------------------------
+
+    def _restored_or_repeat(self, call: Call) -> None:
+        """:meth:`machine_restored` with repeats: the machine's next life, or (the cause
+        left) its repeat delay."""
+        machine = call.machine - self.layout.base
+        after = self.repeats.delay(call.machine)
+        if after is None:
+            self._fails_after(self.uptimes[machine].next(), machine)
+            return
+        delay = after if self.clock is None else self._working_delay(after)
+        self._schedule(Step(machine, self._breaks_down_again), NORMAL, delay)
+
+    def _breaks_down_again(self, step: Step[int]) -> None:
+        """The fault a repair left: the machine fails again, a repeat call."""
+        machine = step.value  # within this block
+        local = self.layout.territory_of(machine)
+        call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
+        call.__class__ = RepeatCall
+        if self.locations is not None:
+            call.x, call.y = self.locations[machine]
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
+
 
 class ExponentialFleet(_Machines):
     """A fleet whose machines have exponential lives (mean ``mean_life_h``), as a thinned
@@ -338,6 +408,11 @@ class ExponentialFleet(_Machines):
     dispatch rule: much stronger common random numbers than per-machine clocks,
     whose cycles drift apart, and one random stream per territory instead of one
     per machine.  A call's needs are keyed by its territory.
+
+    With ``repeats``, a machine whose repair left the cause is *repeat pending* for its
+    repeat delay R: candidates that hit it are ignored (so it works exactly R), and then
+    it fails again, a repeat call whose needs are keyed by the machine (streams of
+    entity (machine, 1)), so the candidates and their needs stay as they were.
     """
 
     def __init__(
@@ -345,7 +420,7 @@ class ExponentialFleet(_Machines):
         env: simpy.Environment,
         machines: int | Sequence[int],
         mean_life_h: float,
-        needs_of: Callable[[int], CallNeeds],
+        needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -354,6 +429,7 @@ class ExponentialFleet(_Machines):
         clock: WeeklyCalendar | None = None,
         first: int = 0,
         locations: Sequence[tuple[float, float]] | None = None,
+        repeats: RepeatRepairs | None = None,
     ) -> None:
         super().__init__(
             env,
@@ -370,6 +446,12 @@ class ExponentialFleet(_Machines):
         )
         territories = len(teams_of_territory)
         self.needs = [needs_of(first + t) for t in range(territories)]
+        if repeats is not None:
+            self.repeats = RepeatDraws(repeats, seed, replication)
+            self.needs_of = needs_of
+            self.repeat_needs: dict[int, CallNeeds] = {}
+            self.machine_restored = self._restored_or_repeat  # type: ignore[method-assign]
+        # 1: working and hit by candidates; 0: down (or repeat pending)
         self.up = bytearray(b"\x01") * self.layout.machines
         # a territory of n machines: candidates at n / MTTF
         self.gaps = [
@@ -408,6 +490,35 @@ class ExponentialFleet(_Machines):
         """Back to work: the machine can fail again."""
         self.up[call.machine - self.layout.base] = 1
 
+    # -- repeat repairs (chosen at construction) ------------------------------
+
+    def _restored_or_repeat(self, call: Call) -> None:
+        """:meth:`machine_restored` with repeats: the machine can fail again, or (the cause
+        left) stays out of the candidates' reach until its repeat failure."""
+        machine = call.machine - self.layout.base
+        after = self.repeats.delay(call.machine)
+        if after is None:
+            self.up[machine] = 1
+            return
+        # (up stays 0: repeat pending)
+        delay = after if self.clock is None else self._working_delay(after)
+        self._schedule(Step(machine, self._breaks_down_again), NORMAL, delay)
+
+    def _breaks_down_again(self, step: Step[int]) -> None:
+        """The fault a repair left: the machine fails again, a repeat call."""
+        machine = step.value  # within this block
+        local = self.layout.territory_of(machine)
+        number = self.layout.base + machine
+        needs = self.repeat_needs.get(number)
+        if needs is None:
+            needs = self.repeat_needs[number] = self.needs_of(number, 1)
+        call = self._draw_call(needs, number, local)
+        call.__class__ = RepeatCall
+        if self.locations is not None:
+            call.x, call.y = self.locations[machine]
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
+
 
 class PoissonCalls(CallSource):
     """Infinite source: Poisson calls at ``calls_per_h`` from each territory (one rate for
@@ -419,7 +530,7 @@ class PoissonCalls(CallSource):
         self,
         env: simpy.Environment,
         calls_per_h: float | Sequence[float],
-        needs_of: Callable[[int], CallNeeds],
+        needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
         replication: int,
@@ -464,7 +575,7 @@ class PoissonCalls(CallSource):
 
 def call_source(
     env: simpy.Environment,
-    needs_of: Callable[[int], CallNeeds],
+    needs_of: Callable[..., CallNeeds],
     teams_of_territory: Sequence[Team],
     seed: int,
     replication: int,
@@ -477,15 +588,18 @@ def call_source(
     clock: WeeklyCalendar | None = None,
     first: int = 0,
     locations: Sequence[tuple[float, float]] | None = None,
+    repeats: RepeatRepairs | None = None,
 ) -> CallSource:
     """The calls of a block of territories: a finite fleet of ``machines`` per territory
-    of a team with lives ``life`` (exponential lives: a thinned Poisson stream), or
-    Poisson calls at ``calls_per_h`` per territory of a team."""
+    of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
+    ``repeats`` if given, or Poisson calls at ``calls_per_h`` per territory of a team."""
     args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
     if machines is not None and life is not None:
         if life.is_exponential:
-            return ExponentialFleet(env, machines, life.mean, *args, locations)
-        return Fleet(env, machines, life, *args, locations)
+            return ExponentialFleet(env, machines, life.mean, *args, locations, repeats)
+        return Fleet(env, machines, life, *args, locations, repeats)
     if calls_per_h is None:
         raise ValueError("a call source needs machines and their life, or a call rate")
+    if repeats is not None:
+        raise ValueError("repeat repairs need a finite fleet (Poisson calls have no machine)")
     return PoissonCalls(env, calls_per_h, *args)

@@ -3,7 +3,8 @@
 The model reports each step of a call's life to a :class:`Recorder`
 (:mod:`sim.monitors.protocol`, the only part the model imports).  A run's recorder is a
 :class:`Monitors` set (:func:`monitors_for`): calls per class, levels, trips, overtime,
-and, when the scenario has them, workloads, parts and the spread across territories;
+and, when the scenario has them, workloads, parts, repeat calls and the spread across
+territories;
 each is a :class:`Monitor` with ``reset``, ``snapshot``, ``absorb`` and ``kpis``, whose
 typed snapshot lets the blocks of a large fleet add their sums.
 """

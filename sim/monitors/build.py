@@ -15,6 +15,7 @@ from .logs import CallLog, DecisionLog, LevelSeries
 from .overtime import OvertimeTally
 from .parts import PartsTally
 from .protocol import Monitor
+from .repeats import RepeatTally
 from .spread import MIN_TERRITORIES, TerritorySpread
 from .trips import TripTally
 from .workloads import WorkloadTally
@@ -55,6 +56,9 @@ class MonitorSpec:
         the dispatch).
     shifts
         Technicians work shifts (overtime, technicians on and off duty).
+    repeat_window_h
+        Repairs may leave the cause (``[repair.repeat]``): count repeat calls, and those
+        within this many hours of their machine's restoration (``None``: no repeats).
     """
 
     class_names: Sequence[str]
@@ -72,6 +76,7 @@ class MonitorSpec:
     shifts: bool = True
     decisions: bool = True
     series: bool = True
+    repeat_window_h: float | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -96,6 +101,8 @@ class MonitorSpec:
             tallies.append(WorkloadTally(team_size))
         if self.parts:
             tallies.append(PartsTally(self.hours_per_day))
+        if self.repeat_window_h is not None:
+            tallies.append(RepeatTally(self.repeat_window_h))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -141,4 +148,5 @@ def monitors_for(
         travel=trips_take_time(system),
         shifts=system.calendar.shifts is not None,
         decisions=system.dispatch.record_decisions,
+        repeat_window_h=None if system.repeats is None else system.repeats.window_h,
     ).build(extra)

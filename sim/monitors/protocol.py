@@ -34,6 +34,7 @@ class CallLike(Protocol):
     on_site_at: float
     visits: int
     part_wait: float
+    repeat: bool  # a repeat call: the repair before it left the cause
 
 
 class Recorder(Protocol):

@@ -17,6 +17,7 @@ from .level import LevelSums
 from .levels import LevelsSnapshot
 from .overtime import OvertimeSnapshot
 from .parts import PartsSnapshot, StockSnapshot
+from .repeats import RepeatSnapshot
 from .spread import SpreadSnapshot
 from .trips import TripsSnapshot
 from .workloads import WorkloadsSnapshot
@@ -31,6 +32,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         LevelsSnapshot,
         OvertimeSnapshot,
         PartsSnapshot,
+        RepeatSnapshot,
         StockSnapshot,
         SpreadSnapshot,
         TripsSnapshot,

@@ -767,10 +767,15 @@ def wait_tail(system: Any) -> Tail | None:
     source = system.source
     try:
         if source.finite:
-            ttf = source.life
-            res = finite_source(source.machines_per_team, 1.0 / ttf.mean, mu, s)
+            from sim.analytic.estimate.repeats import exponential_up_time, renewal
+
+            repeats = renewal(system)  # with repeat repairs: the effective life
+            rate = 1.0 / source.life.mean if repeats is None else repeats.effective_failure_rate
+            res = finite_source(source.machines_per_team, rate, mu, s)
             return Tail(
-                lambda t: np.asarray(finite_source_wait_tail(res, mu, t)), res.model, ttf.is_exponential
+                lambda t: np.asarray(finite_source_wait_tail(res, mu, t)),
+                res.model,
+                exponential_up_time(system),
             )
         lam = source.calls_per_team_h
         r = mms(lam, mu, s)

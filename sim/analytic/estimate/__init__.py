@@ -16,6 +16,7 @@ lazily, inside a function; the system's types for the type checker only).
 ``queueing``  FIFO and priority formulas (Poisson calls, finite fleet, first trips)
 ``policy``    labels under other dispatch rules and calendars; the hypercube workloads
 ``parts``     spare parts (inventory theory) and their effect on the queue
+``repeats``   repeat repairs: the effective life, the repeat share and window
 ``core``      :func:`estimate`, which puts them together, and the cost model's values
 """
 

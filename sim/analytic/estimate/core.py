@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sim.analytic.estimate.parts import with_parts
 from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
+from sim.analytic.estimate.repeats import relabel, repeat_kpis
 from sim.analytic.estimate.results import Estimate, Estimates
 from sim.analytic.estimate.team import team_view
 from sim.analytic.queues import UnstableQueueError
@@ -48,8 +49,11 @@ def estimate(system: ServiceSystem) -> Estimates:
             out = infinite_source(team, classes, priorities, uses_priority, thresholds, hours_per_day)
     except UnstableQueueError as exc:
         return Estimates(unstable=f"no steady state: {exc}")
+    if system.repeats is not None:
+        out = relabel(out)
     out = adjust_for_policy(out, system, team)
     out = whole_system(out, system.teams)
+    out = repeat_kpis(out, system)
     if system.parts is not None:
         out = with_parts(out, system, team)
     if system.costs is not None:
@@ -90,7 +94,7 @@ def with_costs(est: Estimates, system: ServiceSystem) -> Estimates:
     note = f"the cost model applied to {parts}"
     rows = [
         Estimate(kpi, "all", cost[kpi], "cost model", exact, note)
-        for kpi in ("cost_per_day", "cost_per_call", "cost_downtime_per_day")
+        for kpi in ("cost_per_day", "cost_per_call", "cost_downtime_per_day", "cost_repeat_per_day")
         if kpi in cost and math.isfinite(cost[kpi])
     ]
     return replace(est, primary=[*est.primary, *rows])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.analytic import geometry
+from sim.analytic.estimate.repeats import exponential_up_time, renewal
 
 if TYPE_CHECKING:
     from sim.system import ServiceSystem, Territories
@@ -24,7 +25,7 @@ class TeamView:
     servers: int
     finite: bool
     machines: int  # finite fleet only
-    failure_rate: float  # per machine per hour (finite) ...
+    failure_rate: float  # per machine per working hour (finite; with repeats 1 / mean up time) ...
     arrival_rate: float  # ... or calls per hour (infinite)
     mean_travel: float
     var_travel: float
@@ -190,19 +191,21 @@ def team_view(system: ServiceSystem) -> TeamView:
     )
     source = system.source
     if source.finite:
-        ttf = source.life
+        # with repeat repairs a machine's up time mixes fresh lives and repeat delays:
+        # the formulas take its mean (exact where they are insensitive to the life law)
+        repeats = renewal(system)
         return TeamView(
             s,
             True,
             source.machines_per_team,
-            1.0 / ttf.mean,
+            1.0 / source.life.mean if repeats is None else repeats.effective_failure_rate,
             0.0,
             mean_travel,
             var_travel,
             repair.mean,
             repair.variance,
             exp_service,
-            ttf.is_exponential,
+            exponential_up_time(system),
             **common,
         )
     return TeamView(
