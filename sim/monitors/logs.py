@@ -32,6 +32,7 @@ class CallRecord:
     trip_km: float
     visits: int
     part_wait_h: float
+    repeat: bool = False  # a repeat call ([repair.repeat]); last, so older task files still load
 
 
 class CallLog(Tally):
@@ -68,6 +69,7 @@ class CallLog(Tally):
                     call.trip_km,
                     call.visits,
                     call.part_wait,
+                    call.repeat,
                 )
             )
 
