@@ -399,8 +399,10 @@ SYSTEM_READERS = [
 #: functions in files that also work on the scenario as written, which read the system
 #: only (their bodies are checked like the readers above)
 SYSTEM_READER_FUNCTIONS = {
-    SIM / "experiment" / "tables.py": {"kpi_names"},
+    SIM / "experiment" / "tables.py": {"kpi_names", "calls_table"},
     SIM / "experiment" / "rows.py": {"ftf_identity_applies", "ftf_identity_gap"},
+    SIM / "experiment" / "blocks.py": {"auto_blocks"},
+    SIM / "experiment" / "plan.py": {"task_work"},
     SIM / "experiment" / "manifest.py": {"targets_manifest", "machine_layout"},
 }
 #: the one count read from the scenario as written: the design points of its sweep and
@@ -532,6 +534,7 @@ def test_the_readers_take_a_system():
     import inspect
 
     import sim.bounds
+    import sim.experiment.blocks
     import sim.experiment.manifest
     import sim.experiment.tables
     import sim.monitors.build
@@ -545,6 +548,7 @@ def test_the_readers_take_a_system():
         sim.bounds.estimate: "Mapping[str, ServiceSystem]",
         sim.targets.recommend: "Targets",
         sim.experiment.manifest.targets_manifest: "ServiceSystem",
+        sim.experiment.blocks.auto_blocks: "ServiceSystem",
     }
     for function, kind in readers.items():
         annotations = [p.annotation for p in inspect.signature(function).parameters.values()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sim.config import DesignPoint, Scenario
+from sim.config import DesignPoint
 from sim.experiment.rows import replication_rows
 from sim.experiment.tasks import TaskResult
 from sim.monitors import monitors_for
@@ -25,16 +25,16 @@ def block_teams(teams: int, blocks: int, block: int) -> range:
     return range(block * teams // blocks, (block + 1) * teams // blocks)
 
 
-def auto_blocks(scenario: Scenario) -> int:
+def auto_blocks(system: ServiceSystem) -> int:
     """Blocks of teams for one replication: from the fleet's size only (never from the
     number of workers, so that the tables do not depend on the machine)."""
-    sc = scenario
-    if sc.run.batches or (sc.parts is not None and sc.parts.shared_depot):
+    if system.run.batches or (system.parts is not None and system.parts.shared_depot):
         return 1  # batch means need one run; a shared depot links all teams
-    machines = (sc.fleet.machines or 0) * sc.territories.count
-    if sc.fleet.calls_per_h is not None:
-        machines = sc.territories.count * 150  # Poisson territories: size by territory count
-    return max(1, min(sc.territories.teams, math.ceil(machines / BLOCK_MACHINES)))
+    count = system.territories.count
+    source = system.source
+    # Poisson territories: size by territory count
+    machines = source.machines * count if source.finite else count * 150
+    return max(1, min(system.territories.teams, math.ceil(machines / BLOCK_MACHINES)))
 
 
 def merge_blocks(point: DesignPoint, parts: Sequence[TaskResult]) -> TaskResult:

@@ -27,6 +27,7 @@ from sim.experiment.tables import (
 from sim.experiment.tasks import Task, TaskResult, result_from_record, result_record, task_file, task_key
 from sim.experiment.warmup import resolve_warmups
 from sim.stats import SteinPlan
+from sim.system import ServiceSystem
 
 
 @dataclass
@@ -83,8 +84,10 @@ def run_experiment(
         for r in run_tasks(todo, backend, workers, progress, on_result, dask_address):
             have[r.key] = r
 
+    blocks_of = {p.index: auto_blocks(ServiceSystem.from_scenario(p.scenario)) for p in points}
+
     def replication(p: DesignPoint, r: int) -> TaskResult:
-        blocks = auto_blocks(p.scenario)
+        blocks = blocks_of[p.index]
         keys = [(p.index, r, b) for b in range(blocks)]
         if any(k not in have for k in keys):
             return TaskResult(p.index, r, error="not run")

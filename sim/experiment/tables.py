@@ -41,11 +41,15 @@ def replications_table(results: Sequence[TaskResult]) -> pd.DataFrame:
 def calls_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) -> pd.DataFrame:
     """Per-call records of every task that kept them."""
     frames = []
+    names_of: dict[int, list[str]] = {}
     for res in results:
         if not res.calls:
             continue
         df = pd.DataFrame(res.calls)
-        names = [c.name for c in points[res.design_point].scenario.fleet.classes]
+        if res.design_point not in names_of:
+            system = ServiceSystem.from_scenario(points[res.design_point].scenario)
+            names_of[res.design_point] = [c.name for c in system.classes]
+        names = names_of[res.design_point]
         df["service_class"] = pd.Categorical.from_codes(df["service_class"], names).astype(str)
         df["wait_h"] = df["dispatched_at"] - df["logged_at"]
         df.insert(0, "replication", res.replication)
