@@ -8,7 +8,8 @@ naming its size and the key that makes it so.  The limits are documented in
 The work of a run is counted in simulated calls, the engine's unit of work.  One
 replication of ``scenarios/validation/mm1.toml`` (90,750 calls) took 13.4 s on one core of
 a busy 2-core machine, about 7,000 calls/s; an idle core does more, so ``CALLS_PER_S`` is
-taken as 10^4 and the limit of 2 x 10^8 calls is some 6 hours of one core.
+taken as 10^4 and the limit of 2 x 10^8 calls is some 6 hours of one core.  An internal
+task (``[work.internal]``) is an event like a call and is counted as one.
 
 The work is read from each design point's :class:`sim.system.ServiceSystem`; only
 :func:`grid_size` reads the scenario as written (its sweep and variants, which no single
@@ -54,6 +55,19 @@ def calls_per_h(system: ServiceSystem) -> float:
     if system.repeats is not None:  # a repair that leaves the cause: a shorter up time
         mean = (1.0 - system.repeats.p) * mean + system.repeats.p * system.repeats.after.mean
     return math.inf if mean <= 0 else source.machines * count / mean
+
+
+def tasks_per_h(system: ServiceSystem) -> float:
+    """Internal tasks per hour of the whole system, at most: every technician always in a
+    task (0 without internal work)."""
+    if system.internal is None:
+        return 0.0
+    mean = system.internal.task.mean
+    return math.inf if mean <= 0 else system.technicians / mean
+
+
+def _events_per_h(system: ServiceSystem) -> float:
+    return calls_per_h(system) + tasks_per_h(system)
 
 
 def _hours(system: ServiceSystem) -> float:
@@ -102,26 +116,28 @@ def estimate(
 
     total, biggest, top = 0.0, None, -1.0
     for dp, system in points.items():
-        with_reps = calls_per_h(system) * _hours(system) * reps(dp)
+        with_reps = _events_per_h(system) * _hours(system) * reps(dp)
         total += with_reps
         if with_reps > top or biggest is None:
             biggest, top = dp, with_reps
     assert biggest is not None, "no design points"
     sc = points[biggest]
-    rate, hours, n = calls_per_h(sc), _hours(sc), reps(biggest)
+    rate, hours, n = _events_per_h(sc), _hours(sc), reps(biggest)
     # each factor against a typical study (10 calls/h, 42,000 h, 10 replications, 10 points)
     finite = sc.source.finite
     run = sc.run
     long_warmup = run.warmup_h != "auto" and float(run.warmup_h) > run.horizon_h
     hours_key = "run.warmup_h" if long_warmup else "run.horizon_h"
     factors = {
-        ("fleet.machines" if finite else "fleet.calls_per_h"): rate / 10.0,
+        ("fleet.machines" if finite else "fleet.calls_per_h"): calls_per_h(sc) / 10.0,
         hours_key: hours / 42_000.0,
         replications_key: n / 10.0,
         "sweep": len(points) / 10.0,
     }
     if sc.source.finite and sc.territories.count > sc.source.machines:
         factors["territories.count"] = factors.pop("fleet.machines")
+    if sc.internal is not None:
+        factors["work.internal.task_h"] = tasks_per_h(sc) / 10.0
     key = max(factors, key=lambda k: factors[k] if math.isfinite(factors[k]) else math.inf)
     return Work(total, len(points), rate, hours, n, key)
 

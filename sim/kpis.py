@@ -101,6 +101,7 @@ Condition = Literal[
     "team_2_to_10",
     "repeats",
     "costs_and_repeats",
+    "internal_work",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -116,6 +117,7 @@ CONDITIONS: dict[Condition, str] = {
     "team_2_to_10": "teams of 2 to 10 technicians",
     "repeats": "with `[repair.repeat]`",
     "costs_and_repeats": "with `[costs]` and `[repair.repeat]`",
+    "internal_work": "with `[work.internal]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -337,6 +339,27 @@ CATALOGUE: tuple[KPI, ...] = (
         False,
         "time_share",
         high=math.inf,  # busy / on-duty hours: overtime after a shift end can pass 1
+    ),
+    _kpi(
+        "internal_share",
+        "share of time on internal work",
+        "share",
+        "internal-task time / available time (not part of utilization; paid time)",
+        "technicians",
+        False,
+        "time_share",
+        "internal_work",
+        high=math.inf,  # internal / on-duty hours: a task finished after a shift end can pass 1
+    ),
+    _kpi(
+        "internal_h_per_day",
+        "internal work per technician",
+        "h/day",
+        "internal-task hours per technician per working day",
+        "technicians",
+        False,
+        "per_technician",
+        "internal_work",
     ),
     _kpi(
         "machines_down",
@@ -786,6 +809,7 @@ class Features:
     territories: int = 1
     team_size: int = 1
     repeats: bool = False
+    internal: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -801,6 +825,7 @@ class Features:
             "team_2_to_10": 1 < self.team_size <= 10,
             "repeats": self.repeats,
             "costs_and_repeats": self.costs and self.repeats,
+            "internal_work": self.internal,
         }[when]
 
 

@@ -40,6 +40,7 @@ STREAMS: tuple[str, ...] = (
     "design_seed",
     "repeat",
     "repeat_after",
+    "internal_task",
 )
 
 
@@ -90,6 +91,7 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("design_seed", "design_seed", "design point: its own root seed (independent designs)"),
     NamedStream("repeat", "repeat", "machine: whether each repair leaves the cause (a uniform per repair)"),
     NamedStream("repeat_after", "repeat_after", "machine: working time from a repair to its repeat failure"),
+    NamedStream("internal_task", "internal_task", "technician: lengths of internal tasks, one after another"),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -38,6 +38,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("parts", config.Parts),
     ("parts.types[]", config.PartType),
     ("parts.types[].van / .depot", config.StockPolicy),
+    ("work", config.Work),
+    ("work.internal", config.InternalWork),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

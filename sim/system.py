@@ -6,7 +6,7 @@ typed objects that every layer reads: how many teams there are and what one team
 (technicians, territories, who serves whom first), where calls come from (a finite
 fleet with a life distribution, or Poisson calls), travel, repair, the service classes,
 dispatch, the working calendar, spare parts, costs, the report's thresholds, the
-targets the results are judged against, and repeat repairs.  Every
+targets the results are judged against, repeat repairs and internal work.  Every
 duration is a built :class:`sim.distributions.Distribution`, so no reader interprets a
 distribution table or keeps a second table of means.
 
@@ -486,6 +486,26 @@ class Parts:
 
 
 # ---------------------------------------------------------------------------
+# Work besides breakdown repairs
+
+
+@dataclass(frozen=True)
+class InternalWork:
+    """Internal work (category D) taken whenever a technician is idle (multiple
+    vacations): a technician with no call waiting does one task after another, and takes
+    a waiting call only when the task in hand is finished.
+
+    Attributes
+    ----------
+    task : Distribution
+        The length of one task (hours).
+    """
+
+    task: Distribution
+    mode: Literal["when_idle"] = "when_idle"
+
+
+# ---------------------------------------------------------------------------
 # Money and report
 
 
@@ -564,6 +584,8 @@ class ServiceSystem:
         ``None``: the scenario has no ``[targets]``.
     repeats : RepeatRepairs or None
         Repeat repairs of a finite fleet; ``None``: every repair removes the cause.
+    internal : InternalWork or None
+        Internal work taken when idle (``[work.internal]``); ``None``: none.
     """
 
     name: str
@@ -582,6 +604,7 @@ class ServiceSystem:
     report: ReportSettings
     targets: Targets | None
     repeats: RepeatRepairs | None = None
+    internal: InternalWork | None = None
 
     @property
     def technicians(self) -> int:
@@ -639,6 +662,7 @@ class ServiceSystem:
             if scenario.targets is None
             else Targets(tuple(scenario.targets.constraints), scenario.targets.objective),
             repeats=_repeats(scenario),
+            internal=_internal(scenario),
         )
 
 
@@ -750,6 +774,11 @@ def _parts(sc: Scenario) -> Parts | None:
         p.reservation,
         p.holding_cost_per_unit_year,
     )
+
+
+def _internal(sc: Scenario) -> InternalWork | None:
+    internal = sc.work.internal if sc.work is not None else None
+    return None if internal is None else InternalWork(internal.task_h.build(), internal.mode)
 
 
 def _costs(sc: Scenario) -> Costs | None:

@@ -3,6 +3,7 @@
 Three short feature-rich scenarios (built as data) together turn on every
 condition under which a KPI is reported: shifts, costs, two part types with
 revisits, pooled geometry and small teams (workloads), repeat repairs; the first-time-fix
+revisits, pooled geometry and small teams (workloads), internal work; the first-time-fix
 identity (one part type, revisits); and 20 territories (the spread across
 territories).
 """
@@ -43,6 +44,7 @@ BASE: dict[str, Any] = {
 
 def _everything() -> dict[str, Any]:
     """Shifts, costs, geometry, two part types with revisits, a team of two, repeat repairs."""
+    """Shifts, costs, geometry, two part types with revisits, a team of two, internal work."""
     d = copy.deepcopy(BASE)
     d["calendar"] = {
         "shifts": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}],
@@ -67,6 +69,7 @@ def _everything() -> dict[str, Any]:
         ],
     }
     d["repair"]["repeat"] = {"p": 0.2, "after_h": {"dist": "exponential", "mean": 24.0}}
+    d["work"] = {"internal": {"mode": "when_idle", "task_h": {"dist": "gamma", "mean": 1.0, "cv": 0.5}}}
     return d
 
 

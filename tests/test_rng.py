@@ -54,7 +54,7 @@ def test_stream_key_is_replication_then_stream_number_then_entity():
 
 def test_stream_numbers_are_append_only():
     """Existing streams keep their numbers (old results stay reproducible)."""
-    assert STREAMS[:16] == (
+    assert STREAMS[:17] == (
         "failure",
         "arrival",
         "repair",
@@ -71,6 +71,7 @@ def test_stream_numbers_are_append_only():
         "design_seed",
         "repeat",
         "repeat_after",
+        "internal_task",
     )
     assert len(set(STREAMS)) == len(STREAMS)
 
@@ -99,6 +100,7 @@ PINNED_KEYS = {
     "design_seed": ((7,), (3, 13, 7)),
     "repeat": ((7,), (3, 14, 7)),
     "repeat_after": ((7,), (3, 15, 7)),
+    "internal_task": ((7,), (3, 16, 7)),
 }
 
 

@@ -251,6 +251,7 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
         "travel.time_h": travel.time if isinstance(travel, TimeTravel) else None,
         "travel.from_base_h": travel.from_base if isinstance(travel, TimeTravel) else None,
         "travel.noise_h": travel.noise if isinstance(travel, GeometryTravel) else None,
+        "work.internal.task_h": system.internal.task if system.internal is not None else None,
     }
     if system.repeats is not None:
         table["repair.repeat.after_h"] = system.repeats.after

@@ -13,6 +13,7 @@ catalogue):
 ``specs``      distribution specs (``DIST_KINDS``, :func:`spec_mean`)
 ``targets``    ``[targets]``: bounds on KPIs and the objective
 ``repeats``    ``[repair.repeat]``: repairs that leave the cause
+``work``       ``[work]``: work besides breakdown repairs (internal work)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
 ``loading``    files: size limits, TOML, locations CSV, :func:`load_scenario`
@@ -87,6 +88,7 @@ from sim.config.specs import (
     spec_mean,
 )
 from sim.config.targets import Target, Targets, check_target_kpis, parse_target
+from sim.config.work import InternalWork, Work
 
 __all__ = [
     "DISPATCH_POLICIES",
@@ -108,6 +110,7 @@ __all__ = [
     "ExponentialSpec",
     "Fleet",
     "GammaSpec",
+    "InternalWork",
     "LognormalSpec",
     "Meta",
     "Money",
@@ -134,6 +137,7 @@ __all__ = [
     "Variant",
     "Weekday",
     "WeibullSpec",
+    "Work",
     "apply_cli_sweeps",
     "check_overrides",
     "check_target_kpis",

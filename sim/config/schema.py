@@ -37,6 +37,7 @@ from sim.config.fields import (
 from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
+from sim.config.work import Work
 from sim.kpis import threshold_kpi
 
 
@@ -506,6 +507,7 @@ class Scenario(Section):
     report: Report = Report()
     costs: Costs | None = None
     parts: Parts | None = None
+    work: Work | None = None  # work besides breakdown repairs (sim/config/work.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -635,6 +637,14 @@ class Scenario(Section):
                     f"{total:,} machines in all exceeds the limit of {MAX_MACHINES_TOTAL:,}",
                 )
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_work(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a scenario without [work] dumps (and hashes, and resumes) as before it existed
+        out: dict[str, Any] = handler(self)
+        if out.get("work", "") is None:
+            del out["work"]
+        return out
 
     # -- derived quantities ------------------------------------------------
 

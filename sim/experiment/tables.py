@@ -28,6 +28,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         territories=system.territories.count,
         team_size=system.team.technicians,
         repeats=system.repeats is not None,
+        internal=system.internal is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -72,6 +72,7 @@ def build(
     rules = _parts_rules(env, system, replication, recorder, team_size, block)
     vans = rules.system.vans if rules is not None else None
     revisit_priority = system.parts.revisit_priority if system.parts is not None else None
+    internal = system.internal
     # technicians (placed at their bases), then their dispatch line, then the team
     teams: list[Team] = []
     calendars: list[ShiftCalendar] = []
@@ -97,6 +98,10 @@ def build(
             parts=rules,
             first_trips=from_base is not None or idle_at_base,
             wip=cal.wip if shifts else "overtime",
+            # each technician's internal tasks from their own stream (common random numbers)
+            tasks=None
+            if internal is None
+            else {t.id: durations(internal.task, seed, replication, "internal_task", t.id) for t in members},
         )
         if shifts:
             calendars.append(ShiftCalendar(env, shifts, team))

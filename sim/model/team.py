@@ -17,12 +17,19 @@ Shift ends (:meth:`Team.end_shift`, driven by :mod:`sim.model.shifts`) stop
 dispatch; work in progress runs on as overtime, or (``wip="resume"``) every
 running step is paused and resumed with the time it still needed at the next
 :meth:`Team.start_shift`.
+
+Internal work taken when idle (``tasks``): a technician who would become free with
+no call waiting starts an internal task instead, and at its end takes the call that
+waits or starts another task, so on duty nobody is free and a new call waits for
+the first task to end.  A task is never paused: one running at a shift end is
+finished, and no task starts off duty (the technician is then free until the shift
+starts).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import simpy
@@ -37,6 +44,7 @@ from .parts import PartsSystem, StockPoint
 from .shortage import ShortageRule
 from .steps import Step, scheduler
 from .technician import Technician
+from .variates import Constant, Variates
 
 #: what happens when a step's time is up
 Then = Callable[[Step[Call]], None]
@@ -81,6 +89,9 @@ class Team:
         who goes straight on from a job drives from there (the call's ``noise_h``).
     wip : {"overtime", "resume"}
         Work in progress at a shift end: finished as overtime, or paused until the next shift.
+    tasks : mapping of int to Variates, optional
+        Internal work taken when idle: the lengths of each technician's internal tasks,
+        by technician number; none by default.
     """
 
     def __init__(
@@ -96,6 +107,7 @@ class Team:
         parts: PartsRules | None = None,
         first_trips: bool = False,
         wip: str = "overtime",
+        tasks: Mapping[int, Variates | Constant] | None = None,
     ) -> None:
         self.env = env
         self._schedule = scheduler(env)
@@ -118,6 +130,14 @@ class Team:
         self._stopped: list[tuple[Call, Then, float]] = []  # paused: (call, then, hours left)
         if self.pauses:
             self._after = self._after_pausable  # type: ignore[method-assign]
+        # a technician with no call to take: free, or (internal work) on to a task; chosen
+        # here so that a team without internal work pays nothing for it
+        self.tasks = tasks
+        self._idle: Callable[[int], None] = self.free.append if tasks is None else self._start_task
+        if tasks is not None:
+            # the first tasks start once the shift calendar has said whether the team is
+            # on duty at time 0 (it is built after the team)
+            self._schedule(Step(None, self._start_tasks), NORMAL, 0.0)
 
     def distance_km(self, technician: int, call: Call) -> float:
         """Road distance from where the technician is to the call's machine."""
@@ -329,9 +349,38 @@ class Team:
         self.recorder.released(call, now)
         following = self.line.next_call(technician) if self.on_duty else None
         if following is None:
-            self.free.append(technician)
+            self._idle(technician)
         else:
             self._send(technician, following, now, len(self.line) + 1, busy=True)
+
+    # -- internal work taken when idle ---------------------------------------
+
+    def _start_task(self, technician: int) -> None:
+        """No call waits: the technician starts an internal task (on duty), or is free."""
+        if not self.on_duty:
+            self.free.append(technician)
+            return
+        assert self.tasks is not None
+        self.recorder.internal(1, self.env.now)
+        self._schedule(Step(technician, self._task_done), NORMAL, self.tasks[technician].next())
+
+    def _task_done(self, step: Step[int]) -> None:
+        """The task is finished: the technician takes the call that waits (from base, as
+        after idleness), or starts another task."""
+        technician = step.value
+        now = self.env.now
+        self.recorder.internal(-1, now)
+        following = self.line.next_call(technician) if self.on_duty else None
+        if following is None:
+            self._start_task(technician)
+        else:
+            self._send(technician, following, now, len(self.line) + 1)
+
+    def _start_tasks(self, step: Step[None] | None = None) -> None:
+        """Every free technician starts a task (at time 0, and at a shift start)."""
+        free = self.free
+        while free and self.on_duty:
+            self._start_task(free.popleft())
 
     # -- steps in time, and shift ends that pause them ---------------------
 
@@ -401,3 +450,5 @@ class Team:
             if following is None:
                 break
             self._send(self.free.popleft(), following, now, len(self.line) + 1)
+        if self.tasks is not None:  # the others go on to internal work
+            self._start_tasks()

@@ -10,6 +10,7 @@ from sim.distributions import Deterministic
 
 from .calls import CallTally
 from .composite import Monitors
+from .internal import InternalTally
 from .levels import LevelTally
 from .logs import CallLog, DecisionLog, LevelSeries
 from .overtime import OvertimeTally
@@ -59,6 +60,8 @@ class MonitorSpec:
     repeat_window_h
         Repairs may leave the cause (``[repair.repeat]``): count repeat calls, and those
         within this many hours of their machine's restoration (``None``: no repeats).
+    internal
+        Technicians take internal work when idle (``[work.internal]``): report its hours.
     """
 
     class_names: Sequence[str]
@@ -77,6 +80,7 @@ class MonitorSpec:
     decisions: bool = True
     series: bool = True
     repeat_window_h: float | None = None
+    internal: bool = False
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -103,6 +107,8 @@ class MonitorSpec:
             tallies.append(PartsTally(self.hours_per_day))
         if self.repeat_window_h is not None:
             tallies.append(RepeatTally(self.repeat_window_h))
+        if self.internal:
+            tallies.append(InternalTally(self.technicians, self.hours_per_day))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -149,4 +155,5 @@ def monitors_for(
         shifts=system.calendar.shifts is not None,
         decisions=system.dispatch.record_decisions,
         repeat_window_h=None if system.repeats is None else system.repeats.window_h,
+        internal=system.internal is not None,
     ).build(extra)

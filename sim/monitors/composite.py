@@ -37,6 +37,8 @@ _ORDER: tuple[str, ...] = (
     "utilization",
     "utilization_onsite",
     "travel_share",
+    "internal_share",
+    "internal_h_per_day",
     "machines_down",
     "trip_km",
     "trip_h",
@@ -146,6 +148,7 @@ class Monitors:
     paused: Callable[[CallLike, float, bool], None]
     resumed: Callable[[CallLike, float, bool], None]
     overtime: Callable[[float, float], None]
+    internal: Callable[[int, float], None]
     left_site: Callable[[CallLike, float], None]
     requeued: Callable[[CallLike, float], None]
     part_used: Callable[[float, float], None]

@@ -13,6 +13,7 @@ from typing import Any
 
 from .calls import CallsSnapshot, ClassSnapshot
 from .composite import MonitorsSnapshot
+from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot
 from .overtime import OvertimeSnapshot
@@ -28,6 +29,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
     for cls in (
         CallsSnapshot,
         ClassSnapshot,
+        InternalSnapshot,
         LevelSums,
         LevelsSnapshot,
         OvertimeSnapshot,

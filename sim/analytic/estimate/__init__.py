@@ -15,6 +15,7 @@ lazily, inside a function; the system's types for the type checker only).
 ``team``      the queueing view of one team: service moments, trip geometry
 ``queueing``  FIFO and priority formulas (Poisson calls, finite fleet, first trips)
 ``policy``    labels under other dispatch rules and calendars; the hypercube workloads
+``internal``  internal work taken when idle (the queue with multiple vacations)
 ``parts``     spare parts (inventory theory) and their effect on the queue
 ``repeats``   repeat repairs: the effective life, the repeat share and window
 ``core``      :func:`estimate`, which puts them together, and the cost model's values

@@ -1,8 +1,8 @@
 """Pick the closed-form model that matches a scenario and evaluate its KPIs.
 
 :func:`estimate` builds the team's queueing view, takes the matching queueing model,
-adjusts its labels to the dispatch rule and calendar, scales to the whole system and
-adds parts and costs.
+adjusts its labels to the dispatch rule and calendar, adds internal work taken when
+idle, scales to the whole system and adds parts and costs.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sim.analytic.estimate.internal import with_internal_work
 from sim.analytic.estimate.parts import with_parts
 from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
@@ -52,6 +53,8 @@ def estimate(system: ServiceSystem) -> Estimates:
     if system.repeats is not None:
         out = relabel(out)
     out = adjust_for_policy(out, system, team)
+    if system.internal is not None:
+        out = with_internal_work(out, system, team)
     out = whole_system(out, system.teams)
     out = repeat_kpis(out, system)
     if system.parts is not None:
