@@ -263,3 +263,32 @@ def test_several_technicians_or_a_finite_fleet_get_no_wait_formula():
         }
     )
     assert "wait_h" not in fleet and "utilization" not in fleet
+
+
+def test_priority_classes_wait_by_cobhams_argument_with_the_residual_task():
+    """One technician, contract calls first: each class's wait is R / ((1 - sigma_{k-1})
+    (1 - sigma_k)) with R the residual of a repair or a task in progress; the classes'
+    waits average to the FIFO vacation wait (conservation)."""
+    classes = [
+        {"name": "contract", "share": 0.4, "priority": 1},
+        {"name": "paid", "share": 0.6, "priority": 2},
+    ]
+    raw = variant(
+        BASE,
+        {
+            "territories.technicians": 1,
+            "travel.time_h": {"dist": "deterministic", "value": 0.0},
+            "fleet.classes": classes,
+            "dispatch.policy": "priority",
+        },
+    )
+    system = ServiceSystem.from_scenario(validate_scenario(raw, "<internal>"))
+    waits = {e.service_class: e for e in estimate(system).primary if e.kpi == "wait_h"}
+    lam, es, es2, ev2 = 0.5, 1.5, 1.5**2 * (1 + 0.7**2), 1.0 + 0.5**2
+    rho, sigma1 = lam * es, 0.4 * lam * es
+    residual = lam * es2 / 2 + (1 - rho) * ev2 / 2
+    assert waits["contract"].value == pytest.approx(residual / (1 - sigma1))
+    assert waits["paid"].value == pytest.approx(residual / ((1 - sigma1) * (1 - rho)))
+    assert all(w.exact for w in waits.values())
+    overall = 0.4 * waits["contract"].value + 0.6 * waits["paid"].value
+    assert waits["all"].value == pytest.approx(overall)

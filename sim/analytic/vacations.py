@@ -39,9 +39,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .ctmc import MAX_STATES, StateSpaceTooLarge, stationary
-from .queues import _check_stable, _count, _rate, mms
+from .queues import _check_stable, _class_rates, _count, _nonpreemptive_waits, _rate, mms
 
-__all__ = ["VacationResult", "mg1_multiple_vacations", "mmc_multiple_vacations"]
+__all__ = [
+    "VacationResult",
+    "mg1_multiple_vacations",
+    "mg1_priority_multiple_vacations",
+    "mmc_multiple_vacations",
+]
 
 #: the largest probability mass the truncated chain of :func:`mmc_multiple_vacations` may leave out
 TAIL_MASS = 1e-12
@@ -176,6 +181,66 @@ def mg1_multiple_vacations(
         l=lam * (wq + es),
         wq_vacation=residual,
     )
+
+
+def mg1_priority_multiple_vacations(
+    arrival_rates: tuple[float, ...] | list[float],
+    mean_service: float,
+    var_service: float,
+    mean_vacation: float,
+    var_vacation: float,
+) -> tuple[float, ...]:
+    """Nonpreemptive priority M/G/1 with multiple vacations: each class's mean wait (exact).
+
+    Parameters
+    ----------
+    arrival_rates : sequence of float
+        Poisson rate of each priority class, index 0 served first; each >= 0, total > 0.
+    mean_service, var_service : float
+        E[S] > 0 and Var[S] >= 0 of one call, common to all classes.
+    mean_vacation, var_vacation : float
+        E[V] > 0 and Var[V] >= 0 of one internal task.
+
+    Returns
+    -------
+    tuple of float
+        ``Wq_k = R / ((1 - sigma_{k-1}) (1 - sigma_k))`` with ``sigma_k`` the load of the
+        classes served before or with k, and ``R = lambda E[S^2] / 2 + (1 - rho) E[V^2] /
+        (2 E[V])``, the mean residual of what a call finds in progress.
+
+    Raises
+    ------
+    UnstableQueueError
+        If rho = sum(lambda) E[S] >= 1.
+
+    Notes
+    -----
+    Cobham's mean-value argument with the residual of the activity in progress: by PASTA
+    a call finds the technician serving (probability rho, mean residual E[S^2]/(2E[S]))
+    or on a task (1 - rho, mean residual E[V^2]/(2E[V])); it then waits for that residual,
+    the work of the calls of its own or a higher class present, and the higher classes'
+    calls that come meanwhile (a task never starts while calls wait). One class gives
+    :func:`mg1_multiple_vacations`; no tasks, Cobham's formula.
+
+    Examples
+    --------
+    >>> w = mg1_priority_multiple_vacations([0.1, 0.15], 2.0, 4.0, 1.0, 0.0)
+    >>> [round(x, 4) for x in w]  # R = 0.25 x 8 / 2 + 0.5 x 0.5 = 1.25
+    [1.5625, 3.125]
+    >>> fifo = mg1_multiple_vacations(0.25, 2.0, 4.0, 1.0, 0.0).wq
+    >>> round((0.1 * w[0] + 0.15 * w[1]) / 0.25, 6) == round(fifo, 6)  # conservation
+    True
+    """
+    rates = _class_rates("arrival_rates", arrival_rates)
+    es = _rate("mean_service", mean_service)
+    var_s = _rate("var_service", var_service, allow_zero=True)
+    ev = _rate("mean_vacation", mean_vacation)
+    var_v = _rate("var_vacation", var_vacation, allow_zero=True)
+    lam = sum(rates)
+    rho = lam * es
+    _check_stable(rho, "M/G/1 nonpreemptive priority, multiple vacations")
+    residual = lam * (var_s + es * es) / 2.0 + (1.0 - rho) * (var_v + ev * ev) / (2.0 * ev)
+    return tuple(_nonpreemptive_waits(residual, [r * es for r in rates]))
 
 
 def _decay(lam: float, mu: float, servers: int, theta: float) -> float:

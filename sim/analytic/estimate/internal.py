@@ -5,7 +5,8 @@ waiting call only when the task in hand ends: the queue with multiple vacations
 (:mod:`sim.analytic.vacations`).  With Poisson calls:
 
 * one technician, any service and task laws: Fuhrmann and Cooper's decomposition, the
-  M/G/1 wait plus the mean residual task E[V^2] / (2 E[V]), exact;
+  M/G/1 wait plus the mean residual task E[V^2] / (2 E[V]), exact; under nonpreemptive
+  priority, each class's wait by Cobham's argument with that residual, exact;
 * several technicians, exponential service and tasks: the Markov chain of (calls
   present, technicians serving), solved numerically, exact;
 * several technicians otherwise, or a finite fleet (whose call rate falls as the waits
@@ -27,6 +28,8 @@ from sim.analytic.estimate.team import TeamView
 
 if TYPE_CHECKING:
     from sim.system import ServiceSystem
+
+PRIORITY_MODEL = "M/G/1 nonpreemptive priority, multiple vacations"
 
 #: KPIs that depend on the waits (internal work changes them)
 _WAITS = ("wait_h", "response_h", "restore_h", "queue_len", "machines_down", "sla_met")
@@ -85,7 +88,10 @@ def with_internal_work(est: Estimates, system: ServiceSystem, team: TeamView) ->
     found = _vacation_queue(system, team, notes)
     lam = team.arrival_rate
     priorities = {c.priority for c in system.classes}
-    per_class_known = not (system.dispatch.pair[0] == "priority" and len(priorities) > 1)
+    by_priority = system.dispatch.pair[0] == "priority" and len(priorities) > 1
+    # under priority, each class's extra wait (one technician), else one for all classes
+    class_extra = _priority_extra(system, team, est) if by_priority and found is not None else {}
+    per_class_known = not by_priority or bool(class_extra)
     out: list[Estimate] = []
     for e in est.primary:
         if _is_wait(e.kpi):
@@ -96,10 +102,11 @@ def with_internal_work(est: Estimates, system: ServiceSystem, team: TeamView) ->
             res, why = found
             # the overall wait of a nonpreemptive order blind to service times is FIFO's
             share = 1.0 if e.service_class == "all" else _share(system, e.service_class)
-            extra = res.wq_vacation
+            extra = class_extra.get(e.service_class, res.wq_vacation)
             shift = share * lam * extra if e.kpi in ("queue_len", "machines_down") else extra
+            model = PRIORITY_MODEL if e.service_class in class_extra else res.model
             note = why if e.exact else f"{why}; {e.note}"
-            out.append(replace(e, value=e.value + shift, model=res.model, note=note))
+            out.append(replace(e, value=e.value + shift, model=model, note=note))
         elif (team.finite and e.kpi in _RATES) or (team.first_travel is not None and e.kpi in _TRIPS):
             continue  # the call rate (finite fleet) or the share of trips from base changes
         elif e.kpi == "p_wait" or e.kpi.startswith("workload_tech"):
@@ -125,6 +132,28 @@ def with_internal_work(est: Estimates, system: ServiceSystem, team: TeamView) ->
         )
     alternatives = [e for e in est.alternatives if not _is_wait(e.kpi) and e.kpi not in _RATES]
     return replace(est, primary=out, alternatives=alternatives, notes=notes)
+
+
+def _priority_extra(system: ServiceSystem, team: TeamView, est: Estimates) -> dict[str, float]:
+    """Each class's wait added by internal work under nonpreemptive priority, one
+    technician: the vacation formula's wait less Cobham's (the formulas' per-class wait)."""
+    if team.servers != 1:
+        return {}
+    assert system.internal is not None
+    task = system.internal.task
+    levels = sorted({c.priority for c in system.classes})
+    lam = team.arrival_rate
+    rates = [sum(lam * c.share for c in system.classes if c.priority == lv) for lv in levels]
+    waits = vacations.mg1_priority_multiple_vacations(
+        rates, team.mean_service, team.var_service, task.mean, task.variance
+    )
+    out: dict[str, float] = {}
+    for c in system.classes:
+        before = est.get("wait_h", c.name)
+        if before is None:
+            return {}
+        out[c.name] = waits[levels.index(c.priority)] - before.value
+    return out
 
 
 def _share(system: ServiceSystem, name: str) -> float:
