@@ -868,7 +868,7 @@ def _analytic(args: argparse.Namespace) -> int:
         rows = [
             (e["kpi"], e["service_class"], fmt(e["value"]), e["model"], exactness(e["exact"]), e["role"])
             for e in item["estimates"]
-            if e["service_class"] == "all" or len(scenario.fleet.classes) > 1
+            if e["service_class"] == "all" or len(scenario.fleet.classes) > 1 or scenario.work is not None
         ]
         print(table(rows, ("KPI", "class", "value", "model", "exact?", "role")))
         for note in {e["note"] for e in item["estimates"]} | set(item["notes"]):

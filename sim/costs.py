@@ -129,3 +129,30 @@ def _parts_per_day(system: ServiceSystem, kpis: Mapping[str, float], days_per_ye
     units = kpis.get("van_on_hand", 0.0) + kpis.get("depot_on_hand", 0.0)
     holding = units * parts.holding_cost_per_unit_year / days_per_year
     return sum(0.0 if math.isnan(x) else x for x in (used, emergencies, holding))
+
+
+def work_money(
+    system: ServiceSystem, by_row: Mapping[str, Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
+    """Money of the job types per working day: ``revenue_per_day``, ``job_cost_per_day``
+    and ``margin_per_day`` (revenue - direct cost) of each type's row, from its completed
+    jobs per working day (``calls_per_day``), and their sums in the ``all`` row; nothing
+    without job types.  The team's own cost (staff, travel) is ``cost_per_day``; the
+    margin here is before it (the type's share of technician time is ``hours_share``).
+    """
+    if not system.work_types:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    total = {"revenue_per_day": 0.0, "job_cost_per_day": 0.0, "margin_per_day": 0.0}
+    for t in system.work_types:
+        jobs = by_row.get(t.name, {}).get("calls_per_day", math.nan)
+        row = {
+            "revenue_per_day": t.revenue * jobs,
+            "job_cost_per_day": t.cost * jobs,
+            "margin_per_day": (t.revenue - t.cost) * jobs,
+        }
+        out[t.name] = row
+        for k, v in row.items():
+            total[k] += v
+    out["all"] = total
+    return out

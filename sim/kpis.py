@@ -36,6 +36,7 @@ Group = Literal[
     "shifts",
     "parts",
     "repeats",
+    "work",
     "cost",
     "spread",
     "workload",
@@ -53,6 +54,7 @@ GROUPS: dict[Group, str] = {
     "shifts": "Shifts",
     "parts": "Spare parts and revisits",
     "repeats": "Repeat repairs",
+    "work": "Work mix (job types)",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -102,6 +104,7 @@ Condition = Literal[
     "repeats",
     "costs_and_repeats",
     "internal_work",
+    "work_types",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -118,6 +121,7 @@ CONDITIONS: dict[Condition, str] = {
     "repeats": "with `[repair.repeat]`",
     "costs_and_repeats": "with `[costs]` and `[repair.repeat]`",
     "internal_work": "with `[work.internal]`",
+    "work_types": "with `[[work.types]]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -649,6 +653,48 @@ CATALOGUE: tuple[KPI, ...] = (
         "repeats",
     ),
     _kpi(
+        "hours_share",
+        "technician hours",
+        "share",
+        "technician hours (travel + on site) on the row's calls / available technician-hours; "
+        "a job type's row: its jobs, `all`: every call (the utilisation)",
+        "work",
+        True,
+        "time_share",
+        "work_types",
+    ),
+    _kpi(
+        "revenue_per_day",
+        "revenue per day",
+        "money/day",
+        "a job type's `revenue` x its jobs done per working day; `all`: the types' sum",
+        "work",
+        True,
+        "derived",
+        "work_types",
+    ),
+    _kpi(
+        "job_cost_per_day",
+        "direct cost of jobs per day",
+        "money/day",
+        "a job type's `cost` x its jobs done per working day; `all`: the types' sum",
+        "work",
+        True,
+        "derived",
+        "work_types",
+    ),
+    _kpi(
+        "margin_per_day",
+        "margin per day",
+        "money/day",
+        "revenue_per_day - job_cost_per_day (before the team's cost, cost_per_day)",
+        "work",
+        True,
+        "derived",
+        "work_types",
+        low=-math.inf,
+    ),
+    _kpi(
         "ftf_identity_gap",
         "first-time-fix identity gap",
         "share",
@@ -810,6 +856,7 @@ class Features:
     team_size: int = 1
     repeats: bool = False
     internal: bool = False
+    work_types: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -826,6 +873,7 @@ class Features:
             "repeats": self.repeats,
             "costs_and_repeats": self.costs and self.repeats,
             "internal_work": self.internal,
+            "work_types": self.work_types,
         }[when]
 
 

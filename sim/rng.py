@@ -41,6 +41,7 @@ STREAMS: tuple[str, ...] = (
     "repeat",
     "repeat_after",
     "internal_task",
+    "job",
 )
 
 
@@ -92,6 +93,10 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("repeat", "repeat", "machine: whether each repair leaves the cause (a uniform per repair)"),
     NamedStream("repeat_after", "repeat_after", "machine: working time from a repair to its repeat failure"),
     NamedStream("internal_task", "internal_task", "technician: lengths of internal tasks, one after another"),
+    NamedStream("job_arrival", "job", "job type, territory: gaps between the type's jobs", prefix=(0,)),
+    NamedStream("job_duration", "job", "job type, territory: on-site times of the jobs", prefix=(1,)),
+    NamedStream("job_travel", "job", "job type, territory: trip times of the jobs", prefix=(2,)),
+    NamedStream("job_travel_from_base", "job", "job type, territory: trips of idle technicians", prefix=(3,)),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

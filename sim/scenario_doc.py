@@ -40,6 +40,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("parts.types[].van / .depot", config.StockPolicy),
     ("work", config.Work),
     ("work.internal", config.InternalWork),
+    ("work.types[]", config.WorkType),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

@@ -7,6 +7,7 @@ typed objects that every layer reads: how many teams there are and what one team
 fleet with a life distribution, or Poisson calls), travel, repair, the service classes,
 dispatch, the working calendar, spare parts, costs, the report's thresholds, the
 targets the results are judged against, repeat repairs and internal work.  Every
+targets the results are judged against, repeat repairs and job types.  Every
 duration is a built :class:`sim.distributions.Distribution`, so no reader interprets a
 distribution table or keeps a second table of means.
 
@@ -349,6 +350,42 @@ class RepeatRepairs:
     window_h: float
 
 
+@dataclass(frozen=True)
+class WorkType:
+    """A job type besides breakdown repairs (``[[work.types]]``): Poisson jobs that join
+    the team's dispatch line and take their own on-site time, no parts, no machine down.
+
+    Attributes
+    ----------
+    name : str
+        Also the ``class`` of the type's rows in the tables.
+    jobs_per_day : float
+        Poisson jobs per territory and working day.
+    jobs_per_h : float
+        The same per hour of the arrival clock (``jobs_per_day / calendar.day_length_h``).
+    duration : Distribution
+        On-site time of one job (hours).
+    priority : int
+        On the scale of the classes' priorities (1 first; 1 when the scenario gives none).
+    target_h : float or None
+        Response target (logged -> on site); ``None``: none.
+    revenue, cost : float
+        Money per job done.
+    travel : bool
+        Trips as the scenario's travel; ``False``: on site at the dispatch.
+    """
+
+    name: str
+    jobs_per_day: float
+    jobs_per_h: float
+    duration: Distribution
+    priority: int
+    target_h: float | None
+    revenue: float
+    cost: float
+    travel: bool
+
+
 # ---------------------------------------------------------------------------
 # Classes and dispatch
 
@@ -586,6 +623,10 @@ class ServiceSystem:
         Repeat repairs of a finite fleet; ``None``: every repair removes the cause.
     internal : InternalWork or None
         Internal work taken when idle (``[work.internal]``); ``None``: none.
+    work_types : tuple of WorkType
+        Job types besides breakdown repairs (empty: breakdown repairs only).  In the
+        model and the tallies a job of type ``j`` is in class ``len(classes) + j``
+        (:attr:`row_names`).
     """
 
     name: str
@@ -605,6 +646,12 @@ class ServiceSystem:
     targets: Targets | None
     repeats: RepeatRepairs | None = None
     internal: InternalWork | None = None
+    work_types: tuple[WorkType, ...] = ()
+
+    @property
+    def row_names(self) -> tuple[str, ...]:
+        """The classes' names, then the job types': the per-class rows of the tables."""
+        return (*(c.name for c in self.classes), *(t.name for t in self.work_types))
 
     @property
     def technicians(self) -> int:
@@ -663,6 +710,7 @@ class ServiceSystem:
             else Targets(tuple(scenario.targets.constraints), scenario.targets.objective),
             repeats=_repeats(scenario),
             internal=_internal(scenario),
+            work_types=_work_types(scenario),
         )
 
 
@@ -730,6 +778,28 @@ def _source(sc: Scenario) -> Source:
 def _repeats(sc: Scenario) -> RepeatRepairs | None:
     r = sc.repair.repeat
     return None if r is None else RepeatRepairs(r.p, r.after_h.build(), r.window_h)
+
+
+def _work_types(sc: Scenario) -> tuple[WorkType, ...]:
+    if sc.work is None:
+        return ()
+    day = sc.calendar.day_length_h
+    out = []
+    for t in sc.work.types:
+        out.append(
+            WorkType(
+                t.name,
+                t.jobs_per_day,
+                t.jobs_per_day / day,
+                t.duration_h.build(),
+                t.priority if t.priority is not None else 1,
+                t.target_h,
+                t.revenue,
+                t.cost,
+                t.travel,
+            )
+        )
+    return tuple(out)
 
 
 def _travel(sc: Scenario) -> Travel:

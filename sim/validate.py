@@ -115,7 +115,8 @@ def run_case(
     for kpi, exact in wanted:
         rows = s[(s["kpi"] == kpi) & s["analytic"].notna()]
         rows = rows[rows["analytic_exact"].fillna(False)] if exact else rows
-        if len(scenario.fleet.classes) == 1:  # the one class's row repeats the overall row
+        if len(scenario.fleet.classes) == 1 and not (scenario.work and scenario.work.types):
+            # the one class's row repeats the overall row
             rows = rows[rows["class"] == "all"]
         if rows.empty:
             kind = "exact formula" if exact else "formula"

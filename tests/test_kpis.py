@@ -85,11 +85,24 @@ def _ftf_identity() -> dict[str, Any]:
 
 
 def _many_territories() -> dict[str, Any]:
-    """20 Poisson territories: the spread of the mean wait across territories."""
+    """20 Poisson territories: the spread of the mean wait across territories; a job type."""
     d = copy.deepcopy(BASE)
     d["run"]["horizon_h"] = 300.0
     d["fleet"] = {"calls_per_h": 0.3}
     d["territories"] = {"count": 20, "technicians": 1, "pooled": 1}
+    d["work"] = {
+        "types": [
+            {
+                "name": "installation",
+                "jobs_per_day": 0.4,
+                "duration_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5},
+                "priority": 2,
+                "target_h": 24.0,
+                "revenue": 200.0,
+                "cost": 30.0,
+            }
+        ]
+    }
     return d
 
 
@@ -164,6 +177,8 @@ def test_tables_show_the_summary_kpis_the_scenario_turns_on(runs):
     assert "ftf_identity_gap" in names_of("ftf_identity")
     assert "ftf_identity_gap" not in everything  # two part types
     assert "wait_h_worst5pct" in names_of("territories")
+    assert {"hours_share", "margin_per_day"} <= set(names_of("territories"))
+    assert "hours_share" not in everything  # no job types
 
 
 def test_the_kpis_are_measured_not_left_empty(runs):

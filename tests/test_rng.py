@@ -72,6 +72,7 @@ def test_stream_numbers_are_append_only():
         "repeat",
         "repeat_after",
         "internal_task",
+        "job",
     )
     assert len(set(STREAMS)) == len(STREAMS)
 
@@ -101,6 +102,10 @@ PINNED_KEYS = {
     "repeat": ((7,), (3, 14, 7)),
     "repeat_after": ((7,), (3, 15, 7)),
     "internal_task": ((7,), (3, 16, 7)),
+    "job_arrival": ((7, 5), (3, 16, 0, 7, 5)),
+    "job_duration": ((7, 5), (3, 16, 1, 7, 5)),
+    "job_travel": ((7, 5), (3, 16, 2, 7, 5)),
+    "job_travel_from_base": ((7, 5), (3, 16, 3, 7, 5)),
 }
 
 

@@ -255,6 +255,8 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
     }
     if system.repeats is not None:
         table["repair.repeat.after_h"] = system.repeats.after
+    for i, t in enumerate(system.work_types):
+        table[f"work.types[{i}].duration_h"] = t.duration
     if parts is not None:
         table |= {
             "parts.supplier_lead_time_h": parts.supplier_lead_time,

@@ -14,6 +14,7 @@ catalogue):
 ``targets``    ``[targets]``: bounds on KPIs and the objective
 ``repeats``    ``[repair.repeat]``: repairs that leave the cause
 ``work``       ``[work]``: work besides breakdown repairs (internal work)
+``work``       ``[work]``: work besides breakdown repairs (job types)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
 ``loading``    files: size limits, TOML, locations CSV, :func:`load_scenario`
@@ -89,6 +90,7 @@ from sim.config.specs import (
 )
 from sim.config.targets import Target, Targets, check_target_kpis, parse_target
 from sim.config.work import InternalWork, Work
+from sim.config.work import Work, WorkType
 
 __all__ = [
     "DISPATCH_POLICIES",
@@ -138,6 +140,7 @@ __all__ = [
     "Weekday",
     "WeibullSpec",
     "Work",
+    "WorkType",
     "apply_cli_sweeps",
     "check_overrides",
     "check_target_kpis",

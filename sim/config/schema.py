@@ -38,6 +38,7 @@ from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
 from sim.config.work import Work
+from sim.config.work import Work, check_work
 from sim.kpis import threshold_kpi
 
 
@@ -604,7 +605,10 @@ class Scenario(Section):
                 "parts.reservation",
                 "needs one technician per team (whose van is known when the call is logged)",
             )
-        if discipline == "earliest_due" and all(c.sla_h is None for c in self.fleet.classes):
+        targets = [t.target_h for t in (self.work.types if self.work is not None else [])]
+        if discipline == "earliest_due" and all(
+            s is None for s in [*(c.sla_h for c in self.fleet.classes), *targets]
+        ):
             raise KeyedError(
                 "fleet.classes", f"{dispatch.said('discipline')} needs an sla_h on at least one class"
             )
@@ -617,12 +621,14 @@ class Scenario(Section):
                     )
         if self.targets is not None:
             names = [c.name for c in self.fleet.classes]
+            names += [t.name for t in (self.work.types if self.work is not None else [])]
             for i, t in enumerate(self.targets.constraints):
                 if t.service_class != "all" and t.service_class not in names:
                     raise KeyedError(
                         f"targets.require[{i}]",
                         f"no service class {t.service_class!r} (classes: {', '.join(names)})",
                     )
+        check_work(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(

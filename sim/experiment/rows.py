@@ -1,5 +1,5 @@
 """A replication's KPIs as table rows: costs and the first-time-fix identity added, one
-row per class plus ``all``, parameter values as cells."""
+row per class (and per job type) plus ``all``, parameter values as cells."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from sim.config import DesignPoint
-from sim.costs import cost_kpis
+from sim.costs import cost_kpis, work_money
 from sim.system import ServiceSystem
 
 
@@ -29,7 +29,9 @@ def replication_rows(
     for b, kpis in enumerate(batches):
         kpis["all"].update(cost_kpis(system, kpis["all"], kpis))
         kpis["all"].update(ftf_identity_gap(system, kpis["all"]))
-        for name in ["all", *(c.name for c in system.classes)]:
+        for name, money in work_money(system, kpis).items():
+            kpis[name].update(money)
+        for name in ["all", *system.row_names]:
             rows.append(
                 {
                     "design_point": point.id,
@@ -53,6 +55,7 @@ def ftf_identity_applies(system: ServiceSystem) -> bool:
         and p.types[0].quantity is None
         and p.shortage == "revisit"
         and not p.reservation
+        and not system.work_types  # (jobs have no parts: they would dilute both sides)
     )
 
 

@@ -29,6 +29,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         team_size=system.team.technicians,
         repeats=system.repeats is not None,
         internal=system.internal is not None,
+        work_types=bool(system.work_types),
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 
@@ -51,6 +52,8 @@ def calls_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) ->
             system = ServiceSystem.from_scenario(points[res.design_point].scenario)
             names_of[res.design_point] = [c.name for c in system.classes]
         names = names_of[res.design_point]
+        sc = points[res.design_point].scenario
+        names = [c.name for c in sc.fleet.classes] + [t.name for t in (sc.work.types if sc.work else [])]
         df["service_class"] = pd.Categorical.from_codes(df["service_class"], names).astype(str)
         df["wait_h"] = df["dispatched_at"] - df["logged_at"]
         df.insert(0, "replication", res.replication)

@@ -19,6 +19,7 @@ from .calls import Call
 from .dispatch import make_policy
 from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
 from .geography import Geometry
+from .jobs import JobStreams
 from .parts import PartsSystem
 from .shifts import ShiftCalendar
 from .shortage import Emergency, Revisit, ShortageRule, WaitOnSite
@@ -35,6 +36,7 @@ class FieldService:
     teams: list[Team]
     source: CallSource
     calendars: list[ShiftCalendar]
+    jobs: JobStreams | None = None  # the job types' Poisson streams (None: breakdowns only)
 
 
 def build(
@@ -55,7 +57,8 @@ def build(
     terr = system.territories
     tr = system.travel
     shares = [c.share for c in system.classes]
-    priorities = [c.priority for c in system.classes]
+    types = system.work_types  # job types: rows after the classes, on the classes' scales
+    priorities = [c.priority for c in system.classes] + [t.priority for t in types]
     geometry = _geometry(system)
     # in geometry mode a call's drawn travel time is the noise added to its trip
     travel = tr.per_call
@@ -67,7 +70,7 @@ def build(
     home = system.team.home  # each territory's own technicians
     cal = system.calendar
     shifts = cal.shifts
-    deadline = _deadline([c.sla_h for c in system.classes], cal.sla_calendar)
+    deadline = _deadline([c.sla_h for c in system.classes] + [t.target_h for t in types], cal.sla_calendar)
     block = teams_range if teams_range is not None else range(system.teams)
     rules = _parts_rules(env, system, replication, recorder, team_size, block)
     vans = rules.system.vans if rules is not None else None
@@ -144,7 +147,24 @@ def build(
         locations=locations,
         repeats=system.repeats,
     )
-    return FieldService(env, teams, source, calendars)
+    jobs = None
+    if types:
+        jobs = JobStreams(
+            env,
+            types,
+            len(system.classes),
+            team_of_territory,
+            source,
+            seed,
+            replication,
+            travel,
+            from_base,
+            terr.multipliers,
+            terr.pooled,
+            cal.uptime_clock,
+            first,
+        )
+    return FieldService(env, teams, source, calendars, jobs)
 
 
 def _geometry(system: ServiceSystem) -> Geometry | None:

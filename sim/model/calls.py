@@ -135,6 +135,10 @@ class Call:
     #: a repeat call (:class:`RepeatCall`): the repair before it left the cause.  A class
     #: attribute, so that calls of a fleet without repeats set no field for it
     repeat = False
+    #: the call's job type: 0 a breakdown repair; ``j + 1`` a job of the scenario's j-th
+    #: ``[[work.types]]`` entry (:class:`Job`).  A class attribute, so that breakdown calls
+    #: set no field for it
+    job_type = 0
 
 
 class RepeatCall(Call):
@@ -146,3 +150,28 @@ class RepeatCall(Call):
 
     __slots__ = ()
     repeat = True
+
+
+class Job(Call):
+    """A job of a type besides breakdown repairs (``[[work.types]]``).
+
+    Its ``service_class`` is the type's row (after the service classes), ``repair_h`` the
+    type's on-site time; it needs no parts, has no machine (``machine = -1``) and no
+    source to tell when it is done, so it is never revisited or repeated.
+    """
+
+    __slots__ = ("job_type",)
+
+    def __init__(
+        self,
+        number: int,
+        territory: int,
+        local_territory: int,
+        row: int,
+        job_type: int,
+        travel_h: float,
+        duration_h: float,
+        now: float,
+    ) -> None:
+        super().__init__(number, -1, territory, local_territory, row, travel_h, duration_h, now)
+        self.job_type = job_type  # 1 + the index of its entry in [[work.types]]

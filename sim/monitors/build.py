@@ -19,6 +19,7 @@ from .protocol import Monitor
 from .repeats import RepeatTally
 from .spread import MIN_TERRITORIES, TerritorySpread
 from .trips import TripTally
+from .work import HoursTally, WorkCallTally
 from .workloads import WorkloadTally
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ class MonitorSpec:
         the dispatch).
     shifts
         Technicians work shifts (overtime, technicians on and off duty).
+    breakdown_rows
+        With job types: the number of service classes, the rows before the job types'
+        (their jobs put no machine down; technician hours are tallied by row); ``None``:
+        no job types.
     repeat_window_h
         Repairs may leave the cause (``[repair.repeat]``): count repeat calls, and those
         within this many hours of their machine's restoration (``None``: no repeats).
@@ -81,17 +86,16 @@ class MonitorSpec:
     series: bool = True
     repeat_window_h: float | None = None
     internal: bool = False
+    breakdown_rows: int | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
         instant = not self.travel and not self.parts
-        calls = CallTally(
-            self.class_names,
-            self.sla_h,
-            self.thresholds_h,
-            self.hours_per_day,
-            revisits=self.parts,
-            responses=self.travel,
+        call_args = (self.class_names, self.sla_h, self.thresholds_h, self.hours_per_day)
+        calls = (
+            CallTally(*call_args, revisits=self.parts, responses=self.travel)
+            if self.breakdown_rows is None
+            else WorkCallTally(self.breakdown_rows, *call_args, revisits=self.parts, responses=self.travel)
         )
         levels = LevelTally(self.technicians, instant_trips=instant)
         tallies: list[Monitor[Any]] = [
@@ -105,6 +109,8 @@ class MonitorSpec:
             tallies.append(WorkloadTally(team_size))
         if self.parts:
             tallies.append(PartsTally(self.hours_per_day))
+        if self.breakdown_rows is not None:
+            tallies.append(HoursTally(self.class_names, self.technicians))
         if self.repeat_window_h is not None:
             tallies.append(RepeatTally(self.repeat_window_h))
         if self.internal:
@@ -140,8 +146,8 @@ def monitors_for(
     ``territories`` (the whole fleet, or a block of it), plus ``extra`` tallies."""
     terr = system.territories
     return MonitorSpec(
-        [c.name for c in system.classes],
-        [c.sla_h for c in system.classes],
+        system.row_names,
+        [*(c.sla_h for c in system.classes), *(t.target_h for t in system.work_types)],
         system.report.wait_thresholds_h,
         technicians,
         system.calendar.day_length_h,
@@ -156,4 +162,5 @@ def monitors_for(
         decisions=system.dispatch.record_decisions,
         repeat_window_h=None if system.repeats is None else system.repeats.window_h,
         internal=system.internal is not None,
+        breakdown_rows=len(system.classes) if system.work_types else None,
     ).build(extra)

@@ -21,6 +21,7 @@ from .parts import PartsSnapshot, StockSnapshot
 from .repeats import RepeatSnapshot
 from .spread import SpreadSnapshot
 from .trips import TripsSnapshot
+from .work import HoursSnapshot
 from .workloads import WorkloadsSnapshot
 
 #: the snapshot types a record may name
@@ -30,6 +31,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         CallsSnapshot,
         ClassSnapshot,
         InternalSnapshot,
+        HoursSnapshot,
         LevelSums,
         LevelsSnapshot,
         OvertimeSnapshot,

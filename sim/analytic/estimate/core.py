@@ -18,6 +18,7 @@ from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_s
 from sim.analytic.estimate.repeats import relabel, repeat_kpis
 from sim.analytic.estimate.results import Estimate, Estimates
 from sim.analytic.estimate.team import team_view
+from sim.analytic.estimate.work import work_estimate
 from sim.analytic.queues import UnstableQueueError
 
 if TYPE_CHECKING:  # (the system is passed in: no project import runs here)
@@ -33,6 +34,9 @@ def estimate(system: ServiceSystem) -> Estimates:
         The resolved scenario (``ServiceSystem.from_scenario(scenario)``): its
         distributions are built, its teams, sources and classes resolved.
     """
+    if system.work_types:
+        out = work_estimate(system)
+        return with_costs(out, system) if system.costs is not None else out
     team = team_view(system)
     classes = list(system.classes)
     priorities = [c.priority for c in classes]
