@@ -54,7 +54,7 @@ def test_stream_key_is_replication_then_stream_number_then_entity():
 
 def test_stream_numbers_are_append_only():
     """Existing streams keep their numbers (old results stay reproducible)."""
-    assert STREAMS[:17] == (
+    assert STREAMS[:18] == (
         "failure",
         "arrival",
         "repair",
@@ -102,10 +102,10 @@ PINNED_KEYS = {
     "repeat": ((7,), (3, 14, 7)),
     "repeat_after": ((7,), (3, 15, 7)),
     "internal_task": ((7,), (3, 16, 7)),
-    "job_arrival": ((7, 5), (3, 16, 0, 7, 5)),
-    "job_duration": ((7, 5), (3, 16, 1, 7, 5)),
-    "job_travel": ((7, 5), (3, 16, 2, 7, 5)),
-    "job_travel_from_base": ((7, 5), (3, 16, 3, 7, 5)),
+    "job_arrival": ((7, 5), (3, 17, 0, 7, 5)),
+    "job_duration": ((7, 5), (3, 17, 1, 7, 5)),
+    "job_travel": ((7, 5), (3, 17, 2, 7, 5)),
+    "job_travel_from_base": ((7, 5), (3, 17, 3, 7, 5)),
 }
 
 

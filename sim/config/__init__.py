@@ -13,8 +13,7 @@ catalogue):
 ``specs``      distribution specs (``DIST_KINDS``, :func:`spec_mean`)
 ``targets``    ``[targets]``: bounds on KPIs and the objective
 ``repeats``    ``[repair.repeat]``: repairs that leave the cause
-``work``       ``[work]``: work besides breakdown repairs (internal work)
-``work``       ``[work]``: work besides breakdown repairs (job types)
+``work``       ``[work]``: work besides breakdown repairs (internal work, job types)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
 ``loading``    files: size limits, TOML, locations CSV, :func:`load_scenario`
@@ -89,8 +88,7 @@ from sim.config.specs import (
     spec_mean,
 )
 from sim.config.targets import Target, Targets, check_target_kpis, parse_target
-from sim.config.work import InternalWork, Work
-from sim.config.work import Work, WorkType
+from sim.config.work import InternalWork, Work, WorkType
 
 __all__ = [
     "DISPATCH_POLICIES",

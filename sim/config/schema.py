@@ -37,7 +37,6 @@ from sim.config.fields import (
 from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
-from sim.config.work import Work
 from sim.config.work import Work, check_work
 from sim.kpis import threshold_kpi
 

@@ -2,22 +2,25 @@
 
 Built so far: ``[work.internal]``, internal work (the regulations' category D:
 inspections, parts handling, tool upkeep, training) taken whenever a technician is
-idle.  The later kinds of work (job types, planned maintenance, key-customer visits)
-are further keys of :class:`Work`.
-Built so far: ``[[work.types]]``, job types (installations, commissioning, customer
+idle; and ``[[work.types]]``, job types (installations, commissioning, customer
 visits...) that arrive as Poisson streams beside the breakdown repairs.  Breakdown
-repairs stay the default work: they come from ``[fleet]`` and are not listed here.
+repairs stay the default work: they come from ``[fleet]`` and are not listed here.  The
+later kinds of work (planned maintenance, key-customer visits) are further keys of
+:class:`Work`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from sim.config.errors import KeyedError
-from sim.config.fields import Section
+from sim.config.fields import Money, PosFloat, Section, name_type, not_reserved
 from sim.config.specs import DistSpec, spec_mean
+
+if TYPE_CHECKING:
+    from sim.config.schema import Scenario
 
 #: internal-work modes that the issue describes but the model does not run yet
 _NOT_BUILT = {"scheduled": "internal work as blocks in the calendar is not built yet; use 'when_idle'"}
@@ -60,16 +63,7 @@ class InternalWork(Section):
             # tasks of no length would repeat forever at one instant
             raise KeyedError("work.internal.task_h", "must have a positive mean")
         return self
-from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AfterValidator, Field
-
-from sim.config.errors import KeyedError
-from sim.config.fields import Money, PosFloat, Section, name_type, not_reserved
-from sim.config.specs import DistSpec, spec_mean
-
-if TYPE_CHECKING:
-    from sim.config.schema import Scenario
 
 #: more job types than this is a mistake, not a service organisation
 MAX_WORK_TYPES = 50

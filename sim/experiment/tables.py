@@ -50,10 +50,8 @@ def calls_table(results: Sequence[TaskResult], points: Sequence[DesignPoint]) ->
         df = pd.DataFrame(res.calls)
         if res.design_point not in names_of:
             system = ServiceSystem.from_scenario(points[res.design_point].scenario)
-            names_of[res.design_point] = [c.name for c in system.classes]
+            names_of[res.design_point] = list(system.row_names)  # classes, then job types
         names = names_of[res.design_point]
-        sc = points[res.design_point].scenario
-        names = [c.name for c in sc.fleet.classes] + [t.name for t in (sc.work.types if sc.work else [])]
         df["service_class"] = pd.Categorical.from_codes(df["service_class"], names).astype(str)
         df["wait_h"] = df["dispatched_at"] - df["logged_at"]
         df.insert(0, "replication", res.replication)

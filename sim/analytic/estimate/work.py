@@ -13,7 +13,7 @@ on-site time (the repair time, or the type's duration), independent of each othe
   the kind), exact.
 
 Anything else with job types (a finite fleet, priority with several technicians, shifts,
-customer-hours clocks, trips from base, parts, other disciplines) gets no queueing
+customer-hours clocks, trips from base, parts, internal work, other disciplines) gets no queueing
 value, with a note saying why, rather than a breakdown-only formula that ignores the
 jobs.
 """
@@ -64,6 +64,8 @@ def _why_not(system: ServiceSystem) -> str | None:
         return "breakdowns from a finite fleet are not a Poisson stream"
     if system.parts is not None:
         return "spare parts (revisits) are not in the mixed model"
+    if system.internal is not None:
+        return "internal work (vacations) is not in the mixed model"
     if tr.mode != "time" or tr.from_base is not None:
         return "trips from base after idleness are not in the mixed model"
     if cal.shifts is not None or cal.uptime_clock is not None:
