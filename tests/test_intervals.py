@@ -14,9 +14,12 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from sim.kpis import value_range
+from sim.kpis import CATALOGUE, value_range
 from sim.stats import (
+    CV_MAX,
+    CV_TARGET,
     ConfidenceInterval,
+    congestion_kpi,
     interval_warnings,
     mean_interval,
     sample_skewness,
@@ -140,8 +143,9 @@ def test_warnings_name_the_problem_and_the_remedy() -> None:
     import pandas as pd
 
     rng = np.random.default_rng(6)
-    few = pd.DataFrame({"design_point": "dp000", "class": "all", "wait_h": rng.normal(3, 0.3, 5)})
-    ok = pd.DataFrame({"design_point": "dp001", "class": "all", "wait_h": rng.normal(3, 0.3, 20)})
+    # CV 0.05: below the CV rule's threshold (test_a_congestion_kpi_with_a_large_cv_is_flagged)
+    few = pd.DataFrame({"design_point": "dp000", "class": "all", "wait_h": rng.normal(3, 0.15, 5)})
+    ok = pd.DataFrame({"design_point": "dp001", "class": "all", "wait_h": rng.normal(3, 0.15, 20)})
     skewed = pd.DataFrame(
         {"design_point": "dp002", "class": "all", "wait_h": [1.0] * 19 + [30.0]}  # one huge value
     )
@@ -159,7 +163,7 @@ def test_a_wait_threshold_no_call_reached_is_flagged() -> None:
     import pandas as pd
 
     reps = pd.DataFrame(
-        {"design_point": "dp000", "class": "all", "wait_h": np.linspace(1, 2, 10), "p_wait_gt_8h": 0.0}
+        {"design_point": "dp000", "class": "all", "wait_h": np.linspace(1.9, 2.1, 10), "p_wait_gt_8h": 0.0}
     )
     (line,) = interval_warnings(summarize(reps, ["wait_h", "p_wait_gt_8h"]))
     assert "p_wait_gt_8h" in line and "too rare" in line and "horizon" in line
@@ -275,8 +279,10 @@ def test_a_skewed_precision_interval_is_flagged() -> None:
     import pandas as pd
 
     rng = np.random.default_rng(8)
-    skewed = rng.gamma(4.0, 1.0, 30)  # sample skewness 0.86: above 0.5, below the "strongly skewed" 1.34
-    symmetric = np.linspace(1.0, 2.0, 30)
+    # sample skewness 0.86: above 0.5, below the "strongly skewed" 1.34; shifted to a CV of
+    # about 0.1 / 20, below the CV rule's threshold
+    skewed = 20.0 + rng.gamma(4.0, 1.0, 30)
+    symmetric = np.linspace(20.0, 21.0, 30)
     reps = pd.DataFrame(
         {"design_point": ["dp000"] * 30 + ["dp001"] * 30, "class": "all", "wait_h": np.r_[skewed, symmetric]}
     )
@@ -285,3 +291,44 @@ def test_a_skewed_precision_interval_is_flagged() -> None:
     (line,) = interval_warnings(summ)
     assert line.startswith("dp000:") and "--precision" in line and "horizon" in line
     assert interval_warnings(summ.assign(interval="skew_t")) == []  # only the rule's interval
+
+
+def test_the_cv_rule_covers_the_congestion_kpis_of_the_catalogue() -> None:
+    chosen = {k.name for k in CATALOGUE if congestion_kpi(k.name)}
+    assert {"wait_h", "response_h", "restore_h", "queue_len", "machines_down", "part_wait_h"} <= chosen
+    assert {"van_backorders", "van_delay_per_demand_h", "revisit_queue_len"} <= chosen
+    # shares, rates, utilisation and costs are nearly symmetric on the benchmark: not in the rule
+    assert not chosen & {"utilization", "p_wait", "sla_met", "calls_per_day", "fill_rate_van", "cost_per_day"}
+    assert not any(k.is_share or k.aggregation == "rate" for k in CATALOGUE if k.name in chosen)
+    assert congestion_kpi("p_wait_gt_2h") is False and congestion_kpi("not_a_kpi") is False
+
+
+def test_a_congestion_kpi_with_a_large_cv_is_flagged() -> None:
+    """Seeded gamma replication means, 10 per design point: the rule warns at twice
+    CV_MAX, almost never at a fifth of it, and never for utilisation."""
+    import pandas as pd
+
+    rng = np.random.default_rng(17)
+    points, n = 200, 10
+
+    def reps(cv: float) -> pd.DataFrame:
+        shape = 1.0 / cv**2  # gamma: CV 1/sqrt(shape), skewness 2 CV
+        x = rng.gamma(shape, 3.0 / shape, (points, n)).ravel()
+        dp = np.repeat([f"dp{i:03d}" for i in range(points)], n)
+        return pd.DataFrame({"design_point": dp, "class": "all", "wait_h": x, "utilization": x / 10})
+
+    def flagged(summ: pd.DataFrame) -> set[str]:
+        return {line.split(":")[0] for line in interval_warnings(summ) if "CV up to" in line}
+
+    wide = summarize(reps(2 * CV_MAX), ["wait_h", "utilization"])
+    assert len(flagged(wide)) >= 0.95 * points
+    narrow = summarize(reps(CV_MAX / 5), ["wait_h", "utilization"])
+    assert len(flagged(narrow)) <= 0.01 * points
+    assert flagged(wide[wide["kpi"] == "utilization"]) == set()
+    # the suggestion: a horizon (CV / CV_TARGET)**2 times longer, rounded up to a half
+    waits = wide[wide["kpi"] == "wait_h"]
+    one = waits[waits["sd"] / waits["mean"] > CV_MAX].iloc[:1]
+    cv = float(one["sd"].iloc[0] / one["mean"].iloc[0])
+    (line,) = interval_warnings(one)
+    assert f"{math.ceil((cv / CV_TARGET) ** 2 * 2) / 2:g}-fold" in line and "horizon_h" in line
+    assert "skew_t intervals" in line and f"CV up to {cv:.2f}" in line
