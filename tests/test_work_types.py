@@ -285,3 +285,59 @@ def test_money_of_the_formulas_follows_the_rates():
     margin = est.get("margin_per_day")
     assert margin is not None and margin.value == pytest.approx(260.0 * 1.2)
     assert not math.isnan(est.get("calls_per_day").value)  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------
+# Large fleets and records
+
+
+def test_blocks_of_teams_with_job_types_merge_into_the_whole_fleet():
+    """A large fleet runs in blocks of teams: the job rows and technician hours of two
+    blocks, through their JSON records, add up to those of the whole fleet."""
+    import json
+
+    from sim.monitors import snapshot_from_record, snapshot_record
+
+    system = _system({"territories.count": 2})
+    total = monitors_for(system, system.technicians, range(2))
+    end = simulate(system, 1, total)
+    merged = monitors_for(system, 0, range(2))
+    for teams in (range(1), range(1, 2)):
+        block = monitors_for(system, 1, teams)
+        simulate(system, 1, block, teams_range=teams)
+        record = json.loads(json.dumps(snapshot_record(block.snapshot(end))))
+        merged.absorb(snapshot_from_record(record), end)
+    whole, parts = total.kpis(end), merged.kpis(end)
+    for row in ("all", "installation", "visit"):
+        for kpi in ("calls_per_day", "wait_h", "hours_share", "queue_len"):
+            assert parts[row][kpi] == pytest.approx(whole[row][kpi], rel=1e-12), (row, kpi)
+    assert parts["all"]["machines_down"] == pytest.approx(whole["all"]["machines_down"], rel=1e-12)
+
+
+def test_the_call_records_name_each_jobs_type():
+    """``--records``: a job's row names its type where a breakdown's names its class."""
+    sc = validate_scenario(variant(BASE, {"run.replications": 1, "run.horizon_h": 500.0}), "<test>")
+    exp = run_experiment(sc, expand_sweep(sc), backend="serial", progress=False, keep_calls=True)
+    calls = exp.calls
+    assert calls is not None
+    assert set(calls["service_class"]) == {"repair", "installation", "visit"}
+    # an installation takes no trip (travel = false) and has no machine
+    inst = calls[calls["service_class"] == "installation"]
+    assert len(inst) > 20
+    assert (inst["travel_h"] == 0.0).all() and (inst["machine"] == -1).all()
+    assert (calls.loc[calls["service_class"] == "visit", "travel_h"] > 0.0).any()
+
+
+def test_a_run_with_job_types_writes_its_report(tmp_path):
+    """From the command line: the validation case, short, writes tables and a report that
+    shows the job types (whose money rows the breakdown class lacks)."""
+    from sim.cli import main
+
+    case = "scenarios/validation/mg1_job_types.toml"
+    argv = ["run", case, "--set", "run.horizon_h=1500", "--replications", "2", "--backend", "serial"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    (run,) = tmp_path.iterdir()
+    summary = pd.read_csv(run / "summary.csv")
+    assert {"installation", "visit"} <= set(summary["class"])
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert "installation" in html and "visit" in html

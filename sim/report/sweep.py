@@ -59,6 +59,8 @@ def _sweep_traces(
     shown_legend = {"exact": False, "approx": False}
     for cls in classes:
         rows = view.rows(kpi, cls)
+        if rows.empty:  # (a per-class KPI some rows lack, e.g. a job type's revenue)
+            continue
         rows = rows[[dp in axis.drawn and cls in view.classes(dp) for dp in rows["design_point"]]]
         rows = rows[np.isfinite(rows["mean"].astype(float))]
         if rows.empty:
