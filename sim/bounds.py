@@ -66,8 +66,13 @@ def tasks_per_h(system: ServiceSystem) -> float:
     return math.inf if mean <= 0 else system.technicians / mean
 
 
+def jobs_per_h(system: ServiceSystem) -> float:
+    """Jobs of the job types per hour of the whole system (0 without job types)."""
+    return sum(t.jobs_per_h for t in system.work_types) * system.territories.count
+
+
 def _events_per_h(system: ServiceSystem) -> float:
-    return calls_per_h(system) + tasks_per_h(system)
+    return calls_per_h(system) + tasks_per_h(system) + jobs_per_h(system)
 
 
 def _hours(system: ServiceSystem) -> float:

@@ -44,6 +44,26 @@ def test_a_finite_fleet_counts_every_machine_failing_at_its_mean_rate():
     assert bounds.estimate(points, 10**6, "--max-replications").key == "--max-replications"
 
 
+def test_job_types_add_their_jobs_to_the_work():
+    """Breakdowns at 0.2/h plus installations, 1.6 a working day of 8 h, in 3 territories."""
+    raw = {
+        "run": {"horizon_h": 1000.0, "warmup_h": 0.0, "replications": 2},
+        "fleet": {"calls_per_h": 0.2},
+        "territories": {"count": 3},
+        "work": {
+            "types": [
+                {
+                    "name": "installation",
+                    "jobs_per_day": 1.6,
+                    "duration_h": {"dist": "exponential", "mean": 2.0},
+                }
+            ]
+        },
+    }
+    work = bounds.estimate(systems(expand_sweep(validate_scenario(raw))))
+    assert work.calls == pytest.approx((0.2 + 1.6 / 8.0) * 3 * 1000.0 * 2)
+
+
 def test_force_goes_past_the_limits(tmp_path, capsys):
     """The same command refused without --force runs with it (a serial run ignores workers)."""
     out = tmp_path / "r"
