@@ -341,3 +341,31 @@ def test_a_run_with_job_types_writes_its_report(tmp_path):
     assert {"installation", "visit"} <= set(summary["class"])
     html = (run / "report.html").read_text(encoding="utf-8")
     assert "installation" in html and "visit" in html
+
+
+def test_serial_and_process_runs_give_the_same_tables():
+    """Every job's draws come from its own named stream, so the backend and the number of
+    workers change no bit."""
+    sc = validate_scenario(variant(BASE, {"run.horizon_h": 1000.0, "territories.count": 2}), "<test>")
+    points = expand_sweep(sc)
+    serial = run_experiment(sc, points, backend="serial", progress=False).replications
+    parallel = run_experiment(sc, points, backend="process", workers=2, progress=False).replications
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert {"installation", "visit"} <= set(serial["class"])
+
+
+def test_a_types_target_counts_business_hours_under_the_business_clock():
+    """Mon-Fri 08:00-17:00 and sla_clock = "business": an installation logged on Friday at
+    16:00 with an 8-h target is due on Monday at 15:00 (1 h on Friday, 7 on Monday)."""
+    import simpy
+
+    shifts = [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}]
+    system = _system({"calendar": {"shifts": shifts, "sla_clock": "business"}})
+    model = build(simpy.Environment(), system, 0, monitors_for(system, 1, range(1)))
+    deadline = model.teams[0].deadline
+    assert deadline is not None
+    friday_16h = 4 * 24.0 + 16.0
+    job = Job(0, 0, 0, 1, 1, 0.0, 1.5, friday_16h)  # row 1: the installation
+    assert deadline(job) == pytest.approx(7 * 24.0 + 15.0)
+    visit = Job(1, 0, 0, 2, 2, 0.0, 0.5, friday_16h)  # no target
+    assert deadline(visit) == math.inf
