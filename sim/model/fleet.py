@@ -301,6 +301,17 @@ class _Machines(CallSource):
         self.layout = Layout(counts, pooled, first, len(teams_of_territory))
         self.locations = _locations(geometry, self.layout, pooled, seed, replication, locations)
 
+    def _repeat_call(self, needs: CallNeeds, machine: int) -> None:
+        """Log the repeat call of ``machine`` (within this block), drawn from ``needs`` (the
+        repeat steps of both fleets; a first failure stays inline on the hot path)."""
+        local = self.layout.territory_of(machine)
+        call = self._draw_call(needs, self.layout.base + machine, local)
+        call.__class__ = RepeatCall
+        if self.locations is not None:
+            call.x, call.y = self.locations[machine]
+        self.calls += 1
+        self.team_of_territory[local].log_call(call)
+
 
 class Fleet(_Machines):
     """The installed base, each machine a renewal process with lives ``time_to_failure``.
@@ -387,13 +398,7 @@ class Fleet(_Machines):
     def _breaks_down_again(self, step: Step[int]) -> None:
         """The fault a repair left: the machine fails again, a repeat call."""
         machine = step.value  # within this block
-        local = self.layout.territory_of(machine)
-        call = self._draw_call(self.needs[machine], self.layout.base + machine, local)
-        call.__class__ = RepeatCall
-        if self.locations is not None:
-            call.x, call.y = self.locations[machine]
-        self.calls += 1
-        self.team_of_territory[local].log_call(call)
+        self._repeat_call(self.needs[machine], machine)
 
 
 class ExponentialFleet(_Machines):
@@ -507,17 +512,11 @@ class ExponentialFleet(_Machines):
     def _breaks_down_again(self, step: Step[int]) -> None:
         """The fault a repair left: the machine fails again, a repeat call."""
         machine = step.value  # within this block
-        local = self.layout.territory_of(machine)
         number = self.layout.base + machine
         needs = self.repeat_needs.get(number)
         if needs is None:
             needs = self.repeat_needs[number] = self.needs_of(number, 1)
-        call = self._draw_call(needs, number, local)
-        call.__class__ = RepeatCall
-        if self.locations is not None:
-            call.x, call.y = self.locations[machine]
-        self.calls += 1
-        self.team_of_territory[local].log_call(call)
+        self._repeat_call(needs, machine)
 
 
 class PoissonCalls(CallSource):
