@@ -10,10 +10,9 @@ numbers), and the analytic layer says where its formula is exact.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import simpy
+from block_merge import whole_and_merged
 from scenario_data import toml_data, variant
 
 from sim.analytic import estimate
@@ -25,7 +24,7 @@ from sim.model.shifts import ShiftCalendar
 from sim.model.team import Team
 from sim.model.technician import crew
 from sim.model.variates import Constant
-from sim.monitors import CallRecord, MonitorSpec, monitors_for, snapshot_from_record, snapshot_record
+from sim.monitors import CallRecord, MonitorSpec, monitors_for
 from sim.system import ServiceSystem
 
 DAY = 24.0
@@ -195,14 +194,7 @@ def test_the_internal_tally_survives_a_task_file_and_merges_blocks():
     internal share (the sums added in another order: equal to rounding)."""
     raw = variant(BASE, {"territories.count": 2, "territories.technicians": 1})
     system = ServiceSystem.from_scenario(validate_scenario(raw, "<internal>"))
-    total = monitors_for(system, 2, range(2))
-    end = simulate(system, 1, total)
-    merged = monitors_for(system, 0, range(2))
-    for teams in (range(1), range(1, 2)):
-        block = monitors_for(system, 1, teams)
-        simulate(system, 1, block, teams_range=teams)
-        record = json.loads(json.dumps(snapshot_record(block.snapshot(end))))
-        merged.absorb(snapshot_from_record(record), end)
+    total, merged, end = whole_and_merged(system, 2)
     for kpi in ("internal_share", "internal_h_per_day", "utilization"):
         assert merged.kpis(end)["all"][kpi] == pytest.approx(total.kpis(end)["all"][kpi], rel=1e-9)
 

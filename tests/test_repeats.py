@@ -349,19 +349,10 @@ def test_the_cost_of_repeat_calls_is_the_repeat_share_of_the_cost_per_day():
 def test_blocks_of_teams_with_repeats_merge_into_the_whole_fleet():
     """A large fleet runs in blocks of teams: the repeat sums of two blocks, through their
     JSON records, add up to those of the whole fleet."""
-    import json
-
-    from sim.monitors import snapshot_from_record, snapshot_record
+    from block_merge import whole_and_merged
 
     system = system_of({"territories.count": 2})
-    total = monitors_for(system, system.technicians, range(2))
-    end = simulate(system, 1, total)
-    merged = monitors_for(system, 0, range(2))
-    for teams in (range(1), range(1, 2)):
-        block = monitors_for(system, 1, teams)
-        simulate(system, 1, block, teams_range=teams)
-        record = json.loads(json.dumps(snapshot_record(block.snapshot(end))))
-        merged.absorb(snapshot_from_record(record), end)
+    total, merged, end = whole_and_merged(system, system.technicians)
     a, b = total.kpis(end)["all"], merged.kpis(end)["all"]
     assert a["repeat_share"] > 0.1
     for kpi in ("repeat_share", "repeat_within_window", "calls_per_day"):

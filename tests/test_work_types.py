@@ -294,19 +294,10 @@ def test_money_of_the_formulas_follows_the_rates():
 def test_blocks_of_teams_with_job_types_merge_into_the_whole_fleet():
     """A large fleet runs in blocks of teams: the job rows and technician hours of two
     blocks, through their JSON records, add up to those of the whole fleet."""
-    import json
-
-    from sim.monitors import snapshot_from_record, snapshot_record
+    from block_merge import whole_and_merged
 
     system = _system({"territories.count": 2})
-    total = monitors_for(system, system.technicians, range(2))
-    end = simulate(system, 1, total)
-    merged = monitors_for(system, 0, range(2))
-    for teams in (range(1), range(1, 2)):
-        block = monitors_for(system, 1, teams)
-        simulate(system, 1, block, teams_range=teams)
-        record = json.loads(json.dumps(snapshot_record(block.snapshot(end))))
-        merged.absorb(snapshot_from_record(record), end)
+    total, merged, end = whole_and_merged(system, system.technicians)
     whole, parts = total.kpis(end), merged.kpis(end)
     for row in ("all", "installation", "visit"):
         for kpi in ("calls_per_day", "wait_h", "hours_share", "queue_len"):
