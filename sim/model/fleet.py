@@ -237,6 +237,8 @@ class CallSource:
     ) -> None:
         self.env = env
         self._schedule = scheduler(env)
+        # what a call's repair is reported to (decided once, not per call)
+        self.told_of_repairs: CallSource | None = self if self.follows_repairs else None
         self.team_of_territory = teams_of_territory
         self.pooled = pooled
         self.clock = clock
@@ -262,7 +264,7 @@ class CallSource:
             needs.travel_h.next(),
             needs.repair_h.next(),
             self.env.now,
-            source=self if self.follows_repairs else None,
+            source=self.told_of_repairs,
         )
         if needs.base_travel_h is not None:
             call.base_travel_h = needs.base_travel_h.next()
