@@ -21,6 +21,7 @@ import pytest
 import simpy
 from scenario_data import toml_data, variant
 
+from sim.analytic import estimate
 from sim.analytic.queues import erlang_b
 from sim.config import Scenario, ScenarioError, expand_sweep, validate_scenario
 from sim.experiment.replication import run_replication
@@ -284,6 +285,31 @@ def test_emergency_fill_rate_is_one_minus_erlang_b(make_scenario):
     ci = t_interval([r["fill_rate_van"] for r in rows], 0.99)
     assert ci.contains(exact), (ci, exact)
     assert ci.rel_half_width < 0.03, ci
+
+
+def test_emergency_shipments_with_a_depot_are_estimated_not_zero(make_scenario):
+    """Vans with emergency shipments, resupplied from a depot (S = 2, transit 6 h): the
+    estimate takes the van as an Erlang loss system whose lead time is the transit plus
+    the depot's mean delay (Little), a fixed point.  It is labelled approximate (the
+    depot's demand is the vans' orders, smoother than Poisson, so the depot backorders less
+    than the Poisson model says and the estimate runs about 10 % high), and it is close:
+    within 15 % of the simulated emergency shipments per day and 0.02 of the van fill rate
+    on 6 replications of 20,000 h.  (The estimate used to report 0 shipments here.)"""
+    text = EMERGENCY.replace(
+        "use_depot = false", 'use_depot = true\ndepot_to_van_h = { dist = "deterministic", value = 6.0 }'
+    )
+    text = text.replace("van = { S = 3 }", "van = { S = 3 }\ndepot = { S = 2 }")
+    scenario = make_scenario(text)
+    est = estimate(ServiceSystem.from_scenario(scenario))
+    emergencies, fill = est.get("emergency_per_day"), est.get("fill_rate_van")
+    assert emergencies is not None and fill is not None
+    assert not emergencies.exact and not fill.exact
+    rows = overall_rows(scenario, range(6))
+    sim_emergencies = t_interval([r["emergency_per_day"] for r in rows], 0.95)
+    sim_fill = t_interval([r["fill_rate_van"] for r in rows], 0.95)
+    assert sim_emergencies.rel_half_width < 0.05, sim_emergencies
+    assert emergencies.value == pytest.approx(sim_emergencies.mean, rel=0.15)
+    assert fill.value == pytest.approx(sim_fill.mean, abs=0.02)
 
 
 def test_reservation_takes_the_unit_when_the_call_is_logged():

@@ -11,7 +11,7 @@ from sim.analytic.estimate.results import Estimate, Estimates
 from sim.analytic.estimate.team import TeamView
 
 if TYPE_CHECKING:
-    from sim.system import ServiceSystem
+    from sim.system import PartType, ServiceSystem
 
 
 def with_parts(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimates:
@@ -85,7 +85,18 @@ def with_parts(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimat
                 continue
             S0 = t.depot.S if t.depot else 0
             lam0 = lam * per_depot
-            if t.depot is not None and t.depot.policy == "sS":
+            if emergency:
+                # vans lose their stock-outs to emergency shipments, so a van's orders (and
+                # the depot's demand) are the demands it fills; its lead time is the transit
+                # plus the depot's mean delay per order (Little), found as a fixed point
+                fill, van, dep = _emergency_van(lam, per_depot, supplier, transit, S0, t, vans[k])
+                fills.append(fill)
+                on_hand += van.expected_on_hand
+                emerg += van.emergency_rate
+                d_fill.append(dep[0])
+                d_ebo += dep[1]
+                d_on += dep[2]
+            elif t.depot is not None and t.depot.policy == "sS":
                 assert t.depot.s is not None  # (an (s, S) policy has its reorder point)
                 d = inventory.s_S_policy(lam0, supplier, t.depot.s, t.depot.S)
                 d_fill.append(d.fill_rate)
@@ -147,8 +158,15 @@ def with_parts(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimat
                 "depot demand: the vans' Poisson orders",
             )
         exact = False
-        model = "VARI-METRIC"
-        note = "two-echelon approximation (negative binomial van pipeline)"
+        if emergency:
+            model = "Erlang B at the van, depot delay by Little"
+            note = (
+                "two-echelon approximation: the van as an Erlang loss system whose lead time is "
+                "the transit plus the depot's mean delay per order"
+            )
+        else:
+            model = "VARI-METRIC"
+            note = "two-echelon approximation (negative binomial van pipeline)"
     # A van that stocks nothing fills no demand from its shelf and holds nothing, whatever
     # the demand process; its backorders are then its whole pipeline, lambda x lead time by
     # Little's law, exact when the demand rate is (Poisson calls, units of one).
@@ -225,3 +243,38 @@ def with_parts(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimat
         for e in est.primary
     ]
     return replace(est, primary=queue + out, alternatives=est.alternatives + alts)
+
+
+def _emergency_van(
+    lam: float, vans: int, supplier: float, transit: float, depot_stock: int, part: PartType, van_stock: int
+) -> tuple[float, inventory.EmergencyResult, tuple[float, float, float]]:
+    """A van with emergency shipments resupplied from a depot: (van fill, van result, depot
+    (fill, backorders, on hand)).
+
+    The depot sees the vans' orders, ``vans x lam x fill``, taken as Poisson; its mean delay
+    per order is its backorders over that rate (Little); the van is an Erlang loss system
+    (:func:`inventory.emergency_fill`) with lead time ``transit + delay``.  The fill and the
+    delay depend on each other; a few rounds of substitution settle them (each round moves
+    the fill by less, since a lower fill lowers the depot's load).
+    """
+    depot = part.depot
+    fill = 1.0
+    van = inventory.emergency_fill(lam, transit, van_stock)
+    dep = (1.0, 0.0, float(depot_stock))
+    for _ in range(50):
+        lam0 = vans * lam * fill
+        if lam0 <= 0:
+            break
+        if depot is not None and depot.policy == "sS":
+            assert depot.s is not None  # (an (s, S) policy has its reorder point)
+            ss = inventory.s_S_policy(lam0, supplier, depot.s, depot.S)
+            dep = (ss.fill_rate, ss.expected_backorders, ss.expected_on_hand)
+        else:
+            bs = inventory.base_stock(lam0, supplier, depot_stock)
+            dep = (bs.fill_rate, bs.expected_backorders, bs.expected_on_hand)
+        van = inventory.emergency_fill(lam, transit + dep[1] / lam0, van_stock)
+        if abs(van.fill_rate - fill) < 1e-12:
+            fill = van.fill_rate
+            break
+        fill = van.fill_rate
+    return fill, van, dep
