@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import simpy
@@ -403,6 +404,39 @@ class Fleet(_Machines):
         self._repeat_call(self.needs[machine], machine)
 
 
+class RenewableFleet(Fleet):
+    """A :class:`Fleet` whose machines' lives can be renewed early (age-based renewal:
+    preventive maintenance, or a replacement at the end of a service life).
+
+    It keeps each machine's pending failure, so that :meth:`suspend` can cancel it and
+    :meth:`renew` start a fresh life, the next draw of the machine's ``failure`` stream
+    (the k-th life of machine m stays its k-th draw).  A plain :class:`Fleet` keeps
+    nothing of the kind, so fleets that never renew early run as before.  Same
+    parameters as :class:`Fleet`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.pending: dict[int, Step[int]] = {}  # (filled by the first lives, in Fleet.__init__)
+        super().__init__(*args, **kwargs)
+
+    def _fails_after(self, uptime: float, machine: int) -> None:
+        delay = uptime if self.clock is None else self._working_delay(uptime)
+        step = self.pending[machine] = Step(machine, self._breaks_down)
+        self._schedule(step, NORMAL, delay)
+
+    def suspend(self, machine: int) -> None:
+        """``machine`` (within this block) stops ageing: its pending failure is cancelled."""
+        step = self.pending.pop(machine, None)
+        if step is not None:
+            step.callbacks = []  # the event still fires, with nothing to do
+
+    def renew(self, machine: int) -> None:
+        """``machine`` (within this block) is as good as new: its pending failure, if any, is
+        cancelled and a fresh life starts now."""
+        self.suspend(machine)
+        self._fails_after(self.uptimes[machine].next(), machine)
+
+
 class ExponentialFleet(_Machines):
     """A fleet whose machines have exponential lives (mean ``mean_life_h``), as a thinned
     Poisson stream.
@@ -496,6 +530,15 @@ class ExponentialFleet(_Machines):
     def machine_restored(self, call: Call) -> None:
         """Back to work: the machine can fail again."""
         self.up[call.machine - self.layout.base] = 1
+
+    def suspend(self, machine: int) -> None:
+        """``machine`` (within this block) stops ageing: candidates that hit it are ignored."""
+        self.up[machine] = 0
+
+    def renew(self, machine: int) -> None:
+        """``machine`` (within this block) is as good as new.  Exponential lives have no
+        age, so a renewal only makes the machine reachable by candidates again."""
+        self.up[machine] = 1
 
     # -- repeat repairs (chosen at construction) ------------------------------
 
