@@ -265,6 +265,19 @@ def test_a_technician_waiting_on_site_for_a_part_at_shift_end_follows_the_wip_ru
         assert overtime == 0.0
 
 
+def test_under_resume_a_technician_waiting_for_a_part_is_not_busy_off_shift(make_scenario):
+    """Resume: busy from the dispatch Monday 15:00 to the shift end 17:00 (trip and waiting
+    on site), not while at home (the part comes at 18:30), busy again for the 2-h repair
+    Tuesday 09:00 -> 11:00: 4 h of 24 on duty (Monday to Wednesday), and on site 1.5 + 2 h.
+    (The busy and on-site levels used to stay one too high after the repair.)"""
+    story = ShiftStory("resume", parts=make_scenario(PARTS_ON_SHIFT))
+    story.call(at=MON + 15.0, travel=0.5, repair=2.0, parts=[0])
+    story.run(until=3 * DAY)
+    k = story.recorder.kpis(3 * DAY)["all"]
+    assert k["utilization"] == pytest.approx(4.0 / 24.0)
+    assert k["utilization_onsite"] == pytest.approx(3.5 / 24.0)
+
+
 # ---------------------------------------------------------------------------
 # Whole scenarios on shifts
 

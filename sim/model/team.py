@@ -411,7 +411,8 @@ class Team:
 
     def end_shift(self) -> None:
         """The shift ends: no more dispatch.  Everyone still at work (a step running, or
-        waiting on site for a part) works on as overtime, or their step is paused."""
+        waiting on site for a part) works on as overtime, or their step is paused (and a
+        technician waiting for a part stops being busy until the next shift)."""
         now = self.env.now
         self.on_duty = False
         self.recorder.duty(-len(self.crew), now)
@@ -428,6 +429,11 @@ class Team:
             self._stopped.append((tech.call, then, end - now))
             self.recorder.paused(tech.call, now, tech.call.phase is REPAIRING)
         self._running.clear()
+        # a technician waiting on site for a part goes home too; the repair, once the part
+        # is here, waits for the next shift (_after_pausable)
+        for tech in self.crew:
+            if tech.call is not None and tech.call.phase is AWAITING_PART:
+                self.recorder.paused(tech.call, now, True)
 
     def start_shift(self) -> None:
         """The shift starts: overtime is settled, paused steps go on with the time they
@@ -445,6 +451,10 @@ class Team:
         for call, then, left in stopped:
             self.recorder.resumed(call, now, call.phase is REPAIRING)
             self._after(left, call, then)
+        if self.pauses:  # back on site, still waiting for the part
+            for tech in self.crew:
+                if tech.call is not None and tech.call.phase is AWAITING_PART:
+                    self.recorder.resumed(tech.call, now, True)
         while self.free:
             following = self.line.next_call(self.free[0])
             if following is None:
