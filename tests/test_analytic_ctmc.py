@@ -29,6 +29,22 @@ def test_stationary_solves_a_birth_death_chain():
     assert pi[2] == pytest.approx(erlang_b(2, lam / mu), rel=1e-12)
 
 
+def test_stationary_copes_with_a_transient_first_state():
+    """State 0 is left at rate 1 and never re-entered, so pi_0 = 0 and cannot be pinned;
+    the closed class {1, 2} (rates 2 and 3) has pi = (3/5, 2/5)."""
+    q = sp.csr_matrix(np.array([[-1.0, 1.0, 0.0], [0.0, -2.0, 2.0], [0.0, 3.0, -3.0]]))
+    pi = ctmc.stationary(q)
+    assert pi == pytest.approx([0.0, 0.6, 0.4], abs=1e-12)
+
+
+def test_stationary_refuses_a_chain_with_two_closed_classes():
+    q = sp.csr_matrix(
+        np.array([[-1.0, 1.0, 0.0, 0.0], [1.0, -1.0, 0.0, 0.0], [0.0, 0.0, -2.0, 2.0], [0.0, 0.0, 2.0, -2.0]])
+    )
+    with pytest.raises(ArithmeticError, match="singular"):
+        ctmc.stationary(q)
+
+
 @pytest.mark.parametrize(("machines", "servers"), [(1, 1), (10, 1), (20, 2), (150, 1), (40, 7), (5, 8)])
 def test_one_level_is_mmsn(machines, servers):
     """FIFO (one level): the chain is M/M/s//N, to rounding."""

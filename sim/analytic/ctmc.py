@@ -25,13 +25,14 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 from .queues import _count, _rate
 
@@ -116,7 +117,10 @@ def stationary(generator: sp.spmatrix) -> npt.NDArray[np.float64]:
     """pi with pi Q = 0 and sum(pi) = 1, for an irreducible generator Q (rows sum to 0).
 
     One balance equation is redundant: fix pi_0 = 1, solve the others (a sparse LU of Q^T
-    without state 0, which keeps the lattice's sparsity), then normalise.
+    without state 0, which keeps the lattice's sparsity), then normalise.  If state 0 is
+    transient (pi_0 = 0, so it cannot be pinned) that system is singular: the balance
+    equations are then solved with one of them replaced by sum(pi) = 1, which holds for
+    any generator with a single closed class.
     """
     qt = sp.csc_matrix(generator).T.tocsc()
     size = qt.shape[0]
@@ -124,12 +128,36 @@ def stationary(generator: sp.spmatrix) -> npt.NDArray[np.float64]:
         return np.array([1.0])
     rest = qt[1:, 1:]
     rhs = -np.asarray(qt[1:, 0].todense()).ravel()
-    x = np.asarray(spsolve(rest.tocsc(), rhs), dtype=np.float64)
-    pi = np.concatenate(([1.0], x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            x = np.asarray(spsolve(rest.tocsc(), rhs), dtype=np.float64)
+            pi = np.concatenate(([1.0], x))
+        except MatrixRankWarning:
+            pi = np.full(size, np.nan)
     if not np.isfinite(pi).all():
-        raise ArithmeticError("the Markov chain's balance equations are singular")
+        pi = _normalised_solve(qt)
     pi = np.clip(pi, 0.0, None)
     return pi / pi.sum()
+
+
+def _normalised_solve(qt: sp.csc_matrix) -> npt.NDArray[np.float64]:
+    """pi from Q^T pi = 0 with the first equation replaced by sum(pi) = 1."""
+    a = sp.lil_matrix(qt)
+    a[0, :] = np.ones(qt.shape[0])
+    rhs = np.zeros(qt.shape[0])
+    rhs[0] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            pi = np.asarray(spsolve(a.tocsc(), rhs), dtype=np.float64)
+        except MatrixRankWarning:
+            pi = np.full(qt.shape[0], np.nan)
+    if not np.isfinite(pi).all():
+        raise ArithmeticError(
+            "the Markov chain's balance equations are singular (more than one closed class?)"
+        )
+    return pi
 
 
 def finite_priority(
