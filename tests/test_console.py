@@ -162,6 +162,41 @@ def test_the_progress_bar_weighs_tasks_by_their_expected_work() -> None:
     assert task_work(Task(big, 0)) == pytest.approx(240 * task_work(Task(small, 0)))
 
 
+def test_the_progress_bar_counts_jobs_and_internal_tasks_as_work(make_scenario) -> None:
+    """Job-type jobs and internal tasks are events like calls: 0.2 calls/h plus 2.4 jobs per
+    8-h day (0.3/h) is 2.5 times the calls alone; internal tasks of 0.5 h for one technician
+    add at most 2/h (the bound counts every technician always in a task)."""
+    base = """
+    [run]
+    horizon_h = 1000.0
+    warmup_h = 0.0
+    [fleet]
+    calls_per_h = 0.2
+    """
+    jobs = (
+        base
+        + """
+    [[work.types]]
+    name = "install"
+    jobs_per_day = 2.4
+    duration_h = { dist = "exponential", mean = 1.0 }
+    """
+    )
+    tasks = (
+        base
+        + """
+    [work.internal]
+    mode = "when_idle"
+    task_h = { dist = "exponential", mean = 0.5 }
+    """
+    )
+    (calls,) = expand_sweep(make_scenario(base))
+    (with_jobs,) = expand_sweep(make_scenario(jobs))
+    (with_tasks,) = expand_sweep(make_scenario(tasks))
+    assert task_work(Task(with_jobs, 0)) == pytest.approx(2.5 * task_work(Task(calls, 0)))
+    assert task_work(Task(with_tasks, 0)) == pytest.approx((0.2 + 2.0) / 0.2 * task_work(Task(calls, 0)))
+
+
 def _small_study(folder: Path) -> Path:
     """The Dupit scenario files with short runs (the study's code and structure unchanged)."""
     study = folder / "dupit"

@@ -3,8 +3,10 @@ is expected to take (for the progress bar and the order tasks go to a pool)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+from sim.bounds import calls_per_h, jobs_per_h, tasks_per_h
 from sim.config import DesignPoint
 from sim.experiment.blocks import auto_blocks
 from sim.experiment.tasks import Task
@@ -32,17 +34,15 @@ def planned_tasks(points: Sequence[DesignPoint]) -> int:
 
 
 def task_work(task: Task) -> float:
-    """Expected work of a task, for the progress bar's estimate: the calls it simulates
-    (call rate x simulated hours) plus the machines it sets up, over its blocks."""
+    """Expected work of a task, for the progress bar's estimate: the events it simulates
+    (calls, job-type jobs and internal tasks per hour, as :mod:`sim.bounds` counts them,
+    x simulated hours) plus the machines it sets up, over its blocks."""
     system = ServiceSystem.from_scenario(task.point.scenario)
     run = system.run
     hours = run.horizon_h + (run.warmup_h if isinstance(run.warmup_h, float) else 0.0)
-    count = system.territories.count
     source = system.source
-    if source.finite:
-        machines = source.machines * count
-        ttf = source.life.mean
-        rate = machines / ttf if ttf > 0 else 0.0
-    else:
-        rate, machines = source.calls_per_h * count, 0
+    machines = source.machines * system.territories.count if source.finite else 0
+    rate = calls_per_h(system) + jobs_per_h(system) + tasks_per_h(system)
+    if not math.isfinite(rate):
+        rate = 0.0  # (refused by the bounds before any task runs)
     return max(1.0, (rate * hours + machines) / task.blocks)
