@@ -271,6 +271,7 @@ ALLOWED_FOR_EXPERIMENT = (
     "sim.results",
     "sim.analytic",
     "sim.costs",
+    "sim.bounds",
     "sim.config",
     "sim.distributions",
     "sim.rng",
@@ -283,7 +284,7 @@ BELOW_EXPERIMENT = [
     for p in ALL_FILES
     if p not in EXPERIMENT_FILES
     and rel(p).split("/")[1].removesuffix(".py")
-    in {"model", "monitors", "system", "stats", "results", "analytic", "costs", "config"}
+    in {"model", "monitors", "system", "stats", "results", "analytic", "costs", "bounds", "config"}
     | {"distributions", "rng", "kpis", "calendar", "errors", "report"}
 ]
 
