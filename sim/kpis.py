@@ -105,6 +105,7 @@ Condition = Literal[
     "costs_and_repeats",
     "internal_work",
     "work_types",
+    "restore_targets",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -122,6 +123,7 @@ CONDITIONS: dict[Condition, str] = {
     "costs_and_repeats": "with `[costs]` and `[repair.repeat]`",
     "internal_work": "with `[work.internal]`",
     "work_types": "with `[[work.types]]`",
+    "restore_targets": "with `restore_sla_h` on a class",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -295,6 +297,17 @@ CATALOGUE: tuple[KPI, ...] = (
         "service",
         True,
         "calls",
+    ),
+    _kpi(
+        "restore_met",
+        "restored in time",
+        "share",
+        "share of calls whose machine worked again within the class's `restore_sla_h` of the "
+        "breakdown (classes with a target; its clock and part rule as the class says)",
+        "service",
+        True,
+        "calls",
+        "restore_targets",
     ),
     _kpi(
         "queue_len",
@@ -857,6 +870,7 @@ class Features:
     repeats: bool = False
     internal: bool = False
     work_types: bool = False
+    restore_targets: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -874,6 +888,7 @@ class Features:
             "costs_and_repeats": self.costs and self.repeats,
             "internal_work": self.internal,
             "work_types": self.work_types,
+            "restore_targets": self.restore_targets,
         }[when]
 
 

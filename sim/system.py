@@ -406,6 +406,13 @@ class ServiceClass:
     sla_penalty : float
         Money per call that breaks the SLA: the class's own, else ``costs.sla_penalty``
         (0 without costs).
+    restore_sla_h : float or None
+        The restored milestone: the machine works again within this many hours of the
+        breakdown (``None``: no such promise).
+    restore_business : bool
+        The restore clock counts customer hours only (else every hour).
+    part_wait_stops_clock : bool
+        Hours waiting for spare parts do not count on the restore clock.
     """
 
     name: str
@@ -413,6 +420,9 @@ class ServiceClass:
     priority: int
     sla_h: float | None
     sla_penalty: float
+    restore_sla_h: float | None = None
+    restore_business: bool = False
+    part_wait_stops_clock: bool = False
 
 
 #: the pairs (queue discipline, technician choice) that ``dispatch.policy`` names
@@ -696,6 +706,9 @@ class ServiceSystem:
                     c.priority if c.priority is not None else 1,
                     c.sla_h,
                     c.penalty if c.penalty is not None else costs.sla_penalty if costs is not None else 0.0,
+                    c.restore_sla_h,
+                    (c.restore_clock or scenario.calendar.sla_clock) == "business",
+                    c.part_wait_stops_clock,
                 )
                 for c in scenario.fleet.classes
             ),

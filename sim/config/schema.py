@@ -34,6 +34,7 @@ from sim.config.fields import (
     name_type,
     not_reserved,
 )
+from sim.config.milestones import check_milestones
 from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
@@ -145,11 +146,35 @@ class Calendar(Section):
 
 
 class ServiceClass(Section):
+    """A class of calls (e.g. contract, warranty) and its promises.  ``share`` is the share
+    of breakdowns in the class; ``priority`` orders the classes under the priority
+    discipline (1 first); ``sla_h`` is the response promise (breakdown -> technician on
+    site, on the clock of ``calendar.sla_clock``; its KPI is ``sla_met``) and ``penalty``
+    the money per call that breaks it.  ``restore_sla_h`` is the restored milestone
+    (breakdown -> machine working again, after every visit; KPI ``restore_met``), counted
+    on ``restore_clock`` (``"wall"`` or ``"business"``: customer hours only; default
+    ``calendar.sla_clock``); with ``part_wait_stops_clock = true`` the hours the call waits
+    for spare parts are not counted (the customer agreed to wait for them; wall clock
+    only).  Example::
+
+        [[fleet.classes]]
+        name = "contract"
+        share = 0.4
+        priority = 1
+        sla_h = 4.0
+        restore_sla_h = 24.0
+        part_wait_stops_clock = true
+    """
+
     name: Annotated[name_type(60), AfterValidator(not_reserved)]  # type: ignore[valid-type]
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
     priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     sla_h: PosFloat | None = None
     penalty: Money | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
+    # the restored milestone (see sim/config/milestones.py)
+    restore_sla_h: PosFloat | None = None  # breakdown -> machine working again, hours
+    restore_clock: Literal["wall", "business"] | None = None  # default: calendar.sla_clock
+    part_wait_stops_clock: bool = False  # the restore clock stops while the call awaits parts
 
 
 def _default_classes() -> list[ServiceClass]:
@@ -628,6 +653,7 @@ class Scenario(Section):
                         f"no service class {t.service_class!r} (classes: {', '.join(names)})",
                     )
         check_work(self)
+        check_milestones(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(

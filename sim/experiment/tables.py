@@ -30,6 +30,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         repeats=system.repeats is not None,
         internal=system.internal is not None,
         work_types=bool(system.work_types),
+        restore_targets=any(c.restore_sla_h is not None for c in system.classes),
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -13,6 +13,7 @@ from .composite import Monitors
 from .internal import InternalTally
 from .levels import LevelTally
 from .logs import CallLog, DecisionLog, LevelSeries
+from .milestones import MilestoneTally, RestorePromises
 from .overtime import OvertimeTally
 from .parts import PartsTally
 from .protocol import Monitor
@@ -67,6 +68,9 @@ class MonitorSpec:
         within this many hours of their machine's restoration (``None``: no repeats).
     internal
         Technicians take internal work when idle (``[work.internal]``): report its hours.
+    restore
+        The rows' restored milestones (``restore_sla_h`` on a class): report
+        ``restore_met``; ``None``: no class has one.
     """
 
     class_names: Sequence[str]
@@ -87,6 +91,7 @@ class MonitorSpec:
     repeat_window_h: float | None = None
     internal: bool = False
     breakdown_rows: int | None = None
+    restore: RestorePromises | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -115,6 +120,8 @@ class MonitorSpec:
             tallies.append(RepeatTally(self.repeat_window_h))
         if self.internal:
             tallies.append(InternalTally(self.technicians, self.hours_per_day))
+        if self.restore is not None:
+            tallies.append(MilestoneTally(self.class_names, self.restore))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -163,4 +170,22 @@ def monitors_for(
         repeat_window_h=None if system.repeats is None else system.repeats.window_h,
         internal=system.internal is not None,
         breakdown_rows=len(system.classes) if system.work_types else None,
+        restore=restore_promises(system),
     ).build(extra)
+
+
+def restore_promises(system: ServiceSystem) -> RestorePromises | None:
+    """The restored milestone of every row of ``system``'s tables (``None``: no class has
+    one; job types have none)."""
+    classes = system.classes
+    if all(c.restore_sla_h is None for c in classes):
+        return None
+    jobs = len(system.work_types)
+    business = [c.restore_business for c in classes]
+    hours = system.calendar.customer_hours
+    return RestorePromises(
+        [*(c.restore_sla_h for c in classes), *([None] * jobs)],
+        [*business, *([False] * jobs)],
+        [*(c.part_wait_stops_clock for c in classes), *([False] * jobs)],
+        hours.add_business_hours if hours is not None and any(business) else None,
+    )

@@ -16,6 +16,7 @@ from .composite import MonitorsSnapshot
 from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot
+from .milestones import MilestoneSnapshot
 from .overtime import OvertimeSnapshot
 from .parts import PartsSnapshot, StockSnapshot
 from .repeats import RepeatSnapshot
@@ -34,6 +35,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         HoursSnapshot,
         LevelSums,
         LevelsSnapshot,
+        MilestoneSnapshot,
         OvertimeSnapshot,
         PartsSnapshot,
         RepeatSnapshot,

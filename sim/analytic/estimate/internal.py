@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 PRIORITY_MODEL = "M/G/1 nonpreemptive priority, multiple vacations"
 
 #: KPIs that depend on the waits (internal work changes them)
-_WAITS = ("wait_h", "response_h", "restore_h", "queue_len", "machines_down", "sla_met")
+_WAITS = ("wait_h", "response_h", "restore_h", "queue_len", "machines_down", "sla_met", "restore_met")
 #: KPIs a finite fleet's call rate changes (the waits change how many machines work)
 _RATES = ("utilization", "utilization_onsite", "travel_share", "calls_per_day")
 #: KPIs that depend on how often a trip starts from base (first trips)
@@ -95,7 +95,7 @@ def with_internal_work(est: Estimates, system: ServiceSystem, team: TeamView) ->
     out: list[Estimate] = []
     for e in est.primary:
         if _is_wait(e.kpi):
-            if found is None or e.kpi == "sla_met" or e.kpi.startswith("p_wait_gt_"):
+            if found is None or e.kpi in ("sla_met", "restore_met") or e.kpi.startswith("p_wait_gt_"):
                 continue  # no formula for this team, nor for the law of the wait (tails)
             if e.service_class != "all" and not per_class_known:
                 continue  # priority classes: how the extra wait splits is not given here

@@ -13,7 +13,7 @@ from sim.analytic.estimate.team import TeamView
 if TYPE_CHECKING:
     from sim.system import ServiceSystem
 
-_CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "p_wait")
+_CLASS_WAIT_KPIS = ("wait_h", "response_h", "restore_h", "sla_met", "restore_met", "p_wait")
 
 
 def adjust_for_policy(est: Estimates, system: ServiceSystem, team: TeamView) -> Estimates:
@@ -61,7 +61,7 @@ def adjust_for_policy(est: Estimates, system: ServiceSystem, team: TeamView) -> 
         # the order changes the spread of the waits, so every tail (and the SLA share) too
         primary = [
             replace(e, exact=False, note="FIFO tail; earliest-due order changes it")
-            if e.exact and (e.kpi.startswith("p_wait_gt_") or e.kpi == "sla_met")
+            if e.exact and (e.kpi.startswith("p_wait_gt_") or e.kpi in ("sla_met", "restore_met"))
             else e  # (an earlier reason, e.g. shifts, is kept)
             for e in primary
         ]
