@@ -37,6 +37,7 @@ Group = Literal[
     "parts",
     "repeats",
     "work",
+    "helpdesk",
     "cost",
     "spread",
     "workload",
@@ -55,6 +56,7 @@ GROUPS: dict[Group, str] = {
     "parts": "Spare parts and revisits",
     "repeats": "Repeat repairs",
     "work": "Work mix (job types)",
+    "helpdesk": "Helpdesk before dispatch",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -106,6 +108,8 @@ Condition = Literal[
     "internal_work",
     "work_types",
     "restore_targets",
+    "helpdesk",
+    "reply_target",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -124,6 +128,8 @@ CONDITIONS: dict[Condition, str] = {
     "internal_work": "with `[work.internal]`",
     "work_types": "with `[[work.types]]`",
     "restore_targets": "with `restore_sla_h` on a class",
+    "helpdesk": "with `[helpdesk]`",
+    "reply_target": "with `helpdesk.reply_target_h`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -256,7 +262,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "wait_h",
         "mean wait",
         "h",
-        "call logged -> technician assigned (the textbook's Wq)",
+        "call logged (with `[helpdesk]`: reaching dispatch) -> technician assigned (the textbook's Wq)",
         "queue",
         True,
         "calls",
@@ -275,7 +281,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "response_h",
         "mean response time",
         "h",
-        "call logged -> technician on site",
+        "customer's call -> technician on site (with `[helpdesk]`: its time included)",
         "service",
         True,
         "calls",
@@ -739,6 +745,67 @@ CATALOGUE: tuple[KPI, ...] = (
         "territories_20",
     ),
     WORKLOAD_TECH,
+    # the helpdesk before dispatch (sim/monitors/helpdesk.py)
+    _kpi(
+        "reply_h",
+        "mean reply time",
+        "h",
+        "customer's call -> the helpdesk's reply (an agent's handling ends)",
+        "helpdesk",
+        True,
+        "calls",
+        "helpdesk",
+    ),
+    _kpi(
+        "reply_met",
+        "reply target met",
+        "share",
+        "share of requests whose reply_h is within `helpdesk.reply_target_h`",
+        "helpdesk",
+        True,
+        "calls",
+        "reply_target",
+    ),
+    _kpi(
+        "helpdesk_wait_h",
+        "mean wait for an agent",
+        "h",
+        "customer's call -> an agent takes the request (Erlang C's Wq)",
+        "helpdesk",
+        True,
+        "calls",
+        "helpdesk",
+    ),
+    _kpi(
+        "helpdesk_utilization",
+        "agent utilization",
+        "share",
+        "agents busy (handling + remote time) / agents",
+        "helpdesk",
+        False,
+        "time_share",
+        "helpdesk",
+    ),
+    _kpi(
+        "remote_share",
+        "share resolved remotely",
+        "share",
+        "requests resolved remotely (never visited) / requests the helpdesk let go",
+        "helpdesk",
+        True,
+        "calls",
+        "helpdesk",
+    ),
+    _kpi(
+        "helpdesk_queue_len",
+        "requests waiting for an agent (time average)",
+        "calls",
+        "time-average number of requests waiting for an agent",
+        "helpdesk",
+        True,
+        "time_average",
+        "helpdesk",
+    ),
     # columns of replications.parquet only
     _kpi(
         "calls_logged_per_h",
@@ -748,6 +815,17 @@ CATALOGUE: tuple[KPI, ...] = (
         "volume",
         True,
         "rate",
+        summary=False,
+    ),
+    _kpi(
+        "helpdesk_requests_per_h",
+        "requests per hour",
+        "calls/h",
+        "requests reaching the helpdesk per hour (after the warm-up), for Little's law",
+        "helpdesk",
+        True,
+        "rate",
+        "helpdesk",
         summary=False,
     ),
     _kpi(
@@ -871,6 +949,8 @@ class Features:
     internal: bool = False
     work_types: bool = False
     restore_targets: bool = False
+    helpdesk: bool = False
+    reply_target: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -889,6 +969,8 @@ class Features:
             "internal_work": self.internal,
             "work_types": self.work_types,
             "restore_targets": self.restore_targets,
+            "helpdesk": self.helpdesk,
+            "reply_target": self.reply_target,
         }[when]
 
 

@@ -42,6 +42,7 @@ STREAMS: tuple[str, ...] = (
     "repeat_after",
     "internal_task",
     "job",
+    "helpdesk",
 )
 
 
@@ -97,6 +98,9 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("job_duration", "job", "job type, territory: on-site times of the jobs", prefix=(1,)),
     NamedStream("job_travel", "job", "job type, territory: trip times of the jobs", prefix=(2,)),
     NamedStream("job_travel_from_base", "job", "job type, territory: trips of idle technicians", prefix=(3,)),
+    NamedStream("helpdesk_handling", "helpdesk", "source: an agent's handling time per request", prefix=(0,)),
+    NamedStream("helpdesk_remote", "helpdesk", "source: whether a request is resolved remotely", prefix=(1,)),
+    NamedStream("helpdesk_remote_h", "helpdesk", "source: remote time of a remote resolution", prefix=(2,)),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -41,6 +41,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("work", config.Work),
     ("work.internal", config.InternalWork),
     ("work.types[]", config.WorkType),
+    ("helpdesk", config.Helpdesk),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

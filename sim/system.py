@@ -552,6 +552,32 @@ class InternalWork:
     mode: Literal["when_idle"] = "when_idle"
 
 
+@dataclass(frozen=True)
+class Helpdesk:
+    """The helpdesk before dispatch (``[helpdesk]``): agents take every breakdown call
+    FIFO; after handling, a share is resolved remotely (the agent keeps it for the remote
+    time), the rest go on to dispatch.
+
+    Attributes
+    ----------
+    agents : int
+    handling : Distribution
+        An agent's time with one request, to the reply (hours).
+    reply_target_h : float or None
+        The reply target (``reply_met``); ``None``: no target.
+    remote_share : float
+        Probability that a request is resolved remotely (never visited).
+    remote : Distribution or None
+        The agent's further time on a remote resolution; ``None``: none.
+    """
+
+    agents: int
+    handling: Distribution
+    reply_target_h: float | None
+    remote_share: float
+    remote: Distribution | None
+
+
 # ---------------------------------------------------------------------------
 # Money and report
 
@@ -637,6 +663,8 @@ class ServiceSystem:
         Job types besides breakdown repairs (empty: breakdown repairs only).  In the
         model and the tallies a job of type ``j`` is in class ``len(classes) + j``
         (:attr:`row_names`).
+    helpdesk : Helpdesk or None
+        The stage before dispatch (``[helpdesk]``); ``None``: calls go straight to dispatch.
     """
 
     name: str
@@ -657,6 +685,7 @@ class ServiceSystem:
     repeats: RepeatRepairs | None = None
     internal: InternalWork | None = None
     work_types: tuple[WorkType, ...] = ()
+    helpdesk: Helpdesk | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -724,6 +753,7 @@ class ServiceSystem:
             repeats=_repeats(scenario),
             internal=_internal(scenario),
             work_types=_work_types(scenario),
+            helpdesk=_helpdesk(scenario),
         )
 
 
@@ -791,6 +821,14 @@ def _source(sc: Scenario) -> Source:
 def _repeats(sc: Scenario) -> RepeatRepairs | None:
     r = sc.repair.repeat
     return None if r is None else RepeatRepairs(r.p, r.after_h.build(), r.window_h)
+
+
+def _helpdesk(sc: Scenario) -> Helpdesk | None:
+    h = sc.helpdesk
+    if h is None:
+        return None
+    remote = None if h.remote_h is None else h.remote_h.build()
+    return Helpdesk(h.agents, h.handling_h.build(), h.reply_target_h, h.remote_share, remote)
 
 
 def _work_types(sc: Scenario) -> tuple[WorkType, ...]:

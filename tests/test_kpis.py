@@ -106,7 +106,25 @@ def _many_territories() -> dict[str, Any]:
     return d
 
 
-SCENARIOS = {"everything": _everything, "ftf_identity": _ftf_identity, "territories": _many_territories}
+def _helpdesk() -> dict[str, Any]:
+    """A helpdesk before dispatch with a reply target and remote resolution."""
+    d = copy.deepcopy(BASE)
+    d["helpdesk"] = {
+        "agents": 1,
+        "handling_h": {"dist": "exponential", "mean": 0.3},
+        "reply_target_h": 1.0,
+        "remote_share": 0.3,
+        "remote_h": {"dist": "exponential", "mean": 0.2},
+    }
+    return d
+
+
+SCENARIOS = {
+    "everything": _everything,
+    "ftf_identity": _ftf_identity,
+    "territories": _many_territories,
+    "helpdesk": _helpdesk,
+}
 KEYS = {"design_point", "replication", "class"}
 #: emitted as 0 by a scenario without shifts or without a downtime cost, never summarised then
 ZERO_WHEN_OFF = {"overtime_h_per_week", "cost_downtime_per_day"}

@@ -106,6 +106,9 @@ PINNED_KEYS = {
     "job_duration": ((7, 5), (3, 17, 1, 7, 5)),
     "job_travel": ((7, 5), (3, 17, 2, 7, 5)),
     "job_travel_from_base": ((7, 5), (3, 17, 3, 7, 5)),
+    "helpdesk_handling": ((7,), (3, 18, 0, 7)),
+    "helpdesk_remote": ((7,), (3, 18, 1, 7)),
+    "helpdesk_remote_h": ((7,), (3, 18, 2, 7)),
 }
 
 

@@ -257,6 +257,9 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
         table["repair.repeat.after_h"] = system.repeats.after
     for i, t in enumerate(system.work_types):
         table[f"work.types[{i}].duration_h"] = t.duration
+    if system.helpdesk is not None:
+        table["helpdesk.handling_h"] = system.helpdesk.handling
+        table["helpdesk.remote_h"] = system.helpdesk.remote
     if parts is not None:
         table |= {
             "parts.supplier_lead_time_h": parts.supplier_lead_time,

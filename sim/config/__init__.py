@@ -33,6 +33,7 @@ from sim.config.fields import (
     PosFloat,
     Probability,
 )
+from sim.config.helpdesk import Helpdesk
 from sim.config.loading import (
     MAX_SCENARIO_BYTES,
     load_raw,
@@ -110,6 +111,7 @@ __all__ = [
     "ExponentialSpec",
     "Fleet",
     "GammaSpec",
+    "Helpdesk",
     "InternalWork",
     "LognormalSpec",
     "Meta",

@@ -34,6 +34,7 @@ from sim.config.fields import (
     name_type,
     not_reserved,
 )
+from sim.config.helpdesk import Helpdesk, check_helpdesk
 from sim.config.milestones import check_milestones
 from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
@@ -533,6 +534,7 @@ class Scenario(Section):
     costs: Costs | None = None
     parts: Parts | None = None
     work: Work | None = None  # work besides breakdown repairs (sim/config/work.py)
+    helpdesk: Helpdesk | None = None  # the stage before dispatch (sim/config/helpdesk.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -654,6 +656,7 @@ class Scenario(Section):
                     )
         check_work(self)
         check_milestones(self)
+        check_helpdesk(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(
@@ -675,6 +678,8 @@ class Scenario(Section):
         out: dict[str, Any] = handler(self)
         if out.get("work", "") is None:
             del out["work"]
+        if out.get("helpdesk", "") is None:  # so does one without [helpdesk]
+            del out["helpdesk"]
         return out
 
     # -- derived quantities ------------------------------------------------

@@ -30,6 +30,8 @@ def auto_blocks(system: ServiceSystem) -> int:
     number of workers, so that the tables do not depend on the machine)."""
     if system.run.batches or (system.parts is not None and system.parts.shared_depot):
         return 1  # batch means need one run; a shared depot links all teams
+    if system.helpdesk is not None:
+        return 1  # one helpdesk serves all teams
     count = system.territories.count
     source = system.source
     # Poisson territories: size by territory count

@@ -3,6 +3,7 @@ one replication (no scenario file object reaches the model)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .calls import Call
 from .dispatch import make_policy
 from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
 from .geography import Geometry
+from .helpdesk import Helpdesk, HelpdeskTeam
 from .jobs import JobStreams
 from .parts import PartsSystem
 from .shifts import ShiftCalendar
@@ -37,6 +39,7 @@ class FieldService:
     source: CallSource
     calendars: list[ShiftCalendar]
     jobs: JobStreams | None = None  # the job types' Poisson streams (None: breakdowns only)
+    helpdesk: Helpdesk | None = None  # the stage before dispatch (None: calls go straight there)
 
 
 def build(
@@ -76,6 +79,9 @@ def build(
     vans = rules.system.vans if rules is not None else None
     revisit_priority = system.parts.revisit_priority if system.parts is not None else None
     internal = system.internal
+    # one helpdesk for all teams, before them: their breakdown calls reach it first
+    desk = None if system.helpdesk is None else Helpdesk(env, system.helpdesk, recorder, seed, replication)
+    make_team: Callable[..., Team] = Team if desk is None else functools.partial(HelpdeskTeam, desk)
     # technicians (placed at their bases), then their dispatch line, then the team
     teams: list[Team] = []
     calendars: list[ShiftCalendar] = []
@@ -89,7 +95,7 @@ def build(
             [[first + i for i in order] for order in system.team.preference],
             revisit_priority,
         )
-        team = Team(
+        team = make_team(
             env,
             members,
             policy,
@@ -164,7 +170,7 @@ def build(
             cal.uptime_clock,
             first,
         )
-    return FieldService(env, teams, source, calendars, jobs)
+    return FieldService(env, teams, source, calendars, jobs, desk)
 
 
 def _geometry(system: ServiceSystem) -> Geometry | None:
@@ -205,17 +211,17 @@ def _parts_rules(
 
 
 def _deadline(sla_h: list[float | None], business: WeeklyCalendar | None) -> Callable[[Call], float] | None:
-    """A call's response deadline: SLA hours after it is logged, on the wall clock or in
-    business hours."""
+    """A call's response deadline: SLA hours after the customer's call (``failed_at``: with a
+    helpdesk, before the call reaches dispatch), on the wall clock or in business hours."""
     if all(s is None for s in sla_h):
         return None
     sla = [math.inf if s is None else s for s in sla_h]
     if business is None:
-        return lambda call: call.logged_at + sla[call.service_class]
+        return lambda call: call.failed_at + sla[call.service_class]
 
     def due(call: Call) -> float:
         hours = sla[call.service_class]
-        return math.inf if hours == math.inf else business.add_business_hours(call.logged_at, hours)
+        return math.inf if hours == math.inf else business.add_business_hours(call.failed_at, hours)
 
     return due
 

@@ -10,6 +10,7 @@ from sim.distributions import Deterministic
 
 from .calls import CallTally
 from .composite import Monitors
+from .helpdesk import HelpdeskTally
 from .internal import InternalTally
 from .levels import LevelTally
 from .logs import CallLog, DecisionLog, LevelSeries
@@ -71,6 +72,9 @@ class MonitorSpec:
     restore
         The rows' restored milestones (``restore_sla_h`` on a class): report
         ``restore_met``; ``None``: no class has one.
+    helpdesk_agents, reply_target_h
+        Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and its reply
+        target (``None``: none).
     """
 
     class_names: Sequence[str]
@@ -92,15 +96,19 @@ class MonitorSpec:
     internal: bool = False
     breakdown_rows: int | None = None
     restore: RestorePromises | None = None
+    helpdesk_agents: int = 0
+    reply_target_h: float | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
         instant = not self.travel and not self.parts
+        # with a helpdesk the response (from the customer's call) is not the wait
+        responses = self.travel or bool(self.helpdesk_agents)
         call_args = (self.class_names, self.sla_h, self.thresholds_h, self.hours_per_day)
         calls = (
-            CallTally(*call_args, revisits=self.parts, responses=self.travel)
+            CallTally(*call_args, revisits=self.parts, responses=responses)
             if self.breakdown_rows is None
-            else WorkCallTally(self.breakdown_rows, *call_args, revisits=self.parts, responses=self.travel)
+            else WorkCallTally(self.breakdown_rows, *call_args, revisits=self.parts, responses=responses)
         )
         levels = LevelTally(self.technicians, instant_trips=instant)
         tallies: list[Monitor[Any]] = [
@@ -122,6 +130,9 @@ class MonitorSpec:
             tallies.append(InternalTally(self.technicians, self.hours_per_day))
         if self.restore is not None:
             tallies.append(MilestoneTally(self.class_names, self.restore))
+        if self.helpdesk_agents:  # (after the call tally: it adds to machines_down)
+            rows = self.class_names[: self.breakdown_rows]  # jobs skip the helpdesk
+            tallies.append(HelpdeskTally(rows, self.helpdesk_agents, self.reply_target_h))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -171,6 +182,8 @@ def monitors_for(
         internal=system.internal is not None,
         breakdown_rows=len(system.classes) if system.work_types else None,
         restore=restore_promises(system),
+        helpdesk_agents=0 if system.helpdesk is None else system.helpdesk.agents,
+        reply_target_h=None if system.helpdesk is None else system.helpdesk.reply_target_h,
     ).build(extra)
 
 

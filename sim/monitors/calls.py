@@ -197,7 +197,9 @@ class CallTally(Tally):
         if call.visits == 0 and self.warm_end <= call.logged_at < self.end:
             t = self.tally[call.service_class]
             t.responses += 1
-            t.response_sum += now - call.logged_at
+            # from the customer's call: with a helpdesk, before the call reached dispatch
+            # (logged_at); without one the same instant
+            t.response_sum += now - call.failed_at
             if now <= call.due_at:
                 t.sla_met += 1
 

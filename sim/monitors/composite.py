@@ -157,6 +157,11 @@ class Monitors:
     part_demand: Callable[[str, bool, float], None]
     backorder_filled: Callable[[str, float, float], None]
     sample: Callable[[float], None]
+    requested: Callable[[CallLike, float], None]
+    answered: Callable[[CallLike, float], None]
+    replied: Callable[[CallLike, float], None]
+    passed_on: Callable[[CallLike, float], None]
+    fixed_remotely: Callable[[CallLike, float], None]
 
     def __init__(self, tallies: Sequence[Monitor[Any]], class_names: Sequence[str]) -> None:
         names = [t.name for t in tallies]

@@ -13,6 +13,7 @@ from typing import Any
 
 from .calls import CallsSnapshot, ClassSnapshot
 from .composite import MonitorsSnapshot
+from .helpdesk import HelpdeskClassSnapshot, HelpdeskSnapshot
 from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot
@@ -31,6 +32,8 @@ SNAPSHOT_TYPES: dict[str, type] = {
     for cls in (
         CallsSnapshot,
         ClassSnapshot,
+        HelpdeskClassSnapshot,
+        HelpdeskSnapshot,
         InternalSnapshot,
         HoursSnapshot,
         LevelSums,

@@ -34,6 +34,10 @@ def estimate(system: ServiceSystem) -> Estimates:
         The resolved scenario (``ServiceSystem.from_scenario(scenario)``): its
         distributions are built, its teams, sources and classes resolved.
     """
+    if system.helpdesk is not None:
+        from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
+
+        return helpdesk_estimate(system)
     if system.work_types:
         out = work_estimate(system)
         return with_costs(out, system) if system.costs is not None else out
