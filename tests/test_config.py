@@ -410,6 +410,16 @@ def test_set_override_of_a_list_item(write_scenario):
     assert [c.share for c in sc.fleet.classes] == [0.25, 0.75]
 
 
+def test_set_override_takes_the_key_as_an_error_message_names_it(write_scenario):
+    """Errors name list items ``fleet.classes[1].share``; ``--set`` takes that spelling too,
+    so a key copied from a message works."""
+    path = write_scenario(
+        POISSON + '[[fleet.classes]]\nname = "a"\nshare = 0.5\n[[fleet.classes]]\nname = "b"\nshare = 0.5\n'
+    )
+    sc = load_scenario(path, ["fleet.classes[0].share=0.25", "fleet.classes[1].share=0.75"])
+    assert [c.share for c in sc.fleet.classes] == [0.25, 0.75]
+
+
 def test_set_override_list_index_out_of_range(write_scenario):
     """An index beyond the list is an error naming the key."""
     path = write_scenario(POISSON)

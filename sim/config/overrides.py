@@ -9,6 +9,7 @@ it carries (its variants and sweep), and refuses changes that would undo each ot
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -35,9 +36,19 @@ def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
     return key, parsed
 
 
+def _dotted_parts(key: str) -> list[str]:
+    """The parts of a dotted key; ``a.b[0].c`` (as error messages name keys) is ``a.b.0.c``."""
+    return _INDEX.sub(r".\1", key).split(".")
+
+
+#: a list index written as in the error messages, ``classes[0]``
+_INDEX = re.compile(r"\[([0-9]+)\]")
+
+
 def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
-    """Set ``raw[a][b][c] = value`` for ``key = 'a.b.c'`` (list indices allowed)."""
-    parts = key.split(".")
+    """Set ``raw[a][b][c] = value`` for ``key = 'a.b.c'`` (list indices allowed, as
+    ``a.0.b`` or ``a[0].b``)."""
+    parts = _dotted_parts(key)
     node: Any = raw
     for i, part in enumerate(parts[:-1]):
         nxt = parts[i + 1]
@@ -73,7 +84,7 @@ def _list_index(node: list[Any], part: str, key: str, source: str) -> int:
 
 
 def get_dotted(node: Any, key: str) -> Any:
-    for part in key.split("."):
+    for part in _dotted_parts(key):
         if isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
