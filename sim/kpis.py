@@ -129,7 +129,7 @@ CONDITIONS: dict[Condition, str] = {
     "work_types": "with `[[work.types]]`",
     "restore_targets": "with `restore_sla_h` on a class",
     "helpdesk": "with `[helpdesk]`",
-    "reply_target": "with `helpdesk.reply_target_h`",
+    "reply_target": "with `helpdesk.reply_target_h` or a class's `reply_sla_h`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -760,7 +760,8 @@ CATALOGUE: tuple[KPI, ...] = (
         "reply_met",
         "reply target met",
         "share",
-        "share of requests whose reply_h is within `helpdesk.reply_target_h`",
+        "share of requests whose reply_h is within the reply milestone (the class's "
+        "`reply_sla_h`, else `helpdesk.reply_target_h`; over the classes with one)",
         "helpdesk",
         True,
         "calls",

@@ -413,6 +413,9 @@ class ServiceClass:
         The restore clock counts customer hours only (else every hour).
     part_wait_stops_clock : bool
         Hours waiting for spare parts do not count on the restore clock.
+    reply_sla_h : float or None
+        The reply milestone (``[helpdesk]``): the customer's call answered within this
+        many hours; ``None``: the helpdesk's ``reply_target_h``.
     """
 
     name: str
@@ -423,6 +426,7 @@ class ServiceClass:
     restore_sla_h: float | None = None
     restore_business: bool = False
     part_wait_stops_clock: bool = False
+    reply_sla_h: float | None = None
 
 
 #: the pairs (queue discipline, technician choice) that ``dispatch.policy`` names
@@ -738,6 +742,7 @@ class ServiceSystem:
                     c.restore_sla_h,
                     (c.restore_clock or scenario.calendar.sla_clock) == "business",
                     c.part_wait_stops_clock,
+                    c.reply_sla_h,
                 )
                 for c in scenario.fleet.classes
             ),

@@ -163,3 +163,40 @@ def test_the_estimate_is_approximate_with_parts_and_absent_on_the_business_clock
     business = {"calendar.customer_hours": hours, "fleet.classes.0.restore_clock": "business"}
     assert _restore_estimates(business) == {}
     assert not _restore_estimates({"calendar.shifts": hours})["contract"].exact
+
+
+HELPDESK = {
+    "fleet.calls_per_h": 1.2,
+    "territories.technicians": 2,
+    "helpdesk": {"agents": 1, "handling_h": {"dist": "exponential", "mean": 0.5}, "reply_target_h": 2.0},
+    "fleet.classes.0.reply_sla_h": 0.5,
+}
+
+
+def test_each_class_has_its_reply_milestone_the_helpdesk_target_by_default(run_one):
+    """One agent (M/M/1, lambda = 1.2, handling 0.5 h): the reply (call -> end of handling)
+    is exponential with rate 2 - 1.2 = 0.8.  The contract class promises 0.5 h, the paid
+    class takes the helpdesk's 2 h; the estimate is exact for each, and three
+    replications of 20,000 h hold both within 0.015."""
+    changes = {**HELPDESK, "run.horizon_h": 20000.0}
+    scenario = _scenario(changes)
+    est = {
+        e.service_class: e
+        for e in estimate(ServiceSystem.from_scenario(scenario)).primary
+        if e.kpi == "reply_met"
+    }
+    assert est["contract"].exact and est["paid"].exact
+    assert est["contract"].value == pytest.approx(1.0 - math.exp(-0.8 * 0.5), rel=1e-9)
+    assert est["paid"].value == pytest.approx(1.0 - math.exp(-0.8 * 2.0), rel=1e-9)
+    assert est["all"].value == pytest.approx(0.5 * est["contract"].value + 0.5 * est["paid"].value)
+    for cls in ("contract", "paid", "all"):
+        sims = [run_one(scenario, r)[1][cls]["reply_met"] for r in range(3)]
+        assert sum(sims) / 3 == pytest.approx(est[cls].value, abs=0.015), cls
+
+
+def test_a_reply_milestone_without_a_helpdesk_is_refused():
+    from sim.config import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        _scenario({"fleet.classes.0.reply_sla_h": 1.0})
+    assert err.value.key == "fleet.classes[0].reply_sla_h"

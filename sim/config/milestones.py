@@ -16,7 +16,13 @@ when the machine works again, after every visit.  On the business clock it count
 while the call waits for spare parts (the customer has agreed to wait for them): the
 part-waiting hours are taken off the elapsed wall-clock hours; with the business clock it
 is not built yet and is refused.  The KPI is ``restore_met`` (per class and over the
-classes with a target).  The reply milestone needs the helpdesk stage.
+classes with a target).  With a ``[helpdesk]``, calls resolved remotely never reach a
+technician and are counted in ``remote_share``, not in ``restore_met`` (nor in
+``restore_h``).
+
+The *reply* milestone, ``reply_sla_h`` on a class, needs a ``[helpdesk]``: the customer's
+call answered (the end of the agent's handling) within so many hours; a class without
+one takes the helpdesk's ``reply_target_h``.  Its KPI is ``reply_met``.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ def check_milestones(sc: Scenario) -> None:
     has_hours = bool(cal.customer_hours or cal.shifts)
     for i, c in enumerate(sc.fleet.classes):
         key = f"fleet.classes[{i}]"
+        if c.reply_sla_h is not None and sc.helpdesk is None:
+            raise KeyedError(f"{key}.reply_sla_h", "the reply milestone needs a [helpdesk] (which replies)")
         if c.restore_sla_h is None:
             for name, given in (
                 ("restore_clock", c.restore_clock is not None),

@@ -156,7 +156,9 @@ class ServiceClass(Section):
     on ``restore_clock`` (``"wall"`` or ``"business"``: customer hours only; default
     ``calendar.sla_clock``); with ``part_wait_stops_clock = true`` the hours the call waits
     for spare parts are not counted (the customer agreed to wait for them; wall clock
-    only).  Example::
+    only).  ``reply_sla_h`` is the reply milestone of a scenario with a ``[helpdesk]``
+    (breakdown -> the helpdesk's reply; KPI ``reply_met``; default the helpdesk's
+    ``reply_target_h``).  Example::
 
         [[fleet.classes]]
         name = "contract"
@@ -176,6 +178,7 @@ class ServiceClass(Section):
     restore_sla_h: PosFloat | None = None  # breakdown -> machine working again, hours
     restore_clock: Literal["wall", "business"] | None = None  # default: calendar.sla_clock
     part_wait_stops_clock: bool = False  # the restore clock stops while the call awaits parts
+    reply_sla_h: PosFloat | None = None  # the reply milestone ([helpdesk]); default its reply_target_h
 
 
 def _default_classes() -> list[ServiceClass]:

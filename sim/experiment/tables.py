@@ -32,7 +32,11 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         work_types=bool(system.work_types),
         restore_targets=any(c.restore_sla_h is not None for c in system.classes),
         helpdesk=system.helpdesk is not None,
-        reply_target=system.helpdesk is not None and system.helpdesk.reply_target_h is not None,
+        reply_target=system.helpdesk is not None
+        and (
+            system.helpdesk.reply_target_h is not None
+            or any(c.reply_sla_h is not None for c in system.classes)
+        ),
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

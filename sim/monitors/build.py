@@ -73,8 +73,8 @@ class MonitorSpec:
         The rows' restored milestones (``restore_sla_h`` on a class): report
         ``restore_met``; ``None``: no class has one.
     helpdesk_agents, reply_target_h
-        Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and its reply
-        target (``None``: none).
+        Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and the reply
+        target (``None``: none): one for all classes, or one per class.
     """
 
     class_names: Sequence[str]
@@ -97,7 +97,7 @@ class MonitorSpec:
     breakdown_rows: int | None = None
     restore: RestorePromises | None = None
     helpdesk_agents: int = 0
-    reply_target_h: float | None = None
+    reply_target_h: float | Sequence[float | None] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -183,8 +183,17 @@ def monitors_for(
         breakdown_rows=len(system.classes) if system.work_types else None,
         restore=restore_promises(system),
         helpdesk_agents=0 if system.helpdesk is None else system.helpdesk.agents,
-        reply_target_h=None if system.helpdesk is None else system.helpdesk.reply_target_h,
+        reply_target_h=reply_targets(system),
     ).build(extra)
+
+
+def reply_targets(system: ServiceSystem) -> list[float | None] | None:
+    """Each class's reply milestone: its ``reply_sla_h``, else the helpdesk's
+    ``reply_target_h`` (``None``: no helpdesk)."""
+    desk = system.helpdesk
+    if desk is None:
+        return None
+    return [c.reply_sla_h if c.reply_sla_h is not None else desk.reply_target_h for c in system.classes]
 
 
 def restore_promises(system: ServiceSystem) -> RestorePromises | None:

@@ -64,17 +64,27 @@ class HelpdeskTally(Tally):
     agents
         Agents of the helpdesk (for ``helpdesk_utilization``).
     reply_target_h
-        The reply target (``reply_met``); ``None``: not reported.
+        The reply target of every row (``reply_met``: a class's ``reply_sla_h``, else the
+        helpdesk's ``reply_target_h``); one number for all rows; ``None`` for a row without
+        one (no ``reply_met`` for it).
     """
 
-    __slots__ = ("agents", "busy", "class_names", "open", "present", "queue", "reply_target_h", "sums")
+    __slots__ = ("agents", "busy", "class_names", "open", "present", "queue", "reply_targets", "sums")
     name = "helpdesk"
 
-    def __init__(self, class_names: Sequence[str], agents: int, reply_target_h: float | None) -> None:
+    def __init__(
+        self,
+        class_names: Sequence[str],
+        agents: int,
+        reply_target_h: float | Sequence[float | None] | None,
+    ) -> None:
         super().__init__()
         self.class_names = list(class_names)
         self.agents = agents
-        self.reply_target_h = reply_target_h
+        if reply_target_h is None or isinstance(reply_target_h, float | int):
+            self.reply_targets: list[float | None] = [reply_target_h] * len(self.class_names)
+        else:
+            self.reply_targets = list(reply_target_h)
         self.queue = [Level() for _ in self.class_names]
         self.busy = Level()
         self.present = Level()
@@ -113,7 +123,8 @@ class HelpdeskTally(Tally):
             reply = now - call.failed_at
             t.replies += 1
             t.reply_sum += reply
-            if self.reply_target_h is not None and reply <= self.reply_target_h:
+            target = self.reply_targets[call.service_class]
+            if target is not None and reply <= target:
                 t.reply_met += 1
 
     def _gone(self, call: CallLike, now: float) -> bool:
@@ -189,7 +200,9 @@ class HelpdeskTally(Tally):
         self.busy.absorb(snapshot.busy, self.start, now)
         self.present.absorb(snapshot.present, self.start, now)
 
-    def _row(self, sums: Sequence[_Sums], queues: Sequence[Level], now: float) -> dict[str, float]:
+    def _row(
+        self, sums: Sequence[_Sums], queues: Sequence[Level], now: float, targets: Sequence[float | None]
+    ) -> dict[str, float]:
         answered = sum(t.answered for t in sums)
         replies = sum(t.replies for t in sums)
         done = sum(t.remote + t.passed for t in sums)
@@ -201,15 +214,19 @@ class HelpdeskTally(Tally):
             "helpdesk_queue_len": sum(q.mean(now) for q in queues),
             "helpdesk_requests_per_h": sum(t.requests for t in sums) / span if span > 0 else NAN,
         }
-        if self.reply_target_h is not None:
-            row["reply_met"] = sum(t.reply_met for t in sums) / replies if replies else NAN
+        promised = [t for t, target in zip(sums, targets, strict=True) if target is not None]
+        if promised:  # over the rows with a reply target
+            replied = sum(t.replies for t in promised)
+            row["reply_met"] = sum(t.reply_met for t in promised) / replied if replied else NAN
         return row
 
     def kpis(self, now: float, rows: dict[str, dict[str, float]]) -> None:
-        for name, t, q in zip(self.class_names, self.sums, self.queue, strict=True):
-            rows[name].update(self._row([t], [q], now))
+        for name, t, q, target in zip(
+            self.class_names, self.sums, self.queue, self.reply_targets, strict=True
+        ):
+            rows[name].update(self._row([t], [q], now, [target]))
         everything = rows["all"]
-        everything.update(self._row(self.sums, self.queue, now))
+        everything.update(self._row(self.sums, self.queue, now, self.reply_targets))
         everything["helpdesk_utilization"] = self.busy.mean(now) / self.agents
         # requests at the helpdesk are machines down too (the call tally's level counts
         # the calls from dispatch on; a remote fix never reaches it)

@@ -115,8 +115,17 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
         ]
         if name != "all":
             rows.append(Estimate("remote_share", name, p, "Bernoulli per request", True))
-        if desk.reply_target_h is not None and exponential:
-            within = mmc_reply_within(lam, 1.0 / mean_s, c, desk.reply_target_h)
+        targets = {cl.name: cl.reply_sla_h or desk.reply_target_h for cl in system.classes}
+        promised = {k: v for k, v in targets.items() if v is not None}
+        if exponential and (name in promised or (name == "all" and promised)):
+            # a FIFO helpdesk blind to classes: every class's reply has the same law
+            mu = 1.0 / mean_s
+            if name == "all":
+                met = {k: mmc_reply_within(lam, mu, c, t) for k, t in promised.items()}
+                weight = {cl.name: cl.share for cl in system.classes if cl.name in promised}
+                within = sum(weight[k] * met[k] for k in met) / sum(weight.values())
+            else:
+                within = mmc_reply_within(lam, mu, c, promised[name])
             rows.append(Estimate("reply_met", name, within, f"{model}, sojourn tail", True))
     notes = []
     if p >= 1.0:
