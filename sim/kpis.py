@@ -38,6 +38,7 @@ Group = Literal[
     "repeats",
     "work",
     "helpdesk",
+    "maintenance",
     "cost",
     "spread",
     "workload",
@@ -57,6 +58,7 @@ GROUPS: dict[Group, str] = {
     "repeats": "Repeat repairs",
     "work": "Work mix (job types)",
     "helpdesk": "Helpdesk before dispatch",
+    "maintenance": "Planned work (maintenance, key-customer visits)",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -110,6 +112,8 @@ Condition = Literal[
     "restore_targets",
     "helpdesk",
     "reply_target",
+    "maintenance",
+    "visits",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -130,6 +134,8 @@ CONDITIONS: dict[Condition, str] = {
     "restore_targets": "with `restore_sla_h` on a class",
     "helpdesk": "with `[helpdesk]`",
     "reply_target": "with `helpdesk.reply_target_h` or a class's `reply_sla_h`",
+    "maintenance": "with `[work.maintenance]`",
+    "visits": "with `[work.visits]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -672,6 +678,81 @@ CATALOGUE: tuple[KPI, ...] = (
         "repeats",
     ),
     _kpi(
+        "pm_visits_per_day",
+        "planned visits per day",
+        "1/day",
+        "planned maintenance visits finished per working day (`[work.maintenance]`)",
+        "maintenance",
+        False,
+        "rate",
+        "maintenance",
+    ),
+    _kpi(
+        "pm_in_window",
+        "planned visits in their window",
+        "share",
+        "share of the planned visits due in the window whose technician was on site within "
+        "`work.maintenance.window_h` of the due time",
+        "maintenance",
+        False,
+        "calls",
+        "maintenance",
+    ),
+    _kpi(
+        "pm_h_per_day",
+        "technician hours on planned visits",
+        "h/day",
+        "technician-hours (travel + on site) on planned visits per working day, all technicians",
+        "maintenance",
+        False,
+        "rate",
+        "maintenance",
+    ),
+    _kpi(
+        "breakdowns_per_day",
+        "breakdowns per day",
+        "1/day",
+        "breakdown calls logged per working day (planned visits not counted)",
+        "maintenance",
+        False,
+        "rate",
+        "maintenance",
+    ),
+    _kpi(
+        "breakdowns_avoided",
+        "breakdowns avoided per day",
+        "1/day",
+        "per working day: the machines' working (ageing) hours / mean life (the breakdowns "
+        "they would have had at the renewal rate without the plan) - breakdowns_per_day; "
+        "a machine does not age while broken down or in a planned visit",
+        "maintenance",
+        False,
+        "derived",
+        "maintenance",
+        low=-math.inf,
+    ),
+    _kpi(
+        "visits_per_day",
+        "key-customer visits per day",
+        "1/day",
+        "visits to key customers finished per working day (`[work.visits]`)",
+        "maintenance",
+        False,
+        "rate",
+        "visits",
+    ),
+    _kpi(
+        "visits_in_window",
+        "key-customer visits in their window",
+        "share",
+        "share of the key-customer visits due in the window whose technician was on site within "
+        "`work.visits.window_h` of the due time",
+        "maintenance",
+        False,
+        "calls",
+        "visits",
+    ),
+    _kpi(
         "hours_share",
         "technician hours",
         "share",
@@ -952,6 +1033,8 @@ class Features:
     restore_targets: bool = False
     helpdesk: bool = False
     reply_target: bool = False
+    maintenance: bool = False
+    visits: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -972,6 +1055,8 @@ class Features:
             "restore_targets": self.restore_targets,
             "helpdesk": self.helpdesk,
             "reply_target": self.reply_target,
+            "maintenance": self.maintenance,
+            "visits": self.visits,
         }[when]
 
 

@@ -43,6 +43,8 @@ STREAMS: tuple[str, ...] = (
     "internal_task",
     "job",
     "helpdesk",
+    "maintenance",
+    "visit",
 )
 
 
@@ -101,6 +103,14 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("helpdesk_handling", "helpdesk", "source: an agent's handling time per request", prefix=(0,)),
     NamedStream("helpdesk_remote", "helpdesk", "source: whether a request is resolved remotely", prefix=(1,)),
     NamedStream("helpdesk_remote_h", "helpdesk", "source: remote time of a remote resolution", prefix=(2,)),
+    NamedStream("pm_start", "maintenance", "machine: where in its interval its plan starts", prefix=(0,)),
+    NamedStream("pm_duration", "maintenance", "machine: on-site times of its planned visits", prefix=(1,)),
+    NamedStream("pm_travel", "maintenance", "machine: trip times of its planned visits", prefix=(2,)),
+    NamedStream("pm_travel_from_base", "maintenance", "machine: its visits' trips from base", prefix=(3,)),
+    NamedStream("visit_start", "visit", "territory, customer: its first due time", prefix=(0,)),
+    NamedStream("visit_duration", "visit", "territory, customer: on-site times of its visits", prefix=(1,)),
+    NamedStream("visit_travel", "visit", "territory, customer: trip times of its visits", prefix=(2,)),
+    NamedStream("visit_travel_from_base", "visit", "territory, customer: trips from base", prefix=(3,)),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

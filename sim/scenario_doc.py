@@ -42,6 +42,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("work.internal", config.InternalWork),
     ("work.types[]", config.WorkType),
     ("helpdesk", config.Helpdesk),
+    ("work.maintenance", config.Maintenance),
+    ("work.visits", config.Visits),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

@@ -541,6 +541,79 @@ class Parts:
 
 
 @dataclass(frozen=True)
+class Maintenance:
+    """Preventive maintenance per machine on its hours of operation (``[work.maintenance]``,
+    age-based renewal; the rules are in :class:`sim.config.work.Maintenance`).
+
+    Attributes
+    ----------
+    every_h : float
+        Hours of operation from a renewal (planned visit or repair) to the next due time.
+    window_h : float
+        The technician should be on site within this many hours of the due time.
+    urgent_within_h : float
+        In the window's last hours the planned job goes before the breakdowns.
+    duration : Distribution
+        On-site time of one planned visit (hours).
+    travel : bool
+        Trips as the scenario's travel; ``False``: on site at the dispatch.
+    row : str
+        The ``class`` of the planned visits' rows in the tables.
+    """
+
+    every_h: float
+    window_h: float
+    urgent_within_h: float
+    duration: Distribution
+    travel: bool
+    row: str = "maintenance"
+
+    @property
+    def urgent_after_h(self) -> float:
+        """Hours after the due time at which a waiting planned job becomes urgent."""
+        return self.window_h - self.urgent_within_h
+
+
+@dataclass(frozen=True)
+class Visits:
+    """Periodic visits to key customers (``[work.visits]``; the rules are in
+    :class:`sim.config.work.Visits`).
+
+    Attributes
+    ----------
+    customers : int
+        Key customers per territory.
+    every_h : float
+        Hours of the clock between two visits of a customer (``every_days`` working days).
+    every_days : float
+        The same in working days.
+    window_h, urgent_within_h : float
+        The tolerance window after the due time, and its last hours in which the visit
+        goes before the breakdowns.
+    duration : Distribution
+        On-site time of one visit (hours).
+    travel : bool
+        Trips as the scenario's travel; ``False``: on site at the dispatch.
+    row : str
+        The ``class`` of the visits' rows in the tables.
+    """
+
+    customers: int
+    every_h: float
+    every_days: float
+    window_h: float
+    urgent_within_h: float
+    duration: Distribution
+    travel: bool
+    row: str = "visits"
+
+    @property
+    def urgent_after_h(self) -> float:
+        """Hours after the due time at which a waiting visit becomes urgent."""
+        return self.window_h - self.urgent_within_h
+
+
+@dataclass(frozen=True)
 class InternalWork:
     """Internal work (category D) taken whenever a technician is idle (multiple
     vacations): a technician with no call waiting does one task after another, and takes
@@ -669,6 +742,11 @@ class ServiceSystem:
         (:attr:`row_names`).
     helpdesk : Helpdesk or None
         The stage before dispatch (``[helpdesk]``); ``None``: calls go straight to dispatch.
+    maintenance : Maintenance or None
+        Preventive maintenance of a finite fleet (``[work.maintenance]``); its visits are
+        the row after the job types (:attr:`row_names`); ``None``: none.
+    visits : Visits or None
+        Periodic visits to key customers (``[work.visits]``), the last row; ``None``: none.
     """
 
     name: str
@@ -690,11 +768,16 @@ class ServiceSystem:
     internal: InternalWork | None = None
     work_types: tuple[WorkType, ...] = ()
     helpdesk: Helpdesk | None = None
+    maintenance: Maintenance | None = None
+    visits: Visits | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
-        """The classes' names, then the job types': the per-class rows of the tables."""
-        return (*(c.name for c in self.classes), *(t.name for t in self.work_types))
+        """The classes' names, then the job types', then the rows of the planned
+        maintenance visits and of the key-customer visits: the per-class rows of the tables."""
+        planned = [] if self.maintenance is None else [self.maintenance.row]
+        planned += [] if self.visits is None else [self.visits.row]
+        return (*(c.name for c in self.classes), *(t.name for t in self.work_types), *planned)
 
     @property
     def technicians(self) -> int:
@@ -759,6 +842,8 @@ class ServiceSystem:
             internal=_internal(scenario),
             work_types=_work_types(scenario),
             helpdesk=_helpdesk(scenario),
+            maintenance=_maintenance(scenario),
+            visits=_visits(scenario),
         )
 
 
@@ -920,4 +1005,22 @@ def _costs(sc: Scenario) -> Costs | None:
         c.travel_per_h,
         c.sla_penalty,
         c.downtime_per_machine_h,
+    )
+
+
+def _maintenance(sc: Scenario) -> Maintenance | None:
+    m = sc.work.maintenance if sc.work is not None else None
+    if m is None:
+        return None
+    assert m.every_h is not None  # (the section's check)
+    return Maintenance(m.every_h, m.window_h, m.urgent_within_h, m.duration_h.build(), m.travel)
+
+
+def _visits(sc: Scenario) -> Visits | None:
+    v = sc.work.visits if sc.work is not None else None
+    if v is None:
+        return None
+    every_h = v.every_days * sc.calendar.day_length_h
+    return Visits(
+        v.customers, every_h, v.every_days, v.window_h, v.urgent_within_h, v.duration_h.build(), v.travel
     )

@@ -119,11 +119,30 @@ def _helpdesk() -> dict[str, Any]:
     return d
 
 
+def _maintenance() -> dict[str, Any]:
+    """A finite fleet with preventive maintenance and key-customer visits."""
+    d = copy.deepcopy(BASE)
+    d["run"]["horizon_h"] = 600.0
+    d["fleet"] = {"machines": 10, "time_to_failure_h": {"dist": "weibull", "mean": 60.0, "shape": 2.0}}
+    d["dispatch"] = {"policy": "fifo"}
+    d["work"] = {
+        "maintenance": {"every_h": 40.0, "window_h": 8.0, "duration_h": {"dist": "exponential", "mean": 1.0}},
+        "visits": {
+            "customers": 3,
+            "every_days": 4.0,
+            "window_h": 8.0,
+            "duration_h": {"dist": "exponential", "mean": 1.0},
+        },
+    }
+    return d
+
+
 SCENARIOS = {
     "everything": _everything,
     "ftf_identity": _ftf_identity,
     "territories": _many_territories,
     "helpdesk": _helpdesk,
+    "maintenance": _maintenance,
 }
 KEYS = {"design_point", "replication", "class"}
 #: emitted as 0 by a scenario without shifts or without a downtime cost, never summarised then

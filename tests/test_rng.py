@@ -109,6 +109,14 @@ PINNED_KEYS = {
     "helpdesk_handling": ((7,), (3, 18, 0, 7)),
     "helpdesk_remote": ((7,), (3, 18, 1, 7)),
     "helpdesk_remote_h": ((7,), (3, 18, 2, 7)),
+    "pm_start": ((42,), (3, 19, 0, 42)),
+    "pm_duration": ((42,), (3, 19, 1, 42)),
+    "pm_travel": ((42,), (3, 19, 2, 42)),
+    "pm_travel_from_base": ((42,), (3, 19, 3, 42)),
+    "visit_start": ((7, 5), (3, 20, 0, 7, 5)),
+    "visit_duration": ((7, 5), (3, 20, 1, 7, 5)),
+    "visit_travel": ((7, 5), (3, 20, 2, 7, 5)),
+    "visit_travel_from_base": ((7, 5), (3, 20, 3, 7, 5)),
 }
 
 

@@ -89,7 +89,7 @@ from sim.config.specs import (
     spec_mean,
 )
 from sim.config.targets import Target, Targets, check_target_kpis, parse_target
-from sim.config.work import InternalWork, Work, WorkType
+from sim.config.work import InternalWork, Maintenance, Visits, Work, WorkType
 
 __all__ = [
     "DISPATCH_POLICIES",
@@ -114,6 +114,7 @@ __all__ = [
     "Helpdesk",
     "InternalWork",
     "LognormalSpec",
+    "Maintenance",
     "Meta",
     "Money",
     "NonNegFloat",
@@ -137,6 +138,7 @@ __all__ = [
     "UniformSpec",
     "Validation",
     "Variant",
+    "Visits",
     "Weekday",
     "WeibullSpec",
     "Work",

@@ -3,9 +3,10 @@
 Built so far: ``[work.internal]``, internal work (the regulations' category D:
 inspections, parts handling, tool upkeep, training) taken whenever a technician is
 idle; and ``[[work.types]]``, job types (installations, commissioning, customer
-visits...) that arrive as Poisson streams beside the breakdown repairs.  Breakdown
-repairs stay the default work: they come from ``[fleet]`` and are not listed here.  The
-later kinds of work (planned maintenance, key-customer visits) are further keys of
+visits...) that arrive as Poisson streams beside the breakdown repairs; and
+``[work.maintenance]``, preventive maintenance planned per machine on its hours of
+operation.  Breakdown repairs stay the default work: they come from ``[fleet]`` and are
+not listed here.  The later kinds of work (key-customer visits) are further keys of
 :class:`Work`.
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from sim.config.errors import KeyedError
-from sim.config.fields import Money, PosFloat, Section, name_type, not_reserved
+from sim.config.fields import Money, NonNegFloat, PosFloat, Section, name_type, not_reserved
 from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
@@ -113,11 +114,128 @@ class WorkType(Section):
     travel: bool = True  # uses the scenario's [travel]; false: on site at the dispatch
 
 
+#: the row of planned-maintenance visits in the tables (a service class may not take it)
+MAINTENANCE_ROW = "maintenance"
+
+
+class Maintenance(Section):
+    """Preventive maintenance planned per machine on its hours of operation (age-based
+    renewal).  Example::
+
+        [work.maintenance]
+        every_h = 600.0        # a planned visit after 600 h of operation since the last renewal
+        window_h = 80.0        # the technician should be on site within 80 h of the due time
+        urgent_within_h = 16.0 # in the last 16 h of the window the visit goes before breakdowns
+        duration_h = { dist = "deterministic", value = 1.5 }
+        travel = true          # trips as the scenario's [travel]
+
+    Each machine of a finite fleet (``fleet.machines``) comes due ``every_h`` hours of
+    operation after its last renewal (a planned visit or a breakdown repair: the plan
+    restarts from the repair).  At the due time a planned job joins its team's line: it
+    waits behind every breakdown call whatever the dispatch discipline (the discipline
+    orders the breakdowns; planned jobs are taken in order of due time when no breakdown
+    waits), unless it is *urgent*: from ``window_h - urgent_within_h`` hours after the due
+    time it goes before the breakdowns (urgent jobs in the order they became urgent).  If
+    the machine breaks down while its planned job waits, the job is cancelled (the repair
+    renews the machine).  From the dispatch of a planned visit to its end the machine is in
+    the technician's hands and does not age or fail; at the end it is as good as new (a
+    fresh life: for exponential lives this changes nothing in law) and its next visit
+    comes due ``every_h`` later.  The visit is in the tables' row ``maintenance``: its
+    ``sla_met`` is the share on site within ``window_h`` of the due time (``pm_in_window``).
+    At time 0 the machines have lives as without the plan, and due times spread uniformly
+    over one interval: give a warm-up of a few intervals.
+
+    Not built yet (refused): plans in calendar days (``every_days``), and maintenance with
+    Poisson calls, job types, repeat repairs, geometry travel, a helpdesk or machines that
+    age only in customer hours.
+    """
+
+    every_h: PosFloat | None = None  # hours of operation between renewals
+    every_days: PosFloat | None = None  # (refused: calendar plans are not built)
+    window_h: PosFloat  # tolerance after the due time: on site within it
+    urgent_within_h: NonNegFloat = 0.0  # the window's last hours, in which the visit goes first
+    duration_h: DistSpec  # on-site time of one planned visit
+    travel: bool = True  # uses the scenario's [travel]; false: on site at the dispatch
+
+    @model_validator(mode="after")
+    def _plan(self) -> Maintenance:
+        key = "work.maintenance"
+        if self.every_days is not None:
+            raise KeyedError(
+                f"{key}.every_days",
+                "plans in calendar days are not built yet; give every_h (hours of operation)",
+            )
+        if self.every_h is None:
+            raise KeyedError(f"{key}.every_h", "is required (hours of operation between planned visits)")
+        if self.window_h > self.every_h:
+            raise KeyedError(
+                f"{key}.window_h",
+                f"the tolerance window ({self.window_h:g} h) is longer than the interval "
+                f"every_h ({self.every_h:g} h)",
+            )
+        if self.urgent_within_h > self.window_h:
+            raise KeyedError(
+                f"{key}.urgent_within_h",
+                f"must be at most window_h ({self.window_h:g} h), got {self.urgent_within_h:g}",
+            )
+        if spec_mean(self.duration_h) <= 0:
+            raise KeyedError(f"{key}.duration_h", "must have a positive mean")
+        return self
+
+
+#: the row of key-customer visits in the tables
+VISITS_ROW = "visits"
+
+
+class Visits(Section):
+    """Periodic visits to key customers (planned jobs without a renewal).  Example::
+
+        [work.visits]
+        customers = 5          # key customers per territory
+        every_days = 20.0      # each is visited every 20 working days
+        window_h = 40.0        # the technician should be on site within 40 h of the due time
+        urgent_within_h = 8.0  # in the window's last 8 h the visit goes before breakdowns
+        duration_h = { dist = "gamma", mean = 1.0, cv = 0.4 }
+        travel = true
+
+    Each key customer has a fixed calendar: a visit comes due every ``every_days`` working
+    days (``calendar.hours_per_day`` hours of the clock each; with shifts, the week over
+    its working days), from a start drawn uniformly over the first period; a late visit
+    does not move the next due time.  A visit is a planned job like a preventive
+    maintenance visit (sim/model/planned.py): it waits behind every breakdown unless its
+    window is about to close (its last ``urgent_within_h`` hours), and it touches no
+    machine.  The visits are the tables' row ``visits``; ``visits_per_day`` and
+    ``visits_in_window``.  Not built yet (refused): visits with job types, geometry travel or
+    a helpdesk.
+    """
+
+    customers: Annotated[int, Field(ge=1, le=100_000)]  # key customers per territory
+    every_days: PosFloat  # working days between two visits of a customer
+    window_h: PosFloat  # tolerance after the due time: on site within it
+    urgent_within_h: NonNegFloat = 0.0
+    duration_h: DistSpec  # on-site time of one visit
+    travel: bool = True
+
+    @model_validator(mode="after")
+    def _plan(self) -> Visits:
+        key = "work.visits"
+        if self.urgent_within_h > self.window_h:
+            raise KeyedError(
+                f"{key}.urgent_within_h",
+                f"must be at most window_h ({self.window_h:g} h), got {self.urgent_within_h:g}",
+            )
+        if spec_mean(self.duration_h) <= 0:
+            raise KeyedError(f"{key}.duration_h", "must have a positive mean")
+        return self
+
+
 class Work(Section):
     """The technicians' work besides breakdown repairs."""
 
     internal: InternalWork | None = None  # internal work (category D)
     types: Annotated[list[WorkType], Field(max_length=MAX_WORK_TYPES)] = Field(default_factory=list)
+    maintenance: Maintenance | None = None  # preventive maintenance per machine
+    visits: Visits | None = None  # periodic visits to key customers
 
 
 def check_work(sc: Scenario) -> None:
@@ -157,4 +275,58 @@ def check_work(sc: Scenario) -> None:
     if work.types and sc.travel.mode == "geometry":
         raise KeyedError(
             "work.types", "job types with travel.mode = 'geometry' are not built yet (jobs have no place)"
+        )
+    if work.maintenance is not None:
+        _check_maintenance(sc)
+    if work.visits is not None:
+        _check_visits(sc)
+
+
+def _check_visits(sc: Scenario) -> None:
+    """What ``[work.visits]`` needs of the other sections (one line each)."""
+    visits = sc.work.visits if sc.work is not None else None
+    assert visits is not None
+    if sc.work is not None and sc.work.types:
+        raise KeyedError("work.visits", "with job types ([[work.types]]) is not built yet")
+    if sc.travel.mode == "geometry":
+        raise KeyedError("work.visits", "with travel.mode = 'geometry' is not built yet")
+    if sc.helpdesk is not None:
+        raise KeyedError("work.visits", "with a helpdesk ([helpdesk]) is not built yet")
+    period_h = visits.every_days * sc.calendar.day_length_h
+    if visits.window_h > period_h:
+        raise KeyedError(
+            "work.visits.window_h",
+            f"the tolerance window ({visits.window_h:g} h) is longer than the interval "
+            f"every_days ({visits.every_days:g} working days = {period_h:g} h)",
+        )
+    if any(c.name == VISITS_ROW for c in sc.fleet.classes):
+        raise KeyedError(
+            "fleet.classes",
+            f"{VISITS_ROW!r} is the row of the key-customer visits ([work.visits]); name the class otherwise",
+        )
+
+
+def _check_maintenance(sc: Scenario) -> None:
+    """What ``[work.maintenance]`` needs of the other sections (one line each)."""
+    key = "work.maintenance"
+    why = ""
+    if sc.fleet.calls_per_h is not None:
+        why = "needs a finite fleet (fleet.machines): Poisson calls (fleet.calls_per_h) have no machines"
+    elif sc.work is not None and sc.work.types:
+        why = "with job types ([[work.types]]) is not built yet"
+    elif sc.repair.repeat is not None:
+        why = "with repeat repairs ([repair.repeat]) is not built yet"
+    elif sc.travel.mode == "geometry":
+        why = "with travel.mode = 'geometry' is not built yet"
+    elif sc.helpdesk is not None:
+        why = "with a helpdesk ([helpdesk]) is not built yet"
+    elif sc.calendar.breakdowns != "always":
+        why = "with machines that age only in customer hours (calendar.breakdowns) is not built yet"
+    if why:
+        raise KeyedError(key, why)
+    if any(c.name == MAINTENANCE_ROW for c in sc.fleet.classes):
+        raise KeyedError(
+            "fleet.classes",
+            f"{MAINTENANCE_ROW!r} is the row of the planned visits ([work.maintenance]); "
+            "name the class otherwise",
         )

@@ -56,6 +56,8 @@ def ftf_identity_applies(system: ServiceSystem) -> bool:
         and p.shortage == "revisit"
         and not p.reservation
         and not system.work_types  # (jobs have no parts: they would dilute both sides)
+        and system.maintenance is None  # (nor have planned visits)
+        and system.visits is None
     )
 
 

@@ -37,6 +37,8 @@ def kpi_names(system: ServiceSystem) -> list[str]:
             system.helpdesk.reply_target_h is not None
             or any(c.reply_sla_h is not None for c in system.classes)
         ),
+        maintenance=system.maintenance is not None,
+        visits=system.visits is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -17,12 +17,13 @@ from sim.monitors.protocol import Recorder
 from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 
 from .calls import Call
-from .dispatch import make_policy
+from .dispatch import DispatchPolicy, make_policy
 from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
 from .geography import Geometry
 from .helpdesk import Helpdesk, HelpdeskTeam
 from .jobs import JobStreams
 from .parts import PartsSystem
+from .planned import PlannedLine, PlannedSource, VisitPlan
 from .shifts import ShiftCalendar
 from .shortage import Emergency, Revisit, ShortageRule, WaitOnSite
 from .team import PartsRules, Team
@@ -40,6 +41,7 @@ class FieldService:
     calendars: list[ShiftCalendar]
     jobs: JobStreams | None = None  # the job types' Poisson streams (None: breakdowns only)
     helpdesk: Helpdesk | None = None  # the stage before dispatch (None: calls go straight there)
+    visits: VisitPlan | None = None  # the key-customer visits (None: none)
 
 
 def build(
@@ -73,7 +75,13 @@ def build(
     home = system.team.home  # each territory's own technicians
     cal = system.calendar
     shifts = cal.shifts
-    deadline = _deadline([c.sla_h for c in system.classes] + [t.target_h for t in types], cal.sla_calendar)
+    plan = system.maintenance  # planned visits: the last row, their window its target
+    visits = system.visits  # key-customer visits: the last row
+    planned_target: list[float | None] = [] if plan is None else [plan.window_h]
+    planned_target += [] if visits is None else [visits.window_h]
+    deadline = _deadline(
+        [c.sla_h for c in system.classes] + [t.target_h for t in types] + planned_target, cal.sla_calendar
+    )
     block = teams_range if teams_range is not None else range(system.teams)
     rules = _parts_rules(env, system, replication, recorder, team_size, block)
     vans = rules.system.vans if rules is not None else None
@@ -88,13 +96,15 @@ def build(
     for k in block:
         first = k * team_size
         members = crew(range(first, first + team_size), home, geometry, vans)
-        policy = make_policy(
+        policy: DispatchPolicy = make_policy(
             system.dispatch.pair,
             priorities,
             distance_km(members, geometry) if geometry is not None else None,
             [[first + i for i in order] for order in system.team.preference],
             revisit_priority,
         )
+        if plan is not None or visits is not None:  # planned jobs wait behind the breakdowns (planned.py)
+            policy = PlannedLine(policy)
         team = make_team(
             env,
             members,
@@ -152,6 +162,10 @@ def build(
         first=first,
         locations=locations,
         repeats=system.repeats,
+        # a maintenance plan comes with its fleet (sim/model/planned.py)
+        planned=None
+        if plan is None
+        else PlannedSource(plan, system.row_names.index(plan.row), travel, from_base),
     )
     jobs = None
     if types:
@@ -170,7 +184,22 @@ def build(
             cal.uptime_clock,
             first,
         )
-    return FieldService(env, teams, source, calendars, jobs, desk)
+    planned = None
+    if visits is not None:
+        planned = VisitPlan(
+            env,
+            visits,
+            team_of_territory,
+            source,
+            system.row_names.index(visits.row),
+            seed,
+            replication,
+            travel,
+            from_base,
+            terr.pooled,
+            first,
+        )
+    return FieldService(env, teams, source, calendars, jobs, desk, planned)
 
 
 def _geometry(system: ServiceSystem) -> Geometry | None:

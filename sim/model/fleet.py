@@ -633,10 +633,30 @@ def call_source(
     first: int = 0,
     locations: Sequence[tuple[float, float]] | None = None,
     repeats: RepeatRepairs | None = None,
+    planned: Callable[..., CallSource] | None = None,
 ) -> CallSource:
     """The calls of a block of territories: a finite fleet of ``machines`` per territory
     of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
-    ``repeats`` if given, or Poisson calls at ``calls_per_h`` per territory of a team."""
+    ``repeats`` if given, or Poisson calls at ``calls_per_h`` per territory of a team.
+    ``planned`` (:class:`sim.model.planned.PlannedSource`) builds a fleet with a
+    maintenance plan instead, from the same arguments."""
+    if planned is not None:
+        return planned(
+            env,
+            needs_of,
+            teams_of_territory,
+            seed,
+            replication,
+            machines=machines,
+            life=life,
+            calls_per_h=calls_per_h,
+            pooled=pooled,
+            geometry=geometry,
+            clock=clock,
+            first=first,
+            locations=locations,
+            repeats=repeats,
+        )
     args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
     if machines is not None and life is not None:
         if life.is_exponential:

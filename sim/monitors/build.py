@@ -17,6 +17,7 @@ from .logs import CallLog, DecisionLog, LevelSeries
 from .milestones import MilestoneTally, RestorePromises
 from .overtime import OvertimeTally
 from .parts import PartsTally
+from .planned import PlannedTally, VisitTally
 from .protocol import Monitor
 from .repeats import RepeatTally
 from .spread import MIN_TERRITORIES, TerritorySpread
@@ -75,6 +76,13 @@ class MonitorSpec:
     helpdesk_agents, reply_target_h
         Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and the reply
         target (``None``: none): one for all classes, or one per class.
+        Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and its reply
+        target (``None``: none).
+    planned
+        A maintenance plan (``[work.maintenance]``): the planned visits' row, the task's
+        machines and their mean life; ``None``: no plan.
+    visits
+        Visits to key customers (``[work.visits]``): their row; ``None``: none.
     """
 
     class_names: Sequence[str]
@@ -98,6 +106,8 @@ class MonitorSpec:
     restore: RestorePromises | None = None
     helpdesk_agents: int = 0
     reply_target_h: float | Sequence[float | None] | None = None
+    planned: tuple[int, int, float] | None = None
+    visits: int | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -105,10 +115,15 @@ class MonitorSpec:
         # with a helpdesk the response (from the customer's call) is not the wait
         responses = self.travel or bool(self.helpdesk_agents)
         call_args = (self.class_names, self.sla_h, self.thresholds_h, self.hours_per_day)
+        # planned visits, like job types' jobs, put no machine down
+        planned_rows = [
+            r for r in (None if self.planned is None else self.planned[0], self.visits) if r is not None
+        ]
+        machine_rows = self.breakdown_rows if not planned_rows else min(planned_rows)
         calls = (
             CallTally(*call_args, revisits=self.parts, responses=responses)
-            if self.breakdown_rows is None
-            else WorkCallTally(self.breakdown_rows, *call_args, revisits=self.parts, responses=responses)
+            if machine_rows is None
+            else WorkCallTally(machine_rows, *call_args, revisits=self.parts, responses=responses)
         )
         levels = LevelTally(self.technicians, instant_trips=instant)
         tallies: list[Monitor[Any]] = [
@@ -133,6 +148,10 @@ class MonitorSpec:
         if self.helpdesk_agents:  # (after the call tally: it adds to machines_down)
             rows = self.class_names[: self.breakdown_rows]  # jobs skip the helpdesk
             tallies.append(HelpdeskTally(rows, self.helpdesk_agents, self.reply_target_h))
+        if self.planned is not None:
+            tallies.append(PlannedTally(*self.planned, self.hours_per_day))
+        if self.visits is not None:
+            tallies.append(VisitTally(self.visits, self.hours_per_day))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -165,7 +184,12 @@ def monitors_for(
     terr = system.territories
     return MonitorSpec(
         system.row_names,
-        [*(c.sla_h for c in system.classes), *(t.target_h for t in system.work_types)],
+        [
+            *(c.sla_h for c in system.classes),
+            *(t.target_h for t in system.work_types),
+            *(() if system.maintenance is None else (system.maintenance.window_h,)),
+            *(() if system.visits is None else (system.visits.window_h,)),
+        ],
         system.report.wait_thresholds_h,
         technicians,
         system.calendar.day_length_h,
@@ -184,6 +208,8 @@ def monitors_for(
         restore=restore_promises(system),
         helpdesk_agents=0 if system.helpdesk is None else system.helpdesk.agents,
         reply_target_h=reply_targets(system),
+        planned=_planned(system, territories),
+        visits=None if system.visits is None else system.row_names.index(system.visits.row),
     ).build(extra)
 
 
@@ -202,7 +228,7 @@ def restore_promises(system: ServiceSystem) -> RestorePromises | None:
     classes = system.classes
     if all(c.restore_sla_h is None for c in classes):
         return None
-    jobs = len(system.work_types)
+    jobs = len(system.row_names) - len(classes)  # job types' and planned visits' rows: none
     business = [c.restore_business for c in classes]
     hours = system.calendar.customer_hours
     return RestorePromises(
@@ -211,3 +237,13 @@ def restore_promises(system: ServiceSystem) -> RestorePromises | None:
         [*(c.part_wait_stops_clock for c in classes), *([False] * jobs)],
         hours.add_business_hours if hours is not None and any(business) else None,
     )
+
+
+def _planned(system: ServiceSystem, territories: range) -> tuple[int, int, float] | None:
+    """The planned visits' row, the machines of the task's territories and their mean life."""
+    src = system.source
+    if system.maintenance is None or not src.finite:
+        return None
+    pooled = system.territories.pooled
+    machines = sum(src.per_territory[t % pooled] for t in territories)
+    return system.row_names.index(system.maintenance.row), int(machines), src.life.mean

@@ -20,6 +20,7 @@ from .levels import LevelsSnapshot
 from .milestones import MilestoneSnapshot
 from .overtime import OvertimeSnapshot
 from .parts import PartsSnapshot, StockSnapshot
+from .planned import PlannedSnapshot, VisitSnapshot
 from .repeats import RepeatSnapshot
 from .spread import SpreadSnapshot
 from .trips import TripsSnapshot
@@ -41,10 +42,12 @@ SNAPSHOT_TYPES: dict[str, type] = {
         MilestoneSnapshot,
         OvertimeSnapshot,
         PartsSnapshot,
+        PlannedSnapshot,
         RepeatSnapshot,
         StockSnapshot,
         SpreadSnapshot,
         TripsSnapshot,
+        VisitSnapshot,
         WorkloadsSnapshot,
     )
 }

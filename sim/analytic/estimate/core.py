@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.internal import with_internal_work
+from sim.analytic.estimate.maintenance import planned_estimate
 from sim.analytic.estimate.parts import with_parts
 from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
@@ -38,6 +39,8 @@ def estimate(system: ServiceSystem) -> Estimates:
         from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
 
         return helpdesk_estimate(system)
+    if system.maintenance is not None or system.visits is not None:
+        return planned_estimate(system)  # (its own model: the queueing views do not apply)
     if system.work_types:
         out = work_estimate(system)
         return with_costs(out, system) if system.costs is not None else out

@@ -1,0 +1,133 @@
+"""Preventive maintenance (``[work.maintenance]``) in the analytic layer: age replacement
+by renewal-reward (:mod:`sim.analytic.age_replacement`).
+
+Each machine is a renewal process whose cycle starts at a renewal (a repair's end or a
+planned visit's end): it works min(L, T) hours (T = ``every_h``), then either breaks down
+(probability F(T)) and is down for d_f, or comes due and is in a planned visit for d_p,
+not ageing during either.  Per machine-hour
+
+    breakdowns      F(T) / C,    planned visits  R(T) / C,
+    C = integral_0^T R(t) dt + d_f F(T) + d_p R(T),
+
+and the breakdowns avoided per machine-hour are (integral_0^T R / E[L] - F(T)) / C (the
+working hours at the renewal rate 1 / E[L], less the breakdowns).
+
+**Exact** when nobody ever waits for a technician: as many technicians in each team as
+machines (a machine has at most one job at a time), no shift calendar, no spare parts and
+no other cause of a failed visit; then d_f is the trip plus the repair and d_p the trip
+(if the plan travels) plus the visit, whatever the laws of these times, and T is met
+exactly.  Otherwise the same formulas with those downtimes are an **approximation**: they
+ignore the waits (a waiting machine keeps ageing past T, a broken one stays down longer).
+Lives: Weibull (exponential is shape 1); for other laws no value is given (a note says so).
+
+Key-customer visits (``[work.visits]``) keep a fixed calendar, so each customer has one
+visit per ``every_days`` working days whatever the waits: ``visits_per_day`` = customers
+per territory x territories / every_days, exact for a team that keeps up (a stable one).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.analytic.age_replacement import age_replacement
+from sim.analytic.estimate.results import Estimate, Estimates
+
+if TYPE_CHECKING:
+    from sim.system import ServiceSystem
+
+MODEL = "age replacement (renewal-reward)"
+
+
+def no_wait(system: ServiceSystem) -> bool:
+    """Whether no call or planned visit can ever wait for a technician."""
+    src = system.source
+    assert src.finite
+    return (
+        system.team.technicians >= sum(src.per_territory)
+        and system.calendar.shifts is None
+        and system.parts is None
+        and system.repair.p_other_failure == 0.0
+    )
+
+
+def maintenance_estimate(system: ServiceSystem) -> Estimates:
+    """Breakdowns, planned visits, their hours, the breakdowns avoided, machines down and
+    utilisation of a fleet with a maintenance plan (per working day, all machines)."""
+    plan, src = system.maintenance, system.source
+    assert plan is not None and src.finite
+    life = src.life
+    shape = getattr(life, "shape", None) if life.name == "weibull" else 1.0 if life.is_exponential else None
+    if shape is None:
+        return Estimates(
+            notes=[f"maintenance: no formula for {life.name} lives (age replacement is computed for Weibull)"]
+        )
+    tr = system.travel
+    from_base = getattr(tr, "from_base", None)
+    trip = from_base.mean if from_base is not None else tr.per_call.mean
+    exact = no_wait(system)
+    # with nobody waiting every dispatch is from idleness: the trip from base when given
+    d_f = trip + system.repair.time.mean
+    visit_h = (trip if plan.travel else 0.0) + plan.duration.mean
+    r = age_replacement(float(shape), life.mean, plan.every_h, 1.0, 1.0, visit_h, d_f)
+    machines = sum(src.per_territory) * system.teams
+    hours_per_day = system.calendar.day_length_h
+    scale = machines * hours_per_day
+    f = r.breakdown_probability
+    working = r.availability * r.mean_cycle  # integral_0^T R
+    note = (
+        "nobody waits (technicians >= machines per team, no shifts or parts): renewal-reward exact"
+        if exact
+        else "ignores the waits for a technician (the visit then comes past age T, breakdowns "
+        "stay down longer): an approximation"
+    )
+    rows = [
+        Estimate("breakdowns_per_day", "all", scale * r.breakdown_rate, MODEL, exact, note),
+        Estimate("pm_visits_per_day", "all", scale * r.planned_rate, MODEL, exact, note),
+        Estimate("pm_h_per_day", "all", scale * r.planned_rate * visit_h, MODEL, exact, note),
+        Estimate(
+            "breakdowns_avoided",
+            "all",
+            # (exponential lives: working / mean life = F(T) exactly; rounding would leave 1e-16)
+            0.0 if shape == 1.0 else scale * (working / life.mean - f) / r.mean_cycle,
+            MODEL,
+            exact,
+            f"{note}; the working hours at 1 / mean life, less the breakdowns",
+        ),
+        Estimate("machines_down", "all", machines * f * d_f / r.mean_cycle, MODEL, exact, note),
+        Estimate(
+            "utilization",
+            "all",
+            machines * (f * d_f + (1.0 - f) * visit_h) / r.mean_cycle / system.technicians,
+            MODEL,
+            exact,
+            note,
+        ),
+    ]
+    if exact and (not plan.travel or (from_base or tr.per_call).variance == 0.0):
+        on_time = 1.0 if (trip if plan.travel else 0.0) <= plan.window_h else 0.0
+        rows.append(
+            Estimate("pm_in_window", "all", on_time, MODEL, True, "nobody waits: on site after a fixed trip")
+        )
+    return Estimates(
+        primary=rows,
+        notes=["maintenance: the queueing formulas do not apply to a fleet with planned visits"],
+    )
+
+
+def visits_estimate(system: ServiceSystem) -> list[Estimate]:
+    """``visits_per_day`` of the key-customer visits (none without ``[work.visits]``)."""
+    visits = system.visits
+    if visits is None:
+        return []
+    per_day = visits.customers * system.territories.count / visits.every_days
+    note = "one visit per customer and period on a fixed calendar (for a team that keeps up)"
+    return [Estimate("visits_per_day", "all", per_day, "fixed calendar", True, note)]
+
+
+def planned_estimate(system: ServiceSystem) -> Estimates:
+    """The estimates of a system with planned work: maintenance, key-customer visits."""
+    out = maintenance_estimate(system) if system.maintenance is not None else Estimates()
+    notes = [*out.notes]
+    if system.maintenance is None:
+        notes.append("planned visits: the queueing formulas do not apply to a team with planned work")
+    return Estimates(primary=[*out.primary, *visits_estimate(system)], notes=notes)
