@@ -290,3 +290,21 @@ def test_visits_without_a_fleet_plan_work_with_poisson_calls() -> None:
     assert kpis["all"]["visits_per_day"] == pytest.approx(1.5, abs=6 / ((6000.0 - 500.0) / 8.0))
     assert "pm_visits_per_day" not in kpis["all"]
     assert estimate(system).get("wait_h") is None  # planned work: no queueing formula
+
+
+@pytest.mark.parametrize(
+    ("case", "shown"),
+    [("scenarios/preventive_maintenance.toml", True), ("scenarios/validation/pm_age_renewal.toml", False)],
+)
+def test_the_report_draws_the_interval_trade_off_only_for_a_sweep_of_the_interval(tmp_path, case, shown):
+    """The sweep scenario's report has the maintenance section (simulated points beside the
+    renewal-reward curve); a run whose points share one interval has none."""
+    from sim.cli import main
+
+    sweep = [] if not shown else ["--set", 'sweep={"work.maintenance.every_h" = [150.0, 600.0]}']
+    argv = ["run", case, "--set", "run.horizon_h=1500", "--set", "run.warmup_h=300", "--replications", "2"]
+    assert main([*argv, *sweep, "--backend", "serial", "--out", str(tmp_path)]) == 0
+    (run,) = tmp_path.iterdir()
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert ("maintenance-breakdowns_per_day" in html) is shown
+    assert ("age replacement (renewal-reward), approximate" in html) is shown

@@ -257,6 +257,10 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
         table["repair.repeat.after_h"] = system.repeats.after
     for i, t in enumerate(system.work_types):
         table[f"work.types[{i}].duration_h"] = t.duration
+    if system.maintenance is not None:
+        table["work.maintenance.duration_h"] = system.maintenance.duration
+    if system.visits is not None:
+        table["work.visits.duration_h"] = system.visits.duration
     if system.helpdesk is not None:
         table["helpdesk.handling_h"] = system.helpdesk.handling
         table["helpdesk.remote_h"] = system.helpdesk.remote

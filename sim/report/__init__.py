@@ -32,6 +32,7 @@ from sim.results import read_run
 
 from .data import RunView, load_view
 from .geography import geography_section
+from .maintenance import maintenance_section
 from .map import map_section
 from .page import render, summary_section
 from .parts import parts_section
@@ -57,6 +58,7 @@ def build_sections(view: RunView) -> list[Section]:
         lambda: summary_section(view),
         lambda: validation_section(view),
         lambda: tradeoff_section(view),
+        lambda: maintenance_section(view),
         lambda: distribution_section(view),
         lambda: timeseries_section(view),
         lambda: teaching_section(view),

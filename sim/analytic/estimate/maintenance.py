@@ -27,6 +27,7 @@ per territory x territories / every_days, exact for a team that keeps up (a stab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sim.analytic.age_replacement import age_replacement
@@ -50,6 +51,37 @@ def no_wait(system: ServiceSystem) -> bool:
     )
 
 
+def renewal_curve(system: ServiceSystem, intervals: Sequence[float]) -> list[tuple[float, float]] | None:
+    """(breakdowns per day, planned-visit technician hours per day) of the whole fleet at
+    each interval T, by the same renewal-reward formulas as :func:`maintenance_estimate`
+    (``None``: no plan, or lives other than Weibull); for the report's trade-off curve."""
+    plan, src = system.maintenance, system.source
+    if plan is None or not src.finite:
+        return None
+    life = src.life
+    shape = getattr(life, "shape", None) if life.name == "weibull" else 1.0 if life.is_exponential else None
+    if shape is None:
+        return None
+    _, d_f, visit_h = _downtimes(system)
+    scale = sum(src.per_territory) * system.teams * system.calendar.day_length_h
+    out = []
+    for t in intervals:
+        r = age_replacement(float(shape), life.mean, float(t), 1.0, 1.0, visit_h, d_f)
+        out.append((scale * r.breakdown_rate, scale * r.planned_rate * visit_h))
+    return out
+
+
+def _downtimes(system: ServiceSystem) -> tuple[float, float, float]:
+    """The trip, a breakdown's downtime and a planned visit's (trip if it travels, visit)."""
+    plan = system.maintenance
+    assert plan is not None
+    tr = system.travel
+    from_base = getattr(tr, "from_base", None)
+    # with nobody waiting every dispatch is from idleness: the trip from base when given
+    trip = from_base.mean if from_base is not None else tr.per_call.mean
+    return trip, trip + system.repair.time.mean, (trip if plan.travel else 0.0) + plan.duration.mean
+
+
 def maintenance_estimate(system: ServiceSystem) -> Estimates:
     """Breakdowns, planned visits, their hours, the breakdowns avoided, machines down and
     utilisation of a fleet with a maintenance plan (per working day, all machines)."""
@@ -63,11 +95,8 @@ def maintenance_estimate(system: ServiceSystem) -> Estimates:
         )
     tr = system.travel
     from_base = getattr(tr, "from_base", None)
-    trip = from_base.mean if from_base is not None else tr.per_call.mean
     exact = no_wait(system)
-    # with nobody waiting every dispatch is from idleness: the trip from base when given
-    d_f = trip + system.repair.time.mean
-    visit_h = (trip if plan.travel else 0.0) + plan.duration.mean
+    trip, d_f, visit_h = _downtimes(system)
     r = age_replacement(float(shape), life.mean, plan.every_h, 1.0, 1.0, visit_h, d_f)
     machines = sum(src.per_territory) * system.teams
     hours_per_day = system.calendar.day_length_h

@@ -1,0 +1,102 @@
+"""Preventive-maintenance section: breakdowns per day and the technician hours of the
+planned visits against the maintenance interval, the simulated points (with their
+confidence intervals) beside the age-replacement curve (renewal-reward).
+
+Shown for a run whose design points have a maintenance plan (``[work.maintenance]``) and
+differ in its interval ``every_h``; otherwise ``None``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from sim.analytic.estimate.maintenance import no_wait, renewal_curve
+
+from .data import RunView, esc
+from .plotting import APPROX, EXACT, PALETTE, base_layout
+from .section import Chart, Section
+
+#: points of the renewal-reward curve between the smallest and largest interval
+CURVE_POINTS = 120
+
+#: (KPI, its title on the chart, the index of the curve's value)
+_CHARTS = (
+    ("breakdowns_per_day", "breakdowns per working day", 0),
+    ("pm_h_per_day", "technician-hours on planned visits per working day", 1),
+)
+
+
+def maintenance_section(view: RunView) -> Section | None:
+    """The interval trade-off, or ``None`` without a sweep of a maintenance plan."""
+    planned = [p for p in view.points if p.system is not None and p.system.maintenance is not None]
+    intervals = {p.id: float(p.system.maintenance.every_h) for p in planned}
+    if len(set(intervals.values())) < 2 or not view.has_kpi("breakdowns_per_day"):
+        return None
+    base = planned[0].system
+    lo, hi = min(intervals.values()), max(intervals.values())
+    grid = np.geomspace(lo, hi, CURVE_POINTS)
+    # the curve is drawn for the first point's system with only its interval changed: the
+    # analytic column gives each point's own value
+    curve = renewal_curve(base, grid.tolist())
+    exact = no_wait(base)
+    charts = []
+    for kpi, title, k in _CHARTS:
+        rows = view.rows(kpi)
+        rows = rows[rows["design_point"].isin(intervals)]
+        if rows.empty:
+            continue
+        x = [intervals[dp] for dp in rows["design_point"]]
+        mean = rows["mean"].astype(float).to_numpy()
+        fig = go.Figure()
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=mean,
+                mode="markers",
+                name="simulated (mean, confidence interval)",
+                marker=dict(color=PALETTE[0], size=10),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=rows["ci_high"].astype(float).to_numpy() - mean,
+                    arrayminus=mean - rows["ci_low"].astype(float).to_numpy(),
+                ),
+            )
+        )
+        if curve is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=grid,
+                    y=[c[k] for c in curve],
+                    mode="lines",
+                    name="age replacement (renewal-reward)" + ("" if exact else ", approximate"),
+                    line=dict(color=EXACT if exact else APPROX, dash="solid" if exact else "dash"),
+                )
+            )
+        fig.update_layout(
+            **base_layout(
+                title=dict(text=esc(title)),
+                xaxis=dict(title=dict(text="maintenance interval every_h (hours of operation)"), type="log"),
+                yaxis=dict(title=dict(text=esc(title)), rangemode="tozero"),
+            )
+        )
+        charts.append(Chart(f"maintenance-{kpi}", fig, ""))
+    if not charts:
+        return None
+    why = (
+        "exact here: nobody waits for a technician"
+        if exact
+        else "approximate here: it ignores the waits for a technician (a machine keeps ageing "
+        "while its planned job waits, a broken one stays down longer)"
+    )
+    intro = (
+        "Shorter intervals mean more planned visits and technician hours, longer ones more "
+        "breakdowns. The line is the age-replacement model (renewal-reward: breakdowns "
+        f"F(T) / cycle, planned visits R(T) / cycle), {why}. Planned visits have no cost "
+        "in the cost model yet, so no cost curve is drawn."
+    )
+    if curve is None:
+        intro += " No curve: the machines' lives are not Weibull."
+    title = "Preventive maintenance: the interval trade-off"
+    return Section("maintenance", title, intro, charts, nav="Maintenance")
