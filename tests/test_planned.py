@@ -308,3 +308,18 @@ def test_the_report_draws_the_interval_trade_off_only_for_a_sweep_of_the_interva
     html = (run / "report.html").read_text(encoding="utf-8")
     assert ("maintenance-breakdowns_per_day" in html) is shown
     assert ("age replacement (renewal-reward), approximate" in html) is shown
+
+
+def test_staffing_changes_no_visits_due_time_or_needs() -> None:
+    """Common random numbers: each key-customer visit comes due at the same instant with the
+    same on-site time whatever the staffing (its draws are keyed by territory and customer),
+    and so do the Poisson breakdowns beside them."""
+    base = {"fleet": {"calls_per_h": 0.2}, "work": {"visits": VISITS}}
+    runs = []
+    for technicians in (1, 2):
+        recorder, _ = run(system_of({**base, "territories.technicians": technicians}), keep_calls=True)
+        runs.append({(c.service_class, c.logged_at): c.repair_h for c in recorder.calls})
+    one, two = runs
+    common = one.keys() & two.keys()
+    assert len(common) > 0.95 * min(len(one), len(two)) > 1000
+    assert all(one[k] == two[k] for k in common)
