@@ -36,6 +36,7 @@ Group = Literal[
     "shifts",
     "parts",
     "repeats",
+    "lifecycle",
     "work",
     "helpdesk",
     "maintenance",
@@ -56,6 +57,7 @@ GROUPS: dict[Group, str] = {
     "shifts": "Shifts",
     "parts": "Spare parts and revisits",
     "repeats": "Repeat repairs",
+    "lifecycle": "Contract status and installations",
     "work": "Work mix (job types)",
     "helpdesk": "Helpdesk before dispatch",
     "maintenance": "Planned work (maintenance, key-customer visits)",
@@ -114,6 +116,7 @@ Condition = Literal[
     "reply_target",
     "maintenance",
     "visits",
+    "lifecycle",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -136,6 +139,8 @@ CONDITIONS: dict[Condition, str] = {
     "reply_target": "with `helpdesk.reply_target_h` or a class's `reply_sla_h`",
     "maintenance": "with `[work.maintenance]`",
     "visits": "with `[work.visits]`",
+    "reply_target": "with `helpdesk.reply_target_h`",
+    "lifecycle": "with `[fleet.lifecycle]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -751,6 +756,35 @@ CATALOGUE: tuple[KPI, ...] = (
         False,
         "calls",
         "visits",
+        "installations_per_day",
+        "installations per day",
+        "machines/day",
+        "machines replaced at the end of their service life per working day (`[fleet.lifecycle]`)",
+        "lifecycle",
+        False,
+        "rate",
+        "lifecycle",
+    ),
+    _kpi(
+        "warranty_machine_share",
+        "machines in warranty",
+        "share",
+        "time-average share of the machines younger than `fleet.lifecycle.warranty_h`",
+        "lifecycle",
+        False,
+        "time_share",
+        "lifecycle",
+    ),
+    _kpi(
+        "call_share",
+        "share of breakdown calls",
+        "share",
+        "breakdown calls logged in the class / all breakdown calls logged; with "
+        "`[fleet.lifecycle]` the class is the machine's status when it broke (`all`: 1)",
+        "lifecycle",
+        True,
+        "calls",
+        "lifecycle",
     ),
     _kpi(
         "hours_share",
@@ -1035,6 +1069,7 @@ class Features:
     reply_target: bool = False
     maintenance: bool = False
     visits: bool = False
+    lifecycle: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1057,6 +1092,7 @@ class Features:
             "reply_target": self.reply_target,
             "maintenance": self.maintenance,
             "visits": self.visits,
+            "lifecycle": self.lifecycle,
         }[when]
 
 

@@ -45,6 +45,8 @@ STREAMS: tuple[str, ...] = (
     "helpdesk",
     "maintenance",
     "visit",
+    "service_life",
+    "contract_status",
 )
 
 
@@ -111,6 +113,16 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("visit_duration", "visit", "territory, customer: on-site times of its visits", prefix=(1,)),
     NamedStream("visit_travel", "visit", "territory, customer: trip times of its visits", prefix=(2,)),
     NamedStream("visit_travel_from_base", "visit", "territory, customer: trips from base", prefix=(3,)),
+    NamedStream(
+        "service_life",
+        "service_life",
+        "machine: stationary length-biased life and uniform at 0, then service lives",
+    ),
+    NamedStream(
+        "contract_status",
+        "contract_status",
+        "machine: under contract after the warranty (a uniform per installation)",
+    ),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -27,6 +27,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("calendar.shifts[] / calendar.customer_hours[]", config.Shift),
     ("fleet", config.Fleet),
     ("fleet.classes[]", config.ServiceClass),
+    ("fleet.lifecycle", config.FleetLifecycle),
     ("territories", config.Territories),
     ("travel", config.Travel),
     ("repair", config.Repair),

@@ -351,6 +351,38 @@ class RepeatRepairs:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """Each machine's contract status and service life (``[fleet.lifecycle]``).
+
+    Attributes
+    ----------
+    life : Distribution
+        Service life of a machine (wall-clock hours from its installation); it is
+        replaced at its end.
+    warranty_h : float
+        Warranty after installation (wall-clock hours).
+    contract_share : float
+        Chance that a machine is under contract after its warranty (drawn once per
+        installation).
+    warranty, contract, paid : int
+        The class index of each status.
+    in_warranty : float
+        The stationary share of machines in warranty, P(age < warranty_h)
+        (:func:`sim.analytic.renewal.stationary_age_cdf`); the classes' ``share`` is
+        the breakdown share that follows from it (exact for exponential lives under
+        class-blind dispatch).
+    """
+
+    life: Distribution
+    warranty_h: float
+    contract_share: float
+    warranty: int
+    contract: int
+    paid: int
+    in_warranty: float
+
+
+@dataclass(frozen=True)
 class WorkType:
     """A job type besides breakdown repairs (``[[work.types]]``): Poisson jobs that join
     the team's dispatch line and take their own on-site time, no parts, no machine down.
@@ -770,6 +802,7 @@ class ServiceSystem:
     helpdesk: Helpdesk | None = None
     maintenance: Maintenance | None = None
     visits: Visits | None = None
+    lifecycle: Lifecycle | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -802,6 +835,7 @@ class ServiceSystem:
         """
         costs = _costs(scenario)
         territories = _territories(scenario)
+        lifecycle = _lifecycle(scenario)
         return cls(
             name=scenario.meta.name,
             run=_run(scenario),
@@ -818,7 +852,7 @@ class ServiceSystem:
             classes=tuple(
                 ServiceClass(
                     c.name,
-                    c.share,
+                    c.share if c.share is not None else _status_share(lifecycle, i),
                     c.priority if c.priority is not None else 1,
                     c.sla_h,
                     c.penalty if c.penalty is not None else costs.sla_penalty if costs is not None else 0.0,
@@ -827,7 +861,7 @@ class ServiceSystem:
                     c.part_wait_stops_clock,
                     c.reply_sla_h,
                 )
-                for c in scenario.fleet.classes
+                for i, c in enumerate(scenario.fleet.classes)
             ),
             dispatch=Dispatch(
                 scenario.dispatch.policy, scenario.dispatch.record_decisions, *scenario.dispatch.pair
@@ -844,6 +878,7 @@ class ServiceSystem:
             helpdesk=_helpdesk(scenario),
             maintenance=_maintenance(scenario),
             visits=_visits(scenario),
+            lifecycle=lifecycle,
         )
 
 
@@ -919,6 +954,32 @@ def _helpdesk(sc: Scenario) -> Helpdesk | None:
         return None
     remote = None if h.remote_h is None else h.remote_h.build()
     return Helpdesk(h.agents, h.handling_h.build(), h.reply_target_h, h.remote_share, remote)
+def _lifecycle(sc: Scenario) -> Lifecycle | None:
+    life = sc.fleet.lifecycle
+    if life is None:
+        return None
+    from sim.analytic.renewal import stationary_age_cdf  # (a pure function of the life)
+
+    names = [c.name for c in sc.fleet.classes]
+    dist = life.life_h.build()
+    return Lifecycle(
+        dist,
+        life.warranty_h,
+        life.contract_share,
+        names.index(life.warranty_class),
+        names.index(life.contract_class),
+        names.index(life.paid_class),
+        stationary_age_cdf(dist, life.warranty_h),
+    )
+
+
+def _status_share(life: Lifecycle | None, index: int) -> float:
+    """A class's share of the breakdowns when a machine's status gives its class."""
+    assert life is not None  # (the scenario's check: a class without share needs a lifecycle)
+    from sim.analytic.renewal import status_shares
+
+    shares = status_shares(life.in_warranty, life.contract_share)
+    return shares[(life.warranty, life.contract, life.paid).index(index)]
 
 
 def _work_types(sc: Scenario) -> tuple[WorkType, ...]:

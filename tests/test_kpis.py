@@ -115,6 +115,21 @@ def _helpdesk() -> dict[str, Any]:
         "reply_target_h": 1.0,
         "remote_share": 0.3,
         "remote_h": {"dist": "exponential", "mean": 0.2},
+def _lifecycle() -> dict[str, Any]:
+    """Contract status and service lives: installations, warranty share, call shares."""
+    d = copy.deepcopy(BASE)
+    d["fleet"]["classes"] = [
+        {"name": "warranty", "priority": 2},
+        {"name": "contract", "priority": 1, "sla_h": 4.0},
+        {"name": "paid", "priority": 2},
+    ]
+    d["fleet"]["lifecycle"] = {
+        "life_h": {"dist": "gamma", "mean": 400.0, "cv": 0.5},
+        "warranty_h": 100.0,
+        "contract_share": 0.5,
+        "warranty_class": "warranty",
+        "contract_class": "contract",
+        "paid_class": "paid",
     }
     return d
 
@@ -143,6 +158,7 @@ SCENARIOS = {
     "territories": _many_territories,
     "helpdesk": _helpdesk,
     "maintenance": _maintenance,
+    "lifecycle": _lifecycle,
 }
 KEYS = {"design_point", "replication", "class"}
 #: emitted as 0 by a scenario without shifts or without a downtime cost, never summarised then

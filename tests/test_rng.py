@@ -117,6 +117,8 @@ PINNED_KEYS = {
     "visit_duration": ((7, 5), (3, 20, 1, 7, 5)),
     "visit_travel": ((7, 5), (3, 20, 2, 7, 5)),
     "visit_travel_from_base": ((7, 5), (3, 20, 3, 7, 5)),
+    "service_life": ((7,), (3, 18, 7)),
+    "contract_status": ((7,), (3, 19, 7)),
 }
 
 

@@ -255,6 +255,8 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
     }
     if system.repeats is not None:
         table["repair.repeat.after_h"] = system.repeats.after
+    if system.lifecycle is not None:
+        table["fleet.lifecycle.life_h"] = system.lifecycle.life
     for i, t in enumerate(system.work_types):
         table[f"work.types[{i}].duration_h"] = t.duration
     if system.maintenance is not None:

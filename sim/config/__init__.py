@@ -34,6 +34,7 @@ from sim.config.fields import (
     Probability,
 )
 from sim.config.helpdesk import Helpdesk
+from sim.config.lifecycle import FleetLifecycle
 from sim.config.loading import (
     MAX_SCENARIO_BYTES,
     load_raw,
@@ -110,6 +111,7 @@ __all__ = [
     "ErlangSpec",
     "ExponentialSpec",
     "Fleet",
+    "FleetLifecycle",
     "GammaSpec",
     "Helpdesk",
     "InternalWork",

@@ -36,6 +36,7 @@ from sim.config.fields import (
 )
 from sim.config.helpdesk import Helpdesk, check_helpdesk
 from sim.config.milestones import check_milestones
+from sim.config.lifecycle import FleetLifecycle, check_lifecycle
 from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
@@ -170,7 +171,8 @@ class ServiceClass(Section):
     """
 
     name: Annotated[name_type(60), AfterValidator(not_reserved)]  # type: ignore[valid-type]
-    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    # required, except with fleet.lifecycle (where a machine's status gives the class)
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     priority: Annotated[int, Field(ge=1, le=1000)] | None = None
     sla_h: PosFloat | None = None
     penalty: Money | None = None  # money per call that breaks the SLA (else costs.sla_penalty)
@@ -190,6 +192,15 @@ class Fleet(Section):
     time_to_failure_h: DistSpec | None = None
     calls_per_h: PosFloat | None = None
     classes: Annotated[list[ServiceClass], Field(min_length=1)] = Field(default_factory=_default_classes)
+    lifecycle: FleetLifecycle | None = None  # contract status and service life (sim/config/lifecycle.py)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_lifecycle(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a fleet without [fleet.lifecycle] dumps (and hashes, and resumes) as before it existed
+        out: dict[str, Any] = handler(self)
+        if out.get("lifecycle", "") is None:
+            del out["lifecycle"]
+        return out
 
     @model_validator(mode="after")
     def _one_source(self) -> Fleet:
@@ -209,7 +220,18 @@ class Fleet(Section):
         names = [c.name for c in self.classes]
         if len(set(names)) != len(names):
             raise KeyedError("fleet.classes", f"class names must be unique, got {names}")
-        total = math.fsum(c.share for c in self.classes)
+        for i, c in enumerate(self.classes):
+            if (c.share is None) == (self.lifecycle is None):
+                raise KeyedError(
+                    f"fleet.classes[{i}].share",
+                    "is required"
+                    if self.lifecycle is None
+                    else "is not used with fleet.lifecycle (a breakdown's class is its machine's "
+                    "status): remove it",
+                )
+        if self.lifecycle is not None:
+            return self
+        total = math.fsum(c.share or 0.0 for c in self.classes)
         if abs(total - 1.0) > 1e-9:
             raise KeyedError("fleet.classes", f"class shares must sum to 1, they sum to {total:g}")
         return self
@@ -660,6 +682,7 @@ class Scenario(Section):
         check_work(self)
         check_milestones(self)
         check_helpdesk(self)
+        check_lifecycle(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(

@@ -61,7 +61,8 @@ def build(
     seed = system.run.seed
     terr = system.territories
     tr = system.travel
-    shares = [c.share for c in system.classes]
+    # with a fleet lifecycle a call's class is its machine's status (no class draws)
+    shares = [c.share for c in system.classes] if system.lifecycle is None else [1.0]
     types = system.work_types  # job types: rows after the classes, on the classes' scales
     priorities = [c.priority for c in system.classes] + [t.priority for t in types]
     geometry = _geometry(system)
@@ -166,6 +167,8 @@ def build(
         planned=None
         if plan is None
         else PlannedSource(plan, system.row_names.index(plan.row), travel, from_base),
+        lifecycle=system.lifecycle,
+        recorder=recorder,
     )
     jobs = None
     if types:

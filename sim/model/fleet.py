@@ -20,6 +20,12 @@ of machine m leaves the cause, and its R, are the k-th draws of streams keyed by
 the machine, so staffing and dispatch do not change them.  A fleet without
 repeats runs exactly the code it ran before (the repeat steps are chosen when the
 fleet is built).
+
+Contract status and service life (exponential fleets, ``[fleet.lifecycle]``).  A
+:class:`LifecycleFleet` gives each machine an installation time and a service life; a
+breakdown's class is its machine's status when it breaks (warranty while younger than the
+warranty, then contract or paid, decided at the installation), and at the end of its life
+the machine is replaced.  A fleet without it is built as before.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ from simpy.events import NORMAL
 from sim import rng as streams
 from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution, Exponential
-from sim.system import Parts, RepeatRepairs
+from sim.monitors.protocol import Recorder
+from sim.system import Lifecycle, Parts, RepeatRepairs
 
 from .calls import Call, RepeatCall
 from .geography import Geometry
@@ -564,6 +571,95 @@ class ExponentialFleet(_Machines):
         self._repeat_call(needs, machine)
 
 
+class LifecycleFleet(ExponentialFleet):
+    """An exponential fleet whose machines have a contract status and a service life.
+
+    Each machine (global number m) has an installation time and a service life from the
+    named stream ``service_life`` keyed by m: at time 0 a length-biased life and a uniform
+    point of it (the stationary age of the renewal process, so the fleet starts in steady
+    state: the age is that point, the rest of the life the time to the first replacement),
+    then one fresh life per replacement.  At each installation the stream
+    ``contract_status`` keyed by m decides, from the contract share, whether the machine
+    is under contract or paid after its warranty.  A breakdown takes the warranty class
+    while the machine's age (wall clock) is below the warranty, its status's class
+    afterwards.  At the end of its life the machine is replaced at once (warranty and
+    life restart, status drawn anew), whether it works or is down: a down machine stays
+    down until its open call is done, which keeps its class.  Breakdowns are unaffected
+    (exponential lives: the new machine's time to failure has the same law), so the
+    candidates and their needs are those of :class:`ExponentialFleet`.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        machines: int | Sequence[int],
+        mean_life_h: float,
+        lifecycle: Lifecycle,
+        recorder: Recorder,
+        needs_of: Callable[..., CallNeeds],
+        teams_of_territory: Sequence[Team],
+        seed: int,
+        replication: int,
+        pooled: int = 1,
+        geometry: Geometry | None = None,
+        clock: WeeklyCalendar | None = None,
+        first: int = 0,
+        locations: Sequence[tuple[float, float]] | None = None,
+    ) -> None:
+        super().__init__(
+            env,
+            machines,
+            mean_life_h,
+            needs_of,
+            teams_of_territory,
+            seed,
+            replication,
+            pooled,
+            geometry,
+            clock,
+            first,
+            locations,
+        )
+        self.recorder = recorder
+        self.warranty_h = lifecycle.warranty_h
+        self.warranty_class = lifecycle.warranty
+        self.contract_share = lifecycle.contract_share
+        self.contract_class = lifecycle.contract
+        self.paid_class = lifecycle.paid
+        base, n, life = self.layout.base, self.layout.machines, lifecycle.life
+        self.lives = [Variates(life.sample, seed, replication, "service_life", base + m) for m in range(n)]
+        self.statuses = [
+            Variates(_uniforms, seed, replication, "contract_status", base + m) for m in range(n)
+        ]
+        self.installed_at = [0.0] * n
+        self.after_warranty = [0] * n  # each machine's class once its warranty is over
+        for m in range(n):
+            gen = self.lives[m].generator
+            length = float(life.sample_length_biased(gen, 1)[0])
+            age = float(gen.random()) * length
+            self._install(m, -age, length - age, False)
+
+    def _install(self, machine: int, at: float, life_h: float, replaced: bool) -> None:
+        """A new machine at ``at`` (before 0: the start state), replaced after ``life_h``."""
+        self.installed_at[machine] = at
+        contract = self.statuses[machine].next() < self.contract_share
+        self.after_warranty[machine] = self.contract_class if contract else self.paid_class
+        self.recorder.installed(self.layout.base + machine, at, replaced, self.env.now)
+        self._schedule(Step(machine, self._end_of_life), NORMAL, life_h)
+
+    def _end_of_life(self, step: Step[int]) -> None:
+        machine = step.value  # within this block
+        self._install(machine, self.env.now, self.lives[machine].next(), True)
+
+    def _draw_call(self, needs: CallNeeds, machine: int, local: int) -> Call:
+        """A call whose class is its machine's status now."""
+        call = super()._draw_call(needs, machine, local)
+        m = machine - self.layout.base
+        in_warranty = self.env.now - self.installed_at[m] < self.warranty_h
+        call.service_class = self.warranty_class if in_warranty else self.after_warranty[m]
+        return call
+
+
 class PoissonCalls(CallSource):
     """Infinite source: Poisson calls at ``calls_per_h`` from each territory (one rate for
     all, or one per territory of a team).  A call's needs are keyed by its territory."""
@@ -634,6 +730,8 @@ def call_source(
     locations: Sequence[tuple[float, float]] | None = None,
     repeats: RepeatRepairs | None = None,
     planned: Callable[..., CallSource] | None = None,
+    lifecycle: Lifecycle | None = None,
+    recorder: Recorder | None = None,
 ) -> CallSource:
     """The calls of a block of territories: a finite fleet of ``machines`` per territory
     of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
@@ -657,7 +755,14 @@ def call_source(
             locations=locations,
             repeats=repeats,
         )
+    With ``lifecycle`` (exponential lives only) the machines' statuses and service lives
+    are reported to ``recorder``."""
     args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
+    if lifecycle is not None:
+        if machines is None or life is None or not life.is_exponential or repeats is not None:
+            raise ValueError("a fleet lifecycle needs a finite fleet with exponential lives and no repeats")
+        assert recorder is not None
+        return LifecycleFleet(env, machines, life.mean, lifecycle, recorder, *args, locations)
     if machines is not None and life is not None:
         if life.is_exponential:
             return ExponentialFleet(env, machines, life.mean, *args, locations, repeats)

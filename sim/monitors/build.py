@@ -13,6 +13,7 @@ from .composite import Monitors
 from .helpdesk import HelpdeskTally
 from .internal import InternalTally
 from .levels import LevelTally
+from .lifecycle import LifecycleTally
 from .logs import CallLog, DecisionLog, LevelSeries
 from .milestones import MilestoneTally, RestorePromises
 from .overtime import OvertimeTally
@@ -83,6 +84,10 @@ class MonitorSpec:
         machines and their mean life; ``None``: no plan.
     visits
         Visits to key customers (``[work.visits]``): their row; ``None``: none.
+    warranty_h
+        Machines have a contract status and a service life (``[fleet.lifecycle]``) with
+        this warranty: count installations, warranty hours and calls per class (``None``:
+        no lifecycle).
     """
 
     class_names: Sequence[str]
@@ -108,6 +113,8 @@ class MonitorSpec:
     reply_target_h: float | Sequence[float | None] | None = None
     planned: tuple[int, int, float] | None = None
     visits: int | None = None
+    reply_target_h: float | None = None
+    warranty_h: float | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -152,6 +159,9 @@ class MonitorSpec:
             tallies.append(PlannedTally(*self.planned, self.hours_per_day))
         if self.visits is not None:
             tallies.append(VisitTally(self.visits, self.hours_per_day))
+        if self.warranty_h is not None:
+            classes = len(self.class_names) if self.breakdown_rows is None else self.breakdown_rows
+            tallies.append(LifecycleTally(classes, self.warranty_h, self.hours_per_day))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -210,6 +220,8 @@ def monitors_for(
         reply_target_h=reply_targets(system),
         planned=_planned(system, territories),
         visits=None if system.visits is None else system.row_names.index(system.visits.row),
+        reply_target_h=None if system.helpdesk is None else system.helpdesk.reply_target_h,
+        warranty_h=None if system.lifecycle is None else system.lifecycle.warranty_h,
     ).build(extra)
 
 

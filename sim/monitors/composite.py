@@ -162,6 +162,7 @@ class Monitors:
     replied: Callable[[CallLike, float], None]
     passed_on: Callable[[CallLike, float], None]
     fixed_remotely: Callable[[CallLike, float], None]
+    installed: Callable[[int, float, bool, float], None]
 
     def __init__(self, tallies: Sequence[Monitor[Any]], class_names: Sequence[str]) -> None:
         names = [t.name for t in tallies]

@@ -18,6 +18,7 @@ from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot
 from .milestones import MilestoneSnapshot
+from .lifecycle import LifecycleSnapshot
 from .overtime import OvertimeSnapshot
 from .parts import PartsSnapshot, StockSnapshot
 from .planned import PlannedSnapshot, VisitSnapshot
@@ -40,6 +41,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         LevelSums,
         LevelsSnapshot,
         MilestoneSnapshot,
+        LifecycleSnapshot,
         OvertimeSnapshot,
         PartsSnapshot,
         PlannedSnapshot,

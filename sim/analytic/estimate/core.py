@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.internal import with_internal_work
 from sim.analytic.estimate.maintenance import planned_estimate
+from sim.analytic.estimate.lifecycle import with_lifecycle
 from sim.analytic.estimate.parts import with_parts
 from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
@@ -42,7 +43,7 @@ def estimate(system: ServiceSystem) -> Estimates:
     if system.maintenance is not None or system.visits is not None:
         return planned_estimate(system)  # (its own model: the queueing views do not apply)
     if system.work_types:
-        out = work_estimate(system)
+        out = with_lifecycle(work_estimate(system), system)
         return with_costs(out, system) if system.costs is not None else out
     team = team_view(system)
     classes = list(system.classes)
@@ -68,6 +69,7 @@ def estimate(system: ServiceSystem) -> Estimates:
         out = with_internal_work(out, system, team)
     out = whole_system(out, system.teams)
     out = repeat_kpis(out, system)
+    out = with_lifecycle(out, system)
     if system.parts is not None:
         out = with_parts(out, system, team)
     if system.costs is not None:

@@ -1,0 +1,151 @@
+"""``[fleet.lifecycle]``: each machine's contract status and its service life (issue 14).
+
+A breakdown's service class follows from its machine, not from a fixed share: a machine
+is under warranty for ``warranty_h`` hours after its installation, and afterwards under
+contract or paid, decided once per machine at its installation (under contract with
+probability ``contract_share``).  At the end of its service life (``life_h``) a machine
+is replaced by a new one, which starts a fresh warranty and a fresh life; the fleet size
+stays constant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import field_validator
+
+from sim.config.errors import KeyedError
+from sim.config.fields import PosFloat, Probability, Section, name_type
+from sim.config.specs import DistSpec, spec_mean
+
+if TYPE_CHECKING:
+    from sim.config.schema import Scenario
+
+#: keys the issue describes whose model is not built yet (refused in one line)
+_NOT_BUILT = {
+    "installation": "installation jobs at a machine's end of life are not built yet: the replacement "
+    "takes no technician time; remove the key",
+}
+
+#: the statuses a machine can be in, and the key that names each one's class
+STATUSES = ("warranty", "contract", "paid")
+
+
+class FleetLifecycle(Section):
+    """Contract status and service life of every machine (finite fleets with exponential
+    lives, FIFO-or-any dispatch).  Example::
+
+        [fleet.lifecycle]
+        life_h = { dist = "weibull", mean = 40000.0, shape = 3.0 }   # service life
+        warranty_h = 8000.0        # free repairs during the first 8000 h after installation
+        contract_share = 0.6       # share of machines under contract after their warranty
+        warranty_class = "warranty"
+        contract_class = "contract"
+        paid_class = "paid"
+
+    A breakdown's class is its machine's status when it breaks: ``warranty_class`` while
+    the machine's age (wall-clock hours since its installation) is below ``warranty_h``,
+    afterwards ``contract_class`` or ``paid_class``, decided once per machine at its
+    installation (named stream ``contract_status``, keyed by machine: the k-th
+    installation takes the k-th draw).  The three keys name three different classes of
+    ``[[fleet.classes]]``, and the classes are exactly those three; the classes give no
+    ``share`` (it follows from the fleet: refused if given).  Their priority, ``sla_h``
+    and penalty apply as usual.
+
+    A machine's service life is drawn from ``life_h`` (wall-clock hours from its
+    installation, named stream ``service_life`` keyed by machine).  At its end the machine
+    is replaced at once: the new machine starts its warranty and a fresh life, and its
+    contract status is drawn anew.  A machine that is down at its end of life is replaced
+    at that instant all the same (warranty and life restart then), but stays down until
+    its open call is done; that call keeps the class it had when the machine broke.  The
+    replacement takes no technician time (installation jobs are not built; the key
+    ``installation`` is refused).  KPIs: ``installations_per_day``,
+    ``warranty_machine_share`` (time-average share of machines in warranty) and, per
+    class, ``call_share`` (share of the breakdown calls in the class).
+
+    Start state: each machine's age at time 0 is drawn from the stationary age of the
+    renewal process of its lives (density S(a) / E[L]: a length-biased life, at a uniform
+    point of it), and the rest of that life is its residual; so the warranty share and
+    the installation rate are stationary from time 0.  A service life is required: without
+    replacements every machine would leave its warranty for good and no steady state
+    would exist.
+
+    Not built (refused): Poisson calls (no machines), lives (``fleet.time_to_failure_h``)
+    other than exponential, repeat repairs, installation jobs.
+    """
+
+    life_h: DistSpec  # service life of a machine (wall-clock hours); replaced at its end
+    warranty_h: PosFloat  # warranty after installation (wall-clock hours)
+    contract_share: Probability  # share of machines under contract after their warranty
+    warranty_class: name_type(60)  # type: ignore[valid-type]
+    contract_class: name_type(60)  # type: ignore[valid-type]
+    paid_class: name_type(60)  # type: ignore[valid-type]
+    installation: str | None = None  # not built: refused
+
+    @field_validator("installation", mode="before")
+    @classmethod
+    def _built(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError(_NOT_BUILT["installation"])
+        return value
+
+    def class_of(self, status: str) -> str:
+        """The class name of a status (one of :data:`STATUSES`)."""
+        return str(getattr(self, f"{status}_class"))
+
+
+def check_lifecycle(sc: Scenario) -> None:
+    """The checks of ``[fleet.lifecycle]`` that read other sections (called by ``Scenario``).
+
+    Raises
+    ------
+    KeyedError
+        Naming the key: an unknown or repeated class, a class the statuses do not name,
+        a service life without a positive mean or not longer than the warranty, Poisson
+        calls, non-exponential lives, repeat repairs.
+    """
+    life = sc.fleet.lifecycle
+    if life is None:
+        return
+    key = "fleet.lifecycle"
+    if sc.fleet.machines is None:
+        raise KeyedError(
+            key, "needs a finite fleet (fleet.machines + time_to_failure_h): Poisson calls have no machines"
+        )
+    ttf = sc.fleet.time_to_failure_h
+    if ttf is not None and not ttf.build().is_exponential:
+        raise KeyedError(
+            key,
+            f"with a non-exponential fleet.time_to_failure_h ({ttf.dist}) is not built yet "
+            "(exponential lives only: a replacement would have to renew the time to failure)",
+        )
+    if sc.repair.repeat is not None:
+        raise KeyedError(key, "together with repair.repeat is not built yet")
+    mean = spec_mean(life.life_h)
+    if mean <= 0:
+        raise KeyedError(f"{key}.life_h", "must have a positive mean")
+    if life.warranty_h >= mean:
+        raise KeyedError(
+            f"{key}.warranty_h",
+            f"must be shorter than the mean service life (life_h has mean {mean:g} h, warranty_h is "
+            f"{life.warranty_h:g} h)",
+        )
+    names = [c.name for c in sc.fleet.classes]
+    named = [life.class_of(s) for s in STATUSES]
+    for status, cls in zip(STATUSES, named, strict=True):
+        if cls not in names:
+            raise KeyedError(
+                f"{key}.{status}_class", f"no service class {cls!r} (classes: {', '.join(names)})"
+            )
+    if len(set(named)) != len(named):
+        raise KeyedError(
+            f"{key}",
+            f"warranty_class, contract_class and paid_class must be three different classes, got {named}",
+        )
+    extra = [n for n in names if n not in named]
+    if extra:
+        raise KeyedError(
+            "fleet.classes",
+            f"with fleet.lifecycle every class is a machine status; class {extra[0]!r} is not named by "
+            "warranty_class, contract_class or paid_class",
+        )
