@@ -47,6 +47,7 @@ STREAMS: tuple[str, ...] = (
     "visit",
     "service_life",
     "contract_status",
+    "installation",
 )
 
 
@@ -122,6 +123,18 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "contract_status",
         "contract_status",
         "machine: under contract after the warranty (a uniform per installation)",
+    ),
+    NamedStream(
+        "installation_duration", "installation", "territory: on-site times of installation jobs", prefix=(0,)
+    ),
+    NamedStream(
+        "installation_travel", "installation", "territory: trip times of installation jobs", prefix=(1,)
+    ),
+    NamedStream(
+        "installation_travel_from_base",
+        "installation",
+        "territory: installation trips of idle technicians",
+        prefix=(2,),
     ),
 )
 

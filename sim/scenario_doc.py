@@ -28,6 +28,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("fleet", config.Fleet),
     ("fleet.classes[]", config.ServiceClass),
     ("fleet.lifecycle", config.FleetLifecycle),
+    ("fleet.lifecycle.installation", config.InstallationJob),
     ("territories", config.Territories),
     ("travel", config.Travel),
     ("repair", config.Repair),

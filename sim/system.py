@@ -371,6 +371,9 @@ class Lifecycle:
         (:func:`sim.analytic.renewal.stationary_age_cdf`); the classes' ``share`` is
         the breakdown share that follows from it (exact for exponential lives under
         class-blind dispatch).
+    installation : int or None
+        The index in ``work_types`` of the replacements' installation job (the last
+        type); ``None``: a replacement takes no technician time.
     """
 
     life: Distribution
@@ -380,6 +383,7 @@ class Lifecycle:
     contract: int
     paid: int
     in_warranty: float
+    installation: int | None = None
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,9 @@ class WorkType:
         Money per job done.
     travel : bool
         Trips as the scenario's travel; ``False``: on site at the dispatch.
+    arrivals : str
+        ``"poisson"``; ``"replacements"``: the installation job of ``[fleet.lifecycle]``,
+        one per replacement (its rates are then the fleet's mean N / E[L]).
     """
 
     name: str
@@ -416,6 +423,7 @@ class WorkType:
     revenue: float
     cost: float
     travel: bool
+    arrivals: Literal["poisson", "replacements"] = "poisson"
 
 
 # ---------------------------------------------------------------------------
@@ -970,6 +978,7 @@ def _lifecycle(sc: Scenario) -> Lifecycle | None:
         names.index(life.contract_class),
         names.index(life.paid_class),
         stationary_age_cdf(dist, life.warranty_h),
+        None if life.installation is None else len(sc.work.types if sc.work is not None else []),
     )
 
 
@@ -983,11 +992,9 @@ def _status_share(life: Lifecycle | None, index: int) -> float:
 
 
 def _work_types(sc: Scenario) -> tuple[WorkType, ...]:
-    if sc.work is None:
-        return ()
     day = sc.calendar.day_length_h
     out = []
-    for t in sc.work.types:
+    for t in sc.work.types if sc.work is not None else []:
         out.append(
             WorkType(
                 t.name,
@@ -999,6 +1006,28 @@ def _work_types(sc: Scenario) -> tuple[WorkType, ...]:
                 t.revenue,
                 t.cost,
                 t.travel,
+            )
+        )
+    life = sc.fleet.lifecycle
+    if life is not None and life.installation is not None:
+        # one job per replacement: N / E[L] per territory on average (the renewal rate)
+        job, machines = life.installation, sc.fleet.machines
+        assert machines is not None  # (the scenario's check: a lifecycle needs a fleet)
+        per_h = machines / life.life_h.build().mean
+        priority = job.priority if job.priority is not None else 1
+        duration = job.duration_h.build()
+        out.append(
+            WorkType(
+                job.name,
+                per_h * day,
+                per_h,
+                duration,
+                priority,
+                job.target_h,
+                job.revenue,
+                job.cost,
+                job.travel,
+                "replacements",
             )
         )
     return tuple(out)

@@ -107,7 +107,7 @@ def test_a_fleet_without_lifecycle_dumps_as_before():
         ({"fleet.lifecycle.paid_class": "standard"}, (), "fleet.lifecycle.paid_class", "no service class"),
         ({"fleet.lifecycle.paid_class": "contract"}, (), "fleet.lifecycle", "three different classes"),
         ({"fleet.lifecycle.life_h": {"dist": "deterministic", "value": 0.0}}, (), "fleet.lifecycle", "mean"),
-        ({"fleet.lifecycle.installation": "install"}, (), "fleet.lifecycle.installation", "not built"),
+        ({"fleet.lifecycle.installation": "install"}, (), "fleet.lifecycle.installation", "valid dictionary"),
         ({"fleet.lifecycle.age_span_h": 100.0}, (), "fleet.lifecycle.age_span_h", "unknown key"),
         ({"fleet.classes.0.share": 0.3}, (), "fleet.classes[0].share", "not used with fleet.lifecycle"),
         ({}, ("fleet.lifecycle",), "fleet.classes[0].share", "is required"),
@@ -364,3 +364,86 @@ def test_under_priority_the_class_shares_and_the_queue_are_approximations():
     assert est.get("warranty_machine_share").exact  # type: ignore[union-attr]
     assert not est.get("call_share", "warranty").exact  # type: ignore[union-attr]
     assert not any(e.exact for e in est.primary if e.kpi in ("wait_h", "machines_down", "queue_len"))
+
+
+# ---------------------------------------------------------------------------
+# Installation jobs
+
+INSTALL = {
+    "fleet.lifecycle.installation": {
+        "name": "installation",
+        "duration_h": {"dist": "gamma", "mean": 2.0, "cv": 0.5},
+        "priority": 1,
+        "target_h": 24.0,
+        "revenue": 300.0,
+        "cost": 40.0,
+    }
+}
+
+
+def test_the_installation_job_is_the_last_job_type_with_the_renewal_rate():
+    system = system_of(INSTALL)
+    life = system.lifecycle
+    assert life is not None and life.installation == 0
+    (job,) = system.work_types
+    assert (job.name, job.arrivals, job.priority, job.target_h) == ("installation", "replacements", 1, 24.0)
+    assert job.jobs_per_h == pytest.approx(40 / 500.0)  # machines per territory / E[L]
+    assert system.row_names == ("warranty", "contract", "paid", "installation")
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "reason"),
+    [
+        (
+            {"fleet.lifecycle.installation.name": "paid"},
+            "fleet.lifecycle.installation.name",
+            "already the name",
+        ),
+        (
+            {"fleet.lifecycle.installation.priority": None, "dispatch.policy": "priority"},
+            "fleet.lifecycle.installation.priority",
+            "needs a priority",
+        ),
+        (
+            {"fleet.lifecycle.installation.duration_h": {"dist": "deterministic", "value": 0.0}},
+            "fleet.lifecycle.installation.duration_h",
+            "positive mean",
+        ),
+        ({"fleet.lifecycle.installation.when": "done"}, "fleet.lifecycle.installation.when", "unknown key"),
+    ],
+)
+def test_bad_installation_keys_are_refused_naming_the_key(changes, key, reason):
+    raw = variant(BASE, INSTALL)
+    raw = variant(raw, {k: v for k, v in changes.items() if v is not None})
+    if None in changes.values():
+        del raw["fleet"]["lifecycle"]["installation"]["priority"]
+    with pytest.raises(ScenarioError) as err:
+        validate_scenario(raw, "<lifecycle>")
+    assert f": {key}" in str(err.value) and reason in str(err.value), err.value
+
+
+def test_each_replacement_sends_one_installation_job_to_its_territorys_team():
+    """Every replacement in the window logs one job of the installation row at that instant
+    in the machine's territory; breakdown candidates are those of the run without jobs."""
+    system = system_of(INSTALL)
+    tally, rows = trace(system)
+    row = len(system.classes)
+    jobs = [(cls, now) for machine, cls, now in tally.calls if cls == row]
+    replaced = sorted(now for ev in tally.installs.values() for _, r, now in ev if r)
+    assert [now for _, now in jobs] == replaced
+    assert all(m == -1 for m, cls, _ in tally.calls if cls == row)  # a job has no machine
+    breakdowns = [(m, now) for m, cls, now in tally.calls if cls < row]
+    plain, _ = trace(system_of())
+    first = dict(reversed(breakdowns))
+    first_plain = {m: now for m, cls, now in reversed(plain.calls) if cls < row}
+    assert first == first_plain  # each machine's first breakdown: before any queue differs
+    assert rows["installation"]["calls_per_day"] == pytest.approx(
+        rows["all"]["installations_per_day"], rel=0.05
+    )
+    assert 0.0 <= rows["installation"]["sla_met"] <= 1.0
+
+
+def test_the_estimate_gives_the_installation_rows_job_rate():
+    system = system_of(INSTALL)
+    e = estimate(system).get("calls_per_day", "installation")
+    assert e is not None and e.exact and e.value == pytest.approx(80 / 500.0 * 8.0)

@@ -119,6 +119,9 @@ PINNED_KEYS = {
     "visit_travel_from_base": ((7, 5), (3, 20, 3, 7, 5)),
     "service_life": ((7,), (3, 18, 7)),
     "contract_status": ((7,), (3, 19, 7)),
+    "installation_duration": ((7,), (3, 20, 0, 7)),
+    "installation_travel": ((7,), (3, 20, 1, 7)),
+    "installation_travel_from_base": ((7,), (3, 20, 2, 7)),
 }
 
 

@@ -35,6 +35,7 @@ from sim.config.fields import (
 )
 from sim.config.helpdesk import Helpdesk
 from sim.config.lifecycle import FleetLifecycle
+from sim.config.lifecycle import FleetLifecycle, InstallationJob
 from sim.config.loading import (
     MAX_SCENARIO_BYTES,
     load_raw,
@@ -114,6 +115,7 @@ __all__ = [
     "FleetLifecycle",
     "GammaSpec",
     "Helpdesk",
+    "InstallationJob",
     "InternalWork",
     "LognormalSpec",
     "Maintenance",

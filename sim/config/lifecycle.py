@@ -10,25 +10,50 @@ stays constant.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import field_validator
+from pydantic import AfterValidator, Field
 
 from sim.config.errors import KeyedError
-from sim.config.fields import PosFloat, Probability, Section, name_type
+from sim.config.fields import Money, PosFloat, Probability, Section, name_type, not_reserved
 from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
 
-#: keys the issue describes whose model is not built yet (refused in one line)
-_NOT_BUILT = {
-    "installation": "installation jobs at a machine's end of life are not built yet: the replacement "
-    "takes no technician time; remove the key",
-}
-
 #: the statuses a machine can be in, and the key that names each one's class
 STATUSES = ("warranty", "contract", "paid")
+
+
+class InstallationJob(Section):
+    """The installation (and commissioning) job of a replacement.  Example::
+
+        [fleet.lifecycle.installation]
+        name = "installation"       # the rows of its jobs in the tables
+        duration_h = { dist = "gamma", mean = 3.0, cv = 0.3 }
+        priority = 2                # under dispatch.discipline = "priority"
+        target_h = 48.0             # on site within 48 h of the replacement
+        revenue = 400.0
+        cost = 50.0
+        travel = true
+
+    At each replacement one job joins the team of the machine's territory, a job type
+    whose arrivals are the fleet's replacements (instead of a Poisson stream): its keys
+    mean what those of ``[[work.types]]`` mean, and its rows are a job type's rows.  The
+    new machine starts (warranty, life) at the replacement, not when the job is done, so
+    the installations stay a renewal process of the lives.  Its on-site time and trips are
+    drawn from the named streams ``installation_duration``, ``installation_travel`` and
+    ``installation_travel_from_base`` keyed by territory (the k-th replacement of a
+    territory takes the k-th draws).
+    """
+
+    name: Annotated[name_type(60), AfterValidator(not_reserved)] = "installation"  # type: ignore[valid-type]
+    duration_h: DistSpec  # on-site time of one installation
+    priority: Annotated[int, Field(ge=1, le=1000)] | None = None  # 1 first; default 1
+    target_h: PosFloat | None = None  # response target (replacement -> on site), hours
+    revenue: Money = 0.0  # money per installation done
+    cost: Money = 0.0  # direct cost per installation done
+    travel: bool = True  # uses the scenario's [travel]; false: on site at the dispatch
 
 
 class FleetLifecycle(Section):
@@ -58,8 +83,8 @@ class FleetLifecycle(Section):
     contract status is drawn anew.  A machine that is down at its end of life is replaced
     at that instant all the same (warranty and life restart then), but stays down until
     its open call is done; that call keeps the class it had when the machine broke.  The
-    replacement takes no technician time (installation jobs are not built; the key
-    ``installation`` is refused).  KPIs: ``installations_per_day``,
+    replacement takes no technician time unless ``[fleet.lifecycle.installation]`` gives
+    its job (:class:`InstallationJob`).  KPIs: ``installations_per_day``,
     ``warranty_machine_share`` (time-average share of machines in warranty) and, per
     class, ``call_share`` (share of the breakdown calls in the class).
 
@@ -71,7 +96,7 @@ class FleetLifecycle(Section):
     would exist.
 
     Not built (refused): Poisson calls (no machines), lives (``fleet.time_to_failure_h``)
-    other than exponential, repeat repairs, installation jobs.
+    other than exponential, repeat repairs, installation jobs with geometry travel.
     """
 
     life_h: DistSpec  # service life of a machine (wall-clock hours); replaced at its end
@@ -80,14 +105,7 @@ class FleetLifecycle(Section):
     warranty_class: name_type(60)  # type: ignore[valid-type]
     contract_class: name_type(60)  # type: ignore[valid-type]
     paid_class: name_type(60)  # type: ignore[valid-type]
-    installation: str | None = None  # not built: refused
-
-    @field_validator("installation", mode="before")
-    @classmethod
-    def _built(cls, value: Any) -> Any:
-        if value is not None:
-            raise ValueError(_NOT_BUILT["installation"])
-        return value
+    installation: InstallationJob | None = None  # the replacement's job (none: no technician time)
 
     def class_of(self, status: str) -> str:
         """The class name of a status (one of :data:`STATUSES`)."""
@@ -142,6 +160,22 @@ def check_lifecycle(sc: Scenario) -> None:
             f"{key}",
             f"warranty_class, contract_class and paid_class must be three different classes, got {named}",
         )
+    job = life.installation
+    if job is not None:
+        jkey = f"{key}.installation"
+        if spec_mean(job.duration_h) <= 0:
+            raise KeyedError(f"{jkey}.duration_h", "must have a positive mean")
+        types = [t.name for t in sc.work.types] if sc.work is not None else []
+        if job.name in names or job.name in types:
+            raise KeyedError(
+                f"{jkey}.name",
+                f"{job.name!r} is already the name of a service class or job type; its rows in the "
+                "tables are named after it, so choose another name",
+            )
+        if sc.dispatch.pair[0] == "priority" and job.priority is None:
+            raise KeyedError(f"{jkey}.priority", f"needs a priority under {sc.dispatch.said('discipline')}")
+        if sc.travel.mode == "geometry":
+            raise KeyedError(jkey, "with travel.mode = 'geometry' is not built yet (jobs have no place)")
     extra = [n for n in names if n not in named]
     if extra:
         raise KeyedError(

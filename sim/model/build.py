@@ -19,6 +19,8 @@ from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 from .calls import Call
 from .dispatch import DispatchPolicy, make_policy
 from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
+from .dispatch import make_policy
+from .fleet import CallNeeds, CallSource, Installations, Layout, _locations, call_source
 from .geography import Geometry
 from .helpdesk import Helpdesk, HelpdeskTeam
 from .jobs import JobStreams
@@ -169,6 +171,7 @@ def build(
         else PlannedSource(plan, system.row_names.index(plan.row), travel, from_base),
         lifecycle=system.lifecycle,
         recorder=recorder,
+        installations=_installations(system, travel, from_base, territories, replication),
     )
     jobs = None
     if types:
@@ -203,6 +206,24 @@ def build(
             first,
         )
     return FieldService(env, teams, source, calendars, jobs, desk, planned)
+
+
+def _installations(
+    system: ServiceSystem,
+    travel: Distribution,
+    from_base: Distribution | None,
+    territories: range,
+    replication: int,
+) -> Installations | None:
+    """The installation jobs of the fleet's replacements (``None``: none)."""
+    life = system.lifecycle
+    if life is None or life.installation is None:
+        return None
+    j = life.installation
+    job = system.work_types[j]
+    return Installations(
+        job, len(system.classes) + j, j + 1, travel, from_base, territories, system.run.seed, replication
+    )
 
 
 def _geometry(system: ServiceSystem) -> Geometry | None:

@@ -43,9 +43,9 @@ from sim import rng as streams
 from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution, Exponential
 from sim.monitors.protocol import Recorder
-from sim.system import Lifecycle, Parts, RepeatRepairs
+from sim.system import Lifecycle, Parts, RepeatRepairs, WorkType
 
-from .calls import Call, RepeatCall
+from .calls import Call, Job, RepeatCall
 from .geography import Geometry
 from .steps import Step, scheduler
 from .team import Team
@@ -571,6 +571,47 @@ class ExponentialFleet(_Machines):
         self._repeat_call(needs, machine)
 
 
+class Installations:
+    """The installation jobs of a fleet's replacements: their row and type, and per
+    territory of the block the draws of their on-site times and trips (named streams
+    ``installation_duration``, ``installation_travel``, ``installation_travel_from_base``
+    keyed by territory: the k-th replacement of a territory takes the k-th draws)."""
+
+    __slots__ = ("base_travel", "duration", "job_type", "row", "travel")
+
+    def __init__(
+        self,
+        job: WorkType,
+        row: int,
+        job_type: int,
+        travel: Distribution,
+        from_base: Distribution | None,
+        territories: range,
+        seed: int,
+        replication: int,
+    ) -> None:
+        self.row = row
+        self.job_type = job_type
+        self.duration = [
+            durations(job.duration, seed, replication, "installation_duration", t) for t in territories
+        ]
+        no_trip = Constant(0.0)
+        self.travel: list[Variates | Constant] = [
+            durations(travel, seed, replication, "installation_travel", t) if job.travel else no_trip
+            for t in territories
+        ]
+        self.base_travel: list[Variates | Constant] | None = (
+            None
+            if from_base is None
+            else [
+                durations(from_base, seed, replication, "installation_travel_from_base", t)
+                if job.travel
+                else no_trip
+                for t in territories
+            ]
+        )
+
+
 class LifecycleFleet(ExponentialFleet):
     """An exponential fleet whose machines have a contract status and a service life.
 
@@ -586,7 +627,9 @@ class LifecycleFleet(ExponentialFleet):
     life restart, status drawn anew), whether it works or is down: a down machine stays
     down until its open call is done, which keeps its class.  Breakdowns are unaffected
     (exponential lives: the new machine's time to failure has the same law), so the
-    candidates and their needs are those of :class:`ExponentialFleet`.
+    candidates and their needs are those of :class:`ExponentialFleet`.  With
+    ``installations`` each replacement also sends an installation job (a :class:`Job` of
+    that type) to the team of the machine's territory.
     """
 
     def __init__(
@@ -605,6 +648,7 @@ class LifecycleFleet(ExponentialFleet):
         clock: WeeklyCalendar | None = None,
         first: int = 0,
         locations: Sequence[tuple[float, float]] | None = None,
+        installations: Installations | None = None,
     ) -> None:
         super().__init__(
             env,
@@ -621,6 +665,7 @@ class LifecycleFleet(ExponentialFleet):
             locations,
         )
         self.recorder = recorder
+        self.installations = installations
         self.warranty_h = lifecycle.warranty_h
         self.warranty_class = lifecycle.warranty
         self.contract_share = lifecycle.contract_share
@@ -650,6 +695,25 @@ class LifecycleFleet(ExponentialFleet):
     def _end_of_life(self, step: Step[int]) -> None:
         machine = step.value  # within this block
         self._install(machine, self.env.now, self.lives[machine].next(), True)
+        jobs = self.installations
+        if jobs is None:
+            return
+        local = self.layout.territory_of(machine)
+        territory = self.first + local
+        job = Job(
+            self.calls,
+            territory,
+            territory % self.pooled,
+            jobs.row,
+            jobs.job_type,
+            jobs.travel[local].next(),
+            jobs.duration[local].next(),
+            self.env.now,
+        )
+        if jobs.base_travel is not None:
+            job.base_travel_h = jobs.base_travel[local].next()
+        self.calls += 1
+        self.team_of_territory[local].log_call(job)
 
     def _draw_call(self, needs: CallNeeds, machine: int, local: int) -> Call:
         """A call whose class is its machine's status now."""
@@ -732,6 +796,7 @@ def call_source(
     planned: Callable[..., CallSource] | None = None,
     lifecycle: Lifecycle | None = None,
     recorder: Recorder | None = None,
+    installations: Installations | None = None,
 ) -> CallSource:
     """The calls of a block of territories: a finite fleet of ``machines`` per territory
     of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
@@ -762,7 +827,7 @@ def call_source(
         if machines is None or life is None or not life.is_exponential or repeats is not None:
             raise ValueError("a fleet lifecycle needs a finite fleet with exponential lives and no repeats")
         assert recorder is not None
-        return LifecycleFleet(env, machines, life.mean, lifecycle, recorder, *args, locations)
+        return LifecycleFleet(env, machines, life.mean, lifecycle, recorder, *args, locations, installations)
     if machines is not None and life is not None:
         if life.is_exponential:
             return ExponentialFleet(env, machines, life.mean, *args, locations, repeats)

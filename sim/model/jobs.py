@@ -111,6 +111,8 @@ class JobStreams:
         no_trip = Constant(0.0)
         self.streams: list[_Stream] = []
         for j, wt in enumerate(types):
+            if wt.arrivals != "poisson":
+                continue  # the fleet's replacements send these jobs (sim/model/fleet.py)
             for local, team in enumerate(teams_of_territory):
                 t = first + local
                 rate = wt.jobs_per_h * multipliers[t % pooled]

@@ -6,6 +6,7 @@ dispatch (:mod:`sim.analytic.renewal`):
 
 * ``installations_per_day`` = N / E[L] x hours per day, exact whatever else happens;
 * ``warranty_machine_share`` = P(A < W) = E[min(L, W)] / E[L], exact likewise;
+* ``calls_per_day`` of the installation job's row (one job per replacement), exact too;
 * ``call_share`` per class: warranty P(A < W), contract (1 - P(A < W)) c, paid
   (1 - P(A < W)) (1 - c).  Exact when a machine's failure rate does not depend on its
   age or status (exponential times to failure, the only lives built with a lifecycle)
@@ -13,7 +14,9 @@ dispatch (:mod:`sim.analytic.renewal`):
   blind to the class (FIFO, nearest call).  Under the priority or earliest-due
   disciplines a machine's downtime depends on its class, so the share of breakdowns
   from a status is not its share of machines: approximate, and so is every queueing
-  value computed with those shares (relabelled here).
+  value computed with those shares (relabelled here).  With installation jobs the shares
+  are approximate too: a machine's installation job queues ahead of its next breakdowns,
+  so machines just replaced (in warranty) stay down a little longer.
 """
 
 from __future__ import annotations
@@ -57,14 +60,27 @@ def with_lifecycle(est: Estimates, system: ServiceSystem) -> Estimates:
             "P(stationary age < warranty_h) = E[min(L, W)] / E[L]",
         ),
     ]
+    # an installation job queues ahead of its own machine's next breakdowns: a young
+    # machine's downtime is then longer, so the shares are no longer exact
+    shares_exact = blind and life.installation is None
     note = (
         "P(age < W) split by contract_share: exact with exponential times to failure and a "
         "class-blind discipline"
+        if shares_exact
+        else "P(age < W) split by contract_share; installation jobs delay the repairs of young "
+        "machines just replaced (approximate)"
         if blind
         else "the machines' status shares; under a class-aware discipline a machine's downtime "
         "depends on its class, so the breakdown shares differ from them (approximate)"
     )
-    rows += [Estimate("call_share", c.name, c.share, MODEL, blind, note) for c in system.classes]
+    rows += [Estimate("call_share", c.name, c.share, MODEL, shares_exact, note) for c in system.classes]
+    if life.installation is not None:
+        # one job per replacement, each one done in a stable system: jobs done per day =
+        # installations per day
+        name = system.work_types[life.installation].name
+        rows.append(
+            Estimate("calls_per_day", name, per_day, MODEL, True, "one job per replacement: N / E[L]")
+        )
     if blind:
         return replace(est, primary=[*est.primary, *rows])
 
