@@ -120,7 +120,7 @@ def _lifecycle() -> dict[str, Any]:
     d = copy.deepcopy(BASE)
     d["fleet"]["classes"] = [
         {"name": "warranty", "priority": 2},
-        {"name": "contract", "priority": 1, "sla_h": 4.0},
+        {"name": "contract", "priority": 1, "sla_h": 4.0, "restore_sla_h": 8.0},
         {"name": "paid", "priority": 2},
     ]
     d["fleet"]["lifecycle"] = {

@@ -257,6 +257,9 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
         table["repair.repeat.after_h"] = system.repeats.after
     if system.lifecycle is not None:
         table["fleet.lifecycle.life_h"] = system.lifecycle.life
+        if system.lifecycle.installation is not None:
+            job = system.work_types[system.lifecycle.installation]
+            table["fleet.lifecycle.installation.duration_h"] = job.duration
     for i, t in enumerate(system.work_types):
         table[f"work.types[{i}].duration_h"] = t.duration
     if system.maintenance is not None:

@@ -37,6 +37,7 @@ from sim.config.fields import (
 from sim.config.helpdesk import Helpdesk, check_helpdesk
 from sim.config.milestones import check_milestones
 from sim.config.lifecycle import FleetLifecycle, check_lifecycle
+from sim.config.milestones import check_milestones
 from sim.config.repeats import RepeatRepairs
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets

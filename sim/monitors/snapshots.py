@@ -17,8 +17,8 @@ from .helpdesk import HelpdeskClassSnapshot, HelpdeskSnapshot
 from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot
-from .milestones import MilestoneSnapshot
 from .lifecycle import LifecycleSnapshot
+from .milestones import MilestoneSnapshot
 from .overtime import OvertimeSnapshot
 from .parts import PartsSnapshot, StockSnapshot
 from .planned import PlannedSnapshot, VisitSnapshot
