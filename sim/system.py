@@ -962,6 +962,8 @@ def _helpdesk(sc: Scenario) -> Helpdesk | None:
         return None
     remote = None if h.remote_h is None else h.remote_h.build()
     return Helpdesk(h.agents, h.handling_h.build(), h.reply_target_h, h.remote_share, remote)
+
+
 def _lifecycle(sc: Scenario) -> Lifecycle | None:
     life = sc.fleet.lifecycle
     if life is None:

@@ -115,6 +115,10 @@ def _helpdesk() -> dict[str, Any]:
         "reply_target_h": 1.0,
         "remote_share": 0.3,
         "remote_h": {"dist": "exponential", "mean": 0.2},
+    }
+    return d
+
+
 def _lifecycle() -> dict[str, Any]:
     """Contract status and service lives: installations, warranty share, call shares."""
     d = copy.deepcopy(BASE)

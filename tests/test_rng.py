@@ -122,6 +122,11 @@ PINNED_KEYS = {
     "installation_duration": ((7,), (3, 20, 0, 7)),
     "installation_travel": ((7,), (3, 20, 1, 7)),
     "installation_travel_from_base": ((7,), (3, 20, 2, 7)),
+    "service_life": ((7,), (3, 19, 7)),
+    "contract_status": ((7,), (3, 20, 7)),
+    "installation_duration": ((7,), (3, 21, 0, 7)),
+    "installation_travel": ((7,), (3, 21, 1, 7)),
+    "installation_travel_from_base": ((7,), (3, 21, 2, 7)),
 }
 
 

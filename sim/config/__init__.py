@@ -34,7 +34,6 @@ from sim.config.fields import (
     Probability,
 )
 from sim.config.helpdesk import Helpdesk
-from sim.config.lifecycle import FleetLifecycle
 from sim.config.lifecycle import FleetLifecycle, InstallationJob
 from sim.config.loading import (
     MAX_SCENARIO_BYTES,

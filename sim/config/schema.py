@@ -35,7 +35,6 @@ from sim.config.fields import (
     not_reserved,
 )
 from sim.config.helpdesk import Helpdesk, check_helpdesk
-from sim.config.milestones import check_milestones
 from sim.config.lifecycle import FleetLifecycle, check_lifecycle
 from sim.config.milestones import check_milestones
 from sim.config.repeats import RepeatRepairs
