@@ -139,7 +139,6 @@ CONDITIONS: dict[Condition, str] = {
     "reply_target": "with `helpdesk.reply_target_h` or a class's `reply_sla_h`",
     "maintenance": "with `[work.maintenance]`",
     "visits": "with `[work.visits]`",
-    "reply_target": "with `helpdesk.reply_target_h`",
     "lifecycle": "with `[fleet.lifecycle]`",
 }
 
@@ -756,6 +755,8 @@ CATALOGUE: tuple[KPI, ...] = (
         False,
         "calls",
         "visits",
+    ),
+    _kpi(
         "installations_per_day",
         "installations per day",
         "machines/day",

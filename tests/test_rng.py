@@ -117,16 +117,11 @@ PINNED_KEYS = {
     "visit_duration": ((7, 5), (3, 20, 1, 7, 5)),
     "visit_travel": ((7, 5), (3, 20, 2, 7, 5)),
     "visit_travel_from_base": ((7, 5), (3, 20, 3, 7, 5)),
-    "service_life": ((7,), (3, 18, 7)),
-    "contract_status": ((7,), (3, 19, 7)),
-    "installation_duration": ((7,), (3, 20, 0, 7)),
-    "installation_travel": ((7,), (3, 20, 1, 7)),
-    "installation_travel_from_base": ((7,), (3, 20, 2, 7)),
-    "service_life": ((7,), (3, 19, 7)),
-    "contract_status": ((7,), (3, 20, 7)),
-    "installation_duration": ((7,), (3, 21, 0, 7)),
-    "installation_travel": ((7,), (3, 21, 1, 7)),
-    "installation_travel_from_base": ((7,), (3, 21, 2, 7)),
+    "service_life": ((7,), (3, 21, 7)),
+    "contract_status": ((7,), (3, 22, 7)),
+    "installation_duration": ((7,), (3, 23, 0, 7)),
+    "installation_travel": ((7,), (3, 23, 1, 7)),
+    "installation_travel_from_base": ((7,), (3, 23, 2, 7)),
 }
 
 

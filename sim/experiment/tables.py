@@ -39,7 +39,6 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         ),
         maintenance=system.maintenance is not None,
         visits=system.visits is not None,
-        reply_target=system.helpdesk is not None and system.helpdesk.reply_target_h is not None,
         lifecycle=system.lifecycle is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)

@@ -18,8 +18,6 @@ from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 
 from .calls import Call
 from .dispatch import DispatchPolicy, make_policy
-from .fleet import CallNeeds, CallSource, Layout, _locations, call_source
-from .dispatch import make_policy
 from .fleet import CallNeeds, CallSource, Installations, Layout, _locations, call_source
 from .geography import Geometry
 from .helpdesk import Helpdesk, HelpdeskTeam

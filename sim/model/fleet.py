@@ -802,7 +802,8 @@ def call_source(
     of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
     ``repeats`` if given, or Poisson calls at ``calls_per_h`` per territory of a team.
     ``planned`` (:class:`sim.model.planned.PlannedSource`) builds a fleet with a
-    maintenance plan instead, from the same arguments."""
+    maintenance plan instead, from the same arguments.  With ``lifecycle`` (exponential
+    lives only) the machines' statuses and service lives are reported to ``recorder``."""
     if planned is not None:
         return planned(
             env,
@@ -820,8 +821,6 @@ def call_source(
             locations=locations,
             repeats=repeats,
         )
-    With ``lifecycle`` (exponential lives only) the machines' statuses and service lives
-    are reported to ``recorder``."""
     args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
     if lifecycle is not None:
         if machines is None or life is None or not life.is_exponential or repeats is not None:

@@ -113,7 +113,6 @@ class MonitorSpec:
     reply_target_h: float | Sequence[float | None] | None = None
     planned: tuple[int, int, float] | None = None
     visits: int | None = None
-    reply_target_h: float | None = None
     warranty_h: float | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
@@ -220,7 +219,6 @@ def monitors_for(
         reply_target_h=reply_targets(system),
         planned=_planned(system, territories),
         visits=None if system.visits is None else system.row_names.index(system.visits.row),
-        reply_target_h=None if system.helpdesk is None else system.helpdesk.reply_target_h,
         warranty_h=None if system.lifecycle is None else system.lifecycle.warranty_h,
     ).build(extra)
 

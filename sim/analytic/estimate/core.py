@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.internal import with_internal_work
-from sim.analytic.estimate.maintenance import planned_estimate
 from sim.analytic.estimate.lifecycle import with_lifecycle
+from sim.analytic.estimate.maintenance import planned_estimate
 from sim.analytic.estimate.parts import with_parts
 from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
