@@ -10,6 +10,9 @@ formulas, exact when every KPI it uses is.
 With repeat repairs, ``cost_repeat_per_day`` prices the repeat calls at the average
 cost of a call (``repeat_share x cost_per_day``: what a service report charges them).
 
+With a contractor, ``cost_per_day`` includes its price per job times its jobs per day
+(``contractor_cost_per_day``, :func:`contractor_money`).
+
 With ``downtime_per_machine_h`` this is the classic finite-source cost model
 (technicians + machines down): cost per day = s x cost per technician-day +
 downtime cost x L x hours per day, L the mean number of machines down.
@@ -69,7 +72,10 @@ def cost_kpis(
         if costs.downtime_per_machine_h
         else 0.0
     )
-    per_day = staff + travel + penalties + parts + downtime
+    contractor = 0.0
+    if system.contractor is not None:  # the contractor's price per visit
+        contractor = system.contractor.price * kpis.get("contractor_jobs_per_day", math.nan)
+    per_day = staff + travel + penalties + parts + downtime + contractor
     per_call = per_day / calls if calls and not math.isnan(calls) else math.nan
     out = {
         "cost_per_day": per_day,
@@ -97,6 +103,8 @@ def kpis_priced(system: ServiceSystem) -> list[tuple[str, bool]]:
     if costs is None:
         return []
     used = [("calls_per_day", False)]
+    if system.contractor is not None and system.contractor.price:
+        used.append(("contractor_jobs_per_day", False))
     if system.repeats is not None:
         used.append(("repeat_share", False))
     if costs.travel_per_h:
@@ -156,3 +164,18 @@ def work_money(
             total[k] += v
     out["all"] = total
     return out
+
+
+def contractor_money(
+    system: ServiceSystem, by_row: Mapping[str, Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
+    """``contractor_cost_per_day`` of each row and of ``all``: ``contractor.price`` x the
+    row's contractor jobs per working day; nothing without a contractor (with ``[costs]``
+    the ``all`` value is part of ``cost_per_day``)."""
+    c = system.contractor
+    if c is None:
+        return {}
+    return {
+        name: {"contractor_cost_per_day": c.price * row.get("contractor_jobs_per_day", math.nan)}
+        for name, row in by_row.items()
+    }

@@ -40,6 +40,7 @@ Group = Literal[
     "work",
     "helpdesk",
     "maintenance",
+    "contractor",
     "cost",
     "spread",
     "workload",
@@ -61,6 +62,7 @@ GROUPS: dict[Group, str] = {
     "work": "Work mix (job types)",
     "helpdesk": "Helpdesk before dispatch",
     "maintenance": "Planned work (maintenance, key-customer visits)",
+    "contractor": "Contractor for overflow",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -117,6 +119,7 @@ Condition = Literal[
     "maintenance",
     "visits",
     "lifecycle",
+    "contractor",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -140,6 +143,7 @@ CONDITIONS: dict[Condition, str] = {
     "maintenance": "with `[work.maintenance]`",
     "visits": "with `[work.visits]`",
     "lifecycle": "with `[fleet.lifecycle]`",
+    "contractor": "with `[contractor]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -830,6 +834,47 @@ CATALOGUE: tuple[KPI, ...] = (
         low=-math.inf,
     ),
     _kpi(
+        "contractor_share",
+        "calls to the contractor",
+        "share",
+        "share of the calls logged that were handed to the contractor (`[contractor]`)",
+        "contractor",
+        True,
+        "calls",
+        "contractor",
+    ),
+    _kpi(
+        "contractor_response_h",
+        "contractor response",
+        "h",
+        "call logged -> contractor on site, for the calls handed to it (its wait in the "
+        "team's line included)",
+        "contractor",
+        True,
+        "calls",
+        "contractor",
+    ),
+    _kpi(
+        "contractor_jobs_per_day",
+        "contractor jobs per day",
+        "per day",
+        "contractor visits started per working day",
+        "contractor",
+        True,
+        "rate",
+        "contractor",
+    ),
+    _kpi(
+        "contractor_cost_per_day",
+        "contractor cost per day",
+        "money/day",
+        "`contractor.price` x contractor jobs per working day (part of `cost_per_day` with `[costs]`)",
+        "contractor",
+        True,
+        "derived",
+        "contractor",
+    ),
+    _kpi(
         "ftf_identity_gap",
         "first-time-fix identity gap",
         "share",
@@ -1071,6 +1116,7 @@ class Features:
     maintenance: bool = False
     visits: bool = False
     lifecycle: bool = False
+    contractor: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1094,6 +1140,7 @@ class Features:
             "maintenance": self.maintenance,
             "visits": self.visits,
             "lifecycle": self.lifecycle,
+            "contractor": self.contractor,
         }[when]
 
 

@@ -48,6 +48,7 @@ STREAMS: tuple[str, ...] = (
     "service_life",
     "contract_status",
     "installation",
+    "contractor",
 )
 
 
@@ -136,6 +137,9 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "territory: installation trips of idle technicians",
         prefix=(2,),
     ),
+    NamedStream("contractor_response", "contractor", "team: hand-over -> contractor on site", prefix=(0,)),
+    NamedStream("contractor_repair", "contractor", "team: the contractor's times on site", prefix=(1,)),
+    NamedStream("contractor_fix", "contractor", "team: does a contractor visit fix (a uniform)", prefix=(2,)),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

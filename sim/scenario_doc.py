@@ -46,6 +46,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("helpdesk", config.Helpdesk),
     ("work.maintenance", config.Maintenance),
     ("work.visits", config.Visits),
+    ("contractor", config.Contractor),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

@@ -693,6 +693,42 @@ class Helpdesk:
     reply_target_h: float | None
     remote_share: float
     remote: Distribution | None
+class Contractor:
+    """A contractor for overflow (``[contractor]``): an outside resource, no technician of
+    the teams; each team has its own share of it (``capacity`` jobs at once per team).
+
+    Attributes
+    ----------
+    when : {"all_busy", "wait_over"}
+        The overflow rule: no technician free at the call's arrival, or the call still
+        waiting ``threshold_h`` hours after it was logged.
+    threshold_h : float or None
+        With ``wait_over``.
+    rows : frozenset of int
+        The rows (service classes, then job types) the rule applies to.
+    always : frozenset of int
+        Rows (job types) sent to the contractor whenever they are logged.
+    capacity : int or None
+        Jobs at once per team; ``None``: unlimited.
+    response : Distribution
+        Hand-over -> contractor on site (hours).
+    repair : Distribution or None
+        Time on site; ``None``: the call's own repair time.
+    first_time_fix : float
+        Chance that a contractor visit restores the machine.
+    price : float
+        Money per contractor visit.
+    """
+
+    when: Literal["all_busy", "wait_over"]
+    threshold_h: float | None
+    rows: frozenset[int]
+    always: frozenset[int]
+    capacity: int | None
+    response: Distribution
+    repair: Distribution | None
+    first_time_fix: float
+    price: float
 
 
 # ---------------------------------------------------------------------------
@@ -787,6 +823,8 @@ class ServiceSystem:
         the row after the job types (:attr:`row_names`); ``None``: none.
     visits : Visits or None
         Periodic visits to key customers (``[work.visits]``), the last row; ``None``: none.
+    contractor : Contractor or None
+        Overflow to a contractor (``[contractor]``); ``None``: none.
     """
 
     name: str
@@ -811,6 +849,7 @@ class ServiceSystem:
     maintenance: Maintenance | None = None
     visits: Visits | None = None
     lifecycle: Lifecycle | None = None
+    contractor: Contractor | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -887,6 +926,7 @@ class ServiceSystem:
             maintenance=_maintenance(scenario),
             visits=_visits(scenario),
             lifecycle=lifecycle,
+            contractor=_contractor(scenario),
         )
 
 
@@ -1033,6 +1073,24 @@ def _work_types(sc: Scenario) -> tuple[WorkType, ...]:
             )
         )
     return tuple(out)
+
+
+def _contractor(sc: Scenario) -> Contractor | None:
+    c = sc.contractor
+    if c is None:
+        return None
+    rows = [x.name for x in sc.fleet.classes] + ([t.name for t in sc.work.types] if sc.work else [])
+    return Contractor(
+        c.when,
+        c.threshold_h,
+        frozenset(range(len(rows)) if c.classes is None else (rows.index(n) for n in c.classes)),
+        frozenset(rows.index(n) for n in c.always),
+        c.capacity,
+        c.response_h.build(),
+        _build_optional(c.repair_h),
+        c.first_time_fix,
+        c.price,
+    )
 
 
 def _travel(sc: Scenario) -> Travel:

@@ -85,7 +85,8 @@ def _ftf_identity() -> dict[str, Any]:
 
 
 def _many_territories() -> dict[str, Any]:
-    """20 Poisson territories: the spread of the mean wait across territories; a job type."""
+    """20 Poisson territories: the spread of the mean wait across territories; a job type
+    and a contractor (always for the job type, after a wait otherwise)."""
     d = copy.deepcopy(BASE)
     d["run"]["horizon_h"] = 300.0
     d["fleet"] = {"calls_per_h": 0.3}
@@ -102,6 +103,15 @@ def _many_territories() -> dict[str, Any]:
                 "cost": 30.0,
             }
         ]
+    }
+    d["contractor"] = {
+        "when": "wait_over",
+        "threshold_h": 2.0,
+        "always": ["installation"],
+        "capacity": 1,
+        "response_h": {"dist": "exponential", "mean": 3.0},
+        "first_time_fix": 0.8,
+        "price": 100.0,
     }
     return d
 

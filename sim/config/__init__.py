@@ -13,6 +13,7 @@ catalogue):
 ``specs``      distribution specs (``DIST_KINDS``, :func:`spec_mean`)
 ``targets``    ``[targets]``: bounds on KPIs and the objective
 ``repeats``    ``[repair.repeat]``: repairs that leave the cause
+``contractors`` ``[contractor]``: overflow to an outside firm
 ``work``       ``[work]``: work besides breakdown repairs (internal work, job types)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
@@ -20,6 +21,7 @@ catalogue):
 ``design``     design points: variants x sweep grid, ``--sweep``
 """
 
+from sim.config.contractors import Contractor
 from sim.config.design import DesignPoint, apply_cli_sweeps, expand_sweep
 from sim.config.errors import ScenarioError
 from sim.config.fields import (
@@ -102,6 +104,7 @@ __all__ = [
     "MAX_UNITS_PER_CALL",
     "RESERVED_CLASS_NAMES",
     "Calendar",
+    "Contractor",
     "Costs",
     "DesignPoint",
     "DeterministicSpec",

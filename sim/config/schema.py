@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.config.contractors import Contractor, check_contractor
 from sim.config.errors import KeyedError
 from sim.config.fields import (
     MAX_MACHINES_TOTAL,
@@ -560,6 +561,7 @@ class Scenario(Section):
     parts: Parts | None = None
     work: Work | None = None  # work besides breakdown repairs (sim/config/work.py)
     helpdesk: Helpdesk | None = None  # the stage before dispatch (sim/config/helpdesk.py)
+    contractor: Contractor | None = None  # overflow to an outside firm (sim/config/contractors.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -683,6 +685,7 @@ class Scenario(Section):
         check_milestones(self)
         check_helpdesk(self)
         check_lifecycle(self)
+        check_contractor(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(
@@ -706,6 +709,8 @@ class Scenario(Section):
             del out["work"]
         if out.get("helpdesk", "") is None:  # so does one without [helpdesk]
             del out["helpdesk"]
+        if out.get("contractor", "") is None:  # (likewise [contractor])
+            del out["contractor"]
         return out
 
     # -- derived quantities ------------------------------------------------

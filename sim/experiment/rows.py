@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from sim.config import DesignPoint
-from sim.costs import cost_kpis, work_money
+from sim.costs import contractor_money, cost_kpis, work_money
 from sim.system import ServiceSystem
 
 
@@ -30,6 +30,8 @@ def replication_rows(
         kpis["all"].update(cost_kpis(system, kpis["all"], kpis))
         kpis["all"].update(ftf_identity_gap(system, kpis["all"]))
         for name, money in work_money(system, kpis).items():
+            kpis[name].update(money)
+        for name, money in contractor_money(system, kpis).items():
             kpis[name].update(money)
         for name in ["all", *system.row_names]:
             rows.append(

@@ -40,6 +40,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         maintenance=system.maintenance is not None,
         visits=system.visits is not None,
         lifecycle=system.lifecycle is not None,
+        contractor=system.contractor is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -122,6 +122,8 @@ def build(
             tasks=None
             if internal is None
             else {t.id: durations(internal.task, seed, replication, "internal_task", t.id) for t in members},
+            # overflow to the contractor: the team's own desk, its streams keyed by the team
+            contractor=None if system.contractor is None else (system.contractor, k, seed, replication),
         )
         if shifts:
             calendars.append(ShiftCalendar(env, shifts, team))

@@ -24,6 +24,8 @@ class Phase(IntEnum):
             AWAITING_PART -> REPAIRING            the technician waits on site
             LEAVING -> AWAY -> WAITING            leaves; back in line once the parts came
             LEAVING -> WAITING                    the parts came before the technician left
+        WAITING -> CONTRACTED -> DONE             a contractor took it ([contractor])
+        CONTRACTED -> WAITING                     the contractor's visit did not fix it
     """
 
     WAITING = 0  # logged (or back for another visit): in the dispatch line
@@ -34,10 +36,11 @@ class Phase(IntEnum):
     AWAY = 5  # the technician has left; the call waits for its parts
     RETURNING = 6  # the machine works; the technician drives back to base
     DONE = 7  # the machine works and the technician is released
+    CONTRACTED = 8  # handed to a contractor: its trip and repair (no technician of ours)
 
 
 # module constants: an enum member read through its class costs a lookup per use
-WAITING, TRAVELLING, REPAIRING, AWAITING_PART, LEAVING, AWAY, RETURNING, DONE = Phase
+WAITING, TRAVELLING, REPAIRING, AWAITING_PART, LEAVING, AWAY, RETURNING, DONE, CONTRACTED = Phase
 
 
 class Source(Protocol):

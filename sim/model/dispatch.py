@@ -54,6 +54,9 @@ class DispatchPolicy(Protocol):
     def pick_technician(self, call: Call, free: deque[int]) -> int:
         """Remove and return the free technician who takes a new call."""
 
+    def remove(self, call: Call) -> None:
+        """Take a waiting call out of the line (it went to a contractor)."""
+
     def __len__(self) -> int: ...
 
 
@@ -67,6 +70,8 @@ class Discipline(Protocol):
     def add_front(self, call: Call) -> None: ...
 
     def next_call(self, technician: int) -> Call | None: ...
+
+    def remove(self, call: Call) -> None: ...
 
     def __len__(self) -> int: ...
 
@@ -99,6 +104,9 @@ class Fifo:
 
     def next_call(self, technician: int) -> Call | None:
         return self._line.popleft() if self._line else None
+
+    def remove(self, call: Call) -> None:
+        self._line.remove(call)
 
     def __len__(self) -> int:
         return len(self._line)
@@ -141,6 +149,11 @@ class NonpreemptivePriority:
                 return line.popleft()
         raise AssertionError("priority line count out of step")  # pragma: no cover
 
+    def remove(self, call: Call) -> None:
+        # (a first visit's call waits in its class's line: only those go to a contractor)
+        self._by_class[call.service_class].remove(call)
+        self._n -= 1
+
     def __len__(self) -> int:
         return self._n
 
@@ -162,6 +175,10 @@ class EarliestDue:
 
     def next_call(self, technician: int) -> Call | None:
         return heapq.heappop(self._heap)[2] if self._heap else None
+
+    def remove(self, call: Call) -> None:
+        self._heap.remove((call.due_at, call.number, call))
+        heapq.heapify(self._heap)
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -189,6 +206,9 @@ class NearestCall:
         d = self._distance
         best = min(range(len(self._calls)), key=lambda i: d(technician, self._calls[i]))
         return self._calls.pop(best)
+
+    def remove(self, call: Call) -> None:
+        self._calls.remove(call)
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -280,6 +300,7 @@ class Dispatcher:
     add: Callable[[Call], None]
     add_front: Callable[[Call], None]
     next_call: Callable[[int], Call | None]
+    remove: Callable[[Call], None]
     pick_technician: Callable[[Call, deque[int]], int]
     __len__: Callable[[], int]
 

@@ -36,8 +36,10 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.monitors.protocol import Recorder
+from sim.system import Contractor
 
 from .calls import AWAITING_PART, AWAY, DONE, LEAVING, REPAIRING, RETURNING, TRAVELLING, WAITING, Call
+from .contractor import ContractorDesk
 from .dispatch import DispatchPolicy
 from .geography import Geometry
 from .parts import PartsSystem, StockPoint
@@ -92,6 +94,9 @@ class Team:
     tasks : mapping of int to Variates, optional
         Internal work taken when idle: the lengths of each technician's internal tasks,
         by technician number; none by default.
+    contractor : (Contractor, int, int, int), optional
+        Overflow to a contractor: the system's contractor and the team's global number,
+        the seed and the replication (its desk's streams); none by default.
     """
 
     def __init__(
@@ -108,6 +113,7 @@ class Team:
         first_trips: bool = False,
         wip: str = "overtime",
         tasks: Mapping[int, Variates | Constant] | None = None,
+        contractor: tuple[Contractor, int, int, int] | None = None,
     ) -> None:
         self.env = env
         self._schedule = scheduler(env)
@@ -138,6 +144,19 @@ class Team:
             # the first tasks start once the shift calendar has said whether the team is
             # on duty at time 0 (it is built after the team)
             self._schedule(Step(None, self._start_tasks), NORMAL, 0.0)
+        # a call that finds no technician free joins the line (or, by the overflow rule,
+        # goes to the contractor or starts its timer there)
+        self._queue: Callable[[Call], None] = self.line.add
+        self.contractor: ContractorDesk | None = None
+        if contractor is not None:
+            spec, number, seed, replication = contractor
+            self.contractor = ContractorDesk(env, spec, number, seed, replication, recorder, self.requeue)
+            self._rows = spec.rows
+            self._always = spec.always
+            self._threshold_h = spec.threshold_h
+            self._queue = self._overflow_now if spec.when == "all_busy" else self._queue_with_timer
+            if spec.always:
+                self.log_call = self._log_call_always  # type: ignore[method-assign]
 
     def distance_km(self, technician: int, call: Call) -> float:
         """Road distance from where the technician is to the call's machine."""
@@ -160,7 +179,50 @@ class Team:
             technician = self.line.pick_technician(call, self.free)
             self._send(technician, call, now, candidates)
         else:
+            self._queue(call)
+
+    # -- overflow to a contractor ----------------------------------------------
+
+    def _log_call_always(self, call: Call) -> None:
+        """:meth:`log_call` when the contractor always takes some job types."""
+        desk = self.contractor
+        assert desk is not None
+        if call.service_class in self._always and not desk.full:
+            now = self.env.now
+            if self.deadline is not None:
+                call.due_at = self.deadline(call)
+            self.recorder.logged(call, now)
+            desk.take(call, now)
+        else:
+            Team.log_call(self, call)
+
+    def _overflow_now(self, call: Call) -> None:
+        """``all_busy``: a call of the contractor's rows that finds nobody free goes to it
+        (unless it is full: then the call joins the line)."""
+        desk = self.contractor
+        assert desk is not None
+        if call.service_class in self._rows and not desk.full:
+            desk.take(call, self.env.now)
+        else:
             self.line.add(call)
+
+    def _queue_with_timer(self, call: Call) -> None:
+        """``wait_over``: the call joins the line; one of the contractor's rows starts the
+        timer that sends it to the contractor if it still waits at the threshold."""
+        self.line.add(call)
+        if call.service_class in self._rows:
+            assert self._threshold_h is not None
+            self._schedule(Step(call, self._wait_over), NORMAL, self._threshold_h)
+
+    def _wait_over(self, step: Step[Call]) -> None:
+        """The threshold has passed: a call still in the line for its first visit goes to
+        the contractor, unless it is full (the call then stays in the line)."""
+        call = step.value
+        desk = self.contractor
+        assert desk is not None
+        if call.phase is WAITING and call.visits == 0 and not desk.full:
+            self.line.remove(call)
+            desk.take(call, self.env.now)
 
     def _send(self, technician: int, call: Call, now: float, candidates: int = 1, busy: bool = False) -> None:
         """WAITING -> TRAVELLING at ``now``: the technician takes the call and starts the

@@ -11,6 +11,7 @@ from sim.distributions import Deterministic
 from .calls import CallTally
 from .composite import Monitors
 from .helpdesk import HelpdeskTally
+from .contractors import ContractorTally
 from .internal import InternalTally
 from .levels import LevelTally
 from .lifecycle import LifecycleTally
@@ -88,6 +89,9 @@ class MonitorSpec:
         Machines have a contract status and a service life (``[fleet.lifecycle]``) with
         this warranty: count installations, warranty hours and calls per class (``None``:
         no lifecycle).
+    contractor
+        A contractor takes some calls (``[contractor]``): report its work, and tally the
+        responses (a contracted call's response is not its wait).
     """
 
     class_names: Sequence[str]
@@ -114,6 +118,7 @@ class MonitorSpec:
     planned: tuple[int, int, float] | None = None
     visits: int | None = None
     warranty_h: float | None = None
+    contractor: bool = False
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -130,6 +135,11 @@ class MonitorSpec:
             CallTally(*call_args, revisits=self.parts, responses=responses)
             if machine_rows is None
             else WorkCallTally(machine_rows, *call_args, revisits=self.parts, responses=responses)
+        responses = self.travel or self.contractor
+        calls = (
+            CallTally(*call_args, revisits=self.parts, responses=responses)
+            if self.breakdown_rows is None
+            else WorkCallTally(self.breakdown_rows, *call_args, revisits=self.parts, responses=responses)
         )
         levels = LevelTally(self.technicians, instant_trips=instant)
         tallies: list[Monitor[Any]] = [
@@ -169,6 +179,11 @@ class MonitorSpec:
             tallies.append(DecisionLog())
         if self.series:
             tallies.append(LevelSeries(calls.waiting, calls.down, levels.busy))
+        if self.contractor:
+            # a contractor's restoration is told to whatever hears the technicians' ones,
+            # except the technicians' levels
+            also = [t.restored for t in tallies if isinstance(t, RepeatTally | CallLog)]
+            tallies.append(ContractorTally(self.class_names, self.hours_per_day, calls, also))
         return Monitors([*tallies, *extra], self.class_names)
 
 
@@ -220,6 +235,7 @@ def monitors_for(
         planned=_planned(system, territories),
         visits=None if system.visits is None else system.row_names.index(system.visits.row),
         warranty_h=None if system.lifecycle is None else system.lifecycle.warranty_h,
+        contractor=system.contractor is not None,
     ).build(extra)
 
 

@@ -83,7 +83,10 @@ def _ignore_call(call: CallLike, now: float) -> None:
 
 
 #: the reports with the arguments (call, now): the hot ones, fanned out without *args
-_CALL_EVENTS = frozenset({"logged", "dispatched", "on_site", "restored", "released", "left_site", "requeued"})
+_CALL_EVENTS = frozenset(
+    {"logged", "dispatched", "on_site", "restored", "released", "left_site", "requeued"}
+    | {"contracted", "contractor_on_site", "contractor_failed", "contractor_restored"}
+)
 
 
 def _fan(event: str, handlers: Sequence[Callable[..., None]]) -> Callable[..., None]:
@@ -163,6 +166,10 @@ class Monitors:
     passed_on: Callable[[CallLike, float], None]
     fixed_remotely: Callable[[CallLike, float], None]
     installed: Callable[[int, float, bool, float], None]
+    contracted: Callable[[CallLike, float], None]
+    contractor_on_site: Callable[[CallLike, float], None]
+    contractor_failed: Callable[[CallLike, float], None]
+    contractor_restored: Callable[[CallLike, float], None]
 
     def __init__(self, tallies: Sequence[Monitor[Any]], class_names: Sequence[str]) -> None:
         names = [t.name for t in tallies]

@@ -14,6 +14,7 @@ from typing import Any
 from .calls import CallsSnapshot, ClassSnapshot
 from .composite import MonitorsSnapshot
 from .helpdesk import HelpdeskClassSnapshot, HelpdeskSnapshot
+from .contractors import ContractorSnapshot
 from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot
@@ -36,6 +37,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         ClassSnapshot,
         HelpdeskClassSnapshot,
         HelpdeskSnapshot,
+        ContractorSnapshot,
         InternalSnapshot,
         HoursSnapshot,
         LevelSums,

@@ -18,6 +18,7 @@ lazily, inside a function; the system's types for the type checker only).
 ``internal``  internal work taken when idle (the queue with multiple vacations)
 ``parts``     spare parts (inventory theory) and their effect on the queue
 ``repeats``   repeat repairs: the effective life, the repeat share and window
+``contractor`` overflow to a contractor: Erlang B loss system, M/M/s+D
 ``work``      job types: the mixed service law (P-K, Allen-Cunneen, Cobham)
 ``core``      :func:`estimate`, which puts them together, and the cost model's values
 """

@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sim.analytic.estimate.contractor import contractor_estimate
 from sim.analytic.estimate.internal import with_internal_work
 from sim.analytic.estimate.lifecycle import with_lifecycle
 from sim.analytic.estimate.maintenance import planned_estimate
@@ -42,6 +43,9 @@ def estimate(system: ServiceSystem) -> Estimates:
         return helpdesk_estimate(system)
     if system.maintenance is not None or system.visits is not None:
         return planned_estimate(system)  # (its own model: the queueing views do not apply)
+    if system.contractor is not None:
+        out = contractor_estimate(system)
+        return with_costs(out, system) if system.costs is not None else out
     if system.work_types:
         out = with_lifecycle(work_estimate(system), system)
         return with_costs(out, system) if system.costs is not None else out
