@@ -78,6 +78,7 @@ SUBPROCESS = (
     "latin1_encoded.toml",
     "a_directory.toml",
     "unknown_key_repair_tme.toml",
+    "contractor_negative_price.toml",
     "nan_horizon.toml",
     "empty_sweep_list.toml",
     "sweep_through_list_item.toml",  # once a TypeError traceback (set_dotted)
