@@ -227,6 +227,24 @@ def test_the_contractor_price_is_in_cost_per_day():
 # -- formulas ----------------------------------------------------------------------------
 
 
+def test_fleet_chain_against_engset_and_its_own_identities():
+    """A contractor that restores at once (nu large) sends the machine back at once: the
+    chain's blocking is Engset's then; in any case busy = lambda (1 - P_c) / mu and the
+    machines at the contractor = lambda P_c / nu (Little)."""
+    from sim.analytic.estimate.contractor import fleet_overflow
+
+    n, g, s, mu = 12, 0.2, 2, 1.0
+    quick = fleet_overflow(n, g, s, mu, 1e9)
+    # Engset: the time-congestion of the N-1 other sources, arrival-weighted
+    weights = [math.comb(n - 1, k) * (g / mu) ** k for k in range(s + 1)]
+    assert quick.p_overflow == pytest.approx(weights[-1] / sum(weights), rel=1e-6)
+    for nu in (0.1, 0.5, 2.0):
+        r = fleet_overflow(n, g, s, mu, nu)
+        assert r.busy == pytest.approx(r.rate * (1 - r.p_overflow) / mu, rel=1e-9)
+        assert r.at_contractor == pytest.approx(r.rate * r.p_overflow / nu, rel=1e-9)
+        assert r.rate == pytest.approx(g * (n - r.down), rel=1e-9)
+
+
 def test_patience_formula_limits_and_its_own_identity():
     """T -> 0: Erlang B; T large: M/M/s (Erlang C); always: busy = lambda (1 - P_c) / mu."""
     r0 = mms_deterministic_patience(1.6, 1.0, 2, 1e-12)
@@ -249,7 +267,7 @@ def test_estimate_is_exact_only_for_the_loss_system_and_the_patience_queue():
     for change in (
         {"contractor.capacity": 2},
         {"contractor.first_time_fix": 0.9},
-        {"fleet": FLEET},
+        {"fleet": FLEET, "contractor.when": "wait_over", "contractor.threshold_h": 1.0},
     ):
         out = estimate(system_of(change))
         assert not out.primary and out.notes, change
@@ -265,4 +283,16 @@ def test_estimate_is_exact_only_for_the_loss_system_and_the_patience_queue():
         )
     )
     assert not gamma.primary  # M/M/s+D needs exponential technician time
+    # a finite fleet: the exact chain with exponential times, the same chain approximate else
+    fleet = estimate(system_of({"fleet": FLEET, "contractor.repair_h": {"dist": "exponential", "mean": 4.0}}))
+    assert fleet.get("contractor_share") is not None and not fleet.get("contractor_share").exact  # type: ignore[union-attr]
+    zero = {"dist": "deterministic", "value": 0.0}
+    four = {"dist": "exponential", "mean": 4.0}
+    fleet = estimate(system_of({"fleet": FLEET, "contractor.response_h": zero, "contractor.repair_h": four}))
+    assert fleet.get("contractor_share").exact  # type: ignore[union-attr]
+    weibull = {"machines": 40, "time_to_failure_h": {"dist": "weibull", "mean": 30.0, "shape": 2.0}}
+    fleet = estimate(
+        system_of({"fleet": weibull, "contractor.response_h": zero, "contractor.repair_h": four})
+    )
+    assert not fleet.get("contractor_share").exact  # type: ignore[union-attr]
     assert math.isclose(loss.get("wait_h").value, 0.0)  # type: ignore[union-attr]

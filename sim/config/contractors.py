@@ -55,11 +55,13 @@ class Contractor(Section):
     sends the call back to the team's line as a revisit when the contractor leaves; a
     call goes to the contractor at most once.  The machine is down until it is restored.
     ``price``: money per contractor visit, added to ``cost_per_day`` with ``[costs]``.
+    The contractor works around the clock (no shift calendar) and uses no van stock.
 
     In the tables the contracted calls are part of the call KPIs: ``wait_h`` is the time
     until a technician or the contractor takes the call, ``response_h`` and ``sla_met``
     count the contractor's arrival, ``restore_h`` and ``machines_down`` its repair.  The
-    technicians' KPIs (``utilization``, trips) hold the team's work only.
+    technicians' KPIs (``utilization``, trips, the territories' spread) hold the team's
+    work only; in ``calls.parquet`` a call the contractor restored has technician -1.
     """
 
     when: Literal["all_busy", "wait_over"]

@@ -33,6 +33,7 @@ from sim.analytic.estimate.results import Estimate, Estimates
 from sim.analytic.queues import erlang_b
 
 if TYPE_CHECKING:
+    from sim.distributions import Distribution
     from sim.system import ServiceSystem
 
 LOSS_MODEL = "M/G/s/s (Erlang B), overflow to the contractor"
@@ -110,15 +111,83 @@ def mms_deterministic_patience(
     return PatienceResult(beyond / total, mean_wait, (inside + beyond) / total, busy, p_last, lam, s, mu, t)
 
 
+@dataclass(frozen=True)
+class FleetOverflow:
+    """The finite fleet with overflow when all technicians are busy (:func:`fleet_overflow`)."""
+
+    p_overflow: float  # share of breakdowns sent to the contractor (arrival-weighted)
+    busy: float  # mean technicians busy
+    at_contractor: float  # mean machines at the contractor
+    rate: float  # breakdowns per hour
+
+    @property
+    def down(self) -> float:
+        return self.busy + self.at_contractor
+
+
+def fleet_overflow(
+    machines: int, failure_rate: float, servers: int, service_rate: float, contractor_rate: float
+) -> FleetOverflow:
+    """N machines failing at rate gamma while up; a breakdown that finds all s technicians
+    busy goes to a contractor with unlimited capacity, where the machine stays down for an
+    exponential time of rate nu.  The chain on (n busy technicians, m machines at the
+    contractor) is solved exactly; it has no product form (a machine goes to the
+    contractor only when n = s but comes back from it in any state), so neither Engset's
+    formula (blocked machines would return to work at once) nor Erlang B applies.
+
+    >>> r = fleet_overflow(1, 0.1, 1, 1.0, 0.5)  # one machine never finds its technician busy
+    >>> round(r.p_overflow, 12), round(r.busy, 6)
+    (0.0, 0.090909)
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    from sim.analytic.ctmc import stationary
+
+    index: dict[tuple[int, int], int] = {}
+    for n in range(min(servers, machines) + 1):
+        for m in range(machines - n + 1):
+            index[(n, m)] = len(index)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+
+    def rate(a: tuple[int, int], b: tuple[int, int], r: float) -> None:
+        rows.append(index[a])
+        cols.append(index[b])
+        vals.append(r)
+
+    for n, m in index:
+        up = machines - n - m
+        if up:
+            rate((n, m), (n + 1, m) if n < servers else (n, m + 1), up * failure_rate)
+        if n:
+            rate((n, m), (n - 1, m), n * service_rate)
+        if m:
+            rate((n, m), (n, m - 1), m * contractor_rate)
+    size = len(index)
+    q = sp.coo_matrix((vals, (rows, cols)), shape=(size, size)).tocsr()
+    q = q - sp.diags(np.asarray(q.sum(axis=1)).ravel())
+    pi = stationary(q)
+    arrivals = blocked = busy = away = 0.0
+    for (n, m), i in index.items():
+        up = (machines - n - m) * failure_rate * pi[i]
+        arrivals += up
+        blocked += up if n == servers else 0.0
+        busy += n * pi[i]
+        away += m * pi[i]
+    return FleetOverflow(
+        float(blocked / arrivals) if arrivals else 0.0, float(busy), float(away), float(arrivals)
+    )
+
+
 def _why_not(system: ServiceSystem) -> list[str]:
     """What keeps the scenario from the loss system / M/M/s+D (empty: the formulas hold)."""
     c = system.contractor
     assert c is not None
     out = []
-    if system.source.finite:
-        out.append(
-            "a finite fleet (a machine at the contractor stays down: neither Engset nor Erlang B holds)"
-        )
+    if system.source.finite and (c.when != "all_busy" or system.work_types or system.repeats):
+        out.append("a finite fleet with overflow after a wait, job types or repeat repairs")
     if c.capacity is not None:
         out.append("a limited contractor capacity")
     if c.first_time_fix < 1.0:
@@ -181,6 +250,8 @@ def contractor_estimate(system: ServiceSystem) -> Estimates:
     reasons = _why_not(system)
     if reasons:
         return Estimates(notes=[f"contractor: no formula with {'; '.join(reasons)}"])
+    if system.source.finite:
+        return _fleet_estimate(system)
     rows = _rows(system)
     s = system.team.technicians
     team_rows = [r for r in rows if not r.always]
@@ -273,4 +344,66 @@ def contractor_estimate(system: ServiceSystem) -> Estimates:
             add(k, "all", value)
         for k, v in tails.items():
             add(k, "all", v * served / lam)
+    return Estimates(primary=out)
+
+
+FLEET_MODEL = "M/M/s/s//N with overflow to the contractor (exact chain)"
+
+
+def _exponential_sum(*laws: Distribution) -> bool:
+    """Whether a sum of independent times is exponential: one of them, the others 0."""
+    busy = [d for d in laws if not d.is_zero]
+    return len(busy) == 1 and busy[0].is_exponential
+
+
+def _fleet_estimate(system: ServiceSystem) -> Estimates:
+    """A finite fleet with overflow when all technicians are busy: :func:`fleet_overflow`,
+    exact with exponential lives, technician times and contractor times, otherwise the
+    same chain with those times' means (approximate)."""
+    c = system.contractor
+    source = system.source
+    tr = system.travel
+    assert c is not None and source.finite and tr.mode == "time"
+    trip = tr.from_base if tr.from_base is not None else tr.time  # (every trip from base: no line)
+    repair = system.repair.time
+    on_c = c.repair if c.repair is not None else repair
+    exact = (
+        source.life.is_exponential and _exponential_sum(trip, repair) and _exponential_sum(c.response, on_c)
+    )
+    s = system.team.technicians
+    r = fleet_overflow(
+        source.machines_per_team,
+        1.0 / source.life.mean,
+        s,
+        1.0 / (trip.mean + repair.mean),
+        1.0 / (c.response.mean + on_c.mean),
+    )
+    note = (
+        "exponential lives and times: the chain is the system"
+        if exact
+        else "the chain with exponential times of the same means (the system's laws are not all exponential)"
+    )
+    teams, day = system.teams, system.calendar.day_length_h
+    p = r.p_overflow
+    out: list[Estimate] = []
+
+    def add(kpi: str, value: float, per_class: bool = True) -> None:
+        names = ["all", *(k.name for k in system.classes)] if per_class else ["all"]
+        out.extend(Estimate(kpi, name, value, FLEET_MODEL, exact, note) for name in names)
+
+    add("contractor_share", p)
+    add("contractor_response_h", c.response.mean)
+    add("response_h", (1 - p) * trip.mean + p * c.response.mean)
+    add("restore_h", r.down / r.rate)
+    add("wait_h", 0.0)
+    add("p_wait", 0.0)
+    for name in system.report.wait_kpi_names:
+        add(name, 0.0)
+    add("queue_len", 0.0, per_class=False)
+    add("utilization", r.busy / s, per_class=False)
+    add("utilization_onsite", r.busy / s * repair.mean / (trip.mean + repair.mean), per_class=False)
+    add("machines_down", r.down * teams, per_class=False)
+    add("calls_per_day", r.rate * day * teams, per_class=False)
+    add("contractor_jobs_per_day", r.rate * p * day * teams, per_class=False)
+    add("contractor_cost_per_day", c.price * r.rate * p * day * teams, per_class=False)
     return Estimates(primary=out)
