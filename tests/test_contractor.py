@@ -296,3 +296,16 @@ def test_estimate_is_exact_only_for_the_loss_system_and_the_patience_queue():
     )
     assert not fleet.get("contractor_share").exact  # type: ignore[union-attr]
     assert math.isclose(loss.get("wait_h").value, 0.0)  # type: ignore[union-attr]
+
+
+def test_every_tally_that_hears_restorations_hears_the_contractors():
+    """The restored milestone and the call log count the contractor's restorations too;
+    the technicians' on-site level does not (no technician was there)."""
+    system = system_of({"fleet.classes": [{"name": "standard", "share": 1.0, "restore_sla_h": 2.0}]})
+    monitors, load, end = run(system, keep_calls=True)
+    restored = monitors["calls"].snapshot(end).classes[0].restores
+    assert monitors["milestones"].snapshot(end).restored[0] == restored
+    assert len(monitors.calls) == restored and any(c.technician == -1 for c in monitors.calls)
+    assert load.calls
+    k = monitors.kpis(end)["all"]
+    assert k["utilization_onsite"] == pytest.approx(k["utilization"])  # (no trips: all on site)

@@ -180,9 +180,14 @@ class MonitorSpec:
         if self.series:
             tallies.append(LevelSeries(calls.waiting, calls.down, levels.busy))
         if self.contractor:
-            # a contractor's restoration is told to whatever hears the technicians' ones,
-            # except the technicians' levels
-            also = [t.restored for t in tallies if isinstance(t, RepeatTally | CallLog)]
+            # a contractor's restoration is told to every tally that hears the technicians'
+            # ones (repeats, milestones, the call log...), except the calls (the contractor
+            # tally tells them) and the technicians' levels (no technician was on site)
+            also = [
+                h["restored"]
+                for t in [*tallies, *extra]
+                if t is not calls and not isinstance(t, LevelTally) and "restored" in (h := t.handles())
+            ]
             tallies.append(ContractorTally(self.class_names, self.hours_per_day, calls, also))
         return Monitors([*tallies, *extra], self.class_names)
 

@@ -2,9 +2,10 @@
 
 Built only for a system with a contractor.  A contracted call is a call like any other
 for the call tally: this tally hands the contractor's reports on to it (its hand-over
-ends the wait, its arrival is the response, its repair the restoration), and to the
-repeat tally and the call log when the run has them, so ``wait_h``, ``response_h``,
-``sla_met``, ``restore_h`` and ``machines_down`` hold the contracted calls too.  The
+ends the wait, its arrival is the response, its repair the restoration), and its
+restorations to every other tally that hears them (repeats, milestones, the call log),
+so ``wait_h``, ``response_h``, ``sla_met``, ``restore_h``, ``machines_down`` and the
+restored milestone hold the contracted calls too.  The
 technicians' tallies (levels, trips, hours) never hear of them.
 
 KPIs, per row and overall: ``contractor_share`` (calls logged in the window that went to
@@ -46,7 +47,7 @@ class ContractorTally(Tally):
     calls
         The call tally, which counts the contracted calls as calls.
     restored
-        Other handlers of a restoration (the repeat tally, the call log).
+        Other handlers of a restoration (the repeat tally, the milestones, the call log).
     """
 
     __slots__ = (
