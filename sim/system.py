@@ -693,6 +693,9 @@ class Helpdesk:
     reply_target_h: float | None
     remote_share: float
     remote: Distribution | None
+
+
+@dataclass(frozen=True)
 class Contractor:
     """A contractor for overflow (``[contractor]``): an outside resource, no technician of
     the teams; each team has its own share of it (``capacity`` jobs at once per team).

@@ -125,6 +125,9 @@ PINNED_KEYS = {
     "contractor_response": ((4,), (3, 18, 0, 4)),
     "contractor_repair": ((4,), (3, 18, 1, 4)),
     "contractor_fix": ((4,), (3, 18, 2, 4)),
+    "contractor_response": ((4,), (3, 21, 0, 4)),
+    "contractor_repair": ((4,), (3, 21, 1, 4)),
+    "contractor_fix": ((4,), (3, 21, 2, 4)),
 }
 
 

@@ -269,6 +269,9 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
     if system.helpdesk is not None:
         table["helpdesk.handling_h"] = system.helpdesk.handling
         table["helpdesk.remote_h"] = system.helpdesk.remote
+    if system.contractor is not None:
+        table["contractor.response_h"] = system.contractor.response
+        table["contractor.repair_h"] = system.contractor.repair
     if parts is not None:
         table |= {
             "parts.supplier_lead_time_h": parts.supplier_lead_time,

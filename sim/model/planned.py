@@ -145,6 +145,10 @@ class PlannedLine:
     def pick_technician(self, call: Call, free: deque[int]) -> int:
         return self.inner.pick_technician(call, free)
 
+    def remove(self, call: Call) -> None:
+        """A waiting breakdown leaves for a contractor (planned jobs never do)."""
+        self.inner.remove(call)
+
     def __len__(self) -> int:
         return len(self.inner) + len(self.held) + len(self.urgent)
 

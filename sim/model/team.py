@@ -144,9 +144,9 @@ class Team:
             # the first tasks start once the shift calendar has said whether the team is
             # on duty at time 0 (it is built after the team)
             self._schedule(Step(None, self._start_tasks), NORMAL, 0.0)
-        # a call that finds no technician free joins the line (or, by the overflow rule,
-        # goes to the contractor or starts its timer there)
-        self._queue: Callable[[Call], None] = self.line.add
+        # a call that finds no technician free joins the line, or (a contractor's overflow
+        # rule) goes to the contractor or joins the line with a timer
+        self._overflow: Callable[[Call], None] | None = None
         self.contractor: ContractorDesk | None = None
         if contractor is not None:
             spec, number, seed, replication = contractor
@@ -154,7 +154,7 @@ class Team:
             self._rows = spec.rows
             self._always = spec.always
             self._threshold_h = spec.threshold_h
-            self._queue = self._overflow_now if spec.when == "all_busy" else self._queue_with_timer
+            self._overflow = self._overflow_now if spec.when == "all_busy" else self._queue_with_timer
             if spec.always:
                 self.log_call = self._log_call_always  # type: ignore[method-assign]
 
@@ -178,8 +178,10 @@ class Team:
             candidates = len(self.free)
             technician = self.line.pick_technician(call, self.free)
             self._send(technician, call, now, candidates)
+        elif self._overflow is None:
+            self.line.add(call)
         else:
-            self._queue(call)
+            self._overflow(call)
 
     # -- overflow to a contractor ----------------------------------------------
 
@@ -193,8 +195,8 @@ class Team:
                 call.due_at = self.deadline(call)
             self.recorder.logged(call, now)
             desk.take(call, now)
-        else:
-            Team.log_call(self, call)
+        else:  # (the class's own log_call: a helpdesk team's sends breakdowns to its desk)
+            type(self).log_call(self, call)
 
     def _overflow_now(self, call: Call) -> None:
         """``all_busy``: a call of the contractor's rows that finds nobody free goes to it

@@ -10,8 +10,8 @@ from sim.distributions import Deterministic
 
 from .calls import CallTally
 from .composite import Monitors
-from .helpdesk import HelpdeskTally
 from .contractors import ContractorTally
+from .helpdesk import HelpdeskTally
 from .internal import InternalTally
 from .levels import LevelTally
 from .lifecycle import LifecycleTally
@@ -123,8 +123,9 @@ class MonitorSpec:
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
         instant = not self.travel and not self.parts
-        # with a helpdesk the response (from the customer's call) is not the wait
-        responses = self.travel or bool(self.helpdesk_agents)
+        # with a helpdesk the response (from the customer's call) is not the wait, nor with a
+        # contractor (a contracted call's response is its arrival)
+        responses = self.travel or bool(self.helpdesk_agents) or self.contractor
         call_args = (self.class_names, self.sla_h, self.thresholds_h, self.hours_per_day)
         # planned visits, like job types' jobs, put no machine down
         planned_rows = [
@@ -135,11 +136,6 @@ class MonitorSpec:
             CallTally(*call_args, revisits=self.parts, responses=responses)
             if machine_rows is None
             else WorkCallTally(machine_rows, *call_args, revisits=self.parts, responses=responses)
-        responses = self.travel or self.contractor
-        calls = (
-            CallTally(*call_args, revisits=self.parts, responses=responses)
-            if self.breakdown_rows is None
-            else WorkCallTally(self.breakdown_rows, *call_args, revisits=self.parts, responses=responses)
         )
         levels = LevelTally(self.technicians, instant_trips=instant)
         tallies: list[Monitor[Any]] = [

@@ -13,8 +13,8 @@ from typing import Any
 
 from .calls import CallsSnapshot, ClassSnapshot
 from .composite import MonitorsSnapshot
-from .helpdesk import HelpdeskClassSnapshot, HelpdeskSnapshot
 from .contractors import ContractorSnapshot
+from .helpdesk import HelpdeskClassSnapshot, HelpdeskSnapshot
 from .internal import InternalSnapshot
 from .level import LevelSums
 from .levels import LevelsSnapshot

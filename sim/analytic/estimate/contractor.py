@@ -201,6 +201,10 @@ def _why_not(system: ServiceSystem) -> list[str]:
         out.append("spare parts")
     if system.internal is not None:
         out.append("internal work")
+    if system.helpdesk is not None:
+        out.append("a helpdesk before dispatch")
+    if system.maintenance is not None or system.visits is not None:
+        out.append("planned work")
     if system.travel.mode == "geometry":
         out.append("geometry travel (trips depend on where the technicians are)")
     return out
