@@ -122,12 +122,9 @@ PINNED_KEYS = {
     "installation_duration": ((7,), (3, 23, 0, 7)),
     "installation_travel": ((7,), (3, 23, 1, 7)),
     "installation_travel_from_base": ((7,), (3, 23, 2, 7)),
-    "contractor_response": ((4,), (3, 18, 0, 4)),
-    "contractor_repair": ((4,), (3, 18, 1, 4)),
-    "contractor_fix": ((4,), (3, 18, 2, 4)),
-    "contractor_response": ((4,), (3, 21, 0, 4)),
-    "contractor_repair": ((4,), (3, 21, 1, 4)),
-    "contractor_fix": ((4,), (3, 21, 2, 4)),
+    "contractor_response": ((4,), (3, 24, 0, 4)),
+    "contractor_repair": ((4,), (3, 24, 1, 4)),
+    "contractor_fix": ((4,), (3, 24, 2, 4)),
 }
 
 
