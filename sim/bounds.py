@@ -71,8 +71,21 @@ def jobs_per_h(system: ServiceSystem) -> float:
     return sum(t.jobs_per_h for t in system.work_types) * system.territories.count
 
 
+def planned_per_h(system: ServiceSystem) -> float:
+    """Planned jobs per hour of the whole system, at most: every machine maintained every
+    ``every_h`` hours (``[work.maintenance]``) and every key customer visited on time
+    (``[work.visits]``); 0 without planned work."""
+    count, rate = system.territories.count, 0.0
+    pm, visits, source = system.maintenance, system.visits, system.source
+    if pm is not None and source.finite:
+        rate += source.machines * count / pm.every_h
+    if visits is not None:
+        rate += visits.customers * count / visits.every_h
+    return rate
+
+
 def _events_per_h(system: ServiceSystem) -> float:
-    return calls_per_h(system) + tasks_per_h(system) + jobs_per_h(system)
+    return calls_per_h(system) + tasks_per_h(system) + jobs_per_h(system) + planned_per_h(system)
 
 
 def _hours(system: ServiceSystem) -> float:

@@ -323,3 +323,14 @@ def test_staffing_changes_no_visits_due_time_or_needs() -> None:
     common = one.keys() & two.keys()
     assert len(common) > 0.95 * min(len(one), len(two)) > 1000
     assert all(one[k] == two[k] for k in common)
+
+
+def test_the_work_estimate_counts_the_planned_jobs() -> None:
+    """20 machines maintained every 90 h of operation add at most 20 / 90 jobs an hour to
+    the breakdowns' 20 / 150 (the bound of sim.bounds, which the progress bar shares)."""
+    from sim.bounds import calls_per_h, planned_per_h
+
+    system = system_of()
+    assert planned_per_h(system) == pytest.approx(20 / 90.0)
+    assert calls_per_h(system) == pytest.approx(20 / 150.0)
+    assert planned_per_h(system_of(drop=("work.maintenance",))) == 0.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sim.bounds import calls_per_h, jobs_per_h, tasks_per_h
+from sim.bounds import calls_per_h, jobs_per_h, planned_per_h, tasks_per_h
 from sim.config import DesignPoint
 from sim.experiment.blocks import auto_blocks
 from sim.experiment.tasks import Task
@@ -35,14 +35,14 @@ def planned_tasks(points: Sequence[DesignPoint]) -> int:
 
 def task_work(task: Task) -> float:
     """Expected work of a task, for the progress bar's estimate: the events it simulates
-    (calls, job-type jobs and internal tasks per hour, as :mod:`sim.bounds` counts them,
+    (calls, job-type jobs, internal tasks and planned jobs per hour, as :mod:`sim.bounds` counts them,
     x simulated hours) plus the machines it sets up, over its blocks."""
     system = ServiceSystem.from_scenario(task.point.scenario)
     run = system.run
     hours = run.horizon_h + (run.warmup_h if isinstance(run.warmup_h, float) else 0.0)
     source = system.source
     machines = source.machines * system.territories.count if source.finite else 0
-    rate = calls_per_h(system) + jobs_per_h(system) + tasks_per_h(system)
+    rate = calls_per_h(system) + jobs_per_h(system) + tasks_per_h(system) + planned_per_h(system)
     if not math.isfinite(rate):
         rate = 0.0  # (refused by the bounds before any task runs)
     return max(1.0, (rate * hours + machines) / task.blocks)
