@@ -277,6 +277,7 @@ def test_labels_exact_only_for_poisson_calls_and_an_mmc_helpdesk():
     assert "Allen-Cunneen" in several.get("helpdesk_wait_h").model  # type: ignore[union-attr]
     assert not several.get("wait_h").exact  # type: ignore[union-attr]  # departures not Poisson
     assert several.get("helpdesk_utilization").exact  # type: ignore[union-attr]
+    assert several.get("utilization").exact  # type: ignore[union-attr]  # rate x mean service
     one = estimate(system_of({**remote, "helpdesk.agents": 1, "helpdesk.handling_h.mean": 0.3}))
     assert one.get("helpdesk_wait_h").exact  # type: ignore[union-attr]  # P-K
     finite = estimate(system_of(FLEET))

@@ -16,7 +16,8 @@ agent's time with a request is S = H + B R: the handling H, and for a remote res
   (Bernoulli thinning of a Poisson stream is Poisson): each team sees Poisson calls at
   (1 - p) times its rate, so the team's formulas at the thinned rate are as exact as they
   are without a helpdesk.  Otherwise (remote time held by the agent, non-exponential
-  handling) the departures are not Poisson and the team's values are approximate.
+  handling) the departures are not Poisson and the team's waits are approximate (its
+  utilisation and throughput, rate x mean service, stay exact).
 * **Clocks.** ``wait_h`` counts from the call reaching dispatch (the team's formula);
   ``response_h`` and ``restore_h`` count from the customer's call, so they add the visit
   calls' helpdesk time Wq + E[H] (its mean, whatever its dependence on the team's queue);
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 _FROM_CALL = ("response_h", "restore_h")
 #: team KPIs that need the law of both stages together: dropped
 _DROPPED = ("sla_met", "restore_met")
+#: team KPIs that are rate x mean service time: exact at the thinned rate whatever the stream
+_RATES = ("utilization", "utilization_onsite", "travel_share", "calls_per_day")
 
 
 def mmc_reply_within(arrival_rate: float, service_rate: float, servers: int, t: float) -> float:
@@ -147,7 +150,8 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
     def adjust(e: Estimate) -> Estimate | None:
         if e.kpi in _DROPPED or e.kpi.startswith("cost_"):
             return None
-        value, ok = e.value, e.exact and poisson
+        # rates and busy shares need only the visit rate (1 - p) lambda, Poisson or not
+        value, ok = e.value, e.exact and (poisson or e.kpi in _RATES)
         if e.kpi in _FROM_CALL:
             value, ok = value + reply, ok and exact
         elif e.kpi == "machines_down":
@@ -158,6 +162,6 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
     primary = [a for a in map(adjust, team.primary) if a is not None]
     alternatives = [a for a in map(adjust, team.alternatives) if a is not None]
     if not poisson:
-        notes.append("helpdesk: the visit calls' stream is not Poisson, the team's values are approximate")
+        notes.append("helpdesk: the visit calls' stream is not Poisson, the team's waits are approximate")
     notes.append("helpdesk: sla_met, restore_met and costs are not computed (deadlines over both stages)")
     return Estimates(primary=[*rows, *primary], alternatives=alternatives, notes=[*team.notes, *notes])
