@@ -6,8 +6,9 @@ typed objects that every layer reads: how many teams there are and what one team
 (technicians, territories, who serves whom first), where calls come from (a finite
 fleet with a life distribution, or Poisson calls), travel, repair, the service classes,
 dispatch, the working calendar, spare parts, costs, the report's thresholds, the
-targets the results are judged against, repeat repairs and internal work.  Every
-targets the results are judged against, repeat repairs and job types.  Every
+targets the results are judged against, and the work besides breakdown repairs
+(repeat repairs, internal work, job types, planned maintenance and key-customer visits),
+the machines' contract status and service lives, the helpdesk and the contractor.  Every
 duration is a built :class:`sim.distributions.Distribution`, so no reader interprets a
 distribution table or keeps a second table of means.
 

@@ -43,8 +43,8 @@ BASE: dict[str, Any] = {
 
 
 def _everything() -> dict[str, Any]:
-    """Shifts, costs, geometry, two part types with revisits, a team of two, repeat repairs."""
-    """Shifts, costs, geometry, two part types with revisits, a team of two, internal work."""
+    """Shifts, costs, geometry, two part types with revisits, a team of two, repeat repairs,
+    internal work."""
     d = copy.deepcopy(BASE)
     d["calendar"] = {
         "shifts": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}],
