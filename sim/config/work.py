@@ -173,14 +173,18 @@ class Maintenance(Section):
                 f"the tolerance window ({self.window_h:g} h) is longer than the interval "
                 f"every_h ({self.every_h:g} h)",
             )
-        if self.urgent_within_h > self.window_h:
-            raise KeyedError(
-                f"{key}.urgent_within_h",
-                f"must be at most window_h ({self.window_h:g} h), got {self.urgent_within_h:g}",
-            )
-        if spec_mean(self.duration_h) <= 0:
-            raise KeyedError(f"{key}.duration_h", "must have a positive mean")
+        _check_visit(key, self.window_h, self.urgent_within_h, self.duration_h)
         return self
+
+
+def _check_visit(key: str, window_h: float, urgent_within_h: float, duration_h: DistSpec) -> None:
+    """The checks a planned visit's window and length share (maintenance, key customers)."""
+    if urgent_within_h > window_h:
+        raise KeyedError(
+            f"{key}.urgent_within_h", f"must be at most window_h ({window_h:g} h), got {urgent_within_h:g}"
+        )
+    if spec_mean(duration_h) <= 0:
+        raise KeyedError(f"{key}.duration_h", "must have a positive mean")
 
 
 #: the row of key-customer visits in the tables
@@ -218,14 +222,7 @@ class Visits(Section):
 
     @model_validator(mode="after")
     def _plan(self) -> Visits:
-        key = "work.visits"
-        if self.urgent_within_h > self.window_h:
-            raise KeyedError(
-                f"{key}.urgent_within_h",
-                f"must be at most window_h ({self.window_h:g} h), got {self.urgent_within_h:g}",
-            )
-        if spec_mean(self.duration_h) <= 0:
-            raise KeyedError(f"{key}.duration_h", "must have a positive mean")
+        _check_visit("work.visits", self.window_h, self.urgent_within_h, self.duration_h)
         return self
 
 

@@ -48,7 +48,7 @@ from .calls import WAITING, Call
 from .dispatch import DispatchPolicy
 from .fleet import CallNeeds, CallSource, ExponentialFleet, Layout, RenewableFleet
 from .geography import Geometry
-from .steps import Step, scheduler
+from .steps import Schedule, Step, scheduler
 from .team import Team
 from .variates import Constant, Variates, durations
 
@@ -180,6 +180,30 @@ class _Draws:
         self.base_travel = base_travel
 
 
+def _offer(
+    job: PlannedJob,
+    team: Team,
+    line: PlannedLine,
+    window_h: float,
+    urgent_after_h: float,
+    urgent: Callable[[Step[PlannedJob]], None],
+    schedule: Schedule,
+) -> bool:
+    """A planned job comes due: a free technician takes it at once (``True``), or the line
+    holds it behind the breakdowns, due at the end of its window, and ``urgent`` is called
+    ``urgent_after_h`` later to put it first unless it was taken meanwhile (``False``)."""
+    if team.free and team.on_duty:
+        team.log_call(job)
+        return True
+    job.due_at = job.logged_at + window_h if team.deadline is None else team.deadline(job)
+    line.hold(job)
+    if urgent_after_h <= 0.0:
+        line.make_urgent(job)
+    else:
+        schedule(Step(job, urgent), NORMAL, urgent_after_h)
+    return False
+
+
 class MaintenancePlan:
     """The planned visits of a block's machines (see the module's docstring).
 
@@ -308,20 +332,19 @@ class MaintenancePlan:
         if draws.base_travel is not None:
             job.base_travel_h = draws.base_travel.next()
         fleet.calls += 1
-        team = self.teams[local]
-        if team.free and team.on_duty:
-            team.log_call(job)  # dispatched at once
+        plan = self.plan
+        if _offer(
+            job,
+            self.teams[local],
+            self.lines[local],
+            plan.window_h,
+            plan.urgent_after_h,
+            self._urgent,
+            self._schedule,
+        ):
             fleet.suspend(machine)
-            return
-        job.due_at = now + self.plan.window_h if team.deadline is None else team.deadline(job)
-        self.waiting[machine] = job
-        line = self.lines[local]
-        line.hold(job)
-        later = self.plan.urgent_after_h
-        if later <= 0.0:
-            line.make_urgent(job)
         else:
-            self._schedule(Step(job, self._urgent), NORMAL, later)
+            self.waiting[machine] = job
 
     def _urgent(self, step: Step[PlannedJob]) -> None:
         job = step.value
@@ -442,19 +465,17 @@ class VisitPlan:
         if draws.base_travel is not None:
             job.base_travel_h = draws.base_travel.next()
         self.numbering.calls += 1
-        team = self.teams[local]
-        if team.free and team.on_duty:
-            team.log_call(job)  # dispatched at once
-            return
-        job.due_at = now + self.visits.window_h if team.deadline is None else team.deadline(job)
-        self.waiting.add(job.number)
-        line = self.lines[local]
-        line.hold(job)
-        later = self.visits.urgent_after_h
-        if later <= 0.0:
-            line.make_urgent(job)
-        else:
-            self._schedule(Step(job, self._urgent), NORMAL, later)
+        visits = self.visits
+        if not _offer(
+            job,
+            self.teams[local],
+            self.lines[local],
+            visits.window_h,
+            visits.urgent_after_h,
+            self._urgent,
+            self._schedule,
+        ):
+            self.waiting.add(job.number)
 
     def _urgent(self, step: Step[PlannedJob]) -> None:
         job = step.value

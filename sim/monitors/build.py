@@ -77,7 +77,7 @@ class MonitorSpec:
         ``restore_met``; ``None``: no class has one.
     helpdesk_agents, reply_target_h
         Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and the reply
-        target (``None``: none): one for all classes, or one per class.
+        target of each class (``None``: none).
         Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and its reply
         target (``None``: none).
     planned
@@ -114,7 +114,7 @@ class MonitorSpec:
     breakdown_rows: int | None = None
     restore: RestorePromises | None = None
     helpdesk_agents: int = 0
-    reply_target_h: float | Sequence[float | None] | None = None
+    reply_target_h: Sequence[float | None] | None = None
     planned: tuple[int, int, float] | None = None
     visits: int | None = None
     warranty_h: float | None = None
@@ -159,7 +159,8 @@ class MonitorSpec:
             tallies.append(MilestoneTally(self.class_names, self.restore))
         if self.helpdesk_agents:  # (after the call tally: it adds to machines_down)
             rows = self.class_names[: self.breakdown_rows]  # jobs skip the helpdesk
-            tallies.append(HelpdeskTally(rows, self.helpdesk_agents, self.reply_target_h))
+            targets = self.reply_target_h or [None] * len(rows)
+            tallies.append(HelpdeskTally(rows, self.helpdesk_agents, targets))
         if self.planned is not None:
             tallies.append(PlannedTally(*self.planned, self.hours_per_day))
         if self.visits is not None:

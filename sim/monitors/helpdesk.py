@@ -63,10 +63,10 @@ class HelpdeskTally(Tally):
         jobs skip the helpdesk).
     agents
         Agents of the helpdesk (for ``helpdesk_utilization``).
-    reply_target_h
+    reply_targets
         The reply target of every row (``reply_met``: a class's ``reply_sla_h``, else the
-        helpdesk's ``reply_target_h``); one number for all rows; ``None`` for a row without
-        one (no ``reply_met`` for it).
+        helpdesk's ``reply_target_h``); ``None`` for a row without one (no ``reply_met``
+        for it).
     """
 
     __slots__ = ("agents", "busy", "class_names", "open", "present", "queue", "reply_targets", "sums")
@@ -76,15 +76,12 @@ class HelpdeskTally(Tally):
         self,
         class_names: Sequence[str],
         agents: int,
-        reply_target_h: float | Sequence[float | None] | None,
+        reply_targets: Sequence[float | None],
     ) -> None:
         super().__init__()
         self.class_names = list(class_names)
         self.agents = agents
-        if reply_target_h is None or isinstance(reply_target_h, float | int):
-            self.reply_targets: list[float | None] = [reply_target_h] * len(self.class_names)
-        else:
-            self.reply_targets = list(reply_target_h)
+        self.reply_targets = list(reply_targets)
         self.queue = [Level() for _ in self.class_names]
         self.busy = Level()
         self.present = Level()
