@@ -41,6 +41,7 @@ Group = Literal[
     "helpdesk",
     "maintenance",
     "contractor",
+    "complaints",
     "cost",
     "spread",
     "workload",
@@ -63,6 +64,7 @@ GROUPS: dict[Group, str] = {
     "helpdesk": "Helpdesk before dispatch",
     "maintenance": "Planned work (maintenance, key-customer visits)",
     "contractor": "Contractor for overflow",
+    "complaints": "Complaints and their handling",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -120,6 +122,7 @@ Condition = Literal[
     "visits",
     "lifecycle",
     "contractor",
+    "complaints",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -144,6 +147,7 @@ CONDITIONS: dict[Condition, str] = {
     "visits": "with `[work.visits]`",
     "lifecycle": "with `[fleet.lifecycle]`",
     "contractor": "with `[contractor]`",
+    "complaints": "with `[complaints]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -968,6 +972,57 @@ CATALOGUE: tuple[KPI, ...] = (
         "time_average",
         "helpdesk",
     ),
+    # complaints raised by broken promises (sim/monitors/complaints.py)
+    _kpi(
+        "complaints_per_100_calls",
+        "complaints per 100 calls",
+        "complaints",
+        "complaints raised / customers' calls, x 100 (each broken promise judged once per call)",
+        "complaints",
+        True,
+        "calls",
+        "complaints",
+    ),
+    _kpi(
+        "complaint_met",
+        "complaints resolved in time",
+        "share",
+        "share of complaints resolved within `complaints.deadline_h` of being raised",
+        "complaints",
+        True,
+        "calls",
+        "complaints",
+    ),
+    _kpi(
+        "complaint_h",
+        "mean complaint handling time",
+        "h",
+        "complaint raised -> resolved (wait for a supervisor + handling)",
+        "complaints",
+        True,
+        "calls",
+        "complaints",
+    ),
+    _kpi(
+        "complaint_wait_h",
+        "mean wait for a supervisor",
+        "h",
+        "complaint raised -> a supervisor takes it",
+        "complaints",
+        True,
+        "calls",
+        "complaints",
+    ),
+    _kpi(
+        "supervisor_utilization",
+        "supervisor utilization",
+        "share",
+        "supervisors busy with complaints / supervisors",
+        "complaints",
+        False,
+        "time_share",
+        "complaints",
+    ),
     # columns of replications.parquet only
     _kpi(
         "calls_logged_per_h",
@@ -1117,6 +1172,7 @@ class Features:
     visits: bool = False
     lifecycle: bool = False
     contractor: bool = False
+    complaints: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1141,6 +1197,7 @@ class Features:
             "visits": self.visits,
             "lifecycle": self.lifecycle,
             "contractor": self.contractor,
+            "complaints": self.complaints,
         }[when]
 
 

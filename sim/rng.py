@@ -49,6 +49,7 @@ STREAMS: tuple[str, ...] = (
     "contract_status",
     "installation",
     "contractor",
+    "complaint",
 )
 
 
@@ -140,6 +141,12 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("contractor_response", "contractor", "team: hand-over -> contractor on site", prefix=(0,)),
     NamedStream("contractor_repair", "contractor", "team: the contractor's times on site", prefix=(1,)),
     NamedStream("contractor_fix", "contractor", "team: does a contractor visit fix (a uniform)", prefix=(2,)),
+    NamedStream(
+        "complaint_draw", "complaint", "source, promise: does its breach raise a complaint (per call)", prefix=(0,)
+    ),
+    NamedStream(
+        "complaint_handling", "complaint", "source, promise: a supervisor's time with the complaint", prefix=(1,)
+    ),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -47,6 +47,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("work.maintenance", config.Maintenance),
     ("work.visits", config.Visits),
     ("contractor", config.Contractor),
+    ("complaints", config.Complaints),
+    ("complaints.probability", config.ComplaintProbabilities),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

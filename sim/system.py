@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from sim.calendar import WeeklyCalendar
 from sim.config import DISPATCH_POLICIES, DistSpec, Scenario, team_grid
+from sim.config import Promise as Promise  # (re-exported: the model and tallies judge by it)
 from sim.config import Target as Target  # (re-exported: the system's targets hold them)
 from sim.distributions import Deterministic, Distribution
 from sim.kpis import threshold_kpi
@@ -735,6 +736,32 @@ class Contractor:
     price: float
 
 
+@dataclass(frozen=True)
+class Complaints:
+    """Broken promises raise complaints, handled by supervisors (``[complaints]``).
+
+    Attributes
+    ----------
+    supervisors : int
+    handling : Distribution
+        A supervisor's time with one complaint (hours).
+    deadline_h : float
+        Raised -> resolved within this many hours (``complaint_met``).
+    probability : tuple of float
+        Per :class:`Promise` (its index): the chance that a breach raises a complaint.
+    """
+
+    supervisors: int
+    handling: Distribution
+    deadline_h: float
+    probability: tuple[float, ...]
+
+    @property
+    def promises(self) -> tuple[Promise, ...]:
+        """The promises whose breach can raise a complaint (probability above 0)."""
+        return tuple(p for p in Promise if self.probability[p] > 0.0)
+
+
 # ---------------------------------------------------------------------------
 # Money and report
 
@@ -829,6 +856,8 @@ class ServiceSystem:
         Periodic visits to key customers (``[work.visits]``), the last row; ``None``: none.
     contractor : Contractor or None
         Overflow to a contractor (``[contractor]``); ``None``: none.
+    complaints : Complaints or None
+        Complaints raised by broken promises (``[complaints]``); ``None``: none.
     """
 
     name: str
@@ -854,6 +883,7 @@ class ServiceSystem:
     visits: Visits | None = None
     lifecycle: Lifecycle | None = None
     contractor: Contractor | None = None
+    complaints: Complaints | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -931,6 +961,7 @@ class ServiceSystem:
             visits=_visits(scenario),
             lifecycle=lifecycle,
             contractor=_contractor(scenario),
+            complaints=_complaints(scenario),
         )
 
 
@@ -1094,6 +1125,15 @@ def _contractor(sc: Scenario) -> Contractor | None:
         _build_optional(c.repair_h),
         c.first_time_fix,
         c.price,
+    )
+
+
+def _complaints(sc: Scenario) -> Complaints | None:
+    c = sc.complaints
+    if c is None:
+        return None
+    return Complaints(
+        c.supervisors, c.handling_h.build(), c.deadline_h, tuple(c.probability.of(p) for p in Promise)
     )
 
 

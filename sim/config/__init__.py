@@ -14,6 +14,7 @@ catalogue):
 ``targets``    ``[targets]``: bounds on KPIs and the objective
 ``repeats``    ``[repair.repeat]``: repairs that leave the cause
 ``contractors`` ``[contractor]``: overflow to an outside firm
+``complaints`` ``[complaints]``: broken promises, complaints, supervisors
 ``work``       ``[work]``: work besides breakdown repairs (internal work, job types)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
@@ -21,6 +22,7 @@ catalogue):
 ``design``     design points: variants x sweep grid, ``--sweep``
 """
 
+from sim.config.complaints import PROMISE_KEYS, ComplaintProbabilities, Complaints, Promise
 from sim.config.contractors import Contractor
 from sim.config.design import DesignPoint, apply_cli_sweeps, expand_sweep
 from sim.config.errors import ScenarioError
@@ -102,8 +104,11 @@ __all__ = [
     "MAX_SCENARIO_BYTES",
     "MAX_TECHNICIANS_TOTAL",
     "MAX_UNITS_PER_CALL",
+    "PROMISE_KEYS",
     "RESERVED_CLASS_NAMES",
     "Calendar",
+    "ComplaintProbabilities",
+    "Complaints",
     "Contractor",
     "Costs",
     "DesignPoint",
@@ -128,6 +133,7 @@ __all__ = [
     "Parts",
     "PosFloat",
     "Probability",
+    "Promise",
     "Repair",
     "RepeatRepairs",
     "Report",

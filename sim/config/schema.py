@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.config.complaints import Complaints, check_complaints
 from sim.config.contractors import Contractor, check_contractor
 from sim.config.errors import KeyedError
 from sim.config.fields import (
@@ -562,6 +563,7 @@ class Scenario(Section):
     work: Work | None = None  # work besides breakdown repairs (sim/config/work.py)
     helpdesk: Helpdesk | None = None  # the stage before dispatch (sim/config/helpdesk.py)
     contractor: Contractor | None = None  # overflow to an outside firm (sim/config/contractors.py)
+    complaints: Complaints | None = None  # broken promises -> complaints (sim/config/complaints.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -686,6 +688,7 @@ class Scenario(Section):
         check_helpdesk(self)
         check_lifecycle(self)
         check_contractor(self)
+        check_complaints(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(
@@ -711,6 +714,8 @@ class Scenario(Section):
             del out["helpdesk"]
         if out.get("contractor", "") is None:  # (likewise [contractor])
             del out["contractor"]
+        if out.get("complaints", "") is None:  # (and [complaints])
+            del out["complaints"]
         return out
 
     # -- derived quantities ------------------------------------------------

@@ -32,6 +32,8 @@ def auto_blocks(system: ServiceSystem) -> int:
         return 1  # batch means need one run; a shared depot links all teams
     if system.helpdesk is not None:
         return 1  # one helpdesk serves all teams
+    if system.complaints is not None:
+        return 1  # one complaints desk serves all teams
     count = system.territories.count
     source = system.source
     # Poisson territories: size by territory count

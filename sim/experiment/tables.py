@@ -41,6 +41,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         visits=system.visits is not None,
         lifecycle=system.lifecycle is not None,
         contractor=system.contractor is not None,
+        complaints=system.complaints is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -17,6 +17,7 @@ from sim.monitors.protocol import Recorder
 from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 
 from .calls import Call
+from .complaints import judged
 from .dispatch import DispatchPolicy, make_policy
 from .fleet import CallNeeds, CallSource, Installations, Layout, _locations, call_source
 from .geography import Geometry
@@ -59,6 +60,8 @@ def build(
     numbers, so a block gives exactly what the same teams give in the whole fleet.
     """
     seed = system.run.seed
+    # with [complaints] the model reports through the judge of broken promises
+    recorder = judged(env, system, recorder, seed, replication)
     terr = system.territories
     tr = system.travel
     # with a fleet lifecycle a call's class is its machine's status (no class draws)

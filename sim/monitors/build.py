@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sim.distributions import Deterministic
 
 from .calls import CallTally
+from .complaints import ComplaintTally
 from .composite import Monitors
 from .contractors import ContractorTally
 from .helpdesk import HelpdeskTally
@@ -92,6 +93,10 @@ class MonitorSpec:
     contractor
         A contractor takes some calls (``[contractor]``): report its work, and tally the
         responses (a contracted call's response is not its wait).
+    complaints
+        Broken promises raise complaints (``[complaints]``): the number of service
+        classes (the rows that can complain), the supervisors and the deadline; ``None``:
+        no complaints.
     """
 
     class_names: Sequence[str]
@@ -119,6 +124,7 @@ class MonitorSpec:
     visits: int | None = None
     warranty_h: float | None = None
     contractor: bool = False
+    complaints: tuple[int, int, float] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -186,6 +192,10 @@ class MonitorSpec:
                 if t is not calls and not isinstance(t, LevelTally) and "restored" in (h := t.handles())
             ]
             tallies.append(ContractorTally(self.class_names, self.hours_per_day, calls, also))
+        if self.complaints is not None:  # (breakdown calls only: the classes' rows)
+            classes, supervisors, deadline_h = self.complaints
+            rows = self.class_names[:classes]
+            tallies.append(ComplaintTally(rows, supervisors, deadline_h, helpdesk=bool(self.helpdesk_agents)))
         return Monitors([*tallies, *extra], self.class_names)
 
 
@@ -238,6 +248,9 @@ def monitors_for(
         visits=None if system.visits is None else system.row_names.index(system.visits.row),
         warranty_h=None if system.lifecycle is None else system.lifecycle.warranty_h,
         contractor=system.contractor is not None,
+        complaints=None
+        if system.complaints is None
+        else (len(system.classes), system.complaints.supervisors, system.complaints.deadline_h),
     ).build(extra)
 
 

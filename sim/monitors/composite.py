@@ -170,6 +170,9 @@ class Monitors:
     contractor_on_site: Callable[[CallLike, float], None]
     contractor_failed: Callable[[CallLike, float], None]
     contractor_restored: Callable[[CallLike, float], None]
+    complaint_raised: Callable[[CallLike, int, float], None]
+    complaint_taken: Callable[[CallLike, int, float, float], None]
+    complaint_resolved: Callable[[CallLike, int, float, float], None]
 
     def __init__(self, tallies: Sequence[Monitor[Any]], class_names: Sequence[str]) -> None:
         names = [t.name for t in tallies]

@@ -12,6 +12,7 @@ import typing
 from typing import Any
 
 from .calls import CallsSnapshot, ClassSnapshot
+from .complaints import ComplaintClassSnapshot, ComplaintSnapshot
 from .composite import MonitorsSnapshot
 from .contractors import ContractorSnapshot
 from .helpdesk import HelpdeskClassSnapshot, HelpdeskSnapshot
@@ -35,6 +36,8 @@ SNAPSHOT_TYPES: dict[str, type] = {
     for cls in (
         CallsSnapshot,
         ClassSnapshot,
+        ComplaintClassSnapshot,
+        ComplaintSnapshot,
         HelpdeskClassSnapshot,
         HelpdeskSnapshot,
         ContractorSnapshot,

@@ -1,0 +1,294 @@
+"""Broken promises raise complaints; supervisors handle them (``[complaints]``).
+
+Two parts, both built once per replication when the scenario has ``[complaints]``:
+
+* :class:`PromiseJudge` stands between the model and its recorder.  It passes every
+  report on unchanged and, at the instants where a promise shows kept or broken, judges
+  it: the reply (``late_reply``), the first technician or contractor on site
+  (``late_on_site``), the machine working again (``late_restore``), the call of a repeat
+  failure (``repeat_failure``); ``any_call`` at every customer's call.  A broken promise
+  raises a complaint if the call's uniform for that promise is below its probability.
+* :class:`ComplaintDesk`: the supervisors and their FIFO line of complaints.  A
+  complaint waits for a free supervisor, who handles it for its drawn time; its end is
+  the resolution.
+
+Common random numbers: at the customer's call the judge draws, for every promise that
+can raise a complaint, a uniform (stream ``complaint_draw``) and a handling time
+(``complaint_handling``), keyed by the call's source (machine, or territory of Poisson
+calls) and the promise, the k-th call of a source taking the k-th draws.  So whether a
+breach raises a complaint, and how long the supervisor takes with it, is the same for
+a call across a sweep of staffing; only which promises break differs.  The judge and the
+desk only add events: the service process and its draws are the same with or without
+complaints.
+
+Only breakdown calls raise complaints (job types' jobs and planned visits are work
+orders).  With a helpdesk the customer's call is the request (``requested``);
+without, it is the call logged.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+from typing import cast
+
+import numpy as np
+import simpy
+from simpy.events import NORMAL
+
+from sim.monitors.protocol import EVENTS, CallLike, Recorder
+from sim.system import Promise, ServiceSystem
+from sim.system import Complaints as ComplaintsSpec
+
+from .steps import Step, scheduler
+from .variates import Constant, Variates, durations
+
+
+class ComplaintPhase(IntEnum):
+    """Where a complaint is.  ``QUEUED -> HANDLED -> RESOLVED``."""
+
+    QUEUED = 0  # waiting for a free supervisor
+    HANDLED = 1  # a supervisor handles it
+    RESOLVED = 2  # handled: the customer has the answer
+
+
+QUEUED, HANDLED, RESOLVED = ComplaintPhase
+
+
+class Complaint:
+    """One complaint: the call and the promise it is about, when it was raised."""
+
+    __slots__ = ("call", "handling_h", "phase", "promise", "raised_at")
+
+    def __init__(self, call: CallLike, promise: Promise, raised_at: float, handling_h: float) -> None:
+        self.call = call
+        self.promise = promise
+        self.raised_at = raised_at
+        self.handling_h = handling_h
+        self.phase = QUEUED
+
+
+class ComplaintDesk:
+    """The supervisors and their FIFO line of complaints.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    supervisors : int
+    recorder : Recorder
+        Receives ``complaint_raised``, ``complaint_taken`` and ``complaint_resolved``.
+    """
+
+    def __init__(self, env: simpy.Environment, supervisors: int, recorder: Recorder) -> None:
+        self.env = env
+        self._schedule = scheduler(env)
+        self.recorder = recorder
+        self.free = supervisors
+        self.line: deque[Complaint] = deque()
+
+    def raise_complaint(self, call: CallLike, promise: Promise, handling_h: float, now: float) -> None:
+        """A customer complains (QUEUED), and a free supervisor takes it at once."""
+        c = Complaint(call, promise, now, handling_h)
+        self.recorder.complaint_raised(call, int(promise), now)
+        if self.free:
+            self.free -= 1
+            self._take(c, now)
+        else:
+            self.line.append(c)
+
+    def _take(self, c: Complaint, now: float) -> None:
+        """QUEUED -> HANDLED."""
+        c.phase = HANDLED
+        self.recorder.complaint_taken(c.call, int(c.promise), c.raised_at, now)
+        self._schedule(Step(c, self._resolved), NORMAL, c.handling_h)
+
+    def _resolved(self, step: Step[Complaint]) -> None:
+        """HANDLED -> RESOLVED; the supervisor takes the next complaint or is free."""
+        c = step.value
+        now = self.env.now
+        c.phase = RESOLVED
+        self.recorder.complaint_resolved(c.call, int(c.promise), c.raised_at, now)
+        if self.line:
+            self._take(self.line.popleft(), now)
+        else:
+            self.free += 1
+
+
+def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
+    return gen.random(size)
+
+
+#: the reports the judge looks at (the others go straight to the recorder)
+_JUDGED = (
+    "requested",
+    "logged",
+    "replied",
+    "on_site",
+    "contractor_on_site",
+    "restored",
+    "contractor_restored",
+    "fixed_remotely",
+)
+
+
+class PromiseJudge:
+    """The recorder the model reports to when complaints are on: it judges the promises
+    and passes every report on (see the module).
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    system : ServiceSystem
+        Its ``complaints`` (not ``None``), classes (the promises), helpdesk and calendar.
+    recorder : Recorder
+        The tallies.
+    seed, replication : int
+    """
+
+    def __init__(
+        self, env: simpy.Environment, system: ServiceSystem, recorder: Recorder, seed: int, replication: int
+    ) -> None:
+        spec = system.complaints
+        assert spec is not None
+        self.env = env
+        self.spec: ComplaintsSpec = spec
+        self.inner = recorder
+        self.desk = ComplaintDesk(env, spec.supervisors, recorder)
+        self.seed = seed
+        self.replication = replication
+        # every other report reaches the recorder directly (bound once, here)
+        for event in (*EVENTS, "reset", "close", "pending"):
+            if event not in _JUDGED:
+                setattr(self, event, getattr(recorder, event))
+        classes = system.classes
+        self.classes = len(classes)  # rows from here on are job types and planned visits
+        self.helpdesk = system.helpdesk is not None
+        self.promises = spec.promises
+        self.chance = spec.probability
+        desk = system.helpdesk
+        self.reply_h: Sequence[float | None] = [
+            c.reply_sla_h if c.reply_sla_h is not None else (None if desk is None else desk.reply_target_h)
+            for c in classes
+        ]
+        self.restore_h: Sequence[float | None] = [c.restore_sla_h for c in classes]
+        self.part_wait_stops: Sequence[bool] = [c.part_wait_stops_clock for c in classes]
+        hours = system.calendar.customer_hours
+        self.business: Sequence[Callable[[float, float], float] | None] = [
+            hours.add_business_hours if c.restore_business and hours is not None else None for c in classes
+        ]
+        self._draws: dict[int, tuple[list[Variates], list[Variates | Constant]]] = {}
+        # per open call (by number): its uniform and handling time per promise
+        self._open: dict[int, tuple[list[float], list[float]]] = {}
+
+    # -- draws -------------------------------------------------------------------
+
+    def _source_draws(self, entity: int) -> tuple[list[Variates], list[Variates | Constant]]:
+        seed, rep = self.seed, self.replication
+        draws = (
+            [Variates(_uniforms, seed, rep, "complaint_draw", entity, int(p)) for p in self.promises],
+            [
+                durations(self.spec.handling, seed, rep, "complaint_handling", entity, int(p))
+                for p in self.promises
+            ],
+        )
+        self._draws[entity] = draws
+        return draws
+
+    def _called(self, call: CallLike, now: float) -> None:
+        """The customer's call: its draws, and the promises judged at once."""
+        entity = call.machine if call.machine >= 0 else call.territory
+        u, h = self._draws.get(entity) or self._source_draws(entity)
+        self._open[call.number] = ([x.next() for x in u], [x.next() for x in h])
+        if Promise.ANY_CALL in self.promises:
+            self._broken(call, Promise.ANY_CALL, now)
+        if call.repeat and Promise.REPEAT in self.promises:
+            self._broken(call, Promise.REPEAT, now)
+
+    def _broken(self, call: CallLike, promise: Promise, now: float) -> None:
+        """A promise broken: a complaint, if the call's draw for it says so."""
+        drawn = self._open.get(call.number)
+        if drawn is None:  # a call from before the judge existed cannot happen; be safe
+            return
+        i = self.promises.index(promise)
+        if drawn[0][i] < self.chance[promise]:
+            self.desk.raise_complaint(call, promise, drawn[1][i], now)
+
+    # -- the judged reports --------------------------------------------------------
+
+    def requested(self, call: CallLike, now: float) -> None:
+        self.inner.requested(call, now)
+        if call.service_class < self.classes:
+            self._called(call, now)
+
+    def logged(self, call: CallLike, now: float) -> None:
+        self.inner.logged(call, now)
+        if not self.helpdesk and call.service_class < self.classes:
+            self._called(call, now)
+
+    def replied(self, call: CallLike, now: float) -> None:
+        self.inner.replied(call, now)
+        target = self.reply_h[call.service_class]
+        if target is not None and now - call.failed_at > target and Promise.REPLY in self.promises:
+            self._broken(call, Promise.REPLY, now)
+
+    def on_site(self, call: CallLike, now: float) -> None:
+        self.inner.on_site(call, now)
+        self._judge_on_site(call, now)
+
+    def contractor_on_site(self, call: CallLike, now: float) -> None:
+        self.inner.contractor_on_site(call, now)
+        self._judge_on_site(call, now)
+
+    def _judge_on_site(self, call: CallLike, now: float) -> None:
+        # the response promise is kept or broken at the first visit (as sla_met counts it)
+        if (
+            call.visits == 0
+            and call.service_class < self.classes
+            and now > call.due_at
+            and Promise.ON_SITE in self.promises
+        ):
+            self._broken(call, Promise.ON_SITE, now)
+
+    def restored(self, call: CallLike, now: float) -> None:
+        self.inner.restored(call, now)
+        self._judge_restored(call, now)
+
+    def contractor_restored(self, call: CallLike, now: float) -> None:
+        self.inner.contractor_restored(call, now)
+        self._judge_restored(call, now)
+
+    def fixed_remotely(self, call: CallLike, now: float) -> None:
+        # no restore promise is judged for a remote fix (restore_met does not count them)
+        self.inner.fixed_remotely(call, now)
+        self._open.pop(call.number, None)
+
+    def _judge_restored(self, call: CallLike, now: float) -> None:
+        row = call.service_class
+        if row >= self.classes:
+            return
+        hours = self.restore_h[row]
+        if hours is not None and Promise.RESTORE in self.promises:
+            add = self.business[row]
+            if add is not None:
+                late = now > add(call.failed_at, hours)
+            else:
+                elapsed = now - call.failed_at
+                if self.part_wait_stops[row]:
+                    elapsed -= call.part_wait
+                late = elapsed > hours
+            if late:
+                self._broken(call, Promise.RESTORE, now)
+        self._open.pop(call.number, None)  # the call is over: no promise is left to break
+
+
+def judged(
+    env: simpy.Environment, system: ServiceSystem, recorder: Recorder, seed: int, replication: int
+) -> Recorder:
+    """The recorder the model reports to: ``recorder`` itself, or with ``[complaints]`` a
+    :class:`PromiseJudge` in front of it."""
+    if system.complaints is None:
+        return recorder
+    # the judge has every report of the protocol (its own or the recorder's, bound in
+    # its constructor), which the type checker cannot see through setattr
+    return cast(Recorder, PromiseJudge(env, system, recorder, seed, replication))
