@@ -142,10 +142,16 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream("contractor_repair", "contractor", "team: the contractor's times on site", prefix=(1,)),
     NamedStream("contractor_fix", "contractor", "team: does a contractor visit fix (a uniform)", prefix=(2,)),
     NamedStream(
-        "complaint_draw", "complaint", "source, promise: does its breach raise a complaint (per call)", prefix=(0,)
+        "complaint_draw",
+        "complaint",
+        "source, promise: does its breach raise a complaint (per call)",
+        prefix=(0,),
     ),
     NamedStream(
-        "complaint_handling", "complaint", "source, promise: a supervisor's time with the complaint", prefix=(1,)
+        "complaint_handling",
+        "complaint",
+        "source, promise: a supervisor's time with the complaint",
+        prefix=(1,),
     ),
 )
 

@@ -117,7 +117,8 @@ def _many_territories() -> dict[str, Any]:
 
 
 def _helpdesk() -> dict[str, Any]:
-    """A helpdesk before dispatch with a reply target and remote resolution."""
+    """A helpdesk before dispatch with a reply target and remote resolution; late replies
+    (and any call) raise complaints."""
     d = copy.deepcopy(BASE)
     d["helpdesk"] = {
         "agents": 1,
@@ -125,6 +126,12 @@ def _helpdesk() -> dict[str, Any]:
         "reply_target_h": 1.0,
         "remote_share": 0.3,
         "remote_h": {"dist": "exponential", "mean": 0.2},
+    }
+    d["complaints"] = {
+        "supervisors": 1,
+        "handling_h": {"dist": "exponential", "mean": 1.0},
+        "deadline_h": 4.0,
+        "probability": {"late_reply": 0.5, "any_call": 0.1},
     }
     return d
 

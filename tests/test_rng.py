@@ -125,6 +125,8 @@ PINNED_KEYS = {
     "contractor_response": ((4,), (3, 24, 0, 4)),
     "contractor_repair": ((4,), (3, 24, 1, 4)),
     "contractor_fix": ((4,), (3, 24, 2, 4)),
+    "complaint_draw": ((7, 4), (3, 25, 0, 7, 4)),
+    "complaint_handling": ((7, 4), (3, 25, 1, 7, 4)),
 }
 
 

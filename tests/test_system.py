@@ -272,6 +272,8 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
     if system.contractor is not None:
         table["contractor.response_h"] = system.contractor.response
         table["contractor.repair_h"] = system.contractor.repair
+    if system.complaints is not None:
+        table["complaints.handling_h"] = system.complaints.handling
     if parts is not None:
         table |= {
             "parts.supplier_lead_time_h": parts.supplier_lead_time,

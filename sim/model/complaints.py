@@ -38,8 +38,8 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.monitors.protocol import EVENTS, CallLike, Recorder
-from sim.system import Promise, ServiceSystem
 from sim.system import Complaints as ComplaintsSpec
+from sim.system import Promise, ServiceSystem
 
 from .steps import Step, scheduler
 from .variates import Constant, Variates, durations

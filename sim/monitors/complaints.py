@@ -70,7 +70,9 @@ class ComplaintTally(Tally):
     __slots__ = ("busy", "class_names", "deadline_h", "helpdesk", "open", "sums", "supervisors")
     name = "complaints"
 
-    def __init__(self, class_names: Sequence[str], supervisors: int, deadline_h: float, helpdesk: bool) -> None:
+    def __init__(
+        self, class_names: Sequence[str], supervisors: int, deadline_h: float, helpdesk: bool
+    ) -> None:
         super().__init__()
         self.class_names = list(class_names)
         self.supervisors = supervisors

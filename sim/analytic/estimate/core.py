@@ -37,6 +37,10 @@ def estimate(system: ServiceSystem) -> Estimates:
         The resolved scenario (``ServiceSystem.from_scenario(scenario)``): its
         distributions are built, its teams, sources and classes resolved.
     """
+    if system.complaints is not None:  # the system's formulas, then the complaints' on top
+        from sim.analytic.estimate.complaints import with_complaints
+
+        return with_complaints(estimate(replace(system, complaints=None)), system)
     if system.helpdesk is not None:
         from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
 
