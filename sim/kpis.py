@@ -64,7 +64,7 @@ GROUPS: dict[Group, str] = {
     "helpdesk": "Helpdesk before dispatch",
     "maintenance": "Planned work (maintenance, key-customer visits)",
     "contractor": "Contractor for overflow",
-    "complaints": "Complaints and their handling",
+    "complaints": "Complaints, their handling and satisfaction",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -123,6 +123,7 @@ Condition = Literal[
     "lifecycle",
     "contractor",
     "complaints",
+    "satisfaction",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -148,6 +149,7 @@ CONDITIONS: dict[Condition, str] = {
     "lifecycle": "with `[fleet.lifecycle]`",
     "contractor": "with `[contractor]`",
     "complaints": "with `[complaints]`",
+    "satisfaction": "with `[satisfaction]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -1023,6 +1025,18 @@ CATALOGUE: tuple[KPI, ...] = (
         "time_share",
         "complaints",
     ),
+    _kpi(
+        "satisfaction",
+        "mean satisfaction score",
+        "points",
+        "mean per call of the `[satisfaction]` score (a model, not data: best minus points "
+        "for broken promises, repeat visits and waits)",
+        "complaints",
+        True,
+        "calls",
+        "satisfaction",
+        low=-math.inf,  # the scale is the scenario's
+    ),
     # columns of replications.parquet only
     _kpi(
         "calls_logged_per_h",
@@ -1173,6 +1187,7 @@ class Features:
     lifecycle: bool = False
     contractor: bool = False
     complaints: bool = False
+    satisfaction: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1198,6 +1213,7 @@ class Features:
             "lifecycle": self.lifecycle,
             "contractor": self.contractor,
             "complaints": self.complaints,
+            "satisfaction": self.satisfaction,
         }[when]
 
 

@@ -49,6 +49,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("contractor", config.Contractor),
     ("complaints", config.Complaints),
     ("complaints.probability", config.ComplaintProbabilities),
+    ("satisfaction", config.Satisfaction),
+    ("satisfaction.broken", config.BrokenPromiseWeights),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

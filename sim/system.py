@@ -762,6 +762,30 @@ class Complaints:
         return tuple(p for p in Promise if self.probability[p] > 0.0)
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """The satisfaction score per call (``[satisfaction]``): a model, not data.
+
+    ``score = max(worst, best - sum of broken[p] for each promise p broken -
+    not_fixed_first_time x [visits > 1] - per_response_h x response_h - per_restore_h x
+    restore_h)``.
+
+    Attributes
+    ----------
+    best, worst : float
+    not_fixed_first_time, per_response_h, per_restore_h : float
+    broken : tuple of float
+        Per :class:`Promise` (its index): the points off when it is broken.
+    """
+
+    best: float
+    worst: float
+    not_fixed_first_time: float
+    per_response_h: float
+    per_restore_h: float
+    broken: tuple[float, ...]
+
+
 # ---------------------------------------------------------------------------
 # Money and report
 
@@ -858,6 +882,8 @@ class ServiceSystem:
         Overflow to a contractor (``[contractor]``); ``None``: none.
     complaints : Complaints or None
         Complaints raised by broken promises (``[complaints]``); ``None``: none.
+    satisfaction : Satisfaction or None
+        The score per call (``[satisfaction]``); ``None``: none.
     """
 
     name: str
@@ -884,6 +910,7 @@ class ServiceSystem:
     lifecycle: Lifecycle | None = None
     contractor: Contractor | None = None
     complaints: Complaints | None = None
+    satisfaction: Satisfaction | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -962,6 +989,7 @@ class ServiceSystem:
             lifecycle=lifecycle,
             contractor=_contractor(scenario),
             complaints=_complaints(scenario),
+            satisfaction=_satisfaction(scenario),
         )
 
 
@@ -1134,6 +1162,20 @@ def _complaints(sc: Scenario) -> Complaints | None:
         return None
     return Complaints(
         c.supervisors, c.handling_h.build(), c.deadline_h, tuple(c.probability.of(p) for p in Promise)
+    )
+
+
+def _satisfaction(sc: Scenario) -> Satisfaction | None:
+    s = sc.satisfaction
+    if s is None:
+        return None
+    return Satisfaction(
+        s.best,
+        s.worst,
+        s.not_fixed_first_time,
+        s.per_response_h,
+        s.per_restore_h,
+        tuple(s.broken.of(p) for p in Promise),
     )
 
 

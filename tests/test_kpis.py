@@ -118,7 +118,7 @@ def _many_territories() -> dict[str, Any]:
 
 def _helpdesk() -> dict[str, Any]:
     """A helpdesk before dispatch with a reply target and remote resolution; late replies
-    (and any call) raise complaints."""
+    (and any call) raise complaints; every call gets a satisfaction score."""
     d = copy.deepcopy(BASE)
     d["helpdesk"] = {
         "agents": 1,
@@ -133,6 +133,7 @@ def _helpdesk() -> dict[str, Any]:
         "deadline_h": 4.0,
         "probability": {"late_reply": 0.5, "any_call": 0.1},
     }
+    d["satisfaction"] = {"per_response_h": 0.1, "broken": {"late_reply": 1.0}}
     return d
 
 

@@ -15,6 +15,7 @@ catalogue):
 ``repeats``    ``[repair.repeat]``: repairs that leave the cause
 ``contractors`` ``[contractor]``: overflow to an outside firm
 ``complaints`` ``[complaints]``: broken promises, complaints, supervisors
+``satisfaction`` ``[satisfaction]``: a score per call (a model, not data)
 ``work``       ``[work]``: work besides breakdown repairs (internal work, job types)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
@@ -55,6 +56,7 @@ from sim.config.overrides import (
     with_overrides,
 )
 from sim.config.repeats import RepeatRepairs
+from sim.config.satisfaction import BrokenPromiseWeights, Satisfaction
 from sim.config.schema import (
     DISPATCH_POLICIES,
     Calendar,
@@ -106,6 +108,7 @@ __all__ = [
     "MAX_UNITS_PER_CALL",
     "PROMISE_KEYS",
     "RESERVED_CLASS_NAMES",
+    "BrokenPromiseWeights",
     "Calendar",
     "ComplaintProbabilities",
     "Complaints",
@@ -138,6 +141,7 @@ __all__ = [
     "RepeatRepairs",
     "Report",
     "Run",
+    "Satisfaction",
     "Scenario",
     "ScenarioError",
     "ServiceClass",

@@ -6,8 +6,9 @@ key of its complaint probability in ``[complaints.probability]``.  A new kind of
 model judges it (``sim/model/complaints.py``); the tally, the KPIs and the analytic layer
 take the list as it is.
 
-Built: complaints and their handling by supervisors.  Not built: the satisfaction score
-and a shift calendar for the supervisors (they work around the clock).
+Built: complaints and their handling by supervisors (the satisfaction score, which
+judges the same promises, is ``[satisfaction]``, ``sim/config/satisfaction.py``).  Not
+built: a shift calendar for the supervisors (they work around the clock).
 """
 
 from __future__ import annotations
@@ -109,17 +110,8 @@ class Complaints(Section):
         return self
 
 
-def check_complaints(sc: Scenario) -> None:
-    """The checks of ``[complaints]`` that read other sections (called by ``Scenario``).
-
-    Raises
-    ------
-    KeyedError
-        A probability for a promise the scenario does not make (no reply milestone, no
-        ``sla_h``, no ``restore_sla_h``, no repeat repairs).
-    """
-    if sc.complaints is None:
-        return
+def promises_made(sc: Scenario) -> tuple[dict[Promise, bool], dict[Promise, str]]:
+    """Which promises the scenario makes, and what each needs (for the messages)."""
     classes = sc.fleet.classes
     desk = sc.helpdesk
     made = {
@@ -137,6 +129,21 @@ def check_complaints(sc: Scenario) -> None:
         Promise.REPEAT: "[repair.repeat]",
         Promise.ANY_CALL: "",
     }
+    return made, needs
+
+
+def check_complaints(sc: Scenario) -> None:
+    """The checks of ``[complaints]`` that read other sections (called by ``Scenario``).
+
+    Raises
+    ------
+    KeyedError
+        A probability for a promise the scenario does not make (no reply milestone, no
+        ``sla_h``, no ``restore_sla_h``, no repeat repairs).
+    """
+    if sc.complaints is None:
+        return
+    made, needs = promises_made(sc)
     for p in Promise:
         if sc.complaints.probability.of(p) > 0.0 and not made[p]:
             raise KeyedError(

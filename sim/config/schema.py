@@ -40,6 +40,7 @@ from sim.config.helpdesk import Helpdesk, check_helpdesk
 from sim.config.lifecycle import FleetLifecycle, check_lifecycle
 from sim.config.milestones import check_milestones
 from sim.config.repeats import RepeatRepairs
+from sim.config.satisfaction import Satisfaction, check_satisfaction
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
 from sim.config.work import Work, check_work
@@ -564,6 +565,7 @@ class Scenario(Section):
     helpdesk: Helpdesk | None = None  # the stage before dispatch (sim/config/helpdesk.py)
     contractor: Contractor | None = None  # overflow to an outside firm (sim/config/contractors.py)
     complaints: Complaints | None = None  # broken promises -> complaints (sim/config/complaints.py)
+    satisfaction: Satisfaction | None = None  # a score per call, a model (sim/config/satisfaction.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -689,6 +691,7 @@ class Scenario(Section):
         check_lifecycle(self)
         check_contractor(self)
         check_complaints(self)
+        check_satisfaction(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(
@@ -714,8 +717,10 @@ class Scenario(Section):
             del out["helpdesk"]
         if out.get("contractor", "") is None:  # (likewise [contractor])
             del out["contractor"]
-        if out.get("complaints", "") is None:  # (and [complaints])
+        if out.get("complaints", "") is None:  # (and [complaints], [satisfaction])
             del out["complaints"]
+        if out.get("satisfaction", "") is None:
+            del out["satisfaction"]
         return out
 
     # -- derived quantities ------------------------------------------------

@@ -42,6 +42,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         lifecycle=system.lifecycle is not None,
         contractor=system.contractor is not None,
         complaints=system.complaints is not None,
+        satisfaction=system.satisfaction is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

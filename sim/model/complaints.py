@@ -1,13 +1,15 @@
-"""Broken promises raise complaints; supervisors handle them (``[complaints]``).
+"""Broken promises raise complaints, supervisors handle them (``[complaints]``), and each
+call gets a satisfaction score (``[satisfaction]``).
 
-Two parts, both built once per replication when the scenario has ``[complaints]``:
+Two parts, built once per replication when the scenario has either section:
 
 * :class:`PromiseJudge` stands between the model and its recorder.  It passes every
   report on unchanged and, at the instants where a promise shows kept or broken, judges
   it: the reply (``late_reply``), the first technician or contractor on site
   (``late_on_site``), the machine working again (``late_restore``), the call of a repeat
   failure (``repeat_failure``); ``any_call`` at every customer's call.  A broken promise
-  raises a complaint if the call's uniform for that promise is below its probability.
+  raises a complaint if the call's uniform for that promise is below its probability;
+  when the machine works again the call's score is reported (``satisfied``).
 * :class:`ComplaintDesk`: the supervisors and their FIFO line of complaints.  A
   complaint waits for a free supervisor, who handles it for its drawn time; its end is
   the resolution.
@@ -40,6 +42,7 @@ from simpy.events import NORMAL
 from sim.monitors.protocol import EVENTS, CallLike, Recorder
 from sim.system import Complaints as ComplaintsSpec
 from sim.system import Promise, ServiceSystem
+from sim.system import Satisfaction as SatisfactionSpec
 
 from .steps import Step, scheduler
 from .variates import Constant, Variates, durations
@@ -132,15 +135,27 @@ _JUDGED = (
 )
 
 
+class _Open:
+    """What the judge keeps of a call until its machine works again."""
+
+    __slots__ = ("broken", "handling", "uniforms")
+
+    def __init__(self, uniforms: list[float], handling: list[float]) -> None:
+        self.uniforms = uniforms  # per complaint promise: the draw that decides
+        self.handling = handling  # per complaint promise: the supervisor's time
+        self.broken = 0  # bit p: promise p broken
+
+
 class PromiseJudge:
-    """The recorder the model reports to when complaints are on: it judges the promises
-    and passes every report on (see the module).
+    """The recorder the model reports to with complaints or a satisfaction score: it judges
+    the promises and passes every report on (see the module).
 
     Parameters
     ----------
     env : simpy.Environment
     system : ServiceSystem
-        Its ``complaints`` (not ``None``), classes (the promises), helpdesk and calendar.
+        Its ``complaints`` and ``satisfaction`` (one at least), classes (the promises),
+        helpdesk and calendar.
     recorder : Recorder
         The tallies.
     seed, replication : int
@@ -150,11 +165,13 @@ class PromiseJudge:
         self, env: simpy.Environment, system: ServiceSystem, recorder: Recorder, seed: int, replication: int
     ) -> None:
         spec = system.complaints
-        assert spec is not None
+        score = system.satisfaction
+        assert spec is not None or score is not None
         self.env = env
-        self.spec: ComplaintsSpec = spec
+        self.spec: ComplaintsSpec | None = spec
+        self.score: SatisfactionSpec | None = score
         self.inner = recorder
-        self.desk = ComplaintDesk(env, spec.supervisors, recorder)
+        self.desk = None if spec is None else ComplaintDesk(env, spec.supervisors, recorder)
         self.seed = seed
         self.replication = replication
         # every other report reaches the recorder directly (bound once, here)
@@ -164,8 +181,11 @@ class PromiseJudge:
         classes = system.classes
         self.classes = len(classes)  # rows from here on are job types and planned visits
         self.helpdesk = system.helpdesk is not None
-        self.promises = spec.promises
-        self.chance = spec.probability
+        # the promises that raise complaints, and those judged at all (complaints or score)
+        self.promises: tuple[Promise, ...] = () if spec is None else spec.promises
+        self.chance: tuple[float, ...] = (0.0,) * len(Promise) if spec is None else spec.probability
+        weights = (0.0,) * len(Promise) if score is None else score.broken
+        self.judged = frozenset(self.promises) | {p for p in Promise if weights[p] > 0.0}
         desk = system.helpdesk
         self.reply_h: Sequence[float | None] = [
             c.reply_sla_h if c.reply_sla_h is not None else (None if desk is None else desk.reply_target_h)
@@ -178,18 +198,19 @@ class PromiseJudge:
             hours.add_business_hours if c.restore_business and hours is not None else None for c in classes
         ]
         self._draws: dict[int, tuple[list[Variates], list[Variates | Constant]]] = {}
-        # per open call (by number): its uniform and handling time per promise
-        self._open: dict[int, tuple[list[float], list[float]]] = {}
+        self._open: dict[int, _Open] = {}  # by call number, from the customer's call
 
     # -- draws -------------------------------------------------------------------
 
     def _source_draws(self, entity: int) -> tuple[list[Variates], list[Variates | Constant]]:
         seed, rep = self.seed, self.replication
+        handling = self.spec.handling if self.spec is not None else None
         draws = (
             [Variates(_uniforms, seed, rep, "complaint_draw", entity, int(p)) for p in self.promises],
             [
-                durations(self.spec.handling, seed, rep, "complaint_handling", entity, int(p))
+                durations(handling, seed, rep, "complaint_handling", entity, int(p))
                 for p in self.promises
+                if handling is not None
             ],
         )
         self._draws[entity] = draws
@@ -199,20 +220,40 @@ class PromiseJudge:
         """The customer's call: its draws, and the promises judged at once."""
         entity = call.machine if call.machine >= 0 else call.territory
         u, h = self._draws.get(entity) or self._source_draws(entity)
-        self._open[call.number] = ([x.next() for x in u], [x.next() for x in h])
-        if Promise.ANY_CALL in self.promises:
+        self._open[call.number] = _Open([x.next() for x in u], [x.next() for x in h])
+        if Promise.ANY_CALL in self.judged:
             self._broken(call, Promise.ANY_CALL, now)
-        if call.repeat and Promise.REPEAT in self.promises:
+        if call.repeat and Promise.REPEAT in self.judged:
             self._broken(call, Promise.REPEAT, now)
 
     def _broken(self, call: CallLike, promise: Promise, now: float) -> None:
-        """A promise broken: a complaint, if the call's draw for it says so."""
-        drawn = self._open.get(call.number)
-        if drawn is None:  # a call from before the judge existed cannot happen; be safe
+        """A promise broken: noted for the score, and a complaint if the call's draw says so."""
+        state = self._open.get(call.number)
+        if state is None:  # (every breakdown call is opened at the customer's call)
             return
-        i = self.promises.index(promise)
-        if drawn[0][i] < self.chance[promise]:
-            self.desk.raise_complaint(call, promise, drawn[1][i], now)
+        state.broken |= 1 << promise
+        if promise in self.promises:
+            i = self.promises.index(promise)
+            if state.uniforms[i] < self.chance[promise]:
+                assert self.desk is not None
+                self.desk.raise_complaint(call, promise, state.handling[i], now)
+
+    def _closed(self, call: CallLike, now: float, visited: bool) -> None:
+        """The machine works again: the call's score, and nothing more to judge."""
+        state = self._open.pop(call.number, None)
+        score = self.score
+        if state is None or score is None:
+            return
+        points = score.best
+        for p in Promise:
+            if state.broken >> p & 1:
+                points -= score.broken[p]
+        if call.visits > 1:
+            points -= score.not_fixed_first_time
+        if visited:
+            points -= score.per_response_h * (call.on_site_at - call.failed_at)
+        points -= score.per_restore_h * (now - call.failed_at)
+        self.inner.satisfied(call, max(score.worst, points), now)
 
     # -- the judged reports --------------------------------------------------------
 
@@ -229,7 +270,7 @@ class PromiseJudge:
     def replied(self, call: CallLike, now: float) -> None:
         self.inner.replied(call, now)
         target = self.reply_h[call.service_class]
-        if target is not None and now - call.failed_at > target and Promise.REPLY in self.promises:
+        if target is not None and now - call.failed_at > target and Promise.REPLY in self.judged:
             self._broken(call, Promise.REPLY, now)
 
     def on_site(self, call: CallLike, now: float) -> None:
@@ -246,7 +287,7 @@ class PromiseJudge:
             call.visits == 0
             and call.service_class < self.classes
             and now > call.due_at
-            and Promise.ON_SITE in self.promises
+            and Promise.ON_SITE in self.judged
         ):
             self._broken(call, Promise.ON_SITE, now)
 
@@ -261,14 +302,14 @@ class PromiseJudge:
     def fixed_remotely(self, call: CallLike, now: float) -> None:
         # no restore promise is judged for a remote fix (restore_met does not count them)
         self.inner.fixed_remotely(call, now)
-        self._open.pop(call.number, None)
+        self._closed(call, now, visited=False)
 
     def _judge_restored(self, call: CallLike, now: float) -> None:
         row = call.service_class
         if row >= self.classes:
             return
         hours = self.restore_h[row]
-        if hours is not None and Promise.RESTORE in self.promises:
+        if hours is not None and Promise.RESTORE in self.judged:
             add = self.business[row]
             if add is not None:
                 late = now > add(call.failed_at, hours)
@@ -279,15 +320,15 @@ class PromiseJudge:
                 late = elapsed > hours
             if late:
                 self._broken(call, Promise.RESTORE, now)
-        self._open.pop(call.number, None)  # the call is over: no promise is left to break
+        self._closed(call, now, visited=True)
 
 
 def judged(
     env: simpy.Environment, system: ServiceSystem, recorder: Recorder, seed: int, replication: int
 ) -> Recorder:
-    """The recorder the model reports to: ``recorder`` itself, or with ``[complaints]`` a
-    :class:`PromiseJudge` in front of it."""
-    if system.complaints is None:
+    """The recorder the model reports to: ``recorder`` itself, or with ``[complaints]`` or
+    ``[satisfaction]`` a :class:`PromiseJudge` in front of it."""
+    if system.complaints is None and system.satisfaction is None:
         return recorder
     # the judge has every report of the protocol (its own or the recorder's, bound in
     # its constructor), which the type checker cannot see through setattr

@@ -23,6 +23,7 @@ from .parts import PartsTally
 from .planned import PlannedTally, VisitTally
 from .protocol import Monitor
 from .repeats import RepeatTally
+from .satisfaction import SatisfactionTally
 from .spread import MIN_TERRITORIES, TerritorySpread
 from .trips import TripTally
 from .work import HoursTally, WorkCallTally
@@ -97,6 +98,9 @@ class MonitorSpec:
         Broken promises raise complaints (``[complaints]``): the number of service
         classes (the rows that can complain), the supervisors and the deadline; ``None``:
         no complaints.
+    scored
+        Calls get a satisfaction score (``[satisfaction]``): the number of service
+        classes (the rows scored); ``None``: no score.
     """
 
     class_names: Sequence[str]
@@ -125,6 +129,7 @@ class MonitorSpec:
     warranty_h: float | None = None
     contractor: bool = False
     complaints: tuple[int, int, float] | None = None
+    scored: int | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -196,6 +201,8 @@ class MonitorSpec:
             classes, supervisors, deadline_h = self.complaints
             rows = self.class_names[:classes]
             tallies.append(ComplaintTally(rows, supervisors, deadline_h, helpdesk=bool(self.helpdesk_agents)))
+        if self.scored is not None:
+            tallies.append(SatisfactionTally(self.class_names[: self.scored]))
         return Monitors([*tallies, *extra], self.class_names)
 
 
@@ -251,6 +258,7 @@ def monitors_for(
         complaints=None
         if system.complaints is None
         else (len(system.classes), system.complaints.supervisors, system.complaints.deadline_h),
+        scored=None if system.satisfaction is None else len(system.classes),
     ).build(extra)
 
 

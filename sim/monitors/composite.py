@@ -173,6 +173,7 @@ class Monitors:
     complaint_raised: Callable[[CallLike, int, float], None]
     complaint_taken: Callable[[CallLike, int, float, float], None]
     complaint_resolved: Callable[[CallLike, int, float, float], None]
+    satisfied: Callable[[CallLike, float, float], None]
 
     def __init__(self, tallies: Sequence[Monitor[Any]], class_names: Sequence[str]) -> None:
         names = [t.name for t in tallies]

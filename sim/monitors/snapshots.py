@@ -25,6 +25,7 @@ from .overtime import OvertimeSnapshot
 from .parts import PartsSnapshot, StockSnapshot
 from .planned import PlannedSnapshot, VisitSnapshot
 from .repeats import RepeatSnapshot
+from .satisfaction import SatisfactionSnapshot
 from .spread import SpreadSnapshot
 from .trips import TripsSnapshot
 from .work import HoursSnapshot
@@ -51,6 +52,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         PartsSnapshot,
         PlannedSnapshot,
         RepeatSnapshot,
+        SatisfactionSnapshot,
         StockSnapshot,
         SpreadSnapshot,
         TripsSnapshot,

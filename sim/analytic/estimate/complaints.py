@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 BURSTS = "breaches are correlated with congestion: the complaints are not a Poisson stream"
 
 
-def _breach(base: Estimates, system: ServiceSystem, promise: int, row: int) -> tuple[float, bool] | None:
+def breach(base: Estimates, system: ServiceSystem, promise: int, row: int) -> tuple[float, bool] | None:
     """The chance that a call of class ``row`` breaks ``promise``, and whether it is exact
     (``None``: no base estimate to take it from)."""
     from sim.system import Promise  # (the system is passed in: no project import at module level)
@@ -81,7 +81,7 @@ def with_complaints(base: Estimates, system: ServiceSystem) -> Estimates:
     for row in range(len(system.classes)):
         mean = 0.0
         for promise in spec.promises:
-            b = _breach(base, system, promise, row)
+            b = breach(base, system, promise, row)
             if b is None:
                 note = f"complaints: no estimate of the breaches of {promise.name.lower()}; no formula"
                 return replace(base, notes=[*base.notes, note])

@@ -37,10 +37,15 @@ def estimate(system: ServiceSystem) -> Estimates:
         The resolved scenario (``ServiceSystem.from_scenario(scenario)``): its
         distributions are built, its teams, sources and classes resolved.
     """
-    if system.complaints is not None:  # the system's formulas, then the complaints' on top
+    if system.complaints is not None or system.satisfaction is not None:
+        # the system's formulas, then the complaints' and the satisfaction's on top
         from sim.analytic.estimate.complaints import with_complaints
+        from sim.analytic.estimate.satisfaction import with_satisfaction
 
-        return with_complaints(estimate(replace(system, complaints=None)), system)
+        out = estimate(replace(system, complaints=None, satisfaction=None))
+        if system.complaints is not None:
+            out = with_complaints(out, system)
+        return with_satisfaction(out, system) if system.satisfaction is not None else out
     if system.helpdesk is not None:
         from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
 
