@@ -42,6 +42,7 @@ Group = Literal[
     "maintenance",
     "contractor",
     "complaints",
+    "appointments",
     "cost",
     "spread",
     "workload",
@@ -65,6 +66,8 @@ GROUPS: dict[Group, str] = {
     "maintenance": "Planned work (maintenance, key-customer visits)",
     "contractor": "Contractor for overflow",
     "complaints": "Complaints, their handling and satisfaction",
+    "complaints": "Complaints and their handling",
+    "appointments": "Appointments and arrival windows",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -124,6 +127,7 @@ Condition = Literal[
     "contractor",
     "complaints",
     "satisfaction",
+    "appointments",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -150,6 +154,7 @@ CONDITIONS: dict[Condition, str] = {
     "contractor": "with `[contractor]`",
     "complaints": "with `[complaints]`",
     "satisfaction": "with `[satisfaction]`",
+    "appointments": "with `[appointments]`",
 }
 
 #: placeholders of name patterns and the regular expressions of their values
@@ -880,6 +885,79 @@ CATALOGUE: tuple[KPI, ...] = (
         "derived",
         "contractor",
     ),
+    # appointments and arrival windows (sim/monitors/appointments.py)
+    _kpi(
+        "appt_lead_days",
+        "days to appointment",
+        "days",
+        "customer's call -> start of its first appointment's window (days of 24 h), booked rows",
+        "appointments",
+        True,
+        "calls",
+        "appointments",
+    ),
+    _kpi(
+        "appt_next_day",
+        "booked by next working day",
+        "share",
+        "share of first appointments whose window starts by the end of the next working day "
+        "after the day of the call",
+        "appointments",
+        True,
+        "calls",
+        "appointments",
+    ),
+    _kpi(
+        "appt_kept",
+        "windows kept",
+        "share",
+        "appointments whose technician arrived by the window's end (inside it, or early and "
+        "waited) / appointments given (first ones and rebookings)",
+        "appointments",
+        True,
+        "calls",
+        "appointments",
+    ),
+    _kpi(
+        "appt_in_window",
+        "arrivals inside the window",
+        "share",
+        "arrivals at booked calls inside their window (or early, waiting for it) / arrivals",
+        "appointments",
+        True,
+        "calls",
+        "appointments",
+    ),
+    _kpi(
+        "appt_late",
+        "late arrivals",
+        "share",
+        "appointments whose technician arrived after the window's end / appointments given",
+        "appointments",
+        True,
+        "calls",
+        "appointments",
+    ),
+    _kpi(
+        "appt_missed",
+        "missed appointments",
+        "share",
+        "appointments not reached on their working day (rebooked: a broken promise) / appointments given",
+        "appointments",
+        True,
+        "calls",
+        "appointments",
+    ),
+    _kpi(
+        "appt_idle_h_per_day",
+        "idle at the door per day",
+        "h/day",
+        "technician-hours spent waiting at the door for a window to open, per working day",
+        "appointments",
+        True,
+        "rate",
+        "appointments",
+    ),
     _kpi(
         "ftf_identity_gap",
         "first-time-fix identity gap",
@@ -1188,6 +1266,7 @@ class Features:
     contractor: bool = False
     complaints: bool = False
     satisfaction: bool = False
+    appointments: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1214,6 +1293,7 @@ class Features:
             "contractor": self.contractor,
             "complaints": self.complaints,
             "satisfaction": self.satisfaction,
+            "appointments": self.appointments,
         }[when]
 
 

@@ -50,6 +50,7 @@ STREAMS: tuple[str, ...] = (
     "installation",
     "contractor",
     "complaint",
+    "appointment",
 )
 
 
@@ -152,6 +153,9 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "complaint",
         "source, promise: a supervisor's time with the complaint",
         prefix=(1,),
+        "appointment_preferred_day",
+        "appointment",
+        "territory: the customer's preferred day offset per booking",
     ),
 )
 

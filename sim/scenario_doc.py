@@ -51,6 +51,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("complaints.probability", config.ComplaintProbabilities),
     ("satisfaction", config.Satisfaction),
     ("satisfaction.broken", config.BrokenPromiseWeights),
+    ("appointments", config.Appointments),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

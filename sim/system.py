@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -760,6 +761,75 @@ class Complaints:
     def promises(self) -> tuple[Promise, ...]:
         """The promises whose breach can raise a complaint (probability above 0)."""
         return tuple(p for p in Promise if self.probability[p] > 0.0)
+class Appointments:
+    """Booked work given arrival windows (``[appointments]``).
+
+    Attributes
+    ----------
+    rows : frozenset of int
+        The booked rows (service classes, then job types); the others are urgent.
+    window_h, lead_h, held_back : float
+        Window width, minimum lead time from the booking to the window's start, share of
+        a window's capacity held back for urgent work.
+    capacity_h : float
+        Technician-hours per window and team (before the share held back).
+    job_h : tuple of float
+        Per row: the hours one booking takes from a window's capacity.
+    release_h : tuple of float
+        Per row: how long before the window opens the call is released to dispatch (the
+        row's mean trip, so that the technician arrives about when it opens).
+    windows : tuple of (float, float, float)
+        The week's windows as (start, end, end of their working day), hours from Monday
+        00:00, in order; week ``k`` repeats them ``168 k`` hours later.  A window's working
+        day ends with its working interval, or at the midnight after its start if that
+        comes first (but never before the window's end).
+    day_starts : tuple of float
+        The starts of the week's working intervals (for "the next working day").
+    preferred_days : Distribution or None
+        The customer's preferred day offset (days after the request, rounded down).
+    """
+
+    rows: frozenset[int]
+    window_h: float
+    lead_h: float
+    held_back: float
+    capacity_h: float
+    job_h: tuple[float, ...]
+    release_h: tuple[float, ...]
+    windows: tuple[tuple[float, float, float], ...]
+    day_starts: tuple[float, ...]
+    preferred_days: Distribution | None
+
+    @property
+    def offered_h(self) -> float:
+        """Technician-hours of a window open to bookings."""
+        return self.capacity_h * (1.0 - self.held_back)
+
+    def window(self, i: int) -> tuple[float, float, float]:
+        """Window ``i`` (counted from the first of week 0): (start, end, interval end)."""
+        week, k = divmod(i, len(self.windows))
+        a, b, c = self.windows[k]
+        shift = 168.0 * week
+        return a + shift, b + shift, c + shift
+
+    def first_window(self, t: float) -> int:
+        """The index of the first window that starts at or after ``t``."""
+        n = len(self.windows)
+        week = math.floor(t / 168.0)
+        r = t - 168.0 * week
+        k = bisect.bisect_left([w[0] for w in self.windows], r - 1e-9)
+        return week * n + k
+
+    def next_day_end(self, t: float) -> float:
+        """The end (midnight) of the next working day after the calendar day of ``t``."""
+        after = (math.floor(t / 24.0) + 1) * 24.0
+        week = math.floor(after / 168.0)
+        for w in (week, week + 1):
+            for a in self.day_starts:
+                start = a + 168.0 * w
+                if start >= after:
+                    return (math.floor(start / 24.0) + 1) * 24.0
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -911,6 +981,7 @@ class ServiceSystem:
     contractor: Contractor | None = None
     complaints: Complaints | None = None
     satisfaction: Satisfaction | None = None
+    appointments: Appointments | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -990,6 +1061,7 @@ class ServiceSystem:
             contractor=_contractor(scenario),
             complaints=_complaints(scenario),
             satisfaction=_satisfaction(scenario),
+            appointments=_appointments(scenario),
         )
 
 
@@ -1162,6 +1234,40 @@ def _complaints(sc: Scenario) -> Complaints | None:
         return None
     return Complaints(
         c.supervisors, c.handling_h.build(), c.deadline_h, tuple(c.probability.of(p) for p in Promise)
+def _appointments(sc: Scenario) -> Appointments | None:
+    a = sc.appointments
+    if a is None:
+        return None
+    from sim.config.appointments import booking_hours  # (the default planning figure)
+
+    types = sc.work.types if sc.work is not None else []
+    rows = [x.name for x in sc.fleet.classes] + [t.name for t in types]
+    trip = sc.travel.time_h.build().mean
+    travels = [True] * len(sc.fleet.classes) + [t.travel for t in types]
+    cal = sc.calendar.technician_calendar()
+    assert cal is not None  # (the scenario's check: booked rows need working hours)
+    windows = []
+    for start, end in cal.intervals:
+        n = int((end - start) / a.window_h + 1e-9)
+        for k in range(n):
+            a_, b_ = start + k * a.window_h, start + (k + 1) * a.window_h
+            # the window's working day ends with its interval, or at midnight if that is later
+            # than the window's end (a calendar around the clock is one long interval)
+            windows.append((a_, b_, max(b_, min(end, (math.floor(a_ / 24.0) + 1) * 24.0))))
+    team = sc.territories.technicians * sc.territories.pooled
+    return Appointments(
+        frozenset(rows.index(n) for n in a.booked),
+        a.window_h,
+        a.lead_h,
+        a.held_back,
+        a.capacity_h if a.capacity_h is not None else team * a.window_h,
+        tuple(
+            (a.job_h if a.job_h is not None else booking_hours(sc, n)) if n in a.booked else 0.0 for n in rows
+        ),
+        tuple(trip if t else 0.0 for t in travels),
+        tuple(windows),
+        tuple(s for s, _ in cal.intervals),
+        _build_optional(a.preferred_days),
     )
 
 

@@ -137,6 +137,17 @@ def _helpdesk() -> dict[str, Any]:
     return d
 
 
+def _appointments() -> dict[str, Any]:
+    """Booked paid calls in two-hour windows behind a helpdesk, urgent contract calls."""
+    d = _helpdesk()
+    d["run"]["horizon_h"] = 1200.0
+    d["calendar"] = {
+        "shifts": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "16:00"}]
+    }
+    d["appointments"] = {"booked": ["paid"], "window_h": 2.0, "lead_h": 4.0, "job_h": 1.0, "held_back": 0.25}
+    return d
+
+
 def _lifecycle() -> dict[str, Any]:
     """Contract status and service lives: installations, warranty share, call shares."""
     d = copy.deepcopy(BASE)
@@ -181,6 +192,7 @@ SCENARIOS = {
     "helpdesk": _helpdesk,
     "maintenance": _maintenance,
     "lifecycle": _lifecycle,
+    "appointments": _appointments,
 }
 KEYS = {"design_point", "replication", "class"}
 #: emitted as 0 by a scenario without shifts or without a downtime cost, never summarised then

@@ -24,6 +24,7 @@ catalogue):
 """
 
 from sim.config.complaints import PROMISE_KEYS, ComplaintProbabilities, Complaints, Promise
+from sim.config.appointments import Appointments
 from sim.config.contractors import Contractor
 from sim.config.design import DesignPoint, apply_cli_sweeps, expand_sweep
 from sim.config.errors import ScenarioError
@@ -112,6 +113,7 @@ __all__ = [
     "Calendar",
     "ComplaintProbabilities",
     "Complaints",
+    "Appointments",
     "Contractor",
     "Costs",
     "DesignPoint",

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from sim.config.complaints import Complaints, check_complaints
+from sim.config.appointments import Appointments, check_appointments
 from sim.config.contractors import Contractor, check_contractor
 from sim.config.errors import KeyedError
 from sim.config.fields import (
@@ -566,6 +567,7 @@ class Scenario(Section):
     contractor: Contractor | None = None  # overflow to an outside firm (sim/config/contractors.py)
     complaints: Complaints | None = None  # broken promises -> complaints (sim/config/complaints.py)
     satisfaction: Satisfaction | None = None  # a score per call, a model (sim/config/satisfaction.py)
+    appointments: Appointments | None = None  # booked work in arrival windows (sim/config/appointments.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -692,6 +694,7 @@ class Scenario(Section):
         check_contractor(self)
         check_complaints(self)
         check_satisfaction(self)
+        check_appointments(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(
@@ -721,6 +724,8 @@ class Scenario(Section):
             del out["complaints"]
         if out.get("satisfaction", "") is None:
             del out["satisfaction"]
+        if out.get("appointments", "") is None:  # (and [appointments])
+            del out["appointments"]
         return out
 
     # -- derived quantities ------------------------------------------------

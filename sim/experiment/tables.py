@@ -43,6 +43,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         contractor=system.contractor is not None,
         complaints=system.complaints is not None,
         satisfaction=system.satisfaction is not None,
+        appointments=system.appointments is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -127,6 +127,7 @@ def build(
             else {t.id: durations(internal.task, seed, replication, "internal_task", t.id) for t in members},
             # overflow to the contractor: the team's own desk, its streams keyed by the team
             contractor=None if system.contractor is None else (system.contractor, k, seed, replication),
+            appointments=None if system.appointments is None else (system.appointments, seed, replication),
         )
         if shifts:
             calendars.append(ShiftCalendar(env, shifts, team))

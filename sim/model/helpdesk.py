@@ -216,6 +216,9 @@ class HelpdeskTeam(Team):
         As :class:`~sim.model.team.Team`.
     """
 
+    #: a booked call gets its appointment at the reply, when it reaches dispatch
+    books_at_logging = False
+
     def __init__(self, helpdesk: Helpdesk, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helpdesk = helpdesk
@@ -223,10 +226,11 @@ class HelpdeskTeam(Team):
     def log_call(self, call: Call) -> None:
         """A customer reports a breakdown: to the helpdesk first (a job: to dispatch)."""
         if call.job_type:
-            Team.log_call(self, call)
+            self._reach_dispatch(call)
         else:
             self.helpdesk.request(call, self)
 
     def dispatch_call(self, call: Call) -> None:
-        """The helpdesk passes on a call that needs a visit: it joins the dispatch line."""
-        Team.log_call(self, call)
+        """The helpdesk passes on a call that needs a visit: it joins the dispatch line
+        (or, a booked row, gets its appointment)."""
+        self._reach_dispatch(call)

@@ -36,8 +36,9 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.monitors.protocol import Recorder
-from sim.system import Contractor
+from sim.system import Appointments, Contractor
 
+from .appointments import Appointment, AppointmentBook
 from .calls import AWAITING_PART, AWAY, DONE, LEAVING, REPAIRING, RETURNING, TRAVELLING, WAITING, Call
 from .contractor import ContractorDesk
 from .dispatch import DispatchPolicy
@@ -97,7 +98,15 @@ class Team:
     contractor : (Contractor, int, int, int), optional
         Overflow to a contractor: the system's contractor and the team's global number,
         the seed and the replication (its desk's streams); none by default.
+    appointments : (Appointments, int, int), optional
+        Booked rows given arrival windows: the system's appointments, the seed and the
+        replication (the team's own :class:`~sim.model.appointments.AppointmentBook`);
+        none by default.
     """
+
+    #: a call of a booked row is booked when it is logged; a helpdesk team books it at
+    #: the helpdesk's reply instead (:class:`~sim.model.helpdesk.HelpdeskTeam`)
+    books_at_logging = True
 
     def __init__(
         self,
@@ -114,6 +123,7 @@ class Team:
         wip: str = "overtime",
         tasks: Mapping[int, Variates | Constant] | None = None,
         contractor: tuple[Contractor, int, int, int] | None = None,
+        appointments: tuple[Appointments, int, int] | None = None,
     ) -> None:
         self.env = env
         self._schedule = scheduler(env)
@@ -157,6 +167,19 @@ class Team:
             self._overflow = self._overflow_now if spec.when == "all_busy" else self._queue_with_timer
             if spec.always:
                 self.log_call = self._log_call_always  # type: ignore[method-assign]
+        # booked rows go to the team's appointment book instead of the line, and their first
+        # arrival goes through the window; chosen here so that other teams pay nothing
+        self.book: AppointmentBook | None = None
+        if appointments is not None:
+            book_spec, book_seed, book_rep = appointments
+            self.book = AppointmentBook(
+                env, book_spec, recorder, book_seed, book_rep, self.release_booked, self._withdraw
+            )
+            self._booked_rows = book_spec.rows
+            self._reach_dispatch = self._book_or_log  # type: ignore[method-assign]
+            if self.books_at_logging:
+                self.log_call = self._book_or_log  # type: ignore[method-assign]
+            self._start_repair = self._start_repair_booked  # type: ignore[method-assign]
 
     def distance_km(self, technician: int, call: Call) -> float:
         """Road distance from where the technician is to the call's machine."""
@@ -197,6 +220,56 @@ class Team:
             desk.take(call, now)
         else:  # (the class's own log_call: a helpdesk team's sends breakdowns to its desk)
             type(self).log_call(self, call)
+
+    def _reach_dispatch(self, call: Call) -> None:
+        """A call reaches the dispatcher (from the helpdesk): booked, or logged as now."""
+        Team.log_call(self, call)
+
+    # -- appointments (booked rows) -------------------------------------------
+
+    def _book_or_log(self, call: Call) -> None:
+        """A call of a booked row gets an appointment; the others are logged as urgent."""
+        if call.service_class in self._booked_rows:
+            assert self.book is not None
+            self.book.take(call)
+        else:
+            Team.log_call(self, call)
+
+    def release_booked(self, call: Call, appointment: Appointment) -> None:
+        """A booked call's release time: its first appointment logs it with the
+        dispatcher (its wait counts from here); after a missed one it lines up again."""
+        now = self.env.now
+        if appointment.number == 1:
+            call.logged_at = now
+            Team.log_call(self, call)
+        elif self.free and self.on_duty:
+            candidates = len(self.free)
+            self._send(self.line.pick_technician(call, self.free), call, now, candidates)
+        else:
+            self.line.add(call)
+
+    def _withdraw(self, call: Call) -> bool:
+        """The working day of a booked call's window is over: take it out of the line if
+        it still waits there for its first visit (a missed appointment)."""
+        if call.phase is not WAITING or call.visits:
+            return False
+        self.line.remove(call)
+        return True
+
+    def _start_repair_booked(self, call: Call, now: float) -> None:
+        """A booked call's first arrival: the window's promise is kept or late; before the
+        window opens the technician waits at the door (busy, not on site)."""
+        appointment = None
+        if call.visits == 0:
+            assert self.book is not None
+            appointment = self.book.arrived(call, now)
+        if appointment is not None and now < appointment.start:
+            self._after(appointment.start - now, call, self._window_opens)
+        else:
+            Team._start_repair(self, call, now)
+
+    def _window_opens(self, step: Step[Call]) -> None:
+        Team._start_repair(self, step.value, self.env.now)
 
     def _overflow_now(self, call: Call) -> None:
         """``all_busy``: a call of the contractor's rows that finds nobody free goes to it

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.distributions import Deterministic
 
+from .appointments import AppointmentTally
 from .calls import CallTally
 from .complaints import ComplaintTally
 from .composite import Monitors
@@ -101,6 +102,10 @@ class MonitorSpec:
     scored
         Calls get a satisfaction score (``[satisfaction]``): the number of service
         classes (the rows scored); ``None``: no score.
+    appointments
+        Booked rows (``[appointments]``): their indices, the number of breakdown rows
+        (machines down while booked) and the end of the next working day after an
+        instant; ``None``: no appointments.
     """
 
     class_names: Sequence[str]
@@ -130,6 +135,7 @@ class MonitorSpec:
     contractor: bool = False
     complaints: tuple[int, int, float] | None = None
     scored: int | None = None
+    appointments: tuple[Sequence[int], int, Callable[[float], float]] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -172,6 +178,11 @@ class MonitorSpec:
             rows = self.class_names[: self.breakdown_rows]  # jobs skip the helpdesk
             targets = self.reply_target_h or [None] * len(rows)
             tallies.append(HelpdeskTally(rows, self.helpdesk_agents, targets))
+        if self.appointments is not None:  # (after the call tally: it adds to machines_down)
+            booked, machine_rows, next_day_end = self.appointments
+            tallies.append(
+                AppointmentTally(self.class_names, booked, machine_rows, self.hours_per_day, next_day_end)
+            )
         if self.planned is not None:
             tallies.append(PlannedTally(*self.planned, self.hours_per_day))
         if self.visits is not None:
@@ -259,6 +270,9 @@ def monitors_for(
         if system.complaints is None
         else (len(system.classes), system.complaints.supervisors, system.complaints.deadline_h),
         scored=None if system.satisfaction is None else len(system.classes),
+        appointments=None
+        if system.appointments is None
+        else (sorted(system.appointments.rows), len(system.classes), system.appointments.next_day_end),
     ).build(extra)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sim.kpis import P_WAIT_GT, WORKLOAD_TECH
 
 from .logs import CallRecord, Decision, Sample
-from .protocol import EVENTS, CallLike, Monitor
+from .protocol import EVENTS, AppointmentLike, CallLike, Monitor
 
 #: the order of the KPI columns in a row (the order earlier versions wrote, which the
 #: tables keep); ``None`` marks where the pattern KPIs go
@@ -174,6 +174,8 @@ class Monitors:
     complaint_taken: Callable[[CallLike, int, float, float], None]
     complaint_resolved: Callable[[CallLike, int, float, float], None]
     satisfied: Callable[[CallLike, float, float], None]
+    booked: Callable[[CallLike, AppointmentLike, float], None]
+    appointment_outcome: Callable[[CallLike, AppointmentLike, float], None]
 
     def __init__(self, tallies: Sequence[Monitor[Any]], class_names: Sequence[str]) -> None:
         names = [t.name for t in tallies]

@@ -9,6 +9,7 @@ to the few tallies (:class:`Monitor`) that need it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Protocol, TypeVar
 
 S = TypeVar("S")
@@ -35,6 +36,28 @@ class CallLike(Protocol):
     visits: int
     part_wait: float
     repeat: bool  # a repeat call: the repair before it left the cause
+
+
+class Outcome(IntEnum):
+    """What became of an appointment (``[appointments]``): the promise kept or broken."""
+
+    OPEN = 0  # booked, the technician not there yet
+    KEPT = 1  # the technician arrived inside the window (or before it, and waited)
+    LATE = 2  # arrived after the window closed (a broken promise)
+    MISSED = 3  # not dispatched on the window's working day: rebooked (a broken promise)
+
+
+class AppointmentLike(Protocol):
+    """One appointment of a booked call, as the model reports it (``booked``,
+    ``appointment_outcome``): another tally (complaints, satisfaction) reads the outcome
+    of every promise from it."""
+
+    number: int  # 1 for the call's first appointment, 2 after one missed, ...
+    start: float  # the arrival window, simulation hours
+    end: float
+    booked_at: float  # when it was given
+    arrived_at: float  # the technician's arrival (nan until then, and if missed)
+    outcome: Outcome
 
 
 class Recorder(Protocol):
@@ -72,6 +95,8 @@ class Recorder(Protocol):
     def complaint_taken(self, call: CallLike, promise: int, raised_at: float, now: float) -> None: ...
     def complaint_resolved(self, call: CallLike, promise: int, raised_at: float, now: float) -> None: ...
     def satisfied(self, call: CallLike, score: float, now: float) -> None: ...
+    def booked(self, call: CallLike, appointment: AppointmentLike, now: float) -> None: ...
+    def appointment_outcome(self, call: CallLike, appointment: AppointmentLike, now: float) -> None: ...
     def reset(self, now: float) -> None: ...
     def close(self, now: float) -> None: ...
     def pending(self) -> bool: ...
@@ -119,6 +144,10 @@ EVENTS = (
     "complaint_resolved",
     # a call's satisfaction score, when its machine works again ([satisfaction])
     "satisfied",
+    # appointments (sim/model/appointments.py): one given (first or after a miss), and what
+    # became of it (kept, late at the arrival; missed at the end of the window's day)
+    "booked",
+    "appointment_outcome",
 )
 
 

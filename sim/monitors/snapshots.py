@@ -11,6 +11,7 @@ import types
 import typing
 from typing import Any
 
+from .appointments import AppointmentRowSnapshot, AppointmentSnapshot
 from .calls import CallsSnapshot, ClassSnapshot
 from .complaints import ComplaintClassSnapshot, ComplaintSnapshot
 from .composite import MonitorsSnapshot
@@ -35,6 +36,8 @@ from .workloads import WorkloadsSnapshot
 SNAPSHOT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
+        AppointmentRowSnapshot,
+        AppointmentSnapshot,
         CallsSnapshot,
         ClassSnapshot,
         ComplaintClassSnapshot,

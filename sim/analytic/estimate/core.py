@@ -11,6 +11,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sim.analytic.estimate.appointments import appointments_estimate
 from sim.analytic.estimate.contractor import contractor_estimate
 from sim.analytic.estimate.internal import with_internal_work
 from sim.analytic.estimate.lifecycle import with_lifecycle
@@ -46,6 +47,9 @@ def estimate(system: ServiceSystem) -> Estimates:
         if system.complaints is not None:
             out = with_complaints(out, system)
         return with_satisfaction(out, system) if system.satisfaction is not None else out
+        return with_complaints(estimate(replace(system, complaints=None)), system)
+    if system.appointments is not None:
+        return appointments_estimate(system)  # (booked calls wait for their window)
     if system.helpdesk is not None:
         from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
 
