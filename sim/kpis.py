@@ -157,6 +157,9 @@ CONDITIONS: dict[Condition, str] = {
     "appointments": "with `[appointments]`",
 }
 
+#: the lead times (whole days) at which the appointments' lead-time distribution is reported
+APPT_LEAD_DAYS = (1, 2, 3, 5, 10)
+
 #: placeholders of name patterns and the regular expressions of their values
 _PLACEHOLDERS = {"<x>": r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", "<i>": r"\d+"}
 
@@ -906,6 +909,20 @@ CATALOGUE: tuple[KPI, ...] = (
         True,
         "calls",
         "appointments",
+    ),
+    *(
+        _kpi(
+            f"appt_lead_le_{d}d",
+            f"booked within {d} day{'s' if d > 1 else ''}",
+            "share",
+            f"share of first appointments whose window starts within {d} x 24 h of the call "
+            "(the lead-time distribution)",
+            "appointments",
+            True,
+            "calls",
+            "appointments",
+        )
+        for d in APPT_LEAD_DAYS
     ),
     _kpi(
         "appt_kept",

@@ -251,3 +251,37 @@ def test_the_labels_follow_the_assumptions():
         EXACT, {"fleet": {"machines": 30, "time_to_failure_h": {"dist": "exponential", "mean": 200.0}}}
     )
     assert estimate(finite).get("appt_lead_days") is None
+
+
+# -- the scenario and its report section -------------------------------------------------
+
+
+def test_the_appointment_scenario_runs_and_its_report_draws_the_trade_off(tmp_path):
+    from pathlib import Path
+
+    from sim.cli import main
+    from sim.report import build_sections
+    from sim.report.data import load_view
+    from sim.results import read_run
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "appointments.toml"
+    argv = ["run", str(scenario), "--set", "run.horizon_h=1500", "--set", "run.warmup_h=200"]
+    argv += ["--sweep", "appointments.window_h=2,8", "--sweep", "appointments.held_back=0,0.5"]
+    argv += ["--replications", "2", "--backend", "serial", "--quiet", "--out", str(tmp_path)]
+    assert main(argv) in (0, None)
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    view = load_view(read_run(run))
+    (section,) = [s for s in build_sections(view) if s.id == "appointments"]
+    ids = [c.id for c in section.charts]
+    assert ids == [
+        "appointments-lead",
+        "appointments-appt_kept",
+        "appointments-appt_lead_days",
+        "appointments-utilization",
+    ]
+    kept = next(c.figure for c in section.charts if c.id == "appointments-appt_kept")
+    assert len(kept.data) == 2 and all(
+        list(t.x) == [2.0, 8.0] for t in kept.data
+    )  # one line per share held back
+    lead = section.charts[0].figure
+    assert len(lead.data) == 4 and all(0.0 <= y <= 1.0 for t in lead.data for y in t.y)

@@ -114,6 +114,7 @@ __all__ = [
     "ComplaintProbabilities",
     "Complaints",
     "Appointments",
+    "Calendar",
     "Contractor",
     "Costs",
     "DesignPoint",

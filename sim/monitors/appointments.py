@@ -13,6 +13,8 @@ KPIs, per row and overall:
   arrived by the window's end: inside it, or early and waited), ``appt_late`` (after its
   end), ``appt_missed`` (not dispatched on its working day, rebooked); they add up to 1;
   ``appt_in_window``: the kept share of the arrivals (late ones the rest);
+* ``appt_lead_le_<d>d`` for d in 1, 2, 3, 5, 10 (:data:`sim.kpis.APPT_LEAD_DAYS`): the
+  lead-time distribution, the share of first appointments within d days;
 * ``appt_idle_h_per_day``: hours technicians waited at the door for a window to open,
   per working day (arrivals inside the measured time).
 
@@ -25,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sim.kpis import APPT_LEAD_DAYS
+
 from .level import NAN, Level, LevelSums
 from .protocol import AppointmentLike, CallLike, Outcome
 from .tally import Tally
@@ -35,6 +39,7 @@ class AppointmentRowSnapshot:
     booked: int
     lead_sum_days: float
     next_day: int
+    lead_within: tuple[int, ...]  # per APPT_LEAD_DAYS: first appointments within so many days
     kept: int
     late: int
     missed: int
@@ -48,12 +53,13 @@ class AppointmentSnapshot:
 
 
 class _Sums:
-    __slots__ = ("booked", "idle_h", "kept", "late", "lead_sum_days", "missed", "next_day")
+    __slots__ = ("booked", "idle_h", "kept", "late", "lead_sum_days", "lead_within", "missed", "next_day")
 
     def __init__(self) -> None:
         self.booked = 0
         self.lead_sum_days = 0.0
         self.next_day = 0
+        self.lead_within = [0] * len(APPT_LEAD_DAYS)
         self.kept = 0
         self.late = 0
         self.missed = 0
@@ -124,8 +130,11 @@ class AppointmentTally(Tally):
         if appointment.number == 1:
             t = self.sums[row]
             t.booked += 1
-            t.lead_sum_days += (appointment.start - call.failed_at) / 24.0
+            days = (appointment.start - call.failed_at) / 24.0
+            t.lead_sum_days += days
             t.next_day += appointment.start < self.next_day_end(call.failed_at)
+            for k, d in enumerate(APPT_LEAD_DAYS):
+                t.lead_within[k] += days <= d
 
     def logged(self, call: CallLike, now: float) -> None:
         """A booked call released to dispatch is logged there (the others are not ours)."""
@@ -178,7 +187,14 @@ class AppointmentTally(Tally):
         return AppointmentSnapshot(
             tuple(
                 AppointmentRowSnapshot(
-                    t.booked, t.lead_sum_days, t.next_day, t.kept, t.late, t.missed, t.idle_h
+                    t.booked,
+                    t.lead_sum_days,
+                    t.next_day,
+                    tuple(t.lead_within),
+                    t.kept,
+                    t.late,
+                    t.missed,
+                    t.idle_h,
                 )
                 for t in self.sums
             ),
@@ -190,6 +206,7 @@ class AppointmentTally(Tally):
             t.booked += theirs.booked
             t.lead_sum_days += theirs.lead_sum_days
             t.next_day += theirs.next_day
+            t.lead_within = [a + b for a, b in zip(t.lead_within, theirs.lead_within, strict=True)]
             t.kept += theirs.kept
             t.late += theirs.late
             t.missed += theirs.missed
@@ -203,6 +220,10 @@ class AppointmentTally(Tally):
         return {
             "appt_lead_days": sum(t.lead_sum_days for t in sums) / booked if booked else NAN,
             "appt_next_day": sum(t.next_day for t in sums) / booked if booked else NAN,
+            **{
+                f"appt_lead_le_{d}d": sum(t.lead_within[k] for t in sums) / booked if booked else NAN
+                for k, d in enumerate(APPT_LEAD_DAYS)
+            },
             "appt_kept": kept / given if given else NAN,
             "appt_in_window": kept / (kept + late) if kept + late else NAN,
             "appt_late": late / given if given else NAN,

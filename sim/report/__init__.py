@@ -31,6 +31,7 @@ from pathlib import Path
 from sim.results import read_run
 
 from .complaints import complaints_section
+from .appointments import appointments_section
 from .data import RunView, load_view
 from .geography import geography_section
 from .maintenance import maintenance_section
@@ -61,6 +62,7 @@ def build_sections(view: RunView) -> list[Section]:
         lambda: tradeoff_section(view),
         lambda: maintenance_section(view),
         lambda: complaints_section(view),
+        lambda: appointments_section(view),
         lambda: distribution_section(view),
         lambda: timeseries_section(view),
         lambda: teaching_section(view),

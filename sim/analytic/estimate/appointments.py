@@ -6,8 +6,9 @@ job_h)`` bookings per window when every booked row takes the same ``job_h``.  Wi
 requests (rate ``lam`` per team) and windows equally spaced ``P`` hours apart, the
 bookings form the slotted queue of :mod:`sim.analytic.slotted`,
 ``X_{n+1} = max(X_n - c, 0) + Poisson(lam P)``, solved numerically: it gives
-``appt_lead_days`` (E[lead] = L + P/2 + P E[D - 1], over 24) and, with one window a day on
-every day of the week, ``appt_next_day``.
+``appt_lead_days`` (E[lead] = L + P/2 + P E[D - 1], over 24), the lead-time distribution
+``appt_lead_le_<d>d`` and, with one window a day on every day of the week,
+``appt_next_day``.
 
 The formula is *exact* where the model is that queue: Poisson calls around the clock (no
 customer-hours clock, no helpdesk in front, which would delay and reorder them), no
@@ -28,6 +29,7 @@ import math
 from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.results import Estimate, Estimates
+from sim.kpis import APPT_LEAD_DAYS
 
 if TYPE_CHECKING:
     from sim.system import ServiceSystem
@@ -111,6 +113,9 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
     out = [
         Estimate("appt_lead_days", "all", booking.mean_lead_h(a.lead_h) / 24.0, MODEL, exact, note),
     ]
+    for d in APPT_LEAD_DAYS:
+        share = _lead_within(booking, 24.0 * d, a.lead_h)
+        out.append(Estimate(f"appt_lead_le_{d}d", "all", share, MODEL, exact, note))
     if period == 24.0 and len(starts) == 7:
         out.append(
             Estimate("appt_next_day", "all", _next_day(booking, starts[0], a.lead_h), MODEL, exact, note)
@@ -138,3 +143,21 @@ def _next_day(booking: object, start_h: float, lead_h: float) -> float:
     before = booking.p_extra_at_most(lambda u: 0 + 1 - first_day, 0.0, split)
     after = booking.p_extra_at_most(lambda u: 1 + 1 - first_day, split, 1.0)
     return before + after
+
+
+def _lead_within(booking: object, hours: float, lead_h: float) -> float:
+    """P(lead <= hours): a request a fraction ``u`` into its period has
+    ``lead = L + P (1 - u) + P (D - 1)``, so it may pass over ``floor((hours - L) / P - 1 + u)``
+    full slots; that count steps up once in ``u``, where the integral is split."""
+    from sim.analytic.slotted import SlottedBooking
+
+    assert isinstance(booking, SlottedBooking)
+    period = booking.period
+    y0 = (hours - lead_h) / period - 1.0  # the count's argument at u = 0
+    if y0 + 1.0 < 0.0:
+        return 0.0
+    split = min(1.0, max(0.0, math.ceil(y0) - y0)) if y0 != math.floor(y0) else 0.0
+    low, high = math.floor(y0), math.floor(y0) + 1
+    return booking.p_extra_at_most(lambda u: low, 0.0, split) + booking.p_extra_at_most(
+        lambda u: high, split, 1.0
+    )
