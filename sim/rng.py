@@ -153,6 +153,8 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "complaint",
         "source, promise: a supervisor's time with the complaint",
         prefix=(1,),
+    ),
+    NamedStream(
         "appointment_preferred_day",
         "appointment",
         "territory: the customer's preferred day offset per booking",

@@ -761,6 +761,9 @@ class Complaints:
     def promises(self) -> tuple[Promise, ...]:
         """The promises whose breach can raise a complaint (probability above 0)."""
         return tuple(p for p in Promise if self.probability[p] > 0.0)
+
+
+@dataclass(frozen=True)
 class Appointments:
     """Booked work given arrival windows (``[appointments]``).
 
@@ -1234,6 +1237,9 @@ def _complaints(sc: Scenario) -> Complaints | None:
         return None
     return Complaints(
         c.supervisors, c.handling_h.build(), c.deadline_h, tuple(c.probability.of(p) for p in Promise)
+    )
+
+
 def _appointments(sc: Scenario) -> Appointments | None:
     a = sc.appointments
     if a is None:

@@ -127,7 +127,7 @@ PINNED_KEYS = {
     "contractor_fix": ((4,), (3, 24, 2, 4)),
     "complaint_draw": ((7, 4), (3, 25, 0, 7, 4)),
     "complaint_handling": ((7, 4), (3, 25, 1, 7, 4)),
-    "appointment_preferred_day": ((7,), (3, 25, 7)),
+    "appointment_preferred_day": ((7,), (3, 26, 7)),
 }
 
 

@@ -23,8 +23,8 @@ catalogue):
 ``design``     design points: variants x sweep grid, ``--sweep``
 """
 
-from sim.config.complaints import PROMISE_KEYS, ComplaintProbabilities, Complaints, Promise
 from sim.config.appointments import Appointments
+from sim.config.complaints import PROMISE_KEYS, ComplaintProbabilities, Complaints, Promise
 from sim.config.contractors import Contractor
 from sim.config.design import DesignPoint, apply_cli_sweeps, expand_sweep
 from sim.config.errors import ScenarioError
@@ -110,11 +110,10 @@ __all__ = [
     "PROMISE_KEYS",
     "RESERVED_CLASS_NAMES",
     "BrokenPromiseWeights",
+    "Appointments",
     "Calendar",
     "ComplaintProbabilities",
     "Complaints",
-    "Appointments",
-    "Calendar",
     "Contractor",
     "Costs",
     "DesignPoint",

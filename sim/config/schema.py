@@ -20,8 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from sim.config.complaints import Complaints, check_complaints
 from sim.config.appointments import Appointments, check_appointments
+from sim.config.complaints import Complaints, check_complaints
 from sim.config.contractors import Contractor, check_contractor
 from sim.config.errors import KeyedError
 from sim.config.fields import (
