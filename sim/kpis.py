@@ -66,7 +66,6 @@ GROUPS: dict[Group, str] = {
     "maintenance": "Planned work (maintenance, key-customer visits)",
     "contractor": "Contractor for overflow",
     "complaints": "Complaints, their handling and satisfaction",
-    "complaints": "Complaints and their handling",
     "appointments": "Appointments and arrival windows",
     "cost": "Costs",
     "spread": "Spread across territories",

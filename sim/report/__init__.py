@@ -30,8 +30,8 @@ from pathlib import Path
 
 from sim.results import read_run
 
-from .complaints import complaints_section
 from .appointments import appointments_section
+from .complaints import complaints_section
 from .data import RunView, load_view
 from .geography import geography_section
 from .maintenance import maintenance_section

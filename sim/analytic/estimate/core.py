@@ -47,7 +47,6 @@ def estimate(system: ServiceSystem) -> Estimates:
         if system.complaints is not None:
             out = with_complaints(out, system)
         return with_satisfaction(out, system) if system.satisfaction is not None else out
-        return with_complaints(estimate(replace(system, complaints=None)), system)
     if system.appointments is not None:
         return appointments_estimate(system)  # (booked calls wait for their window)
     if system.helpdesk is not None:
