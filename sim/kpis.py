@@ -43,6 +43,7 @@ Group = Literal[
     "contractor",
     "complaints",
     "appointments",
+    "skills",
     "cost",
     "spread",
     "workload",
@@ -67,6 +68,7 @@ GROUPS: dict[Group, str] = {
     "contractor": "Contractor for overflow",
     "complaints": "Complaints, their handling and satisfaction",
     "appointments": "Appointments and arrival windows",
+    "skills": "Skills",
     "cost": "Costs",
     "spread": "Spread across territories",
     "workload": "Workload of single technicians",
@@ -127,6 +129,7 @@ Condition = Literal[
     "complaints",
     "satisfaction",
     "appointments",
+    "skills",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -154,6 +157,7 @@ CONDITIONS: dict[Condition, str] = {
     "complaints": "with `[complaints]`",
     "satisfaction": "with `[satisfaction]`",
     "appointments": "with `[appointments]`",
+    "skills": "with `[skills]`",
 }
 
 #: the lead times (whole days) at which the appointments' lead-time distribution is reported
@@ -281,6 +285,26 @@ WORKLOAD_TECH = _kpi(
     False,
     "first_team",
     "team_2_to_10",
+)
+WAIT_SKILL = _kpi(
+    "wait_h_skill<i>",
+    "mean wait, skill <i>",
+    "h",
+    "wait_h of the calls needing skill i (the i-th of `skills.needs`)",
+    "skills",
+    False,
+    "calls",
+    "skills",
+)
+UTILIZATION_GROUP = _kpi(
+    "utilization_group<i>",
+    "utilization of skill group <i>",
+    "share",
+    "busy technician-hours of skill group i (the i-th of `[[skills.groups]]`) / its technician-hours",
+    "skills",
+    False,
+    "time_share",
+    "skills",
 )
 
 #: every KPI, in the order of the tables' columns
@@ -1006,6 +1030,9 @@ CATALOGUE: tuple[KPI, ...] = (
         "territories_20",
     ),
     WORKLOAD_TECH,
+    # skill groups (sim/monitors/skills.py)
+    WAIT_SKILL,
+    UTILIZATION_GROUP,
     # the helpdesk before dispatch (sim/monitors/helpdesk.py)
     _kpi(
         "reply_h",
@@ -1254,6 +1281,16 @@ def threshold_kpi(hours: float) -> str:
     return P_WAIT_GT.name_for(hours)
 
 
+def skill_wait_kpi(skill: int) -> str:
+    """KPI name of the mean wait of the calls needing a skill, e.g. ``wait_h_skill0``."""
+    return WAIT_SKILL.name_for(skill)
+
+
+def group_utilization_kpi(group: int) -> str:
+    """KPI name of a skill group's utilization, e.g. ``utilization_group1``."""
+    return UTILIZATION_GROUP.name_for(group)
+
+
 def workload_kpi(technician: int) -> str:
     """KPI name of a first-team technician's busy share, e.g. ``workload_tech0``."""
     return WORKLOAD_TECH.name_for(technician)
@@ -1283,6 +1320,8 @@ class Features:
     complaints: bool = False
     satisfaction: bool = False
     appointments: bool = False
+    skills: int = 0  # skills of [skills] (0: none)
+    skill_groups: int = 0
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1310,14 +1349,19 @@ class Features:
             "complaints": self.complaints,
             "satisfaction": self.satisfaction,
             "appointments": self.appointments,
+            "skills": self.skills > 0,
         }[when]
 
 
-def _expand(kpi: KPI, thresholds_h: Sequence[float], team_size: int) -> Iterator[str]:
+def _expand(kpi: KPI, thresholds_h: Sequence[float], features: Features) -> Iterator[str]:
     if kpi is P_WAIT_GT:
         yield from (kpi.name_for(x) for x in thresholds_h)
     elif kpi is WORKLOAD_TECH:
-        yield from (kpi.name_for(i) for i in range(team_size))
+        yield from (kpi.name_for(i) for i in range(features.team_size))
+    elif kpi is WAIT_SKILL:
+        yield from (kpi.name_for(i) for i in range(features.skills))
+    elif kpi is UTILIZATION_GROUP:
+        yield from (kpi.name_for(i) for i in range(features.skill_groups))
     else:
         yield kpi.name
 
@@ -1332,5 +1376,5 @@ def table_kpis(features: Features, thresholds_h: Sequence[float]) -> list[str]:
         name
         for kpi in CATALOGUE
         if kpi.summary and features.holds(kpi.when)
-        for name in _expand(kpi, thresholds_h, features.team_size)
+        for name in _expand(kpi, thresholds_h, features)
     ]

@@ -51,6 +51,7 @@ STREAMS: tuple[str, ...] = (
     "contractor",
     "complaint",
     "appointment",
+    "skill",
 )
 
 
@@ -159,6 +160,8 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "appointment",
         "territory: the customer's preferred day offset per booking",
     ),
+    NamedStream("skill_need", "skill", "source: the skill each call needs (a uniform per call)", prefix=(0,)),
+    NamedStream("skill_fix", "skill", "source: does a technician's visit fix (a uniform per visit)", prefix=(1,)),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

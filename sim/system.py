@@ -857,6 +857,57 @@ class Satisfaction:
     per_response_h: float
     per_restore_h: float
     broken: tuple[float, ...]
+class SkillGroup:
+    """One skill group of every team (``[[skills.groups]]``).
+
+    Attributes
+    ----------
+    name : str
+    technicians : int
+        Members per team (the team's technicians are numbered group by group).
+    skills : frozenset of int
+        The skills (indices into :attr:`Skills.names`) its members have.
+    repair_factor : float
+        A member's visit lasts the call's repair time x this.
+    first_time_fix : float
+        Chance that a member's visit fixes the machine.
+    """
+
+    name: str
+    technicians: int
+    skills: frozenset[int]
+    repair_factor: float
+    first_time_fix: float
+
+
+@dataclass(frozen=True)
+class Skills:
+    """Skill groups and the skills calls need (``[skills]``).
+
+    Attributes
+    ----------
+    names : tuple of str
+        The skills, in the order of ``skills.needs``.
+    shares : tuple of float
+        Share of breakdown calls needing each skill.
+    groups : tuple of SkillGroup
+    """
+
+    names: tuple[str, ...]
+    shares: tuple[float, ...]
+    groups: tuple[SkillGroup, ...]
+
+    @property
+    def group_of(self) -> tuple[int, ...]:
+        """Each team-local technician's group (technicians numbered group by group)."""
+        return tuple(g for g, group in enumerate(self.groups) for _ in range(group.technicians))
+
+    @property
+    def eligible(self) -> tuple[tuple[int, ...], ...]:
+        """For each skill, the groups that have it."""
+        return tuple(
+            tuple(g for g, group in enumerate(self.groups) if k in group.skills) for k in range(len(self.names))
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -957,6 +1008,9 @@ class ServiceSystem:
         Complaints raised by broken promises (``[complaints]``); ``None``: none.
     satisfaction : Satisfaction or None
         The score per call (``[satisfaction]``); ``None``: none.
+    skills : Skills or None
+        Skill groups and the calls' skill needs (``[skills]``); ``None``: everyone does
+        every job.
     """
 
     name: str
@@ -985,6 +1039,7 @@ class ServiceSystem:
     complaints: Complaints | None = None
     satisfaction: Satisfaction | None = None
     appointments: Appointments | None = None
+    skills: Skills | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -1065,6 +1120,7 @@ class ServiceSystem:
             complaints=_complaints(scenario),
             satisfaction=_satisfaction(scenario),
             appointments=_appointments(scenario),
+            skills=_skills(scenario),
         )
 
 
@@ -1288,6 +1344,20 @@ def _satisfaction(sc: Scenario) -> Satisfaction | None:
         s.per_response_h,
         s.per_restore_h,
         tuple(s.broken.of(p) for p in Promise),
+def _skills(sc: Scenario) -> Skills | None:
+    sk = sc.skills
+    if sk is None:
+        return None
+    names = tuple(sk.needs)
+    return Skills(
+        names,
+        tuple(sk.needs.values()),
+        tuple(
+            SkillGroup(
+                g.name, g.technicians, frozenset(names.index(s) for s in g.skills), g.repair_factor, g.first_time_fix
+            )
+            for g in sk.groups
+        ),
     )
 
 

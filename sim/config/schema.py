@@ -42,6 +42,7 @@ from sim.config.lifecycle import FleetLifecycle, check_lifecycle
 from sim.config.milestones import check_milestones
 from sim.config.repeats import RepeatRepairs
 from sim.config.satisfaction import Satisfaction, check_satisfaction
+from sim.config.skills import Skills, check_skills
 from sim.config.specs import DeterministicSpec, DistSpec, ExponentialSpec, spec_mean
 from sim.config.targets import Targets
 from sim.config.work import Work, check_work
@@ -568,6 +569,7 @@ class Scenario(Section):
     complaints: Complaints | None = None  # broken promises -> complaints (sim/config/complaints.py)
     satisfaction: Satisfaction | None = None  # a score per call, a model (sim/config/satisfaction.py)
     appointments: Appointments | None = None  # booked work in arrival windows (sim/config/appointments.py)
+    skills: Skills | None = None  # skill groups and the calls' needs (sim/config/skills.py)
     targets: Targets | None = None
     sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     variants: list[Variant] = Field(default_factory=list)
@@ -695,6 +697,7 @@ class Scenario(Section):
         check_complaints(self)
         check_satisfaction(self)
         check_appointments(self)
+        check_skills(self)
         technicians = self.territories.technicians * self.territories.count
         if technicians > MAX_TECHNICIANS_TOTAL:
             raise KeyedError(
@@ -726,6 +729,8 @@ class Scenario(Section):
             del out["satisfaction"]
         if out.get("appointments", "") is None:  # (and [appointments])
             del out["appointments"]
+        if out.get("skills", "") is None:  # (and [skills])
+            del out["skills"]
         return out
 
     # -- derived quantities ------------------------------------------------

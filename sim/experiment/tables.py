@@ -44,6 +44,8 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         complaints=system.complaints is not None,
         satisfaction=system.satisfaction is not None,
         appointments=system.appointments is not None,
+        skills=0 if system.skills is None else len(system.skills.names),
+        skill_groups=0 if system.skills is None else len(system.skills.groups),
     )
     return table_kpis(features, system.report.wait_thresholds_h)
 

@@ -27,6 +27,7 @@ from .parts import PartsSystem
 from .planned import PlannedLine, PlannedSource, VisitPlan
 from .shifts import ShiftCalendar
 from .shortage import Emergency, Revisit, ShortageRule, WaitOnSite
+from .skills import SkilledLine, SkilledTeam
 from .team import PartsRules, Team
 from .technician import crew, distance_km
 from .variates import Constant, Variates, durations
@@ -94,19 +95,32 @@ def build(
     # one helpdesk for all teams, before them: their breakdown calls reach it first
     desk = None if system.helpdesk is None else Helpdesk(env, system.helpdesk, recorder, seed, replication)
     make_team: Callable[..., Team] = Team if desk is None else functools.partial(HelpdeskTeam, desk)
+    skills = system.skills  # skill groups: dispatch on eligible pairs (sim/model/skills.py)
+    if skills is not None:
+        make_team = functools.partial(SkilledTeam, (skills, seed, replication))
     # technicians (placed at their bases), then their dispatch line, then the team
     teams: list[Team] = []
     calendars: list[ShiftCalendar] = []
     for k in block:
         first = k * team_size
         members = crew(range(first, first + team_size), home, geometry, vans)
-        policy: DispatchPolicy = make_policy(
-            system.dispatch.pair,
-            priorities,
-            distance_km(members, geometry) if geometry is not None else None,
-            [[first + i for i in order] for order in system.team.preference],
-            revisit_priority,
-        )
+        policy: DispatchPolicy
+        if skills is None:
+            policy = make_policy(
+                system.dispatch.pair,
+                priorities,
+                distance_km(members, geometry) if geometry is not None else None,
+                [[first + i for i in order] for order in system.team.preference],
+                revisit_priority,
+            )
+        else:  # each technician's skills, by the group (technicians numbered group by group)
+            group_of = skills.group_of
+            policy = SkilledLine(
+                system.dispatch.pair[0],
+                priorities,
+                {t.id: tuple(sorted(skills.groups[group_of[t.id - first]].skills)) for t in members},
+                len(skills.names),
+            )
         if plan is not None or visits is not None:  # planned jobs wait behind the breakdowns (planned.py)
             policy = PlannedLine(policy)
         team = make_team(

@@ -70,6 +70,7 @@ class Call:
         "logged_at",
         "machine",
         "missing",
+        "need",  # the skill the call needs: set by a team with skills only (sim/model/skills.py)
         "noise_h",
         "number",
         "on_site_at",

@@ -13,6 +13,7 @@ from .calls import CallTally
 from .complaints import ComplaintTally
 from .composite import Monitors
 from .contractors import ContractorTally
+from .skills import SkillTally
 from .helpdesk import HelpdeskTally
 from .internal import InternalTally
 from .levels import LevelTally
@@ -106,6 +107,9 @@ class MonitorSpec:
         Booked rows (``[appointments]``): their indices, the number of breakdown rows
         (machines down while booked) and the end of the next working day after an
         instant; ``None``: no appointments.
+    skills
+        Skill groups (``[skills]``): the number of skills and each team-local
+        technician's group; ``None``: no skills.
     """
 
     class_names: Sequence[str]
@@ -136,6 +140,7 @@ class MonitorSpec:
     complaints: tuple[int, int, float] | None = None
     scored: int | None = None
     appointments: tuple[Sequence[int], int, Callable[[float], float]] | None = None
+    skills: tuple[int, tuple[int, ...]] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -190,6 +195,11 @@ class MonitorSpec:
         if self.warranty_h is not None:
             classes = len(self.class_names) if self.breakdown_rows is None else self.breakdown_rows
             tallies.append(LifecycleTally(classes, self.warranty_h, self.hours_per_day))
+        if self.skills is not None:
+            count, local = self.skills
+            teams = self.technicians // len(local)
+            members = [teams * local.count(g) for g in range(max(local) + 1)]
+            tallies.append(SkillTally(count, lambda t: local[t % len(local)], members))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -273,6 +283,7 @@ def monitors_for(
         appointments=None
         if system.appointments is None
         else (sorted(system.appointments.rows), len(system.classes), system.appointments.next_day_end),
+        skills=None if system.skills is None else (len(system.skills.names), system.skills.group_of),
     ).build(extra)
 
 

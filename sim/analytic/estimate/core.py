@@ -21,6 +21,7 @@ from sim.analytic.estimate.policy import adjust_for_policy
 from sim.analytic.estimate.queueing import finite_fleet, first_trips, infinite_source
 from sim.analytic.estimate.repeats import relabel, repeat_kpis
 from sim.analytic.estimate.results import Estimate, Estimates
+from sim.analytic.estimate.skills import skills_estimate
 from sim.analytic.estimate.team import team_view
 from sim.analytic.estimate.work import work_estimate
 from sim.analytic.queues import UnstableQueueError
@@ -55,6 +56,9 @@ def estimate(system: ServiceSystem) -> Estimates:
         return helpdesk_estimate(system)
     if system.maintenance is not None or system.visits is not None:
         return planned_estimate(system)  # (its own model: the queueing views do not apply)
+    if system.skills is not None:  # (before the contractor: skills change who takes a call)
+        out = skills_estimate(system)
+        return with_costs(out, system) if system.costs is not None else out
     if system.contractor is not None:
         out = contractor_estimate(system)
         return with_costs(out, system) if system.costs is not None else out

@@ -1,0 +1,239 @@
+"""Skills (``[skills]``): separate pools, full cross-training and partial flexibility.
+
+The skills split into *components*: skills linked by a group that has both.  Each
+component is served by its own groups only.  Poisson calls (each needing skill k with
+probability p_k, independently: a thinned Poisson stream per skill), exponential repair
+times, no travel time, first-time fix 1 and FIFO dispatch:
+
+* a component served by **one group** is an M/M/s queue of its own (s = the group's
+  members per team, arrival rate lambda x sum of its skills' p_k, mean service the
+  repair mean x the group's ``repair_factor``): exact.  This covers both extremes: every
+  group a specialist of one skill (separate pools, each skill its own M/M/s) and one
+  group with every skill (full cross-training, one pooled M/M/s).
+* a component served by **several groups** (partial flexibility: specialists of one skill
+  each plus cross-trained technicians with every skill of the component) has no closed
+  form.  Approximation, labelled approximate: the wait of skill k is the mix
+  ``(1 - f) W_split,k + f W_pool`` of the two extremes at the same headcount, weighted by
+  the share f of cross-trained technicians in the component: ``W_pool`` is the pooled
+  M/M/n of the component (every technician for every call, the load-weighted mean
+  service), ``W_split,k`` the separate pool of skill k with its specialists plus the
+  cross-trained technicians split between the skills in proportion to the skills' offered
+  loads (fractional servers, Erlang C by the continuous extension of Erlang B, Jagerman
+  1974).  Exact at f = 0 and f = 1; in between it ignores that dispatch order couples the
+  skills.  The utilization over all technicians is exact whenever every group's factor is
+  the same (work is conserved); the groups' own utilizations get no value.
+
+Anything else (finite fleets, travel time, other repair laws, first-time fix below 1, a
+priority or earliest-due discipline, a contractor, groups with some but not all of a
+component's skills) gets no value, only a note.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from sim.analytic.estimate.results import Estimate, Estimates
+from sim.analytic.queues import UnstableQueueError, mms
+
+if TYPE_CHECKING:
+    from sim.system import ServiceSystem, Skills
+
+POOL_MODEL = "M/M/s per skill pool"
+FLEX_MODEL = "partial flexibility: mix of split pools and the pooled M/M/n"
+
+
+def erlang_b_real(servers: float, offered_load: float) -> float:
+    """Erlang B at a real number of servers: 1/B = a * int_0^inf exp(-a t) (1 + t)^s dt.
+
+    >>> round(erlang_b_real(2.0, 1.5), 6), round(erlang_b_real(2.5, 1.5), 4)
+    (0.310345, 0.2091)
+    """
+    from scipy.integrate import quad
+
+    a, s = offered_load, servers
+    value, _ = quad(lambda t: math.exp(-a * t + s * math.log1p(t)), 0.0, math.inf, limit=200)
+    return 1.0 / (a * value)
+
+
+def erlang_c_real(servers: float, offered_load: float) -> float:
+    """Erlang C from :func:`erlang_b_real`: C = s B / (s - a (1 - B)), for a < s."""
+    b = erlang_b_real(servers, offered_load)
+    s, a = servers, offered_load
+    return s * b / (s - a * (1.0 - b))
+
+
+def components(skills: Skills) -> list[tuple[list[int], list[int]]]:
+    """The (skills, groups) of each component: skills linked by a group that has both."""
+    parent = list(range(len(skills.names)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for g in skills.groups:
+        ks = sorted(g.skills)
+        for k in ks[1:]:
+            parent[root(k)] = root(ks[0])
+    out: dict[int, tuple[list[int], list[int]]] = {}
+    for k in range(len(skills.names)):
+        out.setdefault(root(k), ([], []))[0].append(k)
+    for i, g in enumerate(skills.groups):
+        out[root(min(g.skills))][1].append(i)
+    return list(out.values())
+
+
+def _why_not(system: ServiceSystem) -> str | None:
+    from sim.distributions import Deterministic, Exponential
+
+    tr = system.travel
+    if system.source.finite:
+        return "a finite fleet (the skills' calls are not independent Poisson streams)"
+    if tr.mode != "time" or tr.from_base is not None:
+        return "travel that is not a time"
+    if not (isinstance(tr.time, Deterministic) and tr.time.value == 0.0):
+        return "trips that take time (the service is not exponential)"
+    if not isinstance(system.repair.time, Exponential):
+        return "repair times that are not exponential"
+    if system.dispatch.pair[0] != "fifo":
+        return f"the {system.dispatch.pair[0]!r} discipline"
+    if system.contractor is not None:
+        return "a contractor"
+    if system.calendar.clock_share != 1.0:
+        return "calls in customer hours only"
+    assert system.skills is not None
+    if any(g.first_time_fix < 1.0 for g in system.skills.groups):
+        return "a first-time fix below 1"
+    return None
+
+
+def skills_estimate(system: ServiceSystem) -> Estimates:
+    """The formulas of the module docstring for a system with skills."""
+    skills = system.skills
+    assert skills is not None
+    why = _why_not(system)
+    if why is not None:
+        return Estimates(notes=[f"skills: no formula with {why}"])
+    assert not system.source.finite
+    lam = system.source.calls_per_team_h
+    mean = system.repair.time.mean
+    p = skills.shares
+    groups = skills.groups
+    n_total = system.team.technicians
+    hours_per_day = system.calendar.day_length_h
+    waits = [0.0] * len(p)
+    exact_wait = [True] * len(p)
+    p_wait = 0.0
+    group_util: dict[int, float] = {}
+    busy = 0.0  # mean busy technicians per team
+    notes: list[str] = []
+    models: set[str] = set()
+    try:
+        for ks, gs in components(skills):
+            rate = lam * sum(p[k] for k in ks)
+            if rate == 0.0:
+                continue
+            if len(gs) == 1:
+                g = groups[gs[0]]
+                r = mms(rate, 1.0 / (mean * g.repair_factor), g.technicians)
+                for k in ks:
+                    waits[k] = r.wq
+                p_wait += sum(p[k] for k in ks) * r.p_wait
+                group_util[gs[0]] = r.utilization
+                busy += rate * mean * g.repair_factor
+                models.add(f"M/M/{g.technicians}")
+                continue
+            flex = _flexible(skills, ks, gs)
+            if flex is None:
+                return Estimates(notes=["skills: no formula for groups with some but not all of a component's skills"])
+            specialists, cross = flex
+            n = sum(groups[g].technicians for g in gs)
+            f = groups[cross].technicians / n
+            # the pooled M/M/n: every technician takes every call of the component
+            service = {k: mean * groups[specialists.get(k, cross)].repair_factor for k in ks}
+            pool_mean = sum(p[k] * service[k] for k in ks) / sum(p[k] for k in ks)
+            pool = mms(rate, 1.0 / pool_mean, n)
+            loads = {k: lam * p[k] * service[k] for k in ks}
+            total = sum(loads.values())
+            for k in ks:
+                s_k = (groups[specialists[k]].technicians if k in specialists else 0) + groups[
+                    cross
+                ].technicians * loads[k] / total
+                if loads[k] >= s_k:
+                    raise UnstableQueueError(f"skill {skills.names[k]!r}: load {loads[k]:g} >= {s_k:g} servers")
+                c = erlang_c_real(s_k, loads[k])
+                split = c * service[k] / (s_k - loads[k])
+                waits[k] = (1.0 - f) * split + f * pool.wq
+                exact_wait[k] = False
+                p_wait += p[k] * ((1.0 - f) * c + f * pool.p_wait)
+            busy += total
+            models.add(FLEX_MODEL)
+            notes.append(
+                "skills: partial flexibility approximated by the mix of the split pools and the "
+                "pooled M/M/n, weighted by the share of cross-trained technicians"
+            )
+    except UnstableQueueError as exc:
+        return Estimates(unstable=f"no steady state: {exc}")
+    from sim.kpis import group_utilization_kpi, skill_wait_kpi
+
+    exact = all(exact_wait)
+    model = POOL_MODEL if exact else FLEX_MODEL
+    detail = ", ".join(sorted(models))
+    wait = sum(pk * w for pk, w in zip(p, waits, strict=True))
+    restore = wait + sum(
+        p[k] * mean * _factor(skills, k) for k in range(len(p)) if p[k] > 0
+    )
+    same_factor = len({g.repair_factor for g in groups}) == 1
+    teams = system.teams
+    out = [
+        Estimate(skill_wait_kpi(k), "all", waits[k], model if exact_wait[k] else FLEX_MODEL, exact_wait[k], detail)
+        for k in range(len(p))
+        if p[k] > 0
+    ]
+    out += [
+        Estimate("wait_h", "all", wait, model, exact, detail),
+        Estimate("p_wait", "all", p_wait, model, exact, detail),
+        Estimate("response_h", "all", wait, model, exact, "no travel: the response is the wait"),
+        Estimate("queue_len", "all", lam * wait * teams, model, exact, "Little's law, all teams"),
+        Estimate("calls_per_day", "all", lam * hours_per_day * teams, "Poisson calls", True),
+        Estimate("utilization", "all", busy / n_total, model, exact or same_factor, "work conserved"),
+    ]
+    if exact or same_factor:
+        out.append(Estimate("restore_h", "all", restore, model, exact, "wait + the serving group's repair mean"))
+        out.append(Estimate("machines_down", "all", lam * restore * teams, model, exact, "Little's law, all teams"))
+    out += [
+        Estimate(group_utilization_kpi(g), "all", u, POOL_MODEL, True, f"group {groups[g].name!r}")
+        for g, u in sorted(group_util.items())
+    ]
+    return Estimates(primary=out, notes=notes)
+
+
+def _factor(skills: Skills, k: int) -> float:
+    """The repair factor of the (only) group serving skill k's component with one group,
+    or the specialists of k (partial flexibility: the restore time then mixes the groups,
+    so it is only given when every factor is the same)."""
+    for g in skills.groups:
+        if g.skills == frozenset({k}):
+            return g.repair_factor
+    return next(g.repair_factor for g in skills.groups if k in g.skills)
+
+
+def _flexible(skills: Skills, ks: list[int], gs: list[int]) -> tuple[dict[int, int], int] | None:
+    """A component with specialists (one skill each, at most one group per skill) and one
+    cross-trained group with every skill of the component: (skill -> specialists' group,
+    cross-trained group); ``None`` for any other structure."""
+    specialists: dict[int, int] = {}
+    cross: int | None = None
+    for g in gs:
+        have = skills.groups[g].skills
+        if len(have) == 1:
+            (k,) = have
+            if k in specialists:
+                return None
+            specialists[k] = g
+        elif have == frozenset(ks) and cross is None:
+            cross = g
+        else:
+            return None
+    return None if cross is None else (specialists, cross)

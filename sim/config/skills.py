@@ -1,0 +1,169 @@
+"""``[skills]``: who can do the job: skill groups of technicians and the skill each call needs
+(issue 16).
+
+Built: each team is split into skill groups (``[[skills.groups]]``: n technicians per team,
+their skills, a repair-time multiplier and a first-time fix), and each breakdown call needs
+one skill, drawn per call with the shares ``needs``.  Dispatch pairs a call only with a
+technician of a group that has its skill.  Not built (refused in one line): escalation to
+specialists (``skills.escalation``), skills per job type or machine class, and skills with
+parts, geometry, shifts, internal work, job types, planned work, a helpdesk, a fleet
+lifecycle or the ``preference`` / ``nearest`` dispatch rules.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field, model_validator
+
+from sim.config.errors import KeyedError
+from sim.config.fields import PosFloat, Probability, Section, name_type
+
+if TYPE_CHECKING:
+    from sim.config.schema import Scenario
+
+#: the queue disciplines dispatch can apply to eligible pairs
+SKILL_DISCIPLINES = ("fifo", "priority", "earliest_due")
+
+
+class SkillGroup(Section):
+    """One skill group of every team.  Example::
+
+        [[skills.groups]]
+        name = "specialists"
+        technicians = 1                   # per team
+        skills = ["standard", "complex"]
+        repair_factor = 1.0               # x the call's repair time
+        first_time_fix = 1.0              # chance a visit fixes the machine
+    """
+
+    name: name_type(40)  # type: ignore[valid-type]
+    technicians: Annotated[int, Field(ge=1, le=1_000_000)]
+    skills: Annotated[list[str], Field(min_length=1)]
+    repair_factor: PosFloat = 1.0
+    first_time_fix: Probability = 1.0
+
+
+class Skills(Section):
+    """Skill groups and the skills calls need.  Example::
+
+        [skills]
+        needs = { standard = 0.7, complex = 0.3 }    # share of calls needing each skill
+
+        [[skills.groups]]
+        name = "standard_only"
+        technicians = 2
+        skills = ["standard"]
+
+        [[skills.groups]]
+        name = "cross_trained"
+        technicians = 1
+        skills = ["standard", "complex"]
+
+    ``needs``: each breakdown call needs one skill, drawn when the call is logged from the
+    named stream ``skill_need`` keyed by the call's source (the machine, or the territory
+    of Poisson calls) with these shares (they must add up to 1); the k-th call of a source
+    needs the same skill whatever the staffing, so common random numbers hold across
+    cross-training levels.
+
+    ``groups``: every team has ``technicians`` of each group (the groups' counts add up to
+    the team: ``territories.technicians`` x ``territories.pooled``), numbered group by
+    group.  A visit by a member of a group lasts the call's repair time x ``repair_factor``
+    and fixes the machine with probability ``first_time_fix`` (stream ``skill_fix``, a
+    uniform per visit keyed by the call's source); a visit that does not fix it sends the
+    call back to the team's line (with the same need).
+
+    Dispatch on eligible pairs: a call that is logged goes to the eligible free technician
+    the technician choice picks (``longest_idle``: the one free the longest among those
+    with the skill); if none is free it waits (or goes to the contractor).  A technician
+    who becomes free takes the first waiting call it is eligible for, in the order of the
+    queue discipline (``fifo``, ``priority``, ``earliest_due``), or becomes free.  So a
+    free technician and a waiting call coexist only when the technician lacks the call's
+    skill; no call waits while a technician who could take it is free.
+    """
+
+    needs: dict[str, Probability]
+    groups: Annotated[list[SkillGroup], Field(min_length=1)]
+    escalation: dict[str, Any] | None = None  # not built yet: refused
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Skills:
+        if self.escalation is not None:
+            raise KeyedError(
+                "skills.escalation", "escalation to specialists is not built yet (docs/architecture.md)"
+            )
+        if not self.needs:
+            raise KeyedError("skills.needs", "give at least one skill and the share of calls needing it")
+        for name in self.needs:
+            if not name or not name.isprintable() or len(name) > 40:
+                raise KeyedError("skills.needs", f"skill name {name!r}: 1-40 printable characters")
+        total = math.fsum(self.needs.values())
+        if abs(total - 1.0) > 1e-9:
+            raise KeyedError("skills.needs", f"the shares must add up to 1 (got {total:g})")
+        names = [g.name for g in self.groups]
+        for i, g in enumerate(self.groups):
+            if names.index(g.name) != i:
+                raise KeyedError(f"skills.groups[{i}].name", f"group {g.name!r} is named twice")
+            for j, s in enumerate(g.skills):
+                if s not in self.needs:
+                    raise KeyedError(
+                        f"skills.groups[{i}].skills[{j}]",
+                        f"no skill {s!r} in skills.needs ({', '.join(self.needs)})",
+                    )
+                if g.skills.index(s) != j:
+                    raise KeyedError(f"skills.groups[{i}].skills[{j}]", f"skill {s!r} is listed twice")
+        for skill, share in self.needs.items():
+            if share > 0 and not any(skill in g.skills for g in self.groups):
+                raise KeyedError(
+                    f"skills.needs.{skill}",
+                    f"no technician has the skill {skill!r}: its calls would never be served",
+                )
+        return self
+
+
+def check_skills(sc: Scenario) -> None:
+    """The checks of ``[skills]`` that read other sections (called by ``Scenario``).
+
+    Raises
+    ------
+    KeyedError
+        Naming the key: group counts that do not make up the team, or a feature skills
+        are not built with yet.
+    """
+    sk = sc.skills
+    if sk is None:
+        return
+    team = sc.territories.technicians * sc.territories.pooled
+    counted = sum(g.technicians for g in sk.groups)
+    if counted != team:
+        raise KeyedError(
+            "skills.groups",
+            f"the groups hold {counted} technicians per team, the team has {team} "
+            "(territories.technicians x territories.pooled)",
+        )
+    discipline, technician = sc.dispatch.pair
+    if discipline not in SKILL_DISCIPLINES:
+        raise KeyedError(
+            sc.dispatch.key_of("discipline"),
+            f"{discipline!r} with [skills] is not built yet (use {', '.join(SKILL_DISCIPLINES)})",
+        )
+    if technician != "longest_idle":
+        raise KeyedError(
+            sc.dispatch.key_of("technician"), f"{technician!r} with [skills] is not built yet (longest_idle)"
+        )
+    refused = [
+        ("parts", sc.parts is not None),
+        ("travel.mode", sc.travel.mode == "geometry"),
+        ("calendar.shifts", sc.calendar.technician_calendar() is not None),
+        ("work", sc.work is not None),
+        ("helpdesk", sc.helpdesk is not None),
+        ("fleet.lifecycle", getattr(sc.fleet, "lifecycle", None) is not None),
+        ("repair.repeat", sc.repair.repeat is not None),
+    ]
+    for key, present in refused:
+        if present:
+            raise KeyedError(key, "not built yet with [skills] (docs/architecture.md, issue 16)")
+    c = sc.contractor
+    if c is not None and c.always:
+        raise KeyedError("contractor.always", "not built yet with [skills]")
