@@ -79,6 +79,7 @@ SUBPROCESS = (
     "a_directory.toml",
     "unknown_key_repair_tme.toml",
     "contractor_negative_price.toml",
+    "skills_need_no_technician_has.toml",
     "nan_horizon.toml",
     "empty_sweep_list.toml",
     "sweep_through_list_item.toml",  # once a TypeError traceback (set_dotted)

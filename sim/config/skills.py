@@ -113,12 +113,6 @@ class Skills(Section):
                     )
                 if g.skills.index(s) != j:
                     raise KeyedError(f"skills.groups[{i}].skills[{j}]", f"skill {s!r} is listed twice")
-        for skill, share in self.needs.items():
-            if share > 0 and not any(skill in g.skills for g in self.groups):
-                raise KeyedError(
-                    f"skills.needs.{skill}",
-                    f"no technician has the skill {skill!r}: its calls would never be served",
-                )
         return self
 
 
@@ -142,6 +136,17 @@ def check_skills(sc: Scenario) -> None:
             f"the groups hold {counted} technicians per team, the team has {team} "
             "(territories.technicians x territories.pooled)",
         )
+    c = sc.contractor
+    # a contractor that takes every call no technician can take at once serves a skill
+    # nobody has; otherwise such calls would wait for ever
+    takes_all = c is not None and c.when == "all_busy" and c.capacity is None and c.classes is None
+    for skill, share in sk.needs.items():
+        if share > 0 and not takes_all and not any(skill in g.skills for g in sk.groups):
+            raise KeyedError(
+                f"skills.needs.{skill}",
+                f"no technician has the skill {skill!r}: its calls would never be served (unless "
+                "a contractor with when = 'all_busy', no capacity and every class takes them)",
+            )
     discipline, technician = sc.dispatch.pair
     if discipline not in SKILL_DISCIPLINES:
         raise KeyedError(
@@ -164,6 +169,5 @@ def check_skills(sc: Scenario) -> None:
     for key, present in refused:
         if present:
             raise KeyedError(key, "not built yet with [skills] (docs/architecture.md, issue 16)")
-    c = sc.contractor
     if c is not None and c.always:
         raise KeyedError("contractor.always", "not built yet with [skills]")

@@ -16,10 +16,9 @@ times, no travel time, first-time fix 1 and FIFO dispatch:
   ``(1 - f) W_split,k + f W_pool`` of the two extremes at the same headcount, weighted by
   the share f of cross-trained technicians in the component: ``W_pool`` is the pooled
   M/M/n of the component (every technician for every call, the load-weighted mean
-  service), ``W_split,k`` the separate pool of skill k with its specialists plus the
-  cross-trained technicians split between the skills in proportion to the skills' offered
-  loads (fractional servers, Erlang C by the continuous extension of Erlang B, Jagerman
-  1974).  Exact at f = 0 and f = 1; in between it ignores that dispatch order couples the
+  service), ``W_split,k`` the separate pool of skill k with its specialists plus a share
+  of the cross-trained technicians, split so that every skill's utilization is the same
+  (fractional servers, Erlang C by the continuous extension of Erlang B, Jagerman 1974).  Exact at f = 0 and f = 1; in between it ignores that dispatch order couples the
   skills.  The utilization over all technicians is exact whenever every group's factor is
   the same (work is conserved); the groups' own utilizations get no value.
 
@@ -156,10 +155,12 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
             pool = mms(rate, 1.0 / pool_mean, n)
             loads = {k: lam * p[k] * service[k] for k in ks}
             total = sum(loads.values())
+            if total >= n:
+                raise UnstableQueueError(f"load {total:g} >= {n} technicians")
+            own = {k: groups[specialists[k]].technicians if k in specialists else 0 for k in ks}
+            servers = _equal_utilisation(loads, own, n)
             for k in ks:
-                s_k = (groups[specialists[k]].technicians if k in specialists else 0) + groups[
-                    cross
-                ].technicians * loads[k] / total
+                s_k = servers[k]
                 if loads[k] >= s_k:
                     raise UnstableQueueError(f"skill {skills.names[k]!r}: load {loads[k]:g} >= {s_k:g} servers")
                 c = erlang_c_real(s_k, loads[k])
@@ -196,7 +197,7 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         Estimate("p_wait", "all", p_wait, model, exact, detail),
         Estimate("response_h", "all", wait, model, exact, "no travel: the response is the wait"),
         Estimate("queue_len", "all", lam * wait * teams, model, exact, "Little's law, all teams"),
-        Estimate("calls_per_day", "all", lam * hours_per_day * teams, "Poisson calls", True),
+        Estimate("calls_per_day", "all", lam * hours_per_day * teams, "Poisson calls", True, "every call is served"),
         Estimate("utilization", "all", busy / n_total, model, exact or same_factor, "work conserved"),
     ]
     if exact or same_factor:
@@ -207,6 +208,20 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         for g, u in sorted(group_util.items())
     ]
     return Estimates(primary=out, notes=notes)
+
+
+def _equal_utilisation(loads: dict[int, float], own: dict[int, int], n: int) -> dict[int, float]:
+    """Fractional servers per skill: each skill's specialists plus a share of the
+    cross-trained technicians, split so that every skill's utilization is the same
+    (water-filling: s_k = max(own_k, load_k / rho) with sum s_k = n)."""
+    lo, hi = 1e-12, 1.0
+    for _ in range(100):  # sum_k max(own_k, load_k / rho) decreases in rho
+        rho = 0.5 * (lo + hi)
+        if sum(max(own[k], loads[k] / rho) for k in loads) > n:
+            lo = rho
+        else:
+            hi = rho
+    return {k: max(float(own[k]), loads[k] / hi) for k in loads}
 
 
 def _factor(skills: Skills, k: int) -> float:
