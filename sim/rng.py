@@ -161,7 +161,9 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "territory: the customer's preferred day offset per booking",
     ),
     NamedStream("skill_need", "skill", "source: the skill each call needs (a uniform per call)", prefix=(0,)),
-    NamedStream("skill_fix", "skill", "source: does a technician's visit fix (a uniform per visit)", prefix=(1,)),
+    NamedStream(
+        "skill_fix", "skill", "source: does a technician's visit fix (a uniform per visit)", prefix=(1,)
+    ),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -52,6 +52,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("satisfaction", config.Satisfaction),
     ("satisfaction.broken", config.BrokenPromiseWeights),
     ("appointments", config.Appointments),
+    ("skills", config.Skills),
+    ("skills.groups[]", config.SkillGroup),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

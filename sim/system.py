@@ -906,7 +906,8 @@ class Skills:
     def eligible(self) -> tuple[tuple[int, ...], ...]:
         """For each skill, the groups that have it."""
         return tuple(
-            tuple(g for g, group in enumerate(self.groups) if k in group.skills) for k in range(len(self.names))
+            tuple(g for g, group in enumerate(self.groups) if k in group.skills)
+            for k in range(len(self.names))
         )
 
 
@@ -1354,7 +1355,11 @@ def _skills(sc: Scenario) -> Skills | None:
         tuple(sk.needs.values()),
         tuple(
             SkillGroup(
-                g.name, g.technicians, frozenset(names.index(s) for s in g.skills), g.repair_factor, g.first_time_fix
+                g.name,
+                g.technicians,
+                frozenset(names.index(s) for s in g.skills),
+                g.repair_factor,
+                g.first_time_fix,
             )
             for g in sk.groups
         ),

@@ -185,6 +185,22 @@ def _maintenance() -> dict[str, Any]:
     return d
 
 
+def _skills() -> dict[str, Any]:
+    """Two skills, specialists and a cross-trained technician (waits per skill, groups' use)."""
+    d = copy.deepcopy(BASE)
+    d["fleet"] = {"calls_per_h": 0.8}
+    d["territories"] = {"count": 1, "technicians": 3, "pooled": 1}
+    d["dispatch"] = {"policy": "fifo"}
+    d["skills"] = {
+        "needs": {"standard": 0.7, "complex": 0.3},
+        "groups": [
+            {"name": "standard", "technicians": 2, "skills": ["standard"]},
+            {"name": "cross", "technicians": 1, "skills": ["standard", "complex"], "repair_factor": 1.2},
+        ],
+    }
+    return d
+
+
 SCENARIOS = {
     "everything": _everything,
     "ftf_identity": _ftf_identity,
@@ -193,6 +209,7 @@ SCENARIOS = {
     "maintenance": _maintenance,
     "lifecycle": _lifecycle,
     "appointments": _appointments,
+    "skills": _skills,
 }
 KEYS = {"design_point", "replication", "class"}
 #: emitted as 0 by a scenario without shifts or without a downtime cost, never summarised then

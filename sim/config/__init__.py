@@ -16,6 +16,7 @@ catalogue):
 ``contractors`` ``[contractor]``: overflow to an outside firm
 ``complaints`` ``[complaints]``: broken promises, complaints, supervisors
 ``satisfaction`` ``[satisfaction]``: a score per call (a model, not data)
+``skills``      ``[skills]``: skill groups and the skill each call needs
 ``work``       ``[work]``: work besides breakdown repairs (internal work, job types)
 ``schema``     the sections and :class:`Scenario`
 ``overrides``  dotted keys (``--set``, variants, sweeps), their precedence, validation
@@ -82,6 +83,7 @@ from sim.config.schema import (
     default_preference,
     team_grid,
 )
+from sim.config.skills import SkillGroup, Skills
 from sim.config.specs import (
     DIST_KINDS,
     DeterministicSpec,
@@ -148,6 +150,8 @@ __all__ = [
     "ScenarioError",
     "ServiceClass",
     "Shift",
+    "SkillGroup",
+    "Skills",
     "StockPolicy",
     "Target",
     "Targets",

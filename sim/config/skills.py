@@ -30,12 +30,12 @@ SKILL_DISCIPLINES = ("fifo", "priority", "earliest_due")
 class SkillGroup(Section):
     """One skill group of every team.  Example::
 
-        [[skills.groups]]
-        name = "specialists"
-        technicians = 1                   # per team
-        skills = ["standard", "complex"]
-        repair_factor = 1.0               # x the call's repair time
-        first_time_fix = 1.0              # chance a visit fixes the machine
+    [[skills.groups]]
+    name = "specialists"
+    technicians = 1                   # per team
+    skills = ["standard", "complex"]
+    repair_factor = 1.0               # x the call's repair time
+    first_time_fix = 1.0              # chance a visit fixes the machine
     """
 
     name: name_type(40)  # type: ignore[valid-type]

@@ -136,6 +136,10 @@ class Call:
         self.parts_since = NAN  # when the shortage was found
         self.phase = WAITING
 
+    #: the index of the skill the call needs (a slot set only by a team with skills,
+    #: :mod:`sim.model.skills`, when the call is logged)
+    need: int
+
     #: a repeat call (:class:`RepeatCall`): the repair before it left the cause.  A class
     #: attribute, so that calls of a fleet without repeats set no field for it
     repeat = False

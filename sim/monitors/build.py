@@ -13,7 +13,6 @@ from .calls import CallTally
 from .complaints import ComplaintTally
 from .composite import Monitors
 from .contractors import ContractorTally
-from .skills import SkillTally
 from .helpdesk import HelpdeskTally
 from .internal import InternalTally
 from .levels import LevelTally
@@ -26,6 +25,7 @@ from .planned import PlannedTally, VisitTally
 from .protocol import Monitor
 from .repeats import RepeatTally
 from .satisfaction import SatisfactionTally
+from .skills import SkillTally
 from .spread import MIN_TERRITORIES, TerritorySpread
 from .trips import TripTally
 from .work import HoursTally, WorkCallTally

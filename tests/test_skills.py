@@ -1,0 +1,268 @@
+"""Skills ([skills], issue 16): config, dispatch on eligible pairs, tallies, formulas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import simpy
+from scenario_data import variant
+
+from sim.analytic import estimate
+from sim.analytic.estimate.skills import erlang_c_real
+from sim.analytic.queues import erlang_c, mms
+from sim.config import ScenarioError, validate_scenario
+from sim.model import simulate
+from sim.model.build import build
+from sim.model.skills import SkilledTeam
+from sim.monitors import monitors_for
+from sim.monitors.protocol import CallLike
+from sim.monitors.tally import Tally
+from sim.system import ServiceSystem
+
+SPECIALISTS = [
+    {"name": "a_only", "technicians": 2, "skills": ["a"]},
+    {"name": "b_only", "technicians": 1, "skills": ["b"]},
+    {"name": "both", "technicians": 1, "skills": ["a", "b"]},
+]
+BASE: dict[str, Any] = {
+    "run": {"horizon_h": 3000.0, "warmup_h": 100.0, "replications": 1, "seed": 16},
+    "fleet": {"calls_per_h": 3.0},
+    "territories": {"technicians": 4},
+    "travel": {"time_h": {"dist": "deterministic", "value": 0.0}},
+    "repair": {"time_h": {"dist": "exponential", "mean": 1.0}},
+    "skills": {"needs": {"a": 0.6, "b": 0.4}, "groups": SPECIALISTS},
+}
+ALL_CROSS = [{"name": "all", "technicians": 4, "skills": ["a", "b"]}]
+
+
+def system_of(changes: dict[str, Any] | None = None, drop: tuple[str, ...] = ()) -> ServiceSystem:
+    return ServiceSystem.from_scenario(validate_scenario(variant(BASE, changes, drop), "<test>"))
+
+
+class Pairs(Tally):
+    """Every dispatch (call's need, technician) and every logged call's need, in order."""
+
+    name = "pairs"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[int, int]] = []
+        self.needs: list[tuple[int, int]] = []  # (territory, need) in logging order
+        self.visits: list[int] = []
+
+    def handles(self) -> dict[str, Callable[..., None]]:
+        return {"dispatched": self.dispatched, "logged": self.logged, "restored": self.restored}
+
+    def dispatched(self, call: CallLike, now: float) -> None:
+        self.pairs.append((getattr(call, "need", -1), call.technician))
+
+    def logged(self, call: CallLike, now: float) -> None:
+        self.needs.append((call.number, getattr(call, "need", -1)))
+
+    def restored(self, call: CallLike, now: float) -> None:
+        self.visits.append(call.visits)
+
+
+def run(system: ServiceSystem, replication: int = 0) -> tuple[dict[str, dict[str, float]], Pairs]:
+    pairs = Pairs()
+    monitors = monitors_for(system, system.technicians, range(system.teams), extra=[pairs])
+    end = simulate(system, replication, monitors)
+    return monitors.kpis(end), pairs
+
+
+# -- config -------------------------------------------------------------------------
+
+
+def test_without_skills_the_system_has_none_and_the_dump_is_unchanged():
+    plain = validate_scenario(variant(BASE, drop=("skills",)))
+    assert ServiceSystem.from_scenario(plain).skills is None
+    assert "skills" not in plain.model_dump()
+
+
+def test_groups_resolve_in_order_with_their_skills():
+    sk = system_of().skills
+    assert sk is not None
+    assert sk.names == ("a", "b") and sk.shares == (0.6, 0.4)
+    assert sk.group_of == (0, 0, 1, 2)
+    assert sk.eligible == ((0, 2), (1, 2))
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"dispatch.policy": "preference"}, "dispatch.policy"),
+        ({"calendar.shifts": [{"start": "08:00", "end": "16:00"}]}, "calendar.shifts"),
+        ({"work.internal": {"task_h": {"dist": "exponential", "mean": 1.0}}}, "work"),
+    ],
+)
+def test_features_not_built_with_skills_are_refused(changes, key):
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
+        validate_scenario(variant(BASE, changes), "<test>")
+
+
+# -- dispatch on eligible pairs ---------------------------------------------------------
+
+
+def test_every_dispatch_pairs_a_call_with_a_technician_who_has_its_skill():
+    system = system_of()
+    _, pairs = run(system)
+    skills_of = [system.skills.groups[g].skills for g in system.skills.group_of]  # type: ignore[union-attr]
+    assert len(pairs.pairs) > 5000
+    assert all(need in skills_of[tech] for need, tech in pairs.pairs)
+    # the cross-trained technician (3) takes both skills' calls
+    assert {need for need, tech in pairs.pairs if tech == 3} == {0, 1}
+
+
+def test_no_call_waits_while_a_technician_who_could_take_it_is_free():
+    """After every event: every waiting call's skill is missing from every free technician."""
+    system = system_of({"run.horizon_h": 500.0})
+    env = simpy.Environment()
+    monitors = monitors_for(system, system.technicians, range(system.teams))
+    model = build(env, system, 0, monitors)
+    team = model.teams[0]
+    assert isinstance(team, SkilledTeam)
+    line = team.skilled_line
+    skills_of = line._skills_of
+    waited = 0
+    while env.peek() < 500.0:
+        env.step()
+        waiting = {k for k, heap in enumerate(line._heaps) if heap}
+        waited += bool(waiting)
+        assert not any(waiting & set(skills_of[t]) for t in team.free)
+    assert waited > 100  # calls did wait (the check was not vacuous)
+
+
+def test_full_cross_training_gives_the_team_without_skills_bit_for_bit():
+    """Everyone with every skill, factor 1, first-time fix 1: FIFO on one line, the
+    longest idle technician: the very run of the team without skills (the need draws
+    come from a stream of their own)."""
+    with_skills, _ = run(system_of({"skills.groups": ALL_CROSS}))
+    without, _ = run(system_of(drop=("skills",)))
+    for kpi in ("wait_h", "p_wait", "restore_h", "queue_len", "utilization", "machines_down"):
+        assert with_skills["all"][kpi] == without["all"][kpi], kpi
+
+
+def test_needs_do_not_depend_on_staffing():
+    """Common random numbers across cross-training levels: the k-th call needs the same
+    skill whatever the groups."""
+    _, flexible = run(system_of())
+    _, pooled = run(system_of({"skills.groups": ALL_CROSS}))
+    _, split = run(
+        system_of(
+            {
+                "skills.groups": [
+                    {"name": "a", "technicians": 3, "skills": ["a"]},
+                    {"name": "b", "technicians": 1, "skills": ["b"]},
+                ]
+            }
+        )
+    )
+    n = min(len(flexible.needs), len(pooled.needs), len(split.needs))
+    assert n > 5000
+    assert flexible.needs[:n] == pooled.needs[:n] == split.needs[:n]
+    share_a = sum(1 for _, need in pooled.needs if need == 0) / len(pooled.needs)
+    assert share_a == pytest.approx(0.6, abs=0.02)
+
+
+def test_first_time_fix_sends_the_call_back_for_another_visit():
+    """First-time fix 0.5 for everyone: visits per restored call are geometric, mean 2."""
+    groups = [{"name": "all", "technicians": 4, "skills": ["a", "b"], "first_time_fix": 0.5}]
+    _, pairs = run(system_of({"skills.groups": groups, "fleet.calls_per_h": 1.0}))
+    mean = sum(pairs.visits) / len(pairs.visits)
+    assert mean == pytest.approx(2.0, rel=0.05)
+
+
+def test_repair_factor_lengthens_the_group_s_visits():
+    """The b specialist takes 1.5 x: with separate pools its utilization is 1.5 x its load."""
+    groups = [
+        {"name": "a", "technicians": 3, "skills": ["a"]},
+        {"name": "b", "technicians": 1, "skills": ["b"], "repair_factor": 1.5},
+    ]
+    kpis, _ = run(system_of({"skills.groups": groups, "fleet.calls_per_h": 1.0, "run.horizon_h": 20000.0}))
+    assert kpis["all"]["utilization_group1"] == pytest.approx(0.4 * 1.5, rel=0.04)
+    assert kpis["all"]["utilization_group0"] == pytest.approx(0.6 / 3, rel=0.04)
+
+
+def test_the_contractor_takes_calls_no_eligible_technician_is_free_for():
+    """all_busy with skills: a call goes to the contractor when no technician with its
+    skill is free, though others may be; a skill nobody has is served by it alone."""
+    changes = {
+        "skills.needs": {"a": 0.6, "b": 0.3, "c": 0.1},
+        "skills.groups": [
+            {"name": "a", "technicians": 3, "skills": ["a"]},
+            {"name": "b", "technicians": 1, "skills": ["b"]},
+        ],
+        "contractor": {"when": "all_busy", "response_h": {"dist": "exponential", "mean": 2.0}},
+    }
+    kpis, pairs = run(system_of(changes))
+    assert all(need != 2 for need, _ in pairs.pairs)  # nobody has skill c
+    share = kpis["all"]["contractor_share"]
+    assert 0.1 < share < 0.6
+    # the wait of skill c is 0 (the contractor takes it at once)
+    assert kpis["all"]["wait_h_skill2"] == 0.0
+    with pytest.raises(ScenarioError, match=r"skills\.needs\.c"):
+        validate_scenario(
+            variant(BASE, {**changes, "contractor.when": "wait_over", "contractor.threshold_h": 1.0})
+        )
+
+
+# -- formulas ---------------------------------------------------------------------------
+
+
+def test_erlang_c_at_real_servers_matches_the_integer_formula():
+    for s, a in [(1, 0.5), (2, 1.5), (4, 3.0), (7, 5.5)]:
+        assert erlang_c_real(float(s), a) == pytest.approx(erlang_c(s, a), rel=1e-8)
+    # monotone between integers
+    assert erlang_c(3, 2.0) > erlang_c_real(3.5, 2.0) > erlang_c(4, 2.0)
+
+
+def test_the_extremes_are_exact_and_partial_flexibility_approximate():
+    pooled = estimate(system_of({"skills.groups": ALL_CROSS}))
+    r = mms(3.0, 1.0, 4)
+    assert pooled.get("wait_h").value == pytest.approx(r.wq)  # type: ignore[union-attr]
+    assert pooled.get("wait_h_skill1").exact  # type: ignore[union-attr]
+    split = estimate(
+        system_of(
+            {
+                "skills.groups": [
+                    {"name": "a", "technicians": 3, "skills": ["a"]},
+                    {"name": "b", "technicians": 1, "skills": ["b"], "repair_factor": 0.5},
+                ]
+            }
+        )
+    )
+    assert split.get("wait_h_skill0").value == pytest.approx(mms(1.8, 1.0, 3).wq)  # type: ignore[union-attr]
+    assert split.get("wait_h_skill1").value == pytest.approx(mms(1.2, 2.0, 1).wq)  # type: ignore[union-attr]
+    assert split.get("wait_h").exact  # type: ignore[union-attr]
+    partial = estimate(system_of())
+    w = partial.get("wait_h")
+    assert w is not None and not w.exact and "partial flexibility" in w.model
+    # between full pooling and no help from the cross-trained technician
+    assert r.wq < w.value
+    assert partial.get("utilization").exact  # type: ignore[union-attr]  # work is conserved
+    assert partial.get("utilization_group0") is None
+
+
+def test_no_formula_with_travel_or_a_finite_fleet():
+    travel = estimate(system_of({"travel.time_h": {"dist": "exponential", "mean": 0.5}}))
+    assert travel.get("wait_h") is None and any("trips" in n for n in travel.notes)
+    fleet = estimate(
+        system_of(
+            {"fleet.machines": 30, "fleet.time_to_failure_h": {"dist": "exponential", "mean": 20.0}},
+            drop=("fleet.calls_per_h",),
+        )
+    )
+    assert fleet.get("wait_h") is None
+
+
+def test_the_simulated_flexible_team_waits_between_the_two_extremes():
+    """Power of the comparison the flexibility curve makes: one cross-trained technician
+    out of four (instead of a second b specialist) brings the wait well below separate
+    pools and above full pooling."""
+    system = system_of({"run.horizon_h": 20000.0})
+    flexible, _ = run(system)
+    separate = mms(1.8, 1.0, 2).wq * 0.6 + mms(1.2, 1.0, 2).wq * 0.4  # 2 + 2 specialists
+    pooled = mms(3.0, 1.0, 4).wq
+    assert pooled * 1.1 < flexible["all"]["wait_h"] < separate * 0.5
