@@ -266,3 +266,33 @@ def test_the_simulated_flexible_team_waits_between_the_two_extremes():
     separate = mms(1.8, 1.0, 2).wq * 0.6 + mms(1.2, 1.0, 2).wq * 0.4  # 2 + 2 specialists
     pooled = mms(3.0, 1.0, 4).wq
     assert pooled * 1.1 < flexible["all"]["wait_h"] < separate * 0.5
+
+
+# -- the scenario and its report section ----------------------------------------------------
+
+
+def test_the_scenario_s_report_draws_the_flexibility_curve_and_the_frontier(tmp_path):
+    """scenarios/skills_and_contractors.toml (shortened): the section has the flexibility
+    curve (0 % and 100 % anchor it) and the contractor frontier; a run without skills has
+    no such section."""
+    from sim.cli import main
+
+    argv = ["run", "scenarios/skills_and_contractors.toml", "--set", "run.horizon_h=1000"]
+    argv += ["--set", "run.warmup_h=100", "--set", 'sweep={"contractor.threshold_h" = [2.0, 8.0]}']
+    assert main([*argv, "--replications", "2", "--backend", "serial", "--out", str(tmp_path), "--quiet"]) == 0
+    (run,) = tmp_path.iterdir()
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert "skills-flexibility" in html and "skills-frontier" in html
+    assert "efficient frontier" in html
+    out = tmp_path / "plain"
+    argv = ["run", "scenarios/validation/mm1.toml", "--set", "run.horizon_h=500", "--replications", "2"]
+    assert main([*argv, "--backend", "serial", "--out", str(out), "--quiet"]) == 0
+    (plain,) = out.iterdir()
+    assert "skills-flexibility" not in (plain / "report.html").read_text(encoding="utf-8")
+
+
+def test_cross_trained_share_counts_the_groups_with_every_skill():
+    from sim.report.skills import cross_trained_share
+
+    assert cross_trained_share(system_of()) == 0.25
+    assert cross_trained_share(system_of({"skills.groups": ALL_CROSS})) == 1.0

@@ -39,6 +39,7 @@ from .map import map_section
 from .page import render, summary_section
 from .parts import parts_section
 from .section import Section
+from .skills import skills_section
 from .targets import Targets
 from .teaching import teaching_section
 from .timeseries import timeseries_section
@@ -63,6 +64,7 @@ def build_sections(view: RunView) -> list[Section]:
         lambda: maintenance_section(view),
         lambda: complaints_section(view),
         lambda: appointments_section(view),
+        lambda: skills_section(view),
         lambda: distribution_section(view),
         lambda: timeseries_section(view),
         lambda: teaching_section(view),
