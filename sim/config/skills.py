@@ -165,6 +165,8 @@ def check_skills(sc: Scenario) -> None:
         ("helpdesk", sc.helpdesk is not None),
         ("fleet.lifecycle", getattr(sc.fleet, "lifecycle", None) is not None),
         ("repair.repeat", sc.repair.repeat is not None),
+        ("complaints", sc.complaints is not None),
+        ("appointments", sc.appointments is not None),
     ]
     for key, present in refused:
         if present:
