@@ -857,6 +857,9 @@ class Satisfaction:
     per_response_h: float
     per_restore_h: float
     broken: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class SkillGroup:
     """One skill group of every team (``[[skills.groups]]``).
 
@@ -1345,6 +1348,9 @@ def _satisfaction(sc: Scenario) -> Satisfaction | None:
         s.per_response_h,
         s.per_restore_h,
         tuple(s.broken.of(p) for p in Promise),
+    )
+
+
 def _skills(sc: Scenario) -> Skills | None:
     sk = sc.skills
     if sk is None:
