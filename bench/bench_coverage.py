@@ -60,6 +60,7 @@ from sim import analytic  # noqa: E402
 from sim.config import DesignPoint, Scenario, validate_scenario  # noqa: E402
 from sim.experiment.execution import run_tasks  # noqa: E402
 from sim.experiment.experiment import run_experiment  # noqa: E402
+from sim.experiment.interval_check import check_intervals  # noqa: E402
 from sim.experiment.plan import make_tasks  # noqa: E402
 from sim.experiment.precision import Precision  # noqa: E402
 from sim.experiment.tables import kpi_names, replications_table  # noqa: E402
@@ -217,6 +218,9 @@ def exact_values(case: Case, sc: Scenario) -> dict[tuple[str, str], float]:
 
 #: None: the summary's own interval; "t" or "skew_t" to force one (--interval)
 INTERVAL: str | None = None
+#: warnings as run prints them: the CV rule on the interval check's pilot (--no-pilot: on the
+#: replications' own CV, the rule of before, which selects the intervals it leaves unwarned)
+PILOT = True
 #: the statistics code chooses among intervals (else: the t interval of before)
 NEW_STATS = "method" in inspect.signature(summarize).parameters
 #: batch means: both intervals are checked on the same runs
@@ -247,11 +251,13 @@ class Tally:
     trials: int = 0
     methods: dict[str, int] = field(default_factory=dict)
     warned: int = 0  # intervals for which run prints a warning (sim.stats.interval_warnings)
+    unwarned_hits: int = 0  # intervals not warned about that hold the exact value
 
     def add(self, covered: Sequence[bool], methods: Sequence[str], warned: Sequence[bool] = ()) -> None:
         self.hits += int(sum(covered))
         self.trials += len(covered)
         self.warned += int(sum(warned))
+        self.unwarned_hits += sum(bool(c) and not w for c, w in zip(covered, warned, strict=True))
         for m in methods:
             self.methods[m] = self.methods.get(m, 0) + 1
 
@@ -264,12 +270,18 @@ class Tally:
         p = self.coverage
         return math.sqrt(p * (1 - p) / self.trials) if self.trials else math.nan
 
+    @property
+    def unwarned_coverage(self) -> float:
+        unwarned = self.trials - self.warned
+        return self.unwarned_hits / unwarned if unwarned else math.nan
+
 
 def _tally(
     tallies: dict[tuple[str, str, int, float], Tally],
     reps: pd.DataFrame,
     exact: dict[tuple[str, str], float],
     kpis: list[str],
+    pilot: pd.DataFrame | None = None,
 ) -> None:
     for size in SIZES:
         for level in LEVELS:
@@ -281,15 +293,27 @@ def _tally(
                 ]
                 key = (cls, kpi, size, level)
                 tallies.setdefault(key, Tally()).add(
-                    covered, list(rows["interval"].astype(str)), _warned(rows)
+                    covered, list(rows["interval"].astype(str)), _warned(rows, pilot)
                 )
 
 
-def _warned(rows: pd.DataFrame) -> list[bool]:
-    """For each interval (row of one KPI), whether ``run`` would print a warning about it."""
+def _group_pilot(rows: pd.DataFrame, pilot: pd.DataFrame) -> pd.DataFrame:
+    """The pilot of each seed under the names of its groups of replications (``dp-gK``)."""
+    groups = pd.Series(rows["design_point"].unique(), dtype=str)
+    names = pd.DataFrame({"group": groups, "design_point": groups.str.rsplit("-g", n=1).str[0]})
+    return (
+        pilot.merge(names, on="design_point")
+        .drop(columns="design_point")
+        .rename(columns={"group": "design_point"})
+    )
+
+
+def _warned(rows: pd.DataFrame, pilot: pd.DataFrame | None = None) -> list[bool]:
+    """For each interval (row of one KPI), whether ``run`` would print a warning about it
+    (with ``pilot``, the interval check's pilot CVs of each seed, as ``run`` prints them)."""
     if rows.empty or "all" not in set(rows["class"]):
-        return []
-    lines = interval_warnings(rows)
+        return [False] * len(rows)
+    lines = interval_warnings(rows, None if pilot is None else _group_pilot(rows, pilot))
     named = {line.split(": ", 1)[0] for line in lines}
     few = rows["n"] < MIN_REPLICATIONS
     return [bool(f) or str(dp) in named for dp, f in zip(rows["design_point"], few, strict=True)]
@@ -319,9 +343,11 @@ def run_case(
             raise RuntimeError(f"{case.name}: {failed[0].error}")
         reps = replications_table(results)
         reps = reps[reps["class"].isin(case.classes)]
+        # the interval check's pilot of each seed: streams no replication uses, as run has it
+        pilot = check_intervals(_points(sc, batch), backend="serial", progress=False) if PILOT else None
         if save is not None:
             save.append(reps[["run.seed", "replication", "class", *kpis]].assign(case=case.name))
-        _tally(tallies, reps, exact, kpis)
+        _tally(tallies, reps, exact, kpis, pilot)
         done += len(batch)
     if replay is not None:
         reps = replay[replay["case"] == case.name].copy()
@@ -348,6 +374,8 @@ def run_case(
                 "se": t.se,
                 "methods": t.methods,
                 "warned": t.warned / t.trials if t.trials else math.nan,
+                "unwarned_coverage": t.unwarned_coverage,
+                "unwarned": t.trials - t.warned,
             }
             for (cls, kpi, size, level), t in tallies.items()
         ],
@@ -564,8 +592,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "| case | class | KPI | method | "
         + " | ".join(f"{int(lv * 100)} %, n={n}" for lv in LEVELS for n in SIZES)
-        + " | warned, n=10 |",
-        "|---|---|---|---|" + "---:|" * (len(LEVELS) * len(SIZES) + 1),
+        + " | warned, n=10 | 95 % not warned, n=10 |",
+        "|---|---|---|---|" + "---:|" * (len(LEVELS) * len(SIZES) + 2),
     ]
     for res in results["cases"]:
         rows = {(r["class"], r["kpi"], r["replications"], r["level"]): r for r in res["rows"]}
@@ -583,11 +611,18 @@ def markdown(results: dict[str, Any]) -> str:
             used = ", ".join(
                 f"{m} {100 * c / total:.0f} %" if len(methods) > 1 else m for m, c in methods.items()
             )
-            warned = rows[(cls, kpi, 10, LEVELS[0])].get("warned", math.nan)
+            r10 = rows[(cls, kpi, 10, LEVELS[0])]
+            warned = r10.get("warned", math.nan)
+            unwarned, ucov = r10.get("unwarned", 0), r10.get("unwarned_coverage", math.nan)
             lines.append(
                 f"| {res['case']} ({res['seeds']} seeds) | {cls} | {kpi} | {used} | "
                 + " | ".join(cells)
                 + (" | -" if math.isnan(warned) else f" | {100 * warned:.0f} %")
+                + (
+                    " | -"
+                    if not unwarned or math.isnan(ucov)
+                    else f" | {_pct(ucov, math.sqrt(ucov * (1 - ucov) / unwarned))} ({unwarned})"
+                )
                 + " |"
             )
     if results.get("batches"):
@@ -745,6 +780,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-cases", action="store_true", help="skip the replication cases")
     ap.add_argument("--no-batches", action="store_true", help="skip the batch-means check")
     ap.add_argument("--no-precision", action="store_true", help="skip the --precision check")
+    ap.add_argument(
+        "--no-pilot",
+        action="store_true",
+        help="warnings from the replications' own CV (the rule before the interval check's pilot)",
+    )
     ap.add_argument("--seed", type=int, default=1_000, help="first seed (default 1000)")
     ap.add_argument("--seeds", type=int, help="seeds per replication case (default: the case's own)")
     ap.add_argument("--json", type=Path, help="write every figure to this file")
@@ -785,8 +825,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         before, after = (json.loads(p.read_text()) for p in args.compare)
         print(comparison(before, after, (args.compare[0].stem, args.compare[1].stem)))
         return 0
-    global INTERVAL
+    global INTERVAL, PILOT
     INTERVAL = args.interval
+    PILOT = not args.no_pilot
     scale = 0.1 if args.quick else 1.0
     replay = pd.read_parquet(args.replay) if args.replay else None
     if replay is not None and args.resample and not args.replay_precision:

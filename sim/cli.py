@@ -96,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
     r.add_argument("--records", action="store_true", help="also write per-call calls.parquet")
     r.add_argument(
+        "--no-interval-check",
+        action="store_true",
+        help="skip the independent pilot (2 replications per design point) behind the warnings "
+        "that a run is too short for its intervals",
+    )
+    r.add_argument(
         "--precision",
         type=float,
         metavar="GAMMA",
@@ -353,6 +359,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _check_counts(args)
     scenario, points, source = _resolve_run(args)  # (before the heavy imports: fast errors)
     from sim.experiment.experiment import execute
+    from sim.experiment.interval_check import pilot_tasks
 
     if args.baseline and args.baseline not in [p.id for p in points]:
         raise UsageError(
@@ -370,7 +377,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     precision = _precision(args, scenario)
     if not args.resume:
         _check_work(points, source, args.force, precision)
+    check = not args.no_interval_check
     banner = f"{_printable(scenario.meta.name)}: {_plan_text(points)}, backend {args.backend}"
+    if check and (pilot := len(pilot_tasks(points))):
+        banner += f"; then {pilot} pilot task(s) for the interval check (--no-interval-check skips it)"
     exp = execute(
         scenario,
         points,
@@ -385,6 +395,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         dask_address=args.dask_address,
         precision=precision,
         announce=lambda: print(banner, file=sys.stderr),
+        interval_check=check,
     )
     study = _study_of(args.resume) if args.resume else None
     if study is not None:  # a resumed study prints what the study prints
@@ -397,7 +408,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"warning: {dp}: {why}", file=sys.stderr)
     from sim.stats import interval_warnings
 
-    for line in interval_warnings(exp.summary):
+    for line in interval_warnings(exp.summary, exp.interval_check):
         print(f"warning: {line}", file=sys.stderr)
     if exp.precision:
         print(_precision_text(exp.precision, args.precision_kpi))

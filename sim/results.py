@@ -31,6 +31,7 @@ CALLS = "calls.parquet"
 SERIES = "timeseries.parquet"
 MACHINES = "machines.parquet"  # where the machines stand (geometry scenarios, for the map)
 DECISIONS = "decisions.parquet"
+INTERVAL_CHECK = "interval_check.csv"  # the pilot CVs behind the interval warnings
 TASKS = "tasks"
 LOCK = ".lock"
 #: the version of the task records under ``tasks/`` (2: typed monitor snapshots); a record
@@ -284,6 +285,7 @@ class RunFolder:
         series: pd.DataFrame | None = None,
         decisions: pd.DataFrame | None = None,
         machines: pd.DataFrame | None = None,
+        interval_check: pd.DataFrame | None = None,
     ) -> Path:
         """Write the tables, then the manifest marked complete; drop the task files."""
         p = self.path
@@ -298,6 +300,8 @@ class RunFolder:
                 _atomic_write(p / DECISIONS, lambda f: decisions.to_parquet(f, index=False))
             if machines is not None and not machines.empty:
                 _atomic_write(p / MACHINES, lambda f: machines.to_parquet(f, index=False))
+            if interval_check is not None and not interval_check.empty:
+                _atomic_write(p / INTERVAL_CHECK, lambda f: _to_csv(interval_check, f))
             _write_json(p / MANIFEST, {**manifest, "status": "complete"})
         except OSError as exc:
             raise ResultsError(

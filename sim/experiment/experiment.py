@@ -13,6 +13,7 @@ import pandas as pd
 from sim.config import DesignPoint, Scenario
 from sim.experiment.blocks import auto_blocks, merge_blocks
 from sim.experiment.execution import run_tasks
+from sim.experiment.interval_check import check_intervals
 from sim.experiment.manifest import machine_layout, manifest, manifest_head
 from sim.experiment.plan import make_tasks
 from sim.experiment.precision import Precision, precision_intervals
@@ -47,6 +48,7 @@ class Experiment:
     warmups: dict[str, float] = field(default_factory=dict)  # warm-ups chosen by MSER-5
     decisions: pd.DataFrame | None = None  # dispatch decisions, if recorded
     unstable: dict[str, str] = field(default_factory=dict)  # design points whose queue grows
+    interval_check: pd.DataFrame | None = None  # the pilot CVs (sim.experiment.interval_check)
 
     @property
     def failures(self) -> list[TaskResult]:
@@ -65,6 +67,7 @@ def run_experiment(
     on_result: Callable[[TaskResult], None] | None = None,
     dask_address: str | None = None,
     precision: Precision | None = None,
+    interval_check: bool = False,
 ) -> Experiment:
     """Run every replication of every design point and build the tables.
 
@@ -72,7 +75,9 @@ def run_experiment(
     With ``precision`` (:class:`Precision`), each design point gets the
     replications its first stage says are needed (the same replication numbers,
     hence the same streams, at every point), and the summary's interval of the
-    KPI is the rule's (``interval = "stein"``).
+    KPI is the rule's (``interval = "stein"``).  With ``interval_check``, an
+    independent pilot of each design point estimates the CV of a replication mean
+    (:mod:`sim.experiment.interval_check`) for the interval warnings.
     """
     t0 = time.perf_counter()
     points, warmups = resolve_warmups(points, backend, workers, progress, dask_address)
@@ -138,6 +143,9 @@ def run_experiment(
     exp.warmups = warmups
     exp.decisions = decisions_table(results, points)
     exp.unstable = unstable_points(summary, points) if not summary.empty else {}
+    if interval_check:
+        exp.interval_check = check_intervals(points, backend, workers, progress, dask_address)
+        exp.wall_s = time.perf_counter() - t0
     return exp
 
 
@@ -167,6 +175,7 @@ def execute(
     precision: Precision | None = None,
     extra: dict[str, Any] | None = None,
     announce: Callable[[], None] | None = None,
+    interval_check: bool = False,
 ) -> Experiment:
     """Run an experiment into a results folder, saving each task as it finishes.
 
@@ -221,21 +230,20 @@ def execute(
             on_result=save,
             dask_address=dask_address,
             precision=precision,
+            interval_check=interval_check,
         )
         exp.path = folder.finish(
-            manifest(exp, head), exp.replications, exp.summary, exp.calls, exp.series, exp.decisions
+            manifest(exp, head),
+            exp.replications,
+            exp.summary,
+            exp.calls,
+            exp.series,
+            exp.decisions,
+            machine_layout(points),
+            exp.interval_check,
         )
     except KeyboardInterrupt:
         raise RunInterrupted(folder.path, len(folder.load_tasks())) from None
     finally:
         folder.unlock()  # (a run that stops for any reason can be resumed at once)
-    exp.path = folder.finish(
-        manifest(exp, head),
-        exp.replications,
-        exp.summary,
-        exp.calls,
-        exp.series,
-        exp.decisions,
-        machine_layout(points),
-    )
     return exp
