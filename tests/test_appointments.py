@@ -285,3 +285,22 @@ def test_the_appointment_scenario_runs_and_its_report_draws_the_trade_off(tmp_pa
     )  # one line per share held back
     lead = section.charts[0].figure
     assert len(lead.data) == 4 and all(0.0 <= y <= 1.0 for t in lead.data for y in t.y)
+
+
+def test_behind_an_erlang_c_helpdesk_the_mean_lead_adds_the_reply_time():
+    desk = {"agents": 2, "handling_h": {"dist": "exponential", "mean": 0.5}, "remote_share": 0.25}
+    plain = estimate(system_of(EXACT, {"fleet.calls_per_h": 3.4 / 24 * 0.75}))
+    out = estimate(system_of(EXACT, {"helpdesk": desk}))  # the same bookings after the remote fixes
+    lead, reply = out.get("appt_lead_days"), out.get("reply_h")
+    assert lead is not None and reply is not None and lead.exact and reply.exact
+    base = plain.get("appt_lead_days")
+    assert base is not None
+    assert lead.value == pytest.approx(base.value + reply.value / 24.0, rel=1e-12)
+    assert out.get("appt_next_day") is None
+    share = out.get("appt_lead_le_2d")
+    assert share is not None and not share.exact and "mean" in share.note
+    held = estimate(
+        system_of(EXACT, {"helpdesk": {**desk, "remote_h": {"dist": "exponential", "mean": 0.2}}})
+    )
+    held_lead = held.get("appt_lead_days")
+    assert held_lead is not None and not held_lead.exact and "Poisson" in held_lead.note

@@ -11,7 +11,7 @@ bookings form the slotted queue of :mod:`sim.analytic.slotted`,
 ``appt_next_day``.
 
 The formula is *exact* where the model is that queue: Poisson calls around the clock (no
-customer-hours clock, no helpdesk in front, which would delay and reorder them), no
+customer-hours clock), no
 urgent rows, no preferred day, and no appointment ever missed (a miss books the call
 again and takes capacity twice): a fixed trip and repair time (no parts, no failed
 visit, no internal work), with the window's bookings done, ``ceil(c / s)`` rounds of
@@ -19,7 +19,15 @@ visit, no internal work), with the window's bookings done, ``ceil(c / s)`` round
 those service assumptions fail (urgent work, random job times, a helpdesk...) the value
 is labelled approximate (the booking queue ignores rebookings and the helpdesk's delay);
 with unequal windows, several booked job lengths, a finite fleet or a preferred day no
-value is given, only a note.  The queueing formulas of the other modules do not apply
+value is given, only a note.  A helpdesk's own KPIs keep their formulas (it stands before
+dispatch, where the appointments change nothing).  Behind an M/M/c helpdesk (exponential
+handling, no remote time held by the agent) the calls that go on to dispatch leave it as
+a Poisson stream (Burke's theorem; the remote fixes, classes and territories thin it
+independently), so the bookings are the same queue at the reply instants and, by
+linearity, E[lead] = E[reply_h] + the queue's mean lead: exact.  The lead-time
+distribution and the next-day share would need the reply time's law jointly with the
+bookings; there they are approximated by shifting the bookings' distribution by the mean
+reply time (no next-day share is given).  The queueing formulas of the other modules do not apply
 with appointments (booked calls wait for their window, not for a technician): no value.
 """
 
@@ -60,13 +68,16 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
         if bad
     ]
     if why_none:
-        return Estimates(notes=[*notes, "no booking formula: " + "; ".join(why_none)])
+        return with_helpdesk(Estimates(notes=[*notes, "no booking formula: " + "; ".join(why_none)]), system)
     period = gaps.pop()
     need = job_h.pop()
     capacity = int(a.offered_h / need + 1e-9)
     classes, types = system.classes, system.work_types
     total_share = sum(c.share for c in classes)
     breakdowns = system.source.calls_per_team_h  # type: ignore[union-attr]
+    desk = system.helpdesk
+    if desk is not None:  # (remote fixes never reach dispatch)
+        breakdowns *= 1.0 - desk.remote_share
     lam = sum(breakdowns * c.share / total_share for i, c in enumerate(classes) if i in a.rows)
     pooled = system.territories.pooled
     lam += sum(t.jobs_per_h * pooled for j, t in enumerate(types) if len(classes) + j in a.rows)
@@ -92,7 +103,6 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
         reason
         for reason, bad in (
             ("urgent rows compete with the bookings", len(a.rows) < rows),
-            ("a helpdesk delays and reorders the requests", system.helpdesk is not None),
             ("random trip or job times", not fixed),
             (
                 "parts, failed visits or internal work",
@@ -106,17 +116,28 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
         )
         if bad
     ]
+    # a helpdesk in front: the booking starts at the reply, reply_h after the call
+    reply_h, poisson_replies = _helpdesk_sojourn(system)
+    if not poisson_replies:
+        approximations.append("the helpdesk's replies are not a Poisson stream")
     exact = not approximations
     note = (
         "" if exact else "approximate: " + "; ".join(approximations) + " (missed appointments are rebooked)"
     )
+    model = MODEL if desk is None else MODEL + " after the helpdesk's mean reply time"
     out = [
-        Estimate("appt_lead_days", "all", booking.mean_lead_h(a.lead_h) / 24.0, MODEL, exact, note),
+        Estimate(
+            "appt_lead_days", "all", (reply_h + booking.mean_lead_h(a.lead_h)) / 24.0, model, exact, note
+        ),
     ]
+    # the distribution needs the reply time's law jointly with the bookings: with a helpdesk
+    # it is approximated by shifting the bookings' distribution by the mean reply time
+    shifted = exact and desk is None
+    why = note or "approximate: the helpdesk's reply time taken at its mean"
     for d in APPT_LEAD_DAYS:
-        share = _lead_within(booking, 24.0 * d, a.lead_h)
-        out.append(Estimate(f"appt_lead_le_{d}d", "all", share, MODEL, exact, note))
-    if period == 24.0 and len(starts) == 7:
+        share = _lead_within(booking, 24.0 * d - reply_h, a.lead_h)
+        out.append(Estimate(f"appt_lead_le_{d}d", "all", share, model, shifted, "" if shifted else why))
+    if period == 24.0 and len(starts) == 7 and desk is None:
         out.append(
             Estimate("appt_next_day", "all", _next_day(booking, starts[0], a.lead_h), MODEL, exact, note)
         )
@@ -127,7 +148,41 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
         if i in a.rows
         for e in out
     ]
-    return Estimates(primary=[*out, *per_row], notes=notes)
+    return with_helpdesk(Estimates(primary=[*out, *per_row], notes=notes), system)
+
+
+def _helpdesk_sojourn(system: ServiceSystem) -> tuple[float, bool]:
+    """The mean time from the customer's call to the helpdesk's reply (0 without one), and
+    whether the calls reach dispatch as a Poisson stream: an M/M/c helpdesk (exponential
+    handling, no remote time held by the agent) lets them go as a Poisson stream (Burke's
+    theorem), thinned independently by the remote fixes, the classes and the territories."""
+    desk = system.helpdesk
+    if desk is None:
+        return 0.0, True
+    from dataclasses import replace
+
+    from sim.analytic.estimate.helpdesk import helpdesk_estimate
+
+    reply = helpdesk_estimate(replace(system, appointments=None)).get("reply_h")
+    if reply is None:
+        return math.nan, False
+    poisson = desk.handling.is_exponential and (desk.remote is None or desk.remote_share == 0.0)
+    return reply.value, poisson and reply.exact
+
+
+def with_helpdesk(out: Estimates, system: ServiceSystem) -> Estimates:
+    """The helpdesk's own KPIs (Erlang C, P-K...) beside the bookings: the helpdesk stands
+    before dispatch, so the appointments change nothing there (its labels unchanged)."""
+    if system.helpdesk is None:
+        return out
+    from dataclasses import replace
+
+    from sim.analytic.estimate.helpdesk import helpdesk_estimate
+    from sim.kpis import lookup
+
+    desk = helpdesk_estimate(replace(system, appointments=None))
+    ours = [e for e in desk.primary if lookup(e.kpi).group == "helpdesk"]
+    return Estimates(primary=[*out.primary, *ours], unstable=out.unstable, notes=[*out.notes, *desk.notes])
 
 
 def _next_day(booking: object, start_h: float, lead_h: float) -> float:
