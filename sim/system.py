@@ -689,6 +689,8 @@ class Helpdesk:
         Probability that a request is resolved remotely (never visited).
     remote : Distribution or None
         The agent's further time on a remote resolution; ``None``: none.
+    shifts : WeeklyCalendar or None
+        The agents' working hours; ``None``: always open.
     """
 
     agents: int
@@ -696,6 +698,7 @@ class Helpdesk:
     reply_target_h: float | None
     remote_share: float
     remote: Distribution | None
+    shifts: WeeklyCalendar | None = None
 
 
 @dataclass(frozen=True)
@@ -1199,7 +1202,7 @@ def _helpdesk(sc: Scenario) -> Helpdesk | None:
     if h is None:
         return None
     remote = None if h.remote_h is None else h.remote_h.build()
-    return Helpdesk(h.agents, h.handling_h.build(), h.reply_target_h, h.remote_share, remote)
+    return Helpdesk(h.agents, h.handling_h.build(), h.reply_target_h, h.remote_share, remote, h.calendar())
 
 
 def _lifecycle(sc: Scenario) -> Lifecycle | None:

@@ -39,6 +39,8 @@ from sim.config.fields import (
     NonNegFloat,
     PosFloat,
     Probability,
+    Shift,
+    Weekday,
 )
 from sim.config.helpdesk import Helpdesk
 from sim.config.lifecycle import FleetLifecycle, InstallationJob
@@ -73,13 +75,11 @@ from sim.config.schema import (
     Run,
     Scenario,
     ServiceClass,
-    Shift,
     StockPolicy,
     Territories,
     Travel,
     Validation,
     Variant,
-    Weekday,
     default_preference,
     team_grid,
 )

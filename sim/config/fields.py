@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -21,6 +21,18 @@ MAX_UNITS_PER_CALL = 10_000  # mean units of one part a call needs
 
 class Section(BaseModel):
     model_config = _STRICT
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+
+class Shift(Section):
+    """Weekly working hours, e.g. Monday-Friday 08:00-17:00 (the clock starts Monday 00:00)."""
+
+    days: Annotated[list[Weekday], Field(min_length=1)]
+    start: Annotated[str, Field(pattern=_CLOCK)]
+    end: Annotated[str, Field(pattern=_CLOCK)]
 
 
 def _printable(name: str) -> str:

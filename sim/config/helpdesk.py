@@ -1,5 +1,5 @@
 """``[helpdesk]``: the stage before dispatch where agents take the customers' requests
-(issue 15's helpdesk; its appointments, milestones and complaints are not built).
+(issue 15's helpdesk), with the agents' shift calendar (``helpdesk.shifts``).
 
 Without the section there is no helpdesk: a breakdown call joins its team's dispatch line
 the moment it is logged, as before.
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from sim.config.errors import KeyedError
-from sim.config.fields import PosFloat, Probability, Section
+from sim.config.fields import PosFloat, Probability, Section, Shift
 from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 #: more agents than this is a mistake, not a helpdesk
 MAX_AGENTS = 100_000
-
-#: keys the issue describes that the model does not run yet
-_NOT_BUILT = "a shift calendar for helpdesk agents is not built yet (agents work around the clock); remove it"
 
 
 class Helpdesk(Section):
@@ -33,9 +30,15 @@ class Helpdesk(Section):
     request), it is resolved remotely: the agent keeps it for a further ``remote_h``
     (remote diagnosis; 0 h if omitted), and at its end the machine works again, without
     a visit.  Otherwise the call joins its team's dispatch line at the end of handling.
-    Agents work around the clock (a shift calendar for them is not built).  Job types'
-    jobs (``[[work.types]]``) are work orders, not customer reports: they go straight to
-    dispatch.
+    Job types' jobs (``[[work.types]]``) are work orders, not customer reports: they go
+    straight to dispatch.
+
+    Agents work around the clock, or with ``shifts`` (weekly hours, as
+    ``calendar.shifts``, on the same clock: Monday 00:00 is hour 0) only during their
+    shifts: a request made while the helpdesk is closed waits (overnight, over the
+    weekend) for the next shift; a request an agent holds at the end of a shift is
+    finished (its handling and remote time) before the agent leaves.  Every agent works
+    the same shifts.
 
     Clocks: the *reply* is the end of handling (the customer has an answer: a remote fix
     under way, or a technician coming); ``reply_h`` runs from the customer's call to it,
@@ -49,6 +52,7 @@ class Helpdesk(Section):
         reply_target_h = 0.5
         remote_share = 0.3
         remote_h = { dist = "exponential", mean = 0.5 }
+        shifts = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "08:00", end = "18:00" }]
     """
 
     agents: Annotated[int, Field(ge=1, le=MAX_AGENTS)]  # sweepable as helpdesk.agents
@@ -56,14 +60,7 @@ class Helpdesk(Section):
     reply_target_h: PosFloat | None = None  # reply within this many hours (reply_met)
     remote_share: Probability = 0.0  # share of requests resolved remotely, never visited
     remote_h: DistSpec | None = None  # the agent's further time on a remote resolution
-    shifts: Any = None  # not built: refused
-
-    @field_validator("shifts", mode="before")
-    @classmethod
-    def _no_shifts(cls, value: Any) -> Any:
-        if value is not None:
-            raise ValueError(_NOT_BUILT)
-        return value
+    shifts: list[Shift] | None = None  # the agents' weekly hours (default: always open)
 
     @model_validator(mode="after")
     def _positive(self) -> Helpdesk:
@@ -72,7 +69,24 @@ class Helpdesk(Section):
             raise KeyedError("helpdesk.handling_h", "must have a positive mean")
         if self.remote_h is not None and spec_mean(self.remote_h) <= 0:
             raise KeyedError("helpdesk.remote_h", "must have a positive mean (omit it for no remote time)")
+        if self.shifts is not None:
+            from sim.calendar import WeeklyCalendar  # (a leaf; imported where it is needed)
+
+            if not self.shifts:
+                raise KeyedError("helpdesk.shifts", "no working hours given (omit the key for always open)")
+            try:
+                WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in self.shifts)
+            except ValueError as exc:
+                raise KeyedError("helpdesk.shifts", str(exc)) from None
         return self
+
+    def calendar(self) -> Any:
+        """The agents' shifts as a :class:`sim.calendar.WeeklyCalendar`, or ``None``."""
+        from sim.calendar import WeeklyCalendar
+
+        if self.shifts is None:
+            return None
+        return WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in self.shifts)
 
 
 def check_helpdesk(sc: Scenario) -> None:

@@ -34,6 +34,7 @@ from sim.config.fields import (
     PosFloat,
     Probability,
     Section,
+    Shift,
     name_type,
     not_reserved,
 )
@@ -78,18 +79,6 @@ class Run(Section):
     batches: Annotated[int, Field(ge=0, le=1000)] = 0
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20261129
-
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
-
-
-class Shift(Section):
-    """Weekly working hours, e.g. Monday-Friday 08:00-17:00 (the clock starts Monday 00:00)."""
-
-    days: Annotated[list[Weekday], Field(min_length=1)]
-    start: Annotated[str, Field(pattern=_CLOCK)]
-    end: Annotated[str, Field(pattern=_CLOCK)]
 
 
 class Calendar(Section):

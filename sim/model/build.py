@@ -94,6 +94,8 @@ def build(
     internal = system.internal
     # one helpdesk for all teams, before them: their breakdown calls reach it first
     desk = None if system.helpdesk is None else Helpdesk(env, system.helpdesk, recorder, seed, replication)
+    if desk is not None and system.helpdesk is not None and system.helpdesk.shifts is not None:
+        ShiftCalendar(env, system.helpdesk.shifts, desk)  # the agents' shifts drive the desk
     make_team: Callable[..., Team] = Team if desk is None else functools.partial(HelpdeskTeam, desk)
     skills = system.skills  # skill groups: dispatch on eligible pairs (sim/model/skills.py)
     if skills is not None:

@@ -22,6 +22,11 @@ customer's call (``failed_at``).  Without a helpdesk the two are the same instan
 
 Job types' jobs (:class:`~sim.model.calls.Job`) are work orders, not customer reports:
 they go straight to dispatch.
+
+With the agents' shifts (``helpdesk.shifts``) a :class:`~sim.model.shifts.ShiftCalendar`
+sends the agents on and off duty: off duty no request is taken (they wait in the line,
+overnight), a request held at the end of the shift is finished, and at the start of the
+next the free agents take the waiting requests in order.
 """
 
 from __future__ import annotations
@@ -118,6 +123,7 @@ class Helpdesk:
         self.seed = seed
         self.replication = replication
         self.free = spec.agents
+        self.on_duty = True  # (with shifts the calendar sends the agents off at once if closed)
         self.line: deque[Request] = deque()
         self._draws: dict[int, _SourceDraws] = {}  # by source, built on its first request
         self._share = spec.remote_share
@@ -152,7 +158,7 @@ class Helpdesk:
         remote = draws.remote.next() < self._share
         req = Request(call, team, handling_h, remote, draws.remote_h.next() if remote else 0.0)
         self.recorder.requested(call, now)
-        if self.free:
+        if self.free and self.on_duty:
             self.free -= 1
             self._answer(req, now)
         else:
@@ -196,11 +202,25 @@ class Helpdesk:
             call.source.machine_restored(call)
 
     def _next(self, now: float) -> None:
-        """An agent lets a request go: takes the next one, or is free."""
-        if self.line:
+        """An agent lets a request go: takes the next one, or is free (off duty: leaves)."""
+        if self.line and self.on_duty:
             self._answer(self.line.popleft(), now)
         else:
             self.free += 1
+
+    # -- shifts (helpdesk.shifts) ---------------------------------------------------
+
+    def end_shift(self) -> None:
+        """The shift ends: no request is taken; those held are finished."""
+        self.on_duty = False
+
+    def start_shift(self) -> None:
+        """The shift starts: the free agents take the waiting requests in order."""
+        self.on_duty = True
+        now = self.env.now
+        while self.free and self.line:
+            self.free -= 1
+            self._answer(self.line.popleft(), now)
 
 
 class HelpdeskTeam(Team):

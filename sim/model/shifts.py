@@ -9,27 +9,36 @@ start of the next shift with the time it still needed (``wip = "resume"``).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import simpy
 from simpy.events import Event, Timeout
 
 from sim.calendar import WeeklyCalendar
 
-from .team import Team
+
+class Crew(Protocol):
+    """What a calendar sends on and off duty: a team, or the helpdesk's agents."""
+
+    @property
+    def on_duty(self) -> bool: ...
+    def end_shift(self) -> None: ...
+    def start_shift(self) -> None: ...
 
 
 class ShiftCalendar:
-    """Ends and starts a team's shifts at the calendar's boundaries.
+    """Ends and starts a team's (or the helpdesk's) shifts at the calendar's boundaries.
 
     Parameters
     ----------
     env : simpy.Environment
     calendar : WeeklyCalendar
-        The technicians' working hours.
-    team : Team
+        The technicians' (agents') working hours.
+    team : Crew
         Sent off duty at once if the calendar is closed now.
     """
 
-    def __init__(self, env: simpy.Environment, calendar: WeeklyCalendar, team: Team) -> None:
+    def __init__(self, env: simpy.Environment, calendar: WeeklyCalendar, team: Crew) -> None:
         self.env = env
         self.calendar = calendar
         self.team = team

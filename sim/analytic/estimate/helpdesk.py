@@ -26,10 +26,25 @@ agent's time with a request is S = H + B R: the handling H, and for a remote res
   of the sum of the two stages: not computed.  Costs are not computed with a helpdesk.
 * **Finite fleets.** Requests from a finite fleet are not Poisson (the call rate falls as
   machines are down, at the helpdesk too): no formula is given.
+* **Agents' shifts** (``helpdesk.shifts``): the helpdesk is no longer a stationary M/M/c
+  queue, so its waits are approximate, computed per working period
+  (:func:`shift_wait`).  The work waiting, W(t) agent-hours, grows at lambda E[S] and,
+  in open hours, falls at c while positive (a fluid over the week, run to its periodic
+  state): requests made while closed pile up, and the pile of a long closed period
+  (the weekend) can outlast the next open period.  A request made at t waits until the
+  calendar has given the agents W(t) / c working hours (with W = 0 while closed: until
+  the opening); one made in open hours with no pile sees the M/M/c (M/G/c) wait at rate
+  lambda.  The fluid ignores the randomness of the pile and a request still held at a
+  shift's end.  The shifts are stable when lambda E[S] < c x (open share of the week).
+  ``helpdesk_utilization`` (busy agent-hours over all hours) and ``remote_share`` stay
+  exact; ``reply_met`` is not given.  The visit calls reach dispatch in a burst after
+  each opening: the team's waits (and everything counted from the customer's call) have
+  no formula here, only its rates and busy shares (rate x mean service, exact).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -38,6 +53,7 @@ from sim.analytic.estimate.results import Estimate, Estimates
 from sim.analytic.queues import UnstableQueueError, allen_cunneen, mg1, mms
 
 if TYPE_CHECKING:
+    from sim.calendar import WeeklyCalendar
     from sim.system import ServiceSystem
 
 #: team KPIs that count from the customer's call: the helpdesk time is added to them
@@ -70,6 +86,44 @@ def mmc_reply_within(arrival_rate: float, service_rate: float, servers: int, t: 
     return 1.0 - ((1.0 - c) * math.exp(-mu * t) + c * both)
 
 
+def closed_periods(intervals: tuple[tuple[float, float], ...], week_h: float = 168.0) -> list[float]:
+    """The lengths of the closed periods of a week of open ``intervals`` (sorted, disjoint).
+
+    >>> closed_periods(((8.0, 18.0), (32.0, 42.0)))  # two days open 08-18, the rest closed
+    [14.0, 134.0]
+    """
+    gaps = [b2 - a1 for (_, a1), (b2, _) in itertools.pairwise(intervals)]
+    gaps.append(week_h - intervals[-1][1] + intervals[0][0])
+    return [g for g in gaps if g > 1e-12]
+
+
+def shift_wait(
+    calendar: WeeklyCalendar, lam: float, mean_s: float, agents: int, wq_open: float, step_h: float = 0.05
+) -> float:
+    """The mean wait for an agent who works ``calendar``'s shifts, per working period (see
+    the module): the fluid pile of work over the week, in its periodic state, and
+    ``wq_open`` for requests that find no pile in open hours."""
+    n = round(168.0 / step_h)
+    step = 168.0 / n
+    arriving, clearing = lam * mean_s * step, agents * step
+    opened = [calendar.is_open((i + 0.5) * step) for i in range(n)]
+    pile = 0.0
+    for _ in range(200):  # weeks until the pile at the week's start repeats
+        start, total = pile, 0.0
+        for i in range(n):
+            t = (i + 0.5) * step
+            if pile > 0.0 or not opened[i]:
+                total += calendar.add_business_hours(t, pile / agents) - t
+            else:
+                total += wq_open
+            pile += arriving
+            if opened[i]:
+                pile = max(0.0, pile - clearing)
+        if abs(pile - start) <= 1e-9 * (1.0 + start):
+            break
+    return total / n
+
+
 def helpdesk_estimate(system: ServiceSystem) -> Estimates:
     """The helpdesk's KPIs and the team's at the thinned call rate (see the module)."""
     from sim.analytic.estimate.core import estimate  # (the team's formulas, unchanged)
@@ -91,6 +145,13 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
     var_s = h.variance + (0.0 if r is None else p * r.variance + p * (1.0 - p) * er * er)
     exponential = h.is_exponential and (r is None or p == 0.0)
     c = desk.agents
+    closed = [] if desk.shifts is None else closed_periods(desk.shifts.intervals)
+    q_closed = sum(closed) / 168.0
+    if closed and lam * mean_s >= c * (1.0 - q_closed):
+        return Estimates(
+            unstable=f"no steady state at the helpdesk: load {lam * mean_s:.4g} agent-hours per hour "
+            f">= {c} agents x {1.0 - q_closed:.3g} of the week open"
+        )
     try:
         if exponential:
             q = mms(lam, 1.0 / mean_s, c)
@@ -104,6 +165,10 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
     except UnstableQueueError as exc:
         return Estimates(unstable=f"no steady state at the helpdesk: {exc}")
     wq, reply = q.wq, q.wq + h.mean
+    if desk.shifts is not None and closed:  # per working period (see the module): approximate
+        wq = shift_wait(desk.shifts, lam, mean_s, c, q.wq)
+        reply = wq + h.mean
+        model, exact = f"{model} per working period (fluid pile over the week)", False
     rows = [
         Estimate("helpdesk_utilization", "all", lam * mean_s / c, model, True),
         Estimate("remote_share", "all", p, "Bernoulli per request", True),
@@ -120,7 +185,7 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
             rows.append(Estimate("remote_share", name, p, "Bernoulli per request", True))
         targets = {cl.name: cl.reply_sla_h or desk.reply_target_h for cl in system.classes}
         promised = {k: v for k, v in targets.items() if v is not None}
-        if exponential and (name in promised or (name == "all" and promised)):
+        if exponential and not closed and (name in promised or (name == "all" and promised)):
             # a FIFO helpdesk blind to classes: every class's reply has the same law
             mu = 1.0 / mean_s
             if name == "all":
@@ -143,12 +208,15 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
     team = estimate(replace(system, source=thinned, helpdesk=None, costs=None))
     if team.unstable is not None:
         return Estimates(primary=rows, unstable=team.unstable, notes=[*team.notes, *notes])
-    poisson = exponential  # the visit calls' stream is Poisson only after an M/M/c stage
+    # the visit calls' stream is Poisson only after an M/M/c stage open around the clock
+    poisson = exponential and not closed
     why = "after the helpdesk (Burke + Bernoulli thinning)" if poisson else "after a non-M/M/c helpdesk"
     present = lam * (wq + mean_s)  # requests at the helpdesk (Little)
 
     def adjust(e: Estimate) -> Estimate | None:
         if e.kpi in _DROPPED or e.kpi.startswith("cost_"):
+            return None
+        if closed and e.kpi not in _RATES:  # the visit calls come in bursts at the openings
             return None
         # rates and busy shares need only the visit rate (1 - p) lambda, Poisson or not
         value, ok = e.value, e.exact and (poisson or e.kpi in _RATES)
@@ -161,7 +229,9 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
 
     primary = [a for a in map(adjust, team.primary) if a is not None]
     alternatives = [a for a in map(adjust, team.alternatives) if a is not None]
-    if not poisson:
+    if closed:
+        notes.append("helpdesk with shifts: the visit calls come in bursts at openings (team: rates only)")
+    elif not poisson:
         notes.append("helpdesk: the visit calls' stream is not Poisson, the team's waits are approximate")
     notes.append("helpdesk: sla_met, restore_met and costs are not computed (deadlines over both stages)")
     return Estimates(primary=[*rows, *primary], alternatives=alternatives, notes=[*team.notes, *notes])
