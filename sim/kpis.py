@@ -130,6 +130,7 @@ Condition = Literal[
     "satisfaction",
     "appointments",
     "skills",
+    "escalation",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -158,6 +159,7 @@ CONDITIONS: dict[Condition, str] = {
     "satisfaction": "with `[satisfaction]`",
     "appointments": "with `[appointments]`",
     "skills": "with `[skills]`",
+    "escalation": "with `[skills.escalation]`",
 }
 
 #: the lead times (whole days) at which the appointments' lead-time distribution is reported
@@ -1033,6 +1035,38 @@ CATALOGUE: tuple[KPI, ...] = (
     # skill groups (sim/monitors/skills.py)
     WAIT_SKILL,
     UTILIZATION_GROUP,
+    _kpi(
+        "failed_visits_per_call",
+        "visits leaving the machine down, per call",
+        "visits",
+        "technicians' visits that ended without fixing the machine (first-time fix failures "
+        "and escalations) / calls logged",
+        "skills",
+        False,
+        "calls",
+        "skills",
+    ),
+    _kpi(
+        "escalation_share",
+        "calls escalated",
+        "share",
+        "calls whose first visit ended in escalation to the specialists' skill / calls logged",
+        "skills",
+        False,
+        "calls",
+        "escalation",
+    ),
+    _kpi(
+        "escalation_added_h",
+        "time added by escalation",
+        "h",
+        "first visit's escalation -> restoration, over the escalated calls (second wait and "
+        "the specialist's visit)",
+        "skills",
+        False,
+        "calls",
+        "escalation",
+    ),
     # the helpdesk before dispatch (sim/monitors/helpdesk.py)
     _kpi(
         "reply_h",
@@ -1322,6 +1356,7 @@ class Features:
     appointments: bool = False
     skills: int = 0  # skills of [skills] (0: none)
     skill_groups: int = 0
+    escalation: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1350,6 +1385,7 @@ class Features:
             "satisfaction": self.satisfaction,
             "appointments": self.appointments,
             "skills": self.skills > 0,
+            "escalation": self.escalation,
         }[when]
 
 

@@ -164,6 +164,10 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
     NamedStream(
         "skill_fix", "skill", "source: does a technician's visit fix (a uniform per visit)", prefix=(1,)
     ),
+    NamedStream(
+        "skill_escalation", "skill", "source: is a first visit escalated (a uniform each)", prefix=(2,)
+    ),
+    NamedStream("skill_escalated_repair", "skill", "source: repair times of escalated calls", prefix=(3,)),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -877,6 +877,8 @@ class SkillGroup:
         A member's visit lasts the call's repair time x this.
     first_time_fix : float
         Chance that a member's visit fixes the machine.
+    escalation : float
+        Chance that a member's first visit ends in escalation (to :attr:`Skills.escalate_to`).
     """
 
     name: str
@@ -884,6 +886,7 @@ class SkillGroup:
     skills: frozenset[int]
     repair_factor: float
     first_time_fix: float
+    escalation: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -897,11 +900,14 @@ class Skills:
     shares : tuple of float
         Share of breakdown calls needing each skill.
     groups : tuple of SkillGroup
+    escalate_to : int or None
+        The skill an escalated call needs (``[skills.escalation]``); ``None``: no escalation.
     """
 
     names: tuple[str, ...]
     shares: tuple[float, ...]
     groups: tuple[SkillGroup, ...]
+    escalate_to: int | None = None
 
     @property
     def group_of(self) -> tuple[int, ...]:
@@ -1369,9 +1375,11 @@ def _skills(sc: Scenario) -> Skills | None:
                 frozenset(names.index(s) for s in g.skills),
                 g.repair_factor,
                 g.first_time_fix,
+                g.escalation,
             )
             for g in sk.groups
         ),
+        None if sk.escalation is None else names.index(sk.escalation.to),
     )
 
 

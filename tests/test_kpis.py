@@ -193,8 +193,9 @@ def _skills() -> dict[str, Any]:
     d["dispatch"] = {"policy": "fifo"}
     d["skills"] = {
         "needs": {"standard": 0.7, "complex": 0.3},
+        "escalation": {"to": "complex"},
         "groups": [
-            {"name": "standard", "technicians": 2, "skills": ["standard"]},
+            {"name": "standard", "technicians": 2, "skills": ["standard"], "escalation": 0.2},
             {"name": "cross", "technicians": 1, "skills": ["standard", "complex"], "repair_factor": 1.2},
         ],
     }

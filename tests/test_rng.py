@@ -130,6 +130,8 @@ PINNED_KEYS = {
     "appointment_preferred_day": ((7,), (3, 26, 7)),
     "skill_need": ((7,), (3, 27, 0, 7)),
     "skill_fix": ((7,), (3, 27, 1, 7)),
+    "skill_escalation": ((7,), (3, 27, 2, 7)),
+    "skill_escalated_repair": ((7,), (3, 27, 3, 7)),
 }
 
 

@@ -296,3 +296,51 @@ def test_cross_trained_share_counts_the_groups_with_every_skill():
 
     assert cross_trained_share(system_of()) == 0.25
     assert cross_trained_share(system_of({"skills.groups": ALL_CROSS})) == 1.0
+
+
+# -- escalation ---------------------------------------------------------------------------
+
+ESCALATION: dict[str, Any] = {
+    "skills.needs": {"standard": 1.0, "complex": 0.0},
+    "skills.escalation": {"to": "complex"},
+    "skills.groups": [
+        {"name": "generalists", "technicians": 3, "skills": ["standard"], "escalation": 0.3},
+        {"name": "specialists", "technicians": 1, "skills": ["complex"], "repair_factor": 1.5},
+    ],
+    "fleet.calls_per_h": 1.5,
+    "run.horizon_h": 30000.0,
+}
+
+
+def test_escalated_calls_go_to_the_specialists_and_form_a_jackson_network():
+    """Every call's first visit is a generalist's; 30 % end in escalation and need the
+    specialist (a new exponential repair x 1.5).  The generalists are an M/M/3 whose
+    departures are Poisson (Burke), thinned independently: the specialist is an M/M/1 at
+    0.3 x 1.5 calls/h with mean 1.5 h, so the time escalation adds is its W = Wq + 1.5 h."""
+    system = system_of(ESCALATION)
+    kpis, pairs = run(system)
+    row = kpis["all"]
+    n = row["n_calls"]
+    assert row["escalation_share"] == pytest.approx(0.3, abs=3 * (0.3 * 0.7 / n) ** 0.5)
+    assert row["failed_visits_per_call"] == pytest.approx(row["escalation_share"], abs=1e-3)
+    # second visits (need 1) only by the specialist (technician 3), first visits never
+    assert {tech for need, tech in pairs.pairs if need == 1} == {3}
+    assert 3 not in {tech for need, tech in pairs.pairs if need == 0}
+    specialist = mms(0.45, 1 / 1.5, 1)
+    assert row["escalation_added_h"] == pytest.approx(specialist.w, rel=0.08)
+    assert row["utilization_group1"] == pytest.approx(specialist.utilization, rel=0.04)
+    assert row["utilization_group0"] == pytest.approx(1.5 / 3, rel=0.03)
+    assert estimate(system).get("wait_h") is None  # no formula with escalation (a note)
+
+
+def test_escalation_needs_its_section_and_a_skill_someone_has():
+    groups = [{"name": "all", "technicians": 4, "skills": ["a", "b"], "escalation": 0.2}]
+    with pytest.raises(ScenarioError, match=r"skills\.groups\[0\]\.escalation"):
+        validate_scenario(variant(BASE, {"skills.groups": groups}))
+    with pytest.raises(ScenarioError, match=r"skills\.escalation\.to"):
+        validate_scenario(variant(BASE, {"skills.groups": groups, "skills.escalation": {"to": "c"}}))
+
+
+def test_without_escalation_no_escalation_kpis():
+    kpis, _ = run(system_of({"run.horizon_h": 500.0}))
+    assert "escalation_share" not in kpis["all"] and "failed_visits_per_call" in kpis["all"]

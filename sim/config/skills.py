@@ -4,16 +4,17 @@
 Built: each team is split into skill groups (``[[skills.groups]]``: n technicians per team,
 their skills, a repair-time multiplier and a first-time fix), and each breakdown call needs
 one skill, drawn per call with the shares ``needs``.  Dispatch pairs a call only with a
-technician of a group that has its skill.  Not built (refused in one line): escalation to
-specialists (``skills.escalation``), skills per job type or machine class, and skills with
-parts, geometry, shifts, internal work, job types, planned work, a helpdesk, a fleet
-lifecycle or the ``preference`` / ``nearest`` dispatch rules.
+technician of a group that has its skill.  A first visit can end in escalation
+(``[skills.escalation]``).  Not built: escalation to a remote expert first (no key for
+it), skills per job type or machine class; refused in one line: skills with parts,
+geometry, shifts, internal work, job types, planned work, a helpdesk, a fleet lifecycle,
+repeat repairs, complaints, appointments or the ``preference`` / ``nearest`` dispatch rules.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, model_validator
 
@@ -36,6 +37,7 @@ class SkillGroup(Section):
     skills = ["standard", "complex"]
     repair_factor = 1.0               # x the call's repair time
     first_time_fix = 1.0              # chance a visit fixes the machine
+    escalation = 0.0                  # chance a first visit is escalated ([skills.escalation])
     """
 
     name: name_type(40)  # type: ignore[valid-type]
@@ -43,6 +45,24 @@ class SkillGroup(Section):
     skills: Annotated[list[str], Field(min_length=1)]
     repair_factor: PosFloat = 1.0
     first_time_fix: Probability = 1.0
+    escalation: Probability = 0.0  # chance a member's first visit ends in escalation
+
+
+class Escalation(Section):
+    """Escalation to specialists.  Example::
+
+        [skills.escalation]
+        to = "complex"     # the skill an escalated call needs
+
+    A member of a group with ``escalation = p`` > 0 ends a call's first visit in
+    escalation with probability p (named stream ``skill_escalation``, a uniform per first
+    visit keyed by the call's source), unless the call already needs ``to``: the machine
+    is not fixed, the technician is released and the call goes back to the team's line
+    needing the skill ``to`` (any technician with it may take it).  Escalation is decided
+    before the first-time fix.
+    """
+
+    to: name_type(40)  # type: ignore[valid-type]
 
 
 class Skills(Section):
@@ -85,14 +105,10 @@ class Skills(Section):
 
     needs: dict[str, Probability]
     groups: Annotated[list[SkillGroup], Field(min_length=1)]
-    escalation: dict[str, Any] | None = None  # not built yet: refused
+    escalation: Escalation | None = None  # escalation of first visits to specialists
 
     @model_validator(mode="after")
     def _consistent(self) -> Skills:
-        if self.escalation is not None:
-            raise KeyedError(
-                "skills.escalation", "escalation to specialists is not built yet (docs/architecture.md)"
-            )
         if not self.needs:
             raise KeyedError("skills.needs", "give at least one skill and the share of calls needing it")
         for name in self.needs:
@@ -113,6 +129,18 @@ class Skills(Section):
                     )
                 if g.skills.index(s) != j:
                     raise KeyedError(f"skills.groups[{i}].skills[{j}]", f"skill {s!r} is listed twice")
+            if g.escalation > 0 and self.escalation is None:
+                raise KeyedError(
+                    f"skills.groups[{i}].escalation", "needs [skills.escalation] (the skill it escalates to)"
+                )
+        e = self.escalation
+        if e is not None:
+            if e.to not in self.needs:
+                raise KeyedError(
+                    "skills.escalation.to", f"no skill {e.to!r} in skills.needs ({', '.join(self.needs)})"
+                )
+            if not any(e.to in g.skills for g in self.groups):
+                raise KeyedError("skills.escalation.to", f"no technician has the skill {e.to!r}")
         return self
 
 

@@ -99,7 +99,7 @@ def build(
     make_team: Callable[..., Team] = Team if desk is None else functools.partial(HelpdeskTeam, desk)
     skills = system.skills  # skill groups: dispatch on eligible pairs (sim/model/skills.py)
     if skills is not None:
-        make_team = functools.partial(SkilledTeam, (skills, seed, replication))
+        make_team = functools.partial(SkilledTeam, (skills, seed, replication, repair))
     # technicians (placed at their bases), then their dispatch line, then the team
     teams: list[Team] = []
     calendars: list[ShiftCalendar] = []

@@ -63,6 +63,7 @@ class Call:
         "base_travel_h",
         "dispatched_at",
         "due_at",
+        "escalated_at",  # set by a team with skills only: when the first visit was escalated
         "failed_at",
         "fix",
         "job_started_at",
@@ -139,6 +140,9 @@ class Call:
     #: the index of the skill the call needs (a slot set only by a team with skills,
     #: :mod:`sim.model.skills`, when the call is logged)
     need: int
+    #: when the call's first visit ended in escalation (``nan``: it did not; a slot set only
+    #: by a team with skills)
+    escalated_at: float
 
     #: a repeat call (:class:`RepeatCall`): the repair before it left the cause.  A class
     #: attribute, so that calls of a fleet without repeats set no field for it

@@ -16,6 +16,10 @@ same skill whatever the staffing.
   through that line, lengthens a visit by its technician's group's repair factor and
   decides whether the visit fixes the machine with the group's first-time fix (stream
   ``skill_fix``, keyed by the source); a failed visit sends the call back to the line.
+  With escalation (``[skills.escalation]``) a first visit by a member of a group with
+  ``escalation = p`` ends, with probability p (stream ``skill_escalation``), with the
+  machine still down: the call goes back to the line needing the skill ``to``, with a new
+  repair time (stream ``skill_escalated_repair``) for the specialist's visit.
 
 So a free technician and a waiting call coexist only when the technician lacks the call's
 skill: every waiting call found no eligible technician free when it joined the line, and
@@ -32,15 +36,16 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.distributions import Distribution
 from sim.monitors.protocol import Recorder
 from sim.system import Skills
 
-from .calls import REPAIRING, WAITING, Call
+from .calls import NAN, REPAIRING, WAITING, Call
 from .dispatch import pair_name
 from .steps import Step
 from .team import Team
 from .technician import Technician
-from .variates import Variates
+from .variates import Constant, Variates, durations
 
 #: a waiting call's place in its skill's heap: (the discipline's key, a tie-break, the call)
 Entry = tuple[float, int, Call]
@@ -142,15 +147,16 @@ class SkilledTeam(Team):
 
     Parameters
     ----------
-    skills : (Skills, int, int)
-        The system's skills, the seed and the replication (the need and fix streams).
+    skills : (Skills, int, int, Distribution)
+        The system's skills, the seed and the replication (the skill streams), and the
+        repair time law (an escalated call's new repair time).
     env, technicians, policy, recorder, **kwargs
         As :class:`~sim.model.team.Team`; ``policy`` is a :class:`SkilledLine`.
     """
 
     def __init__(
         self,
-        skills: tuple[Skills, int, int],
+        skills: tuple[Skills, int, int, Distribution],
         env: simpy.Environment,
         technicians: Sequence[Technician],
         policy: SkilledLine,
@@ -159,7 +165,8 @@ class SkilledTeam(Team):
     ) -> None:
         super().__init__(env, technicians, policy, recorder, **kwargs)
         self.skilled_line = policy
-        spec, seed, replication = skills
+        spec, seed, replication, repair = skills
+        self._repair_law = repair
         self._streams = (seed, replication)
         shares = np.asarray(spec.shares, dtype=float)
         self._cumulative = [float(x) for x in np.cumsum(shares)[:-1]]  # the last skill takes the rest
@@ -170,6 +177,11 @@ class SkilledTeam(Team):
         self._ftf = {t: g.first_time_fix for t, g in zip(self.technicians, groups, strict=True)}
         self._needs: dict[int, Variates] = {}
         self._fixes: dict[int, Variates] = {}
+        # escalation of first visits: each technician's chance, and the skill it leads to
+        self._escalate_to = -1 if spec.escalate_to is None else spec.escalate_to
+        self._escalation = {t: g.escalation for t, g in zip(self.technicians, groups, strict=True)}
+        self._escalations: dict[int, Variates] = {}
+        self._escalated_repairs: dict[int, Variates | Constant] = {}
 
     @staticmethod
     def _source(call: Call) -> int:
@@ -196,6 +208,7 @@ class SkilledTeam(Team):
         it waits (or goes to the contractor: no eligible technician is free)."""
         now = self.env.now
         call.need = self._draw_need(call)
+        call.escalated_at = NAN
         if self.deadline is not None:
             call.due_at = self.deadline(call)
         self.recorder.logged(call, now)
@@ -235,6 +248,14 @@ class SkilledTeam(Team):
         """The visit ends: with the group's first-time fix the machine works (as in a
         team without skills), otherwise the call goes back to the line."""
         call = step.value
+        if call.visits == 0 and call.need != self._escalate_to and self._escalation[call.technician] > 0:
+            key = self._source(call)
+            draws = self._escalations.get(key)
+            if draws is None:
+                draws = self._escalations[key] = Variates(_uniforms, *self._streams, "skill_escalation", key)
+            if draws.next() < self._escalation[call.technician]:
+                self._escalate(call)
+                return
         p = self._ftf[call.technician]
         if p < 1.0:
             key = self._source(call)
@@ -249,3 +270,20 @@ class SkilledTeam(Team):
                 self.requeue(call)
                 return
         super()._repair_done(step)
+
+    def _escalate(self, call: Call) -> None:
+        """The first visit ends in escalation: the machine still down, the technician
+        released, the call back in the line needing the specialists' skill."""
+        now = self.env.now
+        call.escalated_at = now
+        self.recorder.left_site(call, now)
+        call.visits += 1
+        self._job_over(call, now)
+        call.need = self._escalate_to
+        key = self._source(call)
+        draws = self._escalated_repairs.get(key)
+        if draws is None:
+            draws = durations(self._repair_law, *self._streams, "skill_escalated_repair", key)
+            self._escalated_repairs[key] = draws
+        call.repair_h = draws.next()  # the specialist's own repair, drawn anew
+        self.requeue(call)

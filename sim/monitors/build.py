@@ -108,8 +108,8 @@ class MonitorSpec:
         (machines down while booked) and the end of the next working day after an
         instant; ``None``: no appointments.
     skills
-        Skill groups (``[skills]``): the number of skills and each team-local
-        technician's group; ``None``: no skills.
+        Skill groups (``[skills]``): the number of skills, each team-local technician's
+        group and whether first visits can be escalated; ``None``: no skills.
     """
 
     class_names: Sequence[str]
@@ -140,7 +140,7 @@ class MonitorSpec:
     complaints: tuple[int, int, float] | None = None
     scored: int | None = None
     appointments: tuple[Sequence[int], int, Callable[[float], float]] | None = None
-    skills: tuple[int, tuple[int, ...]] | None = None
+    skills: tuple[int, tuple[int, ...], bool] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -196,10 +196,10 @@ class MonitorSpec:
             classes = len(self.class_names) if self.breakdown_rows is None else self.breakdown_rows
             tallies.append(LifecycleTally(classes, self.warranty_h, self.hours_per_day))
         if self.skills is not None:
-            count, local = self.skills
+            count, local, escalation = self.skills
             teams = self.technicians // len(local)
             members = [teams * local.count(g) for g in range(max(local) + 1)]
-            tallies.append(SkillTally(count, lambda t: local[t % len(local)], members))
+            tallies.append(SkillTally(count, lambda t: local[t % len(local)], members, escalation))
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -283,7 +283,9 @@ def monitors_for(
         appointments=None
         if system.appointments is None
         else (sorted(system.appointments.rows), len(system.classes), system.appointments.next_day_end),
-        skills=None if system.skills is None else (len(system.skills.names), system.skills.group_of),
+        skills=None
+        if system.skills is None
+        else (len(system.skills.names), system.skills.group_of, system.skills.escalate_to is not None),
     ).build(extra)
 
 

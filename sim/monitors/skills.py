@@ -6,6 +6,12 @@ dispatch (to a technician or to the contractor), over the calls of the window ne
 skill i (the call's ``need``, which a team with skills sets when the call is logged).
 ``utilization_group<g>``: the busy technician-hours of group g (dispatched -> released,
 trips included, as ``utilization``) / the group's technician-hours.
+``failed_visits_per_call``: visits that left the machine down (first-time fix failures and
+escalations) per call of the window.  With escalation (``[skills.escalation]``):
+``escalation_share`` (calls whose first visit was escalated / calls) and
+``escalation_added_h`` (escalation -> restoration, over the escalated calls: the time the
+escalation added after the first visit).  Visits per call = 1 + failed_visits_per_call
+for the calls the team restores.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ class SkillSnapshot:
     calls: tuple[int, ...]  # per skill: calls whose wait is known
     busy_area: tuple[float, ...]  # per group: busy technician-hours since the start
     busy: tuple[int, ...]  # per group: members busy at the snapshot
+    failed: int  # visits that left the machine down
+    escalated: int
+    added_sum: float  # escalation -> restoration
+    added: int
 
 
 class SkillTally(Tally):
@@ -39,13 +49,34 @@ class SkillTally(Tally):
         The group of each technician, by global number (the teams' groups repeat).
     members
         Technicians of each group in the task's teams (the denominators).
+    escalation
+        First visits can be escalated: report the escalation KPIs.
     """
 
-    __slots__ = ("area", "busy", "calls", "frozen", "group_of", "members", "since", "waits")
+    __slots__ = (
+        "added",
+        "added_sum",
+        "area",
+        "busy",
+        "calls",
+        "escalated",
+        "escalation",
+        "failed",
+        "frozen",
+        "group_of",
+        "members",
+        "since",
+        "waits",
+    )
     name = "skills"
 
-    def __init__(self, skills: int, group_of: Callable[[int], int], members: Sequence[int]) -> None:
+    def __init__(
+        self, skills: int, group_of: Callable[[int], int], members: Sequence[int], escalation: bool = False
+    ) -> None:
         super().__init__()
+        self.escalation = escalation
+        self.failed = self.escalated = self.added = 0
+        self.added_sum = 0.0
         self.group_of = group_of
         self.members = list(members)
         self.busy = [0] * len(members)
@@ -56,11 +87,28 @@ class SkillTally(Tally):
         self.area = [0.0] * len(members)
 
     def handles(self) -> dict[str, Callable[..., None]]:
-        return {
+        out: dict[str, Callable[..., None]] = {
             "dispatched": self.dispatched,
             "contracted": self.contracted,
             "released": self.released,
+            "left_site": self.left_site,
         }
+        if self.escalation:
+            out["restored"] = self.restored
+        return out
+
+    def left_site(self, call: CallLike, now: float) -> None:
+        """A visit ended with the machine still down (an escalation, or not fixed)."""
+        if self.warm_end <= call.logged_at < self.end:
+            self.failed += 1
+            if call.escalated_at == now:  # type: ignore[attr-defined]
+                self.escalated += 1
+
+    def restored(self, call: CallLike, now: float) -> None:
+        at: float = call.escalated_at  # type: ignore[attr-defined]
+        if at == at and self.warm_end <= call.logged_at < self.end:  # (nan: not escalated)
+            self.added_sum += now - at
+            self.added += 1
 
     def _change(self, group: int, delta: int, now: float) -> None:
         busy, area, since = self.busy, self.area, self.since
@@ -93,6 +141,8 @@ class SkillTally(Tally):
         self.waits = [0.0] * len(self.waits)
         self.calls = [0] * len(self.calls)
         self.frozen = None
+        self.failed = self.escalated = self.added = 0
+        self.added_sum = 0.0
 
     def close(self, now: float) -> None:
         super().close(now)
@@ -105,7 +155,16 @@ class SkillTally(Tally):
         return [a + b * (now - self.since) for a, b in zip(self.area, self.busy, strict=True)]
 
     def snapshot(self, now: float) -> SkillSnapshot:
-        return SkillSnapshot(tuple(self.waits), tuple(self.calls), tuple(self._area(now)), tuple(self.busy))
+        return SkillSnapshot(
+            tuple(self.waits),
+            tuple(self.calls),
+            tuple(self._area(now)),
+            tuple(self.busy),
+            self.failed,
+            self.escalated,
+            self.added_sum,
+            self.added,
+        )
 
     def absorb(self, snapshot: SkillSnapshot, now: float) -> None:
         self.waits = [a + b for a, b in zip(self.waits, snapshot.waits, strict=True)]
@@ -114,11 +173,20 @@ class SkillTally(Tally):
         self.area = [a + b for a, b in zip(area, snapshot.busy_area, strict=True)]
         self.busy = [a + b for a, b in zip(self.busy, snapshot.busy, strict=True)]
         self.since = now
+        self.failed += snapshot.failed
+        self.escalated += snapshot.escalated
+        self.added_sum += snapshot.added_sum
+        self.added += snapshot.added
         if self.frozen is not None:
             self.frozen = (list(self.area), self.frozen[1])
 
     def kpis(self, now: float, rows: dict[str, dict[str, float]]) -> None:
         row = rows["all"]
+        n = sum(self.calls)
+        row["failed_visits_per_call"] = self.failed / n if n else NAN
+        if self.escalation:
+            row["escalation_share"] = self.escalated / n if n else NAN
+            row["escalation_added_h"] = self.added_sum / self.added if self.added else NAN
         for k, (total, n) in enumerate(zip(self.waits, self.calls, strict=True)):
             row[skill_wait_kpi(k)] = total / n if n else NAN
         end = self.frozen[1] if self.frozen is not None else now

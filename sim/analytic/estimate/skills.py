@@ -107,6 +107,8 @@ def _why_not(system: ServiceSystem) -> str | None:
     assert system.skills is not None
     if any(g.first_time_fix < 1.0 for g in system.skills.groups):
         return "a first-time fix below 1"
+    if system.skills.escalate_to is not None:
+        return "escalation"
     return None
 
 
