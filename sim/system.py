@@ -793,6 +793,9 @@ class Appointments:
         The starts of the week's working intervals (for "the next working day").
     preferred_days : Distribution or None
         The customer's preferred day offset (days after the request, rounded down).
+    release_held_h : float or None
+        The share held back opens to bookings made at most this many hours before the
+        window starts; ``None``: never.
     """
 
     rows: frozenset[int]
@@ -805,6 +808,7 @@ class Appointments:
     windows: tuple[tuple[float, float, float], ...]
     day_starts: tuple[float, ...]
     preferred_days: Distribution | None
+    release_held_h: float | None = None
 
     @property
     def offered_h(self) -> float:
@@ -1343,6 +1347,7 @@ def _appointments(sc: Scenario) -> Appointments | None:
         tuple(windows),
         tuple(s for s, _ in cal.intervals),
         _build_optional(a.preferred_days),
+        a.release_held_h,
     )
 
 

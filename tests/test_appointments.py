@@ -173,6 +173,18 @@ def test_held_back_capacity_lengthens_the_lead_time():
     assert held["appt_next_day"] < base["appt_next_day"]
 
 
+def test_releasing_the_held_back_share_to_late_bookings_shortens_the_lead():
+    busier = {"fleet.calls_per_h": 0.08, "appointments.job_h": 1.0, "appointments.held_back": 0.5}
+    held = run(system_of(MIXED, busier))[0]["paid"]
+    released = run(system_of(MIXED, {**busier, "appointments.release_held_h": 30.0}))[0]["paid"]
+    assert released["appt_lead_days"] < held["appt_lead_days"]
+    assert released["appt_next_day"] > held["appt_next_day"]
+    released_exact = system_of(EXACT, {"appointments.held_back": 0.2, "appointments.release_held_h": 20.0})
+    assert estimate(released_exact).get("appt_lead_days") is None  # capacity not fixed: no formula
+    with pytest.raises(ScenarioError, match=r"appointments\.release_held_h"):
+        validate_scenario(variant(MIXED, {"appointments.release_held_h": 10.0}), "<test>")
+
+
 def test_a_preferred_day_pushes_the_appointment():
     kpis = run(system_of(MIXED, {"appointments.preferred_days": {"dist": "deterministic", "value": 3.0}}))[0]
     plain = run(system_of(MIXED))[0]

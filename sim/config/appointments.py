@@ -32,6 +32,7 @@ class Appointments(Section):
         window_h = 2.0                  # arrival windows of 2 h, cut from each working interval
         lead_h = 16.0                   # the window starts at least 16 h after the booking
         held_back = 0.25                # a quarter of each window's capacity kept for urgent work
+        release_held_h = 20.0           # ...and opened to bookings 20 h before the window starts
         capacity_h = 2.0                # technician-hours per window and team (default: team x window_h)
         job_h = 2.0                     # hours one booking takes (default: its mean trip + on-site time)
 
@@ -44,7 +45,9 @@ class Appointments(Section):
     logging, or at the helpdesk's reply) it gets the first window of its team that starts
     at least ``lead_h`` hours later, and not before the start of the customer's preferred
     day (``preferred_days``: a distribution of whole days after the request, its draw
-    rounded down; omitted: no preference), and has the job's hours left.
+    rounded down; omitted: no preference), and has the job's hours left.  With
+    ``release_held_h`` the share held back opens to bookings made at most that many hours
+    before the window starts (urgent work did not claim it in time: a late booking may).
 
     *Service*: the call is released to its team's dispatch line the row's mean trip time
     before the window opens (or at once if that is past), and then takes its turn under the
@@ -57,8 +60,7 @@ class Appointments(Section):
     is dispatched as urgent work.
 
     Not built yet (refused): appointments with geometry travel, a contractor, preventive
-    maintenance or key-customer visits; held-back capacity that frees itself when no urgent
-    call needs it.
+    maintenance or key-customer visits.
     """
 
     booked: Annotated[list[str], Field(min_length=1)]  # rows given appointments
@@ -68,6 +70,7 @@ class Appointments(Section):
     capacity_h: PosFloat | None = None  # technician-hours per window and team
     job_h: PosFloat | None = None  # hours one booking takes from a window's capacity
     preferred_days: DistSpec | None = None  # the customer's preferred day offset (days)
+    release_held_h: NonNegFloat | None = None  # the held-back share opens this close to a window
 
     @model_validator(mode="after")
     def _unique(self) -> Appointments:
@@ -121,6 +124,8 @@ def check_appointments(sc: Scenario) -> None:
                 f"a booking of {name!r} takes {need:g} h, more than the {offered:g} technician-hours "
                 "a window offers to bookings (capacity_h x (1 - held_back))",
             )
+    if a.release_held_h is not None and a.held_back == 0.0:
+        raise KeyedError("appointments.release_held_h", "releases the share held back: give held_back > 0")
     for key, given in (
         ("travel.mode", sc.travel.mode == "geometry"),
         ("contractor", sc.contractor is not None),

@@ -91,7 +91,7 @@ class AppointmentBook:
         self.release = release
         self.withdraw = withdraw
         self.offered = spec.offered_h
-        self.left: dict[int, float] = {}  # window index -> hours still open to bookings
+        self.used: dict[int, float] = {}  # window index -> hours booked in it
         self.open: dict[int, Appointment] = {}  # call number -> its open appointment
         self._preferred: dict[int, Variates | Constant] = {}  # by territory
 
@@ -116,12 +116,12 @@ class AppointmentBook:
         """The first window from ``earliest`` with the booking's hours left; the call's
         release is scheduled the row's mean trip before it opens."""
         spec = self.spec
-        need = spec.job_h[call.service_class] - 1e-9
-        left, offered = self.left, self.offered
+        need = spec.job_h[call.service_class]
+        used = self.used
         i = spec.first_window(earliest)
-        while left.get(i, offered) < need:
+        while used.get(i, 0.0) + need > self._open_h(i, now) + 1e-9:
             i += 1
-        left[i] = left.get(i, offered) - spec.job_h[call.service_class]
+        used[i] = used.get(i, 0.0) + need
         start, end, day_end = spec.window(i)
         appt = Appointment(call, number, start, end, day_end, now)
         self.open[call.number] = appt
@@ -129,6 +129,15 @@ class AppointmentBook:
         release_at = max(now, start - spec.release_h[call.service_class])
         self._schedule(Step(appt, self._released), NORMAL, release_at - now)
         self._schedule(Step(appt, self._day_over), NORMAL, day_end - now)
+
+    def _open_h(self, i: int, now: float) -> float:
+        """The hours window ``i`` offers to a booking made at ``now``: less the share held
+        back, unless it starts within ``release_held_h`` (then the whole capacity)."""
+        spec = self.spec
+        release = spec.release_held_h
+        if release is not None and spec.window(i)[0] - now <= release:
+            return spec.capacity_h
+        return self.offered
 
     def _released(self, step: Step[Appointment]) -> None:
         appt = step.value

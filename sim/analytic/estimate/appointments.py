@@ -63,6 +63,7 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
             ("the booked rows take different job_h", len(job_h) != 1),
             ("a finite fleet's calls are not Poisson", system.source.finite),
             ("a preferred day", a.preferred_days is not None),
+            ("the share held back is released to late bookings", a.release_held_h is not None),
             ("calls arrive in customer hours only", system.calendar.uptime_clock is not None),
         )
         if bad
