@@ -198,3 +198,47 @@ def test_a_finite_fleet_gets_no_complaint_formula():
     est = estimate(system_of(fleet))
     assert est.get("complaint_h") is None
     assert any("finite fleet" in n for n in est.notes)
+
+
+def test_late_arrivals_and_missed_appointments_are_broken_promises():
+    """The shipped appointments scenario (one window width) with a complaint for every late
+    arrival and every call's first missed appointment: the complaints are exactly those
+    calls, raised at the outcome's instant."""
+    from sim.config import load_scenario
+
+    sc = load_scenario("scenarios/appointments.toml")
+    raw = variant(
+        sc.model_dump(exclude={"sweep"}),
+        {
+            "run.horizon_h": 4000.0,
+            "run.replications": 1,
+            "appointments.window_h": 2.0,
+            "complaints": {
+                "supervisors": 1,
+                "handling_h": {"dist": "exponential", "mean": 1.0},
+                "deadline_h": 8.0,
+                "probability": {"late_arrival": 1.0, "missed_appointment": 1.0},
+            },
+        },
+    )
+    system = ServiceSystem.from_scenario(validate_scenario(raw, "<appts>"))
+    outcomes: dict[tuple[int, int], float] = {}
+
+    class Outcomes(Tally):
+        name = "outcomes"
+
+        def handles(self) -> dict[str, Any]:
+            def seen(call: Any, appt: Any, now: float) -> None:
+                kind = {2: Promise.LATE_ARRIVAL, 3: Promise.MISSED_APPOINTMENT}.get(int(appt.outcome))
+                if kind is not None and (call.number, kind) not in outcomes:
+                    outcomes[call.number, kind] = now
+
+            return {"appointment_outcome": seen}
+
+    trace = Trace()
+    extra = (trace, Outcomes())
+    monitors = monitors_for(system, system.technicians, range(system.territories.count), extra=extra)
+    simulate(system, 0, monitors)
+    raised = {(n, p): now for n, p, now in trace.raised}
+    assert raised == outcomes
+    assert {p for _, p in raised} == {Promise.LATE_ARRIVAL, Promise.MISSED_APPOINTMENT}

@@ -40,6 +40,8 @@ class Promise(IntEnum):
     RESTORE = 2  # the machine working again later than the class's restore_sla_h
     REPEAT = 3  # a repeat failure: the repair before it left the cause
     ANY_CALL = 4  # every customer's call, whatever the promises (the complaint base rate)
+    LATE_ARRIVAL = 5  # a booked call's technician after the window's end ([appointments])
+    MISSED_APPOINTMENT = 6  # a booked call not reached on its window's day, rebooked
 
 
 #: the key of each promise's complaint probability in ``[complaints.probability]``
@@ -49,6 +51,8 @@ PROMISE_KEYS: dict[Promise, str] = {
     Promise.RESTORE: "late_restore",
     Promise.REPEAT: "repeat_failure",
     Promise.ANY_CALL: "any_call",
+    Promise.LATE_ARRIVAL: "late_arrival",
+    Promise.MISSED_APPOINTMENT: "missed_appointment",
 }
 
 
@@ -64,6 +68,8 @@ class ComplaintProbabilities(Section):
     late_restore: Probability = 0.0  # machine working again after the class's restore_sla_h
     repeat_failure: Probability = 0.0  # a repeat call ([repair.repeat])
     any_call: Probability = 0.0  # every customer's call, at the call (a base rate)
+    late_arrival: Probability = 0.0  # a booked call's technician after its window ([appointments])
+    missed_appointment: Probability = 0.0  # a booked call's appointment missed (rebooked)
 
     def of(self, promise: Promise) -> float:
         """The probability of one kind of promise."""
@@ -87,7 +93,10 @@ class Complaints(Section):
     A breach is judged at the instant it shows: the reply (``late_reply``), the first
     technician (or contractor) on site (``late_on_site``), the machine working again
     (``late_restore``, on the class's restore clock), the call of a repeat failure
-    (``repeat_failure``); ``any_call`` is drawn for every customer's call at the call.
+    (``repeat_failure``), a booked call's technician arriving after its window
+    (``late_arrival``) or its appointment missed and rebooked (``missed_appointment``,
+    judged at its first miss); ``any_call`` is drawn for every customer's call at the call.
+    Each kind is judged at most once per call.
     A complaint is raised at once with the kind's probability (an independent uniform
     per call and kind, stream ``complaint_draw``).  Complaints of all teams queue FIFO
     for ``supervisors`` supervisors; one handles a complaint for a time drawn from
@@ -114,6 +123,8 @@ def promises_made(sc: Scenario) -> tuple[dict[Promise, bool], dict[Promise, str]
     """Which promises the scenario makes, and what each needs (for the messages)."""
     classes = sc.fleet.classes
     desk = sc.helpdesk
+    appts = sc.appointments
+    booked = appts is not None and any(c.name in appts.booked for c in classes)
     made = {
         Promise.REPLY: desk is not None
         and (desk.reply_target_h is not None or any(c.reply_sla_h is not None for c in classes)),
@@ -121,6 +132,8 @@ def promises_made(sc: Scenario) -> tuple[dict[Promise, bool], dict[Promise, str]
         Promise.RESTORE: any(c.restore_sla_h is not None for c in classes),
         Promise.REPEAT: sc.repair.repeat is not None,
         Promise.ANY_CALL: True,
+        Promise.LATE_ARRIVAL: booked,
+        Promise.MISSED_APPOINTMENT: booked,
     }
     needs = {
         Promise.REPLY: "a reply milestone (helpdesk.reply_target_h or a class's reply_sla_h)",
@@ -128,6 +141,8 @@ def promises_made(sc: Scenario) -> tuple[dict[Promise, bool], dict[Promise, str]
         Promise.RESTORE: "a class with restore_sla_h",
         Promise.REPEAT: "[repair.repeat]",
         Promise.ANY_CALL: "",
+        Promise.LATE_ARRIVAL: "[appointments] booking a service class",
+        Promise.MISSED_APPOINTMENT: "[appointments] booking a service class",
     }
     return made, needs
 

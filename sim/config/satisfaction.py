@@ -30,6 +30,8 @@ class BrokenPromiseWeights(Section):
     late_on_site: NonNegFloat = 0.0
     late_restore: NonNegFloat = 0.0
     repeat_failure: NonNegFloat = 0.0
+    late_arrival: NonNegFloat = 0.0
+    missed_appointment: NonNegFloat = 0.0
 
     def of(self, promise: Promise) -> float:
         """The weight of one kind of promise (0 for ``any_call``)."""

@@ -7,7 +7,8 @@ Two parts, built once per replication when the scenario has either section:
   report on unchanged and, at the instants where a promise shows kept or broken, judges
   it: the reply (``late_reply``), the first technician or contractor on site
   (``late_on_site``), the machine working again (``late_restore``), the call of a repeat
-  failure (``repeat_failure``); ``any_call`` at every customer's call.  A broken promise
+  failure (``repeat_failure``), a booked call's late arrival or missed appointment
+  (``appointment_outcome``); ``any_call`` at every customer's call.  A broken promise
   raises a complaint if the call's uniform for that promise is below its probability;
   when the machine works again the call's score is reported (``satisfied``).
 * :class:`ComplaintDesk`: the supervisors and their FIFO line of complaints.  A
@@ -39,7 +40,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from sim.monitors.protocol import EVENTS, CallLike, Recorder
+from sim.monitors.protocol import EVENTS, AppointmentLike, CallLike, Outcome, Recorder
 from sim.system import Complaints as ComplaintsSpec
 from sim.system import Promise, ServiceSystem
 from sim.system import Satisfaction as SatisfactionSpec
@@ -132,6 +133,7 @@ _JUDGED = (
     "restored",
     "contractor_restored",
     "fixed_remotely",
+    "appointment_outcome",
 )
 
 
@@ -229,8 +231,8 @@ class PromiseJudge:
     def _broken(self, call: CallLike, promise: Promise, now: float) -> None:
         """A promise broken: noted for the score, and a complaint if the call's draw says so."""
         state = self._open.get(call.number)
-        if state is None:  # (every breakdown call is opened at the customer's call)
-            return
+        if state is None or state.broken >> promise & 1:  # (opened at the customer's call;
+            return  # each kind judged once per call: a second miss is no new draw)
         state.broken |= 1 << promise
         if promise in self.promises:
             i = self.promises.index(promise)
@@ -290,6 +292,14 @@ class PromiseJudge:
             and Promise.ON_SITE in self.judged
         ):
             self._broken(call, Promise.ON_SITE, now)
+
+    def appointment_outcome(self, call: CallLike, appointment: AppointmentLike, now: float) -> None:
+        self.inner.appointment_outcome(call, appointment, now)
+        kind = {Outcome.LATE: Promise.LATE_ARRIVAL, Outcome.MISSED: Promise.MISSED_APPOINTMENT}.get(
+            appointment.outcome
+        )
+        if kind is not None and kind in self.judged:
+            self._broken(call, kind, now)
 
     def restored(self, call: CallLike, now: float) -> None:
         self.inner.restored(call, now)

@@ -51,6 +51,8 @@ def breach(base: Estimates, system: ServiceSystem, promise: int, row: int) -> tu
     if p is Promise.REPEAT:
         e = base.get("repeat_share", "all")
         return None if e is None else (e.value, e.exact)
+    if p in (Promise.LATE_ARRIVAL, Promise.MISSED_APPOINTMENT):
+        return None  # (per appointment, not per call: a call can be booked again)
     desk = system.helpdesk
     promised = {
         Promise.REPLY: cl.reply_sla_h is not None or (desk is not None and desk.reply_target_h is not None),
