@@ -131,6 +131,7 @@ Condition = Literal[
     "appointments",
     "skills",
     "escalation",
+    "categories",
 ]
 
 #: when a KPI is reported (its column exists in the tables)
@@ -160,6 +161,7 @@ CONDITIONS: dict[Condition, str] = {
     "appointments": "with `[appointments]`",
     "skills": "with `[skills]`",
     "escalation": "with `[skills.escalation]`",
+    "categories": "with `[work.categories]`",
 }
 
 #: the lead times (whole days) at which the appointments' lead-time distribution is reported
@@ -873,6 +875,52 @@ CATALOGUE: tuple[KPI, ...] = (
         low=-math.inf,
     ),
     _kpi(
+        "hours_a_share",
+        "hours A (paid)",
+        "share",
+        "technician hours (dispatch -> release, trips included) on the rows of category A "
+        "(`[work.categories]`: paid service) / paid (on-duty) technician-hours",
+        "work",
+        False,
+        "time_share",
+        "categories",
+        high=math.inf,  # busy / on-duty hours: overtime after a shift end can pass 1
+    ),
+    _kpi(
+        "hours_b_share",
+        "hours B (contract)",
+        "share",
+        "technician hours on the rows of category B (service contract) / paid technician-hours",
+        "work",
+        False,
+        "time_share",
+        "categories",
+        high=math.inf,
+    ),
+    _kpi(
+        "hours_c_share",
+        "hours C (warranty)",
+        "share",
+        "technician hours on the rows of category C (free under warranty) / paid technician-hours",
+        "work",
+        False,
+        "time_share",
+        "categories",
+        high=math.inf,
+    ),
+    _kpi(
+        "hours_d_share",
+        "hours D (internal)",
+        "share",
+        "internal-task hours plus the hours on the rows of category D / paid technician-hours; "
+        "A + B + C + D = utilization + internal_share",
+        "work",
+        False,
+        "time_share",
+        "categories",
+        high=math.inf,
+    ),
+    _kpi(
         "contractor_share",
         "calls to the contractor",
         "share",
@@ -1357,6 +1405,7 @@ class Features:
     skills: int = 0  # skills of [skills] (0: none)
     skill_groups: int = 0
     escalation: bool = False
+    categories: bool = False
 
     def holds(self, when: Condition) -> bool:
         """Whether a KPI reported ``when`` is reported for these features."""
@@ -1386,6 +1435,7 @@ class Features:
             "appointments": self.appointments,
             "skills": self.skills > 0,
             "escalation": self.escalation,
+            "categories": self.categories,
         }[when]
 
 

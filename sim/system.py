@@ -38,6 +38,7 @@ from sim.calendar import WeeklyCalendar
 from sim.config import DISPATCH_POLICIES, DistSpec, Scenario, team_grid
 from sim.config import Promise as Promise  # (re-exported: the model and tallies judge by it)
 from sim.config import Target as Target  # (re-exported: the system's targets hold them)
+from sim.config.work import CATEGORIES, categories_of, row_names
 from sim.distributions import Deterministic, Distribution
 from sim.kpis import threshold_kpi
 
@@ -1028,6 +1029,9 @@ class ServiceSystem:
     skills : Skills or None
         Skill groups and the calls' skill needs (``[skills]``); ``None``: everyone does
         every job.
+    categories : tuple of int or None
+        The service report's category of each row (:attr:`row_names`), 0 to 3 for A to D
+        (``[work.categories]``; internal tasks are D); ``None``: no hours by category.
     """
 
     name: str
@@ -1057,6 +1061,7 @@ class ServiceSystem:
     satisfaction: Satisfaction | None = None
     appointments: Appointments | None = None
     skills: Skills | None = None
+    categories: tuple[int, ...] | None = None
 
     @property
     def row_names(self) -> tuple[str, ...]:
@@ -1138,6 +1143,7 @@ class ServiceSystem:
             satisfaction=_satisfaction(scenario),
             appointments=_appointments(scenario),
             skills=_skills(scenario),
+            categories=_categories(scenario),
         )
 
 
@@ -1430,6 +1436,14 @@ def _parts(sc: Scenario) -> Parts | None:
         p.reservation,
         p.holding_cost_per_unit_year,
     )
+
+
+def _categories(sc: Scenario) -> tuple[int, ...] | None:
+    """Each row's category index (A = 0 ... D = 3), in the order of ``row_names``."""
+    if sc.work is None or sc.work.categories is None:
+        return None
+    of = categories_of(sc)
+    return tuple(CATEGORIES.index(of[row]) for row in row_names(sc))
 
 
 def _internal(sc: Scenario) -> InternalWork | None:

@@ -149,7 +149,8 @@ def _appointments() -> dict[str, Any]:
 
 
 def _lifecycle() -> dict[str, Any]:
-    """Contract status and service lives: installations, warranty share, call shares."""
+    """Contract status and service lives: installations, warranty share, call shares; the
+    technician hours by category."""
     d = copy.deepcopy(BASE)
     d["fleet"]["classes"] = [
         {"name": "warranty", "priority": 2},
@@ -164,6 +165,7 @@ def _lifecycle() -> dict[str, Any]:
         "contract_class": "contract",
         "paid_class": "paid",
     }
+    d["work"] = {"categories": {}}  # the statuses' categories: the hours A to D
     return d
 
 

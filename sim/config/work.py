@@ -226,13 +226,45 @@ class Visits(Section):
         return self
 
 
+#: the service report's categories of technician hours (the seed regulations' A to D)
+CATEGORIES = ("A", "B", "C", "D")
+#: the category of each contract status of ``[fleet.lifecycle]`` (by the regulations'
+#: definitions: paid service A, contract service B, free service under warranty C)
+STATUS_CATEGORY = {"paid": "A", "contract": "B", "warranty": "C"}
+
+Category = Literal["A", "B", "C", "D"]
+
+
 class Work(Section):
-    """The technicians' work besides breakdown repairs."""
+    """The technicians' work besides breakdown repairs.
+
+    ``categories`` (``[work.categories]``) turns on the service report's technician hours
+    by category, a table from each row of the tables (a service class, a job type, the
+    installation job, ``maintenance``, ``visits``) to its category::
+
+        [work.categories]
+        paid = "A"           # paid repairs
+        contract = "B"       # under a service contract
+        warranty = "C"       # free under warranty
+        maintenance = "B"    # planned visits under the maintenance contracts
+        visits = "D"         # key-customer visits: work of none of A, B, C
+
+    A: paid service, B: contract service, C: free service under warranty, D: internal
+    work (inspections, parts handling, tool upkeep, training) and whatever is none of the
+    three.  Internal tasks (``[work.internal]``) are always D.  A job's hours are its
+    technician's from the dispatch to the release: the trip to it (and the drive back, when
+    the team has one) counts in the job's category.  With ``[fleet.lifecycle]`` the
+    status classes have their status's category (paid A, contract B, warranty C; another
+    is refused); every other row must be listed.  KPIs: ``hours_a_share`` ...
+    ``hours_d_share``, each a share of the paid (on-duty) technician-hours; the rest of
+    the paid time is idle.
+    """
 
     internal: InternalWork | None = None  # internal work (category D)
     types: Annotated[list[WorkType], Field(max_length=MAX_WORK_TYPES)] = Field(default_factory=list)
     maintenance: Maintenance | None = None  # preventive maintenance per machine
     visits: Visits | None = None  # periodic visits to key customers
+    categories: dict[str, Category] | None = None  # row -> the service report's category
 
 
 def check_work(sc: Scenario) -> None:
@@ -277,6 +309,61 @@ def check_work(sc: Scenario) -> None:
         _check_maintenance(sc)
     if work.visits is not None:
         _check_visits(sc)
+    if work.categories is not None:
+        _check_categories(sc)
+
+
+def row_names(sc: Scenario) -> list[str]:
+    """The rows of a scenario's tables as written: classes, job types, the installation
+    job, the planned visits' rows (the order of ``ServiceSystem.row_names``)."""
+    rows = [c.name for c in sc.fleet.classes]
+    rows += [t.name for t in sc.work.types] if sc.work is not None else []
+    life = sc.fleet.lifecycle
+    if life is not None and life.installation is not None:
+        rows.append(life.installation.name)
+    if sc.work is not None and sc.work.maintenance is not None:
+        rows.append(MAINTENANCE_ROW)
+    if sc.work is not None and sc.work.visits is not None:
+        rows.append(VISITS_ROW)
+    return rows
+
+
+def categories_of(sc: Scenario) -> dict[str, str]:
+    """Every row's category under ``[work.categories]`` (the status classes of
+    ``[fleet.lifecycle]`` by their status); checked by :func:`_check_categories`."""
+    given: dict[str, str] = dict(sc.work.categories or {}) if sc.work is not None else {}
+    life = sc.fleet.lifecycle
+    if life is not None:
+        for status, category in STATUS_CATEGORY.items():
+            given.setdefault(life.class_of(status), category)
+    return given
+
+
+def _check_categories(sc: Scenario) -> None:
+    """``[work.categories]``: known rows, every row listed, the statuses' categories."""
+    assert sc.work is not None and sc.work.categories is not None
+    key = "work.categories"
+    rows = row_names(sc)
+    for name in sc.work.categories:
+        if name not in rows:
+            raise KeyedError(f"{key}.{name}", f"is not a row of the tables (rows: {', '.join(rows)})")
+    life = sc.fleet.lifecycle
+    if life is not None:
+        for status, category in STATUS_CATEGORY.items():
+            cls = life.class_of(status)
+            got = sc.work.categories.get(cls, category)
+            if got != category:
+                raise KeyedError(
+                    f"{key}.{cls}",
+                    f"class {cls!r} is the {status} status of fleet.lifecycle, category {category} "
+                    f"by definition (got {got!r})",
+                )
+    listed = categories_of(sc)
+    missing = [r for r in rows if r not in listed]
+    if missing:
+        raise KeyedError(
+            key, f"row {missing[0]!r} has no category (give each row one of {', '.join(CATEGORIES)})"
+        )
 
 
 def _check_visits(sc: Scenario) -> None:

@@ -10,6 +10,7 @@ from sim.distributions import Deterministic
 
 from .appointments import AppointmentTally
 from .calls import CallTally
+from .categories import CategoryTally
 from .complaints import ComplaintTally
 from .composite import Monitors
 from .contractors import ContractorTally
@@ -110,6 +111,9 @@ class MonitorSpec:
     skills
         Skill groups (``[skills]``): the number of skills, each team-local technician's
         group and whether first visits can be escalated; ``None``: no skills.
+    categories
+        The service report's category (0 to 3: A to D) of each row (``[work.categories]``):
+        report the technician hours by category; ``None``: none.
     """
 
     class_names: Sequence[str]
@@ -141,6 +145,7 @@ class MonitorSpec:
     scored: int | None = None
     appointments: tuple[Sequence[int], int, Callable[[float], float]] | None = None
     skills: tuple[int, tuple[int, ...], bool] | None = None
+    categories: Sequence[int] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
         """The monitor set, plus ``extra`` tallies (e.g. a test's own)."""
@@ -173,6 +178,8 @@ class MonitorSpec:
             tallies.append(PartsTally(self.hours_per_day))
         if self.breakdown_rows is not None:
             tallies.append(HoursTally(self.class_names, self.technicians))
+        if self.categories is not None:
+            tallies.append(CategoryTally(self.categories, self.technicians))
         if self.repeat_window_h is not None:
             tallies.append(RepeatTally(self.repeat_window_h))
         if self.internal:
@@ -286,6 +293,7 @@ def monitors_for(
         skills=None
         if system.skills is None
         else (len(system.skills.names), system.skills.group_of, system.skills.escalate_to is not None),
+        categories=system.categories,
     ).build(extra)
 
 

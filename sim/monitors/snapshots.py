@@ -13,6 +13,7 @@ from typing import Any
 
 from .appointments import AppointmentRowSnapshot, AppointmentSnapshot
 from .calls import CallsSnapshot, ClassSnapshot
+from .categories import CategorySnapshot
 from .complaints import ComplaintClassSnapshot, ComplaintSnapshot
 from .composite import MonitorsSnapshot
 from .contractors import ContractorSnapshot
@@ -39,6 +40,7 @@ SNAPSHOT_TYPES: dict[str, type] = {
         AppointmentRowSnapshot,
         AppointmentSnapshot,
         CallsSnapshot,
+        CategorySnapshot,
         ClassSnapshot,
         ComplaintClassSnapshot,
         ComplaintSnapshot,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.appointments import appointments_estimate
+from sim.analytic.estimate.categories import with_categories
 from sim.analytic.estimate.contractor import contractor_estimate
 from sim.analytic.estimate.internal import with_internal_work
 from sim.analytic.estimate.lifecycle import with_lifecycle
@@ -50,6 +51,12 @@ def estimate(system: ServiceSystem) -> Estimates:
         return with_satisfaction(out, system) if system.satisfaction is not None else out
     if system.appointments is not None:
         return appointments_estimate(system)  # (booked calls wait for their window)
+    # the hours by category sum the rows' hours, whichever model gave them
+    return with_categories(_estimate(system), system)
+
+
+def _estimate(system: ServiceSystem) -> Estimates:
+    """:func:`estimate` before the hours by category."""
     if system.helpdesk is not None:
         from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
 
