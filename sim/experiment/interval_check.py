@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sim.config import DesignPoint, with_overrides
+from sim.config import DesignPoint, ScenarioError, with_overrides
 from sim.experiment.execution import run_tasks
 from sim.experiment.tasks import Task, TaskResult
 from sim.kpis import CATALOGUE
@@ -60,11 +60,14 @@ def pilot_tasks(points: Sequence[DesignPoint]) -> list[Task]:
     for p in points:
         if not needs_check(p):
             continue
-        pilot = with_overrides(
-            p.scenario,
-            {"run.replications": 1, "run.batches": PILOT_BATCHES},
-            f"interval-check pilot ({p.id})",
-        )
+        try:
+            pilot = with_overrides(
+                p.scenario,
+                {"run.replications": 1, "run.batches": PILOT_BATCHES},
+                f"interval-check pilot ({p.id})",
+            )
+        except ScenarioError:
+            continue  # a scenario that cannot run in batches: the warnings use its own CV
         pp = DesignPoint(p.index, p.params, pilot)
         tasks += [Task(pp, PILOT_REPLICATION + i, samples=0) for i in range(PILOT_REPLICATIONS)]
     return tasks
