@@ -59,6 +59,7 @@ from sim.config.overrides import (
     validate_scenario,
     with_overrides,
 )
+from sim.config.parts import Parts, PartType, StockPolicy
 from sim.config.repeats import RepeatRepairs
 from sim.config.satisfaction import BrokenPromiseWeights, Satisfaction
 from sim.config.schema import (
@@ -68,14 +69,11 @@ from sim.config.schema import (
     Dispatch,
     Fleet,
     Meta,
-    Parts,
-    PartType,
     Repair,
     Report,
     Run,
     Scenario,
     ServiceClass,
-    StockPolicy,
     Territories,
     Travel,
     Validation,
