@@ -330,7 +330,9 @@ def test_escalated_calls_go_to_the_specialists_and_form_a_jackson_network():
     assert row["escalation_added_h"] == pytest.approx(specialist.w, rel=0.08)
     assert row["utilization_group1"] == pytest.approx(specialist.utilization, rel=0.04)
     assert row["utilization_group0"] == pytest.approx(1.5 / 3, rel=0.03)
-    assert estimate(system).get("wait_h") is None  # no formula with escalation (a note)
+    est = estimate(system)
+    assert est.get("escalation_added_h").value == pytest.approx(specialist.w)  # type: ignore[union-attr]
+    assert est.get("escalation_added_h").exact  # type: ignore[union-attr]
 
 
 def test_escalation_needs_its_section_and_a_skill_someone_has():

@@ -25,6 +25,14 @@ times, no travel time, first-time fix 1 and FIFO dispatch:
   exact whenever every group's factor is the same (work is conserved); the groups' own
   utilizations get no value.
 
+With escalation (``[skills.escalation]``), when every skill pool has one group and the
+specialists' group does not escalate, the pools form a **Jackson network**: a pool's
+departures are Poisson (Burke's theorem), each escalated independently with the group's
+probability, so the specialists' pool is an M/M/s at its own calls' rate plus the
+escalated rate (an escalated call's specialist repair is a new exponential draw).  Exact:
+the waits, the escalated share, the time escalation adds (the specialists' W = Wq + mean
+service) and the utilizations.
+
 Anything else (finite fleets, travel time, other repair laws, first-time fix below 1, a
 priority or earliest-due discipline, a contractor, groups with some but not all of a
 component's skills) gets no value, only a note.
@@ -43,6 +51,7 @@ if TYPE_CHECKING:
 
 POOL_MODEL = "M/M/s per skill pool"
 FLEX_MODEL = "partial flexibility: mix of split pools and the pooled M/M/n"
+JACKSON_MODEL = "M/M/s pools in a Jackson network (escalation)"
 
 
 def erlang_b_real(servers: float, offered_load: float) -> float:
@@ -107,9 +116,27 @@ def _why_not(system: ServiceSystem) -> str | None:
     assert system.skills is not None
     if any(g.first_time_fix < 1.0 for g in system.skills.groups):
         return "a first-time fix below 1"
-    if system.skills.escalate_to is not None:
-        return "escalation"
     return None
+
+
+def _escalation_inflow(skills: Skills, comps: list[tuple[list[int], list[int]]], lam: float) -> float | None:
+    """Escalated calls per hour into the component of ``skills.escalate_to``, when the
+    network is Jackson's: every component served by one group, the specialists' group not
+    escalating (``None`` otherwise).  A group's departures are Poisson (Burke) and each is
+    escalated independently, so the specialists see a Poisson stream."""
+    to = skills.escalate_to
+    assert to is not None
+    inflow = 0.0
+    for ks, gs in comps:
+        if len(gs) != 1:
+            return None
+        g = skills.groups[gs[0]]
+        if to in ks:
+            if g.escalation > 0:
+                return None
+        else:
+            inflow += lam * sum(skills.shares[k] for k in ks) * g.escalation
+    return inflow
 
 
 def skills_estimate(system: ServiceSystem) -> Estimates:
@@ -133,9 +160,26 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
     busy = 0.0  # mean busy technicians per team
     notes: list[str] = []
     models: set[str] = set()
+    comps = components(skills)
+    to = skills.escalate_to
+    inflow = 0.0  # escalated calls per hour into the specialists' pool
+    if to is not None:
+        found = _escalation_inflow(skills, comps, lam)
+        if found is None:
+            return Estimates(
+                notes=[
+                    "skills: no formula for escalation unless each skill pool has one group "
+                    "and the specialists do not escalate"
+                ]
+            )
+        inflow = found
+    escalated = inflow / lam  # share of calls escalated
+    added = 0.0  # escalation -> restoration: the specialists' time in system
     try:
-        for ks, gs in components(skills):
+        for ks, gs in comps:
             rate = lam * sum(p[k] for k in ks)
+            if to is not None and to in ks:
+                rate += inflow
             if rate == 0.0:
                 continue
             if len(gs) == 1:
@@ -146,6 +190,8 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
                 p_wait += sum(p[k] for k in ks) * r.p_wait
                 group_util[gs[0]] = r.utilization
                 busy += rate * mean * g.repair_factor
+                if to is not None and to in ks:
+                    added = r.w
                 models.add(f"M/M/{g.technicians}")
                 continue
             flex = _flexible(skills, ks, gs)
@@ -191,6 +237,7 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
     detail = ", ".join(sorted(models))
     wait = sum(pk * w for pk, w in zip(p, waits, strict=True))
     restore = wait + sum(p[k] * mean * _factor(skills, k) for k in range(len(p)) if p[k] > 0)
+    restore += escalated * added  # an escalated call's second wait and visit
     same_factor = len({g.repair_factor for g in groups}) == 1
     teams = system.teams
     out = [
@@ -204,7 +251,9 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         Estimate("wait_h", "all", wait, model, exact, detail),
         Estimate("p_wait", "all", p_wait, model, exact, detail),
         Estimate("response_h", "all", wait, model, exact, "no travel: the response is the wait"),
-        Estimate("queue_len", "all", lam * wait * teams, model, exact, "Little's law, all teams"),
+        Estimate(
+            "queue_len", "all", lam * wait * teams, model, exact, "Little's law (first waits), all teams"
+        ),
         Estimate(
             "calls_per_day", "all", lam * hours_per_day * teams, "Poisson calls", True, "every call is served"
         ),
@@ -221,6 +270,13 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         Estimate(group_utilization_kpi(g), "all", u, POOL_MODEL, True, f"group {groups[g].name!r}")
         for g, u in sorted(group_util.items())
     ]
+    if to is not None:
+        jackson = "Jackson network: Poisson departures (Burke), independent escalation"
+        out += [
+            Estimate("escalation_share", "all", escalated, JACKSON_MODEL, True, "Bernoulli per first visit"),
+            Estimate("failed_visits_per_call", "all", escalated, JACKSON_MODEL, True, "first-time fix 1"),
+            Estimate("escalation_added_h", "all", added, JACKSON_MODEL, True, jackson),
+        ]
     return Estimates(primary=out, notes=notes)
 
 
