@@ -18,8 +18,12 @@
   approximate).  A broken promise is not a Poisson event: breaches come in bursts when
   the technicians' or the helpdesk's queue is long (they are correlated with
   congestion), so with any other promise the same formulas at the complaint rate are
-  labelled approximate.  ``supervisor_utilization`` = rate x E[H] / c is exact wherever
-  the rate is (a time average of a stable queue needs only the rate).
+  labelled approximate; it underestimates the waits, as bursts do: in
+  ``scenarios/validation/complaints_late_on_site.toml`` (complaints from late arrivals at
+  an M/M/2) the M/M/1 at the complaint rate gives a wait for the supervisor of 0.13 h
+  against 0.36 h simulated, a handling time of 1.13 h against 1.37 h (4 x 40,000 h).
+  ``supervisor_utilization`` = rate x E[H] / c is exact wherever the rate is (a time
+  average of a stable queue needs only the rate).
 * **Finite fleets.** No formula (the call rate itself is the fleet's).
 """
 
