@@ -754,12 +754,15 @@ class Complaints:
         Raised -> resolved within this many hours (``complaint_met``).
     probability : tuple of float
         Per :class:`Promise` (its index): the chance that a breach raises a complaint.
+    shifts : WeeklyCalendar or None
+        The supervisors' working hours; ``None``: always.
     """
 
     supervisors: int
     handling: Distribution
     deadline_h: float
     probability: tuple[float, ...]
+    shifts: WeeklyCalendar | None = None
 
     @property
     def promises(self) -> tuple[Promise, ...]:
@@ -1315,7 +1318,11 @@ def _complaints(sc: Scenario) -> Complaints | None:
     if c is None:
         return None
     return Complaints(
-        c.supervisors, c.handling_h.build(), c.deadline_h, tuple(c.probability.of(p) for p in Promise)
+        c.supervisors,
+        c.handling_h.build(),
+        c.deadline_h,
+        tuple(c.probability.of(p) for p in Promise),
+        c.calendar(),
     )
 
 

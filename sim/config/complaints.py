@@ -6,20 +6,20 @@ key of its complaint probability in ``[complaints.probability]``.  A new kind of
 model judges it (``sim/model/complaints.py``); the tally, the KPIs and the analytic layer
 take the list as it is.
 
-Built: complaints and their handling by supervisors (the satisfaction score, which
-judges the same promises, is ``[satisfaction]``, ``sim/config/satisfaction.py``).  Not
-built: a shift calendar for the supervisors (they work around the clock).
+Built: complaints and their handling by supervisors, with their shift calendar (the
+satisfaction score, which judges the same promises, is ``[satisfaction]``,
+``sim/config/satisfaction.py``).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, model_validator
 
 from sim.config.errors import KeyedError
-from sim.config.fields import PosFloat, Probability, Section
+from sim.config.fields import PosFloat, Probability, Section, Shift
 from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
@@ -101,14 +101,18 @@ class Complaints(Section):
     per call and kind, stream ``complaint_draw``).  Complaints of all teams queue FIFO
     for ``supervisors`` supervisors; one handles a complaint for a time drawn from
     ``handling_h`` (stream ``complaint_handling``); it is resolved at the end of
-    handling, in time if within ``deadline_h`` hours of being raised.  Supervisors work
-    around the clock.  Job types' jobs and planned visits raise no complaints.
+    handling, in time if within ``deadline_h`` hours of being raised (wall clock).
+    Supervisors work around the clock, or with ``shifts`` (weekly hours, as
+    ``calendar.shifts``) only in their shifts: a complaint raised while they are off waits
+    for the next shift; one held at a shift's end is finished.  Job types' jobs and
+    planned visits raise no complaints.
     """
 
     supervisors: Annotated[int, Field(ge=1, le=MAX_SUPERVISORS)]  # sweepable
     handling_h: DistSpec  # a supervisor's time with one complaint
     deadline_h: PosFloat  # raised -> resolved within this many hours (complaint_met)
     probability: ComplaintProbabilities
+    shifts: list[Shift] | None = None  # the supervisors' weekly hours (default: always)
 
     @model_validator(mode="after")
     def _positive(self) -> Complaints:
@@ -116,7 +120,22 @@ class Complaints(Section):
             raise KeyedError("complaints.handling_h", "must have a positive mean")
         if all(self.probability.of(p) == 0.0 for p in Promise):
             raise KeyedError("complaints.probability", "give a positive probability for at least one promise")
+        if self.shifts is not None:
+            if not self.shifts:
+                raise KeyedError("complaints.shifts", "no working hours given (omit the key for always)")
+            try:
+                self.calendar()
+            except ValueError as exc:
+                raise KeyedError("complaints.shifts", str(exc)) from None
         return self
+
+    def calendar(self) -> Any:
+        """The supervisors' shifts as a :class:`sim.calendar.WeeklyCalendar`, or ``None``."""
+        from sim.calendar import WeeklyCalendar  # (a leaf; imported where it is needed)
+
+        if self.shifts is None:
+            return None
+        return WeeklyCalendar.from_shifts((s.days, s.start, s.end) for s in self.shifts)
 
 
 def promises_made(sc: Scenario) -> tuple[dict[Promise, bool], dict[Promise, str]]:

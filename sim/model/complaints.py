@@ -45,6 +45,7 @@ from sim.system import Complaints as ComplaintsSpec
 from sim.system import Promise, ServiceSystem
 from sim.system import Satisfaction as SatisfactionSpec
 
+from .shifts import ShiftCalendar
 from .steps import Step, scheduler
 from .variates import Constant, Variates, durations
 
@@ -89,13 +90,14 @@ class ComplaintDesk:
         self._schedule = scheduler(env)
         self.recorder = recorder
         self.free = supervisors
+        self.on_duty = True  # (with shifts a ShiftCalendar sends them off and on)
         self.line: deque[Complaint] = deque()
 
     def raise_complaint(self, call: CallLike, promise: Promise, handling_h: float, now: float) -> None:
         """A customer complains (QUEUED), and a free supervisor takes it at once."""
         c = Complaint(call, promise, now, handling_h)
         self.recorder.complaint_raised(call, int(promise), now)
-        if self.free:
+        if self.free and self.on_duty:
             self.free -= 1
             self._take(c, now)
         else:
@@ -113,10 +115,22 @@ class ComplaintDesk:
         now = self.env.now
         c.phase = RESOLVED
         self.recorder.complaint_resolved(c.call, int(c.promise), c.raised_at, now)
-        if self.line:
+        if self.line and self.on_duty:
             self._take(self.line.popleft(), now)
         else:
             self.free += 1
+
+    def end_shift(self) -> None:
+        """The supervisors' shift ends: no complaint is taken; those held are finished."""
+        self.on_duty = False
+
+    def start_shift(self) -> None:
+        """The shift starts: the free supervisors take the waiting complaints in order."""
+        self.on_duty = True
+        now = self.env.now
+        while self.free and self.line:
+            self.free -= 1
+            self._take(self.line.popleft(), now)
 
 
 def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
@@ -174,6 +188,8 @@ class PromiseJudge:
         self.score: SatisfactionSpec | None = score
         self.inner = recorder
         self.desk = None if spec is None else ComplaintDesk(env, spec.supervisors, recorder)
+        if self.desk is not None and spec is not None and spec.shifts is not None:
+            ShiftCalendar(env, spec.shifts, self.desk)  # the supervisors' shifts
         self.seed = seed
         self.replication = replication
         # every other report reaches the recorder directly (bound once, here)

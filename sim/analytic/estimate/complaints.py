@@ -24,6 +24,9 @@
   against 0.36 h simulated, a handling time of 1.13 h against 1.37 h (4 x 40,000 h).
   ``supervisor_utilization`` = rate x E[H] / c is exact wherever the rate is (a time
   average of a stable queue needs only the rate).
+* **Supervisors' shifts** (``complaints.shifts``): the wait per working period, as for
+  the helpdesk's agents (:func:`sim.analytic.estimate.helpdesk.shift_wait`: a fluid pile
+  of work over the week), approximate; ``complaint_met`` is not given.
 * **Finite fleets.** No formula (the call rate itself is the fleet's).
 """
 
@@ -32,7 +35,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sim.analytic.estimate.helpdesk import mmc_reply_within
+from sim.analytic.estimate.helpdesk import closed_periods, mmc_reply_within, shift_wait
 from sim.analytic.estimate.results import Estimate, Estimates
 from sim.analytic.queues import QueueResult, UnstableQueueError, allen_cunneen, mg1, mms
 
@@ -125,18 +128,28 @@ def with_complaints(base: Estimates, system: ServiceSystem) -> Estimates:
     except UnstableQueueError as exc:
         notes.append(f"complaints: the supervisors' queue has no steady state ({exc})")
         return replace(base, primary=[*base.primary, *rows], notes=notes)
+    wq = q.wq
+    met_ok = exponential
+    if spec.shifts is not None and closed_periods(spec.shifts.intervals):
+        open_share = spec.shifts.hours_per_week / 168.0
+        if rate * h.mean >= c * open_share:
+            notes.append("complaints: the supervisors' shifts cannot handle the complaint rate")
+            return replace(base, primary=[*base.primary, *rows], notes=notes)
+        # per working period, as the helpdesk's agents (a fluid pile over the week)
+        wq = shift_wait(spec.shifts, rate, h.mean, c, q.wq)
+        queue, exact, met_ok = f"{queue} per working period (fluid pile over the week)", False, False
     why = "" if poisson else BURSTS
     label = queue if poisson else f"{queue} at the complaint rate"
     exact = exact and rate_exact
     rows.append(
         Estimate("supervisor_utilization", "all", rate * h.mean / c, f"rate x E[H] / {c}", rate_exact)
     )
-    met = mmc_reply_within(rate, 1.0 / h.mean, c, spec.deadline_h) if exponential else None
+    met = mmc_reply_within(rate, 1.0 / h.mean, c, spec.deadline_h) if met_ok else None
     for name in ["all", *(cl.name for cl in system.classes)]:
         # a FIFO desk blind to classes: every class's complaints wait alike
         rows += [
-            Estimate("complaint_wait_h", name, q.wq, label, exact, why),
-            Estimate("complaint_h", name, q.wq + h.mean, label, exact, why),
+            Estimate("complaint_wait_h", name, wq, label, exact, why),
+            Estimate("complaint_h", name, wq + h.mean, label, exact, why),
         ]
         if met is not None:
             rows.append(Estimate("complaint_met", name, met, f"{label}, sojourn tail", exact, why))
