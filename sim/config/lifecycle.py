@@ -139,8 +139,6 @@ def check_lifecycle(sc: Scenario) -> None:
         )
     if sc.repair.repeat is not None:
         raise KeyedError(key, "together with repair.repeat is not built yet")
-    if sc.work is not None and getattr(sc.work, "maintenance", None) is not None:
-        raise KeyedError(key, "together with work.maintenance is not built yet")
     mean = spec_mean(life.life_h)
     if mean <= 0:
         raise KeyedError(f"{key}.life_h", "must have a positive mean")

@@ -802,8 +802,9 @@ def call_source(
     of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
     ``repeats`` if given, or Poisson calls at ``calls_per_h`` per territory of a team.
     ``planned`` (:class:`sim.model.planned.PlannedSource`) builds a fleet with a
-    maintenance plan instead, from the same arguments.  With ``lifecycle`` (exponential
-    lives only) the machines' statuses and service lives are reported to ``recorder``."""
+    maintenance plan instead, from the same arguments (with ``lifecycle`` too).  With
+    ``lifecycle`` (exponential lives only) the machines' statuses and service lives are
+    reported to ``recorder``."""
     if planned is not None:
         return planned(
             env,
@@ -820,6 +821,9 @@ def call_source(
             first=first,
             locations=locations,
             repeats=repeats,
+            lifecycle=lifecycle,
+            recorder=recorder,
+            installations=installations,
         )
     args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
     if lifecycle is not None:

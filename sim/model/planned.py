@@ -42,11 +42,20 @@ from simpy.events import NORMAL
 from sim import rng as streams
 from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution
-from sim.system import Maintenance, RepeatRepairs, Visits
+from sim.monitors.protocol import Recorder
+from sim.system import Lifecycle, Maintenance, RepeatRepairs, Visits
 
 from .calls import WAITING, Call
 from .dispatch import DispatchPolicy
-from .fleet import CallNeeds, CallSource, ExponentialFleet, Layout, RenewableFleet
+from .fleet import (
+    CallNeeds,
+    CallSource,
+    ExponentialFleet,
+    Installations,
+    Layout,
+    LifecycleFleet,
+    RenewableFleet,
+)
 from .geography import Geometry
 from .steps import Schedule, Step, scheduler
 from .team import Team
@@ -284,6 +293,22 @@ class MaintenancePlan:
         job = self.waiting.pop(machine, None)
         if job is not None:
             self.lines[self.fleet.layout.territory_of(machine)].cancel(job)
+
+    def replaced(self, machine: int) -> None:
+        """``machine`` reached the end of its service life and a new one took its place
+        (``[fleet.lifecycle]``): a working machine's plan restarts from the new machine
+        (its due time, or its waiting job, is cancelled; the next visit comes due
+        ``every_h`` on).  A machine down or in a planned visit keeps its course: the end of
+        its repair or visit renews it and restarts the plan."""
+        step = self.due.pop(machine, None)
+        job = self.waiting.pop(machine, None)
+        if step is None and job is None:
+            return
+        if step is not None:
+            step.callbacks = []  # (fires with nothing to do)
+        if job is not None:
+            self.lines[self.fleet.layout.territory_of(machine)].cancel(job)
+        self._due_after(self.every_h, machine)
 
     # -- the visits -----------------------------------------------------------
 
@@ -560,6 +585,16 @@ class PlannedExponentialFleet(ExponentialFleet):
         self.plan.renewed(call.machine - self.layout.base)
 
 
+class PlannedLifecycleFleet(PlannedExponentialFleet, LifecycleFleet):
+    """The lifecycle fleet (contract status, service lives, replacements) with a
+    maintenance plan (arguments as :class:`LifecycleFleet`, ``plan`` a keyword): a
+    replacement restarts the plan of the new machine (:meth:`MaintenancePlan.replaced`)."""
+
+    def _end_of_life(self, step: Step[int]) -> None:
+        self.plan.replaced(step.value)
+        super()._end_of_life(step)
+
+
 @dataclass(frozen=True)
 class PlannedSource:
     """:func:`sim.model.fleet.call_source` for a system with a maintenance plan: the finite
@@ -587,12 +622,30 @@ class PlannedSource:
         first: int = 0,
         locations: Sequence[tuple[float, float]] | None = None,
         repeats: RepeatRepairs | None = None,
+        lifecycle: Lifecycle | None = None,
+        recorder: Recorder | None = None,
+        installations: Installations | None = None,
     ) -> PlannedFleet | PlannedExponentialFleet:
         # (the scenario's checks: a finite fleet, no geometry, no repeats)
         assert machines is not None and life is not None and calls_per_h is None
         assert geometry is None and repeats is None
         args = (needs_of, teams_of_territory, seed, replication, pooled, None, clock, first, locations)
         plan = PlanArgs(self.maintenance, self.row, seed, replication, self.travel, self.from_base)
+        if lifecycle is not None:
+            # (the scenario's check: a lifecycle needs exponential lives)
+            assert life.is_exponential and recorder is not None
+            fleet_args = (needs_of, teams_of_territory, seed, replication, pooled, None, clock, first)
+            return PlannedLifecycleFleet(
+                env,
+                machines,
+                life.mean,
+                lifecycle,
+                recorder,
+                *fleet_args,
+                locations,
+                installations,
+                plan=plan,
+            )
         if life.is_exponential:
             return PlannedExponentialFleet(env, machines, life.mean, *args, plan=plan)
         return PlannedFleet(env, machines, life, *args, plan=plan)

@@ -158,7 +158,15 @@ class MonitorSpec:
         planned_rows = [
             r for r in (None if self.planned is None else self.planned[0], self.visits) if r is not None
         ]
-        machine_rows = self.breakdown_rows if not planned_rows else min(planned_rows)
+        # the rows of breakdowns (which put a machine down) come first: the classes', before
+        # the job types' (the installation job of [fleet.lifecycle] too) and the planned visits'
+        machine_rows = (
+            self.breakdown_rows
+            if not planned_rows
+            else min(planned_rows)
+            if self.breakdown_rows is None
+            else min(self.breakdown_rows, *planned_rows)
+        )
         calls = (
             CallTally(*call_args, revisits=self.parts, responses=responses)
             if machine_rows is None
@@ -196,7 +204,7 @@ class MonitorSpec:
                 AppointmentTally(self.class_names, booked, machine_rows, self.hours_per_day, next_day_end)
             )
         if self.planned is not None:
-            tallies.append(PlannedTally(*self.planned, self.hours_per_day))
+            tallies.append(PlannedTally(*self.planned, self.hours_per_day, breakdowns=machine_rows))
         if self.visits is not None:
             tallies.append(VisitTally(self.visits, self.hours_per_day))
         if self.warranty_h is not None:

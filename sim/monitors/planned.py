@@ -51,9 +51,14 @@ class PlannedTally(Tally):
         Mean time to failure of a machine (the renewal rate without the plan is its inverse).
     hours_per_day
         Length of a working day.
+    breakdowns
+        The rows of breakdown calls are those below it (default ``row``): with the
+        installation job of ``[fleet.lifecycle]`` its row lies between the classes' and
+        the planned visits'.
     """
 
     __slots__ = (
+        "breakdown_rows",
         "breakdowns",
         "busy",
         "hours_per_day",
@@ -67,9 +72,12 @@ class PlannedTally(Tally):
     )
     name = "planned"
 
-    def __init__(self, row: int, machines: int, mean_life_h: float, hours_per_day: float) -> None:
+    def __init__(
+        self, row: int, machines: int, mean_life_h: float, hours_per_day: float, breakdowns: int | None = None
+    ) -> None:
         super().__init__()
         self.row = row
+        self.breakdown_rows = row if breakdowns is None else breakdowns
         self.machines = machines
         self.mean_life_h = mean_life_h
         self.hours_per_day = hours_per_day
@@ -92,7 +100,7 @@ class PlannedTally(Tally):
         }
 
     def logged(self, call: CallLike, now: float) -> None:
-        if call.service_class < self.row:  # a breakdown
+        if call.service_class < self.breakdown_rows:  # a breakdown
             self.resting.change(1, now)
             if self.start <= now < self.end:
                 self.breakdowns += 1
@@ -108,7 +116,7 @@ class PlannedTally(Tally):
             self.in_window += now <= call.due_at
 
     def restored(self, call: CallLike, now: float) -> None:
-        if call.service_class <= self.row:
+        if call.service_class < self.breakdown_rows or call.service_class == self.row:
             self.resting.change(-1, now)
             if call.service_class == self.row and self.start <= now < self.end:
                 self.visits += 1

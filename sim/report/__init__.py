@@ -46,6 +46,7 @@ from .timeseries import timeseries_section
 from .tradeoff import tradeoff_section
 from .validation import validation_section
 from .wait_distribution import distribution_section
+from .workmix import workmix_section
 
 REPORT = "report.html"
 PLOTLY_JS = "plotly.min.js"
@@ -62,6 +63,7 @@ def build_sections(view: RunView) -> list[Section]:
         lambda: validation_section(view),
         lambda: tradeoff_section(view),
         lambda: maintenance_section(view),
+        lambda: workmix_section(view),
         lambda: complaints_section(view),
         lambda: appointments_section(view),
         lambda: skills_section(view),

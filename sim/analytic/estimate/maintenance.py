@@ -17,7 +17,10 @@ machines (a machine has at most one job at a time), no shift calendar, no spare 
 no other cause of a failed visit; then d_f is the trip plus the repair and d_p the trip
 (if the plan travels) plus the visit, whatever the laws of these times, and T is met
 exactly.  Otherwise the same formulas with those downtimes are an **approximation**: they
-ignore the waits (a waiting machine keeps ageing past T, a broken one stays down longer).
+ignore the waits (a waiting machine keeps ageing past T, a broken one stays down longer),
+and so they are beside the fleet's replacements (``[fleet.lifecycle]``: each restarts a
+plan), installation jobs, key-customer visits or internal work, whose hours are not in the
+cycle (then no ``utilization`` is given).
 Lives: Weibull (exponential is shape 1); for other laws no value is given (a note says so).
 
 Key-customer visits (``[work.visits]``) keep a fixed calendar, so each customer has one
@@ -82,6 +85,20 @@ def _downtimes(system: ServiceSystem) -> tuple[float, float, float]:
     return trip, trip + system.repair.time.mean, (trip if plan.travel else 0.0) + plan.duration.mean
 
 
+def _other_work(system: ServiceSystem) -> list[str]:
+    """What besides breakdowns and planned visits the renewal-reward cycle leaves out."""
+    out = []
+    if system.lifecycle is not None:
+        out.append("the replacements at the end of the service lives (each restarts its machine's plan)")
+    if system.work_types:
+        out.append("the jobs (installations) that take the technicians")
+    if system.visits is not None:
+        out.append("the key-customer visits that take the technicians")
+    if system.internal is not None:
+        out.append("the internal tasks that delay the visits and repairs")
+    return out
+
+
 def maintenance_estimate(system: ServiceSystem) -> Estimates:
     """Breakdowns, planned visits, their hours, the breakdowns avoided, machines down and
     utilisation of a fleet with a maintenance plan (per working day, all machines)."""
@@ -95,7 +112,8 @@ def maintenance_estimate(system: ServiceSystem) -> Estimates:
         )
     tr = system.travel
     from_base = getattr(tr, "from_base", None)
-    exact = no_wait(system)
+    other = _other_work(system)
+    exact = no_wait(system) and not other
     trip, d_f, visit_h = _downtimes(system)
     r = age_replacement(float(shape), life.mean, plan.every_h, 1.0, 1.0, visit_h, d_f)
     machines = sum(src.per_territory) * system.teams
@@ -106,6 +124,8 @@ def maintenance_estimate(system: ServiceSystem) -> Estimates:
     note = (
         "nobody waits (technicians >= machines per team, no shifts or parts): renewal-reward exact"
         if exact
+        else f"ignores {'; '.join(other)}: an approximation"
+        if other
         else "ignores the waits for a technician (the visit then comes past age T, breakdowns "
         "stay down longer): an approximation"
     )
@@ -123,15 +143,19 @@ def maintenance_estimate(system: ServiceSystem) -> Estimates:
             f"{note}; the working hours at 1 / mean life, less the breakdowns",
         ),
         Estimate("machines_down", "all", machines * f * d_f / r.mean_cycle, MODEL, exact, note),
-        Estimate(
-            "utilization",
-            "all",
-            machines * (f * d_f + (1.0 - f) * visit_h) / r.mean_cycle / system.technicians,
-            MODEL,
-            exact,
-            note,
-        ),
     ]
+    if not (system.visits is not None or system.work_types or system.internal is not None):
+        # (the technicians' other work is not in it)
+        rows.append(
+            Estimate(
+                "utilization",
+                "all",
+                machines * (f * d_f + (1.0 - f) * visit_h) / r.mean_cycle / system.technicians,
+                MODEL,
+                exact,
+                note,
+            )
+        )
     if exact and (not plan.travel or (from_base or tr.per_call).variance == 0.0):
         on_time = 1.0 if (trip if plan.travel else 0.0) <= plan.window_h else 0.0
         rows.append(
