@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from scenario_data import variant
 
@@ -268,7 +269,7 @@ def test_the_labels_follow_the_assumptions():
 # -- the scenario and its report section -------------------------------------------------
 
 
-def test_the_appointment_scenario_runs_and_its_report_draws_the_trade_off(tmp_path):
+def test_the_appointment_scenario_runs_and_its_report_draws_the_trade_off(tmp_path, capsys):
     from pathlib import Path
 
     from sim.cli import main
@@ -297,6 +298,55 @@ def test_the_appointment_scenario_runs_and_its_report_draws_the_trade_off(tmp_pa
     )  # one line per share held back
     lead = section.charts[0].figure
     assert len(lead.data) == 4 and all(0.0 <= y <= 1.0 for t in lead.data for y in t.y)
+    # the promises: complaints and satisfaction per class in the report
+    (promises,) = [s for s in build_sections(view) if s.id == "complaints"]
+    bars = promises.charts[0].figure.data
+    assert {t.name for t in bars} >= {"contract", "paid", "warranty"}
+    # every milestone per class in summary.csv: on site (contract), restored (contract), reply (all)
+    summary = pd.read_csv(run / "summary.csv")
+    has = set(zip(summary["class"], summary["kpi"], strict=True))
+    assert {("contract", "sla_met"), ("contract", "restore_met")} <= has
+    assert {(c, "reply_met") for c in ("contract", "paid", "warranty")} <= has
+    assert {(c, "satisfaction") for c in ("contract", "paid", "warranty")} <= has
+    assert {(c, "complaints_per_100_calls") for c in ("contract", "paid", "warranty")} <= has
+    # ... and in the terminal's table by class
+    out = capsys.readouterr().out
+    for title in ("SLA met", "restored in time", "reply target met", "mean satisfaction score"):
+        assert title in out
+
+
+def test_littles_law_holds_per_stage_with_appointments_behind_a_helpdesk():
+    """The shipped appointment scenario (one point, a fifth resolved remotely): Little's law
+    at the helpdesk (requests waiting = request rate x wait for an agent), at the visit
+    queue, overall and per class (calls waiting = calls reaching dispatch per hour x wait,
+    a missed appointment's call counted at each release), and on the machines down, which
+    hold the booked calls not yet released: request rate x the mean time down, a visit
+    call's restore_h, a remote fix's reply plus its 0.5 h remote time."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "appointments.toml"
+    changes = {
+        "run.horizon_h": 8000.0,
+        "run.warmup_h": 500.0,
+        "helpdesk.remote_share": 0.2,
+        "helpdesk.remote_h": {"dist": "deterministic", "value": 0.5},
+    }
+    data = variant(tomllib.loads(path.read_text()), changes, drop=("sweep",))
+    rows, _ = run(ServiceSystem.from_scenario(validate_scenario(data, "<test>")))
+    a = rows["all"]
+    desk = a["helpdesk_requests_per_h"] * a["helpdesk_wait_h"]
+    assert a["helpdesk_queue_len"] == pytest.approx(desk, rel=0.01)
+    for name in ("all", "contract", "paid", "warranty"):
+        r = rows[name]
+        assert r["queue_len"] == pytest.approx(r["calls_logged_per_h"] * r["wait_h"], rel=0.01), name
+    s = a["remote_share"]
+    assert 0.15 < s < 0.25
+    down = (1 - s) * a["restore_h"] + s * (a["reply_h"] + 0.5)
+    assert a["machines_down"] == pytest.approx(a["helpdesk_requests_per_h"] * down, rel=0.02)
+    # power: the booked calls waiting for their release are far more than the tolerance
+    booked = a["helpdesk_requests_per_h"] * (1 - s) * 0.7 * 24.0 * a["appt_lead_days"]
+    assert booked > 0.1 * a["machines_down"]
 
 
 def test_behind_an_erlang_c_helpdesk_the_mean_lead_adds_the_reply_time():
