@@ -882,8 +882,11 @@ def _analytic(args: argparse.Namespace) -> int:
             if e["service_class"] == "all" or len(scenario.fleet.classes) > 1 or scenario.work is not None
         ]
         print(table(rows, ("KPI", "class", "value", "model", "exact?", "role")))
-        for note in {e["note"] for e in item["estimates"]} | set(item["notes"]):
-            print(f"  note: {note}")
+        # each note once, in the estimates' order (a set's order changes between runs)
+        notes = dict.fromkeys([*(e["note"] for e in item["estimates"]), *item["notes"]])
+        for note in notes:
+            if note:
+                print(f"  note: {note}")
         print()
     return EXIT_OK
 
