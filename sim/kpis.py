@@ -1131,7 +1131,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "reply target met",
         "share",
         "share of requests whose reply_h is within the reply milestone (the class's "
-        "`reply_sla_h`, else `helpdesk.reply_target_h`; over the classes with one)",
+        "`reply_sla_h`, else `helpdesk.reply_target_h`, on its `reply_clock`; over the classes with one)",
         "helpdesk",
         True,
         "calls",

@@ -460,6 +460,8 @@ class ServiceClass:
     reply_sla_h : float or None
         The reply milestone (``[helpdesk]``): the customer's call answered within this
         many hours; ``None``: the helpdesk's ``reply_target_h``.
+    reply_business : bool
+        The reply clock counts customer hours only (else every hour).
     """
 
     name: str
@@ -471,6 +473,7 @@ class ServiceClass:
     restore_business: bool = False
     part_wait_stops_clock: bool = False
     reply_sla_h: float | None = None
+    reply_business: bool = False
 
 
 #: the pairs (queue discipline, technician choice) that ``dispatch.policy`` names
@@ -1122,6 +1125,7 @@ class ServiceSystem:
                     (c.restore_clock or scenario.calendar.sla_clock) == "business",
                     c.part_wait_stops_clock,
                     c.reply_sla_h,
+                    c.reply_clock == "business",
                 )
                 for i, c in enumerate(scenario.fleet.classes)
             ),

@@ -200,3 +200,117 @@ def test_a_reply_milestone_without_a_helpdesk_is_refused():
     with pytest.raises(ScenarioError) as err:
         _scenario({"fleet.classes.0.reply_sla_h": 1.0})
     assert err.value.key == "fleet.classes[0].reply_sla_h"
+
+
+# ---------------------------------------------------------------------------
+# The reply milestone on the business clock (reply_clock)
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+CUSTOMER_HOURS = [{"days": WEEKDAYS, "start": "08:00", "end": "17:00"}]
+#: a helpdesk around the clock, customers' hours Mon-Fri 08:00-17:00, the contract class
+#: promising a reply within 0.5 h of its customers' hours
+BUSINESS_REPLY = {
+    **HELPDESK,
+    "calendar.customer_hours": CUSTOMER_HOURS,
+    "fleet.classes.0.reply_clock": "business",
+}
+
+
+def test_the_business_reply_clock_counts_customer_hours_only():
+    """Customer hours Mon-Fri 08:00-17:00, a 1-h reply promise.  A call on Friday 16:30
+    answered on Monday 08:20 has used 50 minutes of them (in time), one answered at 08:40
+    70 minutes (late); on the wall clock both are late, as is the wall-clock class's."""
+    from sim.monitors.helpdesk import HelpdeskTally
+
+    hours = WeeklyCalendar.from_shifts([(tuple(WEEKDAYS), "08:00", "17:00")])
+    tally = HelpdeskTally(["contract", "paid"], 1, [1.0, 1.0], [True, False], hours.add_business_hours)
+    friday, monday = 4 * 24.0 + 16.5, 7 * 24.0
+    tally.replied(_Call(0, friday), monday + 8.0 + 20 / 60)
+    tally.replied(_Call(0, friday), monday + 8.0 + 40 / 60)
+    tally.replied(_Call(1, friday), monday + 8.0 + 20 / 60)
+    rows: dict[str, dict[str, float]] = {"all": {}, "contract": {}, "paid": {}}
+    tally.kpis(200.0, rows)
+    assert rows["contract"]["reply_met"] == 0.5
+    assert rows["paid"]["reply_met"] == 0.0
+    assert rows["all"]["reply_met"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="customer-hours clock"):
+        HelpdeskTally(["contract"], 1, [1.0], [True])
+
+
+def test_business_reply_met_is_the_share_the_replies_give_and_complaints_follow_it(run_one):
+    """Simulated (M/M/1 helpdesk around the clock, lambda = 1.2): ``reply_met`` of the
+    business-clock class equals the share computed reply by reply with the customers'
+    calendar; it keeps far more promises than the wall clock (a call of the night has used
+    no customer hours by its reply); a complaint for every late reply raises exactly the
+    late replies of that clock."""
+    from sim.model import simulate
+    from sim.monitors import monitors_for
+    from sim.monitors.tally import Tally
+
+    class Replies(Tally):
+        name = "replies"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[tuple[int, float, float]] = []
+
+        def handles(self) -> dict:
+            return {"replied": lambda call, now: self.seen.append((call.service_class, call.failed_at, now))}
+
+    complaints = {
+        "supervisors": 2,
+        "handling_h": {"dist": "exponential", "mean": 0.1},
+        "deadline_h": 8.0,
+        "probability": {"late_reply": 1.0},
+    }
+    changes = {**BUSINESS_REPLY, "run.horizon_h": 6000.0, "complaints": complaints}
+    system = ServiceSystem.from_scenario(_scenario(changes))
+    replies = Replies()
+    monitors = monitors_for(system, system.technicians, range(system.territories.count), extra=[replies])
+    end = simulate(system, 0, monitors)
+    kpis = monitors.kpis(end)
+    hours = WeeklyCalendar.from_shifts([(tuple(WEEKDAYS), "08:00", "17:00")])
+    mine = [(t0, t1) for row, t0, t1 in replies.seen if row == 0 and t0 >= system.run.warmup_h]
+    assert len(mine) > 2000
+    business = sum(t1 <= hours.add_business_hours(t0, 0.5) for t0, t1 in mine) / len(mine)
+    wall = sum(t1 - t0 <= 0.5 for t0, t1 in mine) / len(mine)
+    assert kpis["contract"]["reply_met"] == pytest.approx(business, abs=1e-12)
+    assert business > wall + 0.2  # power: the two clocks differ by far more than noise
+    late = 100.0 * (1.0 - kpis["contract"]["reply_met"])
+    assert kpis["contract"]["complaints_per_100_calls"] == pytest.approx(late, abs=0.5)
+    # the paid class stays on the wall clock (its 2-h target, the helpdesk's)
+    plain = _scenario({**HELPDESK, "run.horizon_h": 6000.0})
+    _, wall_kpis = run_one(plain)
+    assert kpis["paid"]["reply_met"] == wall_kpis["paid"]["reply_met"]
+
+
+def test_the_business_reply_clock_has_no_formula_and_no_key_means_the_wall_clock():
+    est = estimate(ServiceSystem.from_scenario(_scenario(BUSINESS_REPLY)))
+    met = {e.service_class: e for e in est.primary if e.kpi == "reply_met"}
+    assert set(met) == {"paid"} and met["paid"].exact
+    assert any("business clock" in n for n in est.notes)
+    plain = _scenario({**HELPDESK, "calendar.customer_hours": CUSTOMER_HOURS})
+    assert "reply_clock" not in plain.model_dump()["fleet"]["classes"][0]  # dumps (hashes) as before
+    assert not ServiceSystem.from_scenario(plain).classes[0].reply_business
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({**HELPDESK, "fleet.classes.0.reply_clock": "business"}, "fleet.classes[0].reply_clock"),
+        (
+            {
+                "helpdesk": {"agents": 1, "handling_h": {"dist": "exponential", "mean": 0.5}},
+                "calendar.customer_hours": CUSTOMER_HOURS,
+                "fleet.classes.0.reply_clock": "wall",
+            },
+            "fleet.classes[0].reply_clock",
+        ),
+    ],
+)
+def test_a_reply_clock_needs_customer_hours_and_a_reply_promise(changes, key):
+    from sim.config import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        _scenario(changes)
+    assert err.value.key == key

@@ -90,7 +90,8 @@ class Complaints(Section):
         late_restore = 0.5          # a machine working again after restore_sla_h
         any_call = 0.02             # every call (the complaints no promise explains)
 
-    A breach is judged at the instant it shows: the reply (``late_reply``), the first
+    A breach is judged at the instant it shows: the reply (``late_reply``, on the class's
+    reply clock), the first
     technician (or contractor) on site (``late_on_site``), the machine working again
     (``late_restore``, on the class's restore clock), the call of a repeat failure
     (``repeat_failure``), a booked call's technician arriving after its window

@@ -22,7 +22,11 @@ technician and are counted in ``remote_share``, not in ``restore_met`` (nor in
 
 The *reply* milestone, ``reply_sla_h`` on a class, needs a ``[helpdesk]``: the customer's
 call answered (the end of the agent's handling) within so many hours; a class without
-one takes the helpdesk's ``reply_target_h``.  Its KPI is ``reply_met``.
+one takes the helpdesk's ``reply_target_h``.  Its KPI is ``reply_met``.  Its clock,
+``reply_clock``, is the wall clock unless the class says ``"business"`` (customer hours
+only, ``calendar.customer_hours``, default the shifts); the default is not
+``calendar.sla_clock``, so that a scenario written before the key existed keeps its
+``reply_met``.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ def check_milestones(sc: Scenario) -> None:
     Raises
     ------
     KeyedError
-        Naming the key: a restore clock or part rule without a restore target, the
-        business clock without customer hours, the part rule on the business clock.
+        Naming the key: a restore clock or part rule without a restore target, a reply
+        clock without a reply target, the business clock without customer hours, the
+        part rule on the business clock.
     """
     cal = sc.calendar
     has_hours = bool(cal.customer_hours or cal.shifts)
@@ -51,6 +56,18 @@ def check_milestones(sc: Scenario) -> None:
         key = f"fleet.classes[{i}]"
         if c.reply_sla_h is not None and sc.helpdesk is None:
             raise KeyedError(f"{key}.reply_sla_h", "the reply milestone needs a [helpdesk] (which replies)")
+        if c.reply_clock is not None:
+            if c.reply_sla_h is None and (sc.helpdesk is None or sc.helpdesk.reply_target_h is None):
+                raise KeyedError(
+                    f"{key}.reply_clock",
+                    "applies to the reply milestone: give reply_sla_h (or helpdesk.reply_target_h)",
+                )
+            if c.reply_clock == "business" and not has_hours:
+                raise KeyedError(
+                    f"{key}.reply_clock",
+                    "the business clock counts customer hours: "
+                    "give calendar.customer_hours (or calendar.shifts)",
+                )
         if c.restore_sla_h is None:
             for name, given in (
                 ("restore_clock", c.restore_clock is not None),

@@ -152,7 +152,9 @@ class ServiceClass(Section):
     for spare parts are not counted (the customer agreed to wait for them; wall clock
     only).  ``reply_sla_h`` is the reply milestone of a scenario with a ``[helpdesk]``
     (breakdown -> the helpdesk's reply; KPI ``reply_met``; default the helpdesk's
-    ``reply_target_h``).  Example::
+    ``reply_target_h``), counted on ``reply_clock`` (``"wall"``, the default, or
+    ``"business"``: customer hours only, so a call of Friday evening answered on Monday
+    morning has used none of them).  Example::
 
         [[fleet.classes]]
         name = "contract"
@@ -174,6 +176,15 @@ class ServiceClass(Section):
     restore_clock: Literal["wall", "business"] | None = None  # default: calendar.sla_clock
     part_wait_stops_clock: bool = False  # the restore clock stops while the call awaits parts
     reply_sla_h: PosFloat | None = None  # the reply milestone ([helpdesk]); default its reply_target_h
+    reply_clock: Literal["wall", "business"] | None = None  # the reply milestone's clock; default wall
+
+    @model_serializer(mode="wrap")
+    def _without_unset_reply_clock(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a class without reply_clock dumps (and hashes, and resumes) as before it existed
+        out: dict[str, Any] = handler(self)
+        if out.get("reply_clock", "") is None:
+            del out["reply_clock"]
+        return out
 
 
 def _default_classes() -> list[ServiceClass]:

@@ -215,6 +215,9 @@ class PromiseJudge:
         self.business: Sequence[Callable[[float, float], float] | None] = [
             hours.add_business_hours if c.restore_business and hours is not None else None for c in classes
         ]
+        self.reply_business: Sequence[Callable[[float, float], float] | None] = [
+            hours.add_business_hours if c.reply_business and hours is not None else None for c in classes
+        ]
         self._draws: dict[int, tuple[list[Variates], list[Variates | Constant]]] = {}
         self._open: dict[int, _Open] = {}  # by call number, from the customer's call
 
@@ -287,8 +290,13 @@ class PromiseJudge:
 
     def replied(self, call: CallLike, now: float) -> None:
         self.inner.replied(call, now)
-        target = self.reply_h[call.service_class]
-        if target is not None and now - call.failed_at > target and Promise.REPLY in self.judged:
+        row = call.service_class
+        target = self.reply_h[row]
+        if target is None or Promise.REPLY not in self.judged:
+            return
+        add = self.reply_business[row]
+        late = now > add(call.failed_at, target) if add is not None else now - call.failed_at > target
+        if late:
             self._broken(call, Promise.REPLY, now)
 
     def on_site(self, call: CallLike, now: float) -> None:

@@ -19,7 +19,7 @@ from .internal import InternalTally
 from .levels import LevelTally
 from .lifecycle import LifecycleTally
 from .logs import CallLog, DecisionLog, LevelSeries
-from .milestones import MilestoneTally, RestorePromises
+from .milestones import BusinessClock, MilestoneTally, RestorePromises
 from .overtime import OvertimeTally
 from .parts import PartsTally
 from .planned import PlannedTally, VisitTally
@@ -83,8 +83,10 @@ class MonitorSpec:
     helpdesk_agents, reply_target_h
         Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and the reply
         target of each class (``None``: none).
-        Agents of the helpdesk before dispatch (``[helpdesk]``; 0: none) and its reply
-        target (``None``: none).
+    reply_business, add_business_hours
+        Per class: the reply milestone counts customer hours only (``reply_clock =
+        "business"``; ``None``: every class on the wall clock), and the customer-hours
+        clock that counts them.
     planned
         A maintenance plan (``[work.maintenance]``): the planned visits' row, the task's
         machines and their mean life; ``None``: no plan.
@@ -137,6 +139,8 @@ class MonitorSpec:
     restore: RestorePromises | None = None
     helpdesk_agents: int = 0
     reply_target_h: Sequence[float | None] | None = None
+    reply_business: Sequence[bool] | None = None
+    add_business_hours: BusinessClock | None = None
     planned: tuple[int, int, float] | None = None
     visits: int | None = None
     warranty_h: float | None = None
@@ -197,7 +201,11 @@ class MonitorSpec:
         if self.helpdesk_agents:  # (after the call tally: it adds to machines_down)
             rows = self.class_names[: self.breakdown_rows]  # jobs skip the helpdesk
             targets = self.reply_target_h or [None] * len(rows)
-            tallies.append(HelpdeskTally(rows, self.helpdesk_agents, targets))
+            tallies.append(
+                HelpdeskTally(
+                    rows, self.helpdesk_agents, targets, self.reply_business, self.add_business_hours
+                )
+            )
         if self.appointments is not None:  # (after the call tally: it adds to machines_down)
             booked, machine_rows, next_day_end = self.appointments
             tallies.append(
@@ -261,6 +269,7 @@ def monitors_for(
     """The monitor set of a task of ``system`` whose teams hold ``technicians`` and
     ``territories`` (the whole fleet, or a block of it), plus ``extra`` tallies."""
     terr = system.territories
+    business_replies = any(c.reply_business for c in system.classes)
     return MonitorSpec(
         system.row_names,
         [
@@ -287,6 +296,10 @@ def monitors_for(
         restore=restore_promises(system),
         helpdesk_agents=0 if system.helpdesk is None else system.helpdesk.agents,
         reply_target_h=reply_targets(system),
+        reply_business=[c.reply_business for c in system.classes] if business_replies else None,
+        add_business_hours=system.calendar.customer_hours.add_business_hours
+        if business_replies and system.calendar.customer_hours is not None
+        else None,
         planned=_planned(system, territories),
         visits=None if system.visits is None else system.row_names.index(system.visits.row),
         warranty_h=None if system.lifecycle is None else system.lifecycle.warranty_h,

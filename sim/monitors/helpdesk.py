@@ -67,9 +67,26 @@ class HelpdeskTally(Tally):
         The reply target of every row (``reply_met``: a class's ``reply_sla_h``, else the
         helpdesk's ``reply_target_h``); ``None`` for a row without one (no ``reply_met``
         for it).
+    reply_business
+        Per row: the reply clock counts customer hours only (``reply_clock =
+        "business"``); ``None``: every row on the wall clock.
+    add_business_hours
+        ``add_business_hours(start, hours)``, the instant so many customer hours after
+        ``start`` (needed if a row counts business hours).
     """
 
-    __slots__ = ("agents", "busy", "class_names", "open", "present", "queue", "reply_targets", "sums")
+    __slots__ = (
+        "add_business_hours",
+        "agents",
+        "busy",
+        "class_names",
+        "open",
+        "present",
+        "queue",
+        "reply_business",
+        "reply_targets",
+        "sums",
+    )
     name = "helpdesk"
 
     def __init__(
@@ -77,11 +94,17 @@ class HelpdeskTally(Tally):
         class_names: Sequence[str],
         agents: int,
         reply_targets: Sequence[float | None],
+        reply_business: Sequence[bool] | None = None,
+        add_business_hours: Callable[[float, float], float] | None = None,
     ) -> None:
         super().__init__()
         self.class_names = list(class_names)
         self.agents = agents
         self.reply_targets = list(reply_targets)
+        self.reply_business = list(reply_business or [False] * len(self.class_names))
+        if any(self.reply_business) and add_business_hours is None:
+            raise ValueError("a business-hours reply promise needs the customer-hours clock")
+        self.add_business_hours = add_business_hours
         self.queue = [Level() for _ in self.class_names]
         self.busy = Level()
         self.present = Level()
@@ -120,8 +143,14 @@ class HelpdeskTally(Tally):
             reply = now - call.failed_at
             t.replies += 1
             t.reply_sum += reply
-            target = self.reply_targets[call.service_class]
-            if target is not None and reply <= target:
+            row = call.service_class
+            target = self.reply_targets[row]
+            if target is None:
+                return
+            if self.reply_business[row]:
+                assert self.add_business_hours is not None
+                t.reply_met += now <= self.add_business_hours(call.failed_at, target)
+            elif reply <= target:
                 t.reply_met += 1
 
     def _gone(self, call: CallLike, now: float) -> bool:

@@ -6,7 +6,9 @@ agent's time with a request is S = H + B R: the handling H, and for a remote res
 
 * **Helpdesk.** Poisson calls and exponential S (H exponential and no remote time) make
   it M/M/c: Erlang C gives the wait for an agent Wq exactly, ``reply_h`` = Wq + E[H], and
-  ``reply_met`` = P(Wq + H <= T) in closed form (:func:`mmc_reply_within`).  With a remote
+  ``reply_met`` = P(Wq + H <= T) in closed form (:func:`mmc_reply_within`; on the wall
+  clock only: a class with ``reply_clock = "business"`` has a deadline that depends on the
+  instant of the call, and gets no value).  With a remote
   time S is a mixture, not exponential: one agent is M/G/1 (Pollaczek-Khinchine, exact);
   several are M/G/c (Allen-Cunneen, approximate).  ``helpdesk_utilization`` = lambda E[S] /
   c and ``remote_share`` = p are exact whenever the helpdesk is stable.
@@ -185,7 +187,10 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
             rows.append(Estimate("remote_share", name, p, "Bernoulli per request", True))
         targets = {cl.name: cl.reply_sla_h or desk.reply_target_h for cl in system.classes}
         promised = {k: v for k, v in targets.items() if v is not None}
-        if exponential and not closed and (name in promised or (name == "all" and promised)):
+        # on the business clock the deadline depends on the instant of the call: no formula
+        off_wall = {cl.name for cl in system.classes if cl.reply_business} & promised.keys()
+        wall = name not in off_wall and not (name == "all" and off_wall)
+        if exponential and not closed and wall and (name in promised or (name == "all" and promised)):
             # a FIFO helpdesk blind to classes: every class's reply has the same law
             mu = 1.0 / mean_s
             if name == "all":
@@ -196,6 +201,8 @@ def helpdesk_estimate(system: ServiceSystem) -> Estimates:
                 within = mmc_reply_within(lam, mu, c, promised[name])
             rows.append(Estimate("reply_met", name, within, f"{model}, sojourn tail", True))
     notes = []
+    if any(cl.reply_business for cl in system.classes):
+        notes.append("helpdesk: reply_met on the business clock (reply_clock) has no formula")
     if p >= 1.0:
         notes.append("helpdesk: every request is resolved remotely; no team formula")
         return Estimates(primary=rows, notes=notes)
