@@ -142,27 +142,52 @@ def _parts_per_day(system: ServiceSystem, kpis: Mapping[str, float], days_per_ye
 def work_money(
     system: ServiceSystem, by_row: Mapping[str, Mapping[str, float]]
 ) -> dict[str, dict[str, float]]:
-    """Money of the job types per working day: ``revenue_per_day``, ``job_cost_per_day``
-    and ``margin_per_day`` (revenue - direct cost) of each type's row, from its completed
-    jobs per working day (``calls_per_day``), and their sums in the ``all`` row; nothing
-    without job types.  The team's own cost (staff, travel) is ``cost_per_day``; the
-    margin here is before it (the type's share of technician time is ``hours_share``).
+    """Money of the job types and the planned work per working day: ``revenue_per_day``,
+    ``job_cost_per_day`` and ``margin_per_day`` (revenue - direct cost) of each type's row
+    and of each priced plan's row (``maintenance``, ``visits``: revenue and cost per visit),
+    from its completed jobs per working day (``calls_per_day``), and their sums in the
+    ``all`` row; nothing without job types or priced plans.  The team's own cost (staff,
+    travel) is ``cost_per_day``; the margin here is before it (the row's share of
+    technician time is ``hours_share``).  With a priced maintenance plan, also the plan's
+    cost rate ``pm_cost_per_day`` in ``all`` (:func:`plan_cost_per_day`).
     """
-    if not system.work_types:
+    priced = [(t.name, t.revenue, t.cost) for t in system.work_types]
+    priced += [(p.row, p.revenue, p.cost) for p in system.priced_plans]
+    plan = system.maintenance
+    if not priced and (plan is None or not plan.priced):
         return {}
     out: dict[str, dict[str, float]] = {}
     total = {"revenue_per_day": 0.0, "job_cost_per_day": 0.0, "margin_per_day": 0.0}
-    for t in system.work_types:
-        jobs = by_row.get(t.name, {}).get("calls_per_day", math.nan)
+    for name, revenue, cost in priced:
+        jobs = by_row.get(name, {}).get("calls_per_day", math.nan)
         row = {
-            "revenue_per_day": t.revenue * jobs,
-            "job_cost_per_day": t.cost * jobs,
-            "margin_per_day": (t.revenue - t.cost) * jobs,
+            "revenue_per_day": revenue * jobs,
+            "job_cost_per_day": cost * jobs,
+            "margin_per_day": (revenue - cost) * jobs,
         }
-        out[t.name] = row
+        out[name] = row
         for k, v in row.items():
             total[k] += v
-    out["all"] = total
+    out["all"] = total if priced else {}
+    if plan is not None and plan.priced:
+        all_row = by_row.get("all", {})
+        out["all"]["pm_cost_per_day"] = plan_cost_per_day(
+            system, all_row.get("pm_visits_per_day", math.nan), all_row.get("breakdowns_per_day", math.nan)
+        )
+    return out
+
+
+def plan_cost_per_day(system: ServiceSystem, visits_per_day: float, breakdowns_per_day: float) -> float:
+    """The maintenance plan's cost rate: ``cost`` x planned visits + ``breakdown_cost`` x
+    breakdowns per working day (renewal-reward's C(T), c_p = cost, c_f = breakdown_cost;
+    a rate of zero makes its KPI irrelevant)."""
+    plan = system.maintenance
+    assert plan is not None
+    out = 0.0
+    if plan.cost:
+        out += plan.cost * visits_per_day
+    if plan.breakdown_cost:
+        out += plan.breakdown_cost * breakdowns_per_day
     return out
 
 

@@ -119,6 +119,8 @@ Condition = Literal[
     "costs_and_repeats",
     "internal_work",
     "work_types",
+    "work_money",
+    "pm_money",
     "restore_targets",
     "helpdesk",
     "reply_target",
@@ -149,6 +151,8 @@ CONDITIONS: dict[Condition, str] = {
     "costs_and_repeats": "with `[costs]` and `[repair.repeat]`",
     "internal_work": "with `[work.internal]`",
     "work_types": "with `[[work.types]]`",
+    "work_money": "with `[[work.types]]`, or `revenue` or `cost` on `[work.maintenance]` or `[work.visits]`",
+    "pm_money": "with `cost` or `breakdown_cost` on `[work.maintenance]`",
     "restore_targets": "with `restore_sla_h` on a class",
     "helpdesk": "with `[helpdesk]`",
     "reply_target": "with `helpdesk.reply_target_h` or a class's `reply_sla_h`",
@@ -781,6 +785,18 @@ CATALOGUE: tuple[KPI, ...] = (
         low=-math.inf,
     ),
     _kpi(
+        "pm_cost_per_day",
+        "cost rate of the maintenance plan",
+        "money/day",
+        "`work.maintenance.cost` x pm_visits_per_day + `work.maintenance.breakdown_cost` x "
+        "breakdowns_per_day: the age-replacement model's C(T) per working day (the "
+        "technicians' time is in cost_per_day)",
+        "maintenance",
+        False,
+        "derived",
+        "pm_money",
+    ),
+    _kpi(
         "visits_per_day",
         "key-customer visits per day",
         "1/day",
@@ -847,21 +863,23 @@ CATALOGUE: tuple[KPI, ...] = (
         "revenue_per_day",
         "revenue per day",
         "money/day",
-        "a job type's `revenue` x its jobs done per working day; `all`: the types' sum",
+        "a job type's `revenue` x its jobs done per working day (`maintenance`, `visits`: "
+        "the plan's `revenue` x its visits done); `all`: the rows' sum",
         "work",
         True,
         "derived",
-        "work_types",
+        "work_money",
     ),
     _kpi(
         "job_cost_per_day",
         "direct cost of jobs per day",
         "money/day",
-        "a job type's `cost` x its jobs done per working day; `all`: the types' sum",
+        "a job type's `cost` x its jobs done per working day (`maintenance`, `visits`: the "
+        "plan's `cost` x its visits done); `all`: the rows' sum",
         "work",
         True,
         "derived",
-        "work_types",
+        "work_money",
     ),
     _kpi(
         "margin_per_day",
@@ -871,7 +889,7 @@ CATALOGUE: tuple[KPI, ...] = (
         "work",
         True,
         "derived",
-        "work_types",
+        "work_money",
         low=-math.inf,
     ),
     _kpi(
@@ -1397,6 +1415,8 @@ class Features:
     reply_target: bool = False
     maintenance: bool = False
     visits: bool = False
+    planned_money: bool = False  # revenue or cost per planned visit (maintenance, key customers)
+    pm_money: bool = False  # a maintenance plan with cost or breakdown_cost
     lifecycle: bool = False
     contractor: bool = False
     complaints: bool = False
@@ -1423,6 +1443,8 @@ class Features:
             "costs_and_repeats": self.costs and self.repeats,
             "internal_work": self.internal,
             "work_types": self.work_types,
+            "work_money": self.work_types or self.planned_money,
+            "pm_money": self.pm_money,
             "restore_targets": self.restore_targets,
             "helpdesk": self.helpdesk,
             "reply_target": self.reply_target,

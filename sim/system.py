@@ -604,6 +604,10 @@ class Maintenance:
         On-site time of one planned visit (hours).
     travel : bool
         Trips as the scenario's travel; ``False``: on site at the dispatch.
+    revenue, cost : float
+        Money per planned visit done: the fee, and its direct cost.
+    breakdown_cost : float
+        Direct cost of one breakdown of a maintained machine (the age-replacement c_f).
     row : str
         The ``class`` of the planned visits' rows in the tables.
     """
@@ -613,7 +617,15 @@ class Maintenance:
     urgent_within_h: float
     duration: Distribution
     travel: bool
+    revenue: float = 0.0
+    cost: float = 0.0
+    breakdown_cost: float = 0.0
     row: str = "maintenance"
+
+    @property
+    def priced(self) -> bool:
+        """Whether the plan has a cost rate (``pm_cost_per_day``)."""
+        return bool(self.cost or self.breakdown_cost)
 
     @property
     def urgent_after_h(self) -> float:
@@ -641,6 +653,8 @@ class Visits:
         On-site time of one visit (hours).
     travel : bool
         Trips as the scenario's travel; ``False``: on site at the dispatch.
+    revenue, cost : float
+        Money per visit made: the fee, and its direct cost.
     row : str
         The ``class`` of the visits' rows in the tables.
     """
@@ -652,6 +666,8 @@ class Visits:
     urgent_within_h: float
     duration: Distribution
     travel: bool
+    revenue: float = 0.0
+    cost: float = 0.0
     row: str = "visits"
 
     @property
@@ -1078,6 +1094,13 @@ class ServiceSystem:
         return (*(c.name for c in self.classes), *(t.name for t in self.work_types), *planned)
 
     @property
+    def priced_plans(self) -> tuple[Maintenance | Visits, ...]:
+        """The planned work (maintenance, key-customer visits) with a revenue or a cost per
+        visit: its rows carry ``revenue_per_day``, ``job_cost_per_day``, ``margin_per_day``."""
+        plans: list[Maintenance | Visits] = [p for p in (self.maintenance, self.visits) if p is not None]
+        return tuple(p for p in plans if p.revenue or p.cost)
+
+    @property
     def technicians(self) -> int:
         """Technicians in all teams."""
         return self.team.technicians * self.teams
@@ -1483,7 +1506,16 @@ def _maintenance(sc: Scenario) -> Maintenance | None:
     if m is None:
         return None
     assert m.every_h is not None  # (the section's check)
-    return Maintenance(m.every_h, m.window_h, m.urgent_within_h, m.duration_h.build(), m.travel)
+    return Maintenance(
+        m.every_h,
+        m.window_h,
+        m.urgent_within_h,
+        m.duration_h.build(),
+        m.travel,
+        m.revenue,
+        m.cost,
+        m.breakdown_cost,
+    )
 
 
 def _visits(sc: Scenario) -> Visits | None:
@@ -1492,5 +1524,13 @@ def _visits(sc: Scenario) -> Visits | None:
         return None
     every_h = v.every_days * sc.calendar.day_length_h
     return Visits(
-        v.customers, every_h, v.every_days, v.window_h, v.urgent_within_h, v.duration_h.build(), v.travel
+        v.customers,
+        every_h,
+        v.every_days,
+        v.window_h,
+        v.urgent_within_h,
+        v.duration_h.build(),
+        v.travel,
+        v.revenue,
+        v.cost,
     )

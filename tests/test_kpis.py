@@ -170,18 +170,25 @@ def _lifecycle() -> dict[str, Any]:
 
 
 def _maintenance() -> dict[str, Any]:
-    """A finite fleet with preventive maintenance and key-customer visits."""
+    """A finite fleet with preventive maintenance and key-customer visits, both priced."""
     d = copy.deepcopy(BASE)
     d["run"]["horizon_h"] = 600.0
     d["fleet"] = {"machines": 10, "time_to_failure_h": {"dist": "weibull", "mean": 60.0, "shape": 2.0}}
     d["dispatch"] = {"policy": "fifo"}
     d["work"] = {
-        "maintenance": {"every_h": 40.0, "window_h": 8.0, "duration_h": {"dist": "exponential", "mean": 1.0}},
+        "maintenance": {
+            "every_h": 40.0,
+            "window_h": 8.0,
+            "duration_h": {"dist": "exponential", "mean": 1.0},
+            "cost": 10.0,
+            "breakdown_cost": 50.0,
+        },
         "visits": {
             "customers": 3,
             "every_days": 4.0,
             "window_h": 8.0,
             "duration_h": {"dist": "exponential", "mean": 1.0},
+            "revenue": 20.0,
         },
     }
     return d

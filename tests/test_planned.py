@@ -308,6 +308,9 @@ def test_the_report_draws_the_interval_trade_off_only_for_a_sweep_of_the_interva
     html = (run / "report.html").read_text(encoding="utf-8")
     assert ("maintenance-breakdowns_per_day" in html) is shown
     assert ("age replacement (renewal-reward), approximate" in html) is shown
+    # the priced plan (c_p 50, c_f 300): its cost rate beside the curve, with T* in range
+    assert ("maintenance-pm_cost_per_day" in html) is shown
+    assert ("optimal interval T*" in html) is shown
 
 
 def test_staffing_changes_no_visits_due_time_or_needs() -> None:

@@ -145,6 +145,14 @@ class Maintenance(Section):
     At time 0 the machines have lives as without the plan, and due times spread uniformly
     over one interval: give a warm-up of a few intervals.
 
+    Money: ``revenue`` and ``cost`` per planned visit done give the row ``maintenance``
+    its ``revenue_per_day``, ``job_cost_per_day`` and ``margin_per_day`` (as a job type's);
+    with ``cost`` or ``breakdown_cost`` (the direct cost of one breakdown of a maintained
+    machine: parts, damage, lost output) the plan's cost rate ``pm_cost_per_day`` = cost x
+    planned visits + breakdown_cost x breakdowns per working day, the age-replacement
+    model's C(T) (c_p = ``cost``, c_f = ``breakdown_cost``), whose optimal interval the
+    report shows.  The technicians' own time is in ``cost_per_day``, not here.
+
     Not built yet (refused): plans in calendar days (``every_days``), and maintenance with
     Poisson calls, job types, repeat repairs, geometry travel, a helpdesk or machines that
     age only in customer hours.
@@ -156,6 +164,9 @@ class Maintenance(Section):
     urgent_within_h: NonNegFloat = 0.0  # the window's last hours, in which the visit goes first
     duration_h: DistSpec  # on-site time of one planned visit
     travel: bool = True  # uses the scenario's [travel]; false: on site at the dispatch
+    revenue: Money = 0.0  # money per planned visit done (the contract's fee for it)
+    cost: Money = 0.0  # direct cost per planned visit done (material), beyond the team's cost
+    breakdown_cost: Money = 0.0  # direct cost per breakdown of a maintained machine (the plan's c_f)
 
     @model_validator(mode="after")
     def _plan(self) -> Maintenance:
@@ -209,8 +220,9 @@ class Visits(Section):
     maintenance visit (sim/model/planned.py): it waits behind every breakdown unless its
     window is about to close (its last ``urgent_within_h`` hours), and it touches no
     machine.  The visits are the tables' row ``visits``; ``visits_per_day`` and
-    ``visits_in_window``.  Not built yet (refused): visits with job types, geometry travel or
-    a helpdesk.
+    ``visits_in_window``; ``revenue`` and ``cost`` per visit made give the row its
+    ``revenue_per_day``, ``job_cost_per_day`` and ``margin_per_day``.  Not built yet
+    (refused): visits with job types, geometry travel or a helpdesk.
     """
 
     customers: Annotated[int, Field(ge=1, le=100_000)]  # key customers per territory
@@ -219,6 +231,8 @@ class Visits(Section):
     urgent_within_h: NonNegFloat = 0.0
     duration_h: DistSpec  # on-site time of one visit
     travel: bool = True
+    revenue: Money = 0.0  # money per visit made
+    cost: Money = 0.0  # direct cost per visit made, beyond the team's cost
 
     @model_validator(mode="after")
     def _plan(self) -> Visits:

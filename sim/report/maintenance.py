@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from sim.analytic.estimate.maintenance import no_wait, renewal_curve
+from sim.analytic.estimate.maintenance import no_wait, optimal_interval, renewal_curve
 
 from .data import RunView, esc
 from .plotting import APPROX, EXACT, PALETTE, base_layout
@@ -24,7 +24,24 @@ CURVE_POINTS = 120
 _CHARTS = (
     ("breakdowns_per_day", "breakdowns per working day", 0),
     ("pm_h_per_day", "technician-hours on planned visits per working day", 1),
+    ("pm_cost_per_day", "cost rate of the plan per working day", 2),
 )
+
+#: the interval's key among a design point's parameters
+INTERVAL_KEY = "work.maintenance.every_h"
+
+
+def _series(view: RunView, intervals: dict[str, float]) -> dict[str, list[str]]:
+    """The design points grouped by what else than the interval they set (one series each;
+    a sweep of the interval alone is one series)."""
+    out: dict[str, list[str]] = {}
+    for p in view.points:
+        if p.id not in intervals:
+            continue
+        rest = {k: v for k, v in p.params.items() if k != INTERVAL_KEY}
+        name = ", ".join(f"{k} = {v}" for k, v in rest.items()) if rest else "simulated"
+        out.setdefault(name, []).append(p.id)
+    return out
 
 
 def maintenance_section(view: RunView) -> Section | None:
@@ -39,31 +56,39 @@ def maintenance_section(view: RunView) -> Section | None:
     # the curve is drawn for the first point's system with only its interval changed: the
     # analytic column gives each point's own value
     curve = renewal_curve(base, grid.tolist())
+    best = optimal_interval(base)
     exact = no_wait(base)
+    series = _series(view, intervals)
     charts = []
     for kpi, title, k in _CHARTS:
+        if not view.has_kpi(kpi):
+            continue
         rows = view.rows(kpi)
         rows = rows[rows["design_point"].isin(intervals)]
         if rows.empty:
             continue
-        x = [intervals[dp] for dp in rows["design_point"]]
-        mean = rows["mean"].astype(float).to_numpy()
         fig = go.Figure()
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=mean,
-                mode="markers",
-                name="simulated (mean, confidence interval)",
-                marker=dict(color=PALETTE[0], size=10),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=rows["ci_high"].astype(float).to_numpy() - mean,
-                    arrayminus=mean - rows["ci_low"].astype(float).to_numpy(),
-                ),
+        for n, (name, ids) in enumerate(series.items()):
+            part = rows[rows["design_point"].isin(ids)]
+            if part.empty:
+                continue
+            mean = part["mean"].astype(float).to_numpy()
+            label = "simulated (mean, confidence interval)" if len(series) == 1 else esc(name)
+            fig.add_trace(
+                go.Scatter(
+                    x=[intervals[dp] for dp in part["design_point"]],
+                    y=mean,
+                    mode="markers",
+                    name=label,
+                    marker=dict(color=PALETTE[n % len(PALETTE)], size=10),
+                    error_y=dict(
+                        type="data",
+                        symmetric=False,
+                        array=part["ci_high"].astype(float).to_numpy() - mean,
+                        arrayminus=mean - part["ci_low"].astype(float).to_numpy(),
+                    ),
+                )
             )
-        )
         if curve is not None:
             fig.add_trace(
                 go.Scatter(
@@ -72,6 +97,16 @@ def maintenance_section(view: RunView) -> Section | None:
                     mode="lines",
                     name="age replacement (renewal-reward)" + ("" if exact else ", approximate"),
                     line=dict(color=EXACT if exact else APPROX, dash="solid" if exact else "dash"),
+                )
+            )
+        if kpi == "pm_cost_per_day" and best is not None and lo <= best[0] <= hi:
+            fig.add_trace(
+                go.Scatter(
+                    x=[best[0]],
+                    y=[best[1]],
+                    mode="markers",
+                    name=f"optimal interval T* = {best[0]:.4g} h (renewal-reward)",
+                    marker=dict(color=EXACT if exact else APPROX, symbol="star", size=14),
                 )
             )
         fig.update_layout(
@@ -93,9 +128,17 @@ def maintenance_section(view: RunView) -> Section | None:
     intro = (
         "Shorter intervals mean more planned visits and technician hours, longer ones more "
         "breakdowns. The line is the age-replacement model (renewal-reward: breakdowns "
-        f"F(T) / cycle, planned visits R(T) / cycle), {why}. Planned visits have no cost "
-        "in the cost model yet, so no cost curve is drawn."
+        f"F(T) / cycle, planned visits R(T) / cycle), {why}."
     )
+    if view.has_kpi("pm_cost_per_day"):
+        intro += (
+            " The plan's cost rate is work.maintenance.cost per planned visit plus "
+            "breakdown_cost per breakdown (renewal-reward's C(T); the technicians' time is in "
+            "cost_per_day)"
+            + (f"; its minimum is at T* = {best[0]:.4g} h of operation." if best is not None else ".")
+        )
+    else:
+        intro += " No cost curve: the plan has no cost or breakdown_cost."
     if curve is None:
         intro += " No curve: the machines' lives are not Weibull."
     title = "Preventive maintenance: the interval trade-off"

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from sim.system import ServiceSystem
 
 MODEL = "age replacement (renewal-reward)"
+#: the model of the planned work's money (linear in the visit and breakdown rates)
+MONEY = "money x rates"
 
 
 def no_wait(system: ServiceSystem) -> bool:
@@ -54,10 +56,13 @@ def no_wait(system: ServiceSystem) -> bool:
     )
 
 
-def renewal_curve(system: ServiceSystem, intervals: Sequence[float]) -> list[tuple[float, float]] | None:
-    """(breakdowns per day, planned-visit technician hours per day) of the whole fleet at
-    each interval T, by the same renewal-reward formulas as :func:`maintenance_estimate`
-    (``None``: no plan, or lives other than Weibull); for the report's trade-off curve."""
+def renewal_curve(
+    system: ServiceSystem, intervals: Sequence[float]
+) -> list[tuple[float, float, float]] | None:
+    """(breakdowns per day, planned-visit technician hours per day, the plan's cost rate
+    ``pm_cost_per_day``) of the whole fleet at each interval T, by the same renewal-reward
+    formulas as :func:`maintenance_estimate` (``None``: no plan, or lives other than
+    Weibull); for the report's trade-off curve."""
     plan, src = system.maintenance, system.source
     if plan is None or not src.finite:
         return None
@@ -70,8 +75,32 @@ def renewal_curve(system: ServiceSystem, intervals: Sequence[float]) -> list[tup
     out = []
     for t in intervals:
         r = age_replacement(float(shape), life.mean, float(t), 1.0, 1.0, visit_h, d_f)
-        out.append((scale * r.breakdown_rate, scale * r.planned_rate * visit_h))
+        cost = plan.cost * r.planned_rate + plan.breakdown_cost * r.breakdown_rate
+        out.append((scale * r.breakdown_rate, scale * r.planned_rate * visit_h, scale * cost))
     return out
+
+
+def optimal_interval(system: ServiceSystem) -> tuple[float, float] | None:
+    """The interval T* that minimises the plan's cost rate by renewal-reward, and that rate
+    per working day for the whole fleet (:func:`sim.analytic.age_replacement.optimal_age_replacement`
+    with c_p = ``cost``, c_f = ``breakdown_cost`` and the downtimes of the estimate);
+    ``None`` without both costs, for lives other than Weibull, or when no finite interval
+    beats no plan."""
+    from sim.analytic.age_replacement import optimal_age_replacement
+
+    plan, src = system.maintenance, system.source
+    if plan is None or not src.finite or not (plan.cost > 0 and plan.breakdown_cost > 0):
+        return None
+    life = src.life
+    shape = getattr(life, "shape", None) if life.name == "weibull" else 1.0 if life.is_exponential else None
+    if shape is None:
+        return None
+    _, d_f, visit_h = _downtimes(system)
+    best = optimal_age_replacement(float(shape), life.mean, plan.cost, plan.breakdown_cost, visit_h, d_f)
+    if not best.optimal:
+        return None
+    scale = sum(src.per_territory) * system.teams * system.calendar.day_length_h
+    return best.interval, scale * best.at_optimum.cost_rate
 
 
 def _downtimes(system: ServiceSystem) -> tuple[float, float, float]:
@@ -183,4 +212,53 @@ def planned_estimate(system: ServiceSystem) -> Estimates:
     notes = [*out.notes]
     if system.maintenance is None:
         notes.append("planned visits: the queueing formulas do not apply to a team with planned work")
-    return Estimates(primary=[*out.primary, *visits_estimate(system)], notes=notes)
+    rows = [*out.primary, *visits_estimate(system)]
+    return Estimates(primary=[*rows, *money_estimate(system, Estimates(primary=rows))], notes=notes)
+
+
+def money_estimate(system: ServiceSystem, est: Estimates) -> list[Estimate]:
+    """The planned work's money (:func:`sim.costs.work_money`) applied to the estimated
+    visit rates: each priced plan's row, their sum in ``all`` when no other row has money
+    (job types and the installation job have no estimate beside planned work), and the
+    maintenance plan's cost rate ``pm_cost_per_day``.  Money is linear in the rates, so
+    each value is exact when the rates it prices are."""
+    from sim.costs import plan_cost_per_day  # (the one cost model)
+
+    rate_of = {"maintenance": "pm_visits_per_day", "visits": "visits_per_day"}
+    out: list[Estimate] = []
+    total = {"revenue_per_day": 0.0, "job_cost_per_day": 0.0, "margin_per_day": 0.0}
+    used: list[Estimate] = []
+    for plan in system.priced_plans:
+        rate = est.get(rate_of[plan.row])
+        if rate is None:
+            used = []
+            break
+        used.append(rate)
+        note = f"{plan.row}: money per visit x {rate.kpi} ({rate.model})"
+        for kpi, per_visit in (
+            ("revenue_per_day", plan.revenue),
+            ("job_cost_per_day", plan.cost),
+            ("margin_per_day", plan.revenue - plan.cost),
+        ):
+            out.append(Estimate(kpi, plan.row, per_visit * rate.value, MONEY, rate.exact, note))
+            total[kpi] += per_visit * rate.value
+    if used and not system.work_types:  # (no job type's money is missing from the sum)
+        exact = all(e.exact for e in used)
+        note = "the priced plans' rows summed"
+        out += [Estimate(kpi, "all", v, MONEY, exact, note) for kpi, v in total.items()]
+    pm = system.maintenance
+    if pm is not None and pm.priced:
+        visits, breakdowns = est.get("pm_visits_per_day"), est.get("breakdowns_per_day")
+        if visits is not None and breakdowns is not None:
+            out.append(
+                Estimate(
+                    "pm_cost_per_day",
+                    "all",
+                    plan_cost_per_day(system, visits.value, breakdowns.value),
+                    MONEY,
+                    visits.exact and breakdowns.exact,
+                    f"renewal-reward C(T): cost x pm_visits_per_day + breakdown_cost x "
+                    f"breakdowns_per_day ({visits.model})",
+                )
+            )
+    return out
