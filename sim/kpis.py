@@ -745,7 +745,8 @@ CATALOGUE: tuple[KPI, ...] = (
         "planned visits in their window",
         "share",
         "share of the planned visits due in the window whose technician was on site within "
-        "`work.maintenance.window_h` of the due time",
+        "`work.maintenance.window_h` of the due time (a plan in calendar days: by "
+        "`tolerance_days` after it)",
         "maintenance",
         False,
         "calls",

@@ -595,9 +595,12 @@ class Maintenance:
     Attributes
     ----------
     every_h : float
-        Hours of operation from a renewal (planned visit or repair) to the next due time.
+        Hours of operation from a renewal (planned visit or repair) to the next due time;
+        a calendar plan (``calendar``): hours of the clock between two openings of a
+        machine's window (``every_days`` working days).
     window_h : float
-        The technician should be on site within this many hours of the due time.
+        The technician should be on site within this many hours of the due time; a
+        calendar plan: of the window's opening (the window is ``2 x tolerance_days``).
     urgent_within_h : float
         In the window's last hours the planned job goes before the breakdowns.
     duration : Distribution
@@ -608,6 +611,11 @@ class Maintenance:
         Money per planned visit done: the fee, and its direct cost.
     breakdown_cost : float
         Direct cost of one breakdown of a maintained machine (the age-replacement c_f).
+    calendar : bool
+        A plan in calendar days (``every_days``): a fixed calendar per machine, the job
+        released when its window opens, ``tolerance_days`` before the due time.
+    every_days : float or None
+        The calendar plan's interval in working days.
     row : str
         The ``class`` of the planned visits' rows in the tables.
     """
@@ -620,6 +628,8 @@ class Maintenance:
     revenue: float = 0.0
     cost: float = 0.0
     breakdown_cost: float = 0.0
+    calendar: bool = False
+    every_days: float | None = None
     row: str = "maintenance"
 
     @property
@@ -1505,16 +1515,20 @@ def _maintenance(sc: Scenario) -> Maintenance | None:
     m = sc.work.maintenance if sc.work is not None else None
     if m is None:
         return None
-    assert m.every_h is not None  # (the section's check)
+    day = sc.calendar.day_length_h
+    every_h = m.every_h if m.every_days is None else m.every_days * day
+    assert every_h is not None  # (the section's check)
     return Maintenance(
-        m.every_h,
-        m.window_h,
+        every_h,
+        m.window_length_h(day),
         m.urgent_within_h,
         m.duration_h.build(),
         m.travel,
         m.revenue,
         m.cost,
         m.breakdown_cost,
+        calendar=m.every_days is not None,
+        every_days=m.every_days,
     )
 
 

@@ -5,7 +5,7 @@ inspections, parts handling, tool upkeep, training) taken whenever a technician 
 idle; and ``[[work.types]]``, job types (installations, commissioning, customer
 visits...) that arrive as Poisson streams beside the breakdown repairs; and
 ``[work.maintenance]``, preventive maintenance planned per machine on its hours of
-operation.  Breakdown repairs stay the default work: they come from ``[fleet]`` and are
+operation or in calendar days.  Breakdown repairs stay the default work: they come from ``[fleet]`` and are
 not listed here.  The later kinds of work (key-customer visits) are further keys of
 :class:`Work`.
 """
@@ -120,7 +120,7 @@ MAINTENANCE_ROW = "maintenance"
 
 class Maintenance(Section):
     """Preventive maintenance planned per machine on its hours of operation (age-based
-    renewal).  Example::
+    renewal), or in calendar days (below).  Example::
 
         [work.maintenance]
         every_h = 600.0        # a planned visit after 600 h of operation since the last renewal
@@ -153,14 +153,36 @@ class Maintenance(Section):
     model's C(T) (c_p = ``cost``, c_f = ``breakdown_cost``), whose optimal interval the
     report shows.  The technicians' own time is in ``cost_per_day``, not here.
 
-    Not built yet (refused): plans in calendar days (``every_days``), and maintenance with
-    Poisson calls, job types, repeat repairs, geometry travel, a helpdesk or machines that
-    age only in customer hours.
+    **A plan in calendar days** (``every_days`` instead of ``every_h``, with
+    ``tolerance_days`` instead of ``window_h``)::
+
+        [work.maintenance]
+        every_days = 60.0      # each machine is due every 60 working days, on a fixed calendar
+        tolerance_days = 5.0   # done inside [due - 5 days, due + 5 days]
+        urgent_within_h = 16.0
+        duration_h = { dist = "deterministic", value = 1.5 }
+
+    Each machine has a fixed calendar (block replacement, not age replacement): it is due
+    every ``every_days`` working days (``calendar.day_length_h`` hours of the clock each,
+    as ``[work.visits]`` counts them), from a start drawn uniformly over the first
+    interval, whatever happens to it; breakdowns and repairs do not move it.  The planned
+    job joins the line when the window opens, ``tolerance_days`` before the due time, and
+    the visit is inside its window when the technician is on site by ``tolerance_days``
+    after it (``pm_in_window``, the row's ``sla_met``): the window is ``2 x
+    tolerance_days`` long, at most the interval.  The line rule is the same (behind the
+    breakdowns until the window's last ``urgent_within_h`` hours).  A breakdown while the
+    job waits cancels it (the repair renews the machine), and so does a machine that is
+    down, or still has its previous visit waiting or in hand, when its window opens: that
+    period's visit is skipped.  A visit renews the machine as in an ``every_h`` plan.
+
+    Not built yet (refused): maintenance with Poisson calls, job types, repeat repairs,
+    geometry travel, a helpdesk or machines that age only in customer hours.
     """
 
     every_h: PosFloat | None = None  # hours of operation between renewals
-    every_days: PosFloat | None = None  # (refused: calendar plans are not built)
-    window_h: PosFloat  # tolerance after the due time: on site within it
+    every_days: PosFloat | None = None  # working days between due times, a fixed calendar
+    window_h: PosFloat | None = None  # (every_h plans) tolerance after the due time: on site within it
+    tolerance_days: PosFloat | None = None  # (every_days plans) the window is due +- this
     urgent_within_h: NonNegFloat = 0.0  # the window's last hours, in which the visit goes first
     duration_h: DistSpec  # on-site time of one planned visit
     travel: bool = True  # uses the scenario's [travel]; false: on site at the dispatch
@@ -172,12 +194,44 @@ class Maintenance(Section):
     def _plan(self) -> Maintenance:
         key = "work.maintenance"
         if self.every_days is not None:
-            raise KeyedError(
-                f"{key}.every_days",
-                "plans in calendar days are not built yet; give every_h (hours of operation)",
-            )
+            if self.every_h is not None:
+                raise KeyedError(
+                    f"{key}.every_days",
+                    "give every_h (hours of operation) or every_days (a calendar), not both",
+                )
+            if self.window_h is not None:
+                raise KeyedError(
+                    f"{key}.window_h",
+                    "a plan in calendar days (every_days) has tolerance_days (the window is "
+                    "due +- tolerance_days), not window_h",
+                )
+            if self.tolerance_days is None:
+                raise KeyedError(
+                    f"{key}.tolerance_days",
+                    "is required with every_days (the window is due +- tolerance_days)",
+                )
+            if 2.0 * self.tolerance_days > self.every_days:
+                raise KeyedError(
+                    f"{key}.tolerance_days",
+                    f"the tolerance window (due +- {self.tolerance_days:g} days = "
+                    f"{2.0 * self.tolerance_days:g} days) is longer than the interval every_days "
+                    f"({self.every_days:g} days)",
+                )
+            # (urgent_within_h against the window in hours: check_work, which knows the day)
+            if spec_mean(self.duration_h) <= 0:
+                raise KeyedError(f"{key}.duration_h", "must have a positive mean")
+            return self
         if self.every_h is None:
-            raise KeyedError(f"{key}.every_h", "is required (hours of operation between planned visits)")
+            raise KeyedError(
+                f"{key}.every_h",
+                "is required (hours of operation between planned visits; or every_days, a calendar)",
+            )
+        if self.tolerance_days is not None:
+            raise KeyedError(
+                f"{key}.tolerance_days", "is for plans in calendar days (every_days); give window_h"
+            )
+        if self.window_h is None:
+            raise KeyedError(f"{key}.window_h", "is required (on site within window_h of the due time)")
         if self.window_h > self.every_h:
             raise KeyedError(
                 f"{key}.window_h",
@@ -186,6 +240,13 @@ class Maintenance(Section):
             )
         _check_visit(key, self.window_h, self.urgent_within_h, self.duration_h)
         return self
+
+    def window_length_h(self, day_length_h: float) -> float:
+        """The window's length in hours of the clock: ``window_h``, or 2 x ``tolerance_days``."""
+        if self.tolerance_days is not None:
+            return 2.0 * self.tolerance_days * day_length_h
+        assert self.window_h is not None  # (the section's check)
+        return self.window_h
 
 
 def _check_visit(key: str, window_h: float, urgent_within_h: float, duration_h: DistSpec) -> None:
@@ -422,6 +483,16 @@ def _check_maintenance(sc: Scenario) -> None:
         why = "with machines that age only in customer hours (calendar.breakdowns) is not built yet"
     if why:
         raise KeyedError(key, why)
+    plan = sc.work.maintenance if sc.work is not None else None
+    assert plan is not None
+    if plan.every_days is not None:
+        window = plan.window_length_h(sc.calendar.day_length_h)
+        if plan.urgent_within_h > window:
+            raise KeyedError(
+                f"{key}.urgent_within_h",
+                f"must be at most the window (2 x tolerance_days = {window:g} h), "
+                f"got {plan.urgent_within_h:g}",
+            )
     if any(c.name == MAINTENANCE_ROW for c in sc.fleet.classes):
         raise KeyedError(
             "fleet.classes",

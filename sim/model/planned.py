@@ -23,6 +23,11 @@ At the end it is as good as new, a fresh life from its ``failure`` stream
 into the candidates' reach: exponential lives have no age), and its next visit comes due
 ``every_h`` later.
 
+A plan in calendar days (``Maintenance.calendar``) keeps a fixed calendar per machine
+instead: its window opens every ``every_h`` hours of the clock whatever happens (breakdowns
+and visits do not move it), the job released then; a machine that is down, or has its last
+visit waiting or in hand, skips that period.
+
 Every draw of the plan is keyed by the machine: where in its interval the plan starts at
 time 0 (``pm_start``), the visits' on-site times (``pm_duration``) and trips
 (``pm_travel``, ``pm_travel_from_base``); breakdowns draw what they draw without a plan.
@@ -272,6 +277,11 @@ class MaintenancePlan:
         self.first = first
         self.due: dict[int, Step[int]] = {}  # block-local machine -> its pending due time
         self.waiting: dict[int, PlannedJob] = {}  # block-local machine -> its held job
+        # a calendar plan (every_days): due times never move; a machine down or with its
+        # visit in hand when its window opens skips that period
+        self.calendar = plan.calendar
+        self.down: set[int] = set()  # block-local machines broken down (calendar plans)
+        self.in_visit: set[int] = set()  # block-local machines in a planned visit (calendar plans)
         self._draws: dict[int, _Draws] = {}
         layout = fleet.layout
         for m in range(layout.machines):
@@ -282,14 +292,22 @@ class MaintenancePlan:
     # -- what the fleet tells ----------------------------------------------
 
     def renewed(self, machine: int) -> None:
-        """A repair renewed ``machine`` (block-local): its next visit comes due ``every_h`` on."""
+        """A repair renewed ``machine`` (block-local): its next visit comes due ``every_h``
+        on (a calendar plan keeps its calendar)."""
+        if self.calendar:
+            self.down.discard(machine)
+            return
         self._due_after(self.every_h, machine)
 
     def broke(self, machine: int) -> None:
-        """``machine`` broke down: its due time, or its waiting job, is cancelled."""
-        step = self.due.pop(machine, None)
-        if step is not None:
-            step.callbacks = []  # (fires with nothing to do)
+        """``machine`` broke down: its due time (not a calendar's), or its waiting job, is
+        cancelled."""
+        if self.calendar:
+            self.down.add(machine)
+        else:
+            step = self.due.pop(machine, None)
+            if step is not None:
+                step.callbacks = []  # (fires with nothing to do)
         job = self.waiting.pop(machine, None)
         if job is not None:
             self.lines[self.fleet.layout.territory_of(machine)].cancel(job)
@@ -299,7 +317,13 @@ class MaintenancePlan:
         (``[fleet.lifecycle]``): a working machine's plan restarts from the new machine
         (its due time, or its waiting job, is cancelled; the next visit comes due
         ``every_h`` on).  A machine down or in a planned visit keeps its course: the end of
-        its repair or visit renews it and restarts the plan."""
+        its repair or visit renews it and restarts the plan.  A calendar plan keeps its
+        calendar: only a waiting job is cancelled (the new machine needs no visit yet)."""
+        if self.calendar:
+            job = self.waiting.pop(machine, None)
+            if job is not None:
+                self.lines[self.fleet.layout.territory_of(machine)].cancel(job)
+            return
         step = self.due.pop(machine, None)
         job = self.waiting.pop(machine, None)
         if step is None and job is None:
@@ -334,9 +358,21 @@ class MaintenancePlan:
         return draws
 
     def _comes_due(self, step: Step[int]) -> None:
-        """The machine's visit is due: a technician takes it now, or it waits."""
+        """The machine's visit is due (a calendar plan: its window opens): a technician
+        takes it now, or it waits."""
         machine = step.value
         del self.due[machine]
+        if self.calendar:
+            self._due_after(self.every_h, machine)  # (the fixed calendar's next window)
+            if machine in self.down or machine in self.in_visit or machine in self.waiting:
+                # this period's visit is skipped, its draws used all the same: the k-th
+                # period's visit has the same needs whatever the staffing
+                draws = self._draws_of(machine)
+                draws.travel.next()
+                draws.duration.next()
+                if draws.base_travel is not None:
+                    draws.base_travel.next()
+                return
         fleet = self.fleet
         local = fleet.layout.territory_of(machine)
         territory = self.first + local
@@ -368,6 +404,8 @@ class MaintenancePlan:
             self._schedule,
         ):
             fleet.suspend(machine)
+            if self.calendar:
+                self.in_visit.add(machine)
         else:
             self.waiting[machine] = job
 
@@ -383,11 +421,17 @@ class MaintenancePlan:
         team = self.teams[self.fleet.layout.territory_of(job.local_machine)]
         team.recorder.logged(job, self.env.now)
         self.fleet.suspend(job.local_machine)
+        if self.calendar:
+            self.in_visit.add(job.local_machine)
 
     def machine_restored(self, call: Call) -> None:
-        """A planned visit ended: the machine is as good as new, its next visit due later."""
+        """A planned visit ended: the machine is as good as new, its next visit due later
+        (a calendar plan's stays on the calendar)."""
         assert isinstance(call, PlannedJob) and call.phase is not WAITING
         self.fleet.renew(call.local_machine)
+        if self.calendar:
+            self.in_visit.discard(call.local_machine)
+            return
         self._due_after(self.every_h, call.local_machine)
 
 

@@ -27,8 +27,8 @@ _CHARTS = (
     ("pm_cost_per_day", "cost rate of the plan per working day", 2),
 )
 
-#: the interval's key among a design point's parameters
-INTERVAL_KEY = "work.maintenance.every_h"
+#: the interval's keys among a design point's parameters (hours of operation, calendar days)
+INTERVAL_KEYS = ("work.maintenance.every_h", "work.maintenance.every_days")
 
 
 def _series(view: RunView, intervals: dict[str, float]) -> dict[str, list[str]]:
@@ -38,7 +38,7 @@ def _series(view: RunView, intervals: dict[str, float]) -> dict[str, list[str]]:
     for p in view.points:
         if p.id not in intervals:
             continue
-        rest = {k: v for k, v in p.params.items() if k != INTERVAL_KEY}
+        rest = {k: v for k, v in p.params.items() if k not in INTERVAL_KEYS}
         name = ", ".join(f"{k} = {v}" for k, v in rest.items()) if rest else "simulated"
         out.setdefault(name, []).append(p.id)
     return out
@@ -57,8 +57,15 @@ def maintenance_section(view: RunView) -> Section | None:
     # analytic column gives each point's own value
     curve = renewal_curve(base, grid.tolist())
     best = optimal_interval(base)
-    exact = no_wait(base)
+    calendar = bool(base.maintenance.calendar)
+    # a calendar plan's curve is block replacement, always approximate
+    exact = no_wait(base) and not calendar
     series = _series(view, intervals)
+    axis = (
+        "maintenance interval (hours of the clock: every_days x the working day)"
+        if calendar
+        else "maintenance interval every_h (hours of operation)"
+    )
     charts = []
     for kpi, title, k in _CHARTS:
         if not view.has_kpi(kpi):
@@ -112,7 +119,7 @@ def maintenance_section(view: RunView) -> Section | None:
         fig.update_layout(
             **base_layout(
                 title=dict(text=esc(title)),
-                xaxis=dict(title=dict(text="maintenance interval every_h (hours of operation)"), type="log"),
+                xaxis=dict(title=dict(text=axis), type="log"),
                 yaxis=dict(title=dict(text=esc(title)), rangemode="tozero"),
             )
         )
@@ -129,6 +136,11 @@ def maintenance_section(view: RunView) -> Section | None:
         "Shorter intervals mean more planned visits and technician hours, longer ones more "
         "breakdowns. The line is the age-replacement model (renewal-reward: breakdowns "
         f"F(T) / cycle, planned visits R(T) / cycle), {why}."
+        if not calendar
+        else "Shorter intervals mean more planned visits and technician hours, longer ones "
+        "more breakdowns. The plan is on a fixed calendar (block replacement): the line is "
+        "the lives' renewal function over the working hours of a period, approximate "
+        "(downtimes at their means, no waits)."
     )
     if view.has_kpi("pm_cost_per_day"):
         intro += (

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sim.analytic.age_replacement import age_replacement
+from sim.analytic.block_replacement import calendar_plan
 from sim.analytic.estimate.results import Estimate, Estimates
 
 if TYPE_CHECKING:
@@ -74,9 +75,14 @@ def renewal_curve(
     scale = sum(src.per_territory) * system.teams * system.calendar.day_length_h
     out = []
     for t in intervals:
-        r = age_replacement(float(shape), life.mean, float(t), 1.0, 1.0, visit_h, d_f)
-        cost = plan.cost * r.planned_rate + plan.breakdown_cost * r.breakdown_rate
-        out.append((scale * r.breakdown_rate, scale * r.planned_rate * visit_h, scale * cost))
+        if plan.calendar:
+            c = calendar_plan(float(shape), life.mean, float(t), visit_h, d_f)
+            broke, planned = c.breakdown_rate, c.planned_rate
+        else:
+            r = age_replacement(float(shape), life.mean, float(t), 1.0, 1.0, visit_h, d_f)
+            broke, planned = r.breakdown_rate, r.planned_rate
+        cost = plan.cost * planned + plan.breakdown_cost * broke
+        out.append((scale * broke, scale * planned * visit_h, scale * cost))
     return out
 
 
@@ -89,8 +95,8 @@ def optimal_interval(system: ServiceSystem) -> tuple[float, float] | None:
     from sim.analytic.age_replacement import optimal_age_replacement
 
     plan, src = system.maintenance, system.source
-    if plan is None or not src.finite or not (plan.cost > 0 and plan.breakdown_cost > 0):
-        return None
+    if plan is None or not src.finite or not (plan.cost > 0 and plan.breakdown_cost > 0) or plan.calendar:
+        return None  # (age replacement's optimum; none computed for a calendar plan)
     life = src.life
     shape = getattr(life, "shape", None) if life.name == "weibull" else 1.0 if life.is_exponential else None
     if shape is None:
@@ -139,6 +145,8 @@ def maintenance_estimate(system: ServiceSystem) -> Estimates:
         return Estimates(
             notes=[f"maintenance: no formula for {life.name} lives (age replacement is computed for Weibull)"]
         )
+    if plan.calendar:
+        return calendar_estimate(system, float(shape))
     tr = system.travel
     from_base = getattr(tr, "from_base", None)
     other = _other_work(system)
@@ -190,6 +198,41 @@ def maintenance_estimate(system: ServiceSystem) -> Estimates:
         rows.append(
             Estimate("pm_in_window", "all", on_time, MODEL, True, "nobody waits: on site after a fixed trip")
         )
+    return Estimates(
+        primary=rows,
+        notes=["maintenance: the queueing formulas do not apply to a fleet with planned visits"],
+    )
+
+
+#: the calendar plan's model (sim/analytic/block_replacement.py)
+CALENDAR_MODEL = "block replacement (renewal function)"
+
+
+def calendar_estimate(system: ServiceSystem, shape: float) -> Estimates:
+    """Breakdowns, planned visits and their hours of a plan in calendar days: block
+    replacement (:func:`sim.analytic.block_replacement.calendar_plan`), always approximate
+    (downtimes at their means, the visit at a fixed phase of the period, no waits)."""
+    plan, src = system.maintenance, system.source
+    assert plan is not None and src.finite
+    _, d_f, visit_h = _downtimes(system)
+    c = calendar_plan(shape, src.life.mean, plan.every_h, visit_h, d_f)
+    machines = sum(src.per_territory) * system.teams
+    scale = machines * system.calendar.day_length_h
+    other = _other_work(system)
+    note = (
+        "a fixed calendar: breakdowns between visits by the lives' renewal function in the "
+        "working hours of a period, downtimes at their means, a visit skipped when the machine "
+        "is down as its window opens"
+        + ("" if no_wait(system) else ", no waits for a technician")
+        + (f"; ignores {'; '.join(other)}" if other else "")
+        + ": an approximation"
+    )
+    rows = [
+        Estimate("breakdowns_per_day", "all", scale * c.breakdown_rate, CALENDAR_MODEL, False, note),
+        Estimate("pm_visits_per_day", "all", scale * c.planned_rate, CALENDAR_MODEL, False, note),
+        Estimate("pm_h_per_day", "all", scale * c.planned_rate * visit_h, CALENDAR_MODEL, False, note),
+        Estimate("machines_down", "all", machines * c.down_share, CALENDAR_MODEL, False, note),
+    ]
     return Estimates(
         primary=rows,
         notes=["maintenance: the queueing formulas do not apply to a fleet with planned visits"],
