@@ -160,6 +160,12 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "appointment",
         "territory: the customer's preferred day offset per booking",
     ),
+    NamedStream(
+        "appointment_preferred_time",
+        "appointment",
+        "territory: which preferred time of day a booked call has (a uniform per call)",
+        suffix=(1,),
+    ),
     NamedStream("skill_need", "skill", "source: the skill each call needs (a uniform per call)", prefix=(0,)),
     NamedStream(
         "skill_fix", "skill", "source: does a technician's visit fix (a uniform per visit)", prefix=(1,)

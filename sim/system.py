@@ -29,12 +29,13 @@ Examples
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.calendar import WeeklyCalendar
+from sim.calendar import WeeklyCalendar, parse_clock
 from sim.config import DISPATCH_POLICIES, DistSpec, Scenario, team_grid
 from sim.config import Promise as Promise  # (re-exported: the model and tallies judge by it)
 from sim.config import Target as Target  # (re-exported: the system's targets hold them)
@@ -829,6 +830,13 @@ class Appointments:
     release_held_h : float or None
         The share held back opens to bookings made at most this many hours before the
         window starts; ``None``: never.
+    preferred_shares : tuple of float
+        Per preferred time of day (``preferred_times``): the cumulative share of booked
+        calls drawn into it (a uniform below the k-th entry and above the one before
+        picks time k; above the last: no preference).  Empty: none.
+    preferred_windows : tuple of frozenset of int
+        Per preferred time of day: the indices (in :attr:`windows`) of the week's
+        windows that lie inside it.
     """
 
     rows: frozenset[int]
@@ -842,6 +850,8 @@ class Appointments:
     day_starts: tuple[float, ...]
     preferred_days: Distribution | None
     release_held_h: float | None = None
+    preferred_shares: tuple[float, ...] = ()
+    preferred_windows: tuple[frozenset[int], ...] = ()
 
     @property
     def offered_h(self) -> float:
@@ -1398,7 +1408,28 @@ def _appointments(sc: Scenario) -> Appointments | None:
         tuple(s for s, _ in cal.intervals),
         _build_optional(a.preferred_days),
         a.release_held_h,
+        *_preferred_times(a, windows),
     )
+
+
+def _preferred_times(
+    a: Any, windows: list[tuple[float, float, float]]
+) -> tuple[tuple[float, ...], tuple[frozenset[int], ...]]:
+    """The cumulative shares of ``appointments.preferred_times`` and, per time, the week's
+    windows inside it."""
+    from sim.config.appointments import fits_time_of_day
+
+    times = a.preferred_times or []
+    shares = tuple(itertools.accumulate(p.share for p in times))
+    inside = tuple(
+        frozenset(
+            k
+            for k, (s, e, _) in enumerate(windows)
+            if fits_time_of_day(s, e, parse_clock(p.start), parse_clock(p.end))
+        )
+        for p in times
+    )
+    return shares, inside
 
 
 def _satisfaction(sc: Scenario) -> Satisfaction | None:

@@ -193,6 +193,98 @@ def test_a_preferred_day_pushes_the_appointment():
     assert kpis["paid"]["appt_next_day"] < 0.5 * plain["paid"]["appt_next_day"]  # (Fridays: Monday)
 
 
+class Bookings(Tally):
+    """Every appointment given: (call number, appointment number, window start, preferred time)."""
+
+    name = "bookings"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, int, float, int]] = []
+
+    def handles(self) -> dict[str, Callable[..., None]]:
+        return {"booked": self.booked}
+
+    def booked(self, call: CallLike, appointment: AppointmentLike, now: float) -> None:
+        preferred = appointment.preferred  # type: ignore[attr-defined]  # (the model's Appointment)
+        self.seen.append((call.number, appointment.number, appointment.start, preferred))
+
+
+def bookings(system: ServiceSystem) -> tuple[dict[str, dict[str, float]], Bookings]:
+    seen = Bookings()
+    monitors = monitors_for(system, system.technicians, range(system.teams), extra=[seen])
+    end = simulate(system, 0, monitors)
+    return monitors.kpis(end), seen
+
+
+MORNINGS = {"share": 0.5, "start": "08:00", "end": "12:00"}
+LATE_AFTERNOONS = {"share": 0.25, "start": "14:00", "end": "16:00"}
+
+
+def test_a_preferred_time_of_day_books_only_windows_inside_it_every_time():
+    """Two-hour windows 08-10, 10-12, 12-14, 14-16 on weekdays; half the customers want
+    the morning, a quarter the late afternoon, the rest take any window.  Each call's
+    time is drawn once with those shares and kept through its rebookings; every
+    appointment of a call with a time lies inside it."""
+    times = {"appointments.preferred_times": [MORNINGS, LATE_AFTERNOONS], "run.horizon_h": 15000.0}
+    system = system_of(MIXED, times)
+    assert system.appointments is not None
+    assert system.appointments.preferred_shares == (0.5, 0.75)
+    assert system.appointments.preferred_windows[1] == frozenset(range(3, 20, 4))  # each day's last
+    kpis, tally = bookings(system)
+    seen = tally.seen
+    allowed = {0: {8.0, 10.0}, 1: {14.0}}
+    assert all(start % 24.0 in allowed[p] for _, _, start, p in seen if p >= 0)
+    first = {n: p for n, k, _, p in seen if k == 1}
+    assert len(first) > 800
+    share = Counter(first.values())
+    for p, expected in ((0, 0.5), (1, 0.25), (-1, 0.25)):  # (binomial sd <= 0.017)
+        assert share[p] / len(first) == pytest.approx(expected, abs=0.05), p
+    rebooked = [(n, p) for n, k, _, p in seen if k > 1]
+    assert rebooked and all(first[n] == p for n, p in rebooked if n in first)
+    # the calls without a time still use the afternoon windows the others leave
+    assert any(start % 24.0 == 12.0 for _, _, start, p in seen if p < 0)
+    plain = run(system_of(MIXED, {"run.horizon_h": 15000.0}))[0]
+    assert kpis["paid"]["appt_lead_days"] > plain["paid"]["appt_lead_days"]
+
+
+def test_preferred_times_draw_their_own_stream_and_have_no_booking_formula():
+    """A time of day that every window satisfies moves no booking, and its draws come from
+    their own stream: the run is the one without preferences, bit for bit.  The booking
+    formula steps aside with a note."""
+    exact = system_of(
+        EXACT, {"appointments.preferred_times": [{"share": 1.0, "start": "08:00", "end": "16:00"}]}
+    )
+    est = estimate(exact)
+    assert est.get("appt_lead_days") is None
+    assert any("preferred times of day" in n for n in est.notes)
+    # a preference every window satisfies changes no booking: the run is the same, bit for bit
+    a, b = run(exact)[0], run(system_of(EXACT))[0]
+    assert a.keys() == b.keys()
+    for row in a:
+        assert a[row].keys() == b[row].keys()
+        assert all(
+            a[row][k] == b[row][k] or (math.isnan(a[row][k]) and math.isnan(b[row][k])) for k in a[row]
+        )
+
+
+@pytest.mark.parametrize(
+    ("times", "key"),
+    [
+        (
+            [{**MORNINGS, "share": 0.7}, {**LATE_AFTERNOONS, "share": 0.4}],
+            "appointments.preferred_times[1].share",
+        ),
+        ([{"share": 0.5, "start": "12:00", "end": "10:00"}], "appointments.preferred_times[0].end"),
+        ([{"share": 0.5, "start": "09:00", "end": "11:00"}, MORNINGS], "appointments.preferred_times[0]"),
+    ],
+)
+def test_bad_preferred_times_are_refused_naming_the_key(times, key):
+    with pytest.raises(ScenarioError) as err:
+        validate_scenario(variant(MIXED, {"appointments.preferred_times": times}), "<test>")
+    assert err.value.key == key
+
+
 def test_behind_a_helpdesk_the_call_is_booked_at_the_reply():
     system = system_of(
         MIXED,

@@ -128,6 +128,7 @@ PINNED_KEYS = {
     "complaint_draw": ((7, 4), (3, 25, 0, 7, 4)),
     "complaint_handling": ((7, 4), (3, 25, 1, 7, 4)),
     "appointment_preferred_day": ((7,), (3, 26, 7)),
+    "appointment_preferred_time": ((7,), (3, 26, 7, 1)),
     "skill_need": ((7,), (3, 27, 0, 7)),
     "skill_fix": ((7,), (3, 27, 1, 7)),
     "skill_escalation": ((7,), (3, 27, 2, 7)),

@@ -9,12 +9,14 @@ the technician arrives inside it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from sim.config.errors import KeyedError
-from sim.config.fields import NonNegFloat, PosFloat, Section
+from sim.config.fields import _CLOCK, NonNegFloat, PosFloat, Section
 from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
@@ -22,6 +24,16 @@ if TYPE_CHECKING:
 
 #: the share of a window's capacity held back for urgent work lies in [0, 1)
 HeldBack = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+
+
+class PreferredTime(Section):
+    """A time of day some customers prefer: ``share`` of the booked calls accept only a
+    window that starts at or after ``start`` and ends by ``end`` (clock times of its
+    calendar day), e.g. ``{ share = 0.4, start = "08:00", end = "12:00" }``: the mornings."""
+
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    start: Annotated[str, Field(pattern=_CLOCK)]
+    end: Annotated[str, Field(pattern=_CLOCK)]
 
 
 class Appointments(Section):
@@ -45,7 +57,12 @@ class Appointments(Section):
     logging, or at the helpdesk's reply) it gets the first window of its team that starts
     at least ``lead_h`` hours later, and not before the start of the customer's preferred
     day (``preferred_days``: a distribution of whole days after the request, its draw
-    rounded down; omitted: no preference), and has the job's hours left.  With
+    rounded down; omitted: no preference), and has the job's hours left.  *Time of day*:
+    with ``preferred_times`` (a list of ``{share, start, end}``) each booked call is drawn
+    (named stream ``appointment_preferred_time``) into one of them with its share, the
+    rest into none: its windows are then only those that start at or after ``start`` and
+    end by ``end`` on their calendar day, for the first booking and every rebooking (the
+    customer is there only then); the shares add up to at most 1.  With
     ``release_held_h`` the share held back opens to bookings made at most that many hours
     before the window starts (urgent work did not claim it in time: a late booking may).
 
@@ -71,6 +88,7 @@ class Appointments(Section):
     job_h: PosFloat | None = None  # hours one booking takes from a window's capacity
     preferred_days: DistSpec | None = None  # the customer's preferred day offset (days)
     release_held_h: NonNegFloat | None = None  # the held-back share opens this close to a window
+    preferred_times: Annotated[list[PreferredTime], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> Appointments:
@@ -79,7 +97,27 @@ class Appointments(Section):
             if name in seen:
                 raise KeyedError(f"appointments.booked[{i}]", f"{name!r} is listed twice")
             seen.add(name)
+        from sim.calendar import parse_clock
+
+        total = 0.0
+        for i, p in enumerate(self.preferred_times or []):
+            if parse_clock(p.end) <= parse_clock(p.start):
+                raise KeyedError(f"appointments.preferred_times[{i}].end", f"{p.end} is not after {p.start}")
+            total += p.share
+            if total > 1.0 + 1e-9:
+                raise KeyedError(
+                    f"appointments.preferred_times[{i}].share",
+                    f"the shares add up to {total:g}, more than 1 (the rest have no preference)",
+                )
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_times(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a section without preferred_times dumps (and hashes, and resumes) as before it existed
+        out: dict[str, Any] = handler(self)
+        if out.get("preferred_times", "") is None:
+            del out["preferred_times"]
+        return out
 
 
 def check_appointments(sc: Scenario) -> None:
@@ -126,6 +164,16 @@ def check_appointments(sc: Scenario) -> None:
             )
     if a.release_held_h is not None and a.held_back == 0.0:
         raise KeyedError("appointments.release_held_h", "releases the share held back: give held_back > 0")
+    from sim.calendar import parse_clock
+
+    starts = window_starts(cal.intervals, a.window_h)
+    for i, p in enumerate(a.preferred_times or []):
+        lo, hi = parse_clock(p.start), parse_clock(p.end)
+        if not any(fits_time_of_day(s, s + a.window_h, lo, hi) for s in starts):
+            raise KeyedError(
+                f"appointments.preferred_times[{i}]",
+                f"no {a.window_h:g}-h arrival window of calendar.shifts lies between {p.start} and {p.end}",
+            )
     for key, given in (
         ("travel.mode", sc.travel.mode == "geometry"),
         ("contractor", sc.contractor is not None),
@@ -134,6 +182,23 @@ def check_appointments(sc: Scenario) -> None:
     ):
         if given:
             raise KeyedError(key, "appointments with it are not built yet; remove one of them")
+
+
+def window_starts(intervals: Sequence[tuple[float, float]], window_h: float) -> list[float]:
+    """The starts of the week's arrival windows: each working interval cut, from its start,
+    into as many whole windows of ``window_h`` as fit."""
+    starts = []
+    for start, end in intervals:
+        n = int((end - start) / window_h + 1e-9)
+        starts += [start + k * window_h for k in range(n)]
+    return starts
+
+
+def fits_time_of_day(start: float, end: float, lo: float, hi: float) -> bool:
+    """Whether the window [start, end] (hours from Monday 00:00) starts at or after clock
+    time ``lo`` and ends by ``hi`` on the calendar day it starts (hours of the day)."""
+    day = math.floor(start / 24.0) * 24.0
+    return start - day >= lo - 1e-9 and end - day <= hi + 1e-9
 
 
 def booking_hours(sc: Scenario, row: str) -> float:

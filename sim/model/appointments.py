@@ -15,8 +15,10 @@ its window ended: the team withdraws it from the line and it is booked again, wi
 same rule and no preference).  The book reports ``booked`` for every appointment given
 and ``appointment_outcome`` for every promise kept or broken.
 
-The only draw is the preferred day offset (named stream ``appointment_preferred_day``,
-keyed by the call's territory, one draw per first booking); booking itself is
+The only draws are the preferred day offset (named stream ``appointment_preferred_day``,
+keyed by the call's territory, one draw per first booking) and, with preferred times of
+day, a uniform per first booking that picks the call's time (``appointment_preferred_time``,
+keyed by territory); the call keeps its time through every rebooking.  Booking itself is
 deterministic, so staffing changes which window a call gets only through the order in
 which calls reach dispatch.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import simpy
 from simpy.events import NORMAL
 
@@ -39,13 +42,37 @@ from .variates import Constant, Variates, durations
 OPEN, KEPT, LATE, MISSED = Outcome.OPEN, Outcome.KEPT, Outcome.LATE, Outcome.MISSED
 
 
+def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
+    return gen.random(size)
+
+
 class Appointment:
     """One appointment of a booked call (see :class:`~sim.monitors.protocol.AppointmentLike`)."""
 
-    __slots__ = ("arrived_at", "booked_at", "call", "day_end", "end", "number", "outcome", "start")
+    __slots__ = (
+        "arrived_at",
+        "booked_at",
+        "call",
+        "day_end",
+        "end",
+        "number",
+        "outcome",
+        "preferred",
+        "start",
+    )
 
-    def __init__(self, call: Call, number: int, start: float, end: float, day_end: float, now: float) -> None:
+    def __init__(
+        self,
+        call: Call,
+        number: int,
+        start: float,
+        end: float,
+        day_end: float,
+        now: float,
+        preferred: int = -1,
+    ) -> None:
         self.call = call
+        self.preferred = preferred  # the customer's preferred time of day (index; -1: none)
         self.number = number
         self.start = start
         self.end = end
@@ -94,6 +121,7 @@ class AppointmentBook:
         self.used: dict[int, float] = {}  # window index -> hours booked in it
         self.open: dict[int, Appointment] = {}  # call number -> its open appointment
         self._preferred: dict[int, Variates | Constant] = {}  # by territory
+        self._times: dict[int, Variates] = {}  # by territory: uniforms picking the time of day
 
     def _preferred_start(self, call: Call) -> float:
         """The start of the customer's preferred day (a whole number of days after the
@@ -107,23 +135,45 @@ class AppointmentBook:
             self._preferred[call.territory] = draws
         return (math.floor(call.failed_at / 24.0) + math.floor(draws.next())) * 24.0
 
+    def _preferred_time(self, call: Call) -> int:
+        """The customer's preferred time of day (an index of ``spec.preferred_shares``), or
+        -1 for none (also without preferred times: no draw then)."""
+        shares = self.spec.preferred_shares
+        if not shares:
+            return -1
+        draws = self._times.get(call.territory)
+        if draws is None:
+            draws = Variates(
+                _uniforms, self.seed, self.replication, "appointment_preferred_time", call.territory
+            )
+            self._times[call.territory] = draws
+        u = draws.next()
+        return next((k for k, cum in enumerate(shares) if u < cum), -1)
+
     def take(self, call: Call) -> None:
         """A booked call reaches dispatch: give it its first appointment."""
         now = self.env.now
-        self._book(call, max(now + self.spec.lead_h, self._preferred_start(call)), 1, now)
+        preferred = self._preferred_time(call)
+        self._book(call, max(now + self.spec.lead_h, self._preferred_start(call)), 1, now, preferred)
 
-    def _book(self, call: Call, earliest: float, number: int, now: float) -> None:
-        """The first window from ``earliest`` with the booking's hours left; the call's
-        release is scheduled the row's mean trip before it opens."""
+    def _book(self, call: Call, earliest: float, number: int, now: float, preferred: int = -1) -> None:
+        """The first window from ``earliest`` (inside the preferred time of day, if any)
+        with the booking's hours left; the call's release is scheduled the row's mean trip
+        before it opens."""
         spec = self.spec
         need = spec.job_h[call.service_class]
         used = self.used
         i = spec.first_window(earliest)
-        while used.get(i, 0.0) + need > self._open_h(i, now) + 1e-9:
-            i += 1
+        if preferred < 0:
+            while used.get(i, 0.0) + need > self._open_h(i, now) + 1e-9:
+                i += 1
+        else:  # (the scenario's check: every preferred time holds a window of the week)
+            inside, n = spec.preferred_windows[preferred], len(spec.windows)
+            while i % n not in inside or used.get(i, 0.0) + need > self._open_h(i, now) + 1e-9:
+                i += 1
         used[i] = used.get(i, 0.0) + need
         start, end, day_end = spec.window(i)
-        appt = Appointment(call, number, start, end, day_end, now)
+        appt = Appointment(call, number, start, end, day_end, now, preferred)
         self.open[call.number] = appt
         self.recorder.booked(call, appt, now)
         release_at = max(now, start - spec.release_h[call.service_class])
@@ -156,7 +206,7 @@ class AppointmentBook:
         appt.outcome = MISSED
         del self.open[call.number]
         self.recorder.appointment_outcome(call, appt, now)
-        self._book(call, now + self.spec.lead_h, appt.number + 1, now)
+        self._book(call, now + self.spec.lead_h, appt.number + 1, now, appt.preferred)
 
     def arrived(self, call: Call, now: float) -> Appointment | None:
         """The technician is at the door of a booked call (its first visit): the promise

@@ -11,25 +11,24 @@ bookings form the slotted queue of :mod:`sim.analytic.slotted`,
 ``appt_next_day``.
 
 The formula is *exact* where the model is that queue: Poisson calls around the clock (no
-customer-hours clock), no
-urgent rows, no preferred day, and no appointment ever missed (a miss books the call
-again and takes capacity twice): a fixed trip and repair time (no parts, no failed
-visit, no internal work), with the window's bookings done, ``ceil(c / s)`` rounds of
-``trip + repair`` on ``s`` technicians, before its working interval ends.  Where only
-those service assumptions fail (urgent work, random job times, a helpdesk...) the value
-is labelled approximate (the booking queue ignores rebookings and the helpdesk's delay);
-with unequal windows, several booked job lengths, a finite fleet or a preferred day no
-value is given, only a note.  A helpdesk's own KPIs keep their formulas (it stands before
-dispatch, where the appointments change nothing).  Behind an M/M/c helpdesk (exponential
-handling, no remote time held by the agent) the calls that go on to dispatch leave it as
-a Poisson stream (Burke's theorem; the remote fixes, classes and territories thin it
-independently), so the bookings are the same queue at the reply instants and, by
-linearity, E[lead] = E[reply_h] + the queue's mean lead: exact.  The lead-time
-distribution and the next-day share would need the reply time's law jointly with the
-bookings; there they are approximated by shifting the bookings' distribution by the mean
-reply time (no next-day share is given).  The queueing formulas of the other modules do not apply
-with appointments (booked calls wait for their window, not for a technician): no value.
-"""
+customer-hours clock), no urgent rows, no preferred day, and no appointment ever missed
+(a miss books the call again and takes capacity twice): a fixed trip and repair time (no
+parts, no failed visit, no internal work), with the window's bookings done, ``ceil(c /
+s)`` rounds of ``trip + repair`` on ``s`` technicians, before its working interval ends.
+Where only those service assumptions fail (urgent work, random job times, a helpdesk...)
+the value is labelled approximate (the booking queue ignores rebookings and the
+helpdesk's delay); with unequal windows, several booked job lengths, a finite fleet, a
+preferred day or preferred times of day no value is given, only a note. A helpdesk's own
+KPIs keep their formulas (it stands before dispatch, where the appointments change
+nothing). Behind an M/M/c helpdesk (exponential handling, no remote time held by the
+agent) the calls that go on to dispatch leave it as a Poisson stream (Burke's theorem;
+the remote fixes, classes and territories thin it independently), so the bookings are
+the same queue at the reply instants and, by linearity, E[lead] = E[reply_h] + the
+queue's mean lead: exact. The lead-time distribution and the next-day share would need
+the reply time's law jointly with the bookings; there they are approximated by shifting
+the bookings' distribution by the mean reply time (no next-day share is given). The
+queueing formulas of the other modules do not apply with appointments (booked calls wait
+for their window, not for a technician): no value."""
 
 from __future__ import annotations
 
@@ -63,6 +62,7 @@ def appointments_estimate(system: ServiceSystem) -> Estimates:
             ("the booked rows take different job_h", len(job_h) != 1),
             ("a finite fleet's calls are not Poisson", system.source.finite),
             ("a preferred day", a.preferred_days is not None),
+            ("preferred times of day", bool(a.preferred_shares)),
             ("the share held back is released to late bookings", a.release_held_h is not None),
             ("calls arrive in customer hours only", system.calendar.uptime_clock is not None),
         )
