@@ -926,6 +926,9 @@ class SkillGroup:
         Chance that a member's visit fixes the machine.
     escalation : float
         Chance that a member's first visit ends in escalation (to :attr:`Skills.escalate_to`).
+    escalation_by_need : tuple of float or None
+        The chance by fault type (the skill the call needs, by index), from a table
+        ``escalation = {skill = p}``; ``None``: ``escalation`` for every need.
     """
 
     name: str
@@ -934,6 +937,19 @@ class SkillGroup:
     repair_factor: float
     first_time_fix: float
     escalation: float = 0.0
+    escalation_by_need: tuple[float, ...] | None = None
+
+    def escalation_of(self, need: int) -> float:
+        """Chance that a member's first visit to a call needing skill ``need`` ends in
+        escalation (a call needing the specialists' skill is never escalated: the model
+        checks that)."""
+        by_need = self.escalation_by_need
+        return self.escalation if by_need is None else by_need[need]
+
+    @property
+    def escalates(self) -> bool:
+        """Whether any first visit of a member can end in escalation."""
+        return any(self.escalation_of(k) > 0 for k in self.skills)
 
 
 @dataclass(frozen=True)
@@ -1461,7 +1477,8 @@ def _skills(sc: Scenario) -> Skills | None:
                 frozenset(names.index(s) for s in g.skills),
                 g.repair_factor,
                 g.first_time_fix,
-                g.escalation,
+                0.0 if isinstance(g.escalation, dict) else g.escalation,
+                tuple(g.escalation.get(s, 0.0) for s in names) if isinstance(g.escalation, dict) else None,
             )
             for g in sk.groups
         ),

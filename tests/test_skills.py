@@ -346,3 +346,87 @@ def test_escalation_needs_its_section_and_a_skill_someone_has():
 def test_without_escalation_no_escalation_kpis():
     kpis, _ = run(system_of({"run.horizon_h": 500.0}))
     assert "escalation_share" not in kpis["all"] and "failed_visits_per_call" in kpis["all"]
+
+
+# -- escalation by fault type (the skill the call needs) ----------------------------------
+
+BY_FAULT: dict[str, Any] = {
+    "skills.needs": {"standard": 0.5, "complex": 0.3, "expert": 0.2},
+    "skills.escalation": {"to": "expert"},
+    "skills.groups": [
+        {
+            "name": "generalists",
+            "technicians": 3,
+            "skills": ["standard", "complex"],
+            "escalation": {"standard": 0.0, "complex": 1.0},
+        },
+        {"name": "specialists", "technicians": 1, "skills": ["expert"]},
+    ],
+    "fleet.calls_per_h": 1.5,
+    "run.horizon_h": 8000.0,
+}
+
+
+class Escalated(Tally):
+    """The need of every call whose visit ended with the machine down, at that moment."""
+
+    name = "escalated"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.needs: list[int] = []
+
+    def handles(self) -> dict[str, Callable[..., None]]:
+        return {"left_site": lambda call, now: self.needs.append(call.need)}  # type: ignore[attr-defined]
+
+
+def test_escalation_by_fault_type_escalates_only_the_faults_given():
+    """A table by fault type: every complex call's first visit is escalated, no standard
+    one, so the escalated share is the complex calls' share and the estimate's inflow is
+    lambda x 0.3 (a Jackson network, exact)."""
+    system = system_of(BY_FAULT)
+    seen = Escalated()
+    monitors = monitors_for(system, system.technicians, range(system.teams), extra=[seen])
+    kpis = monitors.kpis(simulate(system, 0, monitors))["all"]
+    assert set(seen.needs) == {1} and len(seen.needs) > 1000
+    n = kpis["n_calls"]
+    assert kpis["escalation_share"] == pytest.approx(0.3, abs=3 * (0.3 * 0.7 / n) ** 0.5)
+    est = estimate(system)
+    assert est.get("escalation_share").value == pytest.approx(0.3)  # type: ignore[union-attr]
+    specialist = mms(1.5 * (0.2 + 0.3), 1.0, 1)
+    assert est.get("escalation_added_h").value == pytest.approx(specialist.w)  # type: ignore[union-attr]
+    assert est.get("escalation_added_h").exact  # type: ignore[union-attr]
+
+
+def test_a_table_with_one_probability_for_every_fault_is_the_group_s_probability_bit_for_bit():
+    """``escalation = 0.3`` and ``escalation = {standard = 0.3, complex = 0.3}`` draw the
+    same uniforms for the same visits: the runs are the same."""
+    groups = [dict(g) for g in BY_FAULT["skills.groups"]]
+    scalar = {**BY_FAULT, "skills.groups": [{**groups[0], "escalation": 0.3}, groups[1]]}
+    table = {
+        **BY_FAULT,
+        "skills.groups": [{**groups[0], "escalation": {"standard": 0.3, "complex": 0.3}}, groups[1]],
+    }
+    a, _ = run(system_of({**scalar, "run.horizon_h": 2000.0}))
+    b, _ = run(system_of({**table, "run.horizon_h": 2000.0}))
+    assert a["all"]["escalation_share"] > 0.1
+    assert repr(a) == repr(b)  # (nan-safe: the KPIs no call of the run measures are nan)
+
+
+def test_escalation_tables_are_checked_per_fault_type():
+    base = {**BY_FAULT}
+    groups = BY_FAULT["skills.groups"]
+    for table, key in [
+        ({"complex": 1.2}, r"skills\.groups\[0\]\.escalation\.complex: a probability must be in \[0, 1\]"),
+        ({"expert": 0.2}, r"skills\.groups\[0\]\.escalation\.expert: group 'generalists' lacks"),
+        ({"nope": 0.2}, r"skills\.groups\[0\]\.escalation\.nope: no skill"),
+    ]:
+        changes = {**base, "skills.groups": [{**groups[0], "escalation": table}, groups[1]]}
+        with pytest.raises(ScenarioError, match=key):
+            validate_scenario(variant(BASE, changes))
+    cross = [
+        {**groups[0], "skills": ["standard", "complex", "expert"], "escalation": {"expert": 0.2}},
+        groups[1],
+    ]
+    with pytest.raises(ScenarioError, match=r"escalation\.expert: calls needing 'expert'"):
+        validate_scenario(variant(BASE, {**base, "skills.groups": cross}))

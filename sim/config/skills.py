@@ -38,6 +38,7 @@ class SkillGroup(Section):
     repair_factor = 1.0               # x the call's repair time
     first_time_fix = 1.0              # chance a visit fixes the machine
     escalation = 0.0                  # chance a first visit is escalated ([skills.escalation])
+    # or per fault type (the skill the call needs): escalation = { standard = 0.05, complex = 0.4 }
     """
 
     name: name_type(40)  # type: ignore[valid-type]
@@ -45,7 +46,15 @@ class SkillGroup(Section):
     skills: Annotated[list[str], Field(min_length=1)]
     repair_factor: PosFloat = 1.0
     first_time_fix: Probability = 1.0
-    escalation: Probability = 0.0  # chance a member's first visit ends in escalation
+    # chance a member's first visit ends in escalation: one for every call, or a table by
+    # fault type (the skill the call needs; a skill left out: 0)
+    # (checked in Skills, which knows the group's index: one message for both forms)
+    escalation: float | dict[str, float] = 0.0
+
+    def escalates(self) -> bool:
+        """Whether a member's first visit can end in escalation."""
+        e = self.escalation
+        return any(p > 0 for p in e.values()) if isinstance(e, dict) else e > 0
 
 
 class Escalation(Section):
@@ -56,7 +65,12 @@ class Escalation(Section):
 
     A member of a group with ``escalation = p`` > 0 ends a call's first visit in
     escalation with probability p (named stream ``skill_escalation``, a uniform per first
-    visit keyed by the call's source), unless the call already needs ``to``: the machine
+    visit keyed by the call's source), unless the call already needs ``to``.  The
+    probability can depend on the fault type, which is the skill the call needs: a table
+    ``escalation = { standard = 0.05, complex = 0.4 }`` (a probability per skill level,
+    the group, and fault type; a skill left out never escalates; ``to`` may not be given
+    a probability above 0: such calls are already with the specialists).  The uniform is
+    drawn only for a first visit whose probability is above 0.  On escalation the machine
     is not fixed, the technician is released and the call goes back to the team's line
     needing the skill ``to`` (any technician with it may take it).  Escalation is decided
     before the first-time fix.
@@ -129,7 +143,26 @@ class Skills(Section):
                     )
                 if g.skills.index(s) != j:
                     raise KeyedError(f"skills.groups[{i}].skills[{j}]", f"skill {s!r} is listed twice")
-            if g.escalation > 0 and self.escalation is None:
+            probabilities = g.escalation if isinstance(g.escalation, dict) else {"": g.escalation}
+            for fault, p in probabilities.items():
+                key = f"skills.groups[{i}].escalation" + (f".{fault}" if fault else "")
+                if not 0.0 <= p <= 1.0:  # (nan too)
+                    raise KeyedError(key, f"a probability must be in [0, 1] (got {p:g})")
+            if isinstance(g.escalation, dict):
+                for fault, p in g.escalation.items():
+                    key = f"skills.groups[{i}].escalation.{fault}"
+                    if fault not in self.needs:
+                        raise KeyedError(key, f"no skill {fault!r} in skills.needs ({', '.join(self.needs)})")
+                    if fault not in g.skills:
+                        raise KeyedError(
+                            key,
+                            f"group {g.name!r} lacks the skill {fault!r}: its members never take such calls",
+                        )
+                    if p > 0 and self.escalation is not None and fault == self.escalation.to:
+                        raise KeyedError(
+                            key, f"calls needing {fault!r} (skills.escalation.to) are not escalated"
+                        )
+            if g.escalates() and self.escalation is None:
                 raise KeyedError(
                     f"skills.groups[{i}].escalation", "needs [skills.escalation] (the skill it escalates to)"
                 )

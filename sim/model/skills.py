@@ -17,7 +17,8 @@ same skill whatever the staffing.
   decides whether the visit fixes the machine with the group's first-time fix (stream
   ``skill_fix``, keyed by the source); a failed visit sends the call back to the line.
   With escalation (``[skills.escalation]``) a first visit by a member of a group with
-  ``escalation = p`` ends, with probability p (stream ``skill_escalation``), with the
+  ``escalation = p`` (or p by fault type: the skill the call needs) ends, with
+  probability p (stream ``skill_escalation``), with the
   machine still down: the call goes back to the line needing the skill ``to``, with a new
   repair time (stream ``skill_escalated_repair``) for the specialist's visit.
 
@@ -177,9 +178,14 @@ class SkilledTeam(Team):
         self._ftf = {t: g.first_time_fix for t, g in zip(self.technicians, groups, strict=True)}
         self._needs: dict[int, Variates] = {}
         self._fixes: dict[int, Variates] = {}
-        # escalation of first visits: each technician's chance, and the skill it leads to
-        self._escalate_to = -1 if spec.escalate_to is None else spec.escalate_to
-        self._escalation = {t: g.escalation for t, g in zip(self.technicians, groups, strict=True)}
+        # escalation of first visits: each technician's chance by the call's need (0 for
+        # the skill escalation leads to), and that skill
+        to = self._escalate_to = -1 if spec.escalate_to is None else spec.escalate_to
+        needs = range(len(spec.names))
+        self._escalation = {
+            t: tuple(0.0 if k == to else g.escalation_of(k) for k in needs)
+            for t, g in zip(self.technicians, groups, strict=True)
+        }
         self._escalations: dict[int, Variates] = {}
         self._escalated_repairs: dict[int, Variates | Constant] = {}
 
@@ -248,12 +254,13 @@ class SkilledTeam(Team):
         """The visit ends: with the group's first-time fix the machine works (as in a
         team without skills), otherwise the call goes back to the line."""
         call = step.value
-        if call.visits == 0 and call.need != self._escalate_to and self._escalation[call.technician] > 0:
+        escalation = self._escalation[call.technician][call.need]
+        if call.visits == 0 and escalation > 0:
             key = self._source(call)
             draws = self._escalations.get(key)
             if draws is None:
                 draws = self._escalations[key] = Variates(_uniforms, *self._streams, "skill_escalation", key)
-            if draws.next() < self._escalation[call.technician]:
+            if draws.next() < escalation:
                 self._escalate(call)
                 return
         p = self._ftf[call.technician]

@@ -31,7 +31,13 @@ departures are Poisson (Burke's theorem), each escalated independently with the 
 probability, so the specialists' pool is an M/M/s at its own calls' rate plus the
 escalated rate (an escalated call's specialist repair is a new exponential draw).  Exact:
 the waits, the escalated share, the time escalation adds (the specialists' W = Wq + mean
-service) and the utilizations.
+service) and the utilizations.  With a probability by fault type (the skill the call
+needs, ``escalation = {skill = p}``) a pool of skills K escalates at the rate
+lambda sum_{k in K} p_k e_k: still exact, because a call's need is an independent mark
+drawn at its arrival and the pool's dynamics do not read it (every need has the same
+repair law and the group's factor), so the needs of the departing calls are i.i.d. with
+the arrival shares, independent of the departure times, and the escalated stream is an
+independent thinning of Burke's Poisson departures.
 
 Anything else (finite fleets, travel time, other repair laws, first-time fix below 1, a
 priority or earliest-due discipline, a contractor, groups with some but not all of a
@@ -132,10 +138,10 @@ def _escalation_inflow(skills: Skills, comps: list[tuple[list[int], list[int]]],
             return None
         g = skills.groups[gs[0]]
         if to in ks:
-            if g.escalation > 0:
+            if any(g.escalation_of(k) > 0 for k in ks if k != to):  # (feedback into the pool)
                 return None
-        else:
-            inflow += lam * sum(skills.shares[k] for k in ks) * g.escalation
+        else:  # each need escalated with the group's probability for it (fault type)
+            inflow += lam * sum(skills.shares[k] * g.escalation_of(k) for k in ks)
     return inflow
 
 
