@@ -133,6 +133,7 @@ Condition = Literal[
     "appointments",
     "skills",
     "escalation",
+    "remote_experts",
     "categories",
 ]
 
@@ -165,6 +166,7 @@ CONDITIONS: dict[Condition, str] = {
     "appointments": "with `[appointments]`",
     "skills": "with `[skills]`",
     "escalation": "with `[skills.escalation]`",
+    "remote_experts": "with `[skills.escalation.remote]`",
     "categories": "with `[work.categories]`",
 }
 
@@ -1127,12 +1129,54 @@ CATALOGUE: tuple[KPI, ...] = (
         "escalation_added_h",
         "time added by escalation",
         "h",
-        "first visit's escalation -> restoration, over the escalated calls (second wait and "
-        "the specialist's visit)",
+        "first visit's escalation -> restoration, over the escalated calls (the remote "
+        "expert's wait and time, then the second wait and the specialist's visit)",
         "skills",
         False,
         "calls",
         "escalation",
+    ),
+    _kpi(
+        "unfixed_visits_per_call",
+        "visits not fixing (not escalated), per call",
+        "visits",
+        "technicians' visits that ended without fixing the machine for a first-time fix failure "
+        "/ calls logged (the other cause of failed_visits_per_call beside escalation_share)",
+        "skills",
+        False,
+        "calls",
+        "escalation",
+    ),
+    _kpi(
+        "expert_wait_h",
+        "wait for a remote expert",
+        "h",
+        "escalation -> a remote expert takes the call, over the escalated calls "
+        "(`[skills.escalation.remote]`)",
+        "skills",
+        False,
+        "calls",
+        "remote_experts",
+    ),
+    _kpi(
+        "remote_fix_share",
+        "escalated calls fixed remotely",
+        "share",
+        "escalated calls the remote expert fixed without another visit / escalated calls the experts let go",
+        "skills",
+        False,
+        "calls",
+        "remote_experts",
+    ),
+    _kpi(
+        "expert_utilization",
+        "remote experts' utilization",
+        "share",
+        "busy expert-hours (escalated calls taken -> let go) / expert-hours",
+        "skills",
+        False,
+        "time_share",
+        "remote_experts",
     ),
     # the helpdesk before dispatch (sim/monitors/helpdesk.py)
     _kpi(
@@ -1426,6 +1470,7 @@ class Features:
     skills: int = 0  # skills of [skills] (0: none)
     skill_groups: int = 0
     escalation: bool = False
+    remote_experts: bool = False
     categories: bool = False
 
     def holds(self, when: Condition) -> bool:
@@ -1458,6 +1503,7 @@ class Features:
             "appointments": self.appointments,
             "skills": self.skills > 0,
             "escalation": self.escalation,
+            "remote_experts": self.remote_experts,
             "categories": self.categories,
         }[when]
 

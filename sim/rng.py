@@ -174,6 +174,15 @@ NAMED_STREAMS: tuple[NamedStream, ...] = (
         "skill_escalation", "skill", "source: is a first visit escalated (a uniform each)", prefix=(2,)
     ),
     NamedStream("skill_escalated_repair", "skill", "source: repair times of escalated calls", prefix=(3,)),
+    NamedStream(
+        "skill_expert_handling", "skill", "source: a remote expert's time per escalated call", prefix=(4,)
+    ),
+    NamedStream(
+        "skill_expert_fix",
+        "skill",
+        "source: is an escalated call fixed remotely (a uniform each)",
+        prefix=(5,),
+    ),
 )
 
 _BY_NAME = {s.name: (STREAMS.index(s.number), s.prefix, s.suffix) for s in NAMED_STREAMS}

@@ -54,6 +54,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("appointments", config.Appointments),
     ("skills", config.Skills),
     ("skills.groups[]", config.SkillGroup),
+    ("skills.escalation", config.Escalation),
+    ("skills.escalation.remote", config.RemoteExperts),
     ("variants[]", config.Variant),
     ("validation", config.Validation),
 ]

@@ -953,6 +953,25 @@ class SkillGroup:
 
 
 @dataclass(frozen=True)
+class RemoteExperts:
+    """The remote-expert tier of escalated calls (``[skills.escalation.remote]``).
+
+    Attributes
+    ----------
+    experts : int
+        Experts per team.
+    handling : Distribution
+        An expert's time per escalated call.
+    fix : float
+        Chance that the expert fixes the machine remotely.
+    """
+
+    experts: int
+    handling: Distribution
+    fix: float
+
+
+@dataclass(frozen=True)
 class Skills:
     """Skill groups and the skills calls need (``[skills]``).
 
@@ -965,12 +984,16 @@ class Skills:
     groups : tuple of SkillGroup
     escalate_to : int or None
         The skill an escalated call needs (``[skills.escalation]``); ``None``: no escalation.
+    remote : RemoteExperts or None
+        The remote-expert tier an escalated call goes to first; ``None``: straight to the
+        specialists.
     """
 
     names: tuple[str, ...]
     shares: tuple[float, ...]
     groups: tuple[SkillGroup, ...]
     escalate_to: int | None = None
+    remote: RemoteExperts | None = None
 
     @property
     def group_of(self) -> tuple[int, ...]:
@@ -1483,7 +1506,12 @@ def _skills(sc: Scenario) -> Skills | None:
             for g in sk.groups
         ),
         None if sk.escalation is None else names.index(sk.escalation.to),
+        _remote_experts(sk.escalation.remote if sk.escalation is not None else None),
     )
+
+
+def _remote_experts(r: Any) -> RemoteExperts | None:
+    return None if r is None else RemoteExperts(r.experts, r.handling_h.build(), r.fix)
 
 
 def _travel(sc: Scenario) -> Travel:

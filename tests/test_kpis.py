@@ -195,14 +195,18 @@ def _maintenance() -> dict[str, Any]:
 
 
 def _skills() -> dict[str, Any]:
-    """Two skills, specialists and a cross-trained technician (waits per skill, groups' use)."""
+    """Two skills, specialists and a cross-trained technician (waits per skill, groups' use),
+    escalation through a remote expert."""
     d = copy.deepcopy(BASE)
     d["fleet"] = {"calls_per_h": 0.8}
     d["territories"] = {"count": 1, "technicians": 3, "pooled": 1}
     d["dispatch"] = {"policy": "fifo"}
     d["skills"] = {
         "needs": {"standard": 0.7, "complex": 0.3},
-        "escalation": {"to": "complex"},
+        "escalation": {
+            "to": "complex",
+            "remote": {"experts": 1, "handling_h": {"dist": "exponential", "mean": 0.5}, "fix": 0.3},
+        },
         "groups": [
             {"name": "standard", "technicians": 2, "skills": ["standard"], "escalation": 0.2},
             {"name": "cross", "technicians": 1, "skills": ["standard", "complex"], "repair_factor": 1.2},

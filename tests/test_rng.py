@@ -133,6 +133,8 @@ PINNED_KEYS = {
     "skill_fix": ((7,), (3, 27, 1, 7)),
     "skill_escalation": ((7,), (3, 27, 2, 7)),
     "skill_escalated_repair": ((7,), (3, 27, 3, 7)),
+    "skill_expert_handling": ((7,), (3, 27, 4, 7)),
+    "skill_expert_fix": ((7,), (3, 27, 5, 7)),
 }
 
 

@@ -430,3 +430,108 @@ def test_escalation_tables_are_checked_per_fault_type():
     ]
     with pytest.raises(ScenarioError, match=r"escalation\.expert: calls needing 'expert'"):
         validate_scenario(variant(BASE, {**base, "skills.groups": cross}))
+
+
+# -- the remote-expert tier ([skills.escalation.remote]) -----------------------------------
+
+REMOTE: dict[str, Any] = {
+    **ESCALATION,
+    "skills.escalation": {
+        "to": "complex",
+        "remote": {"experts": 1, "handling_h": {"dist": "exponential", "mean": 0.5}, "fix": 0.5},
+    },
+    "run.horizon_h": 8000.0,
+}
+
+
+class ExpertLog(Tally):
+    """Every call the experts take and let go, and every remote fix, in order."""
+
+    name = "expert_log"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: list[int] = []
+        self.released: list[int] = []
+        self.fixed: list[int] = []
+        self.restored: list[int] = []
+
+    def handles(self) -> dict[str, Callable[..., None]]:
+        return {
+            "expert_taken": lambda call, now: self.taken.append(call.number),
+            "expert_released": lambda call, now: self.released.append(call.number),
+            "expert_restored": lambda call, now: self.fixed.append(call.number),
+            "restored": lambda call, now: self.restored.append(call.number),
+        }
+
+
+def _with_log(system: ServiceSystem) -> tuple[dict[str, float], ExpertLog, Pairs]:
+    log, pairs = ExpertLog(), Pairs()
+    monitors = monitors_for(system, system.technicians, range(system.teams), extra=[log, pairs])
+    return monitors.kpis(simulate(system, 0, monitors))["all"], log, pairs
+
+
+def test_an_escalated_call_goes_to_the_expert_first_and_only_unfixed_ones_to_the_specialist():
+    """Every escalated call is taken and let go by the expert; half are fixed remotely
+    (restored without a visit, heard by every tally that hears restorations), the others
+    are the specialist's only visits."""
+    kpis, log, pairs = _with_log(system_of(REMOTE))
+    assert log.taken[: len(log.released)] == log.released[: len(log.taken)]  # (one expert: FIFO)
+    assert set(log.fixed) <= set(log.released) and set(log.fixed) <= set(log.restored)
+    specialist_visits = [tech for need, tech in pairs.pairs if need == 1]
+    assert set(specialist_visits) == {3}
+    escalated = len(log.released)
+    assert len(specialist_visits) == pytest.approx(escalated - len(log.fixed), abs=3)  # (the run's end)
+    n = len(log.released)
+    assert kpis["remote_fix_share"] == pytest.approx(0.5, abs=3 * (0.25 / n) ** 0.5)
+    rate = 1.5 * 0.3
+    assert kpis["expert_utilization"] == pytest.approx(rate * 0.5, rel=0.06)
+    expert = mms(rate, 1 / 0.5, 1)
+    specialist = mms(rate * 0.5, 1 / 1.5, 1)
+    added = expert.wq + 0.5 + 0.5 * specialist.w
+    assert kpis["escalation_added_h"] == pytest.approx(added, rel=0.08)
+    assert kpis["calls_per_day"] > 0 and kpis["n_calls"] > 0
+    est = estimate(system_of(REMOTE))
+    for kpi, value in [
+        ("expert_wait_h", expert.wq),
+        ("remote_fix_share", 0.5),
+        ("expert_utilization", rate * 0.5),
+        ("escalation_added_h", added),
+    ]:
+        e = est.get(kpi)
+        assert e is not None and e.exact and e.value == pytest.approx(value), kpi
+
+
+def test_every_escalated_call_is_restored_by_the_expert_with_fix_one():
+    """fix = 1: no escalated call reaches the specialist, and the machines-down level
+    comes back to the calls still open (the remote fixes reach the call tally)."""
+    remote = {**REMOTE["skills.escalation"]["remote"], "fix": 1.0}
+    system = system_of({**REMOTE, "skills.escalation": {"to": "complex", "remote": remote}})
+    kpis, log, pairs = _with_log(system)
+    assert not [tech for need, tech in pairs.pairs if need == 1]
+    assert log.fixed == log.released and kpis["remote_fix_share"] == 1.0
+    expert = mms(0.45, 1 / 0.5, 1)
+    assert kpis["escalation_added_h"] == pytest.approx(expert.w, rel=0.08)
+
+
+def test_a_non_exponential_expert_is_exact_alone_and_makes_the_specialists_approximate():
+    remote = {"experts": 1, "handling_h": {"dist": "gamma", "mean": 0.5, "cv": 0.5}, "fix": 0.5}
+    est = estimate(system_of({**REMOTE, "skills.escalation": {"to": "complex", "remote": remote}}))
+    assert est.get("expert_wait_h").exact  # type: ignore[union-attr]  (M/G/1: P-K)
+    assert not est.get("escalation_added_h").exact  # type: ignore[union-attr]
+    assert est.get("wait_h_skill0").exact  # type: ignore[union-attr]
+    two = {**remote, "experts": 2}
+    est = estimate(system_of({**REMOTE, "skills.escalation": {"to": "complex", "remote": two}}))
+    assert not est.get("expert_wait_h").exact  # type: ignore[union-attr]  (Allen-Cunneen)
+
+
+def test_the_remote_tier_is_checked():
+    remote = REMOTE["skills.escalation"]["remote"]
+    for change, key in [
+        ({"fix": 1.5}, r"skills\.escalation\.remote\.fix"),
+        ({"experts": 0}, r"skills\.escalation\.remote\.experts"),
+        ({"handling_h": {"dist": "deterministic", "value": 0.0}}, r"skills\.escalation\.remote\.handling_h"),
+    ]:
+        bad = {**REMOTE, "skills.escalation": {"to": "complex", "remote": {**remote, **change}}}
+        with pytest.raises(ScenarioError, match=key):
+            validate_scenario(variant(BASE, bad))

@@ -81,7 +81,7 @@ from sim.config.schema import (
     default_preference,
     team_grid,
 )
-from sim.config.skills import SkillGroup, Skills
+from sim.config.skills import Escalation, RemoteExperts, SkillGroup, Skills
 from sim.config.specs import (
     DIST_KINDS,
     DeterministicSpec,
@@ -122,6 +122,7 @@ __all__ = [
     "DistSpec",
     "EmpiricalSpec",
     "ErlangSpec",
+    "Escalation",
     "ExponentialSpec",
     "Fleet",
     "FleetLifecycle",
@@ -139,6 +140,7 @@ __all__ = [
     "PosFloat",
     "Probability",
     "Promise",
+    "RemoteExperts",
     "Repair",
     "RepeatRepairs",
     "Report",

@@ -5,8 +5,9 @@ Built: each team is split into skill groups (``[[skills.groups]]``: n technician
 their skills, a repair-time multiplier and a first-time fix), and each breakdown call needs
 one skill, drawn per call with the shares ``needs``.  Dispatch pairs a call only with a
 technician of a group that has its skill.  A first visit can end in escalation
-(``[skills.escalation]``).  Not built: escalation to a remote expert first (no key for
-it), skills per job type or machine class; refused in one line: skills with parts,
+(``[skills.escalation]``, a probability per group or per group and fault type), to a
+remote-expert tier first with ``[skills.escalation.remote]``.  Not built: skills per job
+type or machine class; refused in one line: skills with parts,
 geometry, shifts, internal work, job types, planned work, a helpdesk, a fleet lifecycle,
 repeat repairs, complaints, appointments or the ``preference`` / ``nearest`` dispatch rules.
 """
@@ -20,6 +21,7 @@ from pydantic import Field, model_validator
 
 from sim.config.errors import KeyedError
 from sim.config.fields import PosFloat, Probability, Section, name_type
+from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
@@ -57,6 +59,35 @@ class SkillGroup(Section):
         return any(p > 0 for p in e.values()) if isinstance(e, dict) else e > 0
 
 
+class RemoteExperts(Section):
+    """The remote-expert tier an escalated call goes to first.  Example::
+
+        [skills.escalation.remote]
+        experts = 1                                        # per team
+        handling_h = { dist = "exponential", mean = 0.5 }  # an expert's time per call
+        fix = 0.4                                          # chance it is fixed remotely
+
+    An escalated call (the technician released, the machine still down) queues FIFO for
+    one of the team's ``experts`` (a tier like the helpdesk's agents, but after the first
+    visit and per team, so the teams stay independent); the expert works on it for
+    ``handling_h`` (stream ``skill_expert_handling``) and fixes it remotely with
+    probability ``fix`` (stream ``skill_expert_fix``, a uniform per escalated call, both
+    keyed by the call's source): the machine works again without another visit.
+    Otherwise, at the end of handling, the call goes back to the line needing the skill
+    ``to``, with a new repair time, as without the tier.
+    """
+
+    experts: Annotated[int, Field(ge=1, le=100_000)]
+    handling_h: DistSpec
+    fix: Probability
+
+    @model_validator(mode="after")
+    def _positive(self) -> RemoteExperts:
+        if spec_mean(self.handling_h) <= 0:
+            raise KeyedError("skills.escalation.remote.handling_h", "must have a positive mean")
+        return self
+
+
 class Escalation(Section):
     """Escalation to specialists.  Example::
 
@@ -73,10 +104,12 @@ class Escalation(Section):
     drawn only for a first visit whose probability is above 0.  On escalation the machine
     is not fixed, the technician is released and the call goes back to the team's line
     needing the skill ``to`` (any technician with it may take it).  Escalation is decided
-    before the first-time fix.
+    before the first-time fix.  With ``[skills.escalation.remote]`` the escalated call
+    goes to a remote expert first (see :class:`RemoteExperts`).
     """
 
     to: name_type(40)  # type: ignore[valid-type]
+    remote: RemoteExperts | None = None  # a remote-expert tier before the specialists
 
 
 class Skills(Section):

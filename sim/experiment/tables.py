@@ -49,6 +49,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         skills=0 if system.skills is None else len(system.skills.names),
         skill_groups=0 if system.skills is None else len(system.skills.groups),
         escalation=system.skills is not None and system.skills.escalate_to is not None,
+        remote_experts=system.skills is not None and system.skills.remote is not None,
         categories=system.categories is not None,
     )
     return table_kpis(features, system.report.wait_thresholds_h)

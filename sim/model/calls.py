@@ -26,6 +26,8 @@ class Phase(IntEnum):
             LEAVING -> WAITING                    the parts came before the technician left
         WAITING -> CONTRACTED -> DONE             a contractor took it ([contractor])
         CONTRACTED -> WAITING                     the contractor's visit did not fix it
+        REPAIRING -> WITH_EXPERT -> DONE          escalated to a remote expert, fixed remotely
+        WITH_EXPERT -> WAITING                    not fixed: back in line for a specialist
     """
 
     WAITING = 0  # logged (or back for another visit): in the dispatch line
@@ -37,10 +39,11 @@ class Phase(IntEnum):
     RETURNING = 6  # the machine works; the technician drives back to base
     DONE = 7  # the machine works and the technician is released
     CONTRACTED = 8  # handed to a contractor: its trip and repair (no technician of ours)
+    WITH_EXPERT = 9  # escalated, with the remote-expert tier ([skills.escalation.remote])
 
 
 # module constants: an enum member read through its class costs a lookup per use
-WAITING, TRAVELLING, REPAIRING, AWAITING_PART, LEAVING, AWAY, RETURNING, DONE, CONTRACTED = Phase
+WAITING, TRAVELLING, REPAIRING, AWAITING_PART, LEAVING, AWAY, RETURNING, DONE, CONTRACTED, WITH_EXPERT = Phase
 
 
 class Source(Protocol):

@@ -20,7 +20,9 @@ same skill whatever the staffing.
   ``escalation = p`` (or p by fault type: the skill the call needs) ends, with
   probability p (stream ``skill_escalation``), with the
   machine still down: the call goes back to the line needing the skill ``to``, with a new
-  repair time (stream ``skill_escalated_repair``) for the specialist's visit.
+  repair time (stream ``skill_escalated_repair``) for the specialist's visit.  With a
+  remote-expert tier (``[skills.escalation.remote]``) the escalated call goes first to the
+  team's :class:`ExpertDesk`, and to the line only if the expert does not fix it remotely.
 
 So a free technician and a waiting call coexist only when the technician lacks the call's
 skill: every waiting call found no eligible technician free when it joined the line, and
@@ -31,19 +33,20 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from sim.distributions import Distribution
 from sim.monitors.protocol import Recorder
-from sim.system import Skills
+from sim.system import RemoteExperts, Skills
 
-from .calls import NAN, REPAIRING, WAITING, Call
+from .calls import DONE, NAN, REPAIRING, WAITING, WITH_EXPERT, Call
 from .dispatch import pair_name
-from .steps import Step
+from .steps import Step, scheduler
 from .team import Team
 from .technician import Technician
 from .variates import Constant, Variates, durations
@@ -143,6 +146,110 @@ class SkilledLine:
         return self._n
 
 
+#: an escalated call at the expert desk: (the call, the expert's time, fixed remotely)
+Consult = tuple[Call, float, bool]
+
+
+class ExpertDesk:
+    """A team's remote experts: the tier an escalated call goes to first.
+
+    The escalated call (the technician released, the machine down) queues FIFO for a
+    free expert, who works on it for its handling time; then the machine works again
+    (fixed remotely: ``expert_restored``, the source told) or the call goes on to the
+    specialists (``back``).  Both draws are made when the call arrives, from streams
+    keyed by the call's source: ``skill_expert_handling`` and ``skill_expert_fix`` (a
+    uniform per escalated call, drawn only for a fix probability strictly between 0
+    and 1), in the order the source's calls are escalated.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    spec : sim.system.RemoteExperts
+    seed, replication : int
+    recorder : Recorder
+        Receives ``expert_taken``, ``expert_released`` and, for a remote fix,
+        ``expert_restored``.
+    back : callable
+        Takes a call the expert did not fix (to the specialists).
+    """
+
+    __slots__ = (
+        "_fixes",
+        "_handling",
+        "_schedule",
+        "back",
+        "env",
+        "free",
+        "line",
+        "recorder",
+        "spec",
+        "streams",
+    )
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: RemoteExperts,
+        seed: int,
+        replication: int,
+        recorder: Recorder,
+        back: Callable[[Call], None],
+    ) -> None:
+        self.env = env
+        self._schedule = scheduler(env)
+        self.spec = spec
+        self.streams = (seed, replication)
+        self.recorder = recorder
+        self.back = back
+        self.free = spec.experts
+        self.line: deque[Consult] = deque()
+        self._handling: dict[int, Variates | Constant] = {}
+        self._fixes: dict[int, Variates] = {}
+
+    def take(self, call: Call, now: float) -> None:
+        """An escalated call reaches the tier: to a free expert, or it waits (FIFO)."""
+        key = call.machine if call.machine >= 0 else call.territory
+        handling = self._handling.get(key)
+        if handling is None:
+            handling = durations(self.spec.handling, *self.streams, "skill_expert_handling", key)
+            self._handling[key] = handling
+        p = self.spec.fix
+        fixed = p >= 1.0
+        if 0.0 < p < 1.0:
+            draws = self._fixes.get(key)
+            if draws is None:
+                draws = self._fixes[key] = Variates(_uniforms, *self.streams, "skill_expert_fix", key)
+            fixed = draws.next() < p
+        call.phase = WITH_EXPERT
+        consult = (call, handling.next(), fixed)
+        if self.free:
+            self.free -= 1
+            self._start(consult, now)
+        else:
+            self.line.append(consult)
+
+    def _start(self, consult: Consult, now: float) -> None:
+        self.recorder.expert_taken(consult[0], now)
+        self._schedule(Step(consult, self._done), NORMAL, consult[1])
+
+    def _done(self, step: Step[Consult]) -> None:
+        """The expert lets the call go: fixed remotely (DONE), or on to the specialists."""
+        call, _, fixed = step.value
+        now = self.env.now
+        self.recorder.expert_released(call, now)
+        if self.line:
+            self._start(self.line.popleft(), now)
+        else:
+            self.free += 1
+        if fixed:
+            call.phase = DONE
+            self.recorder.expert_restored(call, now)
+            if call.source is not None:  # a finite fleet schedules the next failure
+                call.source.machine_restored(call)
+        else:
+            self.back(call)
+
+
 class SkilledTeam(Team):
     """A team whose technicians have skills (see the module docstring).
 
@@ -188,6 +295,11 @@ class SkilledTeam(Team):
         }
         self._escalations: dict[int, Variates] = {}
         self._escalated_repairs: dict[int, Variates | Constant] = {}
+        self.experts = (
+            None
+            if spec.remote is None
+            else ExpertDesk(env, spec.remote, seed, replication, recorder, self._to_specialists)
+        )
 
     @staticmethod
     def _source(call: Call) -> int:
@@ -286,6 +398,14 @@ class SkilledTeam(Team):
         self.recorder.left_site(call, now)
         call.visits += 1
         self._job_over(call, now)
+        if self.experts is not None:
+            self.experts.take(call, now)
+        else:
+            self._to_specialists(call)
+
+    def _to_specialists(self, call: Call) -> None:
+        """The escalated call (not fixed remotely) goes back to the line needing the
+        specialists' skill, with the specialist's own repair time."""
         call.need = self._escalate_to
         key = self._source(call)
         draws = self._escalated_repairs.get(key)

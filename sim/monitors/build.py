@@ -112,7 +112,8 @@ class MonitorSpec:
         instant; ``None``: no appointments.
     skills
         Skill groups (``[skills]``): the number of skills, each team-local technician's
-        group and whether first visits can be escalated; ``None``: no skills.
+        group, whether first visits can be escalated and the remote experts per team (0:
+        no remote-expert tier); ``None``: no skills.
     categories
         The service report's category (0 to 3: A to D) of each row (``[work.categories]``):
         report the technician hours by category; ``None``: none.
@@ -148,7 +149,7 @@ class MonitorSpec:
     complaints: tuple[int, int, float] | None = None
     scored: int | None = None
     appointments: tuple[Sequence[int], int, Callable[[float], float]] | None = None
-    skills: tuple[int, tuple[int, ...], bool] | None = None
+    skills: tuple[int, tuple[int, ...], bool, int] | None = None
     categories: Sequence[int] | None = None
 
     def build(self, extra: Sequence[Monitor[Any]] = ()) -> Monitors:
@@ -218,11 +219,15 @@ class MonitorSpec:
         if self.warranty_h is not None:
             classes = len(self.class_names) if self.breakdown_rows is None else self.breakdown_rows
             tallies.append(LifecycleTally(classes, self.warranty_h, self.hours_per_day))
+        skill_tally: SkillTally | None = None
         if self.skills is not None:
-            count, local, escalation = self.skills
+            count, local, escalation, experts = self.skills
             teams = self.technicians // len(local)
             members = [teams * local.count(g) for g in range(max(local) + 1)]
-            tallies.append(SkillTally(count, lambda t: local[t % len(local)], members, escalation))
+            skill_tally = SkillTally(
+                count, lambda t: local[t % len(local)], members, escalation, teams * experts
+            )
+            tallies.append(skill_tally)
         if self.territories:
             tallies.append(TerritorySpread(self.territories, self.territory_offset))
         if self.keep_calls:
@@ -241,6 +246,14 @@ class MonitorSpec:
                 if t is not calls and not isinstance(t, LevelTally) and "restored" in (h := t.handles())
             ]
             tallies.append(ContractorTally(self.class_names, self.hours_per_day, calls, also))
+        if skill_tally is not None and skill_tally.experts:
+            # a remote expert's fix is told to every tally that hears the technicians'
+            # restorations (the calls' tally among them) but their levels (nobody on site)
+            skill_tally.restored_to = [
+                h["restored"]
+                for t in [*tallies, *extra]
+                if t is not skill_tally and not isinstance(t, LevelTally) and "restored" in (h := t.handles())
+            ]
         if self.complaints is not None:  # (breakdown calls only: the classes' rows)
             classes, supervisors, deadline_h = self.complaints
             rows = self.class_names[:classes]
@@ -313,7 +326,12 @@ def monitors_for(
         else (sorted(system.appointments.rows), len(system.classes), system.appointments.next_day_end),
         skills=None
         if system.skills is None
-        else (len(system.skills.names), system.skills.group_of, system.skills.escalate_to is not None),
+        else (
+            len(system.skills.names),
+            system.skills.group_of,
+            system.skills.escalate_to is not None,
+            0 if system.skills.remote is None else system.skills.remote.experts,
+        ),
         categories=system.categories,
     ).build(extra)
 

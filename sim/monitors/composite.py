@@ -86,6 +86,7 @@ def _ignore_call(call: CallLike, now: float) -> None:
 _CALL_EVENTS = frozenset(
     {"logged", "dispatched", "on_site", "restored", "released", "left_site", "requeued"}
     | {"contracted", "contractor_on_site", "contractor_failed", "contractor_restored"}
+    | {"expert_taken", "expert_released", "expert_restored"}
 )
 
 
@@ -170,6 +171,9 @@ class Monitors:
     contractor_on_site: Callable[[CallLike, float], None]
     contractor_failed: Callable[[CallLike, float], None]
     contractor_restored: Callable[[CallLike, float], None]
+    expert_taken: Callable[[CallLike, float], None]
+    expert_released: Callable[[CallLike, float], None]
+    expert_restored: Callable[[CallLike, float], None]
     complaint_raised: Callable[[CallLike, int, float], None]
     complaint_taken: Callable[[CallLike, int, float, float], None]
     complaint_resolved: Callable[[CallLike, int, float, float], None]

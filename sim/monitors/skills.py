@@ -10,8 +10,15 @@ trips included, as ``utilization``) / the group's technician-hours.
 escalations) per call of the window.  With escalation (``[skills.escalation]``):
 ``escalation_share`` (calls whose first visit was escalated / calls) and
 ``escalation_added_h`` (escalation -> restoration, over the escalated calls: the time the
-escalation added after the first visit).  Visits per call = 1 + failed_visits_per_call
-for the calls the team restores.
+escalation added after the first visit) and ``unfixed_visits_per_call`` (the visits
+that left the machine down for the other cause, a first-time fix failure: with
+``escalation_share`` the failed visits per call by cause).  Visits per call = 1 +
+failed_visits_per_call for the calls the team restores.  With the remote-expert tier
+(``[skills.escalation.remote]``): ``expert_wait_h`` (escalation -> an expert takes it),
+``remote_fix_share`` (escalated calls fixed remotely / escalated calls the experts let
+go) and ``expert_utilization`` (busy expert-hours / expert-hours); a remote fix is a
+restoration, told to every tally that hears the technicians' ones except the
+technicians' levels (nobody was on site).
 """
 
 from __future__ import annotations
@@ -36,6 +43,12 @@ class SkillSnapshot:
     escalated: int
     added_sum: float  # escalation -> restoration
     added: int
+    expert_wait_sum: float  # escalation -> an expert takes it
+    expert_taken: int
+    expert_released: int
+    remote_fixes: int
+    expert_area: float  # busy expert-hours since the start
+    experts_busy: int
 
 
 class SkillTally(Tally):
@@ -51,6 +64,8 @@ class SkillTally(Tally):
         Technicians of each group in the task's teams (the denominators).
     escalation
         First visits can be escalated: report the escalation KPIs.
+    experts
+        The remote experts of the task's teams (0: no remote-expert tier).
     """
 
     __slots__ = (
@@ -61,20 +76,41 @@ class SkillTally(Tally):
         "calls",
         "escalated",
         "escalation",
+        "expert_area",
+        "expert_frozen",
+        "expert_released",
+        "expert_since",
+        "expert_taken",
+        "expert_wait_sum",
+        "experts",
+        "experts_busy",
         "failed",
         "frozen",
         "group_of",
         "members",
+        "remote_fixes",
+        "restored_to",
         "since",
         "waits",
     )
     name = "skills"
 
     def __init__(
-        self, skills: int, group_of: Callable[[int], int], members: Sequence[int], escalation: bool = False
+        self,
+        skills: int,
+        group_of: Callable[[int], int],
+        members: Sequence[int],
+        escalation: bool = False,
+        experts: int = 0,
     ) -> None:
         super().__init__()
         self.escalation = escalation
+        self.experts = experts
+        self.expert_wait_sum = self.expert_area = self.expert_since = 0.0
+        self.expert_taken = self.expert_released = self.remote_fixes = self.experts_busy = 0
+        self.expert_frozen: float | None = None
+        #: the other tallies' restoration handlers, told of a remote fix (set by the builder)
+        self.restored_to: list[Callable[[CallLike, float], None]] = []
         self.failed = self.escalated = self.added = 0
         self.added_sum = 0.0
         self.group_of = group_of
@@ -95,7 +131,35 @@ class SkillTally(Tally):
         }
         if self.escalation:
             out["restored"] = self.restored
+        if self.experts:
+            out["expert_taken"] = self.taken_by_expert
+            out["expert_released"] = self.released_by_expert
+            out["expert_restored"] = self.fixed_by_expert
         return out
+
+    def _expert_change(self, delta: int, now: float) -> None:
+        self.expert_area += self.experts_busy * (now - self.expert_since)
+        self.expert_since = now
+        self.experts_busy += delta
+
+    def taken_by_expert(self, call: CallLike, now: float) -> None:
+        self._expert_change(1, now)
+        if self.warm_end <= call.logged_at < self.end:
+            self.expert_wait_sum += now - call.escalated_at  # type: ignore[attr-defined]
+            self.expert_taken += 1
+
+    def released_by_expert(self, call: CallLike, now: float) -> None:
+        self._expert_change(-1, now)
+        if self.warm_end <= call.logged_at < self.end:
+            self.expert_released += 1
+
+    def fixed_by_expert(self, call: CallLike, now: float) -> None:
+        """The expert fixed the machine remotely: a restoration without a visit."""
+        if self.warm_end <= call.logged_at < self.end:
+            self.remote_fixes += 1
+        for handler in self.restored_to:
+            handler(call, now)
+        self.restored(call, now)
 
     def left_site(self, call: CallLike, now: float) -> None:
         """A visit ended with the machine still down (an escalation, or not fixed)."""
@@ -137,6 +201,10 @@ class SkillTally(Tally):
 
     def clear(self, now: float) -> None:
         self._change(0, 0, now)
+        self._expert_change(0, now)
+        self.expert_area = self.expert_wait_sum = 0.0
+        self.expert_taken = self.expert_released = self.remote_fixes = 0
+        self.expert_frozen = None
         self.area = [0.0] * len(self.members)
         self.waits = [0.0] * len(self.waits)
         self.calls = [0] * len(self.calls)
@@ -148,6 +216,13 @@ class SkillTally(Tally):
         super().close(now)
         self._change(0, 0, now)
         self.frozen = (list(self.area), now)
+        self._expert_change(0, now)
+        self.expert_frozen = self.expert_area
+
+    def _expert_area(self, now: float) -> float:
+        if self.expert_frozen is not None:
+            return self.expert_frozen
+        return self.expert_area + self.experts_busy * (now - self.expert_since)
 
     def _area(self, now: float) -> list[float]:
         if self.frozen is not None:
@@ -164,6 +239,12 @@ class SkillTally(Tally):
             self.escalated,
             self.added_sum,
             self.added,
+            self.expert_wait_sum,
+            self.expert_taken,
+            self.expert_released,
+            self.remote_fixes,
+            self._expert_area(now),
+            self.experts_busy,
         )
 
     def absorb(self, snapshot: SkillSnapshot, now: float) -> None:
@@ -179,6 +260,15 @@ class SkillTally(Tally):
         self.added += snapshot.added
         if self.frozen is not None:
             self.frozen = (list(self.area), self.frozen[1])
+        self.expert_wait_sum += snapshot.expert_wait_sum
+        self.expert_taken += snapshot.expert_taken
+        self.expert_released += snapshot.expert_released
+        self.remote_fixes += snapshot.remote_fixes
+        self.expert_area = self._expert_area(now) + snapshot.expert_area
+        self.experts_busy += snapshot.experts_busy
+        self.expert_since = now
+        if self.expert_frozen is not None:
+            self.expert_frozen = self.expert_area
 
     def kpis(self, now: float, rows: dict[str, dict[str, float]]) -> None:
         row = rows["all"]
@@ -186,6 +276,7 @@ class SkillTally(Tally):
         row["failed_visits_per_call"] = self.failed / n if n else NAN
         if self.escalation:
             row["escalation_share"] = self.escalated / n if n else NAN
+            row["unfixed_visits_per_call"] = (self.failed - self.escalated) / n if n else NAN
             row["escalation_added_h"] = self.added_sum / self.added if self.added else NAN
         for k, (total, n) in enumerate(zip(self.waits, self.calls, strict=True)):
             row[skill_wait_kpi(k)] = total / n if n else NAN
@@ -193,3 +284,8 @@ class SkillTally(Tally):
         span = end - self.start
         for g, (area, members) in enumerate(zip(self._area(now), self.members, strict=True)):
             row[group_utilization_kpi(g)] = area / (members * span) if span > 0 and members else NAN
+        if self.experts:
+            taken, released = self.expert_taken, self.expert_released
+            row["expert_wait_h"] = self.expert_wait_sum / taken if taken else NAN
+            row["remote_fix_share"] = self.remote_fixes / released if released else NAN
+            row["expert_utilization"] = self._expert_area(now) / (self.experts * span) if span > 0 else NAN

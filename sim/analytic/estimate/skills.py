@@ -39,6 +39,16 @@ repair law and the group's factor), so the needs of the departing calls are i.i.
 the arrival shares, independent of the departure times, and the escalated stream is an
 independent thinning of Burke's Poisson departures.
 
+With a remote-expert tier (``[skills.escalation.remote]``: c experts, handling time H, a
+remote fix with probability q) the escalated stream (Poisson, above) meets the experts
+first: with exponential H an M/M/c (exact), and its departures are Poisson again (Burke),
+thinned by 1 - q, so the specialists are an M/M/s at their own rate plus (1 - q) x the
+escalated rate (exact); the time escalation adds is Wq_tier + E[H] + (1 - q) W_spec
+(exact), the remote-fix share q and the experts' utilization (rate E[H] / c) exact.  With
+another H, one expert is an M/G/1 (Pollaczek-Khinchine: its wait exact), several an
+M/G/c by Allen-Cunneen (approximate); the tier's departures are then not Poisson, and
+the specialists' pool at the Poisson rate is an approximation, as is the time added.
+
 Anything else (finite fleets, travel time, other repair laws, first-time fix below 1, a
 priority or earliest-due discipline, a contractor, groups with some but not all of a
 component's skills) gets no value, only a note.
@@ -50,14 +60,15 @@ import math
 from typing import TYPE_CHECKING
 
 from sim.analytic.estimate.results import Estimate, Estimates
-from sim.analytic.queues import UnstableQueueError, mms
+from sim.analytic.queues import QueueResult, UnstableQueueError, allen_cunneen, mg1, mms
 
 if TYPE_CHECKING:
-    from sim.system import ServiceSystem, Skills
+    from sim.system import RemoteExperts, ServiceSystem, Skills
 
 POOL_MODEL = "M/M/s per skill pool"
 FLEX_MODEL = "partial flexibility: mix of split pools and the pooled M/M/n"
 JACKSON_MODEL = "M/M/s pools in a Jackson network (escalation)"
+REMOTE_APPROX = "M/M/s pools after a non-exponential remote tier (its departures taken as Poisson)"
 
 
 def erlang_b_real(servers: float, offered_load: float) -> float:
@@ -181,11 +192,24 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         inflow = found
     escalated = inflow / lam  # share of calls escalated
     added = 0.0  # escalation -> restoration: the specialists' time in system
+    experts: tuple[QueueResult, bool, str] | None = None  # the remote tier, its wait exact?
+    to_specialists = inflow  # escalated calls per hour reaching the specialists
+    specialists_exact = True  # their arrivals Poisson
+    from sim.distributions import Exponential
+
     try:
+        remote = skills.remote
+        if remote is not None and inflow > 0:
+            experts = _experts(remote, inflow)
+            to_specialists = inflow * (1.0 - remote.fix)
+            # Burke again: an M/M/c tier's departures are Poisson, thinned independently;
+            # after another handling law they are not, and the specialists' M/M/s is an
+            # approximation (Poisson arrivals at the same rate)
+            specialists_exact = isinstance(remote.handling, Exponential)
         for ks, gs in comps:
             rate = lam * sum(p[k] for k in ks)
             if to is not None and to in ks:
-                rate += inflow
+                rate += to_specialists
             if rate == 0.0:
                 continue
             if len(gs) == 1:
@@ -193,6 +217,8 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
                 r = mms(rate, 1.0 / (mean * g.repair_factor), g.technicians)
                 for k in ks:
                     waits[k] = r.wq
+                    if to is not None and to in ks and not specialists_exact:
+                        exact_wait[k] = False
                 p_wait += sum(p[k] for k in ks) * r.p_wait
                 group_util[gs[0]] = r.utilization
                 busy += rate * mean * g.repair_factor
@@ -236,19 +262,35 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
             )
     except UnstableQueueError as exc:
         return Estimates(unstable=f"no steady state: {exc}")
+    jackson = "Jackson network: Poisson departures (Burke), independent escalation"
+    added_exact = True
+    if experts is not None:
+        assert skills.remote is not None
+        tier, tier_exact, tier_model = experts
+        # the expert's wait and time, then (not fixed) the specialists' W
+        added = tier.wq + skills.remote.handling.mean + (1.0 - skills.remote.fix) * added
+        added_exact = tier_exact and specialists_exact
+        jackson += ", the remote tier " + tier_model
     from sim.kpis import group_utilization_kpi, skill_wait_kpi
 
     exact = all(exact_wait)
-    model = POOL_MODEL if exact else FLEX_MODEL
+    approx = FLEX_MODEL if FLEX_MODEL in models else REMOTE_APPROX
+    model = POOL_MODEL if exact else approx
     detail = ", ".join(sorted(models))
     wait = sum(pk * w for pk, w in zip(p, waits, strict=True))
     restore = wait + sum(p[k] * mean * _factor(skills, k) for k in range(len(p)) if p[k] > 0)
-    restore += escalated * added  # an escalated call's second wait and visit
+    restore += escalated * added  # an escalated call's expert, second wait and visit
     same_factor = len({g.repair_factor for g in groups}) == 1
+    one_group = FLEX_MODEL not in models  # every pool one group: who serves a call is known
     teams = system.teams
     out = [
         Estimate(
-            skill_wait_kpi(k), "all", waits[k], model if exact_wait[k] else FLEX_MODEL, exact_wait[k], detail
+            skill_wait_kpi(k),
+            "all",
+            waits[k],
+            (POOL_MODEL if approx == REMOTE_APPROX else model) if exact_wait[k] else approx,
+            exact_wait[k],
+            detail,
         )
         for k in range(len(p))
         if p[k] > 0
@@ -263,9 +305,11 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         Estimate(
             "calls_per_day", "all", lam * hours_per_day * teams, "Poisson calls", True, "every call is served"
         ),
-        Estimate("utilization", "all", busy / n_total, model, exact or same_factor, "work conserved"),
+        Estimate(
+            "utilization", "all", busy / n_total, model, exact or same_factor or one_group, "work conserved"
+        ),
     ]
-    if exact or same_factor:
+    if exact or same_factor or one_group:
         out.append(
             Estimate("restore_h", "all", restore, model, exact, "wait + the serving group's repair mean")
         )
@@ -277,13 +321,56 @@ def skills_estimate(system: ServiceSystem) -> Estimates:
         for g, u in sorted(group_util.items())
     ]
     if to is not None:
-        jackson = "Jackson network: Poisson departures (Burke), independent escalation"
         out += [
             Estimate("escalation_share", "all", escalated, JACKSON_MODEL, True, "Bernoulli per first visit"),
             Estimate("failed_visits_per_call", "all", escalated, JACKSON_MODEL, True, "first-time fix 1"),
-            Estimate("escalation_added_h", "all", added, JACKSON_MODEL, True, jackson),
+            Estimate("unfixed_visits_per_call", "all", 0.0, JACKSON_MODEL, True, "first-time fix 1"),
+            Estimate(
+                "escalation_added_h",
+                "all",
+                added,
+                JACKSON_MODEL if added_exact else REMOTE_APPROX,
+                added_exact,
+                jackson,
+            ),
         ]
+        if experts is not None:
+            assert skills.remote is not None
+            tier, tier_exact, tier_model = experts
+            out += [
+                Estimate(
+                    "expert_wait_h",
+                    "all",
+                    tier.wq,
+                    tier_model,
+                    tier_exact,
+                    "the escalated calls a Poisson stream (Burke, independent escalation)",
+                ),
+                Estimate(
+                    "remote_fix_share",
+                    "all",
+                    skills.remote.fix,
+                    tier_model,
+                    True,
+                    "Bernoulli per escalated call",
+                ),
+                Estimate("expert_utilization", "all", tier.utilization, tier_model, True, "work conserved"),
+            ]
     return Estimates(primary=out, notes=notes)
+
+
+def _experts(remote: RemoteExperts, inflow: float) -> tuple[QueueResult, bool, str]:
+    """The remote tier at the escalated rate: M/M/c (exact), M/G/1 by Pollaczek-Khinchine
+    (exact), else M/G/c by Allen-Cunneen (approximate); (result, exact, model)."""
+    from sim.distributions import Exponential
+
+    h = remote.handling
+    c = remote.experts
+    if isinstance(h, Exponential):
+        return mms(inflow, 1.0 / h.mean, c), True, f"M/M/{c} remote experts"
+    if c == 1:
+        return mg1(inflow, h.mean, h.variance), True, "M/G/1 remote expert (Pollaczek-Khinchine)"
+    return allen_cunneen(inflow, h.mean, h.variance, c), False, f"M/G/{c} remote experts (Allen-Cunneen)"
 
 
 def _equal_utilisation(loads: dict[int, float], own: dict[int, int], n: int) -> dict[int, float]:
