@@ -535,3 +535,44 @@ def test_the_remote_tier_is_checked():
         bad = {**REMOTE, "skills.escalation": {"to": "complex", "remote": {**remote, **change}}}
         with pytest.raises(ScenarioError, match=key):
             validate_scenario(variant(BASE, bad))
+
+
+# -- common random numbers across the shipped scenario's cross-training levels -------------
+
+
+class Logged(Tally):
+    """Every logged call: (number, time, need), in logging order."""
+
+    name = "logged_calls"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[int, float, int]] = []
+
+    def handles(self) -> dict[str, Callable[..., None]]:
+        return {"logged": lambda call, now: self.calls.append((call.number, now, call.need))}  # type: ignore[attr-defined]
+
+
+def test_the_shipped_study_s_cross_training_levels_see_the_same_calls_with_the_same_needs():
+    """scenarios/skills_and_contractors.toml at 0, 25, 50 and 100 % cross-training (the
+    contractor at one threshold): the same calls, at the same instants, needing the same
+    skills, in every replication; only who serves them differs."""
+    from pathlib import Path
+
+    from sim.config import expand_sweep, load_scenario, with_overrides
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "skills_and_contractors.toml"
+    base = with_overrides(load_scenario(path), {"run.horizon_h": 600.0, "sweep": {}}, "<test>")
+    points = expand_sweep(base)
+    assert [p.params["variant"] for p in points] == ["cross-0%", "cross-25%", "cross-50%", "cross-100%"]
+    for replication in (0, 1):
+        seen, waits = [], []
+        for point in points:
+            system = ServiceSystem.from_scenario(point.scenario)
+            log = Logged()
+            monitors = monitors_for(system, system.technicians, range(system.teams), extra=[log])
+            waits.append(monitors.kpis(simulate(system, replication, monitors))["all"]["wait_h"])
+            seen.append([c for c in log.calls if c[1] < 600.0])  # (the run goes on to serve the last)
+        assert len(seen[0]) > 2000
+        assert all(calls == seen[0] for calls in seen[1:])
+        assert len(set(waits)) == len(waits)  # (the staffing does change the service)
