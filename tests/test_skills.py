@@ -284,6 +284,12 @@ def test_the_scenario_s_report_draws_the_flexibility_curve_and_the_frontier(tmp_
     html = (run / "report.html").read_text(encoding="utf-8")
     assert "skills-flexibility" in html and "skills-frontier" in html
     assert "efficient frontier" in html
+    # the per-skill table: 8 design points, a wait per skill and the contractor's cost
+    table = html[html.index("Waits per skill and costs") :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 8
+    assert "wait, standard (h)" in table and "wait, complex (h)" in table
+    assert "contractor cost / day" in table and "<td class=num>-</td>" not in table
     out = tmp_path / "plain"
     argv = ["run", "scenarios/validation/mm1.toml", "--set", "run.horizon_h=500", "--replications", "2"]
     assert main([*argv, "--backend", "serial", "--out", str(out), "--quiet"]) == 0

@@ -9,6 +9,9 @@ against service.
 * The frontier: the contractor's cost per day against the mean wait, one point per
   design point; the points no other point beats on both (the efficient frontier) are
   joined.
+* A table per design point: the share cross-trained, the contractor setting, the mean
+  wait of the calls needing each skill (``wait_h_skill<i>``), the contractor's share of
+  the calls and its cost per day, and the total cost per day (with ``[costs]``).
 
 Shown for a run whose design points have skills and differ in their share of
 cross-trained technicians; otherwise ``None``.
@@ -134,7 +137,46 @@ def skills_section(view: RunView) -> Section | None:
         "contractor (validation cases skills_separate_pools, skills_full_pooling); "
         "partial flexibility and the contractor's overflow have no exact formula here."
     )
-    return Section("skills", "Skills and contractors", intro, charts, nav="Skills")
+    table = _per_skill_table(view, points, share, series)
+    return Section("skills", "Skills and contractors", intro, charts, html=table, nav="Skills")
+
+
+def _per_skill_table(
+    view: RunView, points: list[Any], share: dict[str, float], series: dict[str, str]
+) -> str:
+    """HTML: per design point, the waits per skill and the costs (the sweep's numbers)."""
+    names = points[0].system.skills.names
+    columns = [(f"wait_h_skill{k}", f"wait, {name} (h)") for k, name in enumerate(names)]
+    columns += [
+        ("contractor_share", "to the contractor"),
+        ("contractor_cost_per_day", "contractor cost / day"),
+        ("cost_per_day", "cost / day"),
+    ]
+    columns = [(kpi, title) for kpi, title in columns if view.has_kpi(kpi)]
+    if not columns:
+        return ""
+    values = {kpi: {r.design_point: float(r.mean) for r in view.rows(kpi).itertuples()} for kpi, _ in columns}
+
+    def cell(kpi: str, dp: str) -> str:
+        v = values[kpi].get(dp, math.nan)
+        if not math.isfinite(v):
+            return "<td class=num>-</td>"
+        if kpi == "contractor_share":
+            return f"<td class=num>{v:.1%}</td>"
+        return f"<td class=num>{v:,.0f}</td>" if "cost" in kpi else f"<td class=num>{v:.3f}</td>"
+
+    body = "".join(
+        f"<tr><td>{esc(p.id)}</td><td class=num>{share[p.id]:.0%}</td><td>{esc(series[p.id])}</td>"
+        + "".join(cell(kpi, p.id) for kpi, _ in columns)
+        + "</tr>"
+        for p in sorted(points, key=lambda p: (series[p.id], share[p.id]))
+    )
+    head = "".join(f"<th>{esc(title)}</th>" for _, title in columns)
+    return (
+        "<details open><summary>Waits per skill and costs, per design point (simulated means)</summary>"
+        "<div class=table-wrap><table class=data><thead><tr><th>point</th><th>cross-trained</th>"
+        f"<th>contractor</th>{head}</tr></thead><tbody>{body}</tbody></table></div></details>"
+    )
 
 
 def _frontier(
