@@ -303,7 +303,18 @@ def summary_text(
 
 
 #: KPIs of the overview table when present (plus every targeted KPI and the objective)
-OVERVIEW_KPIS = ("wait_h", "sla_met", "utilization", "cost_per_day")
+#: the overview's columns where the run has them (the promises' after the service's, so
+#: an appointment sweep shows its trade-off: lead time, windows kept, utilisation)
+OVERVIEW_KPIS = (
+    "wait_h",
+    "sla_met",
+    "utilization",
+    "cost_per_day",
+    "appt_lead_days",
+    "appt_kept",
+    "complaints_per_100_calls",
+    "satisfaction",
+)
 
 
 def overview_text(

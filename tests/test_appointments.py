@@ -405,6 +405,11 @@ def test_the_appointment_scenario_runs_and_its_report_draws_the_trade_off(tmp_pa
     out = capsys.readouterr().out
     for title in ("SLA met", "restored in time", "reply target met", "mean satisfaction score"):
         assert title in out
+    # the overview puts the trade-off side by side: lead time, windows kept, utilisation
+    lines = out.split("overview (means)")[1].splitlines()
+    head = next(line for line in lines if line.startswith("point"))
+    for col in ("utilization", "appt_lead_days", "appt_kept", "satisfaction"):
+        assert col in head
 
 
 def test_littles_law_holds_per_stage_with_appointments_behind_a_helpdesk():
