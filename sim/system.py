@@ -704,6 +704,26 @@ class InternalWork:
 
 
 @dataclass(frozen=True)
+class InternalBlocks:
+    """Internal work (category D) in scheduled blocks (``[work.internal]`` with ``mode =
+    "scheduled"``; the rules are in :class:`sim.config.work.InternalWork`).
+
+    Attributes
+    ----------
+    block_h : float
+        Hours of one block.
+    every_h : float
+        Hours of the clock between two blocks of one technician (``block_h / share``).
+    share : float
+        Share of each technician's time in blocks.
+    """
+
+    block_h: float
+    every_h: float
+    share: float
+
+
+@dataclass(frozen=True)
 class Helpdesk:
     """The helpdesk before dispatch (``[helpdesk]``): agents take every breakdown call
     FIFO; after handling, a share is resolved remotely (the agent keeps it for the remote
@@ -1090,6 +1110,8 @@ class ServiceSystem:
         Repeat repairs of a finite fleet; ``None``: every repair removes the cause.
     internal : InternalWork or None
         Internal work taken when idle (``[work.internal]``); ``None``: none.
+    internal_blocks : InternalBlocks or None
+        Internal work in scheduled blocks (``[work.internal]``, ``mode = "scheduled"``).
     work_types : tuple of WorkType
         Job types besides breakdown repairs (empty: breakdown repairs only).  In the
         model and the tallies a job of type ``j`` is in class ``len(classes) + j``
@@ -1132,6 +1154,7 @@ class ServiceSystem:
     targets: Targets | None
     repeats: RepeatRepairs | None = None
     internal: InternalWork | None = None
+    internal_blocks: InternalBlocks | None = None
     work_types: tuple[WorkType, ...] = ()
     helpdesk: Helpdesk | None = None
     maintenance: Maintenance | None = None
@@ -1222,6 +1245,7 @@ class ServiceSystem:
             else Targets(tuple(scenario.targets.constraints), scenario.targets.objective),
             repeats=_repeats(scenario),
             internal=_internal(scenario),
+            internal_blocks=_internal_blocks(scenario),
             work_types=_work_types(scenario),
             helpdesk=_helpdesk(scenario),
             maintenance=_maintenance(scenario),
@@ -1568,7 +1592,18 @@ def _categories(sc: Scenario) -> tuple[int, ...] | None:
 
 def _internal(sc: Scenario) -> InternalWork | None:
     internal = sc.work.internal if sc.work is not None else None
-    return None if internal is None else InternalWork(internal.task_h.build(), internal.mode)
+    if internal is None or internal.mode != "when_idle":
+        return None
+    assert internal.task_h is not None  # (the section's check)
+    return InternalWork(internal.task_h.build())
+
+
+def _internal_blocks(sc: Scenario) -> InternalBlocks | None:
+    internal = sc.work.internal if sc.work is not None else None
+    if internal is None or internal.mode != "scheduled":
+        return None
+    assert internal.block_h is not None and internal.share is not None  # (the section's check)
+    return InternalBlocks(internal.block_h, internal.every_h, internal.share)
 
 
 def _costs(sc: Scenario) -> Costs | None:

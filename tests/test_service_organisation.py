@@ -158,3 +158,47 @@ def test_the_service_organisation_scenario_runs(tmp_path):
     assert all(hours[row] > 0 for row in system.row_names)
     html = (run / "report.html").read_text(encoding="utf-8")
     assert "<section id='workmix'" in html and "hours by category" in html
+
+
+def test_staffing_leaves_every_breakdown_installation_and_visit_unchanged():
+    """Common random numbers on the whole organisation: with two or three technicians per
+    territory, every breakdown that happens in both runs happens at the same instant to the
+    same machine, in the same class (its status), with the same repair time; every
+    installation job and every key-customer visit comes at the same instant with the same
+    on-site time.  (Staffing does change which breakdown candidates find their machine
+    working, and when a maintained machine is next due: age-based plans restart at each
+    renewal.)"""
+    base = load_scenario(ROOT / "scenarios" / "service_organisation.toml")
+    runs = []
+    for technicians in (2, 3):
+        sc = validate_scenario(
+            {
+                **base.model_dump(mode="json", exclude_none=True, exclude={"variants"}),
+                "run": {"horizon_h": 4000.0, "warmup_h": 0.0, "replications": 1, "seed": 5},
+                "territories": {"count": 3, "technicians": technicians},
+            },
+            "<org>",
+        )
+        system = ServiceSystem.from_scenario(sc)
+        recorder = monitors_for(system, system.technicians, range(system.territories.count), True)
+        simulate(system, 0, recorder)
+        runs.append((system, recorder.calls))
+    (system, two), (_, three) = runs
+    rows = system.row_names
+    breakdown_rows = {rows.index(c.name) for c in system.classes}
+
+    def keyed(calls, kinds):
+        return {
+            (c.service_class, c.territory, c.failed_at): (c.machine, c.repair_h)
+            for c in calls
+            if c.service_class in kinds
+        }
+
+    a, b = keyed(two, breakdown_rows), keyed(three, breakdown_rows)
+    common = a.keys() & b.keys()
+    assert len(common) > 0.9 * min(len(a), len(b)) > 1000
+    assert all(a[k] == b[k] for k in common)
+    for row in ("installation", "visits"):
+        kind = {rows.index(row)}
+        a, b = keyed(two, kind), keyed(three, kind)
+        assert len(a) > 20 and a == b, row

@@ -23,47 +23,86 @@ from sim.config.specs import DistSpec, spec_mean
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
 
-#: internal-work modes that the issue describes but the model does not run yet
-_NOT_BUILT = {"scheduled": "internal work as blocks in the calendar is not built yet; use 'when_idle'"}
-
 
 class InternalWork(Section):
-    """Internal work (category D) taken whenever a technician is idle (``mode =
-    "when_idle"``, multiple vacations): a technician who becomes free with no call
-    waiting starts an internal task of length ``task_h``; when it ends, the technician
-    takes the call that waits, if any, or starts another task.  A task in progress is
-    always finished first, so an arriving call waits (no technician is ever idle).
-    Internal time is not part of ``utilization`` (travel + on site); it is paid time,
-    reported as ``internal_share`` and ``internal_h_per_day``.  With shifts, a task running
-    at a shift end is finished (its time past the end counts as internal, not as
-    overtime), and no task starts off duty.  Example::
+    """Internal work (category D): taken whenever a technician is idle (``mode =
+    "when_idle"``, multiple vacations), or in scheduled blocks (``mode = "scheduled"``).
+
+    **When idle**: a technician who becomes free with no call waiting starts an internal
+    task of length ``task_h``; when it ends, the technician takes the call that waits, if
+    any, or starts another task.  A task in progress is always finished first, so an
+    arriving call waits (no technician is ever idle).  With shifts, a task running at a
+    shift end is finished (its time past the end counts as internal, not as overtime), and
+    no task starts off duty.  Example::
 
         [work.internal]
         mode = "when_idle"
         task_h = { dist = "gamma", mean = 1.0, cv = 0.5 }
 
-    ``mode = "scheduled"`` (internal work as blocks in the calendar) is not built yet and
-    is refused.
+    **Scheduled blocks**: each technician has a block of ``block_h`` hours of internal work
+    every ``block_h / share`` hours of the clock, the technicians' blocks spread evenly
+    over that period (technician i of a team of n starts at i / n of it), so that
+    ``share`` of the team's time is internal.  A technician busy when a block is due
+    finishes the job in hand, then does the whole block (a job in progress is finished
+    first); during a block the technician takes no call; at its end the technician takes
+    the call that waits (a trip from base, as after idleness).  Example::
+
+        [work.internal]
+        mode = "scheduled"
+        block_h = 4.0   # a 4-h block (inspections, training)...
+        share = 0.1     # ...every 40 h of the clock: a tenth of the time
+
+    Internal time is not part of ``utilization`` (travel + on site); it is paid time,
+    reported as ``internal_share`` and ``internal_h_per_day`` (category D of the hours by
+    category).  Scheduled blocks are not built with shifts, appointments or skills
+    (refused).
     """
 
-    mode: Literal["when_idle"]
-    task_h: DistSpec  # the length of one internal task
+    mode: Literal["when_idle", "scheduled"]
+    task_h: DistSpec | None = None  # (when_idle) the length of one internal task
+    block_h: PosFloat | None = None  # (scheduled) the length of one block
+    share: Annotated[float, Field(gt=0.0)] | None = None  # (scheduled) share of time in blocks, < 1
 
     @field_validator("mode", mode="before")
     @classmethod
-    def _built(cls, value: Any) -> Any:
-        if isinstance(value, str) and value in _NOT_BUILT:
-            raise ValueError(f"{_NOT_BUILT[value]} (got {value!r})")
-        if value != "when_idle":
-            raise ValueError(f"must be 'when_idle' (got {value!r})")
+    def _known(cls, value: Any) -> Any:
+        if value not in ("when_idle", "scheduled"):
+            raise ValueError(f"must be 'when_idle' or 'scheduled' (got {value!r})")
         return value
 
     @model_validator(mode="after")
     def _positive(self) -> InternalWork:
+        key = "work.internal"
+        if self.mode == "scheduled":
+            if self.task_h is not None:
+                raise KeyedError(f"{key}.task_h", "is for mode = 'when_idle'; scheduled blocks have block_h")
+            if self.block_h is None:
+                raise KeyedError(f"{key}.block_h", "is required with mode = 'scheduled' (hours of one block)")
+            if self.share is None:
+                raise KeyedError(
+                    f"{key}.share", "is required with mode = 'scheduled' (the share of time in blocks)"
+                )
+            if self.share >= 1.0:
+                raise KeyedError(
+                    f"{key}.share",
+                    f"a share of internal time of 1 or more leaves no time for calls (got {self.share:g})",
+                )
+            return self
+        for name in ("block_h", "share"):
+            if getattr(self, name) is not None:
+                raise KeyedError(f"{key}.{name}", "is for mode = 'scheduled'; when_idle tasks have task_h")
+        if self.task_h is None:
+            raise KeyedError(f"{key}.task_h", "is required with mode = 'when_idle' (the length of one task)")
         if spec_mean(self.task_h) <= 0:
             # tasks of no length would repeat forever at one instant
-            raise KeyedError("work.internal.task_h", "must have a positive mean")
+            raise KeyedError(f"{key}.task_h", "must have a positive mean")
         return self
+
+    @property
+    def every_h(self) -> float:
+        """(scheduled) Hours of the clock between two blocks of one technician."""
+        assert self.block_h is not None and self.share is not None
+        return self.block_h / self.share
 
 
 #: more job types than this is a mistake, not a service organisation
@@ -376,6 +415,17 @@ def check_work(sc: Scenario) -> None:
                 f"{key}.priority",
                 f"job type {t.name!r} needs a priority under {sc.dispatch.said('discipline')}",
             )
+    internal = work.internal
+    if internal is not None and internal.mode == "scheduled":
+        why = (
+            "with a shift calendar (calendar.shifts)"
+            if sc.calendar.shifts
+            else "with appointments ([appointments])"
+            if sc.appointments is not None
+            else ""
+        )
+        if why:
+            raise KeyedError("work.internal.mode", f"scheduled blocks {why} are not built yet")
     if work.types and sc.travel.mode == "geometry":
         raise KeyedError(
             "work.types", "job types with travel.mode = 'geometry' are not built yet (jobs have no place)"

@@ -28,7 +28,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         territories=system.territories.count,
         team_size=system.team.technicians,
         repeats=system.repeats is not None,
-        internal=system.internal is not None,
+        internal=system.internal is not None or system.internal_blocks is not None,
         work_types=bool(system.work_types),
         restore_targets=any(c.restore_sla_h is not None for c in system.classes),
         helpdesk=system.helpdesk is not None,

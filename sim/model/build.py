@@ -144,6 +144,7 @@ def build(
             # overflow to the contractor: the team's own desk, its streams keyed by the team
             contractor=None if system.contractor is None else (system.contractor, k, seed, replication),
             appointments=None if system.appointments is None else (system.appointments, seed, replication),
+            blocks=system.internal_blocks,
         )
         if shifts:
             calendars.append(ShiftCalendar(env, shifts, team))

@@ -36,7 +36,7 @@ import simpy
 from simpy.events import NORMAL
 
 from sim.monitors.protocol import Recorder
-from sim.system import Appointments, Contractor
+from sim.system import Appointments, Contractor, InternalBlocks
 
 from .appointments import Appointment, AppointmentBook
 from .calls import AWAITING_PART, AWAY, DONE, LEAVING, REPAIRING, RETURNING, TRAVELLING, WAITING, Call
@@ -102,6 +102,10 @@ class Team:
         Booked rows given arrival windows: the system's appointments, the seed and the
         replication (the team's own :class:`~sim.model.appointments.AppointmentBook`);
         none by default.
+    blocks : InternalBlocks, optional
+        Internal work in scheduled blocks: each technician's block of ``block_h`` every
+        ``every_h`` hours, spread over the period; a block due during a job starts at its
+        release.  None by default.
     """
 
     #: a call of a booked row is booked when it is logged; a helpdesk team books it at
@@ -124,6 +128,7 @@ class Team:
         tasks: Mapping[int, Variates | Constant] | None = None,
         contractor: tuple[Contractor, int, int, int] | None = None,
         appointments: tuple[Appointments, int, int] | None = None,
+        blocks: InternalBlocks | None = None,
     ) -> None:
         self.env = env
         self._schedule = scheduler(env)
@@ -154,6 +159,14 @@ class Team:
             # the first tasks start once the shift calendar has said whether the team is
             # on duty at time 0 (it is built after the team)
             self._schedule(Step(None, self._start_tasks), NORMAL, 0.0)
+        # scheduled blocks of internal work: blocks due per technician (None: no blocks)
+        self.blocks = blocks
+        self._blocks_due: dict[int, int] | None = None
+        if blocks is not None:
+            self._blocks_due = dict.fromkeys(self.technicians, 0)
+            n = len(self.technicians)
+            for i, technician in enumerate(self.technicians):  # spread over the period
+                self._schedule(Step(technician, self._block_due), NORMAL, i * blocks.every_h / n)
         # a call that finds no technician free joins the line, or (a contractor's overflow
         # rule) goes to the contractor or joins the line with a timer
         self._overflow: Callable[[Call], None] | None = None
@@ -484,11 +497,52 @@ class Team:
             tech.overtime_since = None
             self.recorder.overtime(now - since, now)
         self.recorder.released(call, now)
+        due = self._blocks_due
+        if due is not None and due[technician]:  # a block came due during the job
+            due[technician] -= 1
+            self._start_block(technician, now)
+            return
         following = self.line.next_call(technician) if self.on_duty else None
         if following is None:
             self._idle(technician)
         else:
             self._send(technician, following, now, len(self.line) + 1, busy=True)
+
+    # -- internal work in scheduled blocks -------------------------------------
+
+    def _block_due(self, step: Step[int]) -> None:
+        """A technician's block is due: an idle technician starts it now; a busy one (a
+        job, or the last block still running) after the job in hand."""
+        technician = step.value
+        assert self.blocks is not None and self._blocks_due is not None
+        self._schedule(Step(technician, self._block_due), NORMAL, self.blocks.every_h)
+        if technician in self.free:
+            self.free.remove(technician)
+            self._start_block(technician, self.env.now)
+        else:
+            self._blocks_due[technician] += 1
+
+    def _start_block(self, technician: int, now: float) -> None:
+        assert self.blocks is not None
+        self.recorder.internal(1, now)
+        self._schedule(Step(technician, self._block_done), NORMAL, self.blocks.block_h)
+
+    def _block_done(self, step: Step[int]) -> None:
+        """The block ends: the next block if one is due, else the call that waits (from
+        base, as after idleness), else the technician is free."""
+        technician = step.value
+        now = self.env.now
+        assert self._blocks_due is not None
+        self.recorder.internal(-1, now)
+        if self._blocks_due[technician]:
+            self._blocks_due[technician] -= 1
+            self._start_block(technician, now)
+            return
+        following = self.line.next_call(technician) if self.on_duty else None
+        if following is None:
+            self._idle(technician)
+        else:
+            self._send(technician, following, now, len(self.line) + 1)
 
     # -- internal work taken when idle ---------------------------------------
 

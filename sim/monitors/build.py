@@ -304,7 +304,7 @@ def monitors_for(
         shifts=system.calendar.shifts is not None,
         decisions=system.dispatch.record_decisions,
         repeat_window_h=None if system.repeats is None else system.repeats.window_h,
-        internal=system.internal is not None,
+        internal=system.internal is not None or system.internal_blocks is not None,
         breakdown_rows=len(system.classes) if system.work_types else None,
         restore=restore_promises(system),
         helpdesk_agents=0 if system.helpdesk is None else system.helpdesk.agents,

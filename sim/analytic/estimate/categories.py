@@ -65,8 +65,9 @@ def with_categories(est: Estimates, system: ServiceSystem) -> Estimates:
     hours = _row_hours(est, system)
     if hours is None:
         return replace(est, notes=[*est.notes, "hours by category: no value (a row's hours are not given)"])
-    internal = est.get("internal_share") if system.internal is not None else None
-    if system.internal is not None and internal is None:
+    some = system.internal is not None or system.internal_blocks is not None
+    internal = est.get("internal_share") if some else None
+    if some and internal is None:
         return replace(est, notes=[*est.notes, "hours by category: no value (internal work's share)"])
     out = []
     for k, kpi in enumerate(KPIS):

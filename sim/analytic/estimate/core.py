@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sim.analytic.estimate.appointments import appointments_estimate
 from sim.analytic.estimate.categories import with_categories
 from sim.analytic.estimate.contractor import contractor_estimate
-from sim.analytic.estimate.internal import with_internal_work
+from sim.analytic.estimate.internal import blocks_estimate, with_internal_work
 from sim.analytic.estimate.lifecycle import with_lifecycle
 from sim.analytic.estimate.maintenance import planned_estimate
 from sim.analytic.estimate.parts import with_parts
@@ -57,6 +57,8 @@ def estimate(system: ServiceSystem) -> Estimates:
 
 def _estimate(system: ServiceSystem) -> Estimates:
     """:func:`estimate` before the hours by category."""
+    if system.internal_blocks is not None:
+        return blocks_estimate(system, _estimate(replace(system, internal_blocks=None)))
     if system.helpdesk is not None:
         from sim.analytic.estimate.helpdesk import helpdesk_estimate  # (it calls back here)
 

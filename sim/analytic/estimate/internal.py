@@ -158,3 +158,44 @@ def _priority_extra(system: ServiceSystem, team: TeamView, est: Estimates) -> di
 
 def _share(system: ServiceSystem, name: str) -> float:
     return next(c.share for c in system.classes if c.name == name)
+
+
+#: what a team's formulas give that scheduled blocks leave exact (work conservation at
+#: Poisson calls: the offered load does not depend on who waits how long)
+_CONSERVED = ("calls_per_day", "utilization", "utilization_onsite", "travel_share", "hours_share")
+
+BLOCKS_MODEL = "scheduled blocks"
+
+
+def blocks_estimate(system: ServiceSystem, base: Estimates) -> Estimates:
+    """The estimates of a team with internal work in scheduled blocks
+    (``system.internal_blocks``), from ``base``, the same system's without them.
+
+    ``internal_share`` is the blocks' share and ``internal_h_per_day`` its hours per
+    technician and working day, exact for
+    a stable team (every block is done, a postponed one after the job in hand); at Poisson
+    calls the rates and offered loads stay exact (work conservation).  The waits have no
+    formula here: the blocks take whole technicians away at fixed times (a note says so).
+    """
+    blocks = system.internal_blocks
+    assert blocks is not None
+    if base.unstable is not None:
+        return base
+    util = base.get("utilization")
+    if util is not None and util.value + blocks.share >= 1.0:
+        return Estimates(
+            unstable=f"no steady state: utilization {util.value:.3g} + internal share {blocks.share:g} >= 1"
+        )
+    note = "each technician's blocks take their share of the clock (a stable team does them all)"
+    keep = [e for e in base.primary if not system.source.finite and e.kpi in _CONSERVED and e.exact]
+    day = system.calendar.day_length_h
+    rows = [
+        Estimate("internal_share", "all", blocks.share, BLOCKS_MODEL, True, note),
+        Estimate("internal_h_per_day", "all", blocks.share * day, BLOCKS_MODEL, True, note),
+    ]
+    notes = [
+        *base.notes,
+        "internal work in scheduled blocks: no formula for the waits (the blocks take whole "
+        "technicians away at fixed times)",
+    ]
+    return Estimates(primary=[*keep, *rows], notes=notes)
