@@ -39,7 +39,7 @@ def _series(view: RunView, intervals: dict[str, float]) -> dict[str, list[str]]:
         if p.id not in intervals:
             continue
         rest = {k: v for k, v in p.params.items() if k not in INTERVAL_KEYS}
-        name = ", ".join(f"{k} = {v}" for k, v in rest.items()) if rest else "simulated"
+        name = ", ".join(str(v) if k == "variant" else f"{k} = {v}" for k, v in rest.items()) or "simulated"
         out.setdefault(name, []).append(p.id)
     return out
 
