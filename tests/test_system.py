@@ -269,6 +269,8 @@ def _built(system: ServiceSystem, key: str) -> Distribution | None:
     if system.helpdesk is not None:
         table["helpdesk.handling_h"] = system.helpdesk.handling
         table["helpdesk.remote_h"] = system.helpdesk.remote
+    if system.skills is not None and system.skills.remote is not None:
+        table["skills.escalation.remote.handling_h"] = system.skills.remote.handling
     if system.contractor is not None:
         table["contractor.response_h"] = system.contractor.response
         table["contractor.repair_h"] = system.contractor.repair
