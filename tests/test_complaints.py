@@ -270,3 +270,15 @@ def test_supervisors_with_shifts_take_complaints_only_in_them():
     assert est.get("complaint_met") is None
     sims = [run(system, r)[1]["all"]["complaint_wait_h"] for r in range(4)]
     assert abs(np.mean(sims) - wait.value) / wait.value < 0.05
+
+
+def test_the_analytic_layer_names_each_promise_by_its_scenario_key():
+    """The analytic layer keeps its own copy of the promises' keys (it reads the system,
+    not the scenario): the same as the scenario's, in the order of ``Promise``."""
+    from sim.analytic.estimate.complaints import PROMISE_KEYS as ANALYTIC_KEYS
+    from sim.analytic.estimate.complaints import no_breach_note
+
+    assert tuple(PROMISE_KEYS[p] for p in sorted(PROMISE_KEYS)) == ANALYTIC_KEYS
+    assert no_breach_note("complaints", Promise.ON_SITE) == (
+        "complaints: no estimate of the late_on_site breaches (no formula for sla_met here); no formula"
+    )

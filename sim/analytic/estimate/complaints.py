@@ -46,6 +46,28 @@ if TYPE_CHECKING:
 BURSTS = "breaches are correlated with congestion: the complaints are not a Poisson stream"
 
 
+#: the scenario key of each promise (``sim.config.PROMISE_KEYS``: the analytic layer reads
+#: the system only), and the KPI whose complement is its breach probability, where one is
+PROMISE_KEYS = (
+    "late_reply",
+    "late_on_site",
+    "late_restore",
+    "repeat_failure",
+    "any_call",
+    "late_arrival",
+    "missed_appointment",
+)
+_BREACH_KPI = {0: "reply_met", 1: "sla_met", 2: "restore_met", 3: "repeat_share"}
+
+
+def no_breach_note(section: str, promise: int) -> str:
+    """Why ``section`` (complaints, satisfaction) has no formula: a promise whose breaches
+    have no estimate, named by its scenario key (and the KPI that has none)."""
+    kpi = _BREACH_KPI.get(int(promise))
+    why = f" (no formula for {kpi} here)" if kpi is not None else " (per appointment, not per call)"
+    return f"{section}: no estimate of the {PROMISE_KEYS[int(promise)]} breaches{why}; no formula"
+
+
 def breach(base: Estimates, system: ServiceSystem, promise: int, row: int) -> tuple[float, bool] | None:
     """The chance that a call of class ``row`` breaks ``promise``, and whether it is exact
     (``None``: no base estimate to take it from)."""
@@ -92,7 +114,7 @@ def with_complaints(base: Estimates, system: ServiceSystem) -> Estimates:
         for promise in spec.promises:
             b = breach(base, system, promise, row)
             if b is None:
-                note = f"complaints: no estimate of the breaches of {promise.name.lower()}; no formula"
+                note = no_breach_note("complaints", promise)
                 return replace(base, notes=[*base.notes, note])
             mean += spec.probability[promise] * b[0]
             rate_exact = rate_exact and b[1]

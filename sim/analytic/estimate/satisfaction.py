@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sim.analytic.estimate.complaints import breach
+from sim.analytic.estimate.complaints import breach, no_breach_note
 from sim.analytic.estimate.results import Estimate, Estimates
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def with_satisfaction(base: Estimates, system: ServiceSystem) -> Estimates:
         for p, w in weights.items():
             b = breach(base, system, p, row)
             if b is None:
-                note = f"satisfaction: no estimate of the breaches of {p.name.lower()}; no formula"
+                note = no_breach_note("satisfaction", p)
                 return replace(base, notes=[*base.notes, note])
             value -= w * b[0]
             exact = exact and b[1]
