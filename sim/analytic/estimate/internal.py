@@ -193,9 +193,9 @@ def blocks_estimate(system: ServiceSystem, base: Estimates) -> Estimates:
         Estimate("internal_share", "all", blocks.share, BLOCKS_MODEL, True, note),
         Estimate("internal_h_per_day", "all", blocks.share * day, BLOCKS_MODEL, True, note),
     ]
+    # (the base's notes speak of its waits, which are not given here)
     notes = [
-        *base.notes,
         "internal work in scheduled blocks: no formula for the waits (the blocks take whole "
-        "technicians away at fixed times)",
+        "technicians away at fixed times); the rates and offered loads are those without them"
     ]
     return Estimates(primary=[*keep, *rows], notes=notes)

@@ -300,8 +300,8 @@ def money_estimate(system: ServiceSystem, est: Estimates) -> list[Estimate]:
                     plan_cost_per_day(system, visits.value, breakdowns.value),
                     MONEY,
                     visits.exact and breakdowns.exact,
-                    f"renewal-reward C(T): cost x pm_visits_per_day + breakdown_cost x "
-                    f"breakdowns_per_day ({visits.model})",
+                    ("block replacement's" if pm.calendar else "renewal-reward C(T):")
+                    + f" cost x pm_visits_per_day + breakdown_cost x breakdowns_per_day ({visits.model})",
                 )
             )
     return out
