@@ -136,3 +136,30 @@ def test_the_money_columns_come_only_with_priced_plans():
 def test_negative_money_is_refused_naming_the_key(key):
     with pytest.raises(ScenarioError, match=f"work.maintenance.{key}"):
         validate_scenario(variant(BASE, {f"work.maintenance.{key}": -1.0}), "<money>")
+
+
+def test_scenarios_without_the_new_keys_dump_and_hash_as_before():
+    """Plans without money, maintenance in hours of operation and internal work when idle
+    dump without the keys added for money, calendar plans and scheduled blocks, so the
+    config hash (and --resume) of an older scenario is unchanged."""
+    plain = variant(
+        BASE, drop=["work.maintenance.revenue", "work.maintenance.cost", "work.maintenance.breakdown_cost"]
+    )
+    plain = variant(
+        plain,
+        {
+            "work.visits": {
+                "customers": 2,
+                "every_days": 4.0,
+                "window_h": 8.0,
+                "duration_h": {"dist": "deterministic", "value": 1.0},
+            },
+            "work.internal": {"mode": "when_idle", "task_h": {"dist": "exponential", "mean": 1.0}},
+        },
+    )
+    work = validate_scenario(plain, "<money>").model_dump(mode="json")["work"]
+    added = {"revenue", "cost", "breakdown_cost", "tolerance_days", "block_h", "share"}
+    assert not added & (set(work["maintenance"]) | set(work["visits"]) | set(work["internal"]))
+    priced = validate_scenario(BASE, "<money>")
+    assert priced.model_dump(mode="json")["work"]["maintenance"]["breakdown_cost"] == 200.0
+    assert priced.config_hash() != validate_scenario(plain, "<money>").config_hash()

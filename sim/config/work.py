@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from sim.config.errors import KeyedError
 from sim.config.fields import Money, NonNegFloat, PosFloat, Section, name_type, not_reserved
@@ -22,6 +29,16 @@ from sim.config.specs import DistSpec, spec_mean
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
+
+
+def _drop_unset(out: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """The dump without the keys added after a section was first shipped, where they are at
+    their defaults: a scenario that does not use them dumps (and hashes, and resumes) as
+    before they existed."""
+    for key, default in defaults.items():
+        if key in out and out[key] == default:
+            del out[key]
+    return out
 
 
 class InternalWork(Section):
@@ -97,6 +114,10 @@ class InternalWork(Section):
             # tasks of no length would repeat forever at one instant
             raise KeyedError(f"{key}.task_h", "must have a positive mean")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_blocks(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_unset(handler(self), {"block_h": None, "share": None, "task_h": None})
 
     @property
     def every_h(self) -> float:
@@ -280,6 +301,11 @@ class Maintenance(Section):
         _check_visit(key, self.window_h, self.urgent_within_h, self.duration_h)
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_unset_money(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        unset = {"revenue": 0.0, "cost": 0.0, "breakdown_cost": 0.0, "tolerance_days": None, "window_h": None}
+        return _drop_unset(handler(self), unset)
+
     def window_length_h(self, day_length_h: float) -> float:
         """The window's length in hours of the clock: ``window_h``, or 2 x ``tolerance_days``."""
         if self.tolerance_days is not None:
@@ -333,6 +359,10 @@ class Visits(Section):
     travel: bool = True
     revenue: Money = 0.0  # money per visit made
     cost: Money = 0.0  # direct cost per visit made, beyond the team's cost
+
+    @model_serializer(mode="wrap")
+    def _without_unset_money(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_unset(handler(self), {"revenue": 0.0, "cost": 0.0})
 
     @model_validator(mode="after")
     def _plan(self) -> Visits:
