@@ -142,16 +142,18 @@ def _parts_per_day(system: ServiceSystem, kpis: Mapping[str, float], days_per_ye
 def work_money(
     system: ServiceSystem, by_row: Mapping[str, Mapping[str, float]]
 ) -> dict[str, dict[str, float]]:
-    """Money of the job types and the planned work per working day: ``revenue_per_day``,
-    ``job_cost_per_day`` and ``margin_per_day`` (revenue - direct cost) of each type's row
-    and of each priced plan's row (``maintenance``, ``visits``: revenue and cost per visit),
+    """Money of the rows per working day: ``revenue_per_day``, ``job_cost_per_day`` and
+    ``margin_per_day`` (revenue - direct cost) of each priced class's row (revenue and cost
+    per call), each job type's row and each priced plan's row (``maintenance``, ``visits``:
+    revenue and cost per visit),
     from its completed jobs per working day (``calls_per_day``), and their sums in the
     ``all`` row; nothing without job types or priced plans.  The team's own cost (staff,
     travel) is ``cost_per_day``; the margin here is before it (the row's share of
     technician time is ``hours_share``).  With a priced maintenance plan, also the plan's
     cost rate ``pm_cost_per_day`` in ``all`` (:func:`plan_cost_per_day`).
     """
-    priced = [(t.name, t.revenue, t.cost) for t in system.work_types]
+    priced = [(c.name, c.revenue, c.cost) for c in system.priced_classes]
+    priced += [(t.name, t.revenue, t.cost) for t in system.work_types]
     priced += [(p.row, p.revenue, p.cost) for p in system.priced_plans]
     plan = system.maintenance
     if not priced and (plan is None or not plan.priced):

@@ -152,7 +152,8 @@ CONDITIONS: dict[Condition, str] = {
     "costs_and_repeats": "with `[costs]` and `[repair.repeat]`",
     "internal_work": "with `[work.internal]`",
     "work_types": "with `[[work.types]]`",
-    "work_money": "with `[[work.types]]`, or `revenue` or `cost` on `[work.maintenance]` or `[work.visits]`",
+    "work_money": "with `[[work.types]]`, or `revenue` or `cost` on a class, "
+    "`[work.maintenance]` or `[work.visits]`",
     "pm_money": "with `cost` or `breakdown_cost` on `[work.maintenance]`",
     "restore_targets": "with `restore_sla_h` on a class",
     "helpdesk": "with `[helpdesk]`",
@@ -866,8 +867,9 @@ CATALOGUE: tuple[KPI, ...] = (
         "revenue_per_day",
         "revenue per day",
         "money/day",
-        "a job type's `revenue` x its jobs done per working day (`maintenance`, `visits`: "
-        "the plan's `revenue` x its visits done); `all`: the rows' sum",
+        "a job type's `revenue` x its jobs done per working day (a class: its `revenue` x "
+        "its calls restored; `maintenance`, `visits`: the plan's `revenue` x its visits "
+        "done); `all`: the rows' sum",
         "work",
         True,
         "derived",
@@ -877,8 +879,9 @@ CATALOGUE: tuple[KPI, ...] = (
         "job_cost_per_day",
         "direct cost of jobs per day",
         "money/day",
-        "a job type's `cost` x its jobs done per working day (`maintenance`, `visits`: the "
-        "plan's `cost` x its visits done); `all`: the rows' sum",
+        "a job type's `cost` x its jobs done per working day (a class: its `cost` x its "
+        "calls restored; `maintenance`, `visits`: the plan's `cost` x its visits done); "
+        "`all`: the rows' sum",
         "work",
         True,
         "derived",
@@ -1460,7 +1463,7 @@ class Features:
     reply_target: bool = False
     maintenance: bool = False
     visits: bool = False
-    planned_money: bool = False  # revenue or cost per planned visit (maintenance, key customers)
+    row_money: bool = False  # revenue or cost per call of a class or per planned visit
     pm_money: bool = False  # a maintenance plan with cost or breakdown_cost
     lifecycle: bool = False
     contractor: bool = False
@@ -1489,7 +1492,7 @@ class Features:
             "costs_and_repeats": self.costs and self.repeats,
             "internal_work": self.internal,
             "work_types": self.work_types,
-            "work_money": self.work_types or self.planned_money,
+            "work_money": self.work_types or self.row_money,
             "pm_money": self.pm_money,
             "restore_targets": self.restore_targets,
             "helpdesk": self.helpdesk,

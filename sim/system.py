@@ -463,6 +463,8 @@ class ServiceClass:
         many hours; ``None``: the helpdesk's ``reply_target_h``.
     reply_business : bool
         The reply clock counts customer hours only (else every hour).
+    revenue, cost : float
+        Money per call restored: its invoice, and its direct cost.
     """
 
     name: str
@@ -475,6 +477,8 @@ class ServiceClass:
     part_wait_stops_clock: bool = False
     reply_sla_h: float | None = None
     reply_business: bool = False
+    revenue: float = 0.0
+    cost: float = 0.0
 
 
 #: the pairs (queue discipline, technician choice) that ``dispatch.policy`` names
@@ -1183,6 +1187,11 @@ class ServiceSystem:
         return tuple(p for p in plans if p.revenue or p.cost)
 
     @property
+    def priced_classes(self) -> tuple[ServiceClass, ...]:
+        """The service classes with a revenue or a cost per call: their rows carry money."""
+        return tuple(c for c in self.classes if c.revenue or c.cost)
+
+    @property
     def technicians(self) -> int:
         """Technicians in all teams."""
         return self.team.technicians * self.teams
@@ -1231,6 +1240,8 @@ class ServiceSystem:
                     c.part_wait_stops_clock,
                     c.reply_sla_h,
                     c.reply_clock == "business",
+                    c.revenue,
+                    c.cost,
                 )
                 for i, c in enumerate(scenario.fleet.classes)
             ),

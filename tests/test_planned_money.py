@@ -163,3 +163,50 @@ def test_scenarios_without_the_new_keys_dump_and_hash_as_before():
     priced = validate_scenario(BASE, "<money>")
     assert priced.model_dump(mode="json")["work"]["maintenance"]["breakdown_cost"] == 200.0
     assert priced.config_hash() != validate_scenario(plain, "<money>").config_hash()
+
+
+# --------------------------------------------------------------------------- classes' money
+
+#: Poisson calls at one technician (M/M/1): a class's calls per day are exact, so is its money
+CLASSES: dict[str, Any] = {
+    "meta": {"name": "class-money"},
+    "run": {"horizon_h": 40000.0, "warmup_h": 200.0, "replications": 8, "seed": 1420},
+    "fleet": {
+        "calls_per_h": 0.6,
+        "classes": [
+            {"name": "paid", "share": 0.4, "revenue": 150.0, "cost": 30.0},
+            {"name": "contract", "share": 0.6},
+        ],
+    },
+    "territories": {"technicians": 1},
+    "repair": {"time_h": {"dist": "exponential", "mean": 1.0}},
+}
+
+
+def test_a_classs_money_is_money_per_call_times_its_calls_exactly_with_power():
+    reps = _replications(CLASSES)
+    est = estimate(_system(CLASSES))
+    paid = reps[reps["class"] == "paid"]
+    assert "revenue_per_day" not in reps[reps["class"] == "contract"].dropna(axis=1).columns
+    for r in paid.to_dict("records"):
+        assert r["margin_per_day"] == pytest.approx(120.0 * r["calls_per_day"])
+    for kpi, cls, value in (
+        ("revenue_per_day", "paid", 150.0 * 0.4 * 0.6 * 8.0),
+        ("margin_per_day", "paid", 120.0 * 0.4 * 0.6 * 8.0),
+        ("revenue_per_day", "all", 150.0 * 0.4 * 0.6 * 8.0),
+    ):
+        e = est.get(kpi, cls)
+        assert e is not None and e.exact and e.value == pytest.approx(value), (kpi, cls)
+        rows = reps[reps["class"] == cls]
+        ci = t_interval(rows[kpi].to_numpy(), 0.99)
+        assert ci.contains(value), (kpi, cls, ci)
+        # power: a value 5 % off would be outside the interval
+        assert not ci.contains(1.05 * value) and not ci.contains(0.95 * value), (kpi, ci)
+
+
+def test_a_class_without_money_dumps_as_before():
+    plain = validate_scenario(
+        variant(CLASSES, drop=["fleet.classes.0.revenue", "fleet.classes.0.cost"]), "<m>"
+    )
+    assert not {"revenue", "cost"} & set(plain.model_dump(mode="json")["fleet"]["classes"][0])
+    assert "revenue_per_day" not in kpi_names(ServiceSystem.from_scenario(plain))

@@ -154,7 +154,9 @@ class ServiceClass(Section):
     (breakdown -> the helpdesk's reply; KPI ``reply_met``; default the helpdesk's
     ``reply_target_h``), counted on ``reply_clock`` (``"wall"``, the default, or
     ``"business"``: customer hours only, so a call of Friday evening answered on Monday
-    morning has used none of them).  Example::
+    morning has used none of them).  ``revenue`` and ``cost`` per call restored give the
+    class's row ``revenue_per_day``, ``job_cost_per_day`` and ``margin_per_day``, as a job
+    type's (e.g. a paid repair's invoice and its material).  Example::
 
         [[fleet.classes]]
         name = "contract"
@@ -177,13 +179,18 @@ class ServiceClass(Section):
     part_wait_stops_clock: bool = False  # the restore clock stops while the call awaits parts
     reply_sla_h: PosFloat | None = None  # the reply milestone ([helpdesk]); default its reply_target_h
     reply_clock: Literal["wall", "business"] | None = None  # the reply milestone's clock; default wall
+    revenue: Money = 0.0  # money per call of the class restored (a paid repair's invoice)
+    cost: Money = 0.0  # direct cost per call restored (material, fees), beyond the team's cost
 
     @model_serializer(mode="wrap")
     def _without_unset_reply_clock(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # a class without reply_clock dumps (and hashes, and resumes) as before it existed
+        # a class without reply_clock (or money) dumps (and hashes, and resumes) as before
         out: dict[str, Any] = handler(self)
         if out.get("reply_clock", "") is None:
             del out["reply_clock"]
+        for key in ("revenue", "cost"):
+            if out.get(key, "") == 0.0:
+                del out[key]
         return out
 
 

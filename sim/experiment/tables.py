@@ -39,7 +39,7 @@ def kpi_names(system: ServiceSystem) -> list[str]:
         ),
         maintenance=system.maintenance is not None,
         visits=system.visits is not None,
-        planned_money=bool(system.priced_plans),
+        row_money=bool(system.priced_plans or system.priced_classes),
         pm_money=system.maintenance is not None and system.maintenance.priced,
         lifecycle=system.lifecycle is not None,
         contractor=system.contractor is not None,

@@ -154,9 +154,9 @@ def workmix_section(view: RunView) -> Section | None:
         "(<code>[work.categories]</code>). Below, per design point, each kind of work: its "
         "category, jobs done per working day, mean wait, on-time share (the row's "
         "<code>sla_met</code>: a class's SLA, a job type's target, a planned visit's window), "
-        "its share of the technician hours and, for job types and priced planned visits "
-        "(<code>revenue</code>, <code>cost</code> per visit), revenue, direct cost and "
-        "margin per day (before the team's own cost, <code>cost_per_day</code>)."
+        "its share of the technician hours and, for job types and priced classes and planned "
+        "visits (<code>revenue</code>, <code>cost</code> per call or visit), revenue, direct "
+        "cost and margin per day (before the team's own cost, <code>cost_per_day</code>)."
     )
     return Section(
         "workmix", "Work mix: hours by category", intro, [_chart(view)], "".join(html), nav="Work mix"

@@ -51,8 +51,49 @@ def estimate(system: ServiceSystem) -> Estimates:
         return with_satisfaction(out, system) if system.satisfaction is not None else out
     if system.appointments is not None:
         return appointments_estimate(system)  # (booked calls wait for their window)
-    # the hours by category sum the rows' hours, whichever model gave them
-    return with_categories(_estimate(system), system)
+    # the hours by category sum the rows' hours, whichever model gave them; so does the
+    # classes' money
+    return with_categories(with_class_money(_estimate(system), system), system)
+
+
+#: the money of a row (sim.costs.work_money)
+MONEY_KPIS = ("revenue_per_day", "job_cost_per_day", "margin_per_day")
+
+
+def with_class_money(est: Estimates, system: ServiceSystem) -> Estimates:
+    """The priced classes' money: ``revenue`` and ``cost`` per call x the class's
+    ``calls_per_day`` (linear, so exact where the rate is), and the ``all`` row's sums with
+    the job types' and the plans' money when each of those has its value."""
+    priced = system.priced_classes
+    if not priced or est.unstable is not None:
+        return est
+    rows: list[Estimate] = []
+    total = dict.fromkeys(MONEY_KPIS, 0.0)
+    exact = True
+    for c in priced:
+        calls = est.get("calls_per_day", c.name)
+        if calls is None:
+            why = f"money of class {c.name!r}: no value (its calls per day)"
+            return replace(est, notes=[*est.notes, why])
+        note = f"money per call x calls_per_day ({calls.model})"
+        for kpi, per_call in zip(MONEY_KPIS, (c.revenue, c.cost, c.revenue - c.cost), strict=True):
+            rows.append(Estimate(kpi, c.name, per_call * calls.value, "money x rates", calls.exact, note))
+            total[kpi] += per_call * calls.value
+        exact = exact and calls.exact
+    primary = [*est.primary, *rows]
+    others = bool(system.work_types or system.priced_plans)
+    given = [est.get(kpi) for kpi in MONEY_KPIS]
+    if others and any(e is None for e in given):
+        return replace(est, primary=primary)  # (the other rows' money has no value: no sum)
+    if others:
+        primary = [e for e in primary if not (e.kpi in MONEY_KPIS and e.service_class == "all")]
+        for kpi, e in zip(MONEY_KPIS, given, strict=True):
+            assert e is not None
+            total[kpi] += e.value
+        exact = exact and all(e is not None and e.exact for e in given)
+    note = "the priced rows summed"
+    primary += [Estimate(kpi, "all", v, "money x rates", exact, note) for kpi, v in total.items()]
+    return replace(est, primary=primary)
 
 
 def _estimate(system: ServiceSystem) -> Estimates:
