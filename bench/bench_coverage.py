@@ -319,6 +319,11 @@ def _warned(rows: pd.DataFrame, pilot: pd.DataFrame | None = None) -> list[bool]
     return [bool(f) or str(dp) in named for dp, f in zip(rows["design_point"], few, strict=True)]
 
 
+def _pilot_path(replications: Path) -> Path:
+    """Where ``--save-replications`` keeps the pilot's CVs beside the replications."""
+    return replications.with_name(replications.stem + ".pilot.parquet")
+
+
 def run_case(
     case: Case,
     seeds: int,
@@ -326,8 +331,13 @@ def run_case(
     seed0: int,
     save: list[pd.DataFrame] | None = None,
     replay: pd.DataFrame | None = None,
+    pilots: list[pd.DataFrame] | None = None,
+    replay_pilot: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Replications of ``seeds`` seeds (in chunks, stopping when the budget is spent)."""
+    """Replications of ``seeds`` seeds (in chunks, stopping when the budget is spent).
+
+    With ``save``, ``pilots`` collects the interval check's pilot CVs of every seed;
+    ``replay_pilot`` (saved that way) gives ``--replay`` the warnings as ``run`` prints them."""
     sc = validate_scenario(case.raw, case.name)
     exact = exact_values(case, sc)
     kpis = sorted({k for _, k in exact})
@@ -347,6 +357,11 @@ def run_case(
         pilot = check_intervals(_points(sc, batch), backend="serial", progress=False) if PILOT else None
         if save is not None:
             save.append(reps[["run.seed", "replication", "class", *kpis]].assign(case=case.name))
+            if pilot is not None and pilots is not None:  # the pilot's CVs, for --replay
+                seed_of = {p.id: s for p, s in zip(_points(sc, batch), batch, strict=True)}
+                pilots.append(
+                    pilot.assign(case=case.name, **{"run.seed": pilot["design_point"].map(seed_of)})
+                )
         _tally(tallies, reps, exact, kpis, pilot)
         done += len(batch)
     if replay is not None:
@@ -355,7 +370,12 @@ def run_case(
             reps["design_point"] = "s" + reps["run.seed"].astype(str)
         else:  # files of the first version: rows are in run order, one block of rows per seed
             reps["design_point"] = (reps["design_point"] != reps["design_point"].shift()).cumsum().astype(str)
-        _tally(tallies, reps, exact, kpis)
+        replayed = None
+        if replay_pilot is not None and PILOT and "run.seed" in reps:  # the saved pilot of each seed
+            replayed = replay_pilot[replay_pilot["case"] == case.name].copy()
+            replayed["design_point"] = "s" + replayed["run.seed"].astype(str)
+            replayed = replayed.drop(columns=["case", "run.seed"])
+        _tally(tallies, reps, exact, kpis, replayed)
         done = reps["design_point"].nunique()
     return {
         "case": case.name,
@@ -868,14 +888,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     t0 = time.process_time()
     saved: list[pd.DataFrame] | None = [] if args.save_replications else None
+    pilots: list[pd.DataFrame] | None = [] if args.save_replications else None
+    replay_pilot = None
+    if args.replay and _pilot_path(args.replay).exists():
+        replay_pilot = pd.read_parquet(_pilot_path(args.replay))
+    elif replay is not None and PILOT:
+        print(
+            f"{args.replay}: no saved pilot ({_pilot_path(args.replay).name}): warnings from "
+            "the replications' own CV",
+            file=sys.stderr,
+        )
     for case in [] if args.no_cases else cases:
         seeds = args.seeds or max(2, math.ceil(case.seeds * scale))
-        res = run_case(case, seeds, share, args.seed, saved, replay)
+        res = run_case(case, seeds, share, args.seed, saved, replay, pilots, replay_pilot)
         print(f"{case.name}: {res['seeds']} seeds, {res['cpu_s']:.0f} s CPU", file=sys.stderr)
         out["cases"].append(res)
         _write(out, args.json)
         if saved:  # after every case: a long run stopped early keeps its replications
             pd.concat(saved, ignore_index=True).to_parquet(args.save_replications)
+        if pilots:
+            pd.concat(pilots, ignore_index=True).to_parquet(_pilot_path(args.save_replications))
     for name, batches, seeds in batch_cases:
         res = run_batch_case(
             by_name[name],
