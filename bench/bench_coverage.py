@@ -430,7 +430,7 @@ def run_batch_case(case: Case, batches: int, seeds: int, budget_s: float, seed0:
                     (lo <= value <= hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
                 ]
                 label = method or str(rows["interval"].iloc[0]) if len(rows) else "t"
-                tallies.setdefault((cls, kpi, level, label), Tally()).add(covered, [label])
+                tallies.setdefault((cls, kpi, level, label), Tally()).add(covered, [label], _warned(rows))
         done += len(batch)
     return {
         "case": case.name,
@@ -448,6 +448,9 @@ def run_batch_case(case: Case, batches: int, seeds: int, budget_s: float, seed0:
                 "coverage": t.coverage,
                 "se": t.se,
                 "methods": t.methods,
+                "warned": t.warned / t.trials if t.trials else math.nan,
+                "unwarned_coverage": t.unwarned_coverage,
+                "unwarned": t.trials - t.warned,
             }
             for (c, k, lv, m), t in tallies.items()
         ],
@@ -650,8 +653,9 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "Batch means (one run per seed, `run.batches`):",
             "",
-            "| case | batches x length | seeds | class | KPI | interval | 95 % | 99 % |",
-            "|---|---|---:|---|---|---|---:|---:|",
+            "| case | batches x length | seeds | class | KPI | interval | 95 % | 99 % | warned"
+            " | 95 % not warned |",
+            "|---|---|---:|---|---|---|---:|---:|---:|---:|",
         ]
         for res in results["batches"]:
             rows = {(r["class"], r["kpi"], r["level"], r.get("interval", "t")): r for r in res["rows"]}
@@ -659,6 +663,15 @@ def markdown(results: dict[str, Any]) -> str:
                 cells = [
                     _pct(rows[(cls, kpi, lv, m)]["coverage"], rows[(cls, kpi, lv, m)]["se"]) for lv in LEVELS
                 ]
+                r95 = rows.get((cls, kpi, 0.95, m), {})
+                warned, ucov = r95.get("warned", math.nan), r95.get("unwarned_coverage", math.nan)
+                unwarned = r95.get("unwarned", 0)
+                cells.append("-" if math.isnan(warned) else f"{100 * warned:.0f} %")
+                cells.append(
+                    "-"
+                    if not unwarned or math.isnan(ucov)
+                    else f"{_pct(ucov, math.sqrt(ucov * (1 - ucov) / unwarned))} ({unwarned})"
+                )
                 lines.append(
                     f"| {res['case']} | {res['batches']} x {res['horizon_h'] / res['batches']:g} h "
                     f"| {res['seeds']} | {cls} | {kpi} | {m} | " + " | ".join(cells) + " |"
@@ -808,6 +821,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1_000, help="first seed (default 1000)")
     ap.add_argument("--seeds", type=int, help="seeds per replication case (default: the case's own)")
     ap.add_argument("--json", type=Path, help="write every figure to this file")
+    ap.add_argument("--batch-seeds", type=int, help="seeds per batch-means case (default: the case's own)")
     ap.add_argument("--save-replications", type=Path, help="write the replications' KPIs (parquet)")
     ap.add_argument(
         "--replay",
@@ -912,7 +926,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         res = run_batch_case(
             by_name[name],
             batches,
-            max(2, math.ceil(seeds * scale)),
+            args.batch_seeds or max(2, math.ceil(seeds * scale)),
             0.15 * budget / len(batch_cases),
             args.seed + 10_000,  # seeds apart from the replication cases
         )
