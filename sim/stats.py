@@ -273,6 +273,50 @@ CONGESTION_GROUPS = frozenset({"queue", "service", "fleet", "parts"})
 CONGESTION_AGGREGATIONS = frozenset({"calls", "demands", "time_average"})
 
 
+#: catalogue groups whose shares of calls are wait or promise outcomes (:func:`call_share_kpi`)
+CALL_SHARE_GROUPS = frozenset({"queue", "service", "helpdesk", "complaints"})
+#: CV of a replication mean of a share's rarer outcome (:func:`rare_side_cv`) above which
+#: ``run`` warns: the count of rare outcomes in a run comes in bursts (busy periods), so
+#: its replication means are skewed in proportion to this CV, about 1-2 times it
+#: (bench/README.md), where a wait's are 5-8 times its CV
+SHARE_CV_MAX = 0.30
+#: the CV the share warning's suggested horizon aims at (as :data:`CV_TARGET` for waits)
+SHARE_CV_TARGET = 0.25
+
+
+def call_share_kpi(name: str) -> bool:
+    """Whether KPI ``name`` is a share of calls whose outcome depends on congestion.
+
+    The share of calls that waited at all or longer than a threshold
+    (``p_wait``, ``p_wait_gt_<x>h``), or met a promise (``sla_met``,
+    ``restore_met``, ``reply_met``, ``complaint_met``): a share of calls in the
+    catalogue groups :data:`CALL_SHARE_GROUPS`.  When one of its two outcomes is rare
+    the rare outcomes come in bursts (the calls of one busy period), so a run holds few
+    independent ones and its intervals fall short as a wait's do.  A name not in the
+    catalogue is not.
+    """
+    try:
+        kpi = lookup(name)
+    except KeyError:
+        return False
+    return kpi.is_share and kpi.aggregation == "calls" and kpi.group in CALL_SHARE_GROUPS
+
+
+def rare_side_cv(cv: float, mean: float) -> float:
+    """The CV of a share's rarer outcome from the share's own CV and mean.
+
+    A share ``p`` and its complement ``1 - p`` have the same standard deviation, so
+    the CV of the rarer one is ``cv * p / min(p, 1 - p)``; ``nan`` for a mean outside
+    ``(0, 1)`` (no outcome of one kind: the rule on equal replications covers that).
+
+    >>> rare_side_cv(0.02, 0.95)  # 95 % met: the CV of the 5 % missed
+    0.38
+    """
+    if not 0.0 < mean < 1.0 or not math.isfinite(cv):
+        return math.nan
+    return round(cv * mean / min(mean, 1.0 - mean), 12)
+
+
 def congestion_kpi(name: str) -> bool:
     """Whether the replication means of KPI ``name`` are skewed in proportion to their CV.
 
@@ -379,6 +423,7 @@ def interval_warnings(summary: pd.DataFrame, pilot: pd.DataFrame | None = None) 
         flagged: set[str] = set()
         if pilot is not None and n >= 3 and (pilot["design_point"] == dp).any():
             flagged = _pilot_cv_warning(str(dp), group, pilot, out)
+            flagged |= _pilot_share_warning(str(dp), group, pilot, out)
         elif "sd" in group and "mean" in group and n >= 3:
             # congestion KPIs: the CV of their replication means stands for their skewness
             congestion = np.array([congestion_kpi(str(k)) for k in group["kpi"]], dtype=bool)
@@ -440,6 +485,35 @@ def _pilot_cv_warning(dp: str, group: pd.DataFrame, pilot: pd.DataFrame, out: li
         "1/sqrt(horizon))"
     )
     return set(map(str, hit["kpi"]))
+
+
+def _pilot_share_warning(dp: str, group: pd.DataFrame, pilot: pd.DataFrame, out: list[str]) -> set[str]:
+    """The rule on shares of calls (:func:`call_share_kpi`), from the pilot: one line or none.
+
+    Each share is judged on its own: the pilot's CV of its rarer outcome
+    (:func:`rare_side_cv`) above :data:`SHARE_CV_MAX`.  Returns the shares warned about."""
+    mine = pilot[(pilot["design_point"] == dp) & (pilot["class"] == "all")]
+    if "pilot_mean" not in mine:
+        return set()
+    asked = set(map(str, group["kpi"]))
+    cvs = {
+        str(k): rare_side_cv(float(c), float(m))
+        for k, c, m in zip(mine["kpi"], mine["pilot_cv"], mine["pilot_mean"], strict=True)
+        if str(k) in asked and call_share_kpi(str(k))
+    }
+    over = {k: c for k, c in cvs.items() if c > SHARE_CV_MAX}
+    if not over:
+        return set()
+    top = max(over.values())
+    factor = math.ceil((top / SHARE_CV_TARGET) ** 2 * 2) / 2  # CV ~ 1 / sqrt(horizon)
+    hit = group[group["kpi"].astype(str).isin(over)]
+    out.append(
+        f"{dp}: the run holds few of the rarer outcome of {_kpi_list(hit)}: an independent pilot puts "
+        f"the CV of its replication mean at up to {top:.2f} > {SHARE_CV_MAX:g}, so their intervals may "
+        f"cover less than they claim (coverage benchmark, bench/README.md): lengthen run.horizon_h about "
+        f"{factor:g}-fold, to a CV near {SHARE_CV_TARGET:g}"
+    )
+    return set(over)
 
 
 def _kpi_list(rows: pd.DataFrame, most: int = 4) -> str:

@@ -33,7 +33,7 @@ import pandas as pd
 from sim.config import DesignPoint, ScenarioError, with_overrides
 from sim.experiment.execution import run_tasks
 from sim.experiment.tasks import Task, TaskResult
-from sim.kpis import CATALOGUE
+from sim.kpis import lookup
 
 #: replications of the pilot of one design point
 PILOT_REPLICATIONS = 2
@@ -45,7 +45,7 @@ PILOT_REPLICATION = 1 << 30
 CHECK_MIN_REPLICATIONS = 3
 
 #: columns of the check's table (``interval_check.csv`` in a run folder)
-COLUMNS = ("design_point", "class", "kpi", "pilot_cv", "pilot_replications", "pilot_batches")
+COLUMNS = ("design_point", "class", "kpi", "pilot_mean", "pilot_cv", "pilot_replications", "pilot_batches")
 
 
 def needs_check(point: DesignPoint) -> bool:
@@ -78,14 +78,15 @@ def within_run_cv(results: Sequence[TaskResult]) -> pd.DataFrame:
 
     For pilot replication ``r`` with batch values ``b_r1 .. b_rk``, ``var(b_r) / k``
     estimates the variance of its mean; the CV is the square root of their average
-    over the pilot's replications, over the absolute mean of all batch values.  A
+    over the pilot's replications, over the absolute mean of all batch values
+    (``pilot_mean``, which the rule on shares needs: a share's rarer outcome).  A
     pilot task that failed leaves its design point out of the table (the warnings then
     fall back to the replications' own CV there; the real replications report the error).
     """
     rows = pd.DataFrame([row for r in results if r.error is None for row in r.rows])
     if rows.empty:
         return pd.DataFrame(columns=list(COLUMNS))
-    names = [k.name for k in CATALOGUE if k.name in rows.columns]
+    names = [c for c in rows.columns if _in_catalogue(str(c))]  # with patterns: p_wait_gt_<x>h
     long = rows.melt(["design_point", "class", "replication", "batch"], names, "kpi", "value").dropna(
         subset=["value"]
     )
@@ -97,9 +98,18 @@ def within_run_cv(results: Sequence[TaskResult]) -> pd.DataFrame:
         math.sqrt(v) / abs(m) if m != 0 and math.isfinite(v) else math.nan
         for v, m in zip(out["var_mean"], out["mean"], strict=True)
     ]
+    out["pilot_mean"] = out["mean"]
     out["pilot_replications"] = PILOT_REPLICATIONS
     out["pilot_batches"] = PILOT_BATCHES
     return out[list(COLUMNS)]
+
+
+def _in_catalogue(name: str) -> bool:
+    try:
+        lookup(name)
+    except KeyError:
+        return False
+    return True
 
 
 def check_intervals(
