@@ -63,7 +63,7 @@ from sim.experiment.experiment import run_experiment  # noqa: E402
 from sim.experiment.interval_check import check_intervals  # noqa: E402
 from sim.experiment.plan import make_tasks  # noqa: E402
 from sim.experiment.precision import Precision  # noqa: E402
-from sim.experiment.tables import kpi_names, replications_table  # noqa: E402
+from sim.experiment.tables import add_batch_check, kpi_names, replications_table  # noqa: E402
 from sim.stats import (  # noqa: E402
     MIN_REPLICATIONS,
     interval_warnings,
@@ -424,6 +424,7 @@ def run_batch_case(case: Case, batches: int, seeds: int, budget_s: float, seed0:
             summ = summarize(reps, kpis, ("design_point", "class"), level, **extra)
             if "interval" not in summ:
                 summ["interval"] = "t"
+            add_batch_check(summ, reps)  # the lag-1 check whose failure run warns about
             for (cls, kpi), value in exact.items():
                 rows = summ[(summ["class"] == cls) & (summ["kpi"] == kpi)]
                 covered = [

@@ -22,7 +22,7 @@ from sim.experiment.interval_check import (
     check_intervals,
     pilot_tasks,
 )
-from sim.stats import CV_MAX, interval_warnings, summarize
+from sim.stats import CV_MAX, SHARE_CV_MAX, interval_warnings, rare_side_cv, summarize
 
 
 def mm1(rho: float = 0.5, horizon: float = 4000.0, replications: int = 10, seed: int = 7) -> dict:
@@ -59,14 +59,20 @@ def test_the_pilot_cv_matches_the_asymptotic_variance_of_the_mm1_queue() -> None
     divided by their number would be off by sqrt(10)."""
     rho, horizon = 0.5, 4000.0
     exact_cv = math.sqrt(2 * rho * (1 + rho) / (1 - rho) ** 4 / horizon) / (rho / (1 - rho))
-    cvs = []
+    cvs, tails = [], []
     for seed in range(5):
         tab = check_intervals(points(mm1(rho, horizon, seed=100 + seed)), backend="serial", progress=False)
         row = tab[(tab["class"] == "all") & (tab["kpi"] == "machines_down")]
         cvs.append(float(row["pilot_cv"].iloc[0]))
+        tails.append(
+            float(tab[(tab["class"] == "all") & (tab["kpi"] == "p_wait_gt_2h")]["pilot_mean"].iloc[0])
+        )
     estimate = math.sqrt(sum(c * c for c in cvs) / len(cvs))
     assert estimate == pytest.approx(exact_cv, rel=0.20)
     assert exact_cv == pytest.approx(0.0775, abs=1e-4)  # (the formula, at these values)
+    # the pilot judges the tail shares too (a catalogue pattern): P(W > 2) = rho exp(-(1 - rho) 2)
+    # over 40,000 h (about 20,000 calls; standard error about 0.005)
+    assert sum(tails) / len(tails) == pytest.approx(rho * math.exp(-(1 - rho) * 2.0), abs=0.015)
 
 
 def test_the_check_is_reproducible() -> None:
@@ -113,6 +119,48 @@ def test_with_a_pilot_the_warning_follows_the_pilot_not_the_replications() -> No
 
 def test_a_pilot_cv_of_a_kpi_that_is_not_a_congestion_kpi_warns_nothing() -> None:
     assert interval_warnings(_summary(CV_MAX / 10), _pilot(5 * CV_MAX, kpi="utilization")) == []
+
+
+def _share_summary(mean: float, kpi: str) -> pd.DataFrame:
+    """Ten replication means of a share around ``mean`` (spread 1 %), with wait_h beside it."""
+    z = [-1.5, -1.0, -0.6, -0.3, 0.0, 0.0, 0.3, 0.6, 1.0, 1.5]
+    rows = [
+        {"design_point": "dp000", "replication": r, "class": "all", kpi: mean * (1 + 0.01 * x), "wait_h": 2.0}
+        for r, x in enumerate(z)
+    ]
+    return summarize(pd.DataFrame(rows), [kpi, "wait_h"])
+
+
+def _share_pilot(kpi: str, mean: float, cv: float) -> pd.DataFrame:
+    rows = [(kpi, mean, cv), ("wait_h", 2.0, CV_MAX / 2)]
+    return pd.DataFrame(
+        [
+            {"design_point": "dp000", "class": "all", "kpi": k, "pilot_mean": m, "pilot_cv": c}
+            for k, m, c in rows
+        ]
+    )
+
+
+def test_a_share_of_calls_is_judged_by_its_rarer_outcome() -> None:
+    """A tail share of 0.9 % (the M/M/1 at rho = 0.5 over 4,000 h: about 18 calls a run wait
+    over 8 h, in bursts) is warned about however little the replications varied; a met share
+    of 95 % whose 5 % misses vary little is not, one whose misses vary a lot is; utilisation,
+    a share of time, never is."""
+    (line,) = interval_warnings(
+        _share_summary(0.009, "p_wait_gt_8h"), _share_pilot("p_wait_gt_8h", 0.009, 0.5)
+    )
+    assert line.startswith("dp000:") and "p_wait_gt_8h" in line and "rarer outcome" in line
+    assert "wait_h" not in line  # the waits' own pilot CV is small: only the share is warned
+    assert "4-fold" in line  # (0.5 / 0.25)**2
+    # sla_met 0.95 with a CV of 0.01: its misses have CV 0.19 (< SHARE_CV_MAX): no warning
+    assert rare_side_cv(0.01, 0.95) == pytest.approx(0.19)
+    assert interval_warnings(_share_summary(0.95, "sla_met"), _share_pilot("sla_met", 0.95, 0.01)) == []
+    # a CV of 0.03 at 0.95: the misses' CV is 0.57
+    (line,) = interval_warnings(_share_summary(0.95, "sla_met"), _share_pilot("sla_met", 0.95, 0.03))
+    assert "sla_met" in line and SHARE_CV_MAX < 0.57
+    assert interval_warnings(_share_summary(0.9, "utilization"), _share_pilot("utilization", 0.9, 0.5)) == []
+    # a share no replication saw is left to the rule on equal replications
+    assert math.isnan(rare_side_cv(0.5, 0.0)) and math.isnan(rare_side_cv(0.5, 1.0))
 
 
 def _run(tmp_path: Path, *extra: str) -> Path:

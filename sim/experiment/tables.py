@@ -144,18 +144,26 @@ def summary_table(
     ]
     summ["analytic_note"] = notes
     if "batch" in replications:
-        # batch means: the batches must be nearly independent for the t interval to hold
-        lag1 = []
-        for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
-            rows = replications[(replications["design_point"] == dp) & (replications["class"] == cls)]
-            lag1.append(lag1_autocorrelation(rows[kpi].to_numpy(dtype=float)))
-        summ["lag1_autocorrelation"] = lag1
-        limit = [2.0 / math.sqrt(n) if n > 0 else math.nan for n in summ["n"]]
-        summ["batches_independent"] = [
-            abs(r) <= lim if not math.isnan(r) else pd.NA for r, lim in zip(lag1, limit, strict=True)
-        ]
+        add_batch_check(summ, replications)
     # parameter columns right after the design point
     params = list(dict.fromkeys(k for p in points for k in p.params))
     for i, key in enumerate(params):
         summ.insert(1 + i, key, [param_value(by_id[dp].params.get(key)) for dp in summ["design_point"]])
     return summ
+
+
+def add_batch_check(summ: pd.DataFrame, replications: pd.DataFrame) -> None:
+    """Add the batch means' lag-1 check to a summary of batches (in place).
+
+    Batch means must be nearly independent for their t interval to hold: columns
+    ``lag1_autocorrelation`` and ``batches_independent`` (``|r1| <= 2 / sqrt(n)``), which
+    :func:`sim.stats.interval_warnings` reads."""
+    lag1 = []
+    for dp, cls, kpi in zip(summ["design_point"], summ["class"], summ["kpi"], strict=True):
+        rows = replications[(replications["design_point"] == dp) & (replications["class"] == cls)]
+        lag1.append(lag1_autocorrelation(rows[kpi].to_numpy(dtype=float)))
+    summ["lag1_autocorrelation"] = lag1
+    limit = [2.0 / math.sqrt(n) if n > 0 else math.nan for n in summ["n"]]
+    summ["batches_independent"] = [
+        abs(r) <= lim if not math.isnan(r) else pd.NA for r, lim in zip(lag1, limit, strict=True)
+    ]
