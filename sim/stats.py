@@ -371,14 +371,18 @@ def interval_warnings(summary: pd.DataFrame, pilot: pd.DataFrame | None = None) 
     select: a CV taken from the interval's own replications leaves unwarned exactly
     the intervals whose replications happened to vary little, which cover least (on
     the benchmark's M/M/1 at rho = 0.75, 79 % at 95 %).  Without ``pilot`` (a summary
-    on its own) the rule falls back to the replications' own CV.
+    on its own) the rule falls back to the replications' own CV.  The pilot also judges
+    each share of calls that follows the waits (:func:`call_share_kpi`) on its own: its
+    rarer outcome's CV (:func:`rare_side_cv`) above :data:`SHARE_CV_MAX` warns about that
+    share (only with a pilot, whose table carries ``pilot_mean``).
 
     Parameters
     ----------
     summary : pandas.DataFrame
         The output of :func:`summarize` (``batches_independent`` is read if present).
     pilot : pandas.DataFrame, optional
-        Columns ``design_point``, ``class``, ``kpi`` and ``pilot_cv``.
+        Columns ``design_point``, ``class``, ``kpi``, ``pilot_cv`` and (for the rule on
+        shares) ``pilot_mean``.
 
     Returns
     -------
