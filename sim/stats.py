@@ -404,8 +404,7 @@ def interval_warnings(summary: pd.DataFrame, pilot: pd.DataFrame | None = None) 
                     f"{dp}: batch means of {_kpi_list(bad)} are correlated (lag-1 check failed), so "
                     "their intervals are too short: use fewer, longer batches or a longer run.horizon_h"
                 )
-            continue
-        if 2 <= n < MIN_REPLICATIONS:
+        if 2 <= n < MIN_REPLICATIONS and not batch:
             few[str(dp)] = n
         # a rare wait: no replication saw a call wait that long, so the interval is [0, 0]
         threshold = np.array([P_WAIT_GT.matches(str(k)) for k in group["kpi"]], dtype=bool)
@@ -425,7 +424,9 @@ def interval_warnings(summary: pd.DataFrame, pilot: pd.DataFrame | None = None) 
                     "95 % on the coverage benchmark, bench/README.md): lengthen run.horizon_h"
                 )
         flagged: set[str] = set()
-        if pilot is not None and n >= 3 and (pilot["design_point"] == dp).any():
+        if batch:
+            pass  # the pilot and the CV rule judge replications; batches: the lag-1 and skewness checks
+        elif pilot is not None and n >= 3 and (pilot["design_point"] == dp).any():
             flagged = _pilot_cv_warning(str(dp), group, pilot, out)
             flagged |= _pilot_share_warning(str(dp), group, pilot, out)
         elif "sd" in group and "mean" in group and n >= 3:
