@@ -157,6 +157,25 @@ def test_warnings_name_the_problem_and_the_remedy() -> None:
     batches = summarize(ok.assign(batch=range(20)), ["wait_h"]).assign(batches_independent=[False])
     (line,) = interval_warnings(batches)
     assert "correlated" in line and "longer" in line
+    # batch means of a rare wait: most batches saw none, a few a burst (the benchmark's M/M/3
+    # p_wait_gt_8h over 20 batches of 1,000 h covered 73 % unwarned before this check)
+    burst = pd.DataFrame(
+        {
+            "design_point": "dp003",
+            "class": "all",
+            "batch": range(20),
+            "p_wait_gt_8h": [0.0] * 16 + [0.001, 0.002, 0.01, 0.02],
+        }
+    )
+    rare = summarize(burst, ["p_wait_gt_8h"]).assign(batches_independent=[True])
+    (line,) = interval_warnings(rare)
+    assert "dp003" in line and "skewed" in line and "p_wait_gt_8h" in line
+    assert (
+        interval_warnings(
+            summarize(ok.assign(batch=range(20)), ["wait_h"]).assign(batches_independent=[True])
+        )
+        == []
+    )
 
 
 def test_a_wait_threshold_no_call_reached_is_flagged() -> None:
