@@ -6,6 +6,8 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sim.model.variates import Variates
 
 NAN = float("nan")
@@ -60,10 +62,19 @@ class Call:
     (or by the arrival order in infinite-source mode), so they do not depend on
     staffing or dispatch.  Timestamps are simulation hours; ``nan`` until the
     step happens.
+
+    A call is also the bare SimPy event of the step of its service that runs (a trip,
+    a repair, a drive back: :meth:`sim.model.team.Team._after`): ``callbacks`` and
+    ``_ok`` are what :meth:`simpy.Environment.step` reads, as for a
+    :class:`~sim.model.steps.Step`.  A call waits for one step at a time, so one object
+    serves them all and no event is made per step.
     """
+
+    _ok = True  # read by Environment.step: a step never fails
 
     __slots__ = (
         "base_travel_h",
+        "callbacks",
         "dispatched_at",
         "due_at",
         "escalated_at",  # set by a team with skills only: when the first visit was escalated
@@ -139,6 +150,7 @@ class Call:
         self.missing = 0  # units still awaited after a shortage
         self.parts_since = NAN  # when the shortage was found
         self.phase = WAITING
+        self.callbacks: tuple[Callable[[Call], None], ...] | None = None  # a step scheduled
 
     #: the index of the skill the call needs (a slot set only by a team with skills,
     #: :mod:`sim.model.skills`, when the call is logged)

@@ -509,18 +509,22 @@ class ExponentialFleet(_Machines):
         self.picks = [
             Variates(_uniforms, seed, replication, "breakdown_machine", first + t) for t in range(territories)
         ]
+        # each territory's candidate step is made once and scheduled again for every candidate
+        self._candidates: tuple[Callable[[Step[int]], None]] = (self._candidate,)
         for t in range(territories):
-            self._next_candidate(t)
+            self._next_candidate(Step(t, self._candidate))
 
-    def _next_candidate(self, local: int) -> None:
-        gap = self.gaps[local].next()
+    def _next_candidate(self, step: Step[int]) -> None:
+        """Schedule ``step`` (its territory's candidate failure) for the next candidate."""
+        gap = self.gaps[step.value].next()
         if self.clock is not None:
             gap = self._working_delay(gap)
-        self._schedule(Step(local, self._candidate), NORMAL, gap)
+        step.callbacks = self._candidates  # (SimPy cleared them when it processed the step)
+        self._schedule(step, NORMAL, gap)
 
     def _candidate(self, step: Step[int]) -> None:
         local = step.value  # territory within this block
-        self._next_candidate(local)
+        self._next_candidate(step)
         n = self.layout.counts[local]
         machine = self.layout.starts[local] + int(self.picks[local].next() * n)
         # the needs are drawn for every candidate, so that the n-th candidate's needs are
@@ -755,18 +759,27 @@ class PoissonCalls(CallSource):
             Variates(Exponential(1.0 / rates[t % pooled]).sample, seed, replication, "arrival", t)
             for t in territories
         ]
+        # each territory's arrival step is made once and scheduled again for every call
+        self._arrives: tuple[Callable[[Step[int]], None]] = (self._call_arrives,)
         for local in range(len(self.gaps)):
-            self._next_call(local)
+            self._next_call(Step(local, self._call_arrives))
 
-    def _next_call(self, local: int) -> None:
-        gap = self.gaps[local].next()
+    def _next_call(self, step: Step[int]) -> None:
+        """Schedule ``step`` (its territory's arrival) for the next call."""
+        gap = self.gaps[step.value].next()
         if self.clock is not None:
             gap = self._working_delay(gap)
-        self._schedule(Step(local, self._call_arrives), NORMAL, gap)
+        step.callbacks = self._arrives  # (SimPy cleared them when it processed the step)
+        self._schedule(step, NORMAL, gap)
 
     def _call_arrives(self, step: Step[int]) -> None:
         local = step.value  # territory within this block
-        self._next_call(local)
+        # the next call first (_next_call inline: this runs for every call)
+        gap = self.gaps[local].next()
+        if self.clock is not None:
+            gap = self._working_delay(gap)
+        step.callbacks = self._arrives
+        self._schedule(step, NORMAL, gap)
         call = self._draw_call(self.needs[local], -1, local)
         if self.geometry is not None:
             x0, y0 = self.geometry.origin(call.local_territory)

@@ -362,10 +362,9 @@ class SkilledTeam(Team):
         call.phase = REPAIRING
         self._after(call.repair_h * self._factor[call.technician], call, self._repair_done)
 
-    def _repair_done(self, step: Step[Call]) -> None:
+    def _repair_done(self, call: Call) -> None:
         """The visit ends: with the group's first-time fix the machine works (as in a
         team without skills), otherwise the call goes back to the line."""
-        call = step.value
         escalation = self._escalation[call.technician][call.need]
         if call.visits == 0 and escalation > 0:
             key = self._source(call)
@@ -388,7 +387,7 @@ class SkilledTeam(Team):
                 self._job_over(call, now)
                 self.requeue(call)
                 return
-        super()._repair_done(step)
+        super()._repair_done(call)
 
     def _escalate(self, call: Call) -> None:
         """The first visit ends in escalation: the machine still down, the technician

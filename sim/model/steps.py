@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import simpy
@@ -42,7 +42,8 @@ class Step(Generic[T]):
 
     def __init__(self, value: T, then: Callable[[Step[T]], None]) -> None:
         self.value = value
-        self.callbacks = [then]
+        # (a step scheduled again, as a source's next arrival, gets a prebuilt tuple)
+        self.callbacks: Sequence[Callable[[Step[T]], None]] = [then]
 
 
 def scheduler(env: simpy.Environment) -> Schedule:

@@ -49,8 +49,8 @@ from .steps import Step, scheduler
 from .technician import Technician
 from .variates import Constant, Variates
 
-#: what happens when a step's time is up
-Then = Callable[[Step[Call]], None]
+#: what happens when a step of a call's service is over (called with the call)
+Then = Callable[[Call], None]
 
 
 @dataclass
@@ -281,8 +281,8 @@ class Team:
         else:
             Team._start_repair(self, call, now)
 
-    def _window_opens(self, step: Step[Call]) -> None:
-        Team._start_repair(self, step.value, self.env.now)
+    def _window_opens(self, call: Call) -> None:
+        Team._start_repair(self, call, self.env.now)
 
     def _overflow_now(self, call: Call) -> None:
         """``all_busy``: a call of the contractor's rows that finds nobody free goes to it
@@ -343,8 +343,8 @@ class Team:
         else:
             self._start_repair(call, now)
 
-    def _arrive(self, step: Step[Call]) -> None:
-        self._start_repair(step.value, self.env.now)
+    def _arrive(self, call: Call) -> None:
+        self._start_repair(call, self.env.now)
 
     def _start_repair(self, call: Call, now: float) -> None:
         """TRAVELLING -> REPAIRING on site, once the parts it needs are in hand; a part
@@ -426,10 +426,9 @@ class Team:
             call.part_wait += self.env.now - call.parts_since
         # (otherwise the parts came before anyone was on site: a reservation)
 
-    def _leave_site(self, step: Step[Call]) -> None:
+    def _leave_site(self, call: Call) -> None:
         """LEAVING -> AWAY, or WAITING if the parts came meanwhile: after a visit without
         the parts the technician leaves; the call will be revisited."""
-        call = step.value
         now = self.env.now
         self.recorder.left_site(call, now)
         call.visits += 1
@@ -452,10 +451,9 @@ class Team:
         else:
             self.line.add(call)
 
-    def _repair_done(self, step: Step[Call]) -> None:
+    def _repair_done(self, call: Call) -> None:
         """REPAIRING -> RETURNING or DONE: the machine works again (unless the fix failed:
         -> WAITING); the technician heads back or takes the next call."""
-        call = step.value
         now = self.env.now
         rules = self.parts
         if rules is not None and call.fix is not None and call.fix.next() < rules.p_other_failure:
@@ -481,9 +479,8 @@ class Team:
             call.phase = DONE
             self._job_over(call, now)
 
-    def _back_at_base(self, step: Step[Call]) -> None:
+    def _back_at_base(self, call: Call) -> None:
         """RETURNING -> DONE."""
-        call = step.value
         call.phase = DONE
         self._job_over(call, self.env.now)
 
@@ -576,8 +573,13 @@ class Team:
     # -- steps in time, and shift ends that pause them ---------------------
 
     def _after(self, delay: float, call: Call, then: Then) -> None:
-        """Continue the call's service after ``delay`` hours."""
-        self._schedule(Step(call, then), NORMAL, delay)
+        """Continue the call's service after ``delay`` hours: the call itself is the event
+        SimPy schedules (a call waits for one step at a time, so no separate
+        :class:`~sim.model.steps.Step` is made per trip or repair)."""
+        if call.callbacks is not None:  # (the one-step-at-a-time rule, checked)
+            raise RuntimeError(f"call {call.number}: a step of its service is already scheduled")
+        call.callbacks = (then,)
+        self._schedule(call, NORMAL, delay)  # type: ignore[arg-type]  # a call is a bare event
 
     def _after_pausable(self, delay: float, call: Call, then: Then) -> None:
         """:meth:`_after` for a team whose work pauses at shift ends."""
@@ -596,7 +598,7 @@ class Team:
             if tech.generation == generation:  # not paused meanwhile
                 del running[tech.id]
                 tech.step = None
-                then(step)
+                then(step.value)
 
         self._schedule(Step(call, unless_paused), NORMAL, delay)
 

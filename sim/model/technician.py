@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from .calls import Call
     from .geography import Geometry
     from .parts import StockPoint
-    from .steps import Step
 
 NAN = float("nan")
 
@@ -53,7 +52,7 @@ class Technician:
         self.call: Call | None = None  # the call being worked on (from dispatch to release)
         # the running step's continuation and end, while work can be paused (shift ends);
         # a paused step's timer is disowned by bumping the generation
-        self.step: tuple[Callable[[Step[Call]], None], float] | None = None
+        self.step: tuple[Callable[[Call], None], float] | None = None
         self.generation = 0
         self.overtime_since: float | None = None  # at work since the shift ended
 

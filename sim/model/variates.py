@@ -8,7 +8,8 @@ never drawn (no travel, one service class) costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -20,9 +21,15 @@ _MAX_BLOCK = 512  # larger blocks only cost memory (many streams in a big fleet)
 
 
 class Variates:
-    """Successive draws of one quantity from one named stream."""
+    """Successive draws of one quantity from one named stream.
 
-    __slots__ = ("_block", "_buf", "_draw", "_gen", "_key", "_seed")
+    ``next()`` hands out the draws of blocks of 8, 16, ... 512 values in draw order.
+    After the first draw ``next`` is the C-level ``__next__`` of an iterator over the
+    blocks (no Python frame per draw: a call's life takes several), and the blocks
+    are drawn by a generator that resumes once per block.
+    """
+
+    __slots__ = ("_draw", "_gen", "_key", "_seed", "next")
 
     def __init__(
         self,
@@ -36,8 +43,8 @@ class Variates:
         self._seed = seed
         self._key = (replication, stream, *entity)
         self._gen: np.random.Generator | None = None
-        self._buf: list[float] = []
-        self._block = _FIRST_BLOCK
+        # until the first draw: build the iterator (a fleet has many streams never drawn)
+        self.next: Callable[[], float] = self._first
 
     @property
     def generator(self) -> np.random.Generator:
@@ -45,26 +52,26 @@ class Variates:
             self._gen = streams.stream(self._seed, *self._key)  # type: ignore[arg-type]
         return self._gen
 
-    def next(self) -> float:
-        buf = self._buf
-        if not buf:
-            block = self._draw(self.generator, self._block).tolist()
-            block.reverse()  # pop() from the end hands them out in draw order
-            buf.extend(block)
-            self._block = min(2 * self._block, _MAX_BLOCK)
-        return buf.pop()
+    def _blocks(self) -> Iterator[list[float]]:
+        gen, draw, block = self.generator, self._draw, _FIRST_BLOCK
+        while True:
+            yield draw(gen, block).tolist()
+            block = min(2 * block, _MAX_BLOCK)
+
+    def _first(self) -> float:
+        self.next = chain.from_iterable(self._blocks()).__next__
+        return self.next()
 
 
 class Constant:
-    """A deterministic quantity: the same value, no random numbers."""
+    """A deterministic quantity: the same value, no random numbers (``next`` is the
+    C-level ``__next__`` of :func:`itertools.repeat`)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("next", "value")
 
     def __init__(self, value: float) -> None:
         self.value = value
-
-    def next(self) -> float:
-        return self.value
+        self.next: Callable[[], float] = repeat(value).__next__
 
 
 def durations(

@@ -177,16 +177,18 @@ class MonitorSpec:
             if machine_rows is None
             else WorkCallTally(machine_rows, *call_args, revisits=self.parts, responses=responses)
         )
-        levels = LevelTally(self.technicians, instant_trips=instant)
+        team_size = self.technicians_per_territory * self.pooled
+        # (the levels add the workloads at each release: one report, not two)
+        workloads = WorkloadTally(team_size, by_levels=True) if team_size in WORKLOAD_TEAMS else None
+        levels = LevelTally(self.technicians, instant_trips=instant, workloads=workloads)
         tallies: list[Monitor[Any]] = [
             calls,
             levels,
             TripTally(self.technicians_per_territory, self.pooled, timed=self.travel, calls=calls),
             OvertimeTally(self.technicians, shifts=self.shifts),
         ]
-        team_size = self.technicians_per_territory * self.pooled
-        if team_size in WORKLOAD_TEAMS:
-            tallies.append(WorkloadTally(team_size))
+        if workloads is not None:
+            tallies.append(workloads)
         if self.parts:
             tallies.append(PartsTally(self.hours_per_day))
         if self.breakdown_rows is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .level import NAN, Level, LevelSums
 from .protocol import CallLike
 from .tally import Tally
+from .workloads import WorkloadTally
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,22 +32,30 @@ class LevelTally(Tally):
         releases the technician at the instant the machine works again, so the busy and
         on-site levels change at the same instants and one level, changed on arrival
         and on release, serves for both.
+    workloads
+        The first team's workloads (made with ``by_levels=True``): each release adds the
+        technician's busy hours to it here (one report per release instead of two).
     """
 
-    __slots__ = ("busy", "instant_trips", "on_duty", "on_site_level")
+    __slots__ = ("busy", "instant_trips", "on_duty", "on_site_level", "workloads")
     name = "levels"
 
-    def __init__(self, technicians: int, instant_trips: bool = False) -> None:
+    def __init__(
+        self, technicians: int, instant_trips: bool = False, workloads: WorkloadTally | None = None
+    ) -> None:
         super().__init__()
         self.busy = Level()
         self.instant_trips = instant_trips
         self.on_site_level = self.busy if instant_trips else Level()
         self.on_duty = Level(technicians)
+        if workloads is not None and not workloads.by_levels:
+            raise ValueError("the workloads carried by the levels must be made with by_levels=True")
+        self.workloads = workloads
 
     def handles(self) -> dict[str, Callable[..., None]]:
         out: dict[str, Callable[..., None]] = {
             "on_site": self.on_site,
-            "released": self.released,
+            "released": self.released if self.workloads is None else self.released_with_workloads,
             "paused": self.paused,
             "resumed": self.resumed,
             "duty": self.duty,
@@ -84,6 +93,20 @@ class LevelTally(Tally):
         lv.area += lv.value * (now - lv.since)
         lv.since = now
         lv.value -= 1
+
+    def released_with_workloads(self, call: CallLike, now: float) -> None:
+        """:meth:`released` and :meth:`WorkloadTally.released` in one report."""
+        lv = self.busy
+        lv.area += lv.value * (now - lv.since)
+        lv.since = now
+        lv.value -= 1
+        w = self.workloads
+        assert w is not None
+        if call.technician < w.team_size:  # (WorkloadTally.released, inline)
+            end, start, started = w.end, w.start, call.job_started_at
+            busy = (now if now < end else end) - (started if started > start else start)
+            if busy > 0.0:
+                w.busy_h[call.technician] += busy
 
     def paused(self, call: CallLike, now: float, on_site: bool) -> None:
         """A job stopped at a shift end, to resume at the next shift."""

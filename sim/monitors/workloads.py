@@ -19,18 +19,29 @@ class WorkloadsSnapshot:
 
 class WorkloadTally(Tally):
     """Hours each technician of the first team (numbers ``0 .. team_size - 1``) is busy
-    inside the window, trips included."""
+    inside the window, trips included.
 
-    __slots__ = ("busy_h", "team_size")
+    Parameters
+    ----------
+    team_size
+        Technicians of the first team.
+    by_levels
+        The technicians' level tally (:class:`~sim.monitors.levels.LevelTally`, given
+        this tally) adds the busy hours in its own ``released`` report, so that a
+        release costs one report, not two and a fan-out; this tally then handles none.
+    """
+
+    __slots__ = ("busy_h", "by_levels", "team_size")
     name = "workloads"
 
-    def __init__(self, team_size: int) -> None:
+    def __init__(self, team_size: int, by_levels: bool = False) -> None:
         super().__init__()
         self.team_size = team_size
+        self.by_levels = by_levels
         self.busy_h = [0.0] * team_size
 
     def handles(self) -> dict[str, Callable[..., None]]:
-        return {"released": self.released}
+        return {} if self.by_levels else {"released": self.released}
 
     def released(self, call: CallLike, now: float) -> None:
         """The technician is done with the call (repair, and drive back if any)."""
