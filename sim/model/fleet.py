@@ -45,7 +45,7 @@ from sim.distributions import Distribution, Exponential
 from sim.monitors.protocol import Recorder
 from sim.system import Lifecycle, Parts, RepeatRepairs, WorkType
 
-from .calls import Call, Job, RepeatCall
+from .calls import NAN, Call, Job, RepeatCall
 from .geography import Geometry
 from .steps import Step, scheduler
 from .team import Team
@@ -272,7 +272,9 @@ class CallSource:
             needs.travel_h.next(),
             needs.repair_h.next(),
             self.env.now,
-            source=self.told_of_repairs,
+            NAN,  # x, y: placed below in geometry mode
+            NAN,
+            self.told_of_repairs,  # (positional: a keyword makes a dict per call)
         )
         if needs.base_travel_h is not None:
             call.base_travel_h = needs.base_travel_h.next()
