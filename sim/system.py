@@ -199,6 +199,44 @@ class Team:
 # Where calls come from
 
 
+class Layout:
+    """How many machines each territory of a block has, and how they are numbered.
+
+    Machines are numbered globally territory by territory, so a block's machines are the
+    contiguous numbers ``base``, ``base + 1``...; with equal territories territory ``t``
+    starts at ``t * machines``.  Made by :meth:`ServiceSystem.layout` for the block of
+    territories a task builds (the whole fleet, or a block of teams).
+
+    Parameters
+    ----------
+    per_team_territory
+        Machines in each territory of a team (:attr:`FiniteFleet.per_territory`).
+    pooled
+        Territories per team.
+    first, territories
+        The block: its first territory (global number) and how many.
+    """
+
+    __slots__ = ("base", "counts", "first", "starts")
+
+    def __init__(self, per_team_territory: Sequence[int], pooled: int, first: int, territories: int) -> None:
+        team_total = sum(per_team_territory)
+        self.first = first
+        self.counts = [per_team_territory[t % pooled] for t in range(first, first + territories)]
+        self.base = (first // pooled) * team_total + sum(per_team_territory[: first % pooled])
+        self.starts = [0]  # block-local number of each territory's first machine
+        for c in self.counts[:-1]:
+            self.starts.append(self.starts[-1] + c)
+
+    @property
+    def machines(self) -> int:
+        return sum(self.counts)
+
+    def territory_of(self, machine: int) -> int:
+        """The block-local territory of a block-local machine number."""
+        return bisect.bisect_right(self.starts, machine) - 1
+
+
 @dataclass(frozen=True)
 class FiniteFleet:
     """A finite fleet: each machine breaks down after a life drawn from ``life``.
@@ -1199,6 +1237,13 @@ class ServiceSystem:
     @property
     def geometry(self) -> bool:
         return isinstance(self.travel, GeometryTravel)
+
+    def layout(self, territories: range) -> Layout:
+        """The machines of the territories ``territories`` (global numbers: the whole
+        fleet, or a block of whole teams) and their global numbers; a finite fleet only."""
+        if not isinstance(self.source, FiniteFleet):
+            raise ValueError("only a finite fleet has a layout of machines")
+        return Layout(self.source.per_territory, self.territories.pooled, territories.start, len(territories))
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> ServiceSystem:

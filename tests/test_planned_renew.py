@@ -8,6 +8,7 @@ import simpy
 from sim.distributions import Deterministic, Weibull
 from sim.model.calls import Call
 from sim.model.fleet import CallNeeds, ExponentialFleet, Fleet, RenewableFleet
+from sim.system import Layout
 
 
 class _Team:
@@ -27,7 +28,7 @@ def _needs(*entity: int) -> CallNeeds:
 def _fleet(cls: type[Fleet], machines: int = 3) -> tuple[simpy.Environment, Fleet, _Team]:
     env = simpy.Environment()
     team = _Team()
-    fleet = cls(env, machines, Weibull(100.0, 2.0), _needs, [team], 5, 0)  # type: ignore[list-item]
+    fleet = cls(env, Layout([machines], 1, 0, 1), Weibull(100.0, 2.0), _needs, [team], 5, 0)  # type: ignore[list-item]
     return env, fleet, team
 
 
@@ -70,7 +71,7 @@ def test_renew_replaces_a_pending_failure():
 def test_exponential_fleet_suspend_and_renew():
     env = simpy.Environment()
     team = _Team()
-    fleet = ExponentialFleet(env, 1, 10.0, _needs, [team], 5, 0)  # type: ignore[list-item]
+    fleet = ExponentialFleet(env, Layout([1], 1, 0, 1), 10.0, _needs, [team], 5, 0)  # type: ignore[list-item]
     fleet.suspend(0)
     env.run(until=1000.0)
     assert team.calls == []  # candidates ignore a suspended machine

@@ -19,7 +19,7 @@ from sim.system import FiniteFleet, GeometryTravel, ServiceSystem, TimeTravel
 from .calls import Call
 from .complaints import judged
 from .dispatch import DispatchPolicy, make_policy
-from .fleet import CallNeeds, CallSource, Installations, Layout, _locations, call_source
+from .fleet import CallNeeds, CallSource, Installations, _locations, call_source
 from .geography import Geometry
 from .helpdesk import Helpdesk, HelpdeskTeam
 from .jobs import JobStreams
@@ -176,7 +176,7 @@ def build(
         team_of_territory,
         seed,
         replication,
-        machines=list(src.per_territory) if isinstance(src, FiniteFleet) else None,  # per territory of a team
+        layout=system.layout(territories) if finite else None,  # the block's machines
         life=src.life if isinstance(src, FiniteFleet) else None,
         calls_per_h=None if finite else list(src.per_territory),
         pooled=terr.pooled,
@@ -383,7 +383,7 @@ def machine_places(
     if geometry is None or not isinstance(system.source, FiniteFleet):
         return []
     n = min(teams, system.teams) * terr.pooled
-    layout = Layout(list(system.source.per_territory), terr.pooled, 0, n)
+    layout = system.layout(range(n))
     places = _locations(geometry, layout, terr.pooled, system.run.seed, replication, locations) or []
     out = []
     for i, (x, y) in enumerate(places):

@@ -30,7 +30,6 @@ the machine is replaced.  A fleet without it is built as before.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,7 +42,7 @@ from sim import rng as streams
 from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution, Exponential
 from sim.monitors.protocol import Recorder
-from sim.system import Lifecycle, Parts, RepeatRepairs, WorkType
+from sim.system import Layout, Lifecycle, Parts, RepeatRepairs, WorkType
 
 from .calls import NAN, Call, Job, RepeatCall
 from .geography import Geometry
@@ -54,32 +53,6 @@ from .variates import Constant, Variates, classes, durations
 
 def _uniforms(gen: np.random.Generator, size: int) -> np.ndarray:
     return gen.random(size)
-
-
-class Layout:
-    """How many machines each territory of a block has, and how they are numbered.
-
-    Machines are numbered globally territory by territory, so a block's machines are the
-    contiguous numbers ``base``, ``base + 1``...; with equal territories territory ``t``
-    starts at ``t * machines``.
-    """
-
-    def __init__(self, per_team_territory: Sequence[int], pooled: int, first: int, territories: int) -> None:
-        team_total = sum(per_team_territory)
-        self.first = first
-        self.counts = [per_team_territory[t % pooled] for t in range(first, first + territories)]
-        self.base = (first // pooled) * team_total + sum(per_team_territory[: first % pooled])
-        self.starts = [0]  # block-local number of each territory's first machine
-        for c in self.counts[:-1]:
-            self.starts.append(self.starts[-1] + c)
-
-    @property
-    def machines(self) -> int:
-        return sum(self.counts)
-
-    def territory_of(self, machine: int) -> int:
-        """The block-local territory of a block-local machine number."""
-        return bisect.bisect_right(self.starts, machine) - 1
 
 
 def _locations(
@@ -291,13 +264,14 @@ class CallSource:
 
 
 class _Machines(CallSource):
-    """A finite fleet: ``machines`` per territory (one count for all, or one per territory
-    of a team), numbered territory by territory, placed in their territories."""
+    """A finite fleet: the machines of the block's territories as the system lays them out
+    (``layout``: :meth:`sim.system.ServiceSystem.layout`), numbered territory by territory,
+    placed in their territories."""
 
     def __init__(
         self,
         env: simpy.Environment,
-        machines: int | Sequence[int],
+        layout: Layout,
         needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
         seed: int,
@@ -309,8 +283,9 @@ class _Machines(CallSource):
         locations: Sequence[tuple[float, float]] | None = None,
     ) -> None:
         super().__init__(env, needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
-        counts = [machines] * pooled if isinstance(machines, int) else list(machines)
-        self.layout = Layout(counts, pooled, first, len(teams_of_territory))
+        if layout.first != first or len(layout.counts) != len(teams_of_territory):
+            raise ValueError("the layout is not that of the block's territories")
+        self.layout = layout
         self.locations = _locations(geometry, self.layout, pooled, seed, replication, locations)
 
     def _repeat_call(self, needs: CallNeeds, machine: int) -> None:
@@ -336,7 +311,7 @@ class Fleet(_Machines):
     def __init__(
         self,
         env: simpy.Environment,
-        machines: int | Sequence[int],
+        layout: Layout,
         time_to_failure: Distribution,
         needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
@@ -351,7 +326,7 @@ class Fleet(_Machines):
     ) -> None:
         super().__init__(
             env,
-            machines,
+            layout,
             needs_of,
             teams_of_territory,
             seed,
@@ -468,7 +443,7 @@ class ExponentialFleet(_Machines):
     def __init__(
         self,
         env: simpy.Environment,
-        machines: int | Sequence[int],
+        layout: Layout,
         mean_life_h: float,
         needs_of: Callable[..., CallNeeds],
         teams_of_territory: Sequence[Team],
@@ -483,7 +458,7 @@ class ExponentialFleet(_Machines):
     ) -> None:
         super().__init__(
             env,
-            machines,
+            layout,
             needs_of,
             teams_of_territory,
             seed,
@@ -641,7 +616,7 @@ class LifecycleFleet(ExponentialFleet):
     def __init__(
         self,
         env: simpy.Environment,
-        machines: int | Sequence[int],
+        layout: Layout,
         mean_life_h: float,
         lifecycle: Lifecycle,
         recorder: Recorder,
@@ -658,7 +633,7 @@ class LifecycleFleet(ExponentialFleet):
     ) -> None:
         super().__init__(
             env,
-            machines,
+            layout,
             mean_life_h,
             needs_of,
             teams_of_territory,
@@ -799,7 +774,7 @@ def call_source(
     seed: int,
     replication: int,
     *,
-    machines: Sequence[int] | None = None,
+    layout: Layout | None = None,
     life: Distribution | None = None,
     calls_per_h: Sequence[float] | None = None,
     pooled: int = 1,
@@ -813,9 +788,10 @@ def call_source(
     recorder: Recorder | None = None,
     installations: Installations | None = None,
 ) -> CallSource:
-    """The calls of a block of territories: a finite fleet of ``machines`` per territory
-    of a team with lives ``life`` (exponential lives: a thinned Poisson stream), with
-    ``repeats`` if given, or Poisson calls at ``calls_per_h`` per territory of a team.
+    """The calls of a block of territories: a finite fleet of the machines ``layout``
+    places in them (:meth:`sim.system.ServiceSystem.layout`) with lives ``life``
+    (exponential lives: a thinned Poisson stream), with ``repeats`` if given, or Poisson
+    calls at ``calls_per_h`` per territory of a team.
     ``planned`` (:class:`sim.model.planned.PlannedSource`) builds a fleet with a
     maintenance plan instead, from the same arguments (with ``lifecycle`` too).  With
     ``lifecycle`` (exponential lives only) the machines' statuses and service lives are
@@ -827,7 +803,7 @@ def call_source(
             teams_of_territory,
             seed,
             replication,
-            machines=machines,
+            layout=layout,
             life=life,
             calls_per_h=calls_per_h,
             pooled=pooled,
@@ -842,14 +818,14 @@ def call_source(
         )
     args = (needs_of, teams_of_territory, seed, replication, pooled, geometry, clock, first)
     if lifecycle is not None:
-        if machines is None or life is None or not life.is_exponential or repeats is not None:
+        if layout is None or life is None or not life.is_exponential or repeats is not None:
             raise ValueError("a fleet lifecycle needs a finite fleet with exponential lives and no repeats")
         assert recorder is not None
-        return LifecycleFleet(env, machines, life.mean, lifecycle, recorder, *args, locations, installations)
-    if machines is not None and life is not None:
+        return LifecycleFleet(env, layout, life.mean, lifecycle, recorder, *args, locations, installations)
+    if layout is not None and life is not None:
         if life.is_exponential:
-            return ExponentialFleet(env, machines, life.mean, *args, locations, repeats)
-        return Fleet(env, machines, life, *args, locations, repeats)
+            return ExponentialFleet(env, layout, life.mean, *args, locations, repeats)
+        return Fleet(env, layout, life, *args, locations, repeats)
     if calls_per_h is None:
         raise ValueError("a call source needs machines and their life, or a call rate")
     if repeats is not None:

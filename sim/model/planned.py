@@ -48,7 +48,7 @@ from sim import rng as streams
 from sim.calendar import WeeklyCalendar
 from sim.distributions import Distribution
 from sim.monitors.protocol import Recorder
-from sim.system import Lifecycle, Maintenance, RepeatRepairs, Visits
+from sim.system import Layout, Lifecycle, Maintenance, RepeatRepairs, Visits
 
 from .calls import WAITING, Call
 from .dispatch import DispatchPolicy
@@ -57,7 +57,6 @@ from .fleet import (
     CallSource,
     ExponentialFleet,
     Installations,
-    Layout,
     LifecycleFleet,
     RenewableFleet,
 )
@@ -657,7 +656,7 @@ class PlannedSource:
         seed: int,
         replication: int,
         *,
-        machines: Sequence[int] | None = None,
+        layout: Layout | None = None,
         life: Distribution | None = None,
         calls_per_h: Sequence[float] | None = None,
         pooled: int = 1,
@@ -671,7 +670,7 @@ class PlannedSource:
         installations: Installations | None = None,
     ) -> PlannedFleet | PlannedExponentialFleet:
         # (the scenario's checks: a finite fleet, no geometry, no repeats)
-        assert machines is not None and life is not None and calls_per_h is None
+        assert layout is not None and life is not None and calls_per_h is None
         assert geometry is None and repeats is None
         args = (needs_of, teams_of_territory, seed, replication, pooled, None, clock, first, locations)
         plan = PlanArgs(self.maintenance, self.row, seed, replication, self.travel, self.from_base)
@@ -681,7 +680,7 @@ class PlannedSource:
             fleet_args = (needs_of, teams_of_territory, seed, replication, pooled, None, clock, first)
             return PlannedLifecycleFleet(
                 env,
-                machines,
+                layout,
                 life.mean,
                 lifecycle,
                 recorder,
@@ -691,5 +690,5 @@ class PlannedSource:
                 plan=plan,
             )
         if life.is_exponential:
-            return PlannedExponentialFleet(env, machines, life.mean, *args, plan=plan)
-        return PlannedFleet(env, machines, life, *args, plan=plan)
+            return PlannedExponentialFleet(env, layout, life.mean, *args, plan=plan)
+        return PlannedFleet(env, layout, life, *args, plan=plan)
