@@ -468,3 +468,16 @@ def test_kpis_are_finite_and_in_range(make_scenario, run_one):
         assert a[name] >= 0.0 and math.isfinite(a[name]), name
     assert a["travel_share"] == pytest.approx(a["utilization"] * 0.5 / 2.0, rel=1e-3)
     assert a["response_h"] == pytest.approx(a["wait_h"] + 0.5, rel=1e-3)
+
+
+def test_a_call_is_the_event_of_one_step_at_a_time():
+    """The call is the SimPy event of its trips and repairs (no event made per step): a
+    second step scheduled while one runs is refused instead of firing twice."""
+    story = Story()
+    story.call(at=1.0, repair=2.0)
+    story.env.run(until=1.5)  # dispatched at 1.0, repairing until 3.0
+    call = story.team.crew[0].call
+    assert call is not None and call.callbacks is not None  # the repair is scheduled
+    with pytest.raises(RuntimeError, match="already scheduled"):
+        story.team._after(1.0, call, story.team._repair_done)
+    assert [round(c.restored_at, 9) for c in story.run(10.0).values()] == [3.0]  # type: ignore[attr-defined]

@@ -128,3 +128,20 @@ def test_unequal_atoms_in_the_hypercube_and_the_trip_labels() -> None:
         ServiceSystem.from_scenario(validate_scenario(_with(_raw(calls_per_h=0.3), **size) | {"travel": geo}))
     )
     assert same.get("trip_km").exact is True
+
+
+def test_the_system_lays_out_the_machines_of_a_block() -> None:
+    """``ServiceSystem.layout``: machines numbered territory by territory over the whole
+    fleet; a block of teams gets its own territories' counts and its first global number."""
+    life = {"dist": "exponential", "mean": 50.0}
+    raw = _raw(machines=10, time_to_failure_h=life)
+    raw["territories"] = {"count": 6, "pooled": 3, "weights": [5.0, 10.0, 15.0]}
+    system = ServiceSystem.from_scenario(validate_scenario(raw))
+    whole = system.layout(range(6))
+    assert whole.counts == [5, 10, 15, 5, 10, 15] and whole.base == 0 and whole.machines == 60
+    assert [whole.territory_of(m) for m in (0, 4, 5, 14, 15, 29, 30, 59)] == [0, 0, 1, 1, 2, 2, 3, 5]
+    second_team = system.layout(range(3, 6))
+    assert second_team.counts == [5, 10, 15] and second_team.base == 30 and second_team.first == 3
+    assert second_team.territory_of(14) == 1
+    with pytest.raises(ValueError, match="finite fleet"):
+        ServiceSystem.from_scenario(validate_scenario(_raw(calls_per_h=0.2))).layout(range(3))

@@ -9,8 +9,9 @@ the policy gives or becomes free.  The technician is busy for trips and
 repair.  Each method below is one step of that process and moves the call to
 its next :class:`~sim.model.calls.Phase`.
 
-Each step is a SimPy timeout with a callback rather than a process per call:
-a call only ever waits for one thing at a time, and callbacks keep the
+Each step is a bare SimPy event with a callback rather than a process per call:
+a call only ever waits for one thing at a time, so the call itself is the event of
+its trips, repairs and drives back (:meth:`Team._after`), and callbacks keep the
 per-call overhead low.
 
 Shift ends (:meth:`Team.end_shift`, driven by :mod:`sim.model.shifts`) stop
