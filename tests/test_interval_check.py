@@ -159,6 +159,10 @@ def test_a_share_of_calls_is_judged_by_its_rarer_outcome() -> None:
     (line,) = interval_warnings(_share_summary(0.95, "sla_met"), _share_pilot("sla_met", 0.95, 0.03))
     assert "sla_met" in line and SHARE_CV_MAX < 0.57
     assert interval_warnings(_share_summary(0.9, "utilization"), _share_pilot("utilization", 0.9, 0.5)) == []
+    # a run short for its waits is short for the shares that follow them: one line names both
+    short = _share_pilot("p_wait_gt_2h", 0.45, 0.05).assign(pilot_cv=[0.05, 2 * CV_MAX])
+    (line,) = interval_warnings(_share_summary(0.45, "p_wait_gt_2h"), short)
+    assert "short for its waits" in line and "p_wait_gt_2h" in line and "wait_h" in line
     # a share no replication saw is left to the rule on equal replications
     assert math.isnan(rare_side_cv(0.5, 0.0)) and math.isnan(rare_side_cv(0.5, 1.0))
 
