@@ -475,18 +475,17 @@ def _pilot_cv_warning(dp: str, group: pd.DataFrame, pilot: pd.DataFrame, out: li
 
     Returns the KPIs the line covers: every congestion KPI of the point's and every share
     of calls that follows the waits (:func:`call_share_kpi`)."""
-    congestion = [str(k) for k in group["kpi"] if congestion_kpi(str(k))]
+    # the shares of calls that follow the waits are as short as the waits (on the benchmark's
+    # M/M/1 at rho = 0.75, p_wait_gt_2h covered 93.3 % of 95 % over 1,520 intervals)
+    named = [str(k) for k in group["kpi"] if congestion_kpi(str(k)) or call_share_kpi(str(k))]
     mine = pilot[(pilot["design_point"] == dp) & (pilot["class"] == "all")]
     mine = mine[[congestion_kpi(str(k)) for k in mine["kpi"]]]  # all of the pilot's, not only the group's
     cv = mine["pilot_cv"].to_numpy(dtype=float)
-    if not congestion or not len(cv) or not np.nanmax(cv, initial=0.0) > CV_MAX:
+    if not named or not len(cv) or not np.nanmax(cv, initial=0.0) > CV_MAX:
         return set()
     worst = int(np.nanargmax(cv))
     top = float(cv[worst])
     factor = math.ceil((top / CV_TARGET) ** 2 * 2) / 2  # CV ~ 1 / sqrt(horizon)
-    # the shares of calls that follow the waits are as short as the waits (on the benchmark's
-    # M/M/1 at rho = 0.75, p_wait_gt_2h covered 93.3 % of 95 % over 1,520 intervals)
-    named = congestion + [str(k) for k in group["kpi"] if call_share_kpi(str(k))]
     hit = group[group["kpi"].astype(str).isin(named)]
     used = "/".join(dict.fromkeys(map(str, hit["interval"]))) + " " if "interval" in hit else ""
     out.append(
