@@ -163,6 +163,10 @@ def test_a_share_of_calls_is_judged_by_its_rarer_outcome() -> None:
     short = _share_pilot("p_wait_gt_2h", 0.45, 0.05).assign(pilot_cv=[0.05, 2 * CV_MAX])
     (line,) = interval_warnings(_share_summary(0.45, "p_wait_gt_2h"), short)
     assert "short for its waits" in line and "p_wait_gt_2h" in line and "wait_h" in line
+    # a summary of the share alone is warned by the pilot's waits just the same
+    alone = _share_summary(0.45, "p_wait_gt_2h")
+    (line,) = interval_warnings(alone[alone["kpi"] == "p_wait_gt_2h"], short)
+    assert "short for its waits" in line and "p_wait_gt_2h" in line
     # a share no replication saw is left to the rule on equal replications
     assert math.isnan(rare_side_cv(0.5, 0.0)) and math.isnan(rare_side_cv(0.5, 1.0))
 
