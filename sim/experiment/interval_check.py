@@ -33,7 +33,7 @@ import pandas as pd
 from sim.config import DesignPoint, ScenarioError, with_overrides
 from sim.experiment.execution import run_tasks
 from sim.experiment.tasks import Task, TaskResult
-from sim.kpis import lookup
+from sim.kpis import known
 
 #: replications of the pilot of one design point
 PILOT_REPLICATIONS = 2
@@ -86,7 +86,7 @@ def within_run_cv(results: Sequence[TaskResult]) -> pd.DataFrame:
     rows = pd.DataFrame([row for r in results if r.error is None for row in r.rows])
     if rows.empty:
         return pd.DataFrame(columns=list(COLUMNS))
-    names = [c for c in rows.columns if _in_catalogue(str(c))]  # with patterns: p_wait_gt_<x>h
+    names = [c for c in rows.columns if known(str(c))]  # with patterns: p_wait_gt_<x>h
     long = rows.melt(["design_point", "class", "replication", "batch"], names, "kpi", "value").dropna(
         subset=["value"]
     )
@@ -102,14 +102,6 @@ def within_run_cv(results: Sequence[TaskResult]) -> pd.DataFrame:
     out["pilot_replications"] = PILOT_REPLICATIONS
     out["pilot_batches"] = PILOT_BATCHES
     return out[list(COLUMNS)]
-
-
-def _in_catalogue(name: str) -> bool:
-    try:
-        lookup(name)
-    except KeyError:
-        return False
-    return True
 
 
 def check_intervals(
