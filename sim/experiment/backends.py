@@ -366,7 +366,11 @@ def run_dask(
                 time.sleep(POLL_S)
             for fut, results in batch:
                 chunk = inflight.pop(fut)
-                if fut.status != "finished":  # an error (results is its (type, value, traceback))
+                # judged by what arrived, not by fut.status read now: a finished chunk's
+                # status changes to "lost" when the worker holding its data dies meanwhile
+                # (chunk_fn returns a list; an error arrives as (type, value, traceback),
+                # a cancellation as its exception)
+                if not isinstance(results, list):
                     exc = results[1] if isinstance(results, tuple) else results
                     if len(chunk) > 1:  # find the guilty task: each alone
                         singles.update(job.key(t) for t in chunk)
